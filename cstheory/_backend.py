@@ -1,0 +1,329 @@
+"""The one place that knows about array libraries (floor 1 of DESIGN.md).
+
+Everything above this module works with an array-API namespace ``xp`` obtained
+from its inputs.  This module
+
+* finds the namespace of the inputs (:func:`namespace`) and refuses mixed
+  backends with a ``TypeError`` that names both;
+* resolves the ``xp=None, dtype=None, device=None`` keywords of creation
+  functions (:func:`resolve`);
+* draws random numbers on the host with a :class:`numpy.random.Generator` and
+  moves them to the target namespace/device (:func:`normal`), so that one seed
+  gives the same numbers on every backend;
+* converts any array back to NumPy (:func:`to_numpy`);
+* dispatches FFTs to the fastest implementation for the namespace
+  (``scipy.fft`` with workers for NumPy, ``cupyx.scipy.fft`` for CuPy, the
+  namespace's own ``fft`` extension otherwise).
+
+CuPy imports on machines without a GPU; it is used only when
+``cupy.cuda.is_available()`` says a device is present.
+"""
+from __future__ import annotations
+
+import os
+from numbers import Integral
+
+import array_api_compat
+import array_api_compat.numpy  # noqa: F401  (the array-API view of NumPy)
+import numpy as np
+import scipy.fft
+
+__all__ = [
+    "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
+    "cupy_available", "available_backends", "get_namespace", "is_numpy", "is_cupy",
+    "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
+    "check_finite", "real_dtype", "tolerance",
+]
+
+#: Number of threads scipy.fft may use for NumPy arrays.
+FFT_WORKERS = int(os.environ.get("CSTHEORY_FFT_WORKERS", os.cpu_count() or 1))
+
+
+# --------------------------------------------------------------------------
+# namespaces
+# --------------------------------------------------------------------------
+def _name(xp) -> str:
+    name = getattr(xp, "__name__", repr(xp))
+    return name.replace("array_api_compat.", "")
+
+
+def namespace(*arrays):
+    """Array-API namespace shared by ``arrays`` (``None`` entries and Python scalars ignored).
+
+    Raises
+    ------
+    TypeError
+        If the arrays come from different libraries; the message names both.
+    """
+    arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, complex))]
+    if not arrs:
+        return array_api_compat.numpy
+    spaces = []
+    for a in arrs:
+        try:
+            ns = array_api_compat.array_namespace(a)
+        except TypeError as exc:
+            raise TypeError(f"expected an array, got {type(a).__name__}") from exc
+        if all(ns is not s for s in spaces):
+            spaces.append(ns)
+    if len(spaces) > 1:
+        raise TypeError(
+            f"arrays from different backends in one call: {_name(spaces[0])} and {_name(spaces[1])}; "
+            "convert them to one namespace first (cstheory.to_numpy or xp.asarray)"
+        )
+    return spaces[0]
+
+
+def get_namespace(xp=None):
+    """Normalise a user-given namespace: ``None``/``numpy`` → array-API NumPy, ``cupy`` → compat CuPy,
+    ``"array_api_strict"`` (or any backend name) → that module."""
+    if xp is None:
+        return array_api_compat.numpy
+    if isinstance(xp, str):
+        name = xp.lower()
+        if name == "numpy":
+            return array_api_compat.numpy
+        if name == "cupy":
+            if not cupy_available():
+                raise ValueError("xp='cupy' requested, but no CUDA device is available")
+            import array_api_compat.cupy as cp_compat
+            return cp_compat
+        if name in ("array_api_strict", "strict"):
+            import array_api_strict
+            return array_api_strict
+        raise ValueError(f"xp must be 'numpy', 'cupy' or 'array_api_strict', got {xp!r}")
+    if xp is np:
+        return array_api_compat.numpy
+    if getattr(xp, "__name__", "") == "cupy":
+        import array_api_compat.cupy as cp_compat
+        return cp_compat
+    return xp
+
+
+def is_numpy(xp) -> bool:
+    """True for NumPy (plain or array-API-compat wrapped)."""
+    return array_api_compat.is_numpy_namespace(xp)
+
+
+def is_cupy(xp) -> bool:
+    """True for CuPy (plain or array-API-compat wrapped)."""
+    return array_api_compat.is_cupy_namespace(xp)
+
+
+def cupy_available() -> bool:
+    """True when CuPy imports *and* a CUDA device is present."""
+    try:
+        import cupy
+        return bool(cupy.cuda.is_available())
+    except Exception:  # ImportError, or CUDA driver errors
+        return False
+
+
+def available_backends() -> list[str]:
+    """Backend names present on this machine: numpy and array_api_strict (if installed), cupy with a GPU."""
+    names = ["numpy"]
+    try:
+        import array_api_strict  # noqa: F401
+        names.append("array_api_strict")
+    except ImportError:
+        pass
+    if cupy_available():
+        names.append("cupy")
+    return names
+
+
+def real_dtype(xp, dtype=None):
+    """Resolve ``dtype`` (None → float64; a string such as ``"float32"``; or a dtype) in ``xp``."""
+    if dtype is None:
+        return xp.float64
+    if isinstance(dtype, str):
+        if dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        return getattr(xp, dtype)
+    if dtype in (np.float32, np.float64) or dtype in (np.dtype("float32"), np.dtype("float64")):
+        return getattr(xp, np.dtype(dtype).name)
+    return dtype
+
+
+def resolve(xp=None, dtype=None, device=None):
+    """Resolve the shared creation keywords to ``(xp, dtype, device)``."""
+    xp = get_namespace(xp)
+    return xp, real_dtype(xp, dtype), device
+
+
+# --------------------------------------------------------------------------
+# conversion
+# --------------------------------------------------------------------------
+def to_numpy(x) -> np.ndarray:
+    """Any backend's array (or a scalar / list) → :class:`numpy.ndarray` on the host.
+
+    CuPy through ``.get()``, other array-API libraries through DLPack.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (int, float, complex, list, tuple, np.generic)):
+        return np.asarray(x)
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    try:
+        return np.from_dlpack(x)
+    except (TypeError, BufferError, AttributeError, RuntimeError):
+        return np.asarray(x)
+
+
+def asarray(x, xp=None, dtype=None, device=None):
+    """Host data (NumPy array, list, scalar) → an array of ``xp`` on ``device``."""
+    xp, dtype, device = resolve(xp, dtype, device)
+    if not isinstance(x, np.ndarray):
+        x = to_numpy(x) if hasattr(x, "__dlpack__") else np.asarray(x)
+    x = np.ascontiguousarray(x)
+    if device is None:
+        return xp.asarray(x, dtype=dtype)
+    return xp.asarray(x, dtype=dtype, device=device)
+
+
+# --------------------------------------------------------------------------
+# random numbers: drawn on the host, moved to the backend
+# --------------------------------------------------------------------------
+def as_generator(rng=None) -> np.random.Generator:
+    """``rng`` as a :class:`numpy.random.Generator`: an int seed, ``None`` (seed 0) or a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng seed must be non-negative, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def normal(shape, rng=None, scale=1.0, xp=None, dtype=None, device=None):
+    """iid N(0, scale²) draws of ``shape``: float64 on the host, then moved to ``xp``/``device``."""
+    draws = as_generator(rng).standard_normal(shape) * scale
+    return asarray(draws, xp=xp, dtype=dtype, device=device)
+
+
+# --------------------------------------------------------------------------
+# FFTs behind one chokepoint
+# --------------------------------------------------------------------------
+def _fft_module(xp):
+    if is_numpy(xp):
+        return None
+    if is_cupy(xp):
+        import cupyx.scipy.fft as cufft
+        return cufft
+    return xp.fft
+
+
+def _np(x):
+    return np.asarray(x)
+
+
+def rfft(x, axis=-1):
+    """Real FFT of ``x`` along ``axis`` (unnormalised, numpy convention)."""
+    xp = namespace(x)
+    mod = _fft_module(xp)
+    if mod is None:
+        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=FFT_WORKERS))
+    return mod.rfft(x, axis=axis)
+
+
+def irfft(x, n, axis=-1):
+    """Inverse of :func:`rfft` for a real signal of length ``n``."""
+    xp = namespace(x)
+    mod = _fft_module(xp)
+    if mod is None:
+        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=FFT_WORKERS))
+    return mod.irfft(x, n=n, axis=axis)
+
+
+def fft(x, axis=-1, norm="backward"):
+    """Complex FFT along ``axis``."""
+    xp = namespace(x)
+    mod = _fft_module(xp)
+    if mod is None:
+        return xp.asarray(scipy.fft.fft(_np(x), axis=axis, norm=norm, workers=FFT_WORKERS))
+    return mod.fft(x, axis=axis, norm=norm)
+
+
+def ifft(x, axis=-1, norm="backward"):
+    """Inverse complex FFT along ``axis``."""
+    xp = namespace(x)
+    mod = _fft_module(xp)
+    if mod is None:
+        return xp.asarray(scipy.fft.ifft(_np(x), axis=axis, norm=norm, workers=FFT_WORKERS))
+    return mod.ifft(x, axis=axis, norm=norm)
+
+
+def fft2(x, norm="ortho"):
+    """2-D FFT over the last two axes (orthonormal by default)."""
+    xp = namespace(x)
+    mod = _fft_module(xp)
+    if mod is None:
+        return xp.asarray(scipy.fft.fft2(_np(x), norm=norm, workers=FFT_WORKERS))
+    if hasattr(mod, "fft2"):
+        return mod.fft2(x, norm=norm)
+    return mod.fftn(x, axes=(-2, -1), norm=norm)
+
+
+def ifft2(x, norm="ortho"):
+    """Inverse 2-D FFT over the last two axes (orthonormal by default)."""
+    xp = namespace(x)
+    mod = _fft_module(xp)
+    if mod is None:
+        return xp.asarray(scipy.fft.ifft2(_np(x), norm=norm, workers=FFT_WORKERS))
+    if hasattr(mod, "ifft2"):
+        return mod.ifft2(x, norm=norm)
+    return mod.ifftn(x, axes=(-2, -1), norm=norm)
+
+
+def _dct_via_host(func, x, axes):
+    xp = namespace(x)
+    dev = array_api_compat.device(x)
+    out = func(to_numpy(x), type=2, axes=axes, norm="ortho", workers=FFT_WORKERS)
+    return asarray(out, xp=xp, dtype=x.dtype, device=dev)
+
+
+def dct(x, axes=None):
+    """Orthonormal DCT-II over ``axes`` (all axes by default).
+
+    NumPy: scipy.fft; CuPy: cupyx.scipy.fft; other namespaces: through the host.
+    """
+    xp = namespace(x)
+    if is_numpy(xp):
+        return xp.asarray(scipy.fft.dctn(_np(x), type=2, axes=axes, norm="ortho", workers=FFT_WORKERS))
+    if is_cupy(xp):
+        import cupyx.scipy.fft as cufft
+        return cufft.dctn(x, type=2, axes=axes, norm="ortho")
+    return _dct_via_host(scipy.fft.dctn, x, axes)
+
+
+def idct(x, axes=None):
+    """Inverse of :func:`dct` (orthonormal, so also its adjoint)."""
+    xp = namespace(x)
+    if is_numpy(xp):
+        return xp.asarray(scipy.fft.idctn(_np(x), type=2, axes=axes, norm="ortho", workers=FFT_WORKERS))
+    if is_cupy(xp):
+        import cupyx.scipy.fft as cufft
+        return cufft.idctn(x, type=2, axes=axes, norm="ortho")
+    return _dct_via_host(scipy.fft.idctn, x, axes)
+
+
+# --------------------------------------------------------------------------
+# checks and tolerances
+# --------------------------------------------------------------------------
+def check_finite(x, name: str):
+    """Raise ``ValueError`` naming ``name`` if ``x`` holds NaN or inf."""
+    xp = namespace(x)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+    return x
+
+
+def tolerance(dtype, kind: str = "rtol") -> float:
+    """Per-dtype tolerance used by the tests and the report: float64 → 1e-9, float32 → 1e-4."""
+    name = str(dtype).split(".")[-1]
+    if "32" in name:
+        return 1e-4 if kind == "rtol" else 1e-5
+    return 1e-9 if kind == "rtol" else 1e-11

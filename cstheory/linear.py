@@ -1,0 +1,118 @@
+"""The over-parameterized linear generator of Sec. 3 and its minimum-norm solution, eq. (5)."""
+from __future__ import annotations
+
+import array_api_compat
+
+from . import _checks
+from ._backend import namespace, normal
+from .generator import Generator
+from .operators import LinearOperator, shape_of
+
+__all__ = ["LinearGenerator", "min_norm_coefficients"]
+
+
+class LinearGenerator(Generator):
+    """The linear generator G̃(c) = J c of Sec. 3, J ∈ R^{n×N} (usually N ≥ n).
+
+    Gradient descent on ½‖A J c − y‖² started from c = 0 stays in the row
+    space of A J and converges to the minimum-norm solution of eq. (5),
+    :func:`min_norm_coefficients`; that is why :meth:`init` returns zeros
+    unless a ``scale`` is asked for.
+
+    Parameters
+    ----------
+    J : array, shape (n, N)
+        The generator matrix.
+    """
+
+    def __init__(self, J):
+        _checks.array(J, "J", ndim=2)
+        self.J = J
+        self.xp = namespace(J)
+        self.dtype = J.dtype
+        self.device = array_api_compat.device(J)
+        n, N = J.shape
+        self.output_shape = (int(n),)
+        self.param_shape = (int(N),)
+
+    def init(self, rng=0, scale=None, y=None):
+        """c₀ = 0 (the start that makes GD converge to eq. (5)), or iid N(0, scale²) if ``scale`` > 0.
+
+        ``y`` is accepted for protocol compatibility and ignored."""
+        if scale is None or scale == 0:
+            return self.xp.zeros(self.param_shape, dtype=self.dtype, device=self.device)
+        scale = _checks.positive_float(scale, "scale")
+        return normal(self.param_shape, rng=rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)
+
+    def forward(self, params):
+        """G̃(c) = J c."""
+        return self.J @ self.check_params(params)
+
+    def jvp(self, params, tangent):
+        """J t (the Jacobian of a linear map is the map itself)."""
+        self.check_params(params)
+        return self.J @ self.check_params(tangent, "tangent")
+
+    def vjp(self, params, cotangent):
+        """Jᵀ r."""
+        self.check_params(params)
+        _checks.array(cotangent, "cotangent")
+        _checks.shape(cotangent, self.output_shape, "cotangent")
+        return self.J.T @ cotangent
+
+    def forward_vjp(self, params):
+        return self.forward(params), lambda r: self.J.T @ r
+
+    def jacobian(self, params=None, max_bytes=None):
+        """J itself (``params`` is ignored: the Jacobian does not depend on c)."""
+        return self.J
+
+    def gram(self, params=None):
+        """J Jᵀ."""
+        return self.J @ self.J.T
+
+
+def min_norm_coefficients(A, J, y, rcond=None):
+    """The minimum-norm coefficients of eq. (5): ĉ = argmin ‖c‖₂ subject to A J c = y.
+
+    Route: the thin SVD of M = A J = U S Vᵀ (``linalg.svd`` is in the array-API
+    standard, ``lstsq`` is not), then ĉ = V S⁺ Uᵀ y = (A J)^† y.  Singular
+    values below ``rcond · s_max`` count as zero, so a rank-deficient A J
+    gives exactly the pseudo-inverse solution; a QR or normal-equation route
+    would be cheaper but breaks down (or squares the condition number) there.
+    For y = A J c*, ĉ = P_{JᵀAᵀ} c*, the projection of c* onto the row space
+    of A J (the display below eq. (5)).
+
+    Parameters
+    ----------
+    A : array (m, n) or LinearOperator
+        Measurement matrix.
+    J : array (n, N)
+        Generator matrix.
+    y : array (m,)
+        Measurements.
+    rcond : float, optional
+        Relative cut-off for small singular values; default ``max(m, N) · eps``.
+
+    Returns
+    -------
+    c : array (N,)
+    """
+    _checks.array(J, "J", ndim=2)
+    _checks.array(y, "y", ndim=1)
+    xp = namespace(J, y, None if isinstance(A, LinearOperator) else A)
+    m, n = shape_of(A)
+    if J.shape[0] != n:
+        raise ValueError(f"shapes do not chain: A is {m}x{n} but J has {J.shape[0]} rows")
+    if y.shape[0] != m:
+        raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
+    if not isinstance(A, LinearOperator):
+        _checks.array(A, "A", ndim=2)
+    M = (A.to_dense() if isinstance(A, LinearOperator) else A) @ J
+    U, s, Vt = xp.linalg.svd(M, full_matrices=False)
+    if rcond is None:
+        rcond = max(M.shape) * float(xp.finfo(M.dtype).eps)
+    cutoff = rcond * float(xp.max(s)) if s.shape[0] else 0.0
+    keep = s > cutoff
+    s_inv = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), xp.zeros_like(s))
+    return Vt.T @ (s_inv * (U.T @ y))

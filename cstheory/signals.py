@@ -1,0 +1,156 @@
+"""Signals: the trigonometric basis of eq. (10), p-smooth signals and bundled images.
+
+Index convention
+----------------
+Column ``i`` of :func:`trig_basis` is w_i of eq. (10) with the paper's own
+index i = 0, …, n-1 (eq. (10) itself starts at i = 0).  The paper's running
+text counts the same functions 1-based, w_1, …, w_n (Fig. 2 shows "the 1st,
+2nd, 6th and 21st"); the paper's w_k (1-based) is ``trig_basis(n)[:, k - 1]``.
+
+In eq. (10) the cosines come first (i = 1 … n/2 - 1, increasing frequency)
+and the sines last, with *decreasing* frequency: w_i for i > n/2 is
+sin(2π j i / n) = -sin(2π j (n - i) / n), the sine of frequency n - i.
+:func:`frequency_order` lists the indices from the lowest to the highest
+frequency, and :func:`smooth_signal` uses it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _checks
+from ._backend import as_generator, asarray
+
+__all__ = ["trig_basis", "frequency_order", "frequency", "smooth_signal", "load_image", "IMAGES"]
+
+
+def _trig_basis_host(n: int) -> np.ndarray:
+    j = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    angle = 2.0 * np.pi * ((j * i) % n) / n  # reduce j*i mod n: exact angles for large n
+    W = np.where(i <= (n - 1) // 2, math.sqrt(2.0) * np.cos(angle), math.sqrt(2.0) * np.sin(angle))
+    W[:, 0] = 1.0
+    if n % 2 == 0:
+        W[:, n // 2] = (-1.0) ** np.arange(n)
+    return W / math.sqrt(n)
+
+
+def trig_basis(n, xp=None, dtype=None, device=None):
+    """The orthonormal trigonometric basis W = [w_0, …, w_{n-1}] of eq. (10).
+
+    .. math::
+        [w_i]_j = \\frac{1}{\\sqrt n}\\begin{cases} 1 & i = 0\\\\
+        \\sqrt2\\cos(2\\pi j i/n) & 1 \\le i < n/2\\\\
+        (-1)^j & i = n/2 \\\\
+        \\sqrt2\\sin(2\\pi j i/n) & n/2 < i \\le n-1\\end{cases}
+
+    with j = 0, …, n-1.  For odd n there is no (-1)^j column: i = 1 … (n-1)/2
+    are cosines and i = (n+1)/2 … n-1 are sines.  Column ``i`` is the paper's
+    0-based w_i, i.e. its 1-based w_{i+1} (see the module docstring).
+
+    Parameters
+    ----------
+    n : int
+        Signal length, n ≥ 1.
+    xp, dtype, device
+        Namespace (default NumPy), dtype (default float64) and device.
+
+    Returns
+    -------
+    W : array, shape (n, n), orthonormal (Wᵀ W = I).
+    """
+    n = _checks.positive_int(n, "n")
+    return asarray(_trig_basis_host(n), xp=xp, dtype=dtype, device=device)
+
+
+def frequency(n) -> np.ndarray:
+    """Frequency of each column of :func:`trig_basis`: f_i = min(i, n - i) (a NumPy int array)."""
+    n = _checks.positive_int(n, "n")
+    i = np.arange(n)
+    return np.minimum(i, n - i)
+
+
+def frequency_order(n) -> np.ndarray:
+    """Indices of :func:`trig_basis` columns from low to high frequency.
+
+    ``[0, 1, n-1, 2, n-2, …]``: the constant, then for each frequency f the
+    cosine w_f followed by the sine w_{n-f}.  The first p entries span the
+    p lowest-frequency basis functions.
+    """
+    f = frequency(n)
+    # ties (cos f, sin f): cosine first, i.e. the smaller index
+    return np.lexsort((np.arange(n), f))
+
+
+def smooth_signal(n, p, rng=0, xp=None, dtype=None, device=None):
+    """A random unit-norm p-smooth signal: x ∈ span of the p lowest-frequency w_i.
+
+    The coefficients on those p basis functions (the first p of
+    :func:`frequency_order`: constant, cos 1, sin 1, cos 2, …) are iid
+    Gaussian, drawn on the host from ``rng``; the signal is normalised to
+    ‖x‖₂ = 1.  This is the paper's "p-smooth" signal of Sec. 1.2
+    (x* = Σ_{i ≤ p} w_i ⟨w_i, x*⟩), with the basis functions taken in order of
+    frequency, so that sines are included with their cosines.
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+    p : int
+        Number of basis functions, 1 ≤ p ≤ n.
+    rng : int or numpy.random.Generator
+        Seed or generator for the coefficients.
+    """
+    n = _checks.positive_int(n, "n")
+    p = _checks.positive_int(p, "p")
+    if p > n:
+        raise ValueError(f"p must be <= n = {n}, got {p}")
+    coeffs = as_generator(rng).standard_normal(p)
+    W = _trig_basis_host(n)
+    x = W[:, frequency_order(n)[:p]] @ coeffs
+    x /= np.linalg.norm(x)
+    return asarray(x, xp=xp, dtype=dtype, device=device)
+
+
+#: Bundled scikit-image pictures usable offline, by name.
+IMAGES = ("camera", "grass", "shepp_logan", "astronaut", "coins", "moon", "brick", "gravel")
+
+
+def load_image(name, size=64, xp=None, dtype=None, device=None):
+    """A bundled scikit-image picture as a grayscale (size, size) array in [0, 1].
+
+    Nothing is downloaded: ``camera``, ``grass``, ``gravel``, ``brick``,
+    ``coins``, ``moon`` and ``astronaut`` ship with scikit-image, and
+    ``shepp_logan`` is its built-in phantom.  The image is converted to gray,
+    cropped to a centred square and resized with anti-aliasing.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`IMAGES`.
+    size : int or (int, int)
+        Output shape.
+    """
+    import skimage.data
+    import skimage.transform
+    from skimage.color import rgb2gray
+
+    if name not in IMAGES:
+        raise ValueError(f"name must be one of {IMAGES}, got {name!r}")
+    shape = (size, size) if not isinstance(size, (tuple, list)) else tuple(size)
+    for s in shape:
+        _checks.positive_int(s, "size")
+    if name == "shepp_logan":
+        img = skimage.data.shepp_logan_phantom()
+    else:
+        img = getattr(skimage.data, name)()
+    img = np.asarray(img, dtype=np.float64)
+    if img.ndim == 3:
+        img = rgb2gray(img[..., :3])
+    h, w = img.shape
+    s = min(h, w)
+    img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    img = skimage.transform.resize(img, shape, anti_aliasing=True)
+    img = (img - img.min()) / max(img.max() - img.min(), 1e-12)
+    return asarray(img, xp=xp, dtype=dtype, device=device)
