@@ -10,10 +10,13 @@ NumPy, CuPy or any array-API namespace.
 from ._backend import available_backends, to_numpy
 from .bounds import geometric_bound, spectral_bound, theorem1_bound
 from .fit import DivergenceError, FitResult, fit
+from . import kernels
 from .generator import Generator
+from .kernels import circulant_matrix, circular_convolve
 from .linear import LinearGenerator, min_norm_coefficients
 from .operators import LinearOperator, gaussian_matrix, operator_norm
 from .signals import frequency, frequency_order, load_image, smooth_signal, trig_basis
+from .two_layer import TwoLayerGenerator
 
 __version__ = "0.1.0"
 
@@ -21,7 +24,8 @@ __all__ = [
     "to_numpy", "available_backends",
     "gaussian_matrix", "LinearOperator", "operator_norm",
     "trig_basis", "frequency", "frequency_order", "smooth_signal", "load_image",
-    "Generator", "LinearGenerator", "min_norm_coefficients",
+    "kernels", "circulant_matrix", "circular_convolve",
+    "Generator", "LinearGenerator", "min_norm_coefficients", "TwoLayerGenerator",
     "theorem1_bound", "spectral_bound", "geometric_bound",
     "fit", "FitResult", "DivergenceError",
 ]

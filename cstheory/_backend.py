@@ -140,8 +140,11 @@ def real_dtype(xp, dtype=None):
         if dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         return getattr(xp, dtype)
-    if dtype in (np.float32, np.float64) or dtype in (np.dtype("float32"), np.dtype("float64")):
-        return getattr(xp, np.dtype(dtype).name)
+    if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+        # a NumPy dtype: map float32/float64 to xp's own (never compare foreign dtypes with ==)
+        name = np.dtype(dtype).name
+        if name in ("float32", "float64"):
+            return getattr(xp, name)
     return dtype
 
 
@@ -220,6 +223,13 @@ def _np(x):
     return np.asarray(x)
 
 
+def _complex(xp, x):
+    """``x`` as a complex array: strict namespaces refuse real input to ``fft``/``fftn``."""
+    if xp.isdtype(x.dtype, "complex floating"):
+        return x
+    return xp.astype(x, xp.complex64 if x.dtype == xp.float32 else xp.complex128)
+
+
 def rfft(x, axis=-1):
     """Real FFT of ``x`` along ``axis`` (unnormalised, numpy convention)."""
     xp = namespace(x)
@@ -244,7 +254,7 @@ def fft(x, axis=-1, norm="backward"):
     mod = _fft_module(xp)
     if mod is None:
         return xp.asarray(scipy.fft.fft(_np(x), axis=axis, norm=norm, workers=FFT_WORKERS))
-    return mod.fft(x, axis=axis, norm=norm)
+    return mod.fft(_complex(xp, x), axis=axis, norm=norm)
 
 
 def ifft(x, axis=-1, norm="backward"):
@@ -253,7 +263,7 @@ def ifft(x, axis=-1, norm="backward"):
     mod = _fft_module(xp)
     if mod is None:
         return xp.asarray(scipy.fft.ifft(_np(x), axis=axis, norm=norm, workers=FFT_WORKERS))
-    return mod.ifft(x, axis=axis, norm=norm)
+    return mod.ifft(_complex(xp, x), axis=axis, norm=norm)
 
 
 def fft2(x, norm="ortho"):
@@ -263,8 +273,8 @@ def fft2(x, norm="ortho"):
     if mod is None:
         return xp.asarray(scipy.fft.fft2(_np(x), norm=norm, workers=FFT_WORKERS))
     if hasattr(mod, "fft2"):
-        return mod.fft2(x, norm=norm)
-    return mod.fftn(x, axes=(-2, -1), norm=norm)
+        return mod.fft2(_complex(xp, x), norm=norm)
+    return mod.fftn(_complex(xp, x), axes=(-2, -1), norm=norm)
 
 
 def ifft2(x, norm="ortho"):
@@ -274,8 +284,8 @@ def ifft2(x, norm="ortho"):
     if mod is None:
         return xp.asarray(scipy.fft.ifft2(_np(x), norm=norm, workers=FFT_WORKERS))
     if hasattr(mod, "ifft2"):
-        return mod.ifft2(x, norm=norm)
-    return mod.ifftn(x, axes=(-2, -1), norm=norm)
+        return mod.ifft2(_complex(xp, x), norm=norm)
+    return mod.ifftn(_complex(xp, x), axes=(-2, -1), norm=norm)
 
 
 def _dct_via_host(func, x, axes):

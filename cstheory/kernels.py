@@ -1,0 +1,136 @@
+"""Convolution kernels and circular convolution (floor 2).
+
+Convention: the circulant matrix of a kernel u ∈ R^n is
+
+    U[i, j] = u[(i − j) mod n],   so that   U x = u ⊛ x,
+
+the circular convolution (u ⊛ x)_i = Σ_j u[(i − j) mod n] x_j.  Its
+transpose is circular *correlation* with u: (Uᵀ x)_i = Σ_j u[(j − i) mod n] x_j.
+Kernels are "centred at index 0": a symmetric kernel has u[d] = u[n − d].
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _checks
+from ._backend import asarray, irfft, namespace, rfft
+
+__all__ = [
+    "circulant_matrix", "circular_convolve", "circular_correlate", "autocorrelation",
+    "spectral_norm", "check_kernel", "triangular", "gaussian",
+]
+
+
+def check_kernel(u, name="u"):
+    """Validate a kernel: a 1-D finite array that is not all zero."""
+    _checks.array(u, name, ndim=1)
+    if u.shape[0] < 1:
+        raise ValueError(f"{name} must have at least one entry")
+    xp = namespace(u)
+    if not bool(xp.any(u != 0)):
+        raise ValueError(f"{name} must not be all zero")
+    return u
+
+
+def circulant_matrix(u):
+    """Dense circulant matrix U with U[i, j] = u[(i − j) mod n], so that U @ x = u ⊛ x.
+
+    Built by gathering entries of ``u`` (``xp.take``), in u's namespace, dtype and device.
+    """
+    _checks.array(u, "u", ndim=1)
+    xp = namespace(u)
+    n = u.shape[0]
+    idx = (np.arange(n)[:, None] - np.arange(n)[None, :]) % n
+    idx = xp.asarray(idx.reshape(-1), device=getattr(u, "device", None))
+    return xp.reshape(xp.take(u, idx), (n, n))
+
+
+def _spectrum(u, ndim, axis):
+    """rfft(u) shaped to broadcast against an ``ndim``-array along ``axis``."""
+    xp = namespace(u)
+    uh = rfft(u)
+    shape = [1] * ndim
+    shape[axis] = uh.shape[0]
+    return xp.reshape(uh, tuple(shape))
+
+
+def _check_pair(u, x, axis):
+    check_kernel(u)
+    _checks.array(x, "x")
+    namespace(u, x)
+    if x.ndim == 0:
+        raise ValueError("x must have at least one dimension")
+    axis = axis % x.ndim
+    if x.shape[axis] != u.shape[0]:
+        raise ValueError(f"x must have length n = {u.shape[0]} along axis {axis}, got {x.shape[axis]}")
+    return axis
+
+
+def circular_convolve(u, x, axis=0):
+    """U @ x = u ⊛ x along ``axis``, by real FFTs: irfft(rfft(u) · rfft(x)).
+
+    ``x`` may be a vector or a batch (e.g. the (n, k) matrix C of the two-layer
+    generator with ``axis=0``).  O(n log n) per column; scipy.fft with workers
+    for NumPy arrays, the namespace's FFT otherwise (see ``_backend``).
+    """
+    axis = _check_pair(u, x, axis)
+    n = u.shape[0]
+    return irfft(_spectrum(u, x.ndim, axis) * rfft(x, axis=axis), n, axis=axis)
+
+
+def circular_correlate(u, x, axis=0):
+    """Uᵀ @ x (circular correlation with u) along ``axis``: irfft(conj(rfft(u)) · rfft(x))."""
+    axis = _check_pair(u, x, axis)
+    xp = namespace(u)
+    n = u.shape[0]
+    return irfft(xp.conj(_spectrum(u, x.ndim, axis)) * rfft(x, axis=axis), n, axis=axis)
+
+
+def autocorrelation(u):
+    """a[d] = Σ_l u[(l + d) mod n] u[l] = ⟨u_i, u_j⟩ for rows i − j ≡ d of U; U Uᵀ = circulant(a)."""
+    check_kernel(u)
+    xp = namespace(u)
+    n = u.shape[0]
+    uh = rfft(u)
+    a = irfft(uh * xp.conj(uh), n)
+    # a[d] = a[n - d] exactly in exact arithmetic; symmetrise away the FFT rounding
+    mirror = xp.asarray((-np.arange(n)) % n, device=getattr(u, "device", None))
+    return 0.5 * (a + xp.take(a, mirror))
+
+
+def spectral_norm(u) -> float:
+    """‖U‖ of the circulant matrix of u: max_f |DFT(u)_f| (U is diagonalised by the DFT)."""
+    check_kernel(u)
+    xp = namespace(u)
+    return float(xp.max(xp.abs(rfft(u))))
+
+
+def _circular_distance(n):
+    i = np.arange(n)
+    return np.minimum(i, n - i)
+
+
+def triangular(n, p, xp=None, dtype=None, device=None):
+    """Unit-norm triangular kernel of support 2p − 1 centred at index 0 (Fig. 3).
+
+    u[d] ∝ p − |d| for circular distance |d| < p, zero elsewhere, scaled to
+    ‖u‖₂ = 1.  p = 1 is the identity (a one-hot at 0); the support must fit,
+    2p − 1 ≤ n.
+    """
+    n = _checks.positive_int(n, "n")
+    p = _checks.positive_int(p, "p")
+    if 2 * p - 1 > n:
+        raise ValueError(f"the support 2p-1 = {2 * p - 1} must not exceed n = {n}; choose p <= {(n + 1) // 2}")
+    u = np.maximum(p - _circular_distance(n), 0).astype(np.float64)
+    return asarray(u / np.linalg.norm(u), xp=xp, dtype=dtype, device=device)
+
+
+def gaussian(n, width, xp=None, dtype=None, device=None):
+    """Unit-norm Gaussian kernel u[d] ∝ exp(−d² / (2 width²)), d the circular distance to 0."""
+    n = _checks.positive_int(n, "n")
+    width = _checks.positive_float(width, "width")
+    d = _circular_distance(n).astype(np.float64)
+    u = np.exp(-0.5 * (d / width) ** 2)
+    return asarray(u / math.sqrt(float(np.sum(u * u))), xp=xp, dtype=dtype, device=device)

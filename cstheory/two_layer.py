@@ -1,0 +1,191 @@
+"""The two-layer convolutional generator G(C) = ReLU(U C) v of eq. (3), with hand-derived derivatives.
+
+Notation (Sec. 2, App. B): u ∈ R^n is a fixed kernel and U its circulant
+matrix (U x = u ⊛ x, see :mod:`cstheory.kernels`); C = [c_1, …, c_k] ∈ R^{n×k}
+are the trainable coefficients; v = [1, …, 1, −1, …, −1]/√k is fixed.  With
+the ReLU mask M = 1(U C > 0) ∈ {0, 1}^{n×k} (we take ReLU'(0) = 0):
+
+* forward     G(C) = ReLU(U C) v
+* JVP         J_G(C) T = (M ∘ (U T)) v
+* VJP         J_G(C)ᵀ r = Uᵀ[(r vᵀ) ∘ M]                    (the gradient's core)
+* Jacobian    J_G(C) = [v_1 diag(m_1) U, …, v_k diag(m_k) U] ∈ R^{n×nk}   (eq. 20, transposed)
+* Gram        J_G J_Gᵀ = (U Uᵀ) ∘ (M diag(v²) Mᵀ) = (U Uᵀ) ∘ (M Mᵀ)/k
+
+Parameters are vectorised column by column, θ = [c_1; …; c_k], as in eq. (20).
+Products with U and Uᵀ are circular convolutions/correlations by real FFTs.
+"""
+from __future__ import annotations
+
+import math
+
+import array_api_compat
+
+from . import _checks
+from ._backend import irfft, namespace, normal, rfft
+from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
+from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_norm
+
+__all__ = ["TwoLayerGenerator", "DEFAULT_XI", "theorem3_scale", "theorem3_step_size"]
+
+#: Default error-tolerance parameter ξ of Theorem 3 used by :meth:`TwoLayerGenerator.init`
+#: when no scale is given: ω = ξ‖y‖/(2√n‖U‖).  With ξ = 0.1 the initial output has
+#: ‖G(C₀)‖ ≈ 0.03 ‖y‖ (see ``theorem3_scale``), small next to the signal.
+DEFAULT_XI = 0.1
+
+
+def theorem3_scale(y_norm, n, U_norm, xi=DEFAULT_XI):
+    """Theorem 3's initialisation scale ω = ξ ‖y‖₂ / (2 √n ‖U‖).
+
+    E‖G(C₀)‖² = n ω² ‖u‖² (1/2 − 1/(2π)) for C₀ with iid N(0, ω²) entries, so
+    ‖G(C₀)‖ ≈ 0.58 √n ω ‖u‖ ≤ 0.29 ξ ‖y‖ (as ‖u‖ ≤ ‖U‖): a small start for ξ ≤ 1.
+    """
+    xi = _checks.positive_float(xi, "xi")
+    n = _checks.positive_int(n, "n")
+    return xi * float(y_norm) / (2.0 * math.sqrt(n) * float(U_norm))
+
+
+def theorem3_step_size(m, n, U_norm):
+    """Theorem 3's step-size bound η ≤ m / (4 n ‖U‖²).
+
+    It follows from η ≤ 1/β² with β = 2√(n/m)‖U‖ (App. D), i.e. from the
+    high-probability bound ‖A‖ ≤ 2√(n/m) for Gaussian A.  :func:`cstheory.fit`
+    uses the sharper 1/(‖A‖²‖U‖²) with ‖A‖ measured by power iteration.
+    """
+    m = _checks.positive_int(m, "m")
+    n = _checks.positive_int(n, "n")
+    return m / (4.0 * n * float(U_norm) ** 2)
+
+
+class TwoLayerGenerator(Generator):
+    """G(C) = ReLU(U C) v, eq. (3): a fixed convolution, a ReLU and a fixed ±1/√k output layer.
+
+    Parameters
+    ----------
+    u : array (n,)
+        The convolution kernel (any real kernel, symmetric or not; not all zero).
+        Its namespace, dtype and device are the generator's.
+    k : int
+        Number of channels; must be even (v has k/2 entries +1/√k and k/2 entries −1/√k).
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> gen = cst.TwoLayerGenerator(cst.kernels.triangular(64, 8), k=32)
+    >>> C = gen.init(rng=0, scale=0.1)
+    >>> gen(C).shape
+    (64,)
+    """
+
+    def __init__(self, u, k):
+        check_kernel(u)
+        k = _checks.positive_int(k, "k", minimum=2)
+        if k % 2:
+            raise ValueError(f"k must be even (v = [+1..., -1...]/sqrt(k) has two equal halves), got {k}")
+        self.u = u
+        self.k = k
+        self.xp = namespace(u)
+        self.dtype = u.dtype
+        self.device = array_api_compat.device(u)
+        n = int(u.shape[0])
+        self.output_shape = (n,)
+        self.param_shape = (n, k)
+        half = k // 2
+        sign = [1.0] * half + [-1.0] * half
+        self.v = self.xp.asarray(sign, dtype=self.dtype, device=self.device) / math.sqrt(k)
+        self._uhat = self.xp.reshape(rfft(u), (n // 2 + 1, 1))  # spectrum of u, broadcast over channels
+        self._U_norm = None
+        self._UUt = None
+
+    # -- U and Uᵀ by FFT -----------------------------------------------
+    def _U(self, X):
+        """U X = u ⊛ X, column by column."""
+        return irfft(self._uhat * rfft(X, axis=0), self.n, axis=0)
+
+    def _Ut(self, X):
+        """Uᵀ X (circular correlation with u), column by column."""
+        return irfft(self.xp.conj(self._uhat) * rfft(X, axis=0), self.n, axis=0)
+
+    @property
+    def U_norm(self) -> float:
+        """‖U‖ = max_f |DFT(u)_f|."""
+        if self._U_norm is None:
+            self._U_norm = spectral_norm(self.u)
+        return self._U_norm
+
+    def _mask(self, Z):
+        return self.xp.astype(Z > 0, self.dtype)
+
+    # -- protocol ---------------------------------------------------------
+    def init(self, rng=0, scale=None, y=None, xi=DEFAULT_XI):
+        """C₀ with iid N(0, ω²) entries.
+
+        ω = ``scale`` if given; otherwise Theorem 3's ω = ξ‖y‖/(2√n‖U‖)
+        (:func:`theorem3_scale`) with ξ = ``xi`` (default :data:`DEFAULT_XI`)
+        and, when ``y`` is not given either, ‖y‖ = 1.
+        """
+        if scale is None:
+            y_norm = 1.0
+            if y is not None:
+                _checks.array(y, "y", ndim=1)
+                y_norm = float(self.xp.linalg.vector_norm(y))
+            scale = theorem3_scale(y_norm, self.n, self.U_norm, xi)
+        scale = _checks.positive_float(scale, "scale", allow_zero=True)
+        return normal(self.param_shape, rng=rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)
+
+    def smoothness_bound(self):
+        """‖J_G(C)‖² ≤ ‖v‖²‖U‖² = ‖U‖² for every C (Lemma 2 of App. D)."""
+        return self.U_norm**2
+
+    def forward(self, params):
+        """G(C) = ReLU(U C) v."""
+        Z = self._U(self.check_params(params))
+        return self.xp.where(Z > 0, Z, self.xp.zeros_like(Z)) @ self.v
+
+    def jvp(self, params, tangent):
+        """J_G(C) T = (M ∘ (U T)) v, with M = 1(U C > 0)."""
+        M = self._mask(self._U(self.check_params(params)))
+        return (M * self._U(self.check_params(tangent, "tangent"))) @ self.v
+
+    def _vjp_masked(self, M, r):
+        return self._Ut((r[:, None] * self.v[None, :]) * M)
+
+    def _check_cotangent(self, r):
+        _checks.array(r, "cotangent", ndim=1)
+        _checks.shape(r, self.output_shape, "cotangent")
+        return r
+
+    def vjp(self, params, cotangent):
+        """J_G(C)ᵀ r = Uᵀ[(r vᵀ) ∘ M]: the hand-derived gradient core (column l is v_l Uᵀ(m_l ∘ r), eq. 20)."""
+        M = self._mask(self._U(self.check_params(params)))
+        return self._vjp_masked(M, self._check_cotangent(cotangent))
+
+    def forward_vjp(self, params):
+        """(G(C), r ↦ J_G(C)ᵀ r) from one convolution U C (the gradient-descent hot path)."""
+        Z = self._U(self.check_params(params))
+        M = self._mask(Z)
+        return (Z * M) @ self.v, lambda r: self._vjp_masked(M, r)
+
+    def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
+        """Explicit J_G(C) ∈ R^{n×nk} of eq. (20): block l (columns l·n … l·n + n − 1) is v_l diag(m_l) U.
+
+        Columns follow θ = [c_1; …; c_k].  Refused with ``ValueError`` above
+        ``max_bytes`` (default 2 GiB)."""
+        params = self.check_params(params)
+        self._check_jacobian_size(max_bytes)
+        xp = self.xp
+        Mv = self._mask(self._U(params)) * self.v[None, :]          # (n, k): v_l m_l
+        U = circulant_matrix(self.u)                                 # (n, n)
+        blocks = xp.permute_dims(Mv, (1, 0))[:, :, None] * U[None, :, :]   # (k, n, n): v_l diag(m_l) U
+        return xp.reshape(xp.permute_dims(blocks, (1, 0, 2)), (self.n, self.k * self.n))
+
+    @property
+    def UUt(self):
+        """U Uᵀ = circulant(autocorrelation of u), cached."""
+        if self._UUt is None:
+            self._UUt = circulant_matrix(autocorrelation(self.u))
+        return self._UUt
+
+    def gram(self, params):
+        """J_G(C) J_G(C)ᵀ = (U Uᵀ) ∘ (M Mᵀ)/k by one matrix product, never forming J."""
+        M = self._mask(self._U(self.check_params(params)))
+        return self.UUt * (M @ M.T) / self.k

@@ -1,0 +1,217 @@
+"""Tests of cstheory/_backend.py: namespaces, conversion, host RNG, dtypes and the FFT chokepoint."""
+import numpy as np
+import pytest
+import scipy.fft
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory import _backend as B
+from cstheory.operators import gaussian_matrix
+from cstheory.testing import assert_allclose, seeds, sizes
+
+BACKENDS = B.available_backends()
+
+
+def _host(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+# ---------------------------------------------------------------------------
+# namespaces
+# ---------------------------------------------------------------------------
+def test_namespace_of_one_backend(xp):
+    a = B.asarray(_host(3), xp=xp)
+    b = B.asarray(_host(4), xp=xp)
+    assert B.namespace(a, b) is xp
+    assert B.namespace(a, None, 2.0) is xp  # None and Python scalars are ignored
+
+
+def test_namespace_of_nothing_is_numpy():
+    assert B.is_numpy(B.namespace())
+    assert B.is_numpy(B.namespace(None, 1))
+
+
+def test_mixed_backends_raise_type_error_naming_both():
+    import array_api_strict
+
+    a = B.asarray(_host(3), xp="numpy")
+    b = B.asarray(_host(3), xp=array_api_strict)
+    with pytest.raises(TypeError) as info:
+        B.namespace(a, b)
+    msg = str(info.value)
+    assert "numpy" in msg and "array_api_strict" in msg
+
+
+def test_non_array_raises_type_error():
+    with pytest.raises(TypeError, match="expected an array"):
+        B.namespace("not an array")
+
+
+def test_get_namespace_names():
+    assert B.is_numpy(B.get_namespace(None))
+    assert B.is_numpy(B.get_namespace("numpy"))
+    assert B.is_numpy(B.get_namespace(np))
+    import array_api_strict
+
+    assert B.get_namespace("array_api_strict") is array_api_strict
+    with pytest.raises(ValueError, match="xp must be"):
+        B.get_namespace("tensorflow")
+
+
+def test_available_backends_lists_numpy_and_strict():
+    names = cst.available_backends()
+    assert names[0] == "numpy" and "array_api_strict" in names
+    assert ("cupy" in names) == B.cupy_available()
+
+
+# ---------------------------------------------------------------------------
+# conversion
+# ---------------------------------------------------------------------------
+def test_to_numpy_round_trip(xp):
+    host = _host((3, 5), seed=4)
+    a = B.asarray(host, xp=xp)
+    assert B.namespace(a) is xp
+    back = cst.to_numpy(a)
+    assert isinstance(back, np.ndarray)
+    assert back.dtype == np.float64
+    np.testing.assert_array_equal(back, host)
+
+
+def test_to_numpy_of_scalars_and_lists():
+    np.testing.assert_array_equal(cst.to_numpy([1.0, 2.0]), np.array([1.0, 2.0]))
+    assert cst.to_numpy(3.0).shape == ()
+
+
+def test_asarray_float32(xp):
+    a = B.asarray(_host(4), xp=xp, dtype="float32")
+    assert a.dtype == xp.float32
+    np.testing.assert_allclose(cst.to_numpy(a), _host(4), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# dtypes
+# ---------------------------------------------------------------------------
+def test_resolve_dtype_strings(xp):
+    assert B.resolve(xp)[1] == xp.float64
+    assert B.resolve(xp, "float64")[1] == xp.float64
+    assert B.resolve(xp, "float32")[1] == xp.float32
+    assert B.resolve(xp, np.float32)[1] == xp.float32
+    assert B.resolve(xp, np.dtype("float64"))[1] == xp.float64
+    assert B.resolve(xp, xp.float32)[1] == xp.float32
+    with pytest.raises(ValueError, match="dtype"):
+        B.resolve(xp, "float16")
+
+
+def test_tolerance_per_dtype():
+    assert B.tolerance(np.float64) == 1e-9
+    assert B.tolerance(np.float32) == 1e-4
+
+
+def test_check_finite(xp):
+    good = B.asarray([1.0, 2.0], xp=xp)
+    assert B.check_finite(good, "z") is good
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="z contains non-finite"):
+            B.check_finite(B.asarray([1.0, bad], xp=xp), "z")
+
+
+# ---------------------------------------------------------------------------
+# random numbers: host draws, identical on every backend
+# ---------------------------------------------------------------------------
+@given(seed=seeds(), m=sizes(1, 6), n=sizes(1, 6))
+def test_equal_seeds_identical_on_every_backend(seed, m, n):
+    expected = np.random.default_rng(seed).standard_normal((m, n))
+    A_numpy = cst.to_numpy(gaussian_matrix(m, n, rng=seed))
+    np.testing.assert_allclose(A_numpy, expected / np.sqrt(m), rtol=1e-15, atol=0)
+    for name in BACKENDS:
+        draws = cst.to_numpy(B.normal((m, n), rng=seed, xp=name))
+        np.testing.assert_array_equal(draws, expected)
+        # bit-identical across backends, not merely close
+        np.testing.assert_array_equal(cst.to_numpy(gaussian_matrix(m, n, rng=seed, xp=name)), A_numpy)
+
+
+def test_normal_scale_and_dtype(xp):
+    a = B.normal((5,), rng=3, scale=2.0, xp=xp, dtype="float32")
+    assert a.dtype == xp.float32
+    np.testing.assert_allclose(cst.to_numpy(a), 2.0 * np.random.default_rng(3).standard_normal(5), rtol=1e-6)
+
+
+def test_generator_and_int_accepted():
+    g = np.random.default_rng(7)
+    assert B.as_generator(g) is g
+    a = cst.to_numpy(B.normal(4, rng=np.random.default_rng(7)))
+    b = cst.to_numpy(B.normal(4, rng=7))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cst.to_numpy(B.normal(4, rng=np.int64(7))), b)
+    # a Generator is consumed: two draws from one generator differ
+    g = np.random.default_rng(7)
+    first, second = cst.to_numpy(B.normal(4, rng=g)), cst.to_numpy(B.normal(4, rng=g))
+    assert not np.array_equal(first, second)
+    # None means seed 0
+    np.testing.assert_array_equal(cst.to_numpy(B.normal(3, rng=None)), cst.to_numpy(B.normal(3, rng=0)))
+
+
+@pytest.mark.parametrize("bad", [1.5, "seed", True, np.random.RandomState(0), [1, 2]])
+def test_bad_rng_raises_type_error(bad):
+    with pytest.raises(TypeError, match="rng"):
+        B.as_generator(bad)
+
+
+def test_negative_seed_raises_value_error():
+    with pytest.raises(ValueError, match="rng"):
+        B.as_generator(-1)
+
+
+# ---------------------------------------------------------------------------
+# the FFT chokepoint
+# ---------------------------------------------------------------------------
+@given(n=sizes(1, 17), seed=seeds())
+def test_rfft_irfft_round_trip(n, seed):
+    host = _host((3, n), seed)
+    for name in BACKENDS:
+        x = B.asarray(host, xp=name)
+        X = B.rfft(x, axis=-1)
+        assert tuple(X.shape) == (3, n // 2 + 1)
+        assert_allclose(X, np.fft.rfft(host, axis=-1))
+        assert_allclose(B.irfft(X, n, axis=-1), host)
+        # along axis 0 as well
+        assert_allclose(B.irfft(B.rfft(x, axis=0), 3, axis=0), host)
+
+
+def test_fft_ifft_round_trip(xp):
+    host = _host(9, 1)
+    x = B.asarray(host, xp=xp)
+    X = B.fft(x)
+    assert_allclose(X, np.fft.fft(host))
+    assert_allclose(xp.real(B.ifft(X)), host)
+    assert_allclose(B.fft(x, norm="ortho"), np.fft.fft(host, norm="ortho"))
+
+
+@given(shape=st.tuples(sizes(1, 9), sizes(1, 9)), seed=seeds())
+def test_fft2_ifft2_orthonormal_round_trip(shape, seed):
+    host = _host(shape, seed)
+    for name in BACKENDS:
+        x = B.asarray(host, xp=name)
+        X = B.fft2(x)
+        assert_allclose(X, np.fft.fft2(host, norm="ortho"))
+        # orthonormal: Parseval
+        Xh = cst.to_numpy(X)
+        np.testing.assert_allclose(np.sum(np.abs(Xh) ** 2), np.sum(host**2), rtol=1e-10)
+        xp = B.get_namespace(name)
+        assert_allclose(xp.real(B.ifft2(X)), host)
+        assert_allclose(xp.imag(B.ifft2(X)), np.zeros(shape))
+
+
+@given(shape=st.tuples(sizes(1, 9), sizes(1, 9)), seed=seeds())
+def test_dct_idct_orthonormal(shape, seed):
+    host = _host(shape, seed)
+    for name in BACKENDS:
+        x = B.asarray(host, xp=name)
+        X = B.dct(x)
+        assert X.dtype == x.dtype
+        assert_allclose(X, scipy.fft.dctn(host, type=2, norm="ortho"))
+        np.testing.assert_allclose(np.sum(cst.to_numpy(X) ** 2), np.sum(host**2), rtol=1e-10)
+        assert_allclose(B.idct(X), host)
+        # one axis only
+        assert_allclose(B.idct(B.dct(x, axes=(0,)), axes=(0,)), host)

@@ -1,0 +1,154 @@
+"""Tests of cstheory/operators.py: Gaussian matrices, the LinearOperator base, norms and power iteration."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import cstheory as cst
+from cstheory import _backend as B
+from cstheory.operators import array_like, power_iteration, shape_of
+from cstheory.testing import assert_adjoint, assert_allclose, seeds, sizes
+
+BACKENDS = B.available_backends()
+
+
+class Difference(cst.LinearOperator):
+    """First differences (D x)_i = x_{i+1} - x_i, R^n -> R^{n-1}, written matrix-free.
+
+    Its adjoint is Dᵀ r = [0, r] - [r, 0]; a small test subclass of the base class."""
+
+    def __init__(self, n, xp):
+        self.shape = (n - 1, n)
+        self.xp, self.dtype, self.device = xp, xp.float64, None
+
+    def matvec(self, x):
+        return x[1:] - x[:-1]
+
+    def rmatvec(self, r):
+        zero = self.xp.zeros((1,), dtype=r.dtype)
+        return self.xp.concat([zero, r]) - self.xp.concat([r, zero])
+
+
+def dense_difference(n):
+    D = np.zeros((n - 1, n))
+    for i in range(n - 1):
+        D[i, i], D[i, i + 1] = -1.0, 1.0
+    return D
+
+
+# ---------------------------------------------------------------------------
+# gaussian_matrix
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("m, n, seed", [(50, 400, 0), (7, 3000, 1), (400, 60, 2)])
+def test_gaussian_matrix_mean_zero_variance_one_over_m(m, n, seed):
+    """K = m n iid N(0, 1/m) entries: the sample mean has std 1/(m sqrt n) and the sample
+    variance has std ≈ sqrt(2/K)/m; both must lie within 5 of those standard deviations."""
+    A = cst.to_numpy(cst.gaussian_matrix(m, n, rng=seed))
+    K = m * n
+    mean_std = math.sqrt(1.0 / m / K)
+    var_std = math.sqrt(2.0 / K) / m
+    assert abs(A.mean()) < 5 * mean_std
+    assert abs(A.var() - 1.0 / m) < 5 * var_std
+    # E||A z||² = ||z||² for a fixed unit z: the column norms² average to 1 (std sqrt(2/m)/sqrt(n))
+    col = (A**2).sum(axis=0)
+    assert abs(col.mean() - 1.0) < 5 * math.sqrt(2.0 / m / n)
+
+
+def test_gaussian_matrix_on_backend_and_dtype(xp):
+    A = cst.gaussian_matrix(4, 6, rng=3, xp=xp, dtype="float32")
+    assert B.namespace(A) is xp and A.dtype == xp.float32 and tuple(A.shape) == (4, 6)
+    assert_allclose(A, cst.to_numpy(cst.gaussian_matrix(4, 6, rng=3)), rtol=1e-6)
+
+
+@given(m=sizes(1, 9), n=sizes(1, 9), seed=seeds())
+def test_gaussian_matrix_equal_seeds_equal_numbers_across_backends(m, n, seed):
+    ref = cst.to_numpy(cst.gaussian_matrix(m, n, rng=seed))
+    for name in BACKENDS:
+        np.testing.assert_array_equal(cst.to_numpy(cst.gaussian_matrix(m, n, rng=seed, xp=name)), ref)
+    # a Generator continues its stream: two matrices from one generator differ
+    g = np.random.default_rng(seed)
+    assert not np.array_equal(cst.to_numpy(cst.gaussian_matrix(m, n, rng=g)),
+                              cst.to_numpy(cst.gaussian_matrix(m, n, rng=g)))
+
+
+@pytest.mark.parametrize("m, n, exc, match",
+                         [(0, 3, ValueError, "m must be"), (3, 0, ValueError, "n must be"),
+                          (2.0, 3, TypeError, "m must be"), (3, None, TypeError, "n must be")])
+def test_gaussian_matrix_bad_sizes(m, n, exc, match):
+    with pytest.raises(exc, match=match):
+        cst.gaussian_matrix(m, n)
+
+
+# ---------------------------------------------------------------------------
+# LinearOperator
+# ---------------------------------------------------------------------------
+@given(n=sizes(2, 20), seed=seeds())
+def test_linear_operator_adjoint_identity(n, seed):
+    for name in BACKENDS:
+        xp = B.get_namespace(name)
+        D = Difference(n, xp)
+        x = B.normal(n, rng=seed, xp=xp)
+        r = B.normal(n - 1, rng=seed + 1, xp=xp)
+        assert_adjoint(D.matvec, D.rmatvec, x, r)
+        assert_adjoint(lambda v: D @ v, lambda w: D.T @ w, x, r)
+
+
+def test_linear_operator_transpose_and_dense(xp):
+    n = 6
+    D = Difference(n, xp)
+    assert D.shape == (n - 1, n)
+    assert D.T.shape == (n, n - 1)
+    assert D.T.T is D
+    assert (D.T.xp, D.T.dtype) == (xp, xp.float64)
+    assert_allclose(D.to_dense(), dense_difference(n))
+    assert_allclose(D.T.to_dense(), dense_difference(n).T)
+    x = B.normal(n, rng=2, xp=xp)
+    assert_allclose(D @ x, dense_difference(n) @ cst.to_numpy(x))
+    assert shape_of(D) == (n - 1, n) and shape_of(D.T) == (n, n - 1)
+    assert array_like(D) == (xp, xp.float64, None)
+
+
+def test_shape_of_rejects_non_operators():
+    assert shape_of(np.zeros((2, 3))) == (2, 3)
+    for bad in ([[1.0, 2.0]], np.zeros(3), np.zeros((2, 2, 2)), "A"):
+        with pytest.raises(TypeError, match="A must be"):
+            shape_of(bad)
+
+
+# ---------------------------------------------------------------------------
+# operator_norm and power_iteration
+# ---------------------------------------------------------------------------
+@given(m=sizes(1, 12), n=sizes(1, 12), seed=seeds())
+def test_operator_norm_is_largest_singular_value(m, n, seed):
+    host = np.random.default_rng(seed).standard_normal((m, n))
+    s = np.linalg.svd(host, compute_uv=False)
+    # give the top singular value a clear gap so 100 power steps converge: scale the top direction
+    U, _, Vt = np.linalg.svd(host, full_matrices=False)
+    s = np.sort(s)[::-1]
+    s[0] = 1.5 * s[0] + 0.1
+    host = (U * s) @ Vt
+    for name in BACKENDS:
+        A = B.asarray(host, xp=name)
+        est = cst.operator_norm(A, rng=seed)
+        assert est <= s[0] * (1 + 1e-12)  # a Rayleigh quotient never overshoots
+        assert est == pytest.approx(s[0], rel=1e-8)
+
+
+def test_operator_norm_of_a_linear_operator(xp):
+    n = 12
+    D = Difference(n, xp)
+    s_max = np.linalg.svd(dense_difference(n), compute_uv=False)[0]
+    # the top singular values 2 sin(pi k / 2n) of D cluster, so allow more iterations
+    assert cst.operator_norm(D, iters=2000) == pytest.approx(s_max, rel=1e-6)
+    assert cst.operator_norm(D.T, iters=2000) == pytest.approx(s_max, rel=1e-6)
+
+
+def test_power_iteration_known_eigenvalues(xp):
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(rng.standard_normal((8, 8)))
+    lam = np.array([5.0, 2.0, 1.0, 0.5, 0.3, 0.1, 0.0, 0.0])
+    M = B.asarray((Q * lam) @ Q.T, xp=xp)
+    x0 = B.normal(8, rng=1, xp=xp)
+    assert power_iteration(lambda v: M @ v, x0) == pytest.approx(5.0, rel=1e-9)
+    assert power_iteration(lambda v: 0.0 * v, x0) == 0.0

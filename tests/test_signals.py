@@ -1,0 +1,172 @@
+"""Tests of cstheory/signals.py: the trigonometric basis of eq. (10), frequency order, smooth signals."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import cstheory as cst
+from cstheory import _backend as B
+from cstheory.testing import assert_allclose, seeds, sizes
+
+BACKENDS = B.available_backends()
+
+
+def eq10_entry(n, i, j):
+    """[w_i]_j of eq. (10), written out independently of the library (0-based i and j)."""
+    if i == 0:
+        value = 1.0
+    elif 2 * i < n:  # i = 1, ..., n/2 - 1 (for odd n: up to (n-1)/2)
+        value = math.sqrt(2.0) * math.cos(2.0 * math.pi * j * i / n)
+    elif 2 * i == n:  # i = n/2, only for even n
+        value = (-1.0) ** j
+    else:  # i = n/2 + 1, ..., n - 1
+        value = math.sqrt(2.0) * math.sin(2.0 * math.pi * j * i / n)
+    return value / math.sqrt(n)
+
+
+# ---------------------------------------------------------------------------
+# trig_basis, eq. (10)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6, 7, 8, 11, 12])
+def test_trig_basis_matches_eq10_entry_by_entry(n, xp):
+    W = cst.trig_basis(n, xp=xp)
+    assert B.namespace(W) is xp
+    assert tuple(W.shape) == (n, n) and W.dtype == xp.float64
+    expected = np.zeros((n, n))
+    for j in range(n):
+        for i in range(n):
+            expected[j, i] = eq10_entry(n, i, j)
+    assert_allclose(W, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 31, 64])
+def test_trig_basis_orthonormal_odd_and_even(n, xp):
+    W = cst.trig_basis(n, xp=xp)
+    assert_allclose(W.T @ W, np.eye(n), rtol=1e-12)
+    assert_allclose(W @ W.T, np.eye(n), rtol=1e-12)
+
+
+@given(n=sizes(1, 80))
+def test_trig_basis_orthonormal_hypothesis(n):
+    W = cst.to_numpy(cst.trig_basis(n))
+    np.testing.assert_allclose(W.T @ W, np.eye(n), atol=1e-12)
+
+
+def test_trig_basis_exact_for_large_n():
+    """Angles are reduced mod n, so w_1 of a large n is still exactly orthonormal to w_{n-1}."""
+    n = 1000
+    W = cst.to_numpy(cst.trig_basis(n))
+    np.testing.assert_allclose(W.T @ W, np.eye(n), atol=1e-12)
+
+
+def test_trig_basis_float32(xp):
+    W = cst.trig_basis(6, xp=xp, dtype="float32")
+    assert W.dtype == xp.float32
+    assert_allclose(W.T @ W, np.eye(6))
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-3, ValueError), (2.5, TypeError), ("8", TypeError)])
+def test_trig_basis_bad_n(bad, exc):
+    with pytest.raises(exc, match="n must be"):
+        cst.trig_basis(bad)
+
+
+# ---------------------------------------------------------------------------
+# frequency and frequency_order
+# ---------------------------------------------------------------------------
+@given(n=sizes(1, 60))
+def test_frequency_order_is_a_permutation_with_nondecreasing_frequency(n):
+    order = cst.frequency_order(n)
+    f = cst.frequency(n)
+    assert sorted(order.tolist()) == list(range(n))
+    assert np.all(np.diff(f[order]) >= 0)
+    assert order[0] == 0
+    # frequency f_i = min(i, n - i): the number of sign changes of the cosine/sine over a period
+    assert f.tolist() == [min(i, n - i) for i in range(n)]
+    # each frequency f in 1..(n-1)/2 appears twice (cosine then sine), the Nyquist once for even n
+    for k in range(1, (n - 1) // 2 + 1):
+        assert [i for i in order if f[i] == k] == [k, n - k]
+
+
+def test_frequency_order_small():
+    assert cst.frequency_order(6).tolist() == [0, 1, 5, 2, 4, 3]
+    assert cst.frequency_order(5).tolist() == [0, 1, 4, 2, 3]
+
+
+def test_frequency_matches_basis_oscillation():
+    """Column i of trig_basis has frequency f_i: its DFT lives at ±f_i only."""
+    n = 12
+    W = cst.to_numpy(cst.trig_basis(n))
+    f = cst.frequency(n)
+    for i in range(n):
+        spectrum = np.abs(np.fft.fft(W[:, i]))
+        support = set(np.flatnonzero(spectrum > 1e-9).tolist())
+        assert support == {f[i] % n, (n - f[i]) % n}
+
+
+# ---------------------------------------------------------------------------
+# smooth_signal
+# ---------------------------------------------------------------------------
+@given(n=sizes(1, 40), seed=seeds(), data=sizes(1, 40))
+def test_smooth_signal_unit_norm_and_in_low_frequency_span(n, seed, data):
+    p = 1 + (data - 1) % n
+    x = cst.to_numpy(cst.smooth_signal(n, p, rng=seed))
+    assert x.shape == (n,)
+    np.testing.assert_allclose(np.linalg.norm(x), 1.0, rtol=1e-12)
+    W = cst.to_numpy(cst.trig_basis(n))
+    Wp = W[:, cst.frequency_order(n)[:p]]
+    residual = x - Wp @ (Wp.T @ x)
+    assert np.linalg.norm(residual) <= 1e-12
+    if p < n:
+        # and it is generically *not* in the span of the first p - 1
+        Wq = W[:, cst.frequency_order(n)[: p - 1]]
+        assert np.linalg.norm(x - Wq @ (Wq.T @ x)) > 1e-8
+
+
+@given(seed=seeds())
+def test_smooth_signal_same_seed_same_signal_on_every_backend(seed):
+    ref = cst.to_numpy(cst.smooth_signal(17, 5, rng=seed))
+    for name in BACKENDS:
+        x = cst.smooth_signal(17, 5, rng=seed, xp=name)
+        assert B.namespace(x) is B.get_namespace(name)
+        np.testing.assert_array_equal(cst.to_numpy(x), ref)
+    other = cst.to_numpy(cst.smooth_signal(17, 5, rng=seed + 1))
+    assert not np.array_equal(other, ref)
+
+
+def test_smooth_signal_p1_is_constant(xp):
+    x = cst.smooth_signal(9, 1, rng=3, xp=xp)
+    assert_allclose(xp.abs(x), np.full(9, 1.0 / 3.0))
+
+
+def test_smooth_signal_float32(xp):
+    x = cst.smooth_signal(8, 3, rng=1, xp=xp, dtype="float32")
+    assert x.dtype == xp.float32
+    assert_allclose(x, cst.to_numpy(cst.smooth_signal(8, 3, rng=1)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "n, p, exc, match",
+    [(0, 1, ValueError, "n must be"), (4.0, 1, TypeError, "n must be"), (8, 0, ValueError, "p must be"),
+     (8, 9, ValueError, "p must be <= n"), (8, 2.5, TypeError, "p must be")],
+)
+def test_smooth_signal_bad_n_p(n, p, exc, match):
+    with pytest.raises(exc, match=match):
+        cst.smooth_signal(n, p)
+
+
+# ---------------------------------------------------------------------------
+# load_image (bundled, offline)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["camera", "shepp_logan"])
+def test_load_image_range_and_shape(name, xp):
+    img = cst.load_image(name, size=16, xp=xp)
+    assert tuple(img.shape) == (16, 16)
+    h = cst.to_numpy(img)
+    assert h.min() == 0.0 and h.max() == 1.0
+
+
+def test_load_image_bad_name():
+    with pytest.raises(ValueError, match="name must be one of"):
+        cst.load_image("lena")
