@@ -150,8 +150,9 @@ def test_fit_recovers_smooth_signal_from_5p_measurements():
     """GD from the Theorem-3 start recovers a p-smooth signal from m = 5p Gaussian measurements
     with a wide triangular kernel, with no early stopping.
 
-    Measured (n = 128, p = 6, m = 30, k = 128, p_kernel = 16, 2000 GD steps):
-    loss 0.36 → 6e-6, relative error ‖x̂ − x*‖/‖x*‖ ≈ 0.02."""
+    Measured (n = 128, p = 6, m = 30, k = 128, p_kernel = 16, 2000 GD steps, default step
+    1/(‖A‖²‖U‖²) = 4.8e-3): loss 0.51 → 9.5e-6, relative error ‖x̂ − x*‖/‖x*‖ = 0.0129, which is
+    also the smallest error along the path."""
     n, p = 128, 6
     m = 5 * p
     x = cst.smooth_signal(n, p, rng=0)
