@@ -16,6 +16,7 @@ from .kernels import circulant_matrix, circular_convolve
 from .linear import LinearGenerator, min_norm_coefficients
 from .operators import LinearOperator, gaussian_matrix, operator_norm
 from .signals import frequency, frequency_order, load_image, smooth_signal, trig_basis
+from .spectrum import geometric_rate, sigma_matrix, sigma_matrix_mc, sigma_weights
 from .two_layer import TwoLayerGenerator
 
 __version__ = "0.1.0"
@@ -28,4 +29,5 @@ __all__ = [
     "Generator", "LinearGenerator", "min_norm_coefficients", "TwoLayerGenerator",
     "theorem1_bound", "spectral_bound", "geometric_bound",
     "fit", "FitResult", "DivergenceError",
+    "sigma_matrix", "sigma_matrix_mc", "sigma_weights", "geometric_rate",
 ]

@@ -80,6 +80,9 @@ def theorem1_bound(J, x, m):
     # one does (its V is only N x N) and the missing n - N singular values are 0
     W, s, _ = xp.linalg.svd(J, full_matrices=N < n)
     s = np.concatenate([to_numpy(s), np.zeros(n - s.shape[0])])
+    # a rank-deficient J has rounding-level singular values (~eps s_max), not zeros: count them
+    # as zero, so that x in the range of J gets a finite bound and x outside it gets inf
+    s[s <= max(n, N) * np.finfo(s.dtype).eps * s.max(initial=0.0)] = 0.0
     return spectral_bound(s, W.T @ x, m)
 
 

@@ -1,0 +1,551 @@
+"""The d-layer deep decoder of eq. (4), with backpropagation derived by hand (floor 3).
+
+Architecture (Sec. 2, eq. 4; Heckel & Hand 2019).  Activations are stored
+channel-first, ``(k, *spatial)``; in the notation of the paper ``B_i`` is the
+transpose, ``n_i × k``.  With a fixed random input ``B_0`` (``k`` channels on
+the coarsest grid ``n_0``) each of the ``d = layers`` hidden layers computes
+
+    Y_i     = C_iᵀ B_i                (a 1×1 convolution: k×k channel mixing)
+    Z_i     = U_i(Y_i)                (fixed linear/bilinear upsampling n_i → n_{i+1})
+    A_i     = ReLU(Z_i)
+    B_{i+1} = cn(A_i; γ_i, β_i)       (channel normalisation with learned scale/shift)
+
+for i = 0, …, d−1, i.e. ``B_{i+1} = cn(ReLU(U_i B_i C_i))`` of eq. (4).  The
+hidden grid sizes grow geometrically from ``n_0`` to the output size ``n_d = n``
+(:func:`hidden_sizes`).  The output layer is one of
+
+* ``output="fixed"`` — the theory's form of eq. (4): x = ReLU(B_d C_d) v with
+  v = [+1, …, +1, −1, …, −1]/√k fixed (k even).  The last fixed operator ``U``
+  of eq. (4) is the final upsampling U_{d−1}, already applied inside B_d.
+  Used for Fig. 4.
+* ``output="conv"`` — the original deep decoder: x = C_dᵀ B_d, a learned 1×1
+  convolution from k channels to ``out_channels``, optionally followed by a
+  sigmoid (``sigmoid=True``, for images in [0, 1]).  Used for Fig. 1.
+
+The gradient (eq. 14 needs J(θ)ᵀ r) is backpropagation through these maps,
+each written out below as a small named function with its own test:
+:func:`mix_backward` (1×1 convolution), :func:`upsample_adjoint` (Uᵀ),
+:func:`relu_backward` (the ReLU mask), :func:`channel_norm_backward`, and
+:func:`sigmoid_backward`.  The forward-mode derivatives (JVP) use the same
+pieces: the ReLU and the normalisation are self-adjoint in their input.
+"""
+from __future__ import annotations
+
+import math
+
+import array_api_compat
+import numpy as np
+
+from . import _checks
+from ._backend import as_generator, asarray, namespace, resolve
+from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
+
+__all__ = [
+    "DeepDecoder", "OUTPUTS", "CN_EPS",
+    "hidden_sizes", "interpolation_matrix", "upsample", "upsample_adjoint",
+    "mix", "mix_backward", "relu", "relu_mask", "relu_backward",
+    "channel_norm", "channel_norm_jvp", "channel_norm_backward",
+    "sigmoid", "sigmoid_backward",
+]
+
+#: output layers: the fixed v of eq. (4), or a learned 1×1 convolution (original deep decoder)
+OUTPUTS = ("fixed", "conv")
+#: ε of the channel normalisation: (a − mean) / √(var + ε)
+CN_EPS = 1e-5
+#: working memory for one chunk of the batched backward pass used by :meth:`DeepDecoder.jacobian`
+_CHUNK_BYTES = 128 * 1024**2
+
+
+# ---------------------------------------------------------------------------
+# sizes and the fixed upsampling operators
+# ---------------------------------------------------------------------------
+def hidden_sizes(output_shape, layers, input_size=None):
+    """Spatial grid sizes n_0, n_1, …, n_d (d = ``layers``) growing geometrically to the output.
+
+    Per axis of length n: ``n_0 = input_size`` (default ``min(n, max(4, ⌈n / 2^d⌉))``)
+    and ``n_i = round(n_0 (n / n_0)^{i/d})``, so ``n_d = n``.  For n = 512 and d = 4
+    this is 32, 64, 128, 256, 512 (factor-2 upsampling, as in the original deep decoder).
+
+    Returns
+    -------
+    list of tuple
+        ``layers + 1`` spatial shapes.
+    """
+    output_shape = tuple(output_shape)
+    layers = _checks.positive_int(layers, "layers")
+    if input_size is None:
+        starts = [min(n, max(4, math.ceil(n / 2**layers))) for n in output_shape]
+    else:
+        starts = [input_size] * len(output_shape) if isinstance(input_size, int) else list(input_size)
+        if len(starts) != len(output_shape):
+            raise ValueError(f"input_size must be an int or have {len(output_shape)} entries, got {input_size!r}")
+        for s, n in zip(starts, output_shape):
+            _checks.positive_int(s, "input_size")
+            if s > n:
+                raise ValueError(f"input_size must not exceed the output size {output_shape}, got {input_size!r}")
+    sizes = []
+    for i in range(layers + 1):
+        sizes.append(tuple(int(round(s * (n / s) ** (i / layers))) for s, n in zip(starts, output_shape)))
+    sizes[-1] = output_shape
+    return sizes
+
+
+def interpolation_matrix(n_in, n_out):
+    """The (n_out, n_in) matrix of 1-D linear interpolation, half-pixel convention (host NumPy).
+
+    Output sample j sits at the input coordinate ``src = (j + ½) · n_in/n_out − ½``
+    (PyTorch ``interpolate(..., size=n_out, mode="linear", align_corners=False)``),
+    clamped below at 0; with ``i₀ = ⌊src⌋``, ``i₁ = min(i₀ + 1, n_in − 1)`` and
+    ``λ = src − i₀`` row j holds ``1 − λ`` at i₀ and ``λ`` at i₁.  Every row sums
+    to one (constants are reproduced) and for n_in = n_out it is the identity.
+    Bilinear upsampling in 2-D is this matrix applied along each axis.
+    """
+    n_in = _checks.positive_int(n_in, "n_in")
+    n_out = _checks.positive_int(n_out, "n_out")
+    src = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    src = np.maximum(src, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    U = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    np.add.at(U, (rows, i0), 1.0 - lam)
+    np.add.at(U, (rows, i1), lam)
+    return U
+
+
+def upsample(x, mats):
+    """U x: apply the per-axis interpolation matrices ``mats`` to the last ``len(mats)`` axes of x.
+
+    1-D: ``x @ Uᵀ``; 2-D (bilinear, separable): ``U_h (x U_wᵀ)``.  Leading axes
+    (batch, channel) are carried along.
+    """
+    if len(mats) == 1:
+        return x @ mats[0].T
+    Uh, Uw = mats
+    return Uh @ (x @ Uw.T)
+
+
+def upsample_adjoint(g, mats):
+    """Uᵀ g, the adjoint of :func:`upsample` (the backward step of the upsampling).
+
+    1-D: ``g @ U``; 2-D: ``U_hᵀ (g U_w)``.
+    """
+    if len(mats) == 1:
+        return g @ mats[0]
+    Uh, Uw = mats
+    return Uh.T @ (g @ Uw)
+
+
+# ---------------------------------------------------------------------------
+# 1×1 convolution (channel mixing), ReLU, sigmoid
+# ---------------------------------------------------------------------------
+def mix(Ct, x):
+    """Cᵀ x: the 1×1 convolution mixing channels; ``Ct`` is (k_out, k_in), x is (..., k_in, s)."""
+    return Ct @ x
+
+
+def mix_backward(Ct, x, g):
+    """Backward step of y = Cᵀ x for a cotangent g = ∂L/∂y, shape (..., k_out, s).
+
+    Returns ``(dCt, dx)`` with ``dCt = g xᵀ`` (= (∂L/∂C)ᵀ, shape (..., k_out, k_in))
+    and ``dx = C g``.
+    """
+    xp = namespace(Ct, x, g)
+    return g @ xp.matrix_transpose(x), xp.matrix_transpose(Ct) @ g
+
+
+def relu(z):
+    """max(z, 0)."""
+    xp = namespace(z)
+    return xp.where(z > 0, z, xp.zeros_like(z))
+
+
+def relu_mask(z):
+    """The derivative of ReLU at z as a 0/1 array of z's dtype (0 at the kink z = 0)."""
+    xp = namespace(z)
+    return xp.astype(z > 0, z.dtype)
+
+
+def relu_backward(g, z):
+    """Backward (and forward-mode) step of a = ReLU(z): g ⊙ 1{z > 0}."""
+    return g * relu_mask(z)
+
+
+def sigmoid(z):
+    """1 / (1 + e^{−z}), evaluated without overflow for either sign of z."""
+    xp = namespace(z)
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_backward(g, s):
+    """Backward step of s = sigmoid(z) given the output s: g ⊙ s (1 − s)."""
+    return g * s * (1.0 - s)
+
+
+# ---------------------------------------------------------------------------
+# channel normalisation
+# ---------------------------------------------------------------------------
+def channel_norm(a, scale, shift, eps=CN_EPS):
+    """cn(a): per channel, subtract the spatial mean, divide by √(biased variance + ε), scale and shift.
+
+    Parameters
+    ----------
+    a : array (..., k, s)
+        Channels along axis −2, (flattened) space along the last axis.
+    scale, shift : arrays (k,)
+        The learned γ and β.
+
+    Returns
+    -------
+    out, z, sd : arrays
+        ``out = γ z + β`` with ``z = (a − μ)/sd``, ``sd = √(var + ε)`` of shape (..., k, 1);
+        ``z`` and ``sd`` are what the derivatives need.
+    """
+    xp = namespace(a, scale, shift)
+    mu = xp.mean(a, axis=-1, keepdims=True)
+    c = a - mu
+    sd = xp.sqrt(xp.mean(c * c, axis=-1, keepdims=True) + eps)
+    z = c / sd
+    return xp.expand_dims(scale, axis=-1) * z + xp.expand_dims(shift, axis=-1), z, sd
+
+
+def _cn_project(d, z, sd):
+    """(d − mean(d) − z · mean(z d)) / sd: the derivative of z = (a − μ)/sd, a symmetric map."""
+    xp = namespace(d, z)
+    return (d - xp.mean(d, axis=-1, keepdims=True) - z * xp.mean(z * d, axis=-1, keepdims=True)) / sd
+
+
+def channel_norm_jvp(da, dscale, dshift, z, sd, scale):
+    """Forward-mode derivative of :func:`channel_norm`: d(out) = γ ∂z[da] + dγ z + dβ.
+
+    With z = (a − μ)/sd and sd² = mean((a − μ)²) + ε one has
+    ∂z[da] = (da − mean(da) − z · mean(z · da)) / sd.
+    """
+    xp = namespace(da, z)
+    out = xp.expand_dims(scale, axis=-1) * _cn_project(da, z, sd)
+    if dscale is not None:
+        out = out + xp.expand_dims(dscale, axis=-1) * z + xp.expand_dims(dshift, axis=-1)
+    return out
+
+
+def channel_norm_backward(g, z, sd, scale):
+    """Backward step of :func:`channel_norm` for a cotangent g = ∂L/∂out, shape (..., k, s).
+
+    Returns ``(da, dscale, dshift)``: ``dscale = Σ_s g z``, ``dshift = Σ_s g``, and,
+    since ∂z is symmetric, ``da = (γg − mean(γg) − z · mean(z γg)) / sd``.
+    """
+    xp = namespace(g, z)
+    dscale = xp.sum(g * z, axis=-1)
+    dshift = xp.sum(g, axis=-1)
+    da = _cn_project(xp.expand_dims(scale, axis=-1) * g, z, sd)
+    return da, dscale, dshift
+
+
+# ---------------------------------------------------------------------------
+# the generator
+# ---------------------------------------------------------------------------
+class DeepDecoder(Generator):
+    """The d-layer deep decoder G(θ) of eq. (4), 1-D or 2-D, with hand-derived JVP/VJP.
+
+    Parameters
+    ----------
+    output_shape : (n,) or (h, w)
+        Spatial shape of the generated signal (an int n means (n,)).
+    channels : int
+        k, the number of channels of every hidden layer (even for ``output="fixed"``).
+    layers : int
+        d ≥ 1, the number of hidden layers (1×1 convolution, upsampling, ReLU,
+        channel normalisation); the output layer comes on top, so there are
+        d + 1 weight matrices C_0, …, C_d.  Fig. 4 uses d = 4, Fig. 1 d = 5.
+    output : {"fixed", "conv"}
+        ``"fixed"``: x = ReLU(B_d C_d) v with the fixed v = [+1…, −1…]/√k of eq. (4)
+        (the theory's form; Fig. 4).  ``"conv"``: x = C_dᵀ B_d, a learned 1×1
+        convolution to ``out_channels`` channels (the original deep decoder;
+        images, Fig. 1), followed by a sigmoid if ``sigmoid=True``.
+    sigmoid : bool
+        Squash a ``"conv"`` output into (0, 1) (for images in [0, 1]).
+    out_channels : int
+        Output channels of ``"conv"``; with more than one, ``output_shape``
+        becomes ``(out_channels, *spatial)``.
+    input_size : int or tuple, optional
+        Per-axis size n_0 of the random input B_0 (default: see :func:`hidden_sizes`).
+    rng : int or numpy.random.Generator
+        Seed of the fixed input B_0 (iid N(0, 1) entries, shape (k, *n_0); full row rank
+        as Sec. 2 assumes when n_0 ≤ k).
+    eps : float
+        ε of the channel normalisation (default 1e-5, as in batch normalisation).
+    xp, dtype, device
+        Backend of the parameters and outputs (default NumPy, float64).
+
+    Notes
+    -----
+    Parameters θ are ONE flat array of length N (``param_shape = (N,)``):
+    ``θ = [vec C_0, γ_0, β_0, vec C_1, γ_1, β_1, …, vec C_{d−1}, γ_{d−1}, β_{d−1}, vec C_d]``
+    where vec stacks the columns of C (eq. 20's convention) and C_i is
+    (k_in × k_out) acting as ``B_i C_i``.  :meth:`unflatten` and :meth:`flatten`
+    convert between θ and the named pieces.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> gen = cst.DeepDecoder((16, 16), channels=8, layers=3, output="conv", sigmoid=True)
+    >>> theta = gen.init(rng=0)
+    >>> gen(theta).shape
+    (16, 16)
+    """
+
+    def __init__(self, output_shape, channels, layers, output="fixed", sigmoid=False, out_channels=1,
+                 input_size=None, rng=0, eps=CN_EPS, xp=None, dtype=None, device=None):
+        if isinstance(output_shape, (int, np.integer)) and not isinstance(output_shape, bool):
+            output_shape = (int(output_shape),)
+        if not isinstance(output_shape, (tuple, list)) or len(output_shape) not in (1, 2):
+            raise ValueError(f"output_shape must be (n,) or (h, w), got {output_shape!r}")
+        spatial = tuple(_checks.positive_int(s, "output_shape") for s in output_shape)
+        self.channels = k = _checks.positive_int(channels, "channels")
+        self.layers = d = _checks.positive_int(layers, "layers")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        if output == "fixed" and k % 2:
+            raise ValueError(f"channels must be even for output='fixed' (v = [+1…, −1…]/√k), got {k}")
+        if not isinstance(sigmoid, bool):
+            raise TypeError(f"sigmoid must be a bool, got {type(sigmoid).__name__}")
+        if sigmoid and output != "conv":
+            raise ValueError("sigmoid=True needs output='conv'")
+        out_channels = _checks.positive_int(out_channels, "out_channels")
+        if out_channels != 1 and output != "conv":
+            raise ValueError("out_channels > 1 needs output='conv'")
+        self.output = output
+        self.sigmoid = sigmoid
+        self.out_channels = out_channels
+        self.eps = _checks.positive_float(eps, "eps")
+        self.spatial_shape = spatial
+        self.output_shape = spatial if out_channels == 1 else (out_channels, *spatial)
+        self.xp, self.dtype, self.device = resolve(xp, dtype, device)
+        self.sizes = hidden_sizes(spatial, d, input_size)
+
+        # fixed pieces, built on the host and moved once: B_0, the per-axis U_i, and v
+        host = as_generator(rng).standard_normal((k, *self.sizes[0]))
+        self.input = self._to(host)
+        self._mats = [tuple(self._to(interpolation_matrix(a, b)) for a, b in zip(self.sizes[i], self.sizes[i + 1]))
+                      for i in range(d)]
+        if output == "fixed":
+            self.v = self._to(np.concatenate([np.ones(k // 2), -np.ones(k // 2)]) / math.sqrt(k))
+        else:
+            self.v = None
+
+        # offsets of the pieces in θ
+        self._k_out = k if output == "fixed" else out_channels
+        self._slices = []
+        pos = 0
+        for _ in range(d):
+            self._slices.append((pos, pos + k * k, pos + k * k + k, pos + k * k + 2 * k))
+            pos += k * k + 2 * k
+        self._out_slice = (pos, pos + k * self._k_out)
+        self.param_shape = (pos + k * self._k_out,)
+
+    def _to(self, host):
+        return asarray(host, xp=self.xp, dtype=self.dtype, device=self.device)
+
+    def __repr__(self):
+        return (f"DeepDecoder(output_shape={self.output_shape}, channels={self.channels}, layers={self.layers}, "
+                f"output={self.output!r}, sigmoid={self.sigmoid}, N={self.num_params})")
+
+    # -- parameters ----------------------------------------------------
+    def unflatten(self, params):
+        """θ → ``{"C": [C_0, …, C_d], "scale": [γ_0, …], "shift": [β_0, …]}``.
+
+        C_i is (k × k) for i < d and (k × k_out) for the output layer (k_out = k for
+        ``"fixed"``, ``out_channels`` for ``"conv"``); γ_i, β_i have length k.
+        """
+        p = self.check_params(params)
+        xp = self.xp
+        Cts, scales, shifts = self._pieces(p)
+        return {"C": [xp.matrix_transpose(Ct) for Ct in Cts], "scale": scales, "shift": shifts}
+
+    def flatten(self, C, scale, shift):
+        """Inverse of :meth:`unflatten`: stack vec(C_i) (column by column), γ_i, β_i into θ."""
+        xp = self.xp
+        if len(C) != self.layers + 1 or len(scale) != self.layers or len(shift) != self.layers:
+            raise ValueError(f"flatten needs {self.layers + 1} matrices C and {self.layers} scales and shifts")
+        k = self.channels
+        parts = []
+        for i in range(self.layers + 1):
+            want = (k, k) if i < self.layers else (k, self._k_out)
+            _checks.shape(C[i], want, f"C[{i}]")
+            parts.append(xp.reshape(xp.matrix_transpose(C[i]), (-1,)))
+            if i < self.layers:
+                _checks.shape(scale[i], (k,), f"scale[{i}]")
+                _checks.shape(shift[i], (k,), f"shift[{i}]")
+                parts += [scale[i], shift[i]]
+        return xp.concat(parts)
+
+    def _pieces(self, p):
+        """Views of θ (or of a tangent): the transposed weights Cᵢᵀ, the scales and the shifts."""
+        xp = self.xp
+        k = self.channels
+        Cts, scales, shifts = [], [], []
+        for a, b, c, e in self._slices:
+            Cts.append(xp.reshape(p[a:b], (k, k)))
+            scales.append(p[b:c])
+            shifts.append(p[c:e])
+        a, b = self._out_slice
+        Cts.append(xp.reshape(p[a:b], (self._k_out, k)))
+        return Cts, scales, shifts
+
+    def init(self, rng=0, scale=None, y=None):
+        """θ₀: every C_i with iid N(0, scale²) entries, γ_i = 1, β_i = 0.
+
+        The default ``scale = 1/√k`` makes each 1×1 convolution preserve the
+        variance of unit-variance channels (the role of PyTorch's default
+        initialisation), so the output starts with entries of order one.
+        ``y`` is accepted for protocol compatibility and ignored.
+        """
+        scale = 1.0 / math.sqrt(self.channels) if scale is None else _checks.positive_float(scale, "scale")
+        gen = as_generator(rng)
+        k = self.channels
+        host = []
+        for _ in range(self.layers):
+            host += [gen.standard_normal(k * k) * scale, np.ones(k), np.zeros(k)]
+        host.append(gen.standard_normal(k * self._k_out) * scale)
+        return self._to(np.concatenate(host))
+
+    # -- forward -------------------------------------------------------
+    def _spatial(self, x, i):
+        """(..., k, s) → (..., k, *n_i)."""
+        return self.xp.reshape(x, (*x.shape[:-1], *self.sizes[i]))
+
+    def _flat_space(self, x):
+        """(..., k, *n_i) → (..., k, s)."""
+        nd = len(self.spatial_shape)
+        return self.xp.reshape(x, (*x.shape[:-nd], -1))
+
+    def _forward(self, params):
+        """x = G(θ) and the cache of activations that the derivatives reuse."""
+        xp = self.xp
+        Cts, scales, shifts = self._pieces(params)
+        B = xp.reshape(self.input, (self.channels, -1))
+        cache = []
+        for i in range(self.layers):
+            Y = mix(Cts[i], B)
+            Z = self._flat_space(upsample(self._spatial(Y, i), self._mats[i]))
+            Bn, z, sd = channel_norm(relu(Z), scales[i], shifts[i], self.eps)
+            cache.append((B, Z, z, sd))
+            B = Bn
+        Zout = mix(Cts[-1], B)
+        if self.output == "fixed":
+            x = self.v @ relu(Zout)                   # (s,)
+        else:
+            x = sigmoid(Zout) if self.sigmoid else Zout   # (k_out, s)
+        cache.append((B, Zout, x))
+        return xp.reshape(x, self.output_shape), (Cts, scales, cache)
+
+    def forward(self, params):
+        """G(θ), shape ``output_shape``."""
+        x, _ = self._forward(self.check_params(params))
+        return x
+
+    # -- derivatives ---------------------------------------------------
+    def _backward(self, state, r):
+        """J(θ)ᵀ r by backpropagation; r has shape (..., n) with any leading batch axes.
+
+        Returns the gradient with shape (..., N)."""
+        xp = self.xp
+        Cts, scales, cache = state
+        B, Zout, x = cache[-1]
+        batch = r.shape[:-1]
+        if self.output == "fixed":
+            g = xp.expand_dims(self.v, axis=-1) * xp.expand_dims(r, axis=-2)   # (..., k, s)
+            g = relu_backward(g, Zout)
+        else:
+            g = xp.reshape(r, (*batch, self._k_out, -1))
+            if self.sigmoid:
+                g = sigmoid_backward(g, x)
+        dCt, g = mix_backward(Cts[-1], B, g)
+        grads = [xp.reshape(dCt, (*batch, -1))]
+        for i in range(self.layers - 1, -1, -1):
+            B, Z, z, sd = cache[i]
+            g, dscale, dshift = channel_norm_backward(g, z, sd, scales[i])
+            g = relu_backward(g, Z)
+            g = self._flat_space(upsample_adjoint(self._spatial(g, i + 1), self._mats[i]))
+            if i > 0:
+                dCt, g = mix_backward(Cts[i], B, g)
+            else:  # B_0 is fixed: no need for its gradient
+                dCt = g @ xp.matrix_transpose(B)
+            grads += [dshift, dscale, xp.reshape(dCt, (*batch, -1))]
+        return xp.concat(grads[::-1], axis=-1)
+
+    def _cotangent(self, cotangent):
+        _checks.array(cotangent, "cotangent")
+        if self.xp is not None and namespace(cotangent) is not self.xp:
+            raise TypeError(f"cotangent is a {namespace(cotangent).__name__} array but the generator "
+                            f"was built on {self.xp.__name__}")
+        if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
+            raise ValueError(f"cotangent must have shape ({self.n},) or {self.output_shape}, "
+                             f"got {tuple(cotangent.shape)}")
+        return self.xp.reshape(cotangent, (self.n,))
+
+    def vjp(self, params, cotangent):
+        """J(θ)ᵀ r (hand-derived backpropagation); r of shape (n,) or ``output_shape``; returns (N,)."""
+        _, state = self._forward(self.check_params(params))
+        return self._backward(state, self._cotangent(cotangent))
+
+    def forward_vjp(self, params):
+        """``(G(θ), r ↦ J(θ)ᵀ r)`` from one forward pass whose activations are cached (the GD hot path)."""
+        x, state = self._forward(self.check_params(params))
+        return x, lambda r: self._backward(state, self._cotangent(r))
+
+    def jvp(self, params, tangent):
+        """J(θ) t by forward-mode differentiation alongside the forward pass; returns (n,)."""
+        xp = self.xp
+        params = self.check_params(params)
+        tangent = self.check_params(tangent, "tangent")
+        Cts, scales, shifts = self._pieces(params)
+        dCts, dscales, dshifts = self._pieces(tangent)
+        B = xp.reshape(self.input, (self.channels, -1))
+        dB = None
+        for i in range(self.layers):
+            Y = mix(Cts[i], B)
+            dY = mix(dCts[i], B) if dB is None else mix(dCts[i], B) + mix(Cts[i], dB)
+            Z = self._flat_space(upsample(self._spatial(Y, i), self._mats[i]))
+            dZ = self._flat_space(upsample(self._spatial(dY, i), self._mats[i]))
+            B, z, sd = channel_norm(relu(Z), scales[i], shifts[i], self.eps)
+            dB = channel_norm_jvp(relu_backward(dZ, Z), dscales[i], dshifts[i], z, sd, scales[i])
+        Zout = mix(Cts[-1], B)
+        dZout = mix(dCts[-1], B) + mix(Cts[-1], dB)
+        if self.output == "fixed":
+            dx = self.v @ relu_backward(dZout, Zout)
+        elif self.sigmoid:
+            dx = sigmoid_backward(dZout, sigmoid(Zout))
+        else:
+            dx = dZout
+        return xp.reshape(dx, (-1,))
+
+    def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
+        """Explicit Jacobian (n × N): row i is J(θ)ᵀ e_i, from a batched backward pass.
+
+        One forward pass, then backpropagation of chunks of unit cotangents
+        e_i at once (n VJPs in total instead of N JVPs; N ≫ n for an
+        over-parameterised decoder).  Columns follow the order of θ (see
+        :meth:`unflatten`).  Refused above ``max_bytes``.
+        """
+        xp = self.xp
+        params = self.check_params(params)
+        self._check_jacobian_size(max_bytes)
+        _, state = self._forward(params)
+        n = self.n
+        itemsize = 4 if "32" in str(self.dtype) else 8
+        per_row = itemsize * (4 * self.channels * self.n // max(self.out_channels, 1) + 2 * self.num_params)
+        chunk = max(1, min(n, int(min(_CHUNK_BYTES, max_bytes) // per_row)))
+        rows = []
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            E = xp.eye(b - a, n, k=a, dtype=self.dtype, device=self.device)
+            rows.append(self._backward(state, E))
+        return xp.concat(rows, axis=0)
+
+    def gram(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
+        """J(θ) J(θ)ᵀ (n × n), through the batched-backward Jacobian (small sizes)."""
+        J = self.jacobian(params, max_bytes=max_bytes)
+        return J @ self.xp.matrix_transpose(J)

@@ -1,0 +1,166 @@
+"""Offline single-coil MRI data for Sec. 5 (floor 2): test images, simulated k-space, image metrics.
+
+Sec. 5 of the paper reconstructs an image from 8-fold undersampled k-space
+measurements of the fastMRI set.  Nothing of fastMRI is assumed here: the
+images are the Shepp–Logan phantom (the classical MRI test object) and a
+natural image bundled with scikit-image, and their k-space is simulated with
+:class:`cstheory.operators.SubsampledFourier`,
+
+    y = A x* + e,   A x = [Re (F x)_Ω ; Im (F x)_Ω],
+
+with optional complex Gaussian noise e at a stated signal-to-noise ratio.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import array_api_compat
+import numpy as np
+
+from . import _checks
+from ._backend import as_generator, asarray, namespace, to_numpy
+from .operators import SubsampledFourier, cartesian_mask, random_mask
+from .signals import load_image
+
+__all__ = ["phantom", "natural_image", "MRIProblem", "simulate_kspace", "mri_problem", "psnr", "ssim",
+           "MASKS"]
+
+#: mask kinds understood by :func:`mri_problem`
+MASKS = ("cartesian", "random")
+
+
+def phantom(size=64, xp=None, dtype=None, device=None):
+    """The Shepp–Logan phantom (scikit-image's), resized to ``size`` and scaled to [0, 1]."""
+    return load_image("shepp_logan", size=size, xp=xp, dtype=dtype, device=device)
+
+
+def natural_image(size=64, name="camera", xp=None, dtype=None, device=None):
+    """A natural image bundled with scikit-image (default the cameraman), gray, resized, in [0, 1]."""
+    if name == "shepp_logan":
+        raise ValueError("name must be a natural image (e.g. 'camera'); use phantom() for the phantom")
+    return load_image(name, size=size, xp=xp, dtype=dtype, device=device)
+
+
+@dataclass
+class MRIProblem:
+    """A simulated single-coil acquisition.
+
+    Attributes
+    ----------
+    image : (h, w) array
+        The ground truth x*.
+    operator : SubsampledFourier
+        A; ``operator.mask`` is the sampling mask.
+    y : (2m,) array
+        Measurements [Re; Im] of the sampled k-space, noise included.
+    noise_std : float
+        Standard deviation s of each real and each imaginary noise entry
+        (0 without noise); the complex noise per sample has variance 2s².
+    snr_db : float or None
+        The requested SNR = 10 log10(‖A x*‖² / E‖e‖²).
+    """
+
+    image: object
+    operator: SubsampledFourier
+    y: object
+    noise_std: float
+    snr_db: float | None
+
+    @property
+    def acceleration(self) -> float:
+        return self.operator.acceleration
+
+
+def simulate_kspace(image, mask, snr_db=None, rng=0):
+    """Undersampled k-space of ``image`` with optional complex Gaussian noise.
+
+    y = A x* + e, where A = :class:`SubsampledFourier` for ``mask`` and e has
+    iid N(0, s²) real and imaginary parts with
+
+        s² = ‖A x*‖² / (2m) · 10^(−snr_db / 10),
+
+    so that ‖A x*‖² / E‖e‖² = 10^(snr_db/10) (the SNR in dB over the sampled
+    coefficients).  ``snr_db=None`` gives noiseless data.  The noise is drawn
+    on the host from ``rng`` (same seed, same noise on every backend).
+
+    Returns
+    -------
+    MRIProblem
+    """
+    _checks.array(image, "image", ndim=2)
+    xp = namespace(image)
+    dev = array_api_compat.device(image)
+    A = SubsampledFourier(tuple(image.shape), mask, xp=xp, dtype=image.dtype, device=dev)
+    y = A @ image
+    s = 0.0
+    if snr_db is not None:
+        if isinstance(snr_db, bool) or not isinstance(snr_db, (int, float)) or not math.isfinite(snr_db):
+            raise ValueError(f"snr_db must be a finite number of decibels or None, got {snr_db!r}")
+        power = float(xp.sum(y * y)) / y.shape[0]
+        s = math.sqrt(power * 10.0 ** (-snr_db / 10.0))
+        e = as_generator(rng).standard_normal(y.shape[0]) * s
+        y = y + asarray(e, xp=xp, dtype=y.dtype, device=dev)
+    return MRIProblem(image=image, operator=A, y=y, noise_std=s, snr_db=snr_db)
+
+
+def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", center_fraction=None,
+                snr_db=None, rng=0, xp=None, dtype=None, device=None):
+    """One call from an image name to a simulated acquisition (the setting of Fig. 5).
+
+    Parameters
+    ----------
+    image : str or (h, w) array
+        ``"shepp_logan"``, a scikit-image name for :func:`cstheory.load_image`, or an image.
+    size : int
+        Side of the resized image (ignored for an array).
+    acceleration : float
+        Undersampling factor (4 or 8 in Sec. 5).
+    mask : {"cartesian", "random"}
+        :func:`cartesian_mask` (variable-density lines, fully sampled centre)
+        or :func:`random_mask` (2-D variable-density points).
+    center_fraction, snr_db, rng
+        Passed on; ``rng`` seeds the mask (and, as ``rng + 1`` for an int,
+        the noise).
+    """
+    if isinstance(image, str):
+        image = load_image(image, size=size, xp=xp, dtype=dtype, device=device)
+    else:
+        _checks.array(image, "image", ndim=2)
+    if mask not in MASKS:
+        raise ValueError(f"mask must be one of {MASKS}, got {mask!r}")
+    gen = as_generator(rng)
+    make = cartesian_mask if mask == "cartesian" else random_mask
+    m = make(tuple(image.shape), acceleration, center_fraction=center_fraction, rng=gen,
+             xp=namespace(image), device=array_api_compat.device(image))
+    return simulate_kspace(image, m, snr_db=snr_db, rng=gen)
+
+
+def _pair(x, x_true, name):
+    a = np.asarray(to_numpy(x), dtype=np.float64)
+    b = np.asarray(to_numpy(x_true), dtype=np.float64)
+    if b.ndim == 1:
+        raise ValueError("x_true must be a 2-D image")
+    a = a.reshape(b.shape) if a.size == b.size else a
+    if a.shape != b.shape:
+        raise ValueError(f"{name}: x has shape {a.shape} but x_true has shape {b.shape}")
+    return a, b
+
+
+def psnr(x, x_true):
+    """Peak signal-to-noise ratio in dB, 10 log10(range(x*)² / MSE), via ``skimage.metrics``.
+
+    The data range is that of the ground truth (max − min of ``x_true``)."""
+    from skimage.metrics import peak_signal_noise_ratio
+    a, b = _pair(x, x_true, "psnr")
+    return float(peak_signal_noise_ratio(b, a, data_range=float(b.max() - b.min())))
+
+
+def ssim(x, x_true):
+    """Structural similarity (``skimage.metrics.structural_similarity``, 7×7 window),
+    data range that of the ground truth."""
+    from skimage.metrics import structural_similarity
+    a, b = _pair(x, x_true, "ssim")
+    win = min(7, *b.shape)
+    win -= (win + 1) % 2  # odd window no larger than the image
+    return float(structural_similarity(b, a, data_range=float(b.max() - b.min()), win_size=win))

@@ -1,0 +1,185 @@
+"""Tests of cstheory/bounds.py: the right-hand sides of eq. (7) and eq. (8), and Theorem 1 empirically."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory import _backend as B
+from cstheory.testing import seeds
+
+
+def eq7_rhs(J, x, m):
+    """(Σ_i ⟨w_i, x⟩² / σ_i²) · Σ_{i > 2m/3} σ_i² of eq. (7), written out with a host SVD and 1-based i."""
+    W, s, _ = np.linalg.svd(J)  # full: all n left singular vectors, min(n, N) singular values
+    n = J.shape[0]
+    s = np.concatenate([s, np.zeros(n - s.size)])
+    first = 0.0
+    for i in range(1, n + 1):
+        first += (W[:, i - 1] @ x) ** 2 / s[i - 1] ** 2
+    tail = 0.0
+    for i in range(1, n + 1):
+        if i > 2 * m / 3:
+            tail += s[i - 1] ** 2
+    return first * tail
+
+
+def geometric_generator(n, N, gamma, rng):
+    """J = W diag(σ) Vᵀ with σ_i² = γ^i (i = 1..n), W = trig_basis in frequency order, V (N, n) orthonormal."""
+    W = cst.to_numpy(cst.trig_basis(n))[:, cst.frequency_order(n)]
+    sigma = np.sqrt(gamma ** np.arange(1, n + 1))
+    V, _ = np.linalg.qr(rng.standard_normal((N, n)))
+    return (W * sigma) @ V.T
+
+
+# ---------------------------------------------------------------------------
+# theorem1_bound = eq. (7) without C
+# ---------------------------------------------------------------------------
+@given(n=st.integers(2, 12), extra=st.integers(0, 8), m=st.integers(1, 20), seed=seeds())
+def test_theorem1_bound_matches_formula(n, extra, m, seed, xp):
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((n, n + extra))
+    x = rng.standard_normal(n)
+    got = cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(x, xp=xp), m)
+    assert isinstance(got, float)
+    assert got == pytest.approx(eq7_rhs(J, x, m), rel=1e-9, abs=1e-300)
+
+
+def test_theorem1_bound_tall_j_is_infinite_off_its_range(xp):
+    """N < n: σ_{N+1} = … = σ_n = 0; x with energy there gets inf, x in the range of J a finite number."""
+    rng = np.random.default_rng(0)
+    J = rng.standard_normal((6, 3))
+    assert cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(rng.standard_normal(6), xp=xp), 2) == math.inf
+    x_in = J @ rng.standard_normal(3)
+    got = cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(x_in, xp=xp), 2)
+    W, s, _ = np.linalg.svd(J, full_matrices=False)
+    assert got == pytest.approx(np.sum((W.T @ x_in) ** 2 / s**2) * np.sum(s[1:] ** 2), rel=1e-9)
+
+
+def test_theorem1_bound_rank_deficient_wide_j(xp):
+    """A wide J of rank r < n has rounding-level singular values; they count as zeros."""
+    rng = np.random.default_rng(1)
+    J = rng.standard_normal((8, 3)) @ rng.standard_normal((3, 12))
+    x_in = J @ rng.standard_normal(12)
+    got = cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(x_in, xp=xp), 3)
+    W, s, _ = np.linalg.svd(J, full_matrices=False)
+    expected = np.sum((W[:, :3].T @ x_in) ** 2 / s[:3] ** 2) * np.sum(s[2:3] ** 2)
+    assert got == pytest.approx(expected, rel=1e-8)
+    assert cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(rng.standard_normal(8), xp=xp), 3) == math.inf
+
+
+def test_theorem1_bound_bad_inputs(xp):
+    J = B.normal((4, 6), xp=xp)
+    x = B.normal(4, xp=xp)
+    with pytest.raises(ValueError, match="x must have length n = 4"):
+        cst.theorem1_bound(J, B.normal(5, xp=xp), 12)
+    with pytest.raises(ValueError, match="J must be 2-D"):
+        cst.theorem1_bound(x, x, 12)
+    with pytest.raises(ValueError, match="m must be"):
+        cst.theorem1_bound(J, x, 0)
+    with pytest.raises(ValueError, match="x contains non-finite"):
+        cst.theorem1_bound(J, x * float("nan"), 12)
+    other = "array_api_strict" if B.is_numpy(xp) else "numpy"
+    with pytest.raises(TypeError, match="different backends"):
+        cst.theorem1_bound(J, B.normal(4, xp=other), 12)
+
+
+# ---------------------------------------------------------------------------
+# Theorem 1, empirically
+# ---------------------------------------------------------------------------
+def test_theorem1_empirical_ratio_bounded(xp):
+    """‖x̂ − x*‖² / theorem1_bound stays below a constant over 40 random draws.
+
+    Each draw (seeds 0..39): n = 48, N = 64, m uniform in [12, 40), γ uniform in [0.6, 0.95],
+    J = W diag(σ) Vᵀ with σ_i² = γ^i, W = trig_basis in frequency order, V a random (N, n)
+    orthonormal factor; x* = smooth_signal(n, p) with p uniform in [1, n]; A Gaussian (m, n);
+    x̂ = J ĉ with ĉ = min_norm_coefficients (eq. 5).
+
+    Measured: the largest ratio over these 40 draws is 0.0997 (over 2000 draws of the same kind
+    it was 0.167, median 0.008).  We assert < 0.2, twice the measured maximum and far below the
+    paper's proven constant C = 32² = 1024 (Appendix A).
+    """
+    n, N = 48, 64
+    ratios = []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        m = int(rng.integers(12, 40))
+        gamma = float(rng.uniform(0.6, 0.95))
+        p = int(rng.integers(1, n + 1))
+        J = geometric_generator(n, N, gamma, rng)
+        x = cst.to_numpy(cst.smooth_signal(n, p, rng=rng))
+        A = cst.to_numpy(cst.gaussian_matrix(m, n, rng=rng))
+        Jx, Ax = B.asarray(J, xp=xp), B.asarray(A, xp=xp)
+        c = cst.min_norm_coefficients(Ax, Jx, Ax @ B.asarray(x, xp=xp))
+        err = float(np.sum((J @ cst.to_numpy(c) - x) ** 2))
+        bound = cst.theorem1_bound(Jx, B.asarray(x, xp=xp), m)
+        assert 0.0 < bound < math.inf
+        ratios.append(err / bound)
+    assert max(ratios) < 0.2, f"largest ratio {max(ratios):.4g}"
+    assert max(ratios) > 0.01  # the bound is not vacuous: the constant is of order 0.1, not 1e-6
+
+
+# ---------------------------------------------------------------------------
+# geometric_bound, eq. (8)
+# ---------------------------------------------------------------------------
+@given(gamma=st.floats(0.01, 0.99), m=st.integers(1, 200), x_norm=st.floats(0.0, 10.0))
+def test_geometric_bound_formula(gamma, m, x_norm):
+    assert cst.geometric_bound(gamma, m, x_norm) == pytest.approx(
+        gamma ** (m / 3) / (1 - gamma) * x_norm**2, rel=1e-12, abs=1e-300)
+
+
+@given(gamma=st.floats(0.3, 0.95), m=st.integers(3, 45), seed=seeds())
+def test_geometric_bound_dominates_theorem1_bound(gamma, m, seed):
+    """The derivation below eq. (8): for σ_i² = γ^i and x* ∈ span(w_1 … w_{m/3}), eq. (7)'s RHS ≤ eq. (8)."""
+    n, N = 48, 56
+    rng = np.random.default_rng(seed)
+    J = geometric_generator(n, N, gamma, rng)
+    x = 2.0 * cst.to_numpy(cst.smooth_signal(n, max(1, m // 3), rng=rng))
+    assert cst.theorem1_bound(J, x, m) <= cst.geometric_bound(gamma, m, 2.0) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.0, -0.5, 1.5, float("nan")])
+def test_geometric_bound_bad_gamma(gamma):
+    with pytest.raises(ValueError, match="gamma must lie in"):
+        cst.geometric_bound(gamma, 12)
+
+
+def test_geometric_bound_bad_m_and_norm():
+    with pytest.raises(ValueError, match="m must be"):
+        cst.geometric_bound(0.5, 0)
+    with pytest.raises(TypeError, match="m must be"):
+        cst.geometric_bound(0.5, 12.0)
+    with pytest.raises(ValueError, match="x_norm must be"):
+        cst.geometric_bound(0.5, 12, -1.0)
+
+
+# ---------------------------------------------------------------------------
+# spectral_bound, the common core
+# ---------------------------------------------------------------------------
+def test_spectral_bound_inf_on_zero_sigma_direction(xp):
+    sigma = B.asarray([1.0, 0.5, 0.0], xp=xp)
+    assert cst.spectral_bound(sigma, B.asarray([1.0, 1.0, 0.3], xp=xp), 2) == math.inf
+    # no energy on the zero direction: finite, (1 + 4) · (0.5² + 0) for m = 2 (tail from sorted index 1)
+    assert cst.spectral_bound(sigma, B.asarray([1.0, 1.0, 0.0], xp=xp), 2) == pytest.approx(5.0 * 0.25)
+
+
+@given(seed=seeds(), m=st.integers(1, 15))
+def test_spectral_bound_is_order_invariant(seed, m):
+    """σ and the coefficients are sorted together, so any joint permutation gives the same bound."""
+    rng = np.random.default_rng(seed)
+    sigma = rng.uniform(0.1, 2.0, 10)
+    coeffs = rng.standard_normal(10)
+    perm = rng.permutation(10)
+    assert cst.spectral_bound(sigma[perm], coeffs[perm], m) == pytest.approx(
+        cst.spectral_bound(sigma, coeffs, m), rel=1e-12)
+
+
+def test_spectral_bound_bad_inputs():
+    with pytest.raises(ValueError, match="equal length"):
+        cst.spectral_bound(np.ones(3), np.ones(4), 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        cst.spectral_bound(np.array([1.0, -1.0]), np.ones(2), 2)
+    with pytest.raises(ValueError, match="m must be"):
+        cst.spectral_bound(np.ones(3), np.ones(3), 0)

@@ -1,0 +1,257 @@
+"""Tests of cstheory/linear.py: the linear generator of Sec. 3 and the minimum-norm solution, eq. (5).
+
+The central fact of Sec. 3: gradient descent on ½‖A J c − y‖² started from c = 0 stays in the row
+space of A J and converges to ĉ = argmin ‖c‖ s.t. A J c = y = (A J)^† y.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory import _backend as B
+from cstheory.testing import assert_adjoint, assert_allclose, seeds
+
+# the problems of these tests: m < n <= N, small enough that a dense SVD on the host is the oracle
+dims = st.integers(3, 14).flatmap(
+    lambda n: st.tuples(st.integers(1, n - 1), st.just(n), st.integers(n, 2 * n))
+)
+
+
+def problem(m, n, N, seed, xp):
+    """Gaussian A (m, n), Gaussian J (n, N), a smooth x* and y = A x*, on backend ``xp``."""
+    rng = np.random.default_rng(seed)
+    A = cst.gaussian_matrix(m, n, rng=rng, xp=xp)
+    J = B.normal((n, N), rng=rng, scale=1.0 / math.sqrt(N), xp=xp)
+    x = cst.smooth_signal(n, max(1, n // 3), rng=rng, xp=xp)
+    return A, J, x, A @ x
+
+
+def row_space_residual(M, c):
+    """‖c − P c‖ / ‖c‖ with P the orthogonal projection onto the row space of M (host SVD)."""
+    U, s, Vt = np.linalg.svd(M, full_matrices=False)
+    V = Vt[s > s[0] * 1e-12].T
+    return np.linalg.norm(c - V @ (V.T @ c)) / max(np.linalg.norm(c), 1e-300)
+
+
+# ---------------------------------------------------------------------------
+# min_norm_coefficients, eq. (5)
+# ---------------------------------------------------------------------------
+@given(dims=dims, seed=seeds())
+def test_min_norm_is_pseudo_inverse_solution_interpolating_in_row_space(dims, seed, xp):
+    m, n, N = dims
+    A, J, x, y = problem(m, n, N, seed, xp)
+    c = cst.min_norm_coefficients(A, J, y)
+    assert B.namespace(c) is xp and tuple(c.shape) == (N,) and c.dtype == xp.float64
+    M = cst.to_numpy(A) @ cst.to_numpy(J)
+    c_host = cst.to_numpy(c)
+    # equals the pseudo-inverse solution
+    assert_allclose(c, np.linalg.pinv(M) @ cst.to_numpy(y), rtol=1e-9)
+    # satisfies A J c = y
+    assert_allclose(A @ (J @ c), y, rtol=1e-9)
+    # lies in the row space of A J: c = (A J)ᵀ z for some z
+    assert row_space_residual(M, c_host) < 1e-10
+    # and is the projection of any interpolating c* onto it, eq. (5)'s display: here c* = J^† x
+    c_star = np.linalg.pinv(cst.to_numpy(J)) @ cst.to_numpy(x)
+    V = np.linalg.svd(M, full_matrices=False)[2].T
+    np.testing.assert_allclose(c_host, V @ (V.T @ c_star), atol=1e-9 * max(1.0, np.abs(c_host).max()))
+
+
+@given(seed=seeds(), rank=st.integers(1, 4))
+def test_min_norm_rank_deficient(seed, rank, xp):
+    """A J of rank r < m: the SVD route discards the zero singular values and still gives (A J)^† y."""
+    m, n, N = 6, 8, 10
+    rng = np.random.default_rng(seed)
+    A = cst.gaussian_matrix(m, n, rng=rng, xp=xp)
+    J_host = rng.standard_normal((n, rank)) @ rng.standard_normal((rank, N))  # rank r
+    J = B.asarray(J_host, xp=xp)
+    x = J_host @ rng.standard_normal(N)  # in the range of J, so y is attainable
+    y = A @ B.asarray(x, xp=xp)
+    c = cst.min_norm_coefficients(A, J, y)
+    M = cst.to_numpy(A) @ J_host
+    assert np.linalg.matrix_rank(M) == rank
+    assert_allclose(c, np.linalg.pinv(M) @ cst.to_numpy(y), rtol=1e-8)
+    assert_allclose(A @ (J @ c), y, rtol=1e-8)
+    assert row_space_residual(M, cst.to_numpy(c)) < 1e-10
+
+
+def test_min_norm_unattainable_y_is_least_squares(xp):
+    """m > rank: y outside the range of A J gets the min-norm least-squares solution, again (A J)^† y."""
+    rng = np.random.default_rng(3)
+    A = cst.gaussian_matrix(9, 5, rng=rng, xp=xp)  # m > n: A J has rank 5 < 9
+    J = B.normal((5, 7), rng=rng, xp=xp)
+    y = B.normal(9, rng=rng, xp=xp)
+    c = cst.min_norm_coefficients(A, J, y)
+    M = cst.to_numpy(A) @ cst.to_numpy(J)
+    assert_allclose(c, np.linalg.pinv(M) @ cst.to_numpy(y), rtol=1e-9)
+
+
+def test_min_norm_with_a_linear_operator_matches_dense(xp):
+    A, J, x, y = problem(4, 9, 12, 11, xp)
+
+    class Wrapped(cst.LinearOperator):
+        def __init__(self, M):
+            self.M, self.shape = M, tuple(M.shape)
+            self.xp, self.dtype, self.device = xp, M.dtype, None
+
+        def matvec(self, v):
+            return self.M @ v
+
+        def rmatvec(self, r):
+            return self.M.T @ r
+
+    assert_allclose(cst.min_norm_coefficients(Wrapped(A), J, y), cst.min_norm_coefficients(A, J, y))
+
+
+def test_min_norm_bad_inputs(xp):
+    A, J, x, y = problem(4, 9, 12, 0, xp)
+    with pytest.raises(ValueError, match="shapes do not chain"):
+        cst.min_norm_coefficients(A, J[:8, :], y)
+    with pytest.raises(ValueError, match="y must have length m = 4"):
+        cst.min_norm_coefficients(A, J, y[:3])
+    with pytest.raises(ValueError, match="J must be 2-D"):
+        cst.min_norm_coefficients(A, J[:, 0], y)
+    with pytest.raises(ValueError, match="y contains non-finite"):
+        cst.min_norm_coefficients(A, J, y * float("nan"))
+    with pytest.raises(ValueError, match="A contains non-finite"):
+        cst.min_norm_coefficients(A * float("inf"), J, y)
+    other = "array_api_strict" if B.is_numpy(xp) else "numpy"
+    with pytest.raises(TypeError, match="different backends"):
+        cst.min_norm_coefficients(A, B.asarray(cst.to_numpy(J), xp=other), y)
+
+
+# ---------------------------------------------------------------------------
+# gradient descent from zero converges to eq. (5)
+# ---------------------------------------------------------------------------
+@settings(max_examples=12)
+@given(dims=dims, seed=seeds())
+def test_gd_from_zero_converges_to_min_norm(dims, seed, xp):
+    """Sec. 3: GD (eq. 9) with the default step 1/‖A J‖² from c₀ = 0 converges to ĉ of eq. (5).
+
+    The error in the row space contracts by (1 − η σ_min²) = (1 − 1/κ²) per step, so
+    ceil(30 κ²) steps reduce it below e^{-30} ≈ 1e-13; κ² ≤ 60 keeps the test fast."""
+    m, n, N = dims
+    A, J, x, y = problem(m, n, N, seed, xp)
+    s = np.linalg.svd(cst.to_numpy(A) @ cst.to_numpy(J), compute_uv=False)
+    kappa2 = (s[0] / s[-1]) ** 2
+    assume(kappa2 <= 60)
+    steps = int(math.ceil(30 * kappa2)) + 20
+    c_hat = cst.min_norm_coefficients(A, J, y)
+    result = cst.fit(cst.LinearGenerator(J), A, y, steps=steps, record_every=steps)
+    assert result.step_size == pytest.approx(1.0 / s[0] ** 2, rel=1e-6)
+    scale = float(np.linalg.norm(cst.to_numpy(c_hat)))
+    assert float(np.linalg.norm(cst.to_numpy(result.params - c_hat))) <= 1e-8 * scale
+    assert_allclose(result.signal, J @ c_hat, rtol=1e-7)
+    assert result.loss[-1] <= 1e-14 * max(result.loss[0], 1e-300)
+
+
+def test_gd_iterates_stay_in_row_space_and_approach_min_norm(xp):
+    """Every GD iterate from 0 lies in the row space of A J, and ‖c_t − ĉ‖ decreases monotonically."""
+    A, J, x, y = problem(5, 10, 16, 4, xp)
+    M = cst.to_numpy(A) @ cst.to_numpy(J)
+    c_hat = cst.to_numpy(cst.min_norm_coefficients(A, J, y))
+    distances = []
+
+    def record(t, params):
+        c = cst.to_numpy(params)
+        if t > 0:
+            assert row_space_residual(M, c) < 1e-10
+        distances.append(np.linalg.norm(c - c_hat))
+
+    cst.fit(cst.LinearGenerator(J), A, y, steps=300, record_every=10, callback=record)
+    assert len(distances) == 31
+    assert np.all(np.diff(distances) <= 1e-15)
+    assert distances[-1] < 1e-3 * distances[0]
+
+
+def test_gd_from_nonzero_start_misses_min_norm(xp):
+    """The starting point matters: from c₀ ≠ 0 GD converges to ĉ + (I − P) c₀, not to ĉ."""
+    A, J, x, y = problem(4, 8, 12, 5, xp)
+    gen = cst.LinearGenerator(J)
+    c0 = gen.init(rng=1, scale=1.0)
+    M = cst.to_numpy(A) @ cst.to_numpy(J)
+    V = np.linalg.svd(M, full_matrices=False)[2].T
+    c0h = cst.to_numpy(c0)
+    expected = cst.to_numpy(cst.min_norm_coefficients(A, J, y)) + c0h - V @ (V.T @ c0h)
+    s = np.linalg.svd(M, compute_uv=False)
+    steps = int(30 * (s[0] / s[-1]) ** 2) + 20
+    result = cst.fit(gen, A, y, params=c0, steps=steps, record_every=steps)
+    assert_allclose(result.params, expected, rtol=1e-8)
+
+
+# ---------------------------------------------------------------------------
+# LinearGenerator: the generator protocol
+# ---------------------------------------------------------------------------
+@given(n=st.integers(1, 10), N=st.integers(1, 14), seed=seeds())
+def test_linear_generator_jvp_vjp_adjoint(n, N, seed):
+    for name in B.available_backends():
+        xp = B.get_namespace(name)
+        J = B.normal((n, N), rng=seed, xp=xp)
+        gen = cst.LinearGenerator(J)
+        c = B.normal(N, rng=seed + 1, xp=xp)
+        t = B.normal(N, rng=seed + 2, xp=xp)
+        r = B.normal(n, rng=seed + 3, xp=xp)
+        assert_adjoint(lambda v: gen.jvp(c, v), lambda w: gen.vjp(c, w), t, r)
+        Jh = cst.to_numpy(J)
+        assert_allclose(gen.jvp(c, t), Jh @ cst.to_numpy(t))
+        assert_allclose(gen.vjp(c, r), Jh.T @ cst.to_numpy(r))
+
+
+def test_linear_generator_protocol(xp):
+    J = B.normal((5, 8), rng=0, xp=xp)
+    Jh = cst.to_numpy(J)
+    gen = cst.LinearGenerator(J)
+    assert isinstance(gen, cst.Generator)
+    assert gen.param_shape == (8,) and gen.output_shape == (5,)
+    assert gen.n == 5 and gen.num_params == 8
+    assert (gen.xp, gen.dtype) == (xp, xp.float64)
+    c = B.normal(8, rng=1, xp=xp)
+    assert_allclose(gen(c), Jh @ cst.to_numpy(c))
+    assert_allclose(gen.forward(c), Jh @ cst.to_numpy(c))
+    # forward_vjp shares the forward pass
+    out, vjp_fn = gen.forward_vjp(c)
+    r = B.normal(5, rng=2, xp=xp)
+    assert_allclose(out, Jh @ cst.to_numpy(c))
+    assert_allclose(vjp_fn(r), Jh.T @ cst.to_numpy(r))
+    # the Jacobian of J c is J, and the base-class column-by-column Jacobian agrees
+    assert_allclose(gen.jacobian(c), Jh)
+    assert_allclose(cst.Generator.jacobian(gen, c), Jh)
+    # gram = J Jᵀ, also by the base-class route
+    assert_allclose(gen.gram(c), Jh @ Jh.T)
+    assert_allclose(cst.Generator.gram(gen, c), Jh @ Jh.T)
+    # init: zeros by default (the start of eq. 5), Gaussian of the given scale otherwise
+    assert_allclose(gen.init(), np.zeros(8))
+    c0 = gen.init(rng=3, scale=0.5)
+    assert_allclose(c0, 0.5 * np.random.default_rng(3).standard_normal(8))
+    assert gen.smoothness_bound() is None
+
+
+def test_linear_generator_float32(xp):
+    J = B.normal((4, 6), rng=0, xp=xp, dtype="float32")
+    gen = cst.LinearGenerator(J)
+    c = gen.init(rng=1, scale=1.0)
+    assert c.dtype == xp.float32 and gen.forward(c).dtype == xp.float32
+
+
+def test_linear_generator_bad_inputs(xp):
+    J = B.normal((4, 6), rng=0, xp=xp)
+    gen = cst.LinearGenerator(J)
+    with pytest.raises(ValueError, match="params must have shape"):
+        gen.forward(B.normal(5, xp=xp))
+    with pytest.raises(ValueError, match="tangent must have shape"):
+        gen.jvp(gen.init(), B.normal(5, xp=xp))
+    with pytest.raises(ValueError, match="cotangent must have shape"):
+        gen.vjp(gen.init(), B.normal(6, xp=xp))
+    with pytest.raises(ValueError, match="params contains non-finite"):
+        gen.forward(gen.init() + float("nan"))
+    other = "array_api_strict" if B.is_numpy(xp) else "numpy"
+    with pytest.raises(TypeError, match="params"):
+        gen.forward(B.normal(6, xp=other))
+    with pytest.raises(ValueError, match="J must be 2-D"):
+        cst.LinearGenerator(J[0, :])
+    with pytest.raises(TypeError, match="J must be an array"):
+        cst.LinearGenerator([[1.0, 2.0]])
+    with pytest.raises(ValueError, match="scale must be > 0"):
+        gen.init(scale=-1.0)

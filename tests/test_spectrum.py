@@ -1,0 +1,180 @@
+"""Tests for Σ(U) (exact and Monte-Carlo) and the Fourier closed form σ of eq. (11)."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory.spectrum import g, geometric_fit, sigma_mc_errors, sigma_weights_eq11
+from cstheory.testing import assert_allclose, kernels as kernel_strategy, on_backend, seeds, sizes
+
+
+def _eig(S):
+    return np.sort(np.linalg.eigvalsh(cst.to_numpy(S)))
+
+
+@given(data=st.data(), n=sizes(1, 40))
+def test_sigma_squared_are_the_eigenvalues_of_sigma_matrix(xp, data, n):
+    """σ² (closed form, O(n log n)) = eigenvalues of Σ(circulant(u)), for arbitrary kernels."""
+    u = data.draw(kernel_strategy(n))
+    ub = on_backend(u, xp)
+    s = cst.to_numpy(cst.sigma_weights(ub))
+    ev = _eig(cst.sigma_matrix(cst.circulant_matrix(ub)))
+    np.testing.assert_allclose(np.sort(s**2), ev, rtol=0, atol=1e-12 * max(ev.max(), 1e-300))
+
+
+@given(data=st.data(), n=sizes(1, 40))
+def test_trig_basis_diagonalises_sigma_in_index_order(xp, data, n):
+    """Wᵀ Σ(U) W = diag(σ²) with σ_i paired with column i of trig_basis (eq. 10)."""
+    u = data.draw(kernel_strategy(n))
+    ub = on_backend(u, xp)
+    W = cst.trig_basis(n, xp=xp)
+    D = cst.to_numpy(W.T @ cst.sigma_matrix(cst.circulant_matrix(ub)) @ W)
+    s2 = cst.to_numpy(cst.sigma_weights(ub)) ** 2
+    scale = max(np.abs(D).max(), 1e-300)
+    np.testing.assert_allclose(D, np.diag(s2), rtol=0, atol=1e-12 * scale)
+
+
+def test_printed_eq11_differs_for_asymmetric_kernels():
+    """Eq. (11) as printed uses u ⊛ u; the spectrum of Σ(U) needs the autocorrelation u ⋆ u.
+
+    Measured for u = [3, 2, 1, 0, …, 0] (n = 8, asymmetric): the printed formula is off by
+    0.17 (relative, max over σ²) while sigma_weights matches the eigenvalues to 1e-15.
+    For a symmetric triangle both agree to rounding."""
+    u = np.zeros(8)
+    u[:3] = [3.0, 2.0, 1.0]
+    ev = _eig(cst.sigma_matrix(cst.circulant_matrix(u)))
+    ours = np.sort(cst.sigma_weights(u) ** 2)
+    printed = np.sort(sigma_weights_eq11(u) ** 2)
+    assert np.abs(ours - ev).max() < 1e-14 * ev.max()
+    assert np.abs(printed - ev).max() > 0.1 * ev.max()
+    tri = cst.kernels.triangular(16, 4)
+    np.testing.assert_allclose(sigma_weights_eq11(tri), cst.sigma_weights(tri), rtol=1e-12)
+
+
+@given(data=st.data(), n=sizes(2, 10), d=sizes(1, 10))
+def test_sigma_matrix_entries_and_psd_for_any_U(xp, data, n, d):
+    """Σ_ij = ⟨u_i,u_j⟩ ½(1 − θ_ij/π) for a general (non-circulant) U; symmetric PSD."""
+    U = np.random.default_rng(data.draw(seeds())).standard_normal((n, d))
+    S = cst.to_numpy(cst.sigma_matrix(on_backend(U, xp)))
+    for i in range(n):
+        for j in range(n):
+            c = U[i] @ U[j] / (np.linalg.norm(U[i]) * np.linalg.norm(U[j]))
+            theta = math.acos(min(1.0, max(-1.0, c)))
+            assert S[i, j] == pytest.approx(U[i] @ U[j] * 0.5 * (1 - theta / math.pi), abs=1e-7)
+    np.testing.assert_array_equal(S, S.T)
+    assert np.linalg.eigvalsh(S).min() >= -1e-12 * np.abs(S).max()
+
+
+def test_sigma_matrix_is_exact_for_parallel_and_repeated_rows(xp):
+    """ρ = ±1 and repeated rows: exact values (θ = 0 → ½‖u‖², θ = π → 0), no NaN."""
+    U = np.array([[0.1, 0.2, 0.3], [0.1, 0.2, 0.3], [-0.1, -0.2, -0.3], [0.3, 0.6, 0.9], [0.0, 0.0, 0.0]])
+    S = cst.to_numpy(cst.sigma_matrix(on_backend(U, xp)))
+    assert np.all(np.isfinite(S))
+    G = U @ U.T
+    assert S[0, 1] == 0.5 * G[0, 1]
+    assert S[0, 2] == 0.0 and S[1, 2] == 0.0
+    assert S[0, 3] == 0.5 * G[0, 3]
+    np.testing.assert_array_equal(S[4], 0.0)
+    np.testing.assert_allclose(np.diag(S), 0.5 * np.diag(G), rtol=1e-15)
+
+
+@given(seed=seeds())
+def test_sigma_matrix_is_the_mean_of_gram(seed):
+    """Σ(U) = E[J_G J_Gᵀ]: the average of TwoLayerGenerator.gram over random C, any scale ω.
+
+    With 400 draws of k = 50 channels (2·10⁴ columns) the relative Frobenius error is
+    about 1/√(2·10⁴) ≈ 0.007; we allow 0.05."""
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(6)
+    gen = cst.TwoLayerGenerator(u, 50)
+    exact = cst.to_numpy(cst.sigma_matrix(cst.circulant_matrix(u)))
+    omega = float(rng.uniform(1e-3, 1e3))
+    mean = sum(cst.to_numpy(gen.gram(gen.init(rng=rng, scale=omega))) for _ in range(400)) / 400
+    assert np.linalg.norm(mean - exact) <= 0.05 * np.linalg.norm(exact)
+
+
+def test_monte_carlo_error_shrinks_like_inverse_sqrt(xp):
+    """sigma_matrix_mc → sigma_matrix with relative Frobenius error ≈ c/√(S·k).
+
+    Measured constant c = error·√(S·k) for random 16×16 circulant U (three kernels):
+    0.88–1.37 over S·k from 10³ to 10⁵ (median ≈ 1.15).  Asserted: c < 3 at every S, and the error at
+    S·k = 10⁵ is at least 4× smaller than at 10³ (√100 = 10 in expectation)."""
+    u = on_backend(np.random.default_rng(0).standard_normal(16), xp)
+    U = cst.circulant_matrix(u)
+    counts = np.array([10, 100, 1000])
+    errs = sigma_mc_errors(U, counts, channels=100, rng=1)
+    c = errs * np.sqrt(counts * 100)
+    assert np.all(c < 3.0), c
+    assert errs[-1] * 4 < errs[0]
+
+
+def test_monte_carlo_does_not_depend_on_U_scale_and_is_reproducible(xp):
+    u = on_backend(np.random.default_rng(2).standard_normal(8), xp)
+    U = cst.circulant_matrix(u)
+    a = cst.to_numpy(cst.sigma_matrix_mc(U, 20, 10, rng=5))
+    b = cst.to_numpy(cst.sigma_matrix_mc(3.0 * U, 20, 10, rng=5))
+    np.testing.assert_allclose(b, 9.0 * a, rtol=1e-12)
+    np.testing.assert_allclose(cst.to_numpy(cst.sigma_matrix_mc(U, 20, 10, rng=5)), a, rtol=0)
+    # chunked draws give the same estimate as one batch
+    np.testing.assert_allclose(cst.to_numpy(cst.sigma_matrix_mc(U, 20, 10, rng=5, max_chunk=8 * 7)), a, rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [1, 10, 30])
+def test_fig3_triangles_min_max_sigma(p):
+    """Fig. 3 fixtures: unit-norm triangles, n = 300.  Recorded min/max of σ² (closed form),
+    checked against the dense eigendecomposition of Σ(U):
+
+    ====  ==============  ============
+    p     min σ²          max σ²
+    ====  ==============  ============
+    1     0.5             0.5
+    10    0.014611        5.872354
+    30    0.0046761       17.688657
+    ====  ==============  ============
+    """
+    recorded = {1: (0.5, 0.5), 10: (0.01461060625649324, 5.872354092644189),
+                30: (0.00467610201406998, 17.688657190682832)}
+    u = cst.kernels.triangular(300, p)
+    s2 = cst.sigma_weights(u) ** 2
+    ev = _eig(cst.sigma_matrix(cst.circulant_matrix(u)))
+    assert s2.min() == pytest.approx(ev.min(), rel=1e-9)
+    assert s2.max() == pytest.approx(ev.max(), rel=1e-12)
+    assert (s2.min(), s2.max()) == pytest.approx(recorded[p], rel=1e-9)
+
+
+def test_wider_triangles_decay_faster_and_fit_geometric_rate():
+    """The weights of a wider kernel concentrate on low frequencies; γ < 1 is fitted."""
+    n = 300
+    g10 = cst.geometric_rate(cst.sigma_weights(cst.kernels.triangular(n, 10)), stop=100)
+    g30 = cst.geometric_rate(cst.sigma_weights(cst.kernels.triangular(n, 30)), stop=100)
+    assert 0 < g30 < g10 < 1
+    assert cst.geometric_rate(cst.sigma_weights(cst.kernels.triangular(n, 1))) == pytest.approx(1.0)
+    # an exactly geometric spectrum is recovered
+    s = np.sqrt(0.9 ** np.arange(50))
+    gamma, c, idx = geometric_fit(s, start=0)
+    assert gamma == pytest.approx(0.9, rel=1e-12) and c == pytest.approx(0.0, abs=1e-10)
+
+
+def test_g_of_eq11(xp):
+    z = on_backend(np.array([-1.0, 0.0, 0.5, 1.0]), xp)
+    np.testing.assert_allclose(cst.to_numpy(g(z)), [0.0, 0.0, 0.5 * (1 - 1 / 3) * 0.5, 0.5])
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: cst.sigma_weights(np.zeros(4)), ValueError, "all zero"),
+        (lambda: cst.sigma_weights(np.ones((2, 2))), ValueError, "1-D"),
+        (lambda: cst.sigma_matrix(np.ones(3)), ValueError, "2-D"),
+        (lambda: cst.sigma_matrix_mc(np.ones((2, 2)), 0), ValueError, "samples"),
+        (lambda: cst.sigma_matrix_mc(np.ones((2, 2)), 2, channels=0), ValueError, "channels"),
+        (lambda: cst.geometric_rate(np.zeros(5)), ValueError, "floor"),
+        (lambda: cst.geometric_rate(np.array([1.0, np.nan])), ValueError, "non-finite"),
+    ],
+)
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
