@@ -23,6 +23,10 @@ __all__ = ["fit", "FitResult", "DivergenceError", "default_step_size", "OPTIMIZE
 OPTIMIZERS = ("gd", "adam")
 #: the loss may grow at most this factor above its initial value before fit stops
 DIVERGENCE_FACTOR = 1e6
+#: the loss is checked at every step t < CHECK_EVERY and every CHECK_EVERY steps after: a loss
+#: growing by more than 1e6**(1/CHECK_EVERY) ≈ 1.32 per step is caught within the first steps,
+#: a slower one cannot overflow between two checks
+CHECK_EVERY = 50
 #: Adam's standard defaults (Kingma & Ba, 2015)
 ADAM_DEFAULTS = {"step_size": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
@@ -178,6 +182,8 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
         m2 = xp.zeros_like(params)
         b1, b2, eps = ADAM_DEFAULTS["beta1"], ADAM_DEFAULTS["beta2"], ADAM_DEFAULTS["eps"]
 
+    # plain GD runs in the generator's preferred coordinates (see Generator.encode)
+    state = gen.encode(params) if optimizer == "gd" else params
     losses, errors, recorded = [], [], []
     loss0 = None
     iterator = range(steps + 1)
@@ -185,11 +191,12 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, desc=f"fit ({optimizer})", leave=False)
     for t in iterator:
-        x, vjp_fn = gen.forward_vjp(params)
+        x, vjp_fn = gen.forward_vjp_encoded(state) if optimizer == "gd" else gen.forward_vjp(params)
         x = _flat(xp, x)
         r = A @ x - y
-        if t % record_every == 0 or t == steps or t % 50 == 0:
-            loss = 0.5 * float(xp.sum(r * r))
+        if t % record_every == 0 or t == steps or t < CHECK_EVERY or t % CHECK_EVERY == 0:
+            rnorm = float(xp.linalg.vector_norm(r))  # squared as a Python float: inf, not an overflow warning
+            loss = 0.5 * rnorm * rnorm
             if loss0 is None:
                 loss0 = loss
             if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(loss0, 1e-300):
@@ -204,12 +211,12 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
                     d = x - x_true
                     errors.append(float(xp.sum(d * d)))
                 if callback is not None:
-                    callback(t, params)
+                    callback(t, gen.decode(state) if optimizer == "gd" else params)
         if t == steps:
             break
         grad = vjp_fn(xp.reshape(A.T @ r, gen.output_shape))
         if optimizer == "gd":
-            params = params - step_size * grad
+            state = state - step_size * grad
         else:  # Adam: moment estimates with bias correction
             k = t + 1
             m1 = b1 * m1 + (1.0 - b1) * grad
@@ -218,6 +225,8 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
             v_hat = m2 / (1.0 - b2**k)
             params = params - step_size * m_hat / (xp.sqrt(v_hat) + eps)
 
+    if optimizer == "gd":
+        params = gen.decode(state)
     return FitResult(
         params=params,
         signal=xp.reshape(x, gen.output_shape),

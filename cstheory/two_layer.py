@@ -93,6 +93,8 @@ class TwoLayerGenerator(Generator):
         sign = [1.0] * half + [-1.0] * half
         self.v = self.xp.asarray(sign, dtype=self.dtype, device=self.device) / math.sqrt(k)
         self._uhat = self.xp.reshape(rfft(u), (n // 2 + 1, 1))  # spectrum of u, broadcast over channels
+        self._v_col = self.xp.reshape(self.v, (k, 1))
+        self._zero = self.xp.zeros((), dtype=self.dtype, device=self.device)
         self._U_norm = None
         self._UUt = None
 
@@ -164,6 +166,34 @@ class TwoLayerGenerator(Generator):
         Z = self._U(self.check_params(params))
         M = self._mask(Z)
         return (Z * M) @ self.v, lambda r: self._vjp_masked(M, r)
+
+    # -- fast GD path: C kept as the spectrum of its columns ----------------
+    def encode(self, params):
+        """E(C) = rfft of the columns of C, stored channel-major as a (k, n//2+1) complex array.
+
+        U C = irfft(û · Ĉ) then needs one inverse FFT, and the gradient
+        Uᵀ[(r vᵀ) ∘ M] enters as conj(û) · rfft((r vᵀ) ∘ M): one forward FFT.  A
+        GD step thus costs two FFTs instead of four, with the same iterates
+        (E is linear and invertible).  Channel-major layout makes the FFTs run
+        along the contiguous axis."""
+        C = self.check_params(params)
+        return rfft(self.xp.permute_dims(C, (1, 0)), axis=-1)
+
+    def decode(self, state):
+        """C = inverse of :meth:`encode`."""
+        return self.xp.permute_dims(irfft(state, self.n, axis=-1), (1, 0))
+
+    def forward_vjp_encoded(self, state):
+        xp = self.xp
+        uh = self._uhat_row
+        Zt = irfft(uh * state, self.n, axis=-1)                 # (k, n): row l is U c_l
+        vM = xp.where(Zt > 0, self._v_col, self._zero)          # v_l · 1(U c_l > 0)
+        x = xp.sum(vM * Zt, axis=0)                             # Σ_l v_l ReLU(U c_l)
+        return x, lambda r: xp.conj(uh) * rfft(vM * r[None, :], axis=-1)
+
+    @property
+    def _uhat_row(self):
+        return self.xp.reshape(self._uhat, (1, -1))
 
     def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
         """Explicit J_G(C) ∈ R^{n×nk} of eq. (20): block l (columns l·n … l·n + n − 1) is v_l diag(m_l) U.
