@@ -1,0 +1,210 @@
+"""The ``cstheory`` command line (also ``python -m cstheory``).
+
+::
+
+    cstheory reproduce [--quick] [--out DIR] [--only fig3,fig4] [--backend numpy|cupy|array_api_strict]
+                       [--dtype float32|float64]
+    cstheory figure N [--quick] [--out DIR]
+    cstheory exercise list | show NAME | check NAME FILE.py
+
+``reproduce`` runs every experiment module (data first, plot second), writes
+one PNG per figure and ``report.md``/``report.json`` with the theory checks
+and their PASS/FAIL.  Exit codes: 0 all checks passed (or the exercise was
+accepted), 1 a check failed (the exercise was rejected), 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+__all__ = ["main", "EXPERIMENTS", "run_experiments"]
+
+#: name → (module, title), in the order ``reproduce`` runs them.
+EXPERIMENTS = {
+    "linear": ("cstheory.experiments.linear_min_norm", "Sec. 3: GD → min-norm, recovery vs m (eq. 5, 7, 8)"),
+    "fig1": ("cstheory.experiments.fig1", "Fig. 1: no early stopping for a 5-layer deep decoder on images"),
+    "fig2": ("cstheory.experiments.fig2", "Fig. 2: trigonometric basis functions (eq. 10)"),
+    "fig3": ("cstheory.experiments.fig3", "Fig. 3: kernels and their weights σ (eq. 11)"),
+    "monte-carlo": ("cstheory.experiments.monte_carlo", "App. B: Monte-Carlo Σ(U) → exact"),
+    "fig4": ("cstheory.experiments.fig4", "Fig. 4: Jacobian spectrum of a 4-layer decoder across GD"),
+    "fig5": ("cstheory.experiments.fig5", "Fig. 5: compressive-sensing MRI against classical baselines"),
+}
+
+
+def _available():
+    out = {}
+    for name, (mod, title) in EXPERIMENTS.items():
+        if importlib.util.find_spec(mod) is not None:
+            out[name] = (mod, title)
+    return out
+
+
+def _backend_kwargs(run, backend, dtype):
+    params = inspect.signature(run).parameters
+    kwargs = {}
+    if backend is not None and backend != "numpy":
+        if "xp" not in params:
+            raise ValueError(f"this experiment runs on NumPy only (its run() takes no xp); drop --backend {backend}")
+        kwargs["xp"] = backend
+    if dtype is not None and dtype != "float64":
+        if "dtype" not in params:
+            raise ValueError(f"this experiment runs in float64 only (its run() takes no dtype); drop --dtype {dtype}")
+        kwargs["dtype"] = dtype
+    return kwargs
+
+
+def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True):
+    """Run the named experiments, save their figures and return a list of ExperimentRun."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .report import ExperimentRun
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = []
+    iterator = names
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(names, desc="reproduce", unit="experiment")
+    for name in iterator:
+        mod_name, title = EXPERIMENTS[name]
+        start = time.perf_counter()
+        try:
+            module = importlib.import_module(mod_name)
+            kwargs = _backend_kwargs(module.run, backend, dtype)
+            result = module.run(quick=quick, **kwargs)
+            fig_path = out / f"{name}.png"
+            fig = module.plot(result, path=str(fig_path))
+            plt.close(fig)
+            checks = list(module.checks(result)) if hasattr(module, "checks") else []
+            runs.append(ExperimentRun(name, title, time.perf_counter() - start, str(fig_path), checks))
+        except Exception as exc:  # a failing experiment is reported, the others still run
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            runs.append(ExperimentRun(name, title, time.perf_counter() - start, None, [], error=detail))
+        if progress:
+            iterator.set_postfix_str(f"{name}: {runs[-1].seconds:.1f}s")
+    return runs
+
+
+def _parse_only(text, available):
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in names if s not in available]
+    if unknown:
+        raise SystemExit(_usage(f"unknown experiment(s) {', '.join(unknown)}; choose from {', '.join(available)}"))
+    return names
+
+
+def _usage(message):
+    print(f"cstheory: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _cmd_reproduce(args):
+    from .report import write_report
+
+    available = _available()
+    names = _parse_only(args.only, available) if args.only else list(available)
+    runs = run_experiments(names, args.out, quick=args.quick, backend=args.backend, dtype=args.dtype,
+                           progress=not args.no_progress)
+    meta = {"command": "cstheory " + " ".join(sys.argv[1:]) if sys.argv[1:] else "cstheory reproduce",
+            "mode": "quick" if args.quick else "full", "backend": args.backend or "numpy",
+            "dtype": args.dtype or "float64"}
+    md, js = write_report(runs, args.out, meta)
+    for r in runs:
+        status = "ok" if r.passed else "FAIL"
+        print(f"{r.name:12s} {status:4s} {r.seconds:6.1f}s  {r.figure or r.error}")
+        for c in r.checks:
+            print(f"    {'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.3g} ({c.relation} {c.tolerance:.3g})")
+    print(f"report: {md} and {js}")
+    return 0 if all(r.passed for r in runs) else 1
+
+
+def _cmd_figure(args):
+    name = f"fig{args.number}"
+    available = _available()
+    if name not in available:
+        return _usage(f"no figure {args.number}; available: {', '.join(n for n in available if n.startswith('fig'))}")
+    args.only = name
+    return _cmd_reproduce(args)
+
+
+def _cmd_exercise(args):
+    from . import exercises
+
+    if args.action == "list":
+        for name in exercises.list_exercises():
+            print(name)
+        return 0
+    if args.name is None:
+        return _usage(f"exercise {args.action} needs NAME")
+    try:
+        exercises.get(args.name)
+    except ValueError as exc:
+        return _usage(str(exc))
+    if args.action == "show":
+        print(exercises.show(args.name))
+        return 0
+    if args.file is None:
+        return _usage("exercise check needs NAME FILE.py")
+    if not os.path.isfile(args.file):
+        return _usage(f"no such file: {args.file}")
+    try:
+        result = exercises.check_file(args.name, args.file)
+    except (ValueError, TypeError, ImportError, AttributeError, SyntaxError) as exc:
+        return _usage(str(exc))
+    print(result.report())
+    return 0 if result.accepted else 1
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="cstheory", description="Compressive sensing with un-trained networks: "
+                                     "reproduce the paper's figures and theory checks, and do the exercises.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument("--quick", action="store_true", help="classroom sizes, about a minute in all")
+        p.add_argument("--out", default="figures", help="output directory (default: ./figures)")
+        p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    rep = sub.add_parser("reproduce", help="run every experiment, write the figures and report.md/json")
+    common(rep)
+    rep.add_argument("--only", help="comma-separated experiment names, e.g. fig3,fig4")
+    rep.add_argument("--backend", choices=["numpy", "cupy", "array_api_strict"], default=None)
+    rep.add_argument("--dtype", choices=["float32", "float64"], default=None)
+    rep.set_defaults(func=_cmd_reproduce)
+
+    fig = sub.add_parser("figure", help="reproduce one figure of the paper")
+    fig.add_argument("number", type=int)
+    common(fig)
+    fig.set_defaults(func=_cmd_figure, backend=None, dtype=None)
+
+    ex = sub.add_parser("exercise", help="classroom exercises: list | show NAME | check NAME FILE.py")
+    ex.add_argument("action", choices=["list", "show", "check"])
+    ex.add_argument("name", nargs="?")
+    ex.add_argument("file", nargs="?")
+    ex.set_defaults(func=_cmd_exercise)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
