@@ -6,6 +6,7 @@
                        [--dtype float32|float64]
     cstheory figure N [--quick] [--out DIR]
     cstheory exercise list | show NAME | check NAME FILE.py
+    cstheory sweep phase-transition [--quick] [--out DIR] [--workers N] [--scheduler ADDRESS]
 
 ``reproduce`` runs every experiment module (data first, plot second), writes
 one PNG per figure and ``report.md``/``report.json`` with the theory checks
@@ -164,6 +165,62 @@ def _cmd_exercise(args):
     return 0 if result.accepted else 1
 
 
+def _sweep_executor(args):
+    """(executor, closer, description): a Dask cluster if asked or installed, else a process pool."""
+    if args.scheduler:
+        from distributed import Client
+        client = Client(args.scheduler)
+        return client.get_executor(), client.close, f"Dask scheduler {args.scheduler}"
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        return None, lambda: None, f"local process pool ({args.workers or os.cpu_count()} workers)"
+    cluster = LocalCluster(n_workers=args.workers or os.cpu_count(), threads_per_worker=1,
+                           dashboard_address=None, processes=True)
+    client = Client(cluster)
+
+    def close():
+        client.close()
+        cluster.close()
+    return client.get_executor(), close, f"Dask LocalCluster ({len(cluster.workers)} workers)"
+
+
+def _cmd_sweep(args):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .experiments import phase_transition
+    from .report import ExperimentRun, write_report
+
+    if args.workers is not None and args.workers < 1:
+        return _usage(f"--workers must be >= 1, got {args.workers}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        executor, close, where = _sweep_executor(args)
+    except (ImportError, OSError, ValueError) as exc:
+        return _usage(f"cannot connect to the Dask scheduler {args.scheduler!r}: {exc}")
+    print(f"phase-transition sweep on {where}; rows go to {out / 'phase_transition.csv'} (rerun to resume)")
+    try:
+        result = phase_transition.run(quick=args.quick, executor=executor, out=out / "phase_transition.csv",
+                                      workers=args.workers, progress=not args.no_progress)
+    finally:
+        close()
+    fig = phase_transition.plot(result, path=str(out / "phase_transition.png"))
+    plt.close(fig)
+    run = ExperimentRun("phase-transition", "Phase transitions over (m/n, p/n)", result.seconds,
+                        str(out / "phase_transition.png"), list(phase_transition.checks(result)))
+    md, _ = write_report([run], out, {"command": "cstheory sweep phase-transition", "executor": where,
+                                      "mode": "quick" if args.quick else "full"})
+    for f in result.failures:
+        print(f"failed cell: {f}")
+    for c in run.checks:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.3g} ({c.relation} {c.tolerance:.3g})")
+    print(f"figure: {out / 'phase_transition.png'}; report: {md}")
+    return 0 if run.passed else 1
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="cstheory", description="Compressive sensing with un-trained networks: "
                                      "reproduce the paper's figures and theory checks, and do the exercises.")
@@ -191,6 +248,13 @@ def build_parser():
     ex.add_argument("name", nargs="?")
     ex.add_argument("file", nargs="?")
     ex.set_defaults(func=_cmd_exercise)
+
+    sw = sub.add_parser("sweep", help="parameter sweeps: phase-transition diagrams")
+    sw.add_argument("name", choices=["phase-transition"])
+    common(sw)
+    sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    sw.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    sw.set_defaults(func=_cmd_sweep)
     return parser
 
 

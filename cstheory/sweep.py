@@ -1,0 +1,258 @@
+"""Parameter sweeps on any executor (floor 6): a Cartesian grid × seeds, resumable, failure-tolerant.
+
+::
+
+    from cstheory.sweep import run_grid
+    table = run_grid(experiment, {"m": [10, 20], "p": [2, 4]}, seeds=range(5), out="sweep.csv")
+
+``experiment(**params, seed=seed)`` must be picklable (a module-level
+function) and return a number (stored as ``error``) or a mapping of named
+numbers.  Any :class:`concurrent.futures.Executor` runs it — the default is a
+local process pool; a Dask cluster works through ``client.get_executor()``.
+With ``out=`` every finished row is appended to a CSV file as it arrives, and
+rerunning the same sweep skips the rows already there, so an interrupted
+sweep resumes instead of restarting.  A cell that raises is recorded with its
+error message (``status = "failed"``) and the sweep goes on.
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import itertools
+import os
+import time
+import traceback
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor"]
+
+_META = ("seed", "status", "message", "seconds")
+
+
+class SerialExecutor(Executor):
+    """Runs each submitted call at once, in this process (for debugging and reference runs)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        from concurrent.futures import Future
+        fut = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            fut.set_exception(exc)
+        return fut
+
+
+def grid_cells(grid):
+    """The Cartesian product of ``grid`` (a mapping name → values) as a list of dicts, in order."""
+    if not isinstance(grid, dict) or not grid:
+        raise TypeError("grid must be a non-empty dict mapping parameter names to lists of values")
+    for name, values in grid.items():
+        if name in _META:
+            raise ValueError(f"grid parameter name {name!r} is reserved (reserved: {', '.join(_META)})")
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"grid[{name!r}] must be a list of values, got {type(values).__name__}")
+    names = list(grid)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(list(grid[n]) for n in names))]
+
+
+def _call(experiment, params, seed):
+    """Run one cell in a worker; never raises (failures become a 'failed' row)."""
+    start = time.perf_counter()
+    try:
+        out = experiment(**params, seed=seed)
+        if isinstance(out, dict):
+            values = {str(k): float(v) for k, v in out.items()}
+        else:
+            values = {"error": float(out)}
+        status, message = "ok", ""
+    except Exception as exc:  # recorded, not fatal
+        values = {}
+        status = "failed"
+        message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return {**params, "seed": seed, **values, "status": status, "message": message,
+            "seconds": time.perf_counter() - start}
+
+
+@dataclass
+class SweepTable:
+    """A tidy table: one row (a dict) per cell and seed."""
+
+    rows: list[dict] = field(default_factory=list)
+    params: tuple[str, ...] = ()
+
+    def __len__(self):
+        return len(self.rows)
+
+    @property
+    def columns(self) -> list[str]:
+        cols = list(self.params) + ["seed"]
+        for r in self.rows:
+            for k in r:
+                if k not in cols and k not in ("status", "message", "seconds"):
+                    cols.append(k)
+        return cols + ["seconds", "status", "message"]
+
+    def column(self, name) -> np.ndarray:
+        """All values of one column (NaN where a row lacks it)."""
+        return np.asarray([r.get(name, np.nan) for r in self.rows])
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.rows if r.get("status") != "ok"]
+
+    def summary(self) -> str:
+        """One line of counts, then one line per failed row naming its parameters and error."""
+        lines = [f"{len(self.rows)} rows, {len(self.rows) - len(self.failures)} ok, {len(self.failures)} failed"]
+        for r in self.failures:
+            cell = ", ".join(f"{p}={r[p]!r}" for p in self.params)
+            lines.append(f"  failed: {cell}, seed={r['seed']}: {r['message']}")
+        return "\n".join(lines)
+
+    def sorted(self):
+        """Rows ordered by parameters then seed (executors finish in any order)."""
+        key = lambda r: tuple(_sortable(r.get(p)) for p in (*self.params, "seed"))  # noqa: E731
+        return SweepTable(sorted(self.rows, key=key), self.params)
+
+
+def _sortable(v):
+    return (0, v) if isinstance(v, (int, float)) else (1, str(v))
+
+
+def _key(row, params):
+    return tuple(repr(row[p]) for p in params) + (repr(row["seed"]),)
+
+
+def _parse(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _read_csv(path):
+    with open(path, newline="") as fh:
+        rows = []
+        for raw in csv.DictReader(fh):
+            row = {k: (_parse(v) if k not in ("status", "message") else v) for k, v in raw.items() if v != ""}
+            rows.append(row)
+        return rows
+
+
+class _CsvSink:
+    """Appends rows to a CSV file, rewriting the header when new columns appear."""
+
+    def __init__(self, path, params, existing):
+        self.path = Path(path)
+        self.params = params
+        self.rows = list(existing)
+
+    def add(self, row):
+        self.rows.append(row)
+        table = SweepTable(self.rows, self.params)
+        cols = table.columns
+        new_file = not self.path.exists()
+        header_ok = False
+        if not new_file:
+            with open(self.path, newline="") as fh:
+                header_ok = next(csv.reader(fh), []) == cols
+        if header_ok:
+            with open(self.path, "a", newline="") as fh:
+                csv.DictWriter(fh, cols).writerow({c: _cell(row.get(c)) for c in cols})
+        else:  # (re)write the whole file atomically with the new header
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            with open(tmp, "w", newline="") as fh:
+                w = csv.DictWriter(fh, cols)
+                w.writeheader()
+                for r in self.rows:
+                    w.writerow({c: _cell(r.get(c)) for c in cols})
+            os.replace(tmp, self.path)
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    return repr(v.item() if hasattr(v, "item") else v)
+
+
+def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, max_workers=None):
+    """Evaluate ``experiment`` over the Cartesian ``grid`` × ``seeds``; return a :class:`SweepTable`.
+
+    Parameters
+    ----------
+    experiment : callable
+        ``experiment(**params, seed=seed) -> float | dict[str, float]``; must be picklable
+        for process pools and clusters.
+    grid : dict
+        Parameter name → list of values.
+    seeds : iterable of int
+        Seeds; every cell runs once per seed.
+    executor : concurrent.futures.Executor, optional
+        Where cells run.  Default: a local :class:`~concurrent.futures.ProcessPoolExecutor`
+        with ``max_workers`` processes (created and shut down here).  A Dask cluster:
+        ``Client(address).get_executor()``.
+    out : str or Path, optional
+        CSV file.  Finished rows are appended as they arrive; rows already in the
+        file (same parameters and seed) are skipped, so a rerun resumes.
+    progress : bool
+        tqdm progress bar over cells.
+
+    Returns
+    -------
+    SweepTable
+        All rows (those read from ``out`` and the new ones), sorted by parameters and seed.
+    """
+    if not callable(experiment):
+        raise TypeError(f"experiment must be callable, got {type(experiment).__name__}")
+    cells = grid_cells(grid)
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    params = tuple(grid)
+    if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
+        raise TypeError("executor must be a concurrent.futures.Executor (or provide submit())")
+    existing = []
+    if out is not None:
+        out = Path(out)
+        if out.suffix.lower() != ".csv":
+            raise ValueError(f"out must be a .csv file, got {out.name!r}")
+        if out.exists():
+            existing = _read_csv(out)
+    done = {_key(r, params) for r in existing if all(p in r for p in params) and "seed" in r}
+    todo = [(c, s) for c in cells for s in seeds if _key({**c, "seed": s}, params) not in done]
+    sink = _CsvSink(out, params, existing) if out is not None else None
+    rows = list(existing)
+
+    own = executor is None and todo
+    if own:
+        executor = ProcessPoolExecutor(max_workers=max_workers or os.cpu_count())
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo), desc="sweep", unit="cell")
+    def finished(row):
+        rows.append(row)
+        if sink is not None:
+            sink.add(row)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if isinstance(executor, SerialExecutor):  # one cell at a time, each row saved before the next
+            for c, s in todo:
+                finished(_call(experiment, c, s))
+        else:
+            futures = [executor.submit(_call, experiment, c, s) for c, s in todo]
+            for fut in as_completed(futures):
+                finished(fut.result())
+    finally:
+        if bar is not None:
+            bar.close()
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+    return SweepTable(rows, params).sorted()

@@ -1,0 +1,239 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # The two-layer generator G(C) = ReLU(U C) v
+#
+# Heckel & Soltanolkotabi (2020) study the simplest convolutional generator (eq. 3):
+#
+# $$G(C) = \mathrm{ReLU}(U C)\, v, \qquad C \in \mathbb{R}^{n\times k},$$
+#
+# * $U$ is a **fixed** circular convolution with a kernel $u$ ($U x = u \circledast x$),
+# * $C = [c_1, \dots, c_k]$ are the only trainable parameters ($k$ channels),
+# * $v = [1,\dots,1,-1,\dots,-1]/\sqrt{k}$ is a fixed output layer.
+#
+# It is *un-trained*: no data set, no pre-training. We fit $C$ to $m \ll n$ random
+# measurements $y = A x^*$ of one signal by gradient descent on
+# $\tfrac12\|A G(C) - y\|^2$ (eq. 9) — and run it **to convergence, without early stopping**.
+#
+# This tutorial shows the generator, its Jacobian (eq. 20), the recovery of a smooth
+# 1-D signal, and how the width of the kernel $u$ changes the result.
+
+# %%
+import math
+import os
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import cstheory as cst
+
+QUICK = os.environ.get("CSTHEORY_QUICK") == "1"
+FIGURES = os.environ.get("CSTHEORY_FIGURES", "figures")
+os.makedirs(FIGURES, exist_ok=True)
+T_START = time.perf_counter()
+print("quick mode" if QUICK else "full mode", "| figures ->", FIGURES)
+
+# %% [markdown]
+# ## 1. The generator
+#
+# A triangular kernel of support $2p-1$ centred at index 0 (the deep decoder's kernel,
+# Fig. 3 of the paper). The forward pass uses FFTs; we check it against the dense
+# formula $\mathrm{ReLU}(UC)v$ with the explicit circulant matrix.
+
+# %%
+n_small, k_small = 16, 4
+u_small = cst.kernels.triangular(n_small, 3)
+gen_small = cst.TwoLayerGenerator(u_small, k_small)
+C_small = gen_small.init(rng=0, scale=1.0)
+
+U_small = cst.to_numpy(cst.circulant_matrix(u_small))
+v_small = np.r_[np.ones(k_small // 2), -np.ones(k_small // 2)] / math.sqrt(k_small)
+dense = np.maximum(U_small @ C_small, 0.0) @ v_small
+print("kernel u (first 4 and last 3 entries):", np.round(cst.to_numpy(u_small)[[0, 1, 2, 3, -3, -2, -1]], 3))
+print("max |G(C) - ReLU(UC)v| =", np.abs(cst.to_numpy(gen_small(C_small)) - dense).max())
+
+# %% [markdown]
+# ## 2. The Jacobian (eq. 20)
+#
+# With the ReLU mask $M = \mathbb{1}(UC > 0)$, column $m_l$ per channel, the Jacobian
+# with respect to $\theta = [c_1; \dots; c_k]$ (column by column) is
+#
+# $$J_G(C) = \big[\, v_1 \operatorname{diag}(m_1) U,\ \dots,\ v_k \operatorname{diag}(m_k) U \,\big]
+#   \in \mathbb{R}^{n \times nk},$$
+#
+# the transpose of eq. (20): each block is the convolution $U$ with the rows switched off
+# where channel $l$'s ReLU is inactive, signed by $v_l$. Below: the mask and $J_G$ as images.
+
+# %%
+J_small = cst.to_numpy(gen_small.jacobian(C_small))
+M_small = (U_small @ C_small > 0)
+blocks = np.concatenate([v_small[l] * M_small[:, l][:, None] * U_small for l in range(k_small)], axis=1)
+print("J shape:", J_small.shape, "| max |J - [v_l diag(m_l) U]_l| =", np.abs(J_small - blocks).max())
+print("max |gram(C) - J J^T| =", np.abs(cst.to_numpy(gen_small.gram(C_small)) - J_small @ J_small.T).max())
+
+fig, (ax_m, ax_j) = plt.subplots(1, 2, figsize=(12, 3.6), gridspec_kw={"width_ratios": [1, 5]},
+                                 layout="constrained")
+ax_m.imshow(M_small, cmap="gray_r", aspect="auto", interpolation="nearest")
+ax_m.set_title("mask $M = 1(UC>0)$")
+ax_m.set_xlabel("channel $l$")
+ax_m.set_ylabel("output index $i$")
+a = np.abs(J_small).max()
+im = ax_j.imshow(J_small, cmap="RdBu_r", vmin=-a, vmax=a, aspect="auto", interpolation="nearest")
+for l in range(1, k_small):
+    ax_j.axvline(l * n_small - 0.5, color="k", lw=1)
+for l in range(k_small):
+    sign = "+" if v_small[l] > 0 else "−"
+    ax_j.text((l + 0.5) * n_small, -1.0, f"$v_{l + 1} \\mathrm{{diag}}(m_{l + 1}) U$  ($v_{l + 1}$ {sign})",
+              ha="center", va="bottom", fontsize=9)
+ax_j.set_xlabel(r"parameter index in $\theta = [c_1; \dots; c_k]$")
+ax_j.set_title(f"$J_G(C)$, n = {n_small}, k = {k_small}: one masked, signed circulant block per channel", pad=22)
+fig.colorbar(im, ax=ax_j)
+fig.savefig(os.path.join(FIGURES, "02_jacobian.png"), dpi=110)
+
+# %% [markdown]
+# The gradient never forms $J$: `gen.vjp(C, r)` $= U^T[(r v^T) \circ M]$ by FFTs. That it is the
+# adjoint of the Jacobian-vector product, $\langle J t, r\rangle = \langle t, J^T r\rangle$, in one line:
+
+# %%
+rng = np.random.default_rng(1)
+T, r = rng.standard_normal(gen_small.param_shape), rng.standard_normal(n_small)
+lhs, rhs = float(np.vdot(gen_small.jvp(C_small, T), r)), float(np.vdot(T, gen_small.vjp(C_small, r)))
+print(f"<J t, r> = {lhs:.15f}   <t, J^T r> = {rhs:.15f}   difference {abs(lhs - rhs):.1e}")
+assert abs(lhs - rhs) <= 1e-12 * (abs(lhs) + 1.0)
+
+# %% [markdown]
+# ## 3. Recovering a smooth signal from few measurements — no early stopping
+#
+# $x^*$ is a random unit-norm *p-smooth* signal: a combination of the $p$ lowest-frequency
+# trigonometric functions $w_i$ of eq. (10). We take $m = 5p$ Gaussian measurements and run
+# plain gradient descent from the Theorem-3 initialisation (small random $C_0$), with the default
+# step size $1/(\|A\|^2\|U\|^2)$, for a fixed number of steps. We record the loss and the true error.
+
+# %%
+n, p = 128, 6
+m = 5 * p
+k = 64 if QUICK else 128
+steps = 1000 if QUICK else 3000
+record_every = 10
+x_true = cst.smooth_signal(n, p, rng=0)
+A = cst.gaussian_matrix(m, n, rng=1)
+y = A @ x_true
+print(f"n = {n}, p = {p}, m = {m} measurements (m/n = {m / n:.2f}), k = {k} channels, {steps} GD steps")
+print(f"parameters: n*k = {n * k}  >>  m = {m}: heavily over-parameterised")
+
+
+def relative_error(res):
+    """||G(C_t) - x*|| / ||x*|| along the path (x* has unit norm)."""
+    return np.sqrt(res.error)
+
+
+wide_p = 16
+t0 = time.perf_counter()
+res_wide = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, wide_p), k), A, y, steps=steps,
+                   x_true=x_true, record_every=record_every)
+err_wide = relative_error(res_wide)
+print(f"triangle p = {wide_p}: {time.perf_counter() - t0:.1f} s, step size {res_wide.step_size:.2e}")
+print(f"  loss {res_wide.loss[0]:.3e} -> {res_wide.loss[-1]:.3e}")
+print(f"  relative error {err_wide[0]:.3f} -> {err_wide[-1]:.4f}  (best along the path {err_wide.min():.4f})")
+
+# %%
+fig, (ax_l, ax_x) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+ax_l.semilogy(res_wide.steps, res_wide.loss, label=r"loss $\frac{1}{2}\|AG(C_t)-y\|^2$")
+ax_l.semilogy(res_wide.steps, err_wide, label=r"true error $\|G(C_t)-x^*\|/\|x^*\|$")
+ax_l.set_xlabel("GD iteration $t$")
+ax_l.set_title(f"triangle p = {wide_p}: the error decreases, then plateaus — no need to stop early")
+ax_l.legend()
+ax_x.plot(cst.to_numpy(x_true), "k", lw=2, label="$x^*$")
+ax_x.plot(cst.to_numpy(res_wide.signal), "C1--", label=f"$G(C_T)$, error {err_wide[-1]:.3f}")
+ax_x.set_title(f"recovery from m = {m} of n = {n} measurements")
+ax_x.legend()
+fig.savefig(os.path.join(FIGURES, "02_recovery.png"), dpi=110)
+
+# %% [markdown]
+# The loss goes down by orders of magnitude (the network can fit the $m$ measurements
+# exactly: it has $nk \gg m$ parameters), yet the true error does **not** turn around and
+# grow: gradient descent, run to convergence, finds a *smooth* signal consistent with the
+# measurements. This is the paper's main claim (Theorem 2): the Jacobian's weights $\sigma_i$
+# decay fast over the trigonometric basis, so GD fits the low frequencies first and the
+# high-frequency directions — where an over-parameterised network could over-fit — barely move.
+#
+# ## 4. How the kernel width changes the result
+#
+# The kernel $u$ sets the weights $\sigma_i$ (eq. 11; see tutorial 03). Narrow kernels spread
+# the weights over all frequencies; wide kernels concentrate them on low frequencies.
+
+# %%
+widths = (1, 4, 16, 32) if QUICK else (1, 2, 4, 8, 16, 32)
+sweep = {}
+for pk in widths:
+    res = res_wide if pk == wide_p else cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, pk), k), A, y,
+                                                steps=steps, x_true=x_true, record_every=record_every)
+    sweep[pk] = res
+    e = relative_error(res)
+    print(f"triangle p = {pk:2d}: final loss {res.loss[-1]:.2e}, final relative error {e[-1]:.4f}, "
+          f"best along the path {e.min():.4f} (at step {res.steps[e.argmin()]})")
+
+# %% [markdown]
+# * **p = 1** ($u$ = a one-hot, $U = I$): $G(C) = \mathrm{ReLU}(C)v$ can produce any signal,
+#   and every frequency has the same weight. GD fits the measurements exactly (loss ≈ 0) but
+#   lands on a signal far from $x^*$: with $m < n$ nothing favours smoothness.
+# * **moderate widths** (p = 8, 16): the weights decay over exactly the frequencies that a
+#   smooth signal does not use — accurate recovery.
+# * **very wide** (p = 32, support 63 of 128): the weights decay so fast that even the
+#   signal's own frequencies (up to 3) get small weights, and GD needs many more steps to fit
+#   them (slow convergence, not over-fitting). Running 4× longer keeps improving it:
+
+# %%
+patient_p = 32
+res_patient = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, patient_p), k), A, y, steps=4 * steps,
+                      x_true=x_true, record_every=10 * record_every)
+err_patient = relative_error(res_patient)
+print(f"triangle p = {patient_p}: error {relative_error(sweep[patient_p])[-1]:.4f} after {steps} steps, "
+      f"{err_patient[-1]:.4f} after {4 * steps} steps")
+
+# %%
+fig, (ax_e, ax_r) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
+for pk, res in sweep.items():
+    ax_e.semilogy(res.steps, relative_error(res), label=f"p = {pk}")
+ax_e.set_xlabel("GD iteration $t$")
+ax_e.set_ylabel(r"$\|G(C_t)-x^*\|/\|x^*\|$")
+ax_e.set_title("true error along the path, by kernel half-width p")
+ax_e.legend(fontsize=8)
+ax_r.plot(cst.to_numpy(x_true), "k", lw=2, label="$x^*$")
+for pk in (widths[0], wide_p):
+    ax_r.plot(cst.to_numpy(sweep[pk].signal), "--", label=f"p = {pk}: error {relative_error(sweep[pk])[-1]:.3f}")
+ax_r.set_title("narrow vs wide kernel")
+ax_r.legend(fontsize=8)
+fig.savefig(os.path.join(FIGURES, "02_kernel_width.png"), dpi=110)
+
+# %% [markdown]
+# ## 5. What this tutorial showed (asserted)
+#
+# Measured (n = 128, p = 6, m = 30, seeds 0/1): full mode (k = 128, 3000 steps) gives relative error
+# 0.0105 for p = 16 and 0.857 for p = 1; quick mode (k = 64, 1000 steps) gives 0.025 and 0.849.
+# The final error is the smallest along the path for every width (up to 1e-4 for p = 1), so
+# early stopping would have gained nothing.
+
+# %%
+final = {pk: relative_error(res)[-1] for pk, res in sweep.items()}
+best = {pk: relative_error(res).min() for pk, res in sweep.items()}
+print("final relative errors:", {pk: round(float(e), 4) for pk, e in final.items()})
+# the wide kernel recovers the smooth signal from m = 5p measurements (measured 0.0105 full, 0.025 quick)
+assert final[wide_p] < 0.05, final[wide_p]
+assert res_wide.loss[-1] < 1e-3 * res_wide.loss[0]
+# the identity kernel (p = 1) fits y but not x* (measured 0.86)
+assert final[1] > 0.5, final[1]
+assert final[wide_p] < 0.1 * final[1]
+# no early stopping needed: at every width the final error is within 1% of the best along the path
+for pk in sweep:
+    assert final[pk] <= 1.01 * best[pk] + 1e-12, (pk, final[pk], best[pk])
+# the very wide kernel is slow, not wrong: more steps keep lowering its error
+assert err_patient[-1] < 0.8 * final[patient_p], (err_patient[-1], final[patient_p])
+print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
