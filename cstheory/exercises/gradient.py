@@ -1,0 +1,143 @@
+"""Exercise ``gradient``: the gradient of the two-layer loss with respect to C (eq. 9 with eq. 20).
+
+The checker compares the student's ``gradient(U, C, A, y)`` with
+``TwoLayerGenerator(u, k).vjp(C, Aᵀ(A G(C) − y))`` (the library's
+hand-derived VJP) on circulant U of arbitrary (mostly asymmetric) kernels,
+odd and even n, k = 2, 4, arbitrary A (m × n, m ≤ n + 1) and y.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from .._backend import to_numpy
+from ..testing import even_sizes, sizes
+from ..two_layer import TwoLayerGenerator
+from ._framework import Exercise, Mistake, circulant, float_arrays, kernel_strategy, no_relu_ties
+
+__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+
+NAME = "gradient"
+
+STATEMENT = """
+Gradient descent (eq. 9) on the two-layer generator G(C) = ReLU(U C) v of eq. (3) minimises
+the loss L(C) = ½‖A G(C) − y‖² (a sum of squares with the factor ½, not a mean). By the chain
+rule and the Jacobian of eq. (20), ∇L(C) = J_G(C)ᵀ Aᵀ (A G(C) − y); reshaped to the shape of
+C, its column l is
+
+    ∇_{c_l} L = v_l Uᵀ (ReLU'(U c_l) ∘ r),   r = Aᵀ (A G(C) − y),
+
+so the whole gradient is Uᵀ [(r vᵀ) ∘ 1(U C > 0)], an n × k matrix. Write
+`gradient(U, C, A, y)` returning it. The checker draws arbitrary kernels (mostly NOT symmetric,
+so U ≠ Uᵀ), odd and even n, arbitrary A and y, and compares with cstheory's
+hand-derived TwoLayerGenerator(u, k).vjp.
+"""
+
+STUB = '''
+import numpy as np
+
+
+def gradient(U, C, A, y):
+    """The gradient of L(C) = 0.5 * ||A ReLU(U C) v - y||^2 with respect to C.
+
+    Parameters
+    ----------
+    U : numpy.ndarray, shape (n, n)
+        The convolution matrix (circulant, in general NOT symmetric: U != U.T).
+    C : numpy.ndarray, shape (n, k)
+        The coefficients [c_1, ..., c_k]; k is even.
+    A : numpy.ndarray, shape (m, n)
+        The measurement matrix.
+    y : numpy.ndarray, shape (m,)
+        The measurements.
+
+    Returns
+    -------
+    grad : numpy.ndarray, shape (n, k)
+        grad[j, l] = dL/dC[j, l].
+
+    Conventions
+    -----------
+    * v = [1, ..., 1, -1, ..., -1] / sqrt(k): the first k/2 entries are +1/sqrt(k).
+    * The loss is 0.5 * (sum of squares), not a mean.
+    * ReLU'(z) = 1 for z > 0 and 0 for z < 0 (the checker never draws z = 0).
+    """
+    raise NotImplementedError("write the gradient of the two-layer loss")
+'''
+
+
+def _v(k):
+    return np.r_[np.ones(k // 2), -np.ones(k // 2)] / math.sqrt(k)
+
+
+def draw(data):
+    n = data.draw(sizes(2, 6), label="n")
+    k = data.draw(even_sizes(2, 4), label="k")
+    m = data.draw(st.integers(1, n + 1), label="m")
+    u = data.draw(kernel_strategy(n), label="u")
+    C = data.draw(float_arrays((n, k), 2.0, 0.25), label="C")
+    A = data.draw(float_arrays((m, n)), label="A")
+    y = data.draw(float_arrays((m,)), label="y")
+    U = circulant(u)
+    assume(no_relu_ties(U @ C))
+    return {"U": U, "C": C, "A": A, "y": y}
+
+
+def reference(U, C, A, y):
+    gen = TwoLayerGenerator(np.ascontiguousarray(U[:, 0]), C.shape[1])
+    residual = A.T @ (A @ to_numpy(gen(C)) - y)
+    return to_numpy(gen.vjp(C, residual))
+
+
+def example():
+    u = np.array([1.0, 0.5, -0.25])
+    return {"U": circulant(u), "C": np.array([[1.0, -1.0], [0.5, 2.0], [-1.5, 0.25]]),
+            "A": np.array([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5]]), "y": np.array([1.0, -1.0])}
+
+
+# -- classic mistakes ------------------------------------------------------------
+def _grad(U, C, A, y, left=None, mask=None, v=None, sign=1.0, scale=1.0, residual_sign=1.0):
+    """left @ [(r vᵀ) ∘ mask(U C)] with r = Aᵀ(A G − y); each keyword swaps in one mistake."""
+    k = C.shape[1]
+    v = _v(k) if v is None else v
+    Z = U @ C
+    x = np.maximum(Z, 0.0) @ _v(k)
+    r = residual_sign * (A.T @ (A @ x - y))
+    M = (Z > 0).astype(float) if mask is None else mask(Z)
+    left = U.T if left is None else left
+    return sign * scale * (left @ (np.outer(r, v) * M))
+
+
+MISTAKES = [
+    Mistake("missing Uᵀ: you multiplied by U; the chain rule through z = U c_l brings Uᵀ (∂z/∂c_l = U, so "
+            "∂L/∂c_l = Uᵀ ∂L/∂z).", lambda U, C, A, y: _grad(U, C, A, y, left=U)),
+    Mistake("missing mask: the derivative of ReLU(U c_l) is diag(1(U c_l > 0)) — multiply (r vᵀ) entrywise by "
+            "1(U C > 0) before applying Uᵀ.", lambda U, C, A, y: _grad(U, C, A, y, mask=np.ones_like)),
+    Mistake("ReLU instead of ReLU': the mask is the derivative 1(U C > 0), not ReLU(U C).",
+            lambda U, C, A, y: _grad(U, C, A, y, mask=lambda Z: np.maximum(Z, 0.0))),
+    Mistake("a sign error: the residual is A G(C) − y (prediction minus data), so ∇L = +J_Gᵀ Aᵀ (A G(C) − y); "
+            "you returned the negative gradient.", lambda U, C, A, y: _grad(U, C, A, y, sign=-1.0)),
+    Mistake("a factor 2: the loss is ½‖A G(C) − y‖², whose gradient has no factor 2.",
+            lambda U, C, A, y: _grad(U, C, A, y, scale=2.0)),
+    Mistake("a factor 1/m: the loss is a sum ½‖·‖², not a mean.",
+            lambda U, C, A, y: _grad(U, C, A, y, scale=1.0 / A.shape[0])),
+    Mistake("missing v: column l carries the factor v_l = ±1/√k.",
+            lambda U, C, A, y: _grad(U, C, A, y, v=np.ones(C.shape[1]))),
+    Mistake("missing Aᵀ: the residual in signal space is r = Aᵀ (A G(C) − y).",
+            lambda U, C, A, y: (U.T @ (np.outer(A @ np.maximum(U @ C, 0.0) @ _v(C.shape[1]) - y, _v(C.shape[1]))
+                                       * (U @ C > 0)))),
+]
+
+EXERCISE = Exercise(
+    name=NAME, function="gradient", title="Exercise 'gradient': ∇_C ½‖A ReLU(UC)v − y‖²",
+    statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
+    default_hint="∇L = Uᵀ [(r vᵀ) ∘ 1(U C > 0)] with r = Aᵀ (A ReLU(U C) v − y).",
+)
+
+
+def check(func, max_examples=None):
+    """Check a student's ``gradient(U, C, A, y)`` (see :meth:`Exercise.check`)."""
+    return EXERCISE.check(func, max_examples)

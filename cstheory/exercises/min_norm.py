@@ -1,0 +1,123 @@
+"""Exercise ``min_norm``: the minimum-norm coefficients of eq. (5).
+
+The checker compares the student's ``min_norm(A, J, y)`` with
+:func:`cstheory.min_norm_coefficients` on Gaussian A (m × n) and J (n × N),
+m ≤ n ≤ N (odd and even sizes), and arbitrary y; a mismatch is diagnosed as
+infeasible (A J c ≠ y) or feasible but not minimal.
+"""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from .._backend import to_numpy
+from ..linear import min_norm_coefficients
+from ._framework import Exercise, Mistake, float_arrays, gaussian_strategy
+
+__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+
+NAME = "min_norm"
+
+STATEMENT = """
+Sec. 3 fits the linear generator G̃(c) = J c (J ∈ R^{n×N}, N ≥ n) to m < n measurements
+y = A x* by gradient descent on ½‖A J c − y‖² started from c = 0. Gradient descent
+converges to the minimum-norm solution of eq. (5):
+
+    ĉ = argmin_c ‖c‖₂  subject to  A J c = y.
+
+Write `min_norm(A, J, y)` returning ĉ. There are many solutions of A J c = y when
+N > m (add any vector of the null space of A J); eq. (5) asks for the one of least
+norm, which lies in the row space of A J. The checker draws Gaussian A (m × n) and
+J (n × N) with m ≤ n ≤ N, odd and even sizes, and arbitrary y, and compares your ĉ
+with cstheory.min_norm_coefficients(A, J, y).
+"""
+
+STUB = '''
+import numpy as np
+
+
+def min_norm(A, J, y):
+    """The minimum-norm coefficients of eq. (5): argmin ||c||_2 subject to A J c = y.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (m, n)
+        The measurement matrix.
+    J : numpy.ndarray, shape (n, N)
+        The generator matrix (N >= n >= m; A @ J has full row rank m).
+    y : numpy.ndarray, shape (m,)
+        The measurements.
+
+    Returns
+    -------
+    c : numpy.ndarray, shape (N,)
+        The solution of A J c = y of smallest Euclidean norm (a 1-D array).
+    """
+    raise NotImplementedError("write the minimum-norm solution of eq. (5)")
+'''
+
+#: Largest condition number of A J the checker draws (so that any sound method is accurate to ~1e-10).
+MAX_CONDITION = 1e3
+
+
+def draw(data):
+    m = data.draw(st.integers(1, 5), label="m")
+    n = data.draw(st.integers(m, 7), label="n")
+    N = data.draw(st.integers(n, n + 4), label="N")
+    A = data.draw(gaussian_strategy(m, n), label="A")
+    J = data.draw(gaussian_strategy(n, N), label="J")
+    y = data.draw(float_arrays((m,)), label="y")
+    assume(np.linalg.cond(A @ J) < MAX_CONDITION)
+    return {"A": A, "J": J, "y": y}
+
+
+def reference(A, J, y):
+    return to_numpy(min_norm_coefficients(A, J, y))
+
+
+def example():
+    A = np.array([[1.0, 0.5, -0.5]])
+    J = np.array([[1.0, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.5], [0.5, -0.5, 1.0, 0.0]])
+    return {"A": A, "J": J, "y": np.array([1.0])}
+
+
+def judge(inputs, expected, got):
+    """Diagnose a mismatch: is the student's c feasible (A J c = y)? Is it longer than ĉ?"""
+    A, J, y = inputs["A"], inputs["J"], inputs["y"]
+    M = A @ J
+    residual = float(np.linalg.norm(M @ got - y))
+    norm_got, norm_min = float(np.linalg.norm(got)), float(np.linalg.norm(expected))
+    if residual <= 1e-6 * max(1.0, float(np.linalg.norm(y))):
+        return (f"Your c solves A J c = y (residual {residual:.2e}) but is NOT the minimum-norm solution: "
+                f"‖c‖ = {norm_got:.6g} > ‖ĉ‖ = {norm_min:.6g}.",
+                "a non-minimal solution: your c has a component in the null space of A J. Eq. (5) picks the "
+                "solution in the row space of A J, ĉ = (A J)ᵀ w with (A J)(A J)ᵀ w = y, i.e. ĉ = (A J)^† y.")
+    return (f"Your c does not solve A J c = y: ‖A J c − y‖ = {residual:.4g} (ĉ has residual "
+            f"{float(np.linalg.norm(M @ expected - y)):.2e}).",
+            "the constraint of eq. (5) is A J c = y with the PRODUCT A J (m × N); check which linear system "
+            "you solved.")
+
+
+MISTAKES = [
+    Mistake("a non-minimal solution: J^†(A^† y) — inverting A and J one after the other — solves A J c = y "
+            "but is not the minimum-norm solution of eq. (5). Use the pseudo-inverse of the product, (A J)^† y.",
+            lambda A, J, y: np.linalg.pinv(J) @ (np.linalg.pinv(A) @ y)),
+    Mistake("the wrong system: you solved J c = Aᵀ y (in the least-squares sense); eq. (5) constrains A J c = y.",
+            lambda A, J, y: np.linalg.lstsq(J, A.T @ y, rcond=None)[0]),
+    Mistake("(A J)ᵀ y is the direction of the first gradient step from c = 0, not the solution: "
+            "ĉ = (A J)ᵀ ((A J)(A J)ᵀ)⁻¹ y.", lambda A, J, y: (A @ J).T @ y),
+    Mistake("the wrong normal equations: (A J)(A J)ᵀ w = y gives w; the answer is ĉ = (A J)ᵀ w, not w.",
+            lambda A, J, y: np.linalg.solve((A @ J) @ (A @ J).T, y)),
+]
+
+EXERCISE = Exercise(
+    name=NAME, function="min_norm", title="Exercise 'min_norm': the minimum-norm solution of eq. (5)",
+    statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
+    rtol=1e-6, judge=judge,
+)
+
+
+def check(func, max_examples=None):
+    """Check a student's ``min_norm(A, J, y)`` (see :meth:`Exercise.check`)."""
+    return EXERCISE.check(func, max_examples)
