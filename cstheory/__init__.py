@@ -9,25 +9,37 @@ NumPy, CuPy or any array-API namespace.
 """
 from ._backend import available_backends, to_numpy
 from .bounds import geometric_bound, spectral_bound, theorem1_bound
+from .bounds import Theorem3Quantities, theorem2_bound, theorem3_quantities
+from .dynamics import (
+    LinearizationResult, linear_parameter_distance, linear_residuals, linearization, linearization_gap,
+    linearization_parameter_gap,
+)
 from .fit import DivergenceError, FitResult, fit
 from . import kernels
 from .generator import Generator
 from .kernels import circulant_matrix, circular_convolve
 from .linear import LinearGenerator, min_norm_coefficients
-from .operators import LinearOperator, gaussian_matrix, operator_norm
+from .operators import LinearOperator, RandomSubsampledDCT, gaussian_matrix, operator_norm
+from .operators import SubsampledFourier, cartesian_mask, random_mask
+from . import baselines, mri
 from .signals import frequency, frequency_order, load_image, smooth_signal, trig_basis
 from .spectrum import geometric_rate, sigma_matrix, sigma_matrix_mc, sigma_weights
 from .two_layer import TwoLayerGenerator
+from .deep_decoder import DeepDecoder
 
 __version__ = "0.1.0"
 
 __all__ = [
     "to_numpy", "available_backends",
-    "gaussian_matrix", "LinearOperator", "operator_norm",
+    "gaussian_matrix", "LinearOperator", "operator_norm", "RandomSubsampledDCT",
     "trig_basis", "frequency", "frequency_order", "smooth_signal", "load_image",
     "kernels", "circulant_matrix", "circular_convolve",
-    "Generator", "LinearGenerator", "min_norm_coefficients", "TwoLayerGenerator",
+    "Generator", "LinearGenerator", "min_norm_coefficients", "TwoLayerGenerator", "DeepDecoder",
     "theorem1_bound", "spectral_bound", "geometric_bound",
+    "theorem2_bound", "theorem3_quantities", "Theorem3Quantities",
+    "linear_residuals", "linear_parameter_distance", "linearization", "LinearizationResult",
+    "linearization_gap", "linearization_parameter_gap",
     "fit", "FitResult", "DivergenceError",
     "sigma_matrix", "sigma_matrix_mc", "sigma_weights", "geometric_rate",
+    "SubsampledFourier", "cartesian_mask", "random_mask", "baselines", "mri",
 ]

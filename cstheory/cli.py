@@ -33,6 +33,11 @@ EXPERIMENTS = {
     "fig2": ("cstheory.experiments.fig2", "Fig. 2: trigonometric basis functions (eq. 10)"),
     "fig3": ("cstheory.experiments.fig3", "Fig. 3: kernels and their weights σ (eq. 11)"),
     "monte-carlo": ("cstheory.experiments.monte_carlo", "App. B: Monte-Carlo Σ(U) → exact"),
+    "measurements": ("cstheory.experiments.measurements",
+                     "Theorem 2: recovery error against m, two-layer vs linear min-norm (eq. 13)"),
+    "no-early-stopping": ("cstheory.experiments.no_early_stopping",
+                          "1-D Fig. 1: loss and true error against iterations, smooth vs rough"),
+    "theorem4": ("cstheory.experiments.theorem4", "Theorem 4: linearization gap against the width k (eq. 35)"),
     "fig4": ("cstheory.experiments.fig4", "Fig. 4: Jacobian spectrum of a 4-layer decoder across GD"),
     "fig5": ("cstheory.experiments.fig5", "Fig. 5: compressive-sensing MRI against classical baselines"),
 }

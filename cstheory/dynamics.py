@@ -1,0 +1,376 @@
+"""Linearized gradient-descent dynamics and the Theorem-4 gap (floor 4; Sec. 7, App. C).
+
+Gradient descent on a *linear* least-squares problem ½‖f(θ₀) + J(θ − θ₀) − y‖²
+(eq. 15/25) has a closed form (Proposition 2).  With the SVD J = Σ_i σ_i w_i v_iᵀ
+and the initial residual r₀ = f(θ₀) − y, the residual after t steps of size η is
+
+    r̃_t = Σ_i (1 − η σ_i²)^t w_i ⟨w_i, r₀⟩                               (eq. 39)
+
+and the distance travelled by the parameters is
+
+    ‖θ̃_t − θ₀‖² = Σ_i (⟨w_i, r₀⟩ (1 − (1 − η σ_i²)^t) / σ_i)²            (eq. 40)
+
+(a direction with σ_i = 0 keeps its residual and moves no parameter).  Large
+σ_i are fitted first, small ones late: this is why GD on a generator whose
+Jacobian has quickly decaying singular values fits the smooth part of a signal.
+
+Theorem 4 says that GD on the *nonlinear* problem ½‖A G(θ) − y‖² (eq. 14)
+stays close to GD on its linearization at θ₀ (eq. 16, reference Jacobian
+J = A J_G(θ₀)) when the Jacobian barely moves: ‖r_t − r̃_t‖ ≤ O(ε₀ + ε)‖r₀‖
+(eq. 35) and ‖θ_t − θ̃_t‖ ≤ O(ε₀ + ε)‖r₀‖ (eq. 37).  For the two-layer
+generator the Jacobian moves less the wider the network (Lemma 5), so the gap
+shrinks with the number of channels k.  :func:`linearization` measures both
+gaps along a real GD run.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+from . import _checks
+from ._backend import namespace, to_numpy
+from .fit import CHECK_EVERY, DIVERGENCE_FACTOR, DivergenceError, default_step_size, fit
+from .operators import LinearOperator, shape_of
+
+__all__ = [
+    "linear_residuals", "linear_parameter_distance", "linearization", "LinearizationResult",
+    "linearization_gap", "linearization_parameter_gap",
+]
+
+
+# ---------------------------------------------------------------------------
+# closed form of linear least squares, eq. (39) and (40)
+# ---------------------------------------------------------------------------
+def _check_steps(steps):
+    """``steps`` as a list of ints ≥ 0 (an int T stands for 0, 1, …, T)."""
+    if isinstance(steps, Integral) and not isinstance(steps, bool):
+        T = _checks.positive_int(steps, "steps", minimum=0)
+        return list(range(T + 1))
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+        raise TypeError(f"steps must be an iterable of integers >= 0 (or one integer T), got {type(steps).__name__}")
+    out = [_checks.positive_int(t, "each entry of steps", minimum=0) for t in steps]
+    if not out:
+        raise ValueError("steps must contain at least one iteration number, got an empty iterable")
+    return out
+
+
+def _decay_minus_one(x, t):
+    """(1 − x)^t − 1 entrywise for x = η σ² ≥ 0 (shape (r,)) and t (shape (L, 1)), accurately.
+
+    For x < 1 it is expm1(t · log1p(−x)), exact to rounding even when x t ≪ 1
+    (the tiny σ of a smooth spectrum); for x ≥ 1 (a step beyond 1/σ²) the plain
+    power, which also handles the oscillating factor 1 − x < 0."""
+    xp = namespace(x)
+    below = x < 1.0
+    safe = xp.where(below, x, xp.zeros_like(x))
+    accurate = xp.expm1(t * xp.log1p(-safe))
+    plain = xp.pow(1.0 - x, t) - 1.0
+    out = xp.where(below, accurate, plain)
+    return xp.where(t == 0.0, xp.zeros_like(out), out)  # 0 · log(0) would be NaN at x = 1, t = 0
+
+
+def _linear_setup(J, r0, step_size, steps):
+    _checks.array(J, "J", ndim=2)
+    _checks.array(r0, "r0", ndim=1)
+    xp = namespace(J, r0)
+    if r0.shape[0] != J.shape[0]:
+        raise ValueError(f"r0 must have length m = {J.shape[0]} (rows of J), got {r0.shape[0]}")
+    step_size = _checks.positive_float(step_size, "step_size")
+    steps = _check_steps(steps)
+    W, s, _ = xp.linalg.svd(J, full_matrices=False)       # thin: r = min(m, N) directions
+    coeff = W.T @ r0                                        # ⟨w_i, r₀⟩
+    t = xp.reshape(xp.asarray(steps, dtype=J.dtype, device=getattr(J, "device", None)), (-1, 1))
+    F = _decay_minus_one(step_size * s * s, t)              # (L, r): (1 − η σ_i²)^t − 1
+    return xp, W, s, coeff, F
+
+
+def linear_residuals(J, r0, step_size, steps):
+    """Residuals r̃_t of gradient descent on a linear least-squares problem, eq. (39).
+
+    GD θ̃_{t+1} = θ̃_t − η Jᵀ r̃_t on ½‖r̃‖², r̃ = r₀ + J(θ̃ − θ₀), has
+
+        r̃_t = Σ_i (1 − η σ_i²)^t w_i ⟨w_i, r₀⟩,
+
+    with (w_i, σ_i) the left singular vectors and singular values of J
+    (``linalg.svd``).  It is evaluated as r₀ + Σ_i [(1 − η σ_i²)^t − 1] w_i ⟨w_i, r₀⟩
+    over the thin SVD, which is eq. (39) summed over a complete basis: the
+    directions outside the range of J (σ = 0) keep their part of r₀.  Valid
+    for any η > 0; GD converges when η < 2/σ_1².
+
+    Parameters
+    ----------
+    J : array (m, N)
+        The (reference) Jacobian of the linear problem.
+    r0 : array (m,)
+        Initial residual r₀ = f(θ₀) − y.
+    step_size : float
+        η.
+    steps : iterable of int
+        Iteration numbers t ≥ 0, in any order (an int T means 0, 1, …, T).
+
+    Returns
+    -------
+    array (len(steps), m)
+        Row j is r̃_t for t = ``steps[j]``; namespace, dtype and device of J.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> J = np.diag([1.0, 0.5])
+    >>> cst.linear_residuals(J, np.array([1.0, 1.0]), 0.5, [0, 1, 2])
+    array([[1.      , 1.      ],
+           [0.5     , 0.875   ],
+           [0.25    , 0.765625]])
+    """
+    xp, W, _, coeff, F = _linear_setup(J, r0, step_size, steps)
+    return r0[None, :] + (F * coeff[None, :]) @ W.T
+
+
+def linear_parameter_distance(J, r0, step_size, steps):
+    """‖θ̃_t − θ₀‖ of gradient descent on a linear least-squares problem, eq. (40).
+
+    θ̃_t − θ₀ = −Σ_i v_i ⟨w_i, r₀⟩ (1 − (1 − η σ_i²)^t)/σ_i, so
+
+        ‖θ̃_t − θ₀‖² = Σ_i (⟨w_i, r₀⟩ (1 − (1 − η σ_i²)^t) / σ_i)².
+
+    Directions with σ_i = 0 contribute nothing (their factor is η t σ_i → 0).
+    The identity holds for any η > 0 (the paper states it under η ≤ 1/σ_1²,
+    where each factor lies in [0, 1/σ_i]).
+
+    Parameters and the order of ``steps`` are those of :func:`linear_residuals`.
+
+    Returns
+    -------
+    array (len(steps),)
+        ‖θ̃_t − θ₀‖₂ for each t; namespace, dtype and device of J.
+    """
+    xp, _, s, coeff, F = _linear_setup(J, r0, step_size, steps)
+    positive = s > 0
+    inv_s = xp.where(positive, 1.0 / xp.where(positive, s, xp.ones_like(s)), xp.zeros_like(s))
+    return xp.linalg.vector_norm(F * (coeff * inv_s)[None, :], axis=1)
+
+
+# ---------------------------------------------------------------------------
+# nonlinear GD against its linearization: the Theorem-4 gap
+# ---------------------------------------------------------------------------
+@dataclass
+class LinearizationResult:
+    """GD on ½‖A G(θ) − y‖² against GD on its linearization at θ₀ (eq. 15–16), side by side.
+
+    All curves are NumPy arrays over the recorded iterations ``steps`` (sorted,
+    without repeats).
+
+    Attributes
+    ----------
+    steps : numpy.ndarray (L,)
+        Iteration numbers t.
+    residual_gap : numpy.ndarray (L,)
+        ‖r_t − r̃_t‖ / ‖r₀‖ (eq. 35, relative to the initial residual).
+    parameter_gap : numpy.ndarray (L,)
+        ‖θ_t − θ̃_t‖ (eq. 37).
+    residual_norm, linear_residual_norm : numpy.ndarray (L,)
+        ‖r_t‖ (nonlinear, eq. 31) and ‖r̃_t‖ (linear, eq. 32, 39).
+    parameter_distance, linear_parameter_distance : numpy.ndarray (L,)
+        ‖θ_t − θ₀‖ (eq. 38) and ‖θ̃_t − θ₀‖ (eq. 40).
+    r0_norm : float
+        ‖r₀‖ = ‖A G(θ₀) − y‖.
+    step_size : float
+        η used by both runs.
+    eigenvalues : numpy.ndarray (m,)
+        Eigenvalues of J Jᵀ = A J_G(θ₀) J_G(θ₀)ᵀ Aᵀ, decreasing: the σ_i² of eq. (39).
+    """
+
+    steps: np.ndarray
+    residual_gap: np.ndarray
+    parameter_gap: np.ndarray
+    residual_norm: np.ndarray
+    linear_residual_norm: np.ndarray
+    parameter_distance: np.ndarray
+    linear_parameter_distance: np.ndarray
+    r0_norm: float
+    step_size: float
+    eigenvalues: np.ndarray
+
+    @property
+    def max_residual_gap(self) -> float:
+        """max_t ‖r_t − r̃_t‖ / ‖r₀‖, the quantity bounded by eq. (35)–(36)."""
+        return float(np.max(self.residual_gap))
+
+    @property
+    def max_parameter_gap(self) -> float:
+        """max_t ‖θ_t − θ̃_t‖, the quantity bounded by eq. (37)."""
+        return float(np.max(self.parameter_gap))
+
+
+def _flat(xp, x):
+    return xp.reshape(x, (-1,))
+
+
+def _reference_kernel(gen, A, params, xp, m):
+    """K = J Jᵀ for J = A J_G(θ₀), column by column: K e_j = A J_G (J_Gᵀ Aᵀ e_j), matrix-free."""
+    dtype = params.dtype
+    device = getattr(params, "device", None)
+    eye = xp.eye(m, dtype=dtype, device=device)
+    cols = []
+    for j in range(m):
+        back = gen.vjp(params, xp.reshape(A.T @ eye[j, :], gen.output_shape))
+        cols.append(A @ _flat(xp, gen.jvp(params, back)))
+    K = xp.stack(cols, axis=1)
+    return 0.5 * (K + K.T)
+
+
+def linearization(gen, A, y, params, steps, step_size=None, rng=0):
+    """Run GD on the nonlinear problem and on its linearization at θ₀ = ``params``; compare them.
+
+    * Nonlinear (eq. 14): θ_{t+1} = θ_t − η J_G(θ_t)ᵀ Aᵀ r_t, r_t = A G(θ_t) − y,
+      run by :func:`cstheory.fit` (same loop, same divergence checks).
+    * Linearized (eq. 16) with the reference Jacobian J = A J_G(θ₀):
+      θ̃_{t+1} = θ̃_t − η Jᵀ r̃_t, r̃_t = r₀ + J(θ̃_t − θ₀).  It is run in the
+      m-dimensional residual space, where it is eq. (41):
+      r̃_{t+1} = (I − η J Jᵀ) r̃_t, and θ̃_t − θ₀ = Jᵀ s_t with
+      s_{t+1} = s_t − η r̃_t.  J Jᵀ (m × m) is built from m products with
+      ``gen.jvp``/``gen.vjp`` at θ₀ — no explicit Jacobian — and θ̃_t is formed
+      (one more VJP) only at the recorded iterations.
+
+    Both runs use the same η and the same number of steps, max(``steps``).
+
+    Parameters
+    ----------
+    gen : Generator
+    A : array (m, n) or LinearOperator
+    y : array (m,)
+    params : array
+        θ₀, the common starting point (``gen.param_shape``); ``None`` draws
+        ``gen.init(rng=rng, y=y)``.
+    steps : iterable of int
+        Iterations t at which the runs are compared (an int T means 0, …, T).
+    step_size : float, optional
+        η; default :func:`cstheory.fit.default_step_size` (1/(‖A‖²‖U‖²) for
+        the two-layer generator, ≤ 1/‖J‖² so the linear run converges too).
+    rng : int or numpy.random.Generator
+        For the default θ₀ and the power iteration of the default step size.
+
+    Returns
+    -------
+    LinearizationResult
+
+    Raises
+    ------
+    DivergenceError
+        When either run's residual explodes (the step size is too large).
+    """
+    steps = sorted(set(_check_steps(steps)))
+    m, n = shape_of(A)
+    _checks.array(y, "y", ndim=1)
+    if y.shape[0] != m:
+        raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
+    if n != gen.n:
+        raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
+    if not isinstance(A, LinearOperator):
+        _checks.array(A, "A", ndim=2)
+    xp = namespace(y, None if isinstance(A, LinearOperator) else A)
+    if isinstance(A, LinearOperator) and A.xp is not None and A.xp is not xp:
+        raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
+    if params is None:
+        params = gen.init(rng=rng, y=y)
+    params = gen.check_params(params)
+    namespace(params, y)
+    if step_size is None:
+        step_size = default_step_size(gen, A, params, rng)
+    step_size = _checks.positive_float(step_size, "step_size")
+    T = steps[-1]
+
+    theta0 = _flat(xp, params)
+    r0 = A @ _flat(xp, gen.forward(params)) - y
+    r0_norm = float(xp.linalg.vector_norm(r0))
+    K = _reference_kernel(gen, A, params, xp, m)
+    lin = {"t": 0, "r": r0, "s": xp.zeros_like(r0)}
+
+    def advance_linear(t):
+        """Linear GD from lin["t"] to t in residual space (eq. 41), with fit's divergence rule."""
+        r, s = lin["r"], lin["s"]
+        for tau in range(lin["t"], t):
+            s = s - step_size * r
+            r = r - step_size * (K @ r)
+            if tau + 1 < CHECK_EVERY or (tau + 1) % CHECK_EVERY == 0 or tau + 1 == t:
+                rn = float(xp.linalg.vector_norm(r))
+                if not math.isfinite(rn) or rn * rn > DIVERGENCE_FACTOR * max(r0_norm * r0_norm, 1e-300):
+                    raise DivergenceError(
+                        f"the linearized run diverged at step {tau + 1}: residual {rn:.3g} (initial {r0_norm:.3g}) "
+                        f"with step_size={step_size:.3g}; use a smaller step_size (e.g. {step_size / 10:.3g})")
+        lin.update(t=t, r=r, s=s)
+
+    wanted = set(steps)
+    rows = []
+
+    def record(t, theta):
+        if t not in wanted:
+            return
+        advance_linear(t)
+        r_lin, s = lin["r"], lin["s"]
+        r = A @ _flat(xp, gen.forward(theta)) - y
+        d_lin = _flat(xp, gen.vjp(params, xp.reshape(A.T @ s, gen.output_shape)))   # θ̃_t − θ₀ = Jᵀ s_t
+        d = _flat(xp, theta) - theta0
+        rows.append((
+            t,
+            float(xp.linalg.vector_norm(r - r_lin)),
+            float(xp.linalg.vector_norm(d - d_lin)),
+            float(xp.linalg.vector_norm(r)),
+            float(xp.linalg.vector_norm(r_lin)),
+            float(xp.linalg.vector_norm(d)),
+            float(xp.linalg.vector_norm(d_lin)),
+        ))
+
+    positive = [t for t in steps if t > 0]
+    every = math.gcd(*positive) if positive else 1
+    fit(gen, A, y, params=params, steps=T, step_size=step_size, optimizer="gd", record_every=every,
+        callback=record)
+    data = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+    scale = r0_norm if r0_norm > 0 else 1.0
+    eig = np.sort(np.linalg.eigvalsh(to_numpy(K).astype(np.float64)))[::-1]
+    return LinearizationResult(
+        steps=data[:, 0].astype(np.int64),
+        residual_gap=data[:, 1] / scale,
+        parameter_gap=data[:, 2],
+        residual_norm=data[:, 3],
+        linear_residual_norm=data[:, 4],
+        parameter_distance=data[:, 5],
+        linear_parameter_distance=data[:, 6],
+        r0_norm=r0_norm,
+        step_size=step_size,
+        eigenvalues=np.clip(eig, 0.0, None),
+    )
+
+
+def linearization_gap(gen, A, y, params, steps, step_size=None, rng=0):
+    """Theorem 4's residual gap: max over t in ``steps`` of ‖r_t − r̃_t‖ / ‖r₀‖ (eq. 35).
+
+    r_t is the residual of GD on the nonlinear problem ½‖A G(θ) − y‖² from
+    θ₀ = ``params``, r̃_t that of GD on its linearization at θ₀ (eq. 16,
+    reference Jacobian J = A J_G(θ₀)), both with step size η.  Eq. (36) bounds
+    it by 2β(ε₀ + ε)/(e ln2 α²): it is small when the Jacobian moves little
+    during training, which for the two-layer generator happens when it is wide.
+
+    See :func:`linearization` for the parameters and the per-step curves.
+
+    Returns
+    -------
+    float
+    """
+    return linearization(gen, A, y, params, steps, step_size=step_size, rng=rng).max_residual_gap
+
+
+def linearization_parameter_gap(gen, A, y, params, steps, step_size=None, rng=0):
+    """Theorem 4's parameter gap: max over t in ``steps`` of ‖θ_t − θ̃_t‖ (eq. 37).
+
+    Same runs as :func:`linearization_gap`; eq. (37) bounds this by
+    2.5 β²/α⁴ (ε₀ + ε) ‖r₀‖.
+
+    Returns
+    -------
+    float
+    """
+    return linearization(gen, A, y, params, steps, step_size=step_size, rng=rng).max_parameter_gap

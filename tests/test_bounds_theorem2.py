@@ -1,0 +1,187 @@
+"""Tests of the Theorem-2/3 additions to cstheory/bounds.py: the RHS of eq. (13)/(23) and App. D's constants."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory import _backend as B
+from cstheory.bounds import Theorem3Quantities, theorem2_bound, theorem3_quantities
+from cstheory.testing import kernels as kernel_strategy, on_backend, seeds, sizes
+
+
+def eq13_dense(u, x, m):
+    """(Σ_i ⟨v_i, x⟩²/λ_i) · Σ_{i > 2m/3} λ_i with (λ_i, v_i) = eigh of the dense Σ(circulant(u)), 1-based i."""
+    S = cst.to_numpy(cst.sigma_matrix(cst.circulant_matrix(np.asarray(u))))
+    lam, V = np.linalg.eigh(S)
+    order = np.argsort(-lam)
+    lam, V = lam[order], V[:, order]
+    energy = sum((V[:, i] @ x) ** 2 / lam[i] for i in range(len(lam)))
+    tail = sum(lam[i - 1] for i in range(1, len(lam) + 1) if i > 2 * m / 3)
+    return energy * tail
+
+
+# ---------------------------------------------------------------------------
+# theorem2_bound = eq. (13) without C
+# ---------------------------------------------------------------------------
+@given(data=st.data(), n=sizes(2, 24), m=st.integers(1, 30), seed=seeds())
+def test_theorem2_bound_matches_dense_eigendecomposition(xp, data, n, m, seed):
+    """The FFT route (σ of eq. 11 paired with trig_basis) equals the dense eigh of Σ(U), for any kernel.
+
+    Inside a degenerate eigenspace (cos/sin pairs share σ) the energy Σ⟨v_i, x⟩²/λ_i does not depend
+    on the eigenvectors chosen, so the two computations must agree."""
+    u = data.draw(kernel_strategy(n))
+    lam = np.linalg.eigvalsh(cst.to_numpy(cst.sigma_matrix(cst.circulant_matrix(u))))
+    assume(lam.min() > 1e-6 * lam.max())  # well-conditioned: 1/λ_min is accurate in both routes
+    x = np.random.default_rng(seed).standard_normal(n)
+    got = theorem2_bound(on_backend(u, xp), on_backend(x, xp), m)
+    assert isinstance(got, float)
+    assert got == pytest.approx(eq13_dense(u, x, m), rel=1e-8)
+    # the ξ term is ξ²‖x‖²
+    with_xi = theorem2_bound(on_backend(u, xp), on_backend(x, xp), m, xi=0.3)
+    assert with_xi - got == pytest.approx(0.09 * float(x @ x), rel=1e-9)
+
+
+def test_theorem2_bound_triangular_smooth_signal():
+    """A p-smooth signal and a triangular kernel: the bound falls with m (the tail sum shrinks)."""
+    n = 64
+    u = cst.kernels.triangular(n, 8)
+    x = cst.smooth_signal(n, 6, rng=0)
+    values = [theorem2_bound(u, x, m) for m in (3, 12, 24, 48, 96)]
+    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert values[-1] == 0.0  # 2m/3 ≥ n: the tail is empty
+    assert values[0] == pytest.approx(eq13_dense(u, cst.to_numpy(x), 3), rel=1e-8)
+
+
+def test_theorem2_bound_infinite_off_the_range():
+    """A one-hot kernel with n = 2 has u ⋆ u = [1, 0]: Σ = ½ I, finite; a kernel whose Σ(U) is
+    singular (u = [1, 1], U = [[1, 1], [1, 1]]) gives inf for x with energy on the null direction."""
+    u = np.array([1.0, 1.0])
+    assert theorem2_bound(u, np.array([1.0, -1.0]), 1) == math.inf
+    assert math.isfinite(theorem2_bound(u, np.array([1.0, 1.0]), 1))
+    assert theorem2_bound(np.array([1.0, 0.0]), np.array([3.0, 4.0]), 1) == pytest.approx(25 / 0.5 * 1.0)
+
+
+def test_observed_error_over_theorem2_bound_stays_below_a_constant():
+    """‖G(C_T) − x*‖² / (eq. 13 RHS without C, ξ = 0) stays below a constant over random draws.
+
+    Draw s = 0..9: n = 64, k = 64, m uniform in [12, 32] (Theorem 2 asks m ≥ 12), p uniform in
+    [1, 16], triangular kernel of width 4 or 8; x* = smooth_signal(64, p), A Gaussian, GD from
+    Theorem 3's start (ξ = 0.1) with the default step for 1500 steps (loss down 1e-2 … 1e-30).
+    Measured: the largest ratio over these 10 draws is 0.0830 (draw 4: m = 27, p = 16, width 8,
+    error 0.353 against a bound of 4.25); over 40 draws of the same kind also 0.0830, median 0.004.
+    With ξ = 0.1 in the bound the ratios barely change (0.0828).  We assert < 0.2, and that the
+    constant is not vacuously small (> 0.01).
+    """
+    n, k = 64, 64
+    ratios = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        m = int(rng.integers(12, 33))
+        p = int(rng.integers(1, 17))
+        width = int(rng.choice([4, 8]))
+        u = cst.kernels.triangular(n, width)
+        x = cst.smooth_signal(n, p, rng=rng)
+        A = cst.gaussian_matrix(m, n, rng=rng)
+        res = cst.fit(cst.TwoLayerGenerator(u, k), A, A @ x, steps=1500, x_true=x, record_every=1500, rng=seed)
+        bound = theorem2_bound(u, x, m)
+        assert 0.0 < bound < math.inf
+        ratios.append(res.error[-1] / bound)
+    assert max(ratios) < 0.2, f"largest ratio {max(ratios):.4g}"
+    assert max(ratios) > 0.01
+
+
+def test_theorem2_bound_bad_inputs(xp):
+    u = cst.kernels.triangular(8, 2, xp=xp)
+    x = B.normal(8, xp=xp)
+    with pytest.raises(ValueError, match="x must have length n = 8"):
+        theorem2_bound(u, B.normal(7, xp=xp), 4)
+    with pytest.raises(ValueError, match="x must be 1-D"):
+        theorem2_bound(u, B.normal((8, 1), xp=xp), 4)
+    with pytest.raises(ValueError, match="m must be"):
+        theorem2_bound(u, x, 0)
+    with pytest.raises(ValueError, match="xi must be >= 0"):
+        theorem2_bound(u, x, 4, xi=-0.1)
+    with pytest.raises(ValueError, match="all zero"):
+        theorem2_bound(u * 0.0, x, 4)
+    other = "array_api_strict" if B.is_numpy(xp) else "numpy"
+    with pytest.raises(TypeError, match="different backends"):
+        theorem2_bound(u, B.normal(8, xp=other), 4)
+
+
+# ---------------------------------------------------------------------------
+# theorem3_quantities against App. D by hand
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("n, width, m, k, xi, delta", [(64, 8, 16, 256, 0.1, 0.01), (300, 20, 30, 4096, 0.2, 0.05),
+                                                       (27, 3, 3, 2, 1.0, 0.5)])
+def test_theorem3_quantities_match_appendix_d(n, width, m, k, xi, delta):
+    u = cst.kernels.triangular(n, width)
+    q = theorem3_quantities(u, m, xi=xi, delta=delta, k=k, y_norm=2.0)
+    assert isinstance(q, Theorem3Quantities)
+    U = cst.to_numpy(cst.circulant_matrix(u))
+    U_norm = np.linalg.norm(U, 2)
+    lam = np.linalg.eigvalsh(cst.to_numpy(cst.sigma_matrix(U)))
+    s_n = math.sqrt(lam.min())
+    alpha = math.sqrt(n / m) * s_n / (3 * math.sqrt(2))
+    beta = 2 * math.sqrt(n / m) * U_norm
+    kappa = U_norm**2 / s_n**2
+    eps0 = 2 * beta * (math.log(2 * n / delta) / k) ** 0.25
+    eps = xi / 16 * alpha**4 / beta**3
+    assert q.U_norm == pytest.approx(U_norm, rel=1e-12)
+    assert q.sigma_min == pytest.approx(s_n, rel=1e-9)
+    assert q.sigma_max == pytest.approx(math.sqrt(lam.max()), rel=1e-9)
+    assert q.kappa == pytest.approx(kappa, rel=1e-9)
+    assert q.alpha == pytest.approx(alpha, rel=1e-9)
+    assert q.beta == pytest.approx(beta, rel=1e-12)
+    assert q.beta / q.alpha == pytest.approx(6 * math.sqrt(2) * math.sqrt(kappa), rel=1e-9)
+    assert q.omega == pytest.approx(xi * 2.0 / (2 * math.sqrt(n) * U_norm), rel=1e-12)
+    assert q.omega == pytest.approx(xi * 2.0 / (beta * math.sqrt(m)), rel=1e-12)  # the two forms of ω in App. D
+    assert q.step_size_bound == pytest.approx(m / (4 * n * U_norm**2), rel=1e-12)
+    assert q.step_size_bound == pytest.approx(1 / beta**2, rel=1e-12)
+    assert q.epsilon0 == pytest.approx(eps0, rel=1e-12)
+    assert q.epsilon == pytest.approx(eps, rel=1e-9)
+    assert q.log10_width_eq21 == pytest.approx(math.log10(kappa**26 * m / xi**8), rel=1e-9)
+    assert q.log10_width_proof == pytest.approx(math.log10(m * xi**-8 * 81 * 64.0**6) + 26 * math.log10(beta / alpha),
+                                                rel=1e-9)
+    # at the reported width Theorem 4's condition 2β(ε₀ + ε) ≤ α² holds with equality
+    k4 = 10**q.log10_width_theorem4
+    eps0_k4 = 2 * beta * (math.log(2 * n / delta) / k4) ** 0.25
+    assert 2 * beta * (eps0_k4 + eps) == pytest.approx(alpha**2, rel=1e-6)
+    assert q.theorem4_condition == pytest.approx(2 * beta * (eps0 + eps) / alpha**2, rel=1e-9)
+    assert q.xi_max == pytest.approx(1 / math.sqrt(2 * math.log(2 * n / delta)), rel=1e-12)
+    assert q.measurements_ok == (m <= n / 9)
+    assert q.xi_ok == (xi <= q.xi_max)
+    assert q.probability == pytest.approx(1 - n * math.exp(-k * k) - 2 * math.exp(-m / 2) - delta, rel=1e-12)
+    assert not q.width_ok  # no practical width meets eq. (21)
+
+
+def test_theorem3_summary_says_how_far_practice_is():
+    """Measured for triangular(64, 8), m = 16, k = 256, ξ = 0.1: κ_u = 641, eq. (21) asks k ≥ 1e82,
+    Theorem 4's condition alone needs k ~ 1e22, and m ≤ n/9 fails (16 > 7.1)."""
+    q = theorem3_quantities(cst.kernels.triangular(64, 8), 16)
+    text = str(q)
+    assert text == q.summary()
+    assert q.kappa == pytest.approx(641, rel=1e-3)
+    assert round(q.log10_width_eq21) == 82
+    assert round(q.log10_width_theorem4) == 22
+    assert "eq. (21) asks k >= 1e82 channels" in text and "this setup uses 256" in text
+    assert "m <= n/9: 16 <= 7.111 (violated)" in text
+    assert q.width_eq21 == math.inf or q.width_eq21 > 1e80
+
+
+def test_theorem3_quantities_bad_inputs():
+    u = cst.kernels.triangular(16, 3)
+    with pytest.raises(ValueError, match="n must equal the length of the kernel u"):
+        theorem3_quantities(u, 4, n=15)
+    with pytest.raises(ValueError, match="m must be"):
+        theorem3_quantities(u, 0)
+    with pytest.raises(ValueError, match="xi must be > 0"):
+        theorem3_quantities(u, 4, xi=0.0)
+    with pytest.raises(ValueError, match="delta must lie in"):
+        theorem3_quantities(u, 4, delta=1.0)
+    with pytest.raises(TypeError, match="k must be an integer"):
+        theorem3_quantities(u, 4, k=2.5)
+    with pytest.raises(ValueError, match="all zero"):
+        theorem3_quantities(u * 0.0, 4)
