@@ -32,8 +32,7 @@ import numpy as np
 
 from . import _checks
 from ._backend import namespace, to_numpy
-from .fit import CHECK_EVERY, DIVERGENCE_FACTOR, DivergenceError, default_step_size, fit
-from .operators import LinearOperator, shape_of
+from .fit import CHECK_EVERY, DIVERGENCE_FACTOR, DivergenceError, check_problem, default_step_size, fit, start_params
 
 __all__ = [
     "linear_residuals", "linear_parameter_distance", "linearization", "LinearizationResult",
@@ -263,21 +262,9 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
         When either run's residual explodes (the step size is too large).
     """
     steps = sorted(set(_check_steps(steps)))
-    m, n = shape_of(A)
-    _checks.array(y, "y", ndim=1)
-    if y.shape[0] != m:
-        raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
-    if n != gen.n:
-        raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
-    if not isinstance(A, LinearOperator):
-        _checks.array(A, "A", ndim=2)
-    xp = namespace(y, None if isinstance(A, LinearOperator) else A)
-    if isinstance(A, LinearOperator) and A.xp is not None and A.xp is not xp:
-        raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
-    if params is None:
-        params = gen.init(rng=rng, y=y)
-    params = gen.check_params(params)
-    namespace(params, y)
+    xp = check_problem(gen, A, y)
+    m = y.shape[0]
+    params = start_params(gen, y, params, rng)
     if step_size is None:
         step_size = default_step_size(gen, A, params, rng)
     step_size = _checks.positive_float(step_size, "step_size")

@@ -18,7 +18,7 @@ from . import _checks
 from ._backend import as_generator, namespace
 from .operators import LinearOperator, operator_norm, power_iteration, shape_of
 
-__all__ = ["fit", "FitResult", "DivergenceError", "default_step_size", "OPTIMIZERS"]
+__all__ = ["fit", "FitResult", "DivergenceError", "default_step_size", "check_problem", "start_params", "OPTIMIZERS"]
 
 OPTIMIZERS = ("gd", "adam")
 #: the loss may grow at most this factor above its initial value before fit stops
@@ -68,6 +68,35 @@ class FitResult:
 
 def _flat(xp, x):
     return xp.reshape(x, (-1,))
+
+
+def check_problem(gen, A, y):
+    """Validate a least-squares problem ½‖A G(θ) − y‖² and return the namespace of its arrays.
+
+    ``TypeError``/``ValueError`` naming the argument for a wrong type, shapes that do not
+    chain, non-finite data, or arrays (and operators) from different backends."""
+    m, n = shape_of(A)
+    _checks.array(y, "y", ndim=1)
+    if y.shape[0] != m:
+        raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
+    if n != gen.n:
+        raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
+    if isinstance(A, LinearOperator):
+        xp = namespace(y)
+        if A.xp is not None and A.xp is not xp:
+            raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
+        return xp
+    _checks.array(A, "A", ndim=2)
+    return namespace(A, y)
+
+
+def start_params(gen, y, params=None, rng=0):
+    """θ₀: ``params`` checked against the generator and y's backend, or ``gen.init(rng=rng, y=y)``."""
+    if params is None:
+        params = gen.init(rng=rng, y=y)
+    params = gen.check_params(params)
+    namespace(params, y)
+    return params
 
 
 def default_step_size(gen, A, params, rng=0):
@@ -149,29 +178,15 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     steps = _checks.positive_int(steps, "steps", minimum=0)
     record_every = _checks.positive_int(record_every, "record_every")
-    m, n = shape_of(A)
-    _checks.array(y, "y", ndim=1)
-    if y.shape[0] != m:
-        raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
-    if n != gen.n:
-        raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
-    if isinstance(A, LinearOperator):
-        xp = namespace(y)
-        if A.xp is not None and A.xp is not xp:
-            raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
-    else:
-        _checks.array(A, "A", ndim=2)
-        xp = namespace(A, y)
+    xp = check_problem(gen, A, y)
+    n = gen.n
     if x_true is not None:
         _checks.array(x_true, "x_true")
         namespace(x_true, y)
         x_true = _flat(xp, x_true)
         if x_true.shape[0] != n:
             raise ValueError(f"x_true must have {n} entries, got {x_true.shape[0]}")
-    if params is None:
-        params = gen.init(rng=rng, y=y)
-    params = gen.check_params(params)
-    namespace(params, y)
+    params = start_params(gen, y, params, rng)
 
     if step_size is None:
         step_size = ADAM_DEFAULTS["step_size"] if optimizer == "adam" else default_step_size(gen, A, params, rng)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import cstheory as cst
 from cstheory.spectrum import g, geometric_fit, sigma_mc_errors, sigma_weights_eq11
-from cstheory.testing import assert_allclose, kernels as kernel_strategy, on_backend, seeds, sizes
+from cstheory.testing import kernels as kernel_strategy, on_backend, seeds, sizes
 
 
 def _eig(S):
