@@ -28,10 +28,14 @@ a fixed fraction of the data's own scale:
   trivial solution we regularise (scale-invariant: y → c y gives x → c x);
 * TV: λ = ``lam_fraction`` · ‖Aᵀ y‖_∞ (the scale of the back-projected image).
 
-The default fractions (:data:`L1_FRACTION`, :data:`TV_FRACTION`) were chosen
-once on a calibration image that is in none of the experiments (scikit-image's
-``coins`` at 64×64, Cartesian 4× mask, noiseless) and are kept fixed for
-every image, mask and acceleration.  Pass ``lam=`` to override.
+The default fractions (:data:`L1_FRACTION` = 3e-4, :data:`TV_FRACTION` = 1e-2)
+were chosen once, on a calibration image that is in none of the experiments or
+tests, and are kept fixed for every image, mask and acceleration: from the grid
+{1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2}, the fraction with the largest mean
+PSNR gain over zero filling for scikit-image's ``coins`` at 64×64 with
+Cartesian masks at 4× and 8× (mask seeds 0, 1, 2), noiseless and at 30 dB SNR,
+500 iterations (mean gains: ℓ1 +0.49 dB, TV +2.31 dB).  Pass ``lam=`` to
+override.
 """
 from __future__ import annotations
 
@@ -49,9 +53,9 @@ __all__ = ["BaselineResult", "zero_filled", "l1_dct", "tv", "gradient", "gradien
            "total_variation", "soft_threshold", "METHODS", "reconstruct", "L1_FRACTION", "TV_FRACTION"]
 
 #: λ = L1_FRACTION · ‖Ψ Aᵀ y‖_∞ (see the module docstring for how it was fixed)
-L1_FRACTION = 0.002
+L1_FRACTION = 3e-4
 #: λ = TV_FRACTION · ‖Aᵀ y‖_∞
-TV_FRACTION = 0.002
+TV_FRACTION = 1e-2
 #: safety factor on power-iteration estimates of ‖A‖² (they approach it from below)
 NORM_SAFETY = 1.01
 
@@ -174,7 +178,7 @@ def total_variation(x, isotropic=True):
     xp = namespace(x)
     g = gradient(x)
     if isotropic:
-        return float(xp.sum(xp.sqrt(g[0] * g[0] + g[1] * g[1])))
+        return float(xp.sum(xp.sqrt(g[0, ...] * g[0, ...] + g[1, ...] * g[1, ...])))
     return float(xp.sum(xp.abs(g)))
 
 
@@ -271,10 +275,10 @@ def l1_dct(A, y, shape=None, lam=None, lam_fraction=L1_FRACTION, iters=500, tol=
         a, b = t / t_next, (t - 1.0) / t_next
         v = c_new + a * (z - c_new) + b * (c_new - c)
         Av = Ac_new + a * (Az - Ac_new) + b * (Ac_new - Ac)
-        change = _norm(xp, z - c)
+        change = _norm(xp, z - c) if tol > 0 else 1.0
         c, Ac, F, t = c_new, Ac_new, F_new, t_next
         history.append(F)
-        if change <= tol * max(_norm(xp, c), 1e-300):
+        if tol > 0 and change <= tol * max(_norm(xp, c), 1e-300):
             break
     return BaselineResult(image=idct(c), objective=np.asarray(history), lam=lam, iterations=k,
                           method="l1-dct", step_sizes={"step": step})
@@ -287,7 +291,7 @@ def _project_tv_dual(p, lam, isotropic):
     """Projection onto {p : ‖p_ij‖₂ ≤ λ} (isotropic) or {|p| ≤ λ} (anisotropic) — prox of (λ TV)*."""
     xp = namespace(p)
     if isotropic:
-        mag = xp.sqrt(p[0] * p[0] + p[1] * p[1])
+        mag = xp.sqrt(p[0, ...] * p[0, ...] + p[1, ...] * p[1, ...])
         scale = xp.clip(mag / lam, min=1.0) if lam > 0 else None
         if scale is None:
             return xp.zeros_like(p)
@@ -315,7 +319,8 @@ def tv(A, y, shape=None, lam=None, lam_fraction=TV_FRACTION, iters=500, tol=1e-7
 
     and converges for τσ‖K‖² < 1; we take τ = σ = 0.99/‖K‖ with
     ‖K‖² ≤ ‖A‖² + ‖∇‖² ≤ ‖A‖² + 8.  The objective is recorded at every x
-    (A x is carried along, so each iteration costs one ``A @`` and one ``A.T @``).
+    (A x and ∇x are carried along linearly, so each iteration costs one ``A @``,
+    one ``A.T @``, one ∇ and one ∇ᵀ).
 
     Parameters
     ----------
@@ -339,28 +344,34 @@ def tv(A, y, shape=None, lam=None, lam_fraction=TV_FRACTION, iters=500, tol=1e-7
     K = math.sqrt(_lipschitz(A, rng) + 8.0)
     tau = sigma = 0.99 / K
 
-    def objective(x, Ax):
+    def tv_of(g):                      # TV from the gradient field g = ∇x
+        if isotropic:
+            return float(xp.sum(xp.sqrt(g[0, ...] * g[0, ...] + g[1, ...] * g[1, ...])))
+        return float(xp.sum(xp.abs(g)))
+
+    def objective(g, Ax):
         r = Ax - y
-        return 0.5 * float(xp.sum(r * r)) + lam * total_variation(x, isotropic)
+        return 0.5 * float(xp.sum(r * r)) + lam * tv_of(g)
 
     dev = _device(y)
     x = xp.zeros(shape, dtype=y.dtype, device=dev)
-    Ax = A @ xp.reshape(x, (-1,))
-    xbar, Axbar = x, Ax
+    # A x and ∇x are carried along: A x̄ = 2 A x_new − A x and ∇x̄ = 2 ∇x_new − ∇x (both linear)
+    Ax, g = A @ xp.reshape(x, (-1,)), gradient(x)
+    Axbar, gbar = Ax, g
     q = xp.zeros_like(y)
     p = xp.zeros((2,) + tuple(shape), dtype=y.dtype, device=dev)
-    history = [objective(x, Ax)]
+    history = [objective(g, Ax)]
     k = 0
     for k in range(1, iters + 1):
         q = (q + sigma * (Axbar - y)) / (1.0 + sigma)
-        p = _project_tv_dual(p + sigma * gradient(xbar), lam, isotropic)
+        p = _project_tv_dual(p + sigma * gbar, lam, isotropic)
         x_new = x - tau * (xp.reshape(A.T @ q, shape) + gradient_adjoint(p))
-        Ax_new = A @ xp.reshape(x_new, (-1,))
-        xbar, Axbar = 2.0 * x_new - x, 2.0 * Ax_new - Ax
-        change = _norm(xp, x_new - x)
-        x, Ax = x_new, Ax_new
-        history.append(objective(x, Ax))
-        if change <= tol * max(_norm(xp, x), 1e-300):
+        Ax_new, g_new = A @ xp.reshape(x_new, (-1,)), gradient(x_new)
+        Axbar, gbar = 2.0 * Ax_new - Ax, 2.0 * g_new - g
+        change = _norm(xp, x_new - x) if tol > 0 else 1.0
+        x, Ax, g = x_new, Ax_new, g_new
+        history.append(objective(g, Ax))
+        if tol > 0 and change <= tol * max(_norm(xp, x), 1e-300):
             break
     return BaselineResult(image=x, objective=np.asarray(history), lam=lam, iterations=k,
                           method="tv", step_sizes={"tau": tau, "sigma": sigma})

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 
-import array_api_compat
 import numpy as np
 
 from . import _checks

@@ -119,9 +119,11 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
     mask : {"cartesian", "random"}
         :func:`cartesian_mask` (variable-density lines, fully sampled centre)
         or :func:`random_mask` (2-D variable-density points).
-    center_fraction, snr_db, rng
-        Passed on; ``rng`` seeds the mask (and, as ``rng + 1`` for an int,
-        the noise).
+    center_fraction, snr_db
+        Passed on to the mask generator and :func:`simulate_kspace`.
+    rng : int or numpy.random.Generator
+        One host generator draws the mask first, then the noise (so an int
+        seed gives the same mask as ``cartesian_mask(..., rng=seed)``).
     """
     if isinstance(image, str):
         image = load_image(image, size=size, xp=xp, dtype=dtype, device=device)
@@ -153,6 +155,8 @@ def psnr(x, x_true):
     The data range is that of the ground truth (max − min of ``x_true``)."""
     from skimage.metrics import peak_signal_noise_ratio
     a, b = _pair(x, x_true, "psnr")
+    if np.array_equal(a, b):
+        return float("inf")
     return float(peak_signal_noise_ratio(b, a, data_range=float(b.max() - b.min())))
 
 

@@ -414,7 +414,7 @@ class SubsampledFourier(LinearOperator):
         if r.shape[0] != 2 * m:
             raise ValueError(f"r must have length 2m = {2 * m}, got {r.shape[0]}")
         cdt = self._complex_dtype()
-        unit = xp.asarray(1j, dtype=cdt)
+        unit = xp.asarray(1j, dtype=cdt) if self.device is None else xp.asarray(1j, dtype=cdt, device=self.device)
         return xp.astype(r[:m], cdt) + unit * xp.astype(r[m:], cdt)
 
     def zero_filled_kspace(self, r):

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _checks
 from ..signals import frequency, trig_basis
 
-__all__ = ["Fig2Result", "run", "plot", "PAPER_INDICES"]
+__all__ = ["Fig2Result", "run", "plot", "checks", "PAPER_INDICES"]
 
 #: The functions of Fig. 2 in the paper's 1-based numbering.
 PAPER_INDICES = (1, 2, 6, 21)

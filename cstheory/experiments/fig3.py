@@ -44,7 +44,7 @@ from ..kernels import circulant_matrix, gaussian, triangular
 from ..signals import frequency_order
 from ..spectrum import geometric_fit, sigma_matrix, sigma_weights
 
-__all__ = ["Fig3Result", "run", "plot", "TRIANGLE_WIDTHS", "GAUSSIAN_WIDTHS"]
+__all__ = ["Fig3Result", "run", "plot", "checks", "TRIANGLE_WIDTHS", "GAUSSIAN_WIDTHS"]
 
 #: Half-widths p of the triangular kernels (support 2p − 1) at full size, n = 300.
 TRIANGLE_WIDTHS = (1, 3, 10, 30)

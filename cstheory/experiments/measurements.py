@@ -56,7 +56,7 @@ from ..signals import smooth_signal, trig_basis
 from ..spectrum import sigma_weights
 from ..two_layer import TwoLayerGenerator
 
-__all__ = ["MeasurementsResult", "run", "plot"]
+__all__ = ["MeasurementsResult", "run", "plot", "checks"]
 
 
 @dataclass

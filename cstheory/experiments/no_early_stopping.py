@@ -40,7 +40,7 @@ from ..operators import gaussian_matrix
 from ..signals import load_image, smooth_signal
 from ..two_layer import TwoLayerGenerator
 
-__all__ = ["NoEarlyStoppingResult", "run", "plot", "SIGNALS"]
+__all__ = ["NoEarlyStoppingResult", "run", "plot", "checks", "SIGNALS"]
 
 #: The two signals, in the order of the result's rows.
 SIGNALS = ("smooth", "rough (grass row)")

@@ -42,7 +42,7 @@ from ..operators import gaussian_matrix
 from ..signals import smooth_signal
 from ..two_layer import TwoLayerGenerator
 
-__all__ = ["Theorem4Result", "run", "plot"]
+__all__ = ["Theorem4Result", "run", "plot", "checks"]
 
 @dataclass
 class Theorem4Result:
