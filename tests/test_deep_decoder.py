@@ -1,0 +1,437 @@
+"""Tests of cstheory.deep_decoder: every backward step on its own, then the whole network.
+
+* the interpolation matrix against an independently built dense matrix and against
+  the half-pixel (``align_corners=False``) values of a small example; 2-D = Kronecker product;
+* upsampling, 1×1 convolution, ReLU, sigmoid and channel normalisation: adjointness and
+  central finite differences of each hand-written derivative;
+* the deep decoder: ⟨J t, r⟩ = ⟨t, Jᵀ r⟩ and J t against central differences for random
+  parameter draws, 1-D and 2-D, depths 1–3, both output layers, on every backend;
+* flatten/unflatten, the explicit Jacobian (= JVP columns, chunked or not), the Gram matrix,
+  a short Adam fit, and argument errors.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory import deep_decoder as dd
+from cstheory._backend import asarray
+from cstheory.generator import Generator
+from cstheory.testing import assert_adjoint, assert_allclose, inner, seeds
+
+# (output_shape, channels, layers, output, sigmoid): 1-D and 2-D, several depths, both output layers
+CONFIGS = [
+    ((24,), 4, 1, "fixed", False),
+    ((24,), 4, 3, "fixed", False),
+    ((20,), 3, 2, "conv", False),
+    ((9, 11), 4, 2, "fixed", False),
+    ((10, 8), 3, 3, "conv", True),
+    ((7, 6), 2, 1, "conv", False),
+]
+IDS = [f"{'x'.join(map(str, s))}-k{k}-d{d}-{o}{'-sig' if g else ''}" for s, k, d, o, g in CONFIGS]
+
+
+def host(rng, *shape):
+    return np.random.default_rng(rng).standard_normal(shape)
+
+
+def rel_err(a, b):
+    a, b = cst.to_numpy(a), cst.to_numpy(b)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def central_difference(f, x, t, h=1e-6):
+    return (f(x + h * t) - f(x - h * t)) / (2 * h)
+
+
+# ---------------------------------------------------------------------------
+# sizes and the interpolation matrix
+# ---------------------------------------------------------------------------
+def dense_half_pixel(n_in, n_out):
+    """Independent construction: loop over outputs, the PyTorch align_corners=False rule."""
+    U = np.zeros((n_out, n_in))
+    for j in range(n_out):
+        src = max((j + 0.5) * n_in / n_out - 0.5, 0.0)
+        left = min(int(math.floor(src)), n_in - 1)
+        right = left + 1 if left < n_in - 1 else left
+        w = src - left
+        U[j, left] += 1.0 - w
+        U[j, right] += w
+    return U
+
+
+@given(st.integers(1, 20), st.integers(1, 40))
+def test_interpolation_matrix_matches_a_loop_built_dense_matrix(n_in, n_out):
+    U = dd.interpolation_matrix(n_in, n_out)
+    assert U.shape == (n_out, n_in)
+    np.testing.assert_allclose(U, dense_half_pixel(n_in, n_out), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(U.sum(axis=1), 1.0, atol=1e-14)   # constants are reproduced
+    assert np.all(U >= 0)
+
+
+def test_interpolation_matrix_small_examples_align_corners_false():
+    # torch.nn.functional.interpolate([1, 2, 3, 4], size=8, mode="linear", align_corners=False)
+    U = dd.interpolation_matrix(4, 8)
+    np.testing.assert_allclose(U @ np.array([1.0, 2, 3, 4]), [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
+    # 2 → 4: the half-pixel centres sit at -1/4, 1/4, 3/4, 5/4 of the input grid (clamped at the ends)
+    np.testing.assert_allclose(dd.interpolation_matrix(2, 4) @ np.array([1.0, 2.0]), [1.0, 1.25, 1.75, 2.0])
+    # 2 → 3 (non-integer factor): src = (j + ½)·2/3 − ½ = −1/6 (clamped to 0), ½, 7/6 (past the last sample)
+    np.testing.assert_allclose(dd.interpolation_matrix(2, 3) @ np.array([0.0, 6.0]), [0.0, 3.0, 6.0])
+    np.testing.assert_allclose(dd.interpolation_matrix(5, 5), np.eye(5))
+
+
+def test_hidden_sizes_grow_geometrically_to_the_output():
+    assert dd.hidden_sizes((512,), 4) == [(32,), (64,), (128,), (256,), (512,)]
+    sizes = dd.hidden_sizes((64, 48), 5)
+    assert sizes[0] == (4, 4) and sizes[-1] == (64, 48)
+    for a, b in zip(sizes, sizes[1:]):
+        assert all(p <= q for p, q in zip(a, b))
+    assert dd.hidden_sizes((3,), 2) == [(3,), (3,), (3,)]
+    assert dd.hidden_sizes((20,), 2, input_size=5) == [(5,), (10,), (20,)]
+    with pytest.raises(ValueError, match="input_size"):
+        dd.hidden_sizes((20,), 2, input_size=30)
+
+
+# ---------------------------------------------------------------------------
+# the small backward steps
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("shape_in, shape_out", [((5,), (9,)), ((3, 4), (7, 9)), ((4, 4), (4, 4))])
+def test_upsample_equals_dense_matrix_and_its_adjoint(xp, shape_in, shape_out):
+    mats_host = [dd.interpolation_matrix(a, b) for a, b in zip(shape_in, shape_out)]
+    mats = [asarray(M, xp=xp) for M in mats_host]
+    dense = mats_host[0] if len(mats_host) == 1 else np.kron(mats_host[0], mats_host[1])
+    x = host(1, 3, *shape_in)                     # 3 channels carried along
+    got = dd.upsample(asarray(x, xp=xp), mats)
+    assert tuple(got.shape) == (3, *shape_out)
+    want = (x.reshape(3, -1) @ dense.T).reshape(3, *shape_out)
+    assert_allclose(got, want)
+    g = asarray(host(2, 3, *shape_out), xp=xp)
+    assert_adjoint(lambda v: dd.upsample(v, mats), lambda r: dd.upsample_adjoint(r, mats), asarray(x, xp=xp), g)
+    assert_allclose(dd.upsample_adjoint(g, mats),
+                    (cst.to_numpy(g).reshape(3, -1) @ dense).reshape(3, *shape_in))
+
+
+def test_mix_backward_is_the_gradient(xp):
+    Ct = asarray(host(0, 3, 4), xp=xp)            # (k_out, k_in)
+    x = asarray(host(1, 4, 10), xp=xp)
+    g = asarray(host(2, 3, 10), xp=xp)
+    dCt, dx = dd.mix_backward(Ct, x, g)
+    # ⟨g, d(Cᵀx)⟩ is linear in both arguments: the gradients are exact adjoints
+    assert_adjoint(lambda c: dd.mix(c, x), lambda r: dd.mix_backward(Ct, x, r)[0], asarray(host(3, 3, 4), xp=xp), g)
+    assert_adjoint(lambda v: dd.mix(Ct, v), lambda r: dd.mix_backward(Ct, x, r)[1], asarray(host(4, 4, 10), xp=xp), g)
+    assert tuple(dCt.shape) == (3, 4) and tuple(dx.shape) == (4, 10)
+
+
+def test_relu_mask(xp):
+    z = asarray(np.array([-2.0, -1e-300, 0.0, 1e-300, 3.0]), xp=xp)
+    assert_allclose(dd.relu_mask(z), [0.0, 0.0, 0.0, 1.0, 1.0])
+    assert dd.relu_mask(z).dtype == z.dtype
+    assert_allclose(dd.relu(z), [0.0, 0.0, 0.0, 1e-300, 3.0])
+    g = asarray(np.array([5.0, 6.0, 7.0, 8.0, 9.0]), xp=xp)
+    assert_allclose(dd.relu_backward(g, z), [0.0, 0.0, 0.0, 8.0, 9.0])
+    # away from the kink the mask is the exact derivative
+    zz = asarray(host(0, 50), xp=xp)
+    t = asarray(host(1, 50), xp=xp)
+    assert rel_err(central_difference(dd.relu, zz, t, h=1e-7), dd.relu_backward(t, zz)) < 1e-7
+
+
+def test_sigmoid_and_its_backward(xp):
+    z = asarray(np.array([-800.0, -3.0, 0.0, 2.0, 800.0]), xp=xp)
+    s = dd.sigmoid(z)                              # no overflow warning (they are errors in this suite)
+    assert_allclose(s, 1.0 / (1.0 + np.exp(-np.clip(cst.to_numpy(z), -700, 700))))
+    zz = asarray(host(0, 30), xp=xp)
+    t = asarray(host(1, 30), xp=xp)
+    assert rel_err(central_difference(dd.sigmoid, zz, t), dd.sigmoid_backward(t, dd.sigmoid(zz))) < 1e-8
+
+
+def test_channel_norm_forward_properties(xp):
+    a = asarray(3.0 + 2.0 * host(0, 4, 50), xp=xp)
+    scale = asarray(np.ones(4), xp=xp)
+    shift = asarray(np.zeros(4), xp=xp)
+    out, z, sd = dd.channel_norm(a, scale, shift)
+    o = cst.to_numpy(out)
+    np.testing.assert_allclose(o.mean(axis=1), 0.0, atol=1e-12)
+    var = cst.to_numpy(a).var(axis=1)
+    np.testing.assert_allclose(o.var(axis=1), var / (var + dd.CN_EPS), rtol=1e-12)
+    out2, _, _ = dd.channel_norm(a, asarray(np.array([1.0, 2, 3, 4]), xp=xp), asarray(np.arange(4.0), xp=xp))
+    np.testing.assert_allclose(cst.to_numpy(out2), np.arange(1, 5)[:, None] * o + np.arange(4.0)[:, None],
+                               atol=1e-12)
+
+
+@settings(max_examples=10)
+@given(seeds(), st.floats(0.05, 5.0))
+def test_channel_norm_backward_and_jvp_against_finite_differences(seed, spread):
+    rng = np.random.default_rng(seed)
+    k, s = 3, 17
+    a = rng.standard_normal((k, s)) * spread + rng.standard_normal((k, 1))
+    scale, shift = rng.standard_normal(k), rng.standard_normal(k)
+    g = rng.standard_normal((k, s))
+    da, dscale, dshift = rng.standard_normal((k, s)), rng.standard_normal(k), rng.standard_normal(k)
+
+    def f(a_, scale_, shift_):
+        return dd.channel_norm(a_, scale_, shift_)[0]
+
+    _, z, sd = dd.channel_norm(a, scale, shift)
+    h = 1e-6
+    fd = (f(a + h * da, scale + h * dscale, shift + h * dshift)
+          - f(a - h * da, scale - h * dscale, shift - h * dshift)) / (2 * h)
+    jvp = dd.channel_norm_jvp(da, dscale, dshift, z, sd, scale)
+    assert rel_err(jvp, fd) < 1e-6
+    # backward = adjoint of the JVP in (a, scale, shift): ⟨g, jvp⟩ = ⟨ga, da⟩ + ⟨gγ, dγ⟩ + ⟨gβ, dβ⟩
+    ga, gscale, gshift = dd.channel_norm_backward(g, z, sd, scale)
+    lhs = np.sum(g * jvp)
+    rhs = np.sum(ga * da) + np.sum(gscale * dscale) + np.sum(gshift * dshift)
+    assert abs(lhs - rhs) <= 1e-10 * (abs(lhs) + np.abs(g).sum())
+    # and against finite differences of the scalar ⟨g, cn(a)⟩ along da
+    assert abs(np.sum(g * fd) - rhs) <= 1e-6 * (abs(rhs) + 1.0)
+
+
+def test_channel_norm_backward_batched(xp):
+    # a leading batch axis of cotangents (used by the Jacobian) equals one call per cotangent
+    k, s = 3, 11
+    a = asarray(host(0, k, s), xp=xp)
+    scale = asarray(host(1, k), xp=xp)
+    _, z, sd = dd.channel_norm(a, scale, asarray(np.zeros(k), xp=xp))
+    G = asarray(host(2, 4, k, s), xp=xp)
+    batched = dd.channel_norm_backward(G, z, sd, scale)
+    for b in range(4):
+        single = dd.channel_norm_backward(G[b, ...], z, sd, scale)
+        for got, want in zip(batched, single):
+            assert_allclose(got[b, ...], want)
+
+
+# ---------------------------------------------------------------------------
+# the deep decoder
+# ---------------------------------------------------------------------------
+def make(cfg, xp, rng=0):
+    shape, k, d, output, sig = cfg
+    return dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, rng=rng, xp=xp)
+
+
+def random_params(gen, seed):
+    """A random draw of θ: C_i at a random scale, and scales/shifts away from their init values."""
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(gen.num_params) * rng.uniform(0.3, 1.5)
+    return asarray(theta, xp=gen.xp)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_vjp_is_the_adjoint_of_jvp(xp, cfg):
+    gen = make(cfg, xp)
+    for seed in (0, 1):
+        theta = random_params(gen, seed)
+        t = asarray(host(seed + 10, gen.num_params), xp=xp)
+        r = asarray(host(seed + 20, gen.n), xp=xp)
+        Jt = gen.jvp(theta, t)
+        assert tuple(Jt.shape) == (gen.n,)
+        Jtr = gen.vjp(theta, r)
+        assert tuple(Jtr.shape) == gen.param_shape
+        lhs, rhs = inner(Jt, r), inner(t, Jtr)
+        assert abs(lhs - rhs) <= 1e-11 * (np.linalg.norm(cst.to_numpy(Jt)) * np.linalg.norm(cst.to_numpy(r))
+                                          + np.linalg.norm(cst.to_numpy(Jtr)) * np.linalg.norm(cst.to_numpy(t)))
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_jvp_matches_central_differences(xp, cfg):
+    gen = make(cfg, xp)
+    for seed in (0, 1):
+        theta = random_params(gen, seed)
+        t = asarray(host(seed + 10, gen.num_params), xp=xp)
+
+        def f(p):
+            return xp.reshape(gen(p), (-1,))
+
+        assert rel_err(gen.jvp(theta, t), central_difference(f, theta, t)) < 1e-5
+
+
+@settings(max_examples=15)
+@given(seeds(), st.sampled_from(range(len(CONFIGS))))
+def test_jvp_vjp_random_draws_numpy(seed, which):
+    """More random θ, t, r on NumPy (hypothesis-chosen seeds)."""
+    gen = make(CONFIGS[which], None, rng=seed % 1000)
+    theta = random_params(gen, seed)
+    t = asarray(host(seed + 1, gen.num_params))
+    r = asarray(host(seed + 2, gen.n))
+    Jt = gen.jvp(theta, t)
+    assert abs(inner(Jt, r) - inner(t, gen.vjp(theta, r))) <= 1e-10 * (1 + np.abs(cst.to_numpy(Jt)).sum())
+    assert rel_err(Jt, central_difference(lambda p: np.reshape(gen(p), -1), theta, t)) < 1e-5
+
+
+def test_forward_vjp_shares_the_forward_pass(xp):
+    gen = make(CONFIGS[4], xp)
+    theta = random_params(gen, 3)
+    x, vjp_fn = gen.forward_vjp(theta)
+    assert_allclose(x, gen(theta))
+    assert tuple(x.shape) == gen.output_shape
+    r = asarray(host(4, gen.n), xp=xp)
+    want = gen.vjp(theta, r)
+    assert_allclose(vjp_fn(r), want)
+    assert_allclose(vjp_fn(xp.reshape(r, gen.output_shape)), want)   # (n,) or output_shape
+
+
+def test_fixed_output_is_relu_times_v(xp):
+    """x = ReLU(B_d C_d) v, recomputed here from the pieces with plain NumPy."""
+    gen = dd.DeepDecoder((12,), channels=4, layers=2, output="fixed", rng=5, xp=xp)
+    theta = random_params(gen, 0)
+    P = {key: [cst.to_numpy(a) for a in val] for key, val in gen.unflatten(theta).items()}
+    B = cst.to_numpy(gen.input)                           # (k, n_0)
+    for i in range(gen.layers):
+        Z = (P["C"][i].T @ B) @ dd.interpolation_matrix(gen.sizes[i][0], gen.sizes[i + 1][0]).T
+        A = np.maximum(Z, 0)
+        zn = (A - A.mean(1, keepdims=True)) / np.sqrt(A.var(1, keepdims=True) + 1e-5)
+        B = P["scale"][i][:, None] * zn + P["shift"][i][:, None]
+    v = np.r_[np.ones(2), -np.ones(2)] / 2.0
+    assert_allclose(gen(theta), v @ np.maximum(P["C"][-1].T @ B, 0))
+
+
+def test_flatten_unflatten_round_trip(xp):
+    for cfg in (CONFIGS[1], CONFIGS[4]):
+        gen = make(cfg, xp)
+        theta = random_params(gen, 7)
+        pieces = gen.unflatten(theta)
+        k = gen.channels
+        assert len(pieces["C"]) == gen.layers + 1
+        assert all(tuple(c.shape) == (k, k) for c in pieces["C"][:-1])
+        assert tuple(pieces["C"][-1].shape) == (k, k if gen.output == "fixed" else 1)
+        assert_allclose(gen.flatten(**pieces), theta, rtol=0, atol=0)
+    # vec order: the first k entries of θ are the first column of C_0
+    gen = make(CONFIGS[0], xp)
+    theta = asarray(np.arange(gen.num_params, dtype=np.float64), xp=xp)
+    assert_allclose(gen.unflatten(theta)["C"][0][:, 0], np.arange(gen.channels, dtype=np.float64))
+
+
+@pytest.mark.parametrize("cfg", [CONFIGS[1], CONFIGS[4]], ids=[IDS[1], IDS[4]])
+def test_jacobian_columns_are_jvps_and_gram(xp, cfg, monkeypatch):
+    gen = make(cfg, xp)
+    theta = random_params(gen, 2)
+    J = gen.jacobian(theta)
+    assert tuple(J.shape) == (gen.n, gen.num_params)
+    assert_allclose(J, Generator.jacobian(gen, theta))      # the base class: one JVP per column
+    monkeypatch.setattr(dd, "_CHUNK_BYTES", 1)              # one cotangent per chunk
+    assert_allclose(gen.jacobian(theta), J)
+    assert_allclose(gen.gram(theta), cst.to_numpy(J) @ cst.to_numpy(J).T)
+
+
+def test_jacobian_refuses_above_max_bytes():
+    gen = make(CONFIGS[0], None)
+    with pytest.raises(ValueError, match="max_bytes"):
+        gen.jacobian(gen.init(), max_bytes=16)
+
+
+def test_init_is_seeded_and_documented_scale(xp):
+    gen = dd.DeepDecoder((16, 16), channels=8, layers=3, output="conv", rng=0, xp=xp)
+    a, b = gen.init(rng=3), gen.init(rng=3)
+    assert_allclose(a, b, rtol=0, atol=0)
+    P = gen.unflatten(a)
+    assert_allclose(P["scale"][0], np.ones(8), rtol=0, atol=0)
+    assert_allclose(P["shift"][1], np.zeros(8), rtol=0, atol=0)
+    c = np.concatenate([cst.to_numpy(C).ravel() for C in P["C"]])
+    assert 0.2 < c.std() * math.sqrt(8) < 2.0                  # default scale 1/√k
+    big = gen.unflatten(gen.init(rng=3, scale=2.0))["C"][0]
+    assert_allclose(big, cst.to_numpy(P["C"][0]) * 2.0 * math.sqrt(8))
+    # the fixed input B_0 depends on the constructor's rng only
+    same = dd.DeepDecoder((16, 16), channels=8, layers=3, output="conv", rng=0, xp=xp)
+    assert_allclose(same.input, gen.input, rtol=0, atol=0)
+
+
+def test_float32_keeps_dtype():
+    gen = dd.DeepDecoder((8, 8), channels=4, layers=2, output="conv", sigmoid=True, dtype="float32")
+    theta = gen.init()
+    assert gen(theta).dtype == np.float32
+    assert gen.vjp(theta, np.ones(64, dtype=np.float32)).dtype == np.float32
+
+
+def test_out_channels_conv_output():
+    gen = dd.DeepDecoder((6, 5), channels=4, layers=2, output="conv", out_channels=2)
+    theta = random_params(gen, 1)
+    assert gen.output_shape == (2, 6, 5) and gen(theta).shape == (2, 6, 5)
+    t, r = asarray(host(1, gen.num_params)), asarray(host(2, gen.n))
+    assert abs(inner(gen.jvp(theta, t), r) - inner(t, gen.vjp(theta, r))) < 1e-10 * gen.n
+
+
+def test_fit_with_adam_drives_the_loss_down(xp):
+    gen = dd.DeepDecoder((12, 12), channels=8, layers=3, output="conv", sigmoid=True, rng=0, xp=xp)
+    x = cst.load_image("camera", size=12, xp=xp)
+    A = cst.gaussian_matrix(72, 144, rng=1, xp=xp)
+    y = A @ xp.reshape(x, (-1,))
+    res = cst.fit(gen, A, y, steps=150, step_size=0.02, optimizer="adam", x_true=x)
+    assert res.loss[-1] < 1e-2 * res.loss[0]
+    assert res.error[-1] < 0.2 * res.error[0]
+
+
+def test_fit_with_gradient_descent_default_step():
+    gen = dd.DeepDecoder((32,), channels=8, layers=2, output="fixed", rng=0)
+    x = np.sin(np.linspace(0, 3, 32))
+    res = cst.fit(gen, np.eye(32), x, steps=100)
+    assert res.loss[-1] < 0.5 * res.loss[0]
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(output_shape=(4, 4, 4)), ValueError, "output_shape"),
+    (dict(output_shape=(0,)), ValueError, "output_shape"),
+    (dict(output_shape="abc"), ValueError, "output_shape"),
+    (dict(layers=0), ValueError, "layers"),
+    (dict(layers=2.5), TypeError, "layers"),
+    (dict(channels=0), ValueError, "channels"),
+    (dict(channels=3, output="fixed"), ValueError, "channels"),
+    (dict(output="linear"), ValueError, "output"),
+    (dict(output="fixed", sigmoid=True), ValueError, "sigmoid"),
+    (dict(sigmoid=1), TypeError, "sigmoid"),
+    (dict(output="fixed", out_channels=2), ValueError, "out_channels"),
+    (dict(input_size=(2, 2)), ValueError, "input_size"),
+])
+def test_bad_constructor_arguments(kwargs, exc, word):
+    args = dict(output_shape=(16,), channels=4, layers=2, output="conv")
+    args.update(kwargs)
+    with pytest.raises(exc, match=word):
+        dd.DeepDecoder(**args)
+
+
+def test_bad_parameter_and_cotangent_shapes(xp):
+    gen = make(CONFIGS[3], xp)
+    theta = gen.init()
+    with pytest.raises(ValueError, match="params"):
+        gen(theta[:-1])
+    with pytest.raises(ValueError, match="tangent"):
+        gen.jvp(theta, theta[:-1])
+    with pytest.raises(ValueError, match="cotangent"):
+        gen.vjp(theta, xp.ones((gen.n + 1,), dtype=xp.float64))
+    with pytest.raises(TypeError, match="params"):
+        gen([0.0] * gen.num_params)
+    with pytest.raises(ValueError, match="flatten"):
+        gen.flatten(C=[], scale=[], shift=[])
+
+
+# ---------------------------------------------------------------------------
+# an independent oracle: PyTorch's interpolate / batch_norm and autograd (skipped without torch)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cfg", [CONFIGS[1], CONFIGS[4]], ids=[IDS[1], IDS[4]])
+def test_forward_and_vjp_match_pytorch_autograd(cfg):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    gen = make(cfg, None)
+    theta = random_params(gen, 11)
+    r = host(12, gen.n)
+    leaves = {key: [torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=True) for a in val]
+              for key, val in gen.unflatten(theta).items()}
+    mode = "linear" if len(gen.spatial_shape) == 1 else "bilinear"
+    B = torch.tensor(np.asarray(gen.input))
+    for i in range(gen.layers):
+        Z = F.interpolate(torch.tensordot(leaves["C"][i], B, dims=([0], [0]))[None], size=gen.sizes[i + 1],
+                          mode=mode, align_corners=False)
+        B = F.batch_norm(torch.relu(Z), None, None, leaves["scale"][i], leaves["shift"][i], training=True,
+                         eps=gen.eps)[0]
+    Zout = torch.tensordot(leaves["C"][-1], B, dims=([0], [0]))
+    if gen.output == "fixed":
+        x = torch.tensordot(torch.tensor(np.asarray(gen.v)), torch.relu(Zout), dims=([0], [0]))
+    else:
+        x = torch.sigmoid(Zout) if gen.sigmoid else Zout
+    x = x.reshape(-1)
+    np.testing.assert_allclose(np.asarray(gen(theta)).ravel(), x.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (x @ torch.tensor(r)).backward()
+    grads = {key: [a.grad.numpy() for a in val] for key, val in leaves.items()}
+    want = np.asarray(gen.flatten(**grads))
+    np.testing.assert_allclose(np.asarray(gen.vjp(theta, r)), want, rtol=1e-9, atol=1e-11 * np.abs(want).max())
