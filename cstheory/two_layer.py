@@ -97,6 +97,7 @@ class TwoLayerGenerator(Generator):
         self._zero = self.xp.zeros((), dtype=self.dtype, device=self.device)
         self._U_norm = None
         self._UUt = None
+        self._vcu = None
 
     # -- U and Uᵀ by FFT -----------------------------------------------
     def _U(self, X):
@@ -185,15 +186,22 @@ class TwoLayerGenerator(Generator):
 
     def forward_vjp_encoded(self, state):
         xp = self.xp
-        uh = self._uhat_row
-        Zt = irfft(uh * state, self.n, axis=-1)                 # (k, n): row l is U c_l
-        vM = xp.where(Zt > 0, self._v_col, self._zero)          # v_l · 1(U c_l > 0)
-        x = xp.sum(vM * Zt, axis=0)                             # Σ_l v_l ReLU(U c_l)
-        return x, lambda r: xp.conj(uh) * rfft(vM * r[None, :], axis=-1)
+        Zt = irfft(self._uhat_row * state, self.n, axis=-1)    # (k, n): row l is U c_l
+        active = Zt > 0                                         # the ReLU mask M, channel-major
+        x = self.v @ xp.where(active, Zt, self._zero)           # Σ_l v_l ReLU(U c_l)
+        # gradient: row l of rfft(Uᵀ[(r vᵀ) ∘ M]ᵀ) is v_l conj(û) · rfft(m_l ∘ r)
+        return x, lambda r: self._v_conj_uhat * rfft(xp.where(active, r[None, :], self._zero), axis=-1)
 
     @property
     def _uhat_row(self):
         return self.xp.reshape(self._uhat, (1, -1))
+
+    @property
+    def _v_conj_uhat(self):
+        """v_l conj(û_f) as a (k, n//2+1) array, so the gradient costs one product after its FFT."""
+        if self._vcu is None:
+            self._vcu = self._v_col * self.xp.conj(self._uhat_row)
+        return self._vcu
 
     def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
         """Explicit J_G(C) ∈ R^{n×nk} of eq. (20): block l (columns l·n … l·n + n − 1) is v_l diag(m_l) U.

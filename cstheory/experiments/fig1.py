@@ -22,7 +22,7 @@ ordered by their radial frequency √(i² + j²)).  Theorem 3 says gradient
 descent fits only the leading O(m) trigonometric components; the smoother
 image keeps more of its energy there and is recovered with a smaller error.
 
-Sizes: 64 × 64 (n = 4096, m = 1024), k = 64 channels, 2500 steps at full size;
+Sizes: 64 × 64 (n = 4096, m = 1024), k = 64 channels, 1500 steps at full size (camera: relative error 0.004, grass 0.057; about a minute on 2 cores);
 32 × 32, k = 32, 800 steps in quick mode (:data:`QUICK`).
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = ["Fig1Result", "run", "plot", "checks", "dct_energy_fraction", "FULL",
 #: the smooth image first, the texture second
 IMAGES = ("camera", "grass")
 #: full-size configuration
-FULL = {"size": 64, "channels": 64, "layers": 5, "steps": 2500, "step_size": 5e-3}
+FULL = {"size": 64, "channels": 64, "layers": 5, "steps": 1500, "step_size": 5e-3}
 #: quick configuration (tests, tutorials, ``cstheory reproduce --quick``)
 QUICK = {"size": 32, "channels": 32, "layers": 5, "steps": 800, "step_size": 1e-2}
 #: dense Gaussian measurements up to this n, :class:`RandomSubsampledDCT` above
@@ -146,7 +146,7 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
     Parameters
     ----------
     quick : bool
-        Use :data:`QUICK` (32 × 32, k = 32, 800 steps) instead of :data:`FULL` (64 × 64, k = 64, 2500 steps).
+        Use :data:`QUICK` (32 × 32, k = 32, 800 steps) instead of :data:`FULL` (64 × 64, k = 64, 1500 steps).
     images : sequence of str
         Names for :func:`cstheory.load_image`; the default is a smooth picture and the grass texture.
     size, channels, layers, steps, step_size
