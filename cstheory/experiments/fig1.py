@@ -22,7 +22,7 @@ ordered by their radial frequency √(i² + j²)).  Theorem 3 says gradient
 descent fits only the leading O(m) trigonometric components; the smoother
 image keeps more of its energy there and is recovered with a smaller error.
 
-Sizes: 64 × 64 (n = 4096, m = 1024), k = 64 channels, 1500 steps at full size (camera: relative error 0.004, grass 0.057; about a minute on 2 cores);
+Sizes: 64 × 64 (n = 4096, m = 1024), k = 64 channels, 1500 steps at full size (camera: relative error 0.004, grass 0.054; about a minute on 2 cores);
 32 × 32, k = 32, 800 steps in quick mode (:data:`QUICK`).
 """
 from __future__ import annotations
