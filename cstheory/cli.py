@@ -118,6 +118,18 @@ def _cmd_reproduce(args):
 
     available = _available()
     names = _parse_only(args.only, available) if args.only else list(available)
+    if (args.backend not in (None, "numpy")) or (args.dtype not in (None, "float64")):
+        unsupported = []
+        for name in names:
+            run = importlib.import_module(EXPERIMENTS[name][0]).run
+            try:
+                _backend_kwargs(run, args.backend, args.dtype)
+            except ValueError:
+                unsupported.append(name)
+        if unsupported:
+            ok = [n for n in available if n not in unsupported]
+            return _usage(f"--backend/--dtype are not supported by {', '.join(unsupported)} (NumPy float64 only); "
+                          f"choose from {', '.join(ok)} with --only")
     runs = run_experiments(names, args.out, quick=args.quick, backend=args.backend, dtype=args.dtype,
                            progress=not args.no_progress)
     meta = {"command": "cstheory " + " ".join(sys.argv[1:]) if sys.argv[1:] else "cstheory reproduce",

@@ -44,6 +44,7 @@ class LinearResult:
     errors: np.ndarray
     bounds: np.ndarray
     eq8: np.ndarray
+    dtype: str = "float64"
 
 
 def geometric_generator(n, N, gamma, rng=0, xp=None, dtype=None):
@@ -90,7 +91,7 @@ def run(quick=False, xp=None, dtype=None, rng=0):
                 bounds[a, b] += spectral_bound(s_svd, W_svd.T @ to_numpy(x), int(m)) / trials
     eq8 = np.array([geometric_bound(gamma, int(m)) for m in ms])
     return LinearResult(n=n, N=N, gamma=gamma, gd_steps=res.steps, gd_distance=gd_distance, ms=ms, ps=ps,
-                        errors=errors, bounds=bounds, eq8=eq8)
+                        errors=errors, bounds=bounds, eq8=eq8, dtype=str(J.dtype).split(".")[-1])
 
 
 def plot(result, path=None):
@@ -123,7 +124,8 @@ def checks(result):
     from ..report import Check
     ratio = float(np.max(result.errors / result.bounds))
     return [
-        Check("GD from zero → min-norm solution (eq. 5): ‖c_T − ĉ‖/‖ĉ‖", float(result.gd_distance[-1]), 1e-6),
+        Check("GD from zero → min-norm solution (eq. 5): ‖c_T − ĉ‖/‖ĉ‖", float(result.gd_distance[-1]),
+              1e-4 if "32" in result.dtype else 1e-6),
         Check("Theorem 1: max over m, p of ‖x̂ − x*‖² / eq. (7) RHS (C = 1)", ratio, 1.0,
               note="the paper's constant is C = 32² = 1024; the measured ratio is far below 1"),
     ]

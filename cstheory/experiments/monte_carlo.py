@@ -25,6 +25,7 @@ class MonteCarloResult:
     errors: np.ndarray
     constant: float
     eig_error: float
+    dtype: str = "float64"
 
 
 def run(quick=False, xp=None, dtype=None, rng=0):
@@ -41,7 +42,7 @@ def run(quick=False, xp=None, dtype=None, rng=0):
     s2 = np.sort(np.asarray(to_numpy(sigma_weights(u)), dtype=np.float64) ** 2)
     return MonteCarloResult(n=n, columns=columns, errors=errors,
                             constant=float(np.median(errors * np.sqrt(columns))),
-                            eig_error=float(np.max(np.abs(s2 - ev)) / ev.max()))
+                            eig_error=float(np.max(np.abs(s2 - ev)) / ev.max()), dtype=str(u.dtype).split(".")[-1])
 
 
 def plot(result, path=None):
@@ -68,7 +69,8 @@ def checks(result):
     """Theory checks: closed form = eigenvalues; Monte-Carlo error ≈ c/√(S·k) with c of order 1."""
     from ..report import Check
     return [
-        Check("eq. (11) closed form vs eigenvalues of Σ(U): max |σ² − λ| / max λ", result.eig_error, 1e-10),
+        Check("eq. (11) closed form vs eigenvalues of Σ(U): max |σ² − λ| / max λ", result.eig_error,
+              1e-5 if "32" in result.dtype else 1e-10),
         Check("Monte-Carlo Σ: median error·√(S·k)", result.constant, 3.0,
               note="relative Frobenius error decays like 1/√(draws); measured constant ≈ 1"),
         Check("Monte-Carlo Σ: error at the most draws", float(result.errors[-1]), 0.05),
