@@ -52,6 +52,7 @@ def test_reproduce_on_array_api_strict(tmp_path):
     "argv",
     [
         ["reproduce", "--only", "fig99"],
+        ["reproduce", "--quick", "--only", "fig2", "--backend", "array_api_strict"],
         ["figure", "99"],
         ["exercise", "show"],
         ["exercise", "show", "no-such-exercise"],
