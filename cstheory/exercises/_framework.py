@@ -435,3 +435,7 @@ def _wrap_lines(text: str, width: int = 88) -> list[str]:
             out += textwrap.wrap(" ".join(para.split()), width) + [""]
     return out[:-1]
 
+
+def output_weights(k):
+    """v = [1, …, 1, −1, …, −1]/√k of eq. (3), as a host array."""
+    return np.r_[np.ones(k // 2), -np.ones(k // 2)] / math.sqrt(k)

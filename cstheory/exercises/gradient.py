@@ -7,7 +7,6 @@ odd and even n, k = 2, 4, arbitrary A (m × n, m ≤ n + 1) and y.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from hypothesis import assume
@@ -17,6 +16,7 @@ from .._backend import to_numpy
 from ..testing import even_sizes, sizes
 from ..two_layer import TwoLayerGenerator
 from ._framework import Exercise, Mistake, circulant, float_arrays, kernel_strategy, no_relu_ties
+from ._framework import output_weights as _v
 
 __all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
 
@@ -67,10 +67,6 @@ def gradient(U, C, A, y):
     """
     raise NotImplementedError("write the gradient of the two-layer loss")
 '''
-
-
-def _v(k):
-    return np.r_[np.ones(k // 2), -np.ones(k // 2)] / math.sqrt(k)
 
 
 def draw(data):

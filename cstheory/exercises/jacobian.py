@@ -15,6 +15,7 @@ from .._backend import to_numpy
 from ..testing import even_sizes, sizes
 from ..two_layer import TwoLayerGenerator
 from ._framework import Exercise, Mistake, circulant, float_arrays, kernel_strategy, no_relu_ties
+from ._framework import output_weights as _v
 
 __all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
 
@@ -63,10 +64,6 @@ def jacobian(U, C):
     """
     raise NotImplementedError("write the Jacobian of eq. (20)")
 '''
-
-
-def _v(k):
-    return np.r_[np.ones(k // 2), -np.ones(k // 2)] / math.sqrt(k)
 
 
 def draw(data):

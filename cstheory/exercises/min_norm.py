@@ -104,7 +104,7 @@ MISTAKES = [
             "but is not the minimum-norm solution of eq. (5). Use the pseudo-inverse of the product, (A J)^† y.",
             lambda A, J, y: np.linalg.pinv(J) @ (np.linalg.pinv(A) @ y)),
     Mistake("the wrong system: you solved J c = Aᵀ y (in the least-squares sense); eq. (5) constrains A J c = y.",
-            lambda A, J, y: np.linalg.lstsq(J, A.T @ y, rcond=None)[0]),
+            lambda A, J, y: np.linalg.pinv(J) @ (A.T @ y)),
     Mistake("(A J)ᵀ y is the direction of the first gradient step from c = 0, not the solution: "
             "ĉ = (A J)ᵀ ((A J)(A J)ᵀ)⁻¹ y.", lambda A, J, y: (A @ J).T @ y),
     Mistake("the wrong normal equations: (A J)(A J)ᵀ w = y gives w; the answer is ĉ = (A J)ᵀ w, not w.",
