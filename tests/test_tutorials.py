@@ -36,3 +36,14 @@ def test_tutorial_runs_quick_and_asserts_its_quality(script, tmp_path):
     # figures (a tutorial may skip drawing in quick mode) go to CSTHEORY_FIGURES, never elsewhere
     assert all(f.stat().st_size > 0 for f in (tmp_path / "figures").glob("*.png"))
     assert not list(tmp_path.glob("*.png")), f"{script.name} saved a figure outside CSTHEORY_FIGURES"
+
+
+@pytest.mark.parametrize("script", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_opens_as_a_notebook(script):
+    """Each tutorial is a jupytext percent script: it opens as a notebook with prose and code cells."""
+    jupytext = pytest.importorskip("jupytext")
+    nb = jupytext.read(script)
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds.count("markdown") >= 3 and kinds.count("code") >= 3, kinds
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.lstrip().startswith("#"), \
+        "a tutorial opens with a markdown title cell"
