@@ -162,10 +162,6 @@ def theorem2_bound(u, x, m, xi=0.0):
     return spectral_bound(s, W.T @ x, m) + xi * xi * x_norm * x_norm
 
 
-def _log10(x):
-    return math.log10(x) if x > 0 else -math.inf
-
-
 @dataclass(frozen=True)
 class Theorem3Quantities:
     """The constants of Theorem 3 and its proof (App. D) for one setup; see :func:`theorem3_quantities`.
