@@ -340,25 +340,25 @@ def two_layer_problem(n, k, m, seed=0):
 
 
 class OursStepper:
-    """The GD step of :func:`cstheory.fit` (eq. 9) in the generator's encoded coordinates.
+    """The GD step of :func:`cstheory.fit` (eq. 9): the loop body of ``fit`` with the optimizer's state.
 
-    Works for any generator: ``state ← state − η E(J_Gᵀ Aᵀ(A G − y))`` with the
-    hand-derived ``forward_vjp_encoded`` (the two-layer generator keeps C as
-    the spectra of its columns: two FFTs per step)."""
+    Works for any generator: ``θ ← θ − η J_Gᵀ Aᵀ(A G − y)`` with the
+    hand-derived VJP (the two-layer generator's GD iterate keeps C as the
+    spectra of its columns: two FFTs per step)."""
 
     def __init__(self, gen, A, y, params, eta):
-        self.gen, self.A, self.AT, self.y, self.eta = gen, A, A.T, y, eta
+        self.gen, self.A, self.AT, self.y = gen, A, A.T, y
         self.xp = gen.xp
-        self.state = gen.encode(params)
+        self.state = cst.GradientDescent(eta).start(gen, A, params)
 
     def step(self):
         xp, gen = self.xp, self.gen
-        x, vjp = gen.forward_vjp_encoded(self.state)
+        x, vjp = self.state.forward_vjp()
         r = self.A @ xp.reshape(x, (-1,)) - self.y
-        self.state = self.state - self.eta * vjp(xp.reshape(self.AT @ r, gen.output_shape))
+        self.state.step(0, vjp(xp.reshape(self.AT @ r, gen.output_shape)))
 
     def params(self):
-        return cst.to_numpy(self.gen.decode(self.state))
+        return cst.to_numpy(self.state.params)
 
 
 def ours_two_layer(p, dtype, xp=None, device=None):

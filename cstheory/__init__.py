@@ -19,9 +19,10 @@ from . import kernels
 from .generator import Generator
 from .kernels import circulant_matrix, circular_convolve
 from .linear import LinearGenerator, min_norm_coefficients
-from .operators import LinearOperator, RandomSubsampledDCT, gaussian_matrix, operator_norm
-from .operators import SubsampledFourier, cartesian_mask, random_mask
-from . import baselines, mri
+from .operators import LinearOperator, MatrixOperator, RandomSubsampledDCT, as_operator, gaussian_matrix, operator_norm
+from .mri import SubsampledFourier, cartesian_mask, random_mask
+from . import baselines, mri, optim
+from .optim import Adam, GradientDescent, StepDecay
 from .signals import frequency, frequency_order, load_image, smooth_signal, trig_basis
 from .spectrum import geometric_rate, sigma_matrix, sigma_matrix_mc, sigma_weights
 from .two_layer import TwoLayerGenerator
@@ -31,7 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "to_numpy", "available_backends",
-    "gaussian_matrix", "LinearOperator", "operator_norm", "RandomSubsampledDCT",
+    "gaussian_matrix", "LinearOperator", "MatrixOperator", "as_operator", "operator_norm", "RandomSubsampledDCT",
     "trig_basis", "frequency", "frequency_order", "smooth_signal", "load_image",
     "kernels", "circulant_matrix", "circular_convolve",
     "Generator", "LinearGenerator", "min_norm_coefficients", "TwoLayerGenerator", "DeepDecoder",
@@ -39,7 +40,7 @@ __all__ = [
     "theorem2_bound", "theorem3_quantities", "Theorem3Quantities",
     "linear_residuals", "linear_parameter_distance", "linearization", "LinearizationResult",
     "linearization_gap", "linearization_parameter_gap",
-    "fit", "FitResult", "DivergenceError",
+    "fit", "FitResult", "DivergenceError", "optim", "GradientDescent", "Adam", "StepDecay",
     "sigma_matrix", "sigma_matrix_mc", "sigma_weights", "geometric_rate",
     "SubsampledFourier", "cartesian_mask", "random_mask", "baselines", "mri",
 ]

@@ -30,9 +30,9 @@ import scipy.fft
 
 __all__ = [
     "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
-    "cupy_available", "available_backends", "get_namespace", "is_numpy", "is_cupy",
+    "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
-    "check_finite", "real_dtype", "tolerance",
+    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name",
 ]
 
 #: Number of threads scipy.fft may use for NumPy arrays.
@@ -42,11 +42,6 @@ FFT_WORKERS = int(os.environ.get("CSTHEORY_FFT_WORKERS", os.cpu_count() or 1))
 # --------------------------------------------------------------------------
 # namespaces
 # --------------------------------------------------------------------------
-def _name(xp) -> str:
-    name = getattr(xp, "__name__", repr(xp))
-    return name.replace("array_api_compat.", "")
-
-
 def namespace(*arrays):
     """Array-API namespace shared by ``arrays`` (``None`` entries and Python scalars ignored).
 
@@ -68,13 +63,13 @@ def namespace(*arrays):
             spaces.append(ns)
     if len(spaces) > 1:
         raise TypeError(
-            f"arrays from different backends in one call: {_name(spaces[0])} and {_name(spaces[1])}; "
+            f"arrays from different backends in one call: {backend_name(spaces[0])} and {backend_name(spaces[1])}; "
             "convert them to one namespace first (cstheory.to_numpy or xp.asarray)"
         )
     return spaces[0]
 
 
-def get_namespace(xp=None):
+def resolve_namespace(xp=None):
     """Normalise a user-given namespace: ``None``/``numpy`` → array-API NumPy, ``cupy`` → compat CuPy,
     ``"array_api_strict"`` (or any backend name) → that module."""
     if xp is None:
@@ -148,9 +143,22 @@ def real_dtype(xp, dtype=None):
     return dtype
 
 
+def dtype_name(dtype) -> str:
+    """A dtype's short name (``"float64"``) for messages and reprs, whatever the library."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return str(dtype).split(".")[-1].strip("'>")
+
+
+def backend_name(xp) -> str:
+    """A namespace's short name (``"numpy"``, ``"array_api_strict"``, ``"cupy"``) for messages and reprs."""
+    return getattr(xp, "__name__", repr(xp)).replace("array_api_compat.", "")
+
+
 def resolve(xp=None, dtype=None, device=None):
     """Resolve the shared creation keywords to ``(xp, dtype, device)``."""
-    xp = get_namespace(xp)
+    xp = resolve_namespace(xp)
     return xp, real_dtype(xp, dtype), device
 
 

@@ -48,3 +48,19 @@ def shape(x, expected: tuple, name: str):
     if tuple(x.shape) != tuple(expected):
         raise ValueError(f"{name} must have shape {tuple(expected)}, got {tuple(x.shape)}")
     return x
+
+
+def renamed_argument(new_value, old_value, new: str, old: str, where: str):
+    """Support a renamed keyword: return ``new_value``, or ``old_value`` with a ``DeprecationWarning``.
+
+    ``TypeError`` when both or neither are given."""
+    import warnings
+
+    if old_value is not None:
+        if new_value is not None:
+            raise TypeError(f"{where}: give {new!r} only ({old!r} is its deprecated name)")
+        warnings.warn(f"{where}: the argument {old!r} is now called {new!r}", DeprecationWarning, stacklevel=3)
+        return old_value
+    if new_value is None:
+        raise TypeError(f"{where} missing required argument: {new!r}")
+    return new_value

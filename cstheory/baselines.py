@@ -47,7 +47,7 @@ import numpy as np
 
 from . import _checks
 from ._backend import dct, idct, namespace
-from .operators import LinearOperator, operator_norm, shape_of
+from .operators import as_operator, operator_norm
 
 __all__ = ["BaselineResult", "zero_filled", "l1_dct", "tv", "gradient", "gradient_adjoint",
            "total_variation", "soft_threshold", "METHODS", "reconstruct", "L1_FRACTION", "TV_FRACTION"]
@@ -91,7 +91,8 @@ class BaselineResult:
 # shared pieces
 # ---------------------------------------------------------------------------
 def _setup(A, y, shape):
-    m, n = shape_of(A)
+    A = as_operator(A)
+    m, n = A.shape
     _checks.array(y, "y", ndim=1)
     if y.shape[0] != m:
         raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
@@ -106,11 +107,8 @@ def _setup(A, y, shape):
     if h * w != n:
         raise ValueError(f"shape {shape} has {h * w} pixels but A has {n} columns")
     xp = namespace(y)
-    if isinstance(A, LinearOperator):
-        if A.xp is not None and A.xp is not xp:
-            raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
-    else:
-        namespace(A, y)
+    if A.xp is not None and A.xp is not xp:
+        raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
     return xp, (h, w)
 
 

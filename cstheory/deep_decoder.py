@@ -283,8 +283,9 @@ class DeepDecoder(Generator):
     Parameters θ are ONE flat array of length N (``param_shape = (N,)``):
     ``θ = [vec C_0, γ_0, β_0, vec C_1, γ_1, β_1, …, vec C_{d−1}, γ_{d−1}, β_{d−1}, vec C_d]``
     where vec stacks the columns of C (eq. 20's convention) and C_i is
-    (k_in × k_out) acting as ``B_i C_i``.  :meth:`unflatten` and :meth:`flatten`
-    convert between θ and the named pieces.
+    (k_in × k_out) acting as ``B_i C_i``.  :meth:`unpack` and :meth:`pack`
+    convert between θ and the named pieces.  θ is one-dimensional, so it is its
+    own vec (``flatten``/``unflatten`` of the generator contract are the identity).
 
     Examples
     --------
@@ -352,8 +353,8 @@ class DeepDecoder(Generator):
                 f"output={self.output!r}, sigmoid={self.sigmoid}, N={self.num_params})")
 
     # -- parameters ----------------------------------------------------
-    def unflatten(self, params):
-        """θ → ``{"C": [C_0, …, C_d], "scale": [γ_0, …], "shift": [β_0, …]}``.
+    def unpack(self, params):
+        """θ → ``{"C": [C_0, …, C_d], "scale": [γ_0, …], "shift": [β_0, …]}``, the named pieces.
 
         C_i is (k × k) for i < d and (k × k_out) for the output layer (k_out = k for
         ``"fixed"``, ``out_channels`` for ``"conv"``); γ_i, β_i have length k.
@@ -363,11 +364,11 @@ class DeepDecoder(Generator):
         Cts, scales, shifts = self._pieces(p)
         return {"C": [xp.matrix_transpose(Ct) for Ct in Cts], "scale": scales, "shift": shifts}
 
-    def flatten(self, C, scale, shift):
-        """Inverse of :meth:`unflatten`: stack vec(C_i) (column by column), γ_i, β_i into θ."""
+    def pack(self, C, scale, shift):
+        """Inverse of :meth:`unpack`: stack vec(C_i) (column by column), γ_i, β_i into θ."""
         xp = self.xp
         if len(C) != self.layers + 1 or len(scale) != self.layers or len(shift) != self.layers:
-            raise ValueError(f"flatten needs {self.layers + 1} matrices C and {self.layers} scales and shifts")
+            raise ValueError(f"pack needs {self.layers + 1} matrices C and {self.layers} scales and shifts")
         k = self.channels
         parts = []
         for i in range(self.layers + 1):
@@ -475,28 +476,21 @@ class DeepDecoder(Generator):
             grads += [dshift, dscale, xp.reshape(dCt, (*batch, -1))]
         return xp.concat(grads[::-1], axis=-1)
 
-    def _cotangent(self, cotangent):
-        _checks.array(cotangent, "cotangent")
-        if self.xp is not None and namespace(cotangent) is not self.xp:
-            raise TypeError(f"cotangent is a {namespace(cotangent).__name__} array but the generator "
-                            f"was built on {self.xp.__name__}")
-        if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
-            raise ValueError(f"cotangent must have shape ({self.n},) or {self.output_shape}, "
-                             f"got {tuple(cotangent.shape)}")
-        return self.xp.reshape(cotangent, (self.n,))
+    def _flat_cotangent(self, cotangent):
+        return self.xp.reshape(self.check_cotangent(cotangent), (self.n,))
 
     def vjp(self, params, cotangent):
-        """J(θ)ᵀ r (hand-derived backpropagation); r of shape (n,) or ``output_shape``; returns (N,)."""
+        """J(θ)ᵀ r (hand-derived backpropagation); r of shape ``output_shape`` (or flat (n,)); returns (N,)."""
         _, state = self._forward(self.check_params(params))
-        return self._backward(state, self._cotangent(cotangent))
+        return self._backward(state, self._flat_cotangent(cotangent))
 
     def forward_vjp(self, params):
         """``(G(θ), r ↦ J(θ)ᵀ r)`` from one forward pass whose activations are cached (the GD hot path)."""
         x, state = self._forward(self.check_params(params))
-        return x, lambda r: self._backward(state, self._cotangent(r))
+        return x, lambda r: self._backward(state, self._flat_cotangent(r))
 
     def jvp(self, params, tangent):
-        """J(θ) t by forward-mode differentiation alongside the forward pass; returns (n,)."""
+        """J(θ) t by forward-mode differentiation alongside the forward pass; shape ``output_shape``."""
         xp = self.xp
         params = self.check_params(params)
         tangent = self.check_params(tangent, "tangent")
@@ -519,7 +513,7 @@ class DeepDecoder(Generator):
             dx = sigmoid_backward(dZout, sigmoid(Zout))
         else:
             dx = dZout
-        return xp.reshape(dx, (-1,))
+        return xp.reshape(dx, self.output_shape)
 
     def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
         """Explicit Jacobian (n × N): row i is J(θ)ᵀ e_i, from a batched backward pass.
@@ -527,7 +521,7 @@ class DeepDecoder(Generator):
         One forward pass, then backpropagation of chunks of unit cotangents
         e_i at once (n VJPs in total instead of N JVPs; N ≫ n for an
         over-parameterised decoder).  Columns follow the order of θ (see
-        :meth:`unflatten`).  Refused above ``max_bytes``.
+        :meth:`unpack`).  Refused above ``max_bytes``.
         """
         xp = self.xp
         params = self.check_params(params)

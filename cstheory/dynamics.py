@@ -32,7 +32,8 @@ import numpy as np
 
 from . import _checks
 from ._backend import namespace, to_numpy
-from .fit import CHECK_EVERY, DIVERGENCE_FACTOR, DivergenceError, check_problem, default_step_size, fit, start_params
+from .fit import DivergenceMonitor, check_problem, fit, start_params
+from .optim import default_step_size
 
 __all__ = [
     "linear_residuals", "linear_parameter_distance", "linearization", "LinearizationResult",
@@ -43,16 +44,17 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # closed form of linear least squares, eq. (39) and (40)
 # ---------------------------------------------------------------------------
-def _check_steps(steps):
-    """``steps`` as a list of ints ≥ 0 (an int T stands for 0, 1, …, T)."""
-    if isinstance(steps, Integral) and not isinstance(steps, bool):
-        T = _checks.positive_int(steps, "steps", minimum=0)
+def _check_iterations(iterations):
+    """``iterations`` as a list of ints ≥ 0 (an int T stands for 0, 1, …, T)."""
+    if isinstance(iterations, Integral) and not isinstance(iterations, bool):
+        T = _checks.positive_int(iterations, "iterations", minimum=0)
         return list(range(T + 1))
-    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
-        raise TypeError(f"steps must be an iterable of integers >= 0 (or one integer T), got {type(steps).__name__}")
-    out = [_checks.positive_int(t, "each entry of steps", minimum=0) for t in steps]
+    if isinstance(iterations, (str, bytes)) or not hasattr(iterations, "__iter__"):
+        raise TypeError(f"iterations must be an iterable of integers >= 0 (or one integer T), "
+                        f"got {type(iterations).__name__}")
+    out = [_checks.positive_int(t, "each entry of iterations", minimum=0) for t in iterations]
     if not out:
-        raise ValueError("steps must contain at least one iteration number, got an empty iterable")
+        raise ValueError("iterations must contain at least one iteration number, got an empty iterable")
     return out
 
 
@@ -71,22 +73,22 @@ def _decay_minus_one(x, t):
     return xp.where(t == 0.0, xp.zeros_like(out), out)  # 0 · log(0) would be NaN at x = 1, t = 0
 
 
-def _linear_setup(J, r0, step_size, steps):
+def _linear_setup(J, r0, step_size, iterations):
     _checks.array(J, "J", ndim=2)
     _checks.array(r0, "r0", ndim=1)
     xp = namespace(J, r0)
     if r0.shape[0] != J.shape[0]:
         raise ValueError(f"r0 must have length m = {J.shape[0]} (rows of J), got {r0.shape[0]}")
     step_size = _checks.positive_float(step_size, "step_size")
-    steps = _check_steps(steps)
+    iterations = _check_iterations(iterations)
     W, s, _ = xp.linalg.svd(J, full_matrices=False)       # thin: r = min(m, N) directions
     coeff = W.T @ r0                                        # ⟨w_i, r₀⟩
-    t = xp.reshape(xp.asarray(steps, dtype=J.dtype, device=getattr(J, "device", None)), (-1, 1))
+    t = xp.reshape(xp.asarray(iterations, dtype=J.dtype, device=getattr(J, "device", None)), (-1, 1))
     F = _decay_minus_one(step_size * s * s, t)              # (L, r): (1 − η σ_i²)^t − 1
     return xp, W, s, coeff, F
 
 
-def linear_residuals(J, r0, step_size, steps):
+def linear_residuals(J, r0, step_size, iterations=None, *, steps=None):
     """Residuals r̃_t of gradient descent on a linear least-squares problem, eq. (39).
 
     GD θ̃_{t+1} = θ̃_t − η Jᵀ r̃_t on ½‖r̃‖², r̃ = r₀ + J(θ̃ − θ₀), has
@@ -107,13 +109,14 @@ def linear_residuals(J, r0, step_size, steps):
         Initial residual r₀ = f(θ₀) − y.
     step_size : float
         η.
-    steps : iterable of int
+    iterations : iterable of int
         Iteration numbers t ≥ 0, in any order (an int T means 0, 1, …, T).
+        (``steps=`` is its deprecated name.)
 
     Returns
     -------
-    array (len(steps), m)
-        Row j is r̃_t for t = ``steps[j]``; namespace, dtype and device of J.
+    array (len(iterations), m)
+        Row j is r̃_t for t = ``iterations[j]``; namespace, dtype and device of J.
 
     Examples
     --------
@@ -124,11 +127,12 @@ def linear_residuals(J, r0, step_size, steps):
            [0.5     , 0.875   ],
            [0.25    , 0.765625]])
     """
-    xp, W, _, coeff, F = _linear_setup(J, r0, step_size, steps)
+    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linear_residuals()")
+    xp, W, _, coeff, F = _linear_setup(J, r0, step_size, iterations)
     return r0[None, :] + (F * coeff[None, :]) @ W.T
 
 
-def linear_parameter_distance(J, r0, step_size, steps):
+def linear_parameter_distance(J, r0, step_size, iterations=None, *, steps=None):
     """‖θ̃_t − θ₀‖ of gradient descent on a linear least-squares problem, eq. (40).
 
     θ̃_t − θ₀ = −Σ_i v_i ⟨w_i, r₀⟩ (1 − (1 − η σ_i²)^t)/σ_i, so
@@ -139,14 +143,15 @@ def linear_parameter_distance(J, r0, step_size, steps):
     The identity holds for any η > 0 (the paper states it under η ≤ 1/σ_1²,
     where each factor lies in [0, 1/σ_i]).
 
-    Parameters and the order of ``steps`` are those of :func:`linear_residuals`.
+    Parameters and the order of ``iterations`` are those of :func:`linear_residuals`.
 
     Returns
     -------
-    array (len(steps),)
+    array (len(iterations),)
         ‖θ̃_t − θ₀‖₂ for each t; namespace, dtype and device of J.
     """
-    xp, _, s, coeff, F = _linear_setup(J, r0, step_size, steps)
+    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linear_parameter_distance()")
+    xp, _, s, coeff, F = _linear_setup(J, r0, step_size, iterations)
     positive = s > 0
     inv_s = xp.where(positive, 1.0 / xp.where(positive, s, xp.ones_like(s)), xp.zeros_like(s))
     return xp.linalg.vector_norm(F * (coeff * inv_s)[None, :], axis=1)
@@ -159,12 +164,12 @@ def linear_parameter_distance(J, r0, step_size, steps):
 class LinearizationResult:
     """GD on ½‖A G(θ) − y‖² against GD on its linearization at θ₀ (eq. 15–16), side by side.
 
-    All curves are NumPy arrays over the recorded iterations ``steps`` (sorted,
+    All curves are NumPy arrays over the recorded ``iterations`` (sorted,
     without repeats).
 
     Attributes
     ----------
-    steps : numpy.ndarray (L,)
+    iterations : numpy.ndarray (L,)
         Iteration numbers t.
     residual_gap : numpy.ndarray (L,)
         ‖r_t − r̃_t‖ / ‖r₀‖ (eq. 35, relative to the initial residual).
@@ -182,7 +187,7 @@ class LinearizationResult:
         Eigenvalues of J Jᵀ = A J_G(θ₀) J_G(θ₀)ᵀ Aᵀ, decreasing: the σ_i² of eq. (39).
     """
 
-    steps: np.ndarray
+    iterations: np.ndarray
     residual_gap: np.ndarray
     parameter_gap: np.ndarray
     residual_norm: np.ndarray
@@ -192,6 +197,13 @@ class LinearizationResult:
     r0_norm: float
     step_size: float
     eigenvalues: np.ndarray
+
+    @property
+    def steps(self):
+        """Deprecated name of :attr:`iterations`."""
+        import warnings
+        warnings.warn("LinearizationResult.steps is deprecated: use .iterations", DeprecationWarning, stacklevel=2)
+        return self.iterations
 
     @property
     def max_residual_gap(self) -> float:
@@ -221,7 +233,7 @@ def _reference_kernel(gen, A, params, xp, m):
     return 0.5 * (K + K.T)
 
 
-def linearization(gen, A, y, params, steps, step_size=None, rng=0):
+def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, steps=None):
     """Run GD on the nonlinear problem and on its linearization at θ₀ = ``params``; compare them.
 
     * Nonlinear (eq. 14): θ_{t+1} = θ_t − η J_G(θ_t)ᵀ Aᵀ r_t, r_t = A G(θ_t) − y,
@@ -234,7 +246,7 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
       ``gen.jvp``/``gen.vjp`` at θ₀ — no explicit Jacobian — and θ̃_t is formed
       (one more VJP) only at the recorded iterations.
 
-    Both runs use the same η and the same number of steps, max(``steps``).
+    Both runs use the same η and the same number of steps, max(``iterations``).
 
     Parameters
     ----------
@@ -244,8 +256,9 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
     params : array
         θ₀, the common starting point (``gen.param_shape``); ``None`` draws
         ``gen.init(rng=rng, y=y)``.
-    steps : iterable of int
-        Iterations t at which the runs are compared (an int T means 0, …, T).
+    iterations : iterable of int
+        Iterations t at which the runs are compared (an int T means 0, …, T);
+        ``steps=`` is its deprecated name.
     step_size : float, optional
         η; default :func:`cstheory.fit.default_step_size` (1/(‖A‖²‖U‖²) for
         the two-layer generator, ≤ 1/‖J‖² so the linear run converges too).
@@ -261,20 +274,23 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
     DivergenceError
         When either run's residual explodes (the step size is too large).
     """
-    steps = sorted(set(_check_steps(steps)))
-    xp = check_problem(gen, A, y)
+    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linearization()")
+    iterations = sorted(set(_check_iterations(iterations)))
+    A, xp = check_problem(gen, A, y)
     m = y.shape[0]
     params = start_params(gen, y, params, rng)
     if step_size is None:
         step_size = default_step_size(gen, A, params, rng)
     step_size = _checks.positive_float(step_size, "step_size")
-    T = steps[-1]
+    T = iterations[-1]
 
     theta0 = _flat(xp, params)
     r0 = A @ _flat(xp, gen.forward(params)) - y
     r0_norm = float(xp.linalg.vector_norm(r0))
     K = _reference_kernel(gen, A, params, xp, m)
     lin = {"t": 0, "r": r0, "s": xp.zeros_like(r0)}
+    monitor = DivergenceMonitor(step_size, what="the linearized run")
+    monitor.check(0, r0_norm)
 
     def advance_linear(t):
         """Linear GD from lin["t"] to t in residual space (eq. 41), with fit's divergence rule."""
@@ -282,15 +298,11 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
         for tau in range(lin["t"], t):
             s = s - step_size * r
             r = r - step_size * (K @ r)
-            if tau + 1 < CHECK_EVERY or (tau + 1) % CHECK_EVERY == 0 or tau + 1 == t:
-                rn = float(xp.linalg.vector_norm(r))
-                if not math.isfinite(rn) or rn * rn > DIVERGENCE_FACTOR * max(r0_norm * r0_norm, 1e-300):
-                    raise DivergenceError(
-                        f"the linearized run diverged at step {tau + 1}: residual {rn:.3g} (initial {r0_norm:.3g}) "
-                        f"with step_size={step_size:.3g}; use a smaller step_size (e.g. {step_size / 10:.3g})")
+            if monitor.due(tau + 1) or tau + 1 == t:
+                monitor.check(tau + 1, float(xp.linalg.vector_norm(r)))
         lin.update(t=t, r=r, s=s)
 
-    wanted = set(steps)
+    wanted = set(iterations)
     rows = []
 
     def record(t, theta):
@@ -311,7 +323,7 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
             float(xp.linalg.vector_norm(d_lin)),
         ))
 
-    positive = [t for t in steps if t > 0]
+    positive = [t for t in iterations if t > 0]
     every = math.gcd(*positive) if positive else 1
     fit(gen, A, y, params=params, steps=T, step_size=step_size, optimizer="gd", record_every=every,
         callback=record)
@@ -319,7 +331,7 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
     scale = r0_norm if r0_norm > 0 else 1.0
     eig = np.sort(np.linalg.eigvalsh(to_numpy(K).astype(np.float64)))[::-1]
     return LinearizationResult(
-        steps=data[:, 0].astype(np.int64),
+        iterations=data[:, 0].astype(np.int64),
         residual_gap=data[:, 1] / scale,
         parameter_gap=data[:, 2],
         residual_norm=data[:, 3],
@@ -332,8 +344,8 @@ def linearization(gen, A, y, params, steps, step_size=None, rng=0):
     )
 
 
-def linearization_gap(gen, A, y, params, steps, step_size=None, rng=0):
-    """Theorem 4's residual gap: max over t in ``steps`` of ‖r_t − r̃_t‖ / ‖r₀‖ (eq. 35).
+def linearization_gap(gen, A, y, params, iterations=None, step_size=None, rng=0, *, steps=None):
+    """Theorem 4's residual gap: max over t in ``iterations`` of ‖r_t − r̃_t‖ / ‖r₀‖ (eq. 35).
 
     r_t is the residual of GD on the nonlinear problem ½‖A G(θ) − y‖² from
     θ₀ = ``params``, r̃_t that of GD on its linearization at θ₀ (eq. 16,
@@ -347,11 +359,12 @@ def linearization_gap(gen, A, y, params, steps, step_size=None, rng=0):
     -------
     float
     """
-    return linearization(gen, A, y, params, steps, step_size=step_size, rng=rng).max_residual_gap
+    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linearization_gap()")
+    return linearization(gen, A, y, params, iterations, step_size=step_size, rng=rng).max_residual_gap
 
 
-def linearization_parameter_gap(gen, A, y, params, steps, step_size=None, rng=0):
-    """Theorem 4's parameter gap: max over t in ``steps`` of ‖θ_t − θ̃_t‖ (eq. 37).
+def linearization_parameter_gap(gen, A, y, params, iterations=None, step_size=None, rng=0, *, steps=None):
+    """Theorem 4's parameter gap: max over t in ``iterations`` of ‖θ_t − θ̃_t‖ (eq. 37).
 
     Same runs as :func:`linearization_gap`; eq. (37) bounds this by
     2.5 β²/α⁴ (ε₀ + ε) ‖r₀‖.
@@ -360,4 +373,6 @@ def linearization_parameter_gap(gen, A, y, params, steps, step_size=None, rng=0)
     -------
     float
     """
-    return linearization(gen, A, y, params, steps, step_size=step_size, rng=rng).max_parameter_gap
+    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps",
+                                          "linearization_parameter_gap()")
+    return linearization(gen, A, y, params, iterations, step_size=step_size, rng=rng).max_parameter_gap

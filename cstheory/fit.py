@@ -1,41 +1,81 @@
-"""Fitting a generator to measurements (floor 5): gradient descent, eq. (9), and Adam.
+"""Fitting a generator to measurements (floor 5): the loop of gradient descent, eq. (9), and Adam.
 
-One loop serves every generator of the protocol in :mod:`cstheory.generator`:
-it minimises the loss of eq. (2),
+One loop serves every generator of the contract in :mod:`cstheory.generator`
+and every optimizer of :mod:`cstheory.optim`: it minimises the loss of eq. (2),
 
     L(θ) = ½ ‖A G(θ) − y‖²,   ∇L(θ) = J_G(θ)ᵀ Aᵀ (A G(θ) − y)   (eq. 14),
 
-with the hand-derived vector-Jacobian product of the generator.
+with the hand-derived vector-Jacobian product of the generator.  The loop owns
+the records (loss and true error), the callback, the progress bar and the
+divergence rule (:class:`DivergenceMonitor`); the optimizer owns the update.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, namespace
-from .operators import LinearOperator, operator_norm, power_iteration, shape_of
+from ._backend import backend_name, namespace
+from .operators import as_operator
+from .optim import ADAM_DEFAULTS, OPTIMIZERS, as_optimizer, default_step_size
 
-__all__ = ["fit", "FitResult", "DivergenceError", "default_step_size", "check_problem", "start_params", "OPTIMIZERS"]
+__all__ = ["fit", "FitResult", "DivergenceError", "DivergenceMonitor", "default_step_size", "check_problem",
+           "start_params", "OPTIMIZERS", "ADAM_DEFAULTS"]
 
-OPTIMIZERS = ("gd", "adam")
 #: the loss may grow at most this factor above its initial value before fit stops
 DIVERGENCE_FACTOR = 1e6
 #: the loss is checked at every step t < CHECK_EVERY and every CHECK_EVERY steps after: a loss
 #: growing by more than 1e6**(1/CHECK_EVERY) ≈ 1.32 per step is caught within the first steps,
 #: a slower one cannot overflow between two checks
 CHECK_EVERY = 50
-#: Adam's standard defaults (Kingma & Ba, 2015)
-ADAM_DEFAULTS = {"step_size": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
 
 
 class DivergenceError(RuntimeError):
     """Raised when the loss of a fit becomes non-finite or explodes."""
 
 
-@dataclass
+class DivergenceMonitor:
+    """The divergence rule of every iterative fit: stop when ½‖r_t‖² is NaN/inf or exceeds 1e6 × ½‖r₀‖².
+
+    It is checked at every step t < :data:`CHECK_EVERY` and every
+    :data:`CHECK_EVERY` steps after (:meth:`due`), so a fast blow-up is caught
+    at once and a slow one long before it overflows.
+
+    Parameters
+    ----------
+    step_size : float
+        Named in the error message, with a ten times smaller suggestion.
+    what : str
+        What diverged, for the message (``"fit"``, ``"the linearized run"``).
+    """
+
+    def __init__(self, step_size, what="fit"):
+        self.step_size = step_size
+        self.what = what
+        self.loss0 = None
+
+    @staticmethod
+    def due(t) -> bool:
+        """Whether step t is checked even when it is not recorded."""
+        return t < CHECK_EVERY or t % CHECK_EVERY == 0
+
+    def check(self, t, residual_norm) -> float:
+        """The loss ½‖r_t‖² from ‖r_t‖ (a Python float: inf, not an overflow warning), or ``DivergenceError``."""
+        loss = 0.5 * residual_norm * residual_norm
+        if self.loss0 is None:
+            self.loss0 = loss
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(self.loss0, 1e-300):
+            raise DivergenceError(
+                f"{self.what} diverged at step {t}: loss {loss:.3g} (initial {self.loss0:.3g}) with "
+                f"step_size={self.step_size:.3g}; use a smaller step_size (e.g. {self.step_size / 10:.3g})"
+            )
+        return loss
+
+
+@dataclass(repr=False)
 class FitResult:
     """Outcome of :func:`fit`.
 
@@ -44,26 +84,41 @@ class FitResult:
     params : array
         θ after the last step.
     signal : array
-        G(θ) at the last step.
+        G(θ) at the last step, shape ``gen.output_shape``.
     loss : numpy.ndarray
-        ½‖A G(θ_t) − y‖² at the recorded iterations ``steps``.
+        ½‖A G(θ_t) − y‖² at the recorded iterations.
     error : numpy.ndarray or None
         ‖G(θ_t) − x*‖² at the same iterations (only with ``x_true``).
-    steps : numpy.ndarray
+    iterations : numpy.ndarray
         The iteration numbers t of the records (0 = the initial point).
     step_size : float
-        The step size used (η of eq. 9, or Adam's learning rate).
+        The base step size used (η of eq. 9, or Adam's learning rate).
     optimizer : str
+        ``"gd"`` or ``"adam"`` (the optimizer's name).
     """
 
     params: object
     signal: object
     loss: np.ndarray
     error: np.ndarray | None
-    steps: np.ndarray
+    iterations: np.ndarray
     step_size: float
     optimizer: str
     extras: dict = field(default_factory=dict)
+
+    @property
+    def steps(self):
+        """Deprecated name of :attr:`iterations`."""
+        warnings.warn("FitResult.steps is deprecated: use FitResult.iterations", DeprecationWarning, stacklevel=2)
+        return self.iterations
+
+    def __repr__(self) -> str:
+        last = f"{self.loss[-1]:.4g}" if len(self.loss) else "—"
+        err = "" if self.error is None or not len(self.error) else f", final error {self.error[-1]:.4g}"
+        t = int(self.iterations[-1]) if len(self.iterations) else 0
+        return (f"FitResult({self.optimizer}, {t} steps, step_size={self.step_size:.4g}, "
+                f"loss {self.loss[0]:.4g} → {last}{err}, params {tuple(self.params.shape)} "
+                f"{str(self.params.dtype).split('.')[-1]})")
 
 
 def _flat(xp, x):
@@ -71,23 +126,26 @@ def _flat(xp, x):
 
 
 def check_problem(gen, A, y):
-    """Validate a least-squares problem ½‖A G(θ) − y‖² and return the namespace of its arrays.
+    """Validate a least-squares problem ½‖A G(θ) − y‖²; return ``(A as an operator, namespace of y)``.
 
     ``TypeError``/``ValueError`` naming the argument for a wrong type, shapes that do not
     chain, non-finite data, or arrays (and operators) from different backends."""
-    m, n = shape_of(A)
+    A = as_operator(A)
+    m, n = A.shape
     _checks.array(y, "y", ndim=1)
     if y.shape[0] != m:
         raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
     if n != gen.n:
         raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
-    if isinstance(A, LinearOperator):
-        xp = namespace(y)
-        if A.xp is not None and A.xp is not xp:
-            raise TypeError(f"A works on {A.xp.__name__} arrays but y is a {xp.__name__} array")
-        return xp
-    _checks.array(A, "A", ndim=2)
-    return namespace(A, y)
+    xp = namespace(y)
+    if A.xp is not None and A.xp is not xp:
+        raise TypeError(f"A and y come from different backends: A works on {backend_name(A.xp)} arrays "
+                        f"but y is a {backend_name(xp)} array")
+    if gen.xp is not None and gen.xp is not xp:
+        raise TypeError(f"the generator and y come from different backends: the generator works on "
+                        f"{backend_name(gen.xp)} arrays but y is a {backend_name(xp)} array")
+    return A, xp
+
 
 
 def start_params(gen, y, params=None, rng=0):
@@ -99,47 +157,16 @@ def start_params(gen, y, params=None, rng=0):
     return params
 
 
-def default_step_size(gen, A, params, rng=0):
-    """η = 1 / L with L an estimate of the curvature of ½‖A G(θ) − y‖².
-
-    * If the generator knows a bound ‖J_G(θ)‖² ≤ b valid for every θ
-      (:meth:`Generator.smoothness_bound`; the two-layer generator has
-      b = ‖U‖², Lemma 2), then L = ‖A‖² b, with ‖A‖ from power iteration.
-      The two-layer loss is piecewise quadratic in C (the ReLU network is
-      piecewise linear), so η = 1/L is a safe step everywhere.
-    * Otherwise L = ‖A J_G(θ₀)‖², the largest eigenvalue of the
-      Gauss–Newton matrix at the starting point by power iteration on
-      t ↦ J_Gᵀ Aᵀ A J_G t.  For the linear generator this is exact, and
-      η = 1/L < 2/L guarantees convergence to eq. (5).
-    """
-    bound = gen.smoothness_bound()
-    if bound is not None:
-        return 1.0 / (operator_norm(A, rng=rng) ** 2 * bound)
-    xp = namespace(params)
-
-    def normal_op(t):
-        Jt = _flat(xp, gen.jvp(params, xp.reshape(t, gen.param_shape)))
-        back = A.T @ (A @ Jt)
-        return _flat(xp, gen.vjp(params, xp.reshape(back, gen.output_shape)))
-
-    x0 = xp.asarray(as_generator(rng).standard_normal(gen.num_params), dtype=params.dtype,
-                    device=getattr(params, "device", None))
-    L = power_iteration(normal_op, x0)
-    if not L > 0:
-        raise ValueError("A J_G(θ₀) is zero: cannot choose a step size; pass step_size explicitly")
-    return 1.0 / L
-
-
 def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_true=None,
-        record_every=1, rng=0, callback=None, progress=False):
+        record_every=1, rng=0, callback=None, progress=False, schedule=None):
     """Fit ``gen`` to measurements y = A x* by gradient descent (eq. 9) or Adam.
 
     Parameters
     ----------
     gen : Generator
-        Any generator of the protocol (linear, two-layer, deep decoder).
+        Any generator of the contract (linear, two-layer, deep decoder).
     A : array (m, n) or LinearOperator
-        Measurement operator; only ``A @ x`` and ``A.T @ r`` are used.
+        Measurement operator (arrays are wrapped by :func:`cstheory.operators.as_operator`).
     y : array (m,)
         Measurements.
     params : array, optional
@@ -149,10 +176,12 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
     steps : int
         Number of iterations.
     step_size : float, optional
-        η.  Default for ``"gd"``: :func:`default_step_size`; for ``"adam"``: 1e-3.
-    optimizer : {"gd", "adam"}
-        Plain gradient descent θ_{t+1} = θ_t − η ∇L(θ_t), or Adam with its
-        standard defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8), written out below.
+        The base step size η.  Default for ``"gd"``: :func:`default_step_size`; for ``"adam"``: 1e-3.
+    optimizer : {"gd", "adam"} or cstheory.optim.Optimizer
+        Plain gradient descent θ_{t+1} = θ_t − η_t ∇L(θ_t), or Adam with its
+        standard defaults (β₁ = 0.9, β₂ = 0.999, ε = 1e-8); or an optimizer
+        object such as ``cstheory.optim.Adam(0.01, schedule=StepDecay([2000]))``
+        (then ``step_size`` and ``schedule`` go into the object).
     x_true : array, optional
         The true signal x*; if given, ‖G(θ_t) − x*‖² is recorded.
     record_every : int
@@ -164,6 +193,8 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
         store Jacobian snapshots).
     progress : bool
         Show a tqdm progress bar.
+    schedule : callable, optional
+        Step-size schedule t ↦ factor (:class:`cstheory.optim.StepDecay`), for a named optimizer.
 
     Returns
     -------
@@ -173,81 +204,66 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
     ------
     DivergenceError
         When the loss becomes NaN/inf or grows 1e6-fold: the step size is too large.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> n, m = 32, 16
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> x = cst.smooth_signal(n, 3, rng=2)
+    >>> gen = cst.LinearGenerator(cst.trig_basis(n))
+    >>> res = cst.fit(gen, A, A @ x, steps=200, x_true=x, record_every=100)
+    >>> res.iterations.tolist()
+    [0, 100, 200]
+    >>> bool(res.loss[-1] < 1e-6 * res.loss[0])
+    True
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    opt = as_optimizer(optimizer, step_size, schedule)
     steps = _checks.positive_int(steps, "steps", minimum=0)
     record_every = _checks.positive_int(record_every, "record_every")
-    xp = check_problem(gen, A, y)
-    n = gen.n
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    A, xp = check_problem(gen, A, y)
     if x_true is not None:
         _checks.array(x_true, "x_true")
         namespace(x_true, y)
         x_true = _flat(xp, x_true)
-        if x_true.shape[0] != n:
-            raise ValueError(f"x_true must have {n} entries, got {x_true.shape[0]}")
+        if x_true.shape[0] != gen.n:
+            raise ValueError(f"x_true must have {gen.n} entries, got {x_true.shape[0]}")
     params = start_params(gen, y, params, rng)
+    state = opt.start(gen, A, params, rng)
+    monitor = DivergenceMonitor(state.step_size)
 
-    if step_size is None:
-        step_size = ADAM_DEFAULTS["step_size"] if optimizer == "adam" else default_step_size(gen, A, params, rng)
-    step_size = _checks.positive_float(step_size, "step_size")
-
-    if optimizer == "adam":
-        m1 = xp.zeros_like(params)
-        m2 = xp.zeros_like(params)
-        b1, b2, eps = ADAM_DEFAULTS["beta1"], ADAM_DEFAULTS["beta2"], ADAM_DEFAULTS["eps"]
-
-    # plain GD runs in the generator's preferred coordinates (see Generator.encode)
-    state = gen.encode(params) if optimizer == "gd" else params
     losses, errors, recorded = [], [], []
-    loss0 = None
     iterator = range(steps + 1)
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(iterator, desc=f"fit ({optimizer})", leave=False)
+        iterator = tqdm(iterator, desc=f"fit ({opt.name})", leave=False)
     for t in iterator:
-        x, vjp_fn = gen.forward_vjp_encoded(state) if optimizer == "gd" else gen.forward_vjp(params)
+        x, vjp_fn = state.forward_vjp()
         x = _flat(xp, x)
         r = A @ x - y
-        if t % record_every == 0 or t == steps or t < CHECK_EVERY or t % CHECK_EVERY == 0:
-            rnorm = float(xp.linalg.vector_norm(r))  # squared as a Python float: inf, not an overflow warning
-            loss = 0.5 * rnorm * rnorm
-            if loss0 is None:
-                loss0 = loss
-            if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(loss0, 1e-300):
-                raise DivergenceError(
-                    f"fit diverged at step {t}: loss {loss:.3g} (initial {loss0:.3g}) with step_size={step_size:.3g}; "
-                    f"use a smaller step_size (e.g. {step_size / 10:.3g})"
-                )
-            if t % record_every == 0 or t == steps:
+        record = t % record_every == 0 or t == steps
+        if record or monitor.due(t):
+            loss = monitor.check(t, float(xp.linalg.vector_norm(r)))
+            if record:
                 losses.append(loss)
                 recorded.append(t)
                 if x_true is not None:
                     d = x - x_true
                     errors.append(float(xp.sum(d * d)))
                 if callback is not None:
-                    callback(t, gen.decode(state) if optimizer == "gd" else params)
+                    callback(t, state.params)
         if t == steps:
             break
-        grad = vjp_fn(xp.reshape(A.T @ r, gen.output_shape))
-        if optimizer == "gd":
-            state = state - step_size * grad
-        else:  # Adam: moment estimates with bias correction
-            k = t + 1
-            m1 = b1 * m1 + (1.0 - b1) * grad
-            m2 = b2 * m2 + (1.0 - b2) * (grad * grad)
-            m_hat = m1 / (1.0 - b1**k)
-            v_hat = m2 / (1.0 - b2**k)
-            params = params - step_size * m_hat / (xp.sqrt(v_hat) + eps)
+        state.step(t, vjp_fn(xp.reshape(A.T @ r, gen.output_shape)))
 
-    if optimizer == "gd":
-        params = gen.decode(state)
     return FitResult(
-        params=params,
+        params=state.params,
         signal=xp.reshape(x, gen.output_shape),
         loss=np.asarray(losses),
         error=np.asarray(errors) if x_true is not None else None,
-        steps=np.asarray(recorded),
-        step_size=step_size,
-        optimizer=optimizer,
+        iterations=np.asarray(recorded),
+        step_size=state.step_size,
+        optimizer=opt.name,
     )

@@ -1,48 +1,67 @@
-"""The generator protocol shared by the linear, two-layer and deep-decoder generators (floor 3).
+"""The generator contract shared by the linear, two-layer and deep-decoder generators (floor 3).
 
-A generator G maps parameters θ (an array whose shape is the generator's
-``param_shape``) to a signal x = G(θ) of shape ``output_shape``.  Everything
-gradient descent needs is the forward map and its derivative:
+A generator G maps parameters θ — an array of shape ``param_shape`` — to a
+signal x = G(θ) of shape ``output_shape``.  Everything gradient descent and the
+theory need is the forward map and its derivative J(θ) = ∂G/∂θ:
 
-======================  ======================================================
-``init(rng, scale, y)``  a starting point θ₀
-``forward(θ)``           x = G(θ)            (also ``gen(θ)``)
-``jvp(θ, t)``            J(θ) t, flattened to (n,)
-``vjp(θ, r)``            J(θ)ᵀ r, shaped like θ (hand-derived in every subclass)
-``forward_vjp(θ)``       (G(θ), r ↦ J(θ)ᵀ r) sharing the forward pass (the GD hot path)
-``jacobian(θ)``          the explicit n × N matrix, columns in vec order of θ
-``gram(θ)``              J(θ) J(θ)ᵀ, n × n
-======================  ======================================================
+=========================  =================================================  ==========================
+method                     returns                                            shape
+=========================  =================================================  ==========================
+``init(rng, scale, y)``    a starting point θ₀                                ``param_shape``
+``forward(θ)``, ``gen(θ)``  x = G(θ)                                          ``output_shape``
+``jvp(θ, t)``              J(θ) t  (``t`` shaped like θ)                      ``output_shape``
+``vjp(θ, r)``              J(θ)ᵀ r  (``r`` shaped like the output)            ``param_shape``
+``forward_vjp(θ)``         (G(θ), r ↦ J(θ)ᵀ r) sharing one forward pass       —
+``flatten(θ)``             vec θ, entries in vec order (below)                (N,)
+``unflatten(vec)``         the inverse of ``flatten``                         ``param_shape``
+``jacobian(θ)``            the explicit matrix J(θ)                           (n, N)
+``gram(θ)``                J(θ) J(θ)ᵀ                                         (n, n)
+``smoothness_bound()``     b with ‖J(θ)‖² ≤ b for all θ, or ``None``          float
+=========================  =================================================  ==========================
 
-This base class supplies generic ``forward_vjp``, ``jacobian`` (one JVP per
-parameter) and ``gram`` (through the Jacobian); subclasses override them with
-faster formulas where the maths gives one.
+with n = ``prod(output_shape)`` and N = ``prod(param_shape)``.
 
-Fast path for gradient descent (optional)
------------------------------------------
-Plain GD, θ ← θ − η ∇L(θ), is the same iteration in any linear invertible
-change of coordinates s = E(θ): s ← s − η E(∇L(θ)).  A generator may
-override ``encode`` (E), ``decode`` (E⁻¹) and ``forward_vjp_encoded(s)``
-(returning G(θ) and r ↦ E(J_G(θ)ᵀ r)) when some E makes a step cheaper;
-:func:`cstheory.fit` then iterates on s and decodes only when it records.
-The two-layer generator keeps C in the Fourier domain this way, saving two
-of the four FFTs of a step.  The defaults are the identity.
+**One order for every explicit Jacobian.**  Parameters are vectorised column
+by column, as in eq. (20): for the two-layer generator θ = C ∈ R^{n×k} and
+vec θ = [c_1; …; c_k].  In general ``flatten`` reads θ in column-major
+(Fortran) order; a one-dimensional θ is its own vec.  The rows of J(θ) follow
+the row-major flattening of the output.  So, for every generator and every
+tangent t,
+
+    jacobian(θ) @ flatten(t) == reshape(jvp(θ, t), (-1,)).
+
+The base class supplies generic ``forward_vjp``, ``flatten``/``unflatten``,
+``jacobian`` (one JVP per parameter, column j = J(θ) unflatten(e_j)) and
+``gram`` (through the Jacobian); subclasses override them with faster
+formulas where the maths gives one, and a test checks, for every generator,
+that the fast and the generic versions agree.
+
+Optimizers (:mod:`cstheory.optim`) only use ``forward_vjp``; a generator may
+additionally offer a cheaper gradient-descent step through its own iterate
+object (the two-layer generator keeps C in the Fourier domain, see
+:meth:`cstheory.TwoLayerGenerator.gd_iterate`).  :class:`Iterate` is the
+plain version of that object.
 """
 from __future__ import annotations
 
 import math
 
 from . import _checks
-from ._backend import namespace
+from ._backend import backend_name, dtype_name, namespace
 
-__all__ = ["Generator", "DEFAULT_MAX_JACOBIAN_BYTES"]
+__all__ = ["Generator", "Iterate", "DEFAULT_MAX_JACOBIAN_BYTES"]
 
 #: Explicit Jacobians above this many bytes are refused (2 GiB).
 DEFAULT_MAX_JACOBIAN_BYTES = 2 * 1024**3
 
 
 class Generator:
-    """Base class of the generator protocol (see the module docstring)."""
+    """Base class of the generator contract (see the module docstring for the table of methods).
+
+    Subclasses set ``param_shape``, ``output_shape``, ``xp``, ``dtype`` and
+    ``device`` and implement :meth:`init`, :meth:`forward`, :meth:`jvp` and
+    :meth:`vjp`; the rest has generic defaults.
+    """
 
     #: shape of the parameter array θ
     param_shape: tuple[int, ...]
@@ -55,27 +74,49 @@ class Generator:
     # -- sizes ---------------------------------------------------------
     @property
     def n(self) -> int:
-        """Output dimension (number of entries of G(θ))."""
+        """Output dimension n: the number of entries of G(θ)."""
         return math.prod(self.output_shape)
 
     @property
     def num_params(self) -> int:
-        """N, the number of parameters."""
+        """N, the number of parameters (entries of θ)."""
         return math.prod(self.param_shape)
 
-    # -- protocol ------------------------------------------------------
+    def __repr__(self) -> str:
+        backend = getattr(self.xp, "__name__", "?").replace("array_api_compat.", "")
+        dtype = dtype_name(self.dtype)
+        return (f"{type(self).__name__}(output_shape={tuple(self.output_shape)}, "
+                f"param_shape={tuple(self.param_shape)}, dtype={dtype}, backend={backend})")
+
+    # -- the contract: subclasses implement these four ---------------------
     def init(self, rng=0, scale=None, y=None):  # pragma: no cover - abstract
+        """A starting point θ₀ of shape ``param_shape``.
+
+        Parameters
+        ----------
+        rng : int or numpy.random.Generator
+            Seed of the random draw (made on the host, the same on every backend).
+        scale : float, optional
+            Standard deviation of the random entries; each generator documents its default.
+        y : array, optional
+            The measurements, for generators whose default scale depends on ‖y‖.
+        """
         raise NotImplementedError
 
     def forward(self, params):  # pragma: no cover - abstract
+        """x = G(θ), of shape ``output_shape``, for θ of shape ``param_shape``."""
         raise NotImplementedError
 
     def jvp(self, params, tangent):  # pragma: no cover - abstract
+        """The Jacobian-vector product J(θ) t, of shape ``output_shape``, for t of shape ``param_shape``."""
         raise NotImplementedError
 
     def vjp(self, params, cotangent):  # pragma: no cover - abstract
+        """The vector-Jacobian product J(θ)ᵀ r, of shape ``param_shape``, for r of shape ``output_shape``
+        (a flat (n,) r is accepted too).  Hand-derived in every subclass."""
         raise NotImplementedError
 
+    # -- generic parts -------------------------------------------------
     def __call__(self, params):
         return self.forward(params)
 
@@ -83,54 +124,76 @@ class Generator:
         """``(G(θ), vjp_fn)`` with ``vjp_fn(r) = J(θ)ᵀ r``; subclasses share the forward pass."""
         return self.forward(params), lambda r: self.vjp(params, r)
 
-    def encode(self, params):
-        """Coordinates in which :func:`cstheory.fit` runs plain GD (default: θ itself)."""
-        return params
-
-    def decode(self, state):
-        """Inverse of :meth:`encode` (default: identity)."""
-        return state
-
-    def forward_vjp_encoded(self, state):
-        """``(G(θ), r ↦ encode(J_G(θ)ᵀ r))`` for θ = decode(state) (default: :meth:`forward_vjp`)."""
-        return self.forward_vjp(self.decode(state))
-
     def smoothness_bound(self):
-        """An upper bound on ‖J_G(θ)‖² valid for *all* θ, or ``None`` if the generator has none.
+        """An upper bound b on ‖J(θ)‖² valid for *all* θ, or ``None`` if the generator has none.
 
         :func:`cstheory.fit` uses it for a safe default step size."""
         return None
 
+    def flatten(self, params):
+        """vec θ: the entries of θ in vec order (column by column, eq. 20), shape (N,).
+
+        Column-major (Fortran) order of θ; for a one-dimensional θ this is θ itself."""
+        xp = namespace(params)
+        _checks.shape(params, self.param_shape, "params")
+        if params.ndim > 1:
+            params = xp.permute_dims(params, tuple(range(params.ndim - 1, -1, -1)))
+        return xp.reshape(params, (-1,))
+
+    def unflatten(self, vec):
+        """The inverse of :meth:`flatten`: a vector of length N back to an array of ``param_shape``."""
+        xp = namespace(vec)
+        _checks.shape(vec, (self.num_params,), "vec")
+        shape = self.param_shape
+        if len(shape) > 1:
+            out = xp.reshape(vec, tuple(reversed(shape)))
+            return xp.permute_dims(out, tuple(range(len(shape) - 1, -1, -1)))
+        return xp.reshape(vec, shape)
+
     def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
-        """Explicit Jacobian (n × N), column j = J(θ) e_j, columns in vec order of θ."""
+        """The explicit Jacobian J(θ), shape (n, N): column j = reshape(J(θ) unflatten(e_j), (n,)).
+
+        Columns follow vec order (:meth:`flatten`), rows the row-major flattening of the
+        output, so ``jacobian(θ) @ flatten(t) == reshape(jvp(θ, t), (-1,))``.  This
+        generic version costs N JVPs; subclasses override it.  Refused with
+        ``ValueError`` when the matrix would exceed ``max_bytes``.
+        """
         params = self.check_params(params)
         self._check_jacobian_size(max_bytes)
         xp = namespace(params)
-        flat = xp.reshape(params, (-1,))
-        cols = []
-        for j in range(self.num_params):
-            e = xp.zeros_like(flat)
-            e[j] = 1.0
-            cols.append(xp.reshape(self.jvp(params, xp.reshape(e, self.param_shape)), (-1,)))
+        eye = xp.eye(self.num_params, dtype=params.dtype, device=getattr(params, "device", None))
+        cols = [xp.reshape(self.jvp(params, self.unflatten(eye[j, :])), (-1,)) for j in range(self.num_params)]
         return xp.stack(cols, axis=1)
 
     def gram(self, params):
-        """J(θ) J(θ)ᵀ (n × n); the base class forms the Jacobian, subclasses avoid it."""
+        """J(θ) J(θ)ᵀ, shape (n, n); the base class forms the Jacobian, subclasses avoid it."""
         J = self.jacobian(params)
-        return J @ J.T
+        return J @ namespace(J).matrix_transpose(J)
 
-    # -- helpers -------------------------------------------------------
+    # -- checks --------------------------------------------------------
     def check_params(self, params, name="params"):
-        """Check type, shape and finiteness of θ; return it."""
+        """Check type, shape, finiteness and backend of θ (or of a tangent); return it."""
         _checks.array(params, name)
         _checks.shape(params, self.param_shape, name)
+        self._check_backend(params, name)
+        return params
+
+    def check_cotangent(self, cotangent, name="cotangent"):
+        """Check a cotangent r (shape ``output_shape`` or flat (n,)) and return it in ``output_shape``."""
+        _checks.array(cotangent, name)
+        self._check_backend(cotangent, name)
+        if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
+            raise ValueError(f"{name} must have shape {tuple(self.output_shape)} (or ({self.n},)), "
+                             f"got {tuple(cotangent.shape)}")
+        return namespace(cotangent).reshape(cotangent, self.output_shape)
+
+    def _check_backend(self, x, name):
         if self.xp is not None:
-            got = namespace(params)
+            got = namespace(x)
             if got is not self.xp:
                 raise TypeError(
-                    f"{name} is a {got.__name__} array but the generator was built on {self.xp.__name__}"
+                    f"{name} is a {backend_name(got)} array but the generator was built on {backend_name(self.xp)}"
                 )
-        return params
 
     def _check_jacobian_size(self, max_bytes):
         itemsize = 4 if "32" in str(self.dtype) else 8
@@ -140,3 +203,40 @@ class Generator:
                 f"the explicit Jacobian would take {need / 2**30:.2f} GiB (n={self.n}, N={self.num_params}), "
                 f"above max_bytes={max_bytes / 2**30:.2f} GiB; use jvp/vjp/gram instead or raise max_bytes"
             )
+
+
+
+class Iterate:
+    """The current point θ of an optimizer, held in plain coordinates.
+
+    An optimizer (:mod:`cstheory.optim`) asks it for the forward pass and the
+    VJP at the current point and moves it along a direction:
+
+    * :meth:`forward_vjp` → ``(G(θ), r ↦ J(θ)ᵀ r)``, the gradient *in the
+      iterate's coordinates*;
+    * :meth:`add` ``(alpha, d)``: θ ← θ + α d, with d in those coordinates;
+    * :attr:`params`: θ itself.
+
+    Gradient descent is the same iteration in any linear invertible change of
+    coordinates s = E(θ) (s ← s − η E(∇L(θ))), so a generator may hand gradient
+    descent an iterate that keeps s instead of θ when that makes a step cheaper
+    (:meth:`cstheory.TwoLayerGenerator.gd_iterate`).  Adam, which acts entry by
+    entry, always uses this plain one.
+    """
+
+    def __init__(self, gen, params):
+        self.gen = gen
+        self.state = params
+
+    def forward_vjp(self):
+        """``(G(θ), r ↦ J(θ)ᵀ r)`` at the current point."""
+        return self.gen.forward_vjp(self.state)
+
+    def add(self, alpha, direction):
+        """θ ← θ + α · direction."""
+        self.state = self.state + alpha * direction
+
+    @property
+    def params(self):
+        """θ, shaped ``gen.param_shape``."""
+        return self.state

@@ -6,7 +6,7 @@ import array_api_compat
 from . import _checks
 from ._backend import namespace, normal
 from .generator import Generator
-from .operators import LinearOperator, shape_of
+from .operators import as_operator
 
 __all__ = ["LinearGenerator", "min_norm_coefficients"]
 
@@ -56,19 +56,22 @@ class LinearGenerator(Generator):
     def vjp(self, params, cotangent):
         """Jᵀ r."""
         self.check_params(params)
-        _checks.array(cotangent, "cotangent")
-        _checks.shape(cotangent, self.output_shape, "cotangent")
-        return self.J.T @ cotangent
+        return self.J.T @ self.check_cotangent(cotangent)
 
     def forward_vjp(self, params):
+        """``(J c, r ↦ Jᵀ r)``."""
         return self.forward(params), lambda r: self.J.T @ r
 
     def jacobian(self, params=None, max_bytes=None):
         """J itself (``params`` is ignored: the Jacobian does not depend on c)."""
+        if params is not None:
+            self.check_params(params)
         return self.J
 
     def gram(self, params=None):
-        """J Jᵀ."""
+        """J Jᵀ (``params`` is ignored, as for :meth:`jacobian`)."""
+        if params is not None:
+            self.check_params(params)
         return self.J @ self.J.T
 
 
@@ -100,15 +103,14 @@ def min_norm_coefficients(A, J, y, rcond=None):
     """
     _checks.array(J, "J", ndim=2)
     _checks.array(y, "y", ndim=1)
-    xp = namespace(J, y, None if isinstance(A, LinearOperator) else A)
-    m, n = shape_of(A)
+    A = as_operator(A)
+    xp = namespace(J, y, A.to_dense())
+    m, n = A.shape
     if J.shape[0] != n:
         raise ValueError(f"shapes do not chain: A is {m}x{n} but J has {J.shape[0]} rows")
     if y.shape[0] != m:
         raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
-    if not isinstance(A, LinearOperator):
-        _checks.array(A, "A", ndim=2)
-    M = (A.to_dense() if isinstance(A, LinearOperator) else A) @ J
+    M = A.to_dense() @ J
     U, s, Vt = xp.linalg.svd(M, full_matrices=False)
     if rcond is None:
         rcond = max(M.shape) * float(xp.finfo(M.dtype).eps)

@@ -1,14 +1,18 @@
-"""Offline single-coil MRI data for Sec. 5 (floor 2): test images, simulated k-space, image metrics.
+"""Single-coil compressive-sensing MRI, Sec. 5 (floor 2), in one place.
 
-Sec. 5 of the paper reconstructs an image from 8-fold undersampled k-space
-measurements of the fastMRI set.  Nothing of fastMRI is assumed here: the
-images are the Shepp–Logan phantom (the classical MRI test object) and a
-natural image bundled with scikit-image, and their k-space is simulated with
-:class:`cstheory.operators.SubsampledFourier`,
+* **k-space masks** — :func:`cartesian_mask` (phase-encoding lines) and
+  :func:`random_mask` (points), variable density with a fully sampled centre;
+* **the measurement operator** — :class:`SubsampledFourier`, the orthonormal
+  2-D DFT sampled on a mask, as a real-linear :class:`cstheory.LinearOperator`
+  A x = [Re (F x)_Ω ; Im (F x)_Ω];
+* **data** — the Shepp–Logan phantom and natural images bundled with
+  scikit-image, and k-space simulated from them (:func:`simulate_kspace`,
+  :func:`mri_problem`), y = A x* + e with optional complex Gaussian noise at a
+  stated signal-to-noise ratio;
+* **metrics** — :func:`psnr` and :func:`ssim`.
 
-    y = A x* + e,   A x = [Re (F x)_Ω ; Im (F x)_Ω],
-
-with optional complex Gaussian noise e at a stated signal-to-noise ratio.
+Sec. 5 of the paper reconstructs images from 8-fold undersampled k-space of
+the fastMRI set.  Nothing of fastMRI is assumed here: everything runs offline.
 """
 from __future__ import annotations
 
@@ -19,12 +23,338 @@ import array_api_compat
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, namespace, to_numpy
-from .operators import SubsampledFourier, cartesian_mask, random_mask
+from ._backend import as_generator, asarray, fft2, ifft2, namespace, resolve, resolve_namespace, to_numpy
+from .operators import LinearOperator
 from .signals import load_image
 
-__all__ = ["phantom", "natural_image", "MRIProblem", "simulate_kspace", "mri_problem", "psnr", "ssim",
-           "MASKS"]
+__all__ = ["cartesian_mask", "random_mask", "centre_mask", "kspace_distance", "MASK_DENSITIES",
+           "SubsampledFourier", "phantom", "natural_image", "MRIProblem", "simulate_kspace", "mri_problem",
+           "psnr", "ssim", "MASKS"]
+
+# ---------------------------------------------------------------------------
+# k-space masks
+# ---------------------------------------------------------------------------
+# Every mask uses the *unshifted* layout of ``fft2`` (the DC coefficient at
+# index [0, 0], frequency index j ↔ j for j < s/2 and j − s above).  Display a
+# mask or k-space with ``numpy.fft.fftshift``.
+
+MASK_DENSITIES = ("variable", "uniform")
+
+
+def _image_shape(shape, name="shape"):
+    if isinstance(shape, (int, np.integer)) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise ValueError(f"{name} must be a pair (h, w) of positive integers, got {shape!r}")
+    return tuple(_checks.positive_int(s, name) for s in shape)
+
+
+def kspace_distance(s):
+    """|frequency index| of each position of a length-``s`` FFT axis: min(j, s − j) (host array)."""
+    j = np.arange(_checks.positive_int(s, "s"))
+    return np.minimum(j, s - j)
+
+
+def _centre_first(s):
+    """Positions of a length-``s`` FFT axis ordered from the DC outwards: 0, 1, s−1, 2, s−2, …"""
+    return np.argsort(kspace_distance(s), kind="stable")
+
+
+def _mask_args(acceleration, center_fraction, density, decay):
+    acceleration = _checks.positive_float(acceleration, "acceleration")
+    if acceleration < 1.0:
+        raise ValueError(f"acceleration must be >= 1 (1 = fully sampled), got {acceleration}")
+    if center_fraction is None:
+        center_fraction = 0.32 / acceleration
+    center_fraction = _checks.positive_float(center_fraction, "center_fraction")
+    if center_fraction > 1.0:
+        raise ValueError(f"center_fraction must be in (0, 1], got {center_fraction}")
+    if density not in MASK_DENSITIES:
+        raise ValueError(f"density must be one of {MASK_DENSITIES}, got {density!r}")
+    decay = _checks.positive_float(decay, "decay", allow_zero=True)
+    return acceleration, center_fraction, decay
+
+
+def _density_weights(r, decay):
+    """Polynomial variable density p ∝ (1 − r)^decay for normalised distances r ∈ [0, 1)."""
+    return (1.0 - r) ** decay
+
+
+def _mask_to(mask, xp, device):
+    xp = resolve_namespace(xp)
+    if device is None:
+        return xp.asarray(mask, dtype=xp.bool)
+    return xp.asarray(mask, dtype=xp.bool, device=device)
+
+
+def cartesian_mask(shape, acceleration, center_fraction=None, density="variable", decay=2.0,
+                   rng=0, xp=None, device=None):
+    """Cartesian undersampling mask: whole k-space columns (phase-encoding lines).
+
+    A sampled line is a full column ``mask[:, j]`` (all read-out frequencies
+    of one phase-encoding step), as in single-coil Cartesian MRI and the
+    fastMRI masks.  Of the ``w`` columns, ``round(w / acceleration)`` are
+    kept:
+
+    * the ``max(1, round(center_fraction · w))`` lowest frequencies (the
+      fully sampled centre, which carries most of the image energy);
+    * the rest drawn at random without replacement among the other columns,
+      with probability ∝ (1 − |k| / (w/2 + 1))^decay for ``density="variable"``
+      (|k| the column's frequency index; more lines near the centre) or
+      uniform for ``density="uniform"``.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Image / k-space shape (h, w).
+    acceleration : float
+        Undersampling factor R ≥ 1 (4 and 8 in Sec. 5); the achieved factor is
+        ``w / round(w / R)``.
+    center_fraction : float, optional
+        Fraction of columns in the fully sampled centre; default 0.32 / R
+        (0.08 at 4×, 0.04 at 8×, the fastMRI choice).
+    density : {"variable", "uniform"}
+    decay : float
+        Exponent of the variable density (0 gives uniform).
+    rng : int or numpy.random.Generator
+        Drawn on the host, so one seed gives the same mask on every backend.
+    xp, device
+        Where the boolean mask is returned.
+
+    Returns
+    -------
+    mask : (h, w) boolean array in the unshifted FFT layout (DC at [0, 0]).
+    """
+    h, w = _image_shape(shape)
+    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
+    n_lines = max(1, int(round(w / acceleration)))
+    n_centre = max(1, int(round(center_fraction * w)))
+    if n_centre > n_lines:
+        raise ValueError(
+            f"center_fraction={center_fraction} asks for {n_centre} centre lines but acceleration={acceleration} "
+            f"allows only {n_lines} of {w}; lower center_fraction"
+        )
+    order = _centre_first(w)
+    chosen = list(order[:n_centre])
+    rest = order[n_centre:]
+    if n_lines > n_centre:
+        if density == "uniform" or decay == 0.0:
+            p = np.ones(rest.size)
+        else:
+            p = _density_weights(kspace_distance(w)[rest] / (w / 2.0 + 1.0), decay)
+        chosen += list(as_generator(rng).choice(rest, size=n_lines - n_centre, replace=False, p=p / p.sum()))
+    mask = np.zeros((h, w), dtype=bool)
+    mask[:, np.asarray(chosen, dtype=np.int64)] = True
+    return _mask_to(mask, xp, device)
+
+
+def random_mask(shape, acceleration, center_fraction=None, density="variable", decay=2.0,
+                rng=0, xp=None, device=None):
+    """2-D random undersampling mask: individual k-space locations.
+
+    ``round(h·w / acceleration)`` locations are kept: a fully sampled centre
+    block (the ``max(1, round(center_fraction · s))`` lowest frequencies along
+    each axis s ∈ {h, w}) and the rest drawn without replacement with
+    probability ∝ (1 − r)^decay, r = ‖(k_y/(h/2+1), k_x/(w/2+1))‖/√2 the
+    normalised radial frequency (``density="variable"``), or uniformly.
+
+    Parameters are those of :func:`cartesian_mask`; the default
+    ``center_fraction`` is again 0.32 / acceleration (per axis).
+
+    Returns
+    -------
+    mask : (h, w) boolean array in the unshifted FFT layout (DC at [0, 0]).
+    """
+    h, w = _image_shape(shape)
+    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
+    n_total = max(1, int(round(h * w / acceleration)))
+    ch = max(1, int(round(center_fraction * h)))
+    cw = max(1, int(round(center_fraction * w)))
+    if ch * cw > n_total:
+        raise ValueError(
+            f"center_fraction={center_fraction} asks for a {ch}x{cw} centre but acceleration={acceleration} "
+            f"allows only {n_total} samples; lower center_fraction"
+        )
+    mask = np.zeros((h, w), dtype=bool)
+    mask[np.ix_(_centre_first(h)[:ch], _centre_first(w)[:cw])] = True
+    rest = np.flatnonzero(~mask)
+    if n_total > ch * cw:
+        if density == "uniform" or decay == 0.0:
+            p = np.ones(rest.size)
+        else:
+            ry = kspace_distance(h)[:, None] / (h / 2.0 + 1.0)
+            rx = kspace_distance(w)[None, :] / (w / 2.0 + 1.0)
+            r = np.sqrt(ry**2 + rx**2) / math.sqrt(2.0)
+            p = _density_weights(r.reshape(-1)[rest], decay)
+        pick = as_generator(rng).choice(rest, size=n_total - ch * cw, replace=False, p=p / p.sum())
+        mask.reshape(-1)[pick] = True
+    return _mask_to(mask, xp, device)
+
+
+def centre_mask(shape, center_fraction, lines=True):
+    """Host boolean mask of the fully sampled centre that :func:`cartesian_mask` (``lines=True``)
+    or :func:`random_mask` (``lines=False``) always include, for tests and plots."""
+    h, w = _image_shape(shape)
+    center_fraction = _checks.positive_float(center_fraction, "center_fraction")
+    mask = np.zeros((h, w), dtype=bool)
+    cw = max(1, int(round(center_fraction * w)))
+    if lines:
+        mask[:, _centre_first(w)[:cw]] = True
+    else:
+        ch = max(1, int(round(center_fraction * h)))
+        mask[np.ix_(_centre_first(h)[:ch], _centre_first(w)[:cw])] = True
+    return mask
+
+
+# ---------------------------------------------------------------------------
+# the measurement operator
+# ---------------------------------------------------------------------------
+class SubsampledFourier(LinearOperator):
+    """Undersampled single-coil MRI: orthonormal 2-D DFT, then keep the sampled k-space locations.
+
+    For an image x ∈ R^{h×w} (flattened row-major to R^n, n = h·w) and a mask
+    with m sampled locations Ω, the complex measurements are
+    (F x)_Ω ∈ C^m with F the orthonormal 2-D DFT (``norm="ortho"``): a
+    measurement matrix A with subsampled rows of the Fourier matrix (Sec. 5).
+
+    **Real and imaginary parts.**  :func:`cstheory.fit` and the baselines use
+    only ``A @ x`` and ``A.T @ r`` on *real* arrays, so the operator is the
+    real-linear map R^n → R^{2m}
+
+        A x = [Re (F x)_Ω ; Im (F x)_Ω],
+
+    and its adjoint over the reals, for r = [r_re; r_im] ∈ R^{2m}, is
+
+        Aᵀ r = Re( F^H P_Ωᵀ (r_re + i r_im) ),
+
+    the real part of the zero-filled inverse DFT (P_Ωᵀ puts the m values at
+    their k-space locations and zeros elsewhere).  Indeed, writing z = (F x)_Ω
+    and c = r_re + i r_im,
+
+        ⟨A x, r⟩ = Σ Re z Re c + Im z Im c = Re ⟨c, z⟩_C = Re ⟨F^H P_Ωᵀ c, x⟩_C
+                 = ⟨Re(F^H P_Ωᵀ c), x⟩          (x real),
+
+    so ⟨A x, r⟩ = ⟨x, Aᵀ r⟩ holds exactly over the reals, the loss ½‖A x − y‖²
+    equals ½‖(F x)_Ω − y_C‖² of the complex data, and its gradient is
+    Aᵀ(A x − y).  Since F is unitary, ‖A‖ ≤ 1, with equality when the DC
+    coefficient is sampled (a constant image keeps its whole energy).
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Image shape (h, w).
+    mask : (h, w) array (bool or 0/1) of any backend
+        Sampled k-space locations in the unshifted ``fft2`` layout, e.g. from
+        :func:`cartesian_mask` or :func:`random_mask`.
+    xp, dtype, device
+        Namespace, real dtype and device of the operator's arrays; by default
+        the namespace and device of ``mask`` and float64.
+
+    Notes
+    -----
+    Inputs ``x`` may be flat (h·w,) or (h, w); ``A.T @ r`` returns flat (h·w,).
+    Sampling uses a flat index array with ``xp.take``; the zero-filling of
+    the adjoint is a gather too (each k-space position reads its measurement,
+    or an appended zero), so only the array API standard is used.
+    """
+
+    def __init__(self, shape, mask, xp=None, dtype=None, device=None):
+        h, w = self.image_shape = _image_shape(shape)
+        _checks.array(mask, "mask", ndim=2, finite=False)
+        _checks.shape(mask, (h, w), "mask")
+        host = to_numpy(mask)
+        if host.dtype != np.bool_:
+            if not np.all((host == 0) | (host == 1)):
+                raise ValueError("mask must be boolean or hold only 0 and 1")
+            host = host.astype(bool)
+        if xp is None:
+            xp = namespace(mask)
+            if device is None:
+                device = array_api_compat.device(mask)
+        self.xp, self.dtype, self.device = resolve(xp, dtype, device)
+        flat = host.reshape(-1)
+        idx = np.flatnonzero(flat)
+        if idx.size == 0:
+            raise ValueError("mask samples no k-space location; at least one entry must be True")
+        m = int(idx.size)
+        # gather index of the adjoint: position j reads measurement inv[j], or the zero appended at m
+        inv = np.full(h * w, m, dtype=np.int64)
+        inv[idx] = np.arange(m)
+        self.num_samples = m
+        self.shape = (2 * m, h * w)
+        self.mask = _mask_to(host, self.xp, self.device)
+        self._index = asarray(idx.astype(np.int64), xp=self.xp, dtype=self.xp.int64, device=self.device)
+        self._scatter = asarray(inv, xp=self.xp, dtype=self.xp.int64, device=self.device)
+
+    @property
+    def acceleration(self) -> float:
+        """Achieved undersampling factor h·w / m."""
+        return (self.image_shape[0] * self.image_shape[1]) / self.num_samples
+
+    def _complex_dtype(self):
+        return self.xp.complex64 if self.dtype == self.xp.float32 else self.xp.complex128
+
+    def _check_image(self, x, name="x"):
+        h, w = self.image_shape
+        _checks.array(x, name, ndim=(1, 2), finite=False)
+        if tuple(x.shape) not in ((h * w,), (h, w)):
+            raise ValueError(f"{name} must have shape ({h * w},) or ({h}, {w}), got {tuple(x.shape)}")
+        return self.xp.reshape(x, (h, w))
+
+    def kspace(self, x):
+        """The complex sampled coefficients (F x)_Ω ∈ C^m (in the order of the flat mask)."""
+        xp = self.xp
+        k = fft2(self._check_image(x), norm="ortho")
+        return xp.take(xp.reshape(k, (-1,)), self._index)
+
+    def matvec(self, x):
+        """A x = [Re (F x)_Ω ; Im (F x)_Ω] ∈ R^{2m}."""
+        xp = self.xp
+        z = self.kspace(x)
+        return xp.concat([xp.real(z), xp.imag(z)])
+
+    def to_complex(self, r):
+        """r = [r_re; r_im] ∈ R^{2m} → r_re + i r_im ∈ C^m."""
+        xp = self.xp
+        m = self.num_samples
+        _checks.array(r, "r", ndim=1, finite=False)
+        if r.shape[0] != 2 * m:
+            raise ValueError(f"r must have length 2m = {2 * m}, got {r.shape[0]}")
+        cdt = self._complex_dtype()
+        unit = xp.asarray(1j, dtype=cdt) if self.device is None else xp.asarray(1j, dtype=cdt, device=self.device)
+        return xp.astype(r[:m], cdt) + unit * xp.astype(r[m:], cdt)
+
+    def zero_filled_kspace(self, r):
+        """The (h, w) complex k-space with the measurements at Ω and zeros elsewhere (P_Ωᵀ c)."""
+        xp = self.xp
+        c = self.to_complex(r)
+        padded = xp.concat([c, xp.zeros((1,), dtype=c.dtype, device=self.device)])
+        return xp.reshape(xp.take(padded, self._scatter), self.image_shape)
+
+    def rmatvec(self, r):
+        """Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)), flat (h·w,)."""
+        xp = self.xp
+        img = ifft2(self.zero_filled_kspace(r), norm="ortho")
+        return xp.reshape(xp.real(img), (-1,))
+
+    def zero_filled(self, y, part="magnitude"):
+        """Zero-filled inverse DFT F^H P_Ωᵀ y of measurements ``y`` (length 2m), as an (h, w) image.
+
+        ``part="magnitude"`` (default) returns |·|, the usual MRI display and
+        the classical "zero-filled" reconstruction; ``part="real"`` returns the
+        real part, which is exactly ``(A.T @ y)`` reshaped (the adjoint).
+        """
+        xp = self.xp
+        if part not in ("magnitude", "real"):
+            raise ValueError(f"part must be 'magnitude' or 'real', got {part!r}")
+        img = ifft2(self.zero_filled_kspace(y), norm="ortho")
+        return xp.abs(img) if part == "magnitude" else xp.real(img)
+
+
+
+
+
+# ---------------------------------------------------------------------------
+# data: images and simulated k-space
+# ---------------------------------------------------------------------------
 
 #: mask kinds understood by :func:`mri_problem`
 MASKS = ("cartesian", "random")

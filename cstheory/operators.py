@@ -1,8 +1,19 @@
-"""Measurement operators A (floor 2).
+"""Measurement operators A (floor 2): Gaussian matrices, matrix-free operators and their algebra.
 
-A measurement operator is either a plain ``(m, n)`` array or a matrix-free
-:class:`LinearOperator`; both support ``A @ x`` and ``A.T @ r``, which is all
-that :func:`cstheory.fit` and the baselines use.
+A measurement operator is a :class:`LinearOperator`: a linear map R^n → R^m
+with its adjoint.  Plain ``(m, n)`` arrays are accepted everywhere and wrapped
+once by :func:`as_operator` (a :class:`MatrixOperator`), so the rest of the
+library sees one kind of object.  Operators compose like matrices:
+
+* ``A @ x`` applies A to an array x (``A.T @ r`` its adjoint);
+* ``A @ B`` is the product operator x ↦ A(B x), with (A B)ᵀ = Bᵀ Aᵀ;
+* ``A.T`` is the adjoint; ``A.H`` is the same operator, because every
+  operator of cstheory is a real-linear map between real spaces (the MRI
+  operator returns the real and imaginary parts of its complex samples, see
+  :class:`cstheory.mri.SubsampledFourier`);
+* ``M @ A`` for a plain array M is ``as_operator(M) @ A``.
+
+An operator refuses an array of another backend with a ``TypeError``.
 """
 from __future__ import annotations
 
@@ -12,9 +23,10 @@ import array_api_compat
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, namespace, normal, to_numpy
+from ._backend import as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve, to_numpy
 
-__all__ = ["gaussian_matrix", "LinearOperator", "operator_norm", "power_iteration", "shape_of", "array_like"]
+__all__ = ["gaussian_matrix", "LinearOperator", "MatrixOperator", "as_operator", "operator_norm",
+           "power_iteration", "RandomSubsampledDCT"]
 
 
 def gaussian_matrix(m, n, rng=0, xp=None, dtype=None, device=None):
@@ -28,32 +40,61 @@ def gaussian_matrix(m, n, rng=0, xp=None, dtype=None, device=None):
     return normal((m, n), rng=rng, scale=1.0 / math.sqrt(m), xp=xp, dtype=dtype, device=device)
 
 
+
 class LinearOperator:
     """Matrix-free linear map R^n → R^m with its adjoint.
 
     Subclasses implement :meth:`matvec` (``A @ x``) and :meth:`rmatvec`
-    (``A.T @ r``) for 1-D inputs and set ``shape = (m, n)`` and the
-    ``xp``, ``dtype`` and ``device`` of the arrays they produce.  ``A.T`` is the
-    adjoint operator, so code written for arrays works unchanged.
+    (``A.T @ r``) and set ``shape = (m, n)`` and the ``xp``, ``dtype`` and
+    ``device`` of the arrays they produce.  ``A.T`` is the adjoint operator and
+    ``A @ B`` the composition (see the module docstring), so code written for
+    matrices works unchanged.
     """
 
     shape: tuple[int, int]
     xp = None
     dtype = None
     device = None
+    #: NumPy must not try to turn an operator into an array: ``M @ A`` then calls ``A.__rmatmul__``
+    __array_ufunc__ = None
+    _array_type = None
 
     def matvec(self, x):  # pragma: no cover - abstract
+        """A x."""
         raise NotImplementedError
 
     def rmatvec(self, r):  # pragma: no cover - abstract
+        """Aᵀ r."""
         raise NotImplementedError
 
-    def __matmul__(self, x):
-        return self.matvec(x)
+    def check_input(self, x, name="x"):
+        """Refuse an array of another backend than the operator's (``TypeError`` naming both)."""
+        if type(x) is self._array_type:            # the common case, checked in O(1)
+            return x
+        got = namespace(x)
+        if self.xp is not None and got is not self.xp:
+            raise TypeError(f"{name} is a {backend_name(got)} array but the operator works on "
+                            f"{backend_name(self.xp)} arrays; convert it first (cstheory.to_numpy or xp.asarray)")
+        self._array_type = type(x)
+        return x
+
+    def __matmul__(self, other):
+        if isinstance(other, LinearOperator):
+            return ProductOperator(self, other)
+        return self.matvec(self.check_input(other))
+
+    def __rmatmul__(self, other):
+        return ProductOperator(as_operator(other, "the left factor"), self)
 
     @property
     def T(self):
-        return _Adjoint(self)
+        """The adjoint operator Aᵀ."""
+        return AdjointOperator(self)
+
+    @property
+    def H(self):
+        """The adjoint (every cstheory operator is real-linear between real spaces, so ``A.H`` is ``A.T``)."""
+        return self.T
 
     def to_dense(self):
         """The explicit (m, n) matrix, built column by column (small sizes only)."""
@@ -63,30 +104,92 @@ class LinearOperator:
                 for j in range(n)]
         return asarray(np.stack(cols, axis=1), xp=self.xp, dtype=self.dtype, device=self.device)
 
+    def __repr__(self) -> str:
+        dtype = dtype_name(self.dtype)
+        return f"{type(self).__name__}(shape={tuple(self.shape)}, dtype={dtype}, backend={backend_name(self.xp)})"
 
-class _Adjoint(LinearOperator):
+
+class MatrixOperator(LinearOperator):
+    """A plain (m, n) array seen as an operator: ``A @ x = M @ x``, ``A.T @ r = Mᵀ @ r``.
+
+    Made by :func:`as_operator`; ``to_dense()`` returns the array itself."""
+
+    def __init__(self, M, name="A"):
+        _checks.array(M, name, ndim=2)
+        self.matrix = M
+        self.shape = (int(M.shape[0]), int(M.shape[1]))
+        self.xp, self.dtype, self.device = namespace(M), M.dtype, array_api_compat.device(M)
+        self._array_type = type(M)
+
+    def matvec(self, x):
+        return self.matrix @ x
+
+    def rmatvec(self, r):
+        return self.matrix.T @ r
+
+    def to_dense(self):
+        return self.matrix
+
+
+class AdjointOperator(LinearOperator):
+    """Aᵀ of an operator A: its matvec is A's rmatvec and the other way round."""
+
     def __init__(self, op):
-        self._op = op
+        self.op = op
         self.shape = (op.shape[1], op.shape[0])
         self.xp, self.dtype, self.device = op.xp, op.dtype, op.device
 
     def matvec(self, x):
-        return self._op.rmatvec(x)
+        return self.op.rmatvec(x)
 
     def rmatvec(self, r):
-        return self._op.matvec(r)
+        return self.op.matvec(r)
 
     @property
     def T(self):
-        return self._op
+        return self.op
+
+    def to_dense(self):
+        return namespace(self.op.to_dense()).matrix_transpose(self.op.to_dense())
 
 
-def shape_of(A) -> tuple[int, int]:
-    """``(m, n)`` of an array or a :class:`LinearOperator`; ``TypeError`` for anything else."""
-    shp = getattr(A, "shape", None)
-    if shp is None or len(shp) != 2 or not (hasattr(A, "__matmul__") and hasattr(A, "T")):
-        raise TypeError(f"A must be a 2-D array or an operator with .shape, A @ x and A.T @ r; got {type(A).__name__}")
-    return int(shp[0]), int(shp[1])
+class ProductOperator(LinearOperator):
+    """The composition A B: x ↦ A(B x), adjoint r ↦ Bᵀ(Aᵀ r)."""
+
+    def __init__(self, left, right):
+        if left.shape[1] != right.shape[0]:
+            raise ValueError(f"operators do not chain: {left.shape} @ {right.shape}")
+        if left.xp is not None and right.xp is not None and left.xp is not right.xp:
+            raise TypeError(f"cannot compose operators of different backends: {backend_name(left.xp)} and "
+                            f"{backend_name(right.xp)}")
+        self.left, self.right = left, right
+        self.shape = (left.shape[0], right.shape[1])
+        self.xp = left.xp if left.xp is not None else right.xp
+        self.dtype = left.dtype if left.dtype is not None else right.dtype
+        self.device = left.device if left.device is not None else right.device
+
+    def matvec(self, x):
+        return self.left @ (self.right @ x)
+
+    def rmatvec(self, r):
+        return self.right.T @ (self.left.T @ r)
+
+
+def as_operator(A, name="A") -> LinearOperator:
+    """``A`` as a :class:`LinearOperator`: operators are returned as they are, 2-D arrays wrapped once.
+
+    Raises
+    ------
+    TypeError
+        For anything else (the message names ``name``).
+    ValueError
+        For an array that is not 2-D or holds NaN/inf.
+    """
+    if isinstance(A, LinearOperator):
+        return A
+    if A is None or isinstance(A, (int, float, complex, str, list, tuple)) or not hasattr(A, "shape"):
+        raise TypeError(f"{name} must be a 2-D array or a cstheory.LinearOperator, got {type(A).__name__}")
+    return MatrixOperator(A, name)
 
 
 def power_iteration(apply, x0, iters=100, rtol=1e-10):
@@ -111,347 +214,17 @@ def power_iteration(apply, x0, iters=100, rtol=1e-10):
     return lam
 
 
-def array_like(A):
-    """``(xp, dtype, device)`` of an array or of a :class:`LinearOperator` (which carries them)."""
-    if isinstance(A, LinearOperator):
-        return A.xp, A.dtype, A.device
-    return namespace(A), A.dtype, array_api_compat.device(A)
-
-
 def operator_norm(A, rng=0, iters=100):
     """‖A‖ (largest singular value) of an array or operator, by power iteration on AᵀA."""
-    _, n = shape_of(A)
-    xp, dtype, device = array_like(A)
-    x0 = asarray(as_generator(rng).standard_normal(n), xp=xp, dtype=dtype, device=device)
+    A = as_operator(A)
+    iters = _checks.positive_int(iters, "iters")
+    x0 = asarray(as_generator(rng).standard_normal(A.shape[1]), xp=A.xp, dtype=A.dtype, device=A.device)
     return math.sqrt(max(power_iteration(lambda v: A.T @ (A @ v), x0, iters=iters), 0.0))
-
-
-# ---------------------------------------------------------------------------
-# Subsampled 2-D Fourier measurements and k-space masks (Sec. 5, MRI)
-# ---------------------------------------------------------------------------
-#
-# k-space layout: every mask below uses the *unshifted* layout of ``fft2``
-# (the DC coefficient at index [0, 0], frequency index j ↔ j for j < s/2 and
-# j − s above).  Display a mask or k-space with ``numpy.fft.fftshift``.
-
-from ._backend import fft2 as _fft2, get_namespace as _get_namespace, ifft2 as _ifft2, resolve as _resolve  # noqa: E402
-
-MASK_DENSITIES = ("variable", "uniform")
-
-
-def _image_shape(shape, name="shape"):
-    if isinstance(shape, (int, np.integer)) or not hasattr(shape, "__len__") or len(shape) != 2:
-        raise ValueError(f"{name} must be a pair (h, w) of positive integers, got {shape!r}")
-    return tuple(_checks.positive_int(s, name) for s in shape)
-
-
-def kspace_distance(s):
-    """|frequency index| of each position of a length-``s`` FFT axis: min(j, s − j) (host array)."""
-    j = np.arange(_checks.positive_int(s, "s"))
-    return np.minimum(j, s - j)
-
-
-def _centre_first(s):
-    """Positions of a length-``s`` FFT axis ordered from the DC outwards: 0, 1, s−1, 2, s−2, …"""
-    return np.argsort(kspace_distance(s), kind="stable")
-
-
-def _mask_args(acceleration, center_fraction, density, decay):
-    acceleration = _checks.positive_float(acceleration, "acceleration")
-    if acceleration < 1.0:
-        raise ValueError(f"acceleration must be >= 1 (1 = fully sampled), got {acceleration}")
-    if center_fraction is None:
-        center_fraction = 0.32 / acceleration
-    center_fraction = _checks.positive_float(center_fraction, "center_fraction")
-    if center_fraction > 1.0:
-        raise ValueError(f"center_fraction must be in (0, 1], got {center_fraction}")
-    if density not in MASK_DENSITIES:
-        raise ValueError(f"density must be one of {MASK_DENSITIES}, got {density!r}")
-    decay = _checks.positive_float(decay, "decay", allow_zero=True)
-    return acceleration, center_fraction, decay
-
-
-def _density_weights(r, decay):
-    """Polynomial variable density p ∝ (1 − r)^decay for normalised distances r ∈ [0, 1)."""
-    return (1.0 - r) ** decay
-
-
-def _mask_to(mask, xp, device):
-    xp = _get_namespace(xp)
-    if device is None:
-        return xp.asarray(mask, dtype=xp.bool)
-    return xp.asarray(mask, dtype=xp.bool, device=device)
-
-
-def cartesian_mask(shape, acceleration, center_fraction=None, density="variable", decay=2.0,
-                   rng=0, xp=None, device=None):
-    """Cartesian undersampling mask: whole k-space columns (phase-encoding lines).
-
-    A sampled line is a full column ``mask[:, j]`` (all read-out frequencies
-    of one phase-encoding step), as in single-coil Cartesian MRI and the
-    fastMRI masks.  Of the ``w`` columns, ``round(w / acceleration)`` are
-    kept:
-
-    * the ``max(1, round(center_fraction · w))`` lowest frequencies (the
-      fully sampled centre, which carries most of the image energy);
-    * the rest drawn at random without replacement among the other columns,
-      with probability ∝ (1 − |k| / (w/2 + 1))^decay for ``density="variable"``
-      (|k| the column's frequency index; more lines near the centre) or
-      uniform for ``density="uniform"``.
-
-    Parameters
-    ----------
-    shape : (int, int)
-        Image / k-space shape (h, w).
-    acceleration : float
-        Undersampling factor R ≥ 1 (4 and 8 in Sec. 5); the achieved factor is
-        ``w / round(w / R)``.
-    center_fraction : float, optional
-        Fraction of columns in the fully sampled centre; default 0.32 / R
-        (0.08 at 4×, 0.04 at 8×, the fastMRI choice).
-    density : {"variable", "uniform"}
-    decay : float
-        Exponent of the variable density (0 gives uniform).
-    rng : int or numpy.random.Generator
-        Drawn on the host, so one seed gives the same mask on every backend.
-    xp, device
-        Where the boolean mask is returned.
-
-    Returns
-    -------
-    mask : (h, w) boolean array in the unshifted FFT layout (DC at [0, 0]).
-    """
-    h, w = _image_shape(shape)
-    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
-    n_lines = max(1, int(round(w / acceleration)))
-    n_centre = max(1, int(round(center_fraction * w)))
-    if n_centre > n_lines:
-        raise ValueError(
-            f"center_fraction={center_fraction} asks for {n_centre} centre lines but acceleration={acceleration} "
-            f"allows only {n_lines} of {w}; lower center_fraction"
-        )
-    order = _centre_first(w)
-    chosen = list(order[:n_centre])
-    rest = order[n_centre:]
-    if n_lines > n_centre:
-        if density == "uniform" or decay == 0.0:
-            p = np.ones(rest.size)
-        else:
-            p = _density_weights(kspace_distance(w)[rest] / (w / 2.0 + 1.0), decay)
-        chosen += list(as_generator(rng).choice(rest, size=n_lines - n_centre, replace=False, p=p / p.sum()))
-    mask = np.zeros((h, w), dtype=bool)
-    mask[:, np.asarray(chosen, dtype=np.int64)] = True
-    return _mask_to(mask, xp, device)
-
-
-def random_mask(shape, acceleration, center_fraction=None, density="variable", decay=2.0,
-                rng=0, xp=None, device=None):
-    """2-D random undersampling mask: individual k-space locations.
-
-    ``round(h·w / acceleration)`` locations are kept: a fully sampled centre
-    block (the ``max(1, round(center_fraction · s))`` lowest frequencies along
-    each axis s ∈ {h, w}) and the rest drawn without replacement with
-    probability ∝ (1 − r)^decay, r = ‖(k_y/(h/2+1), k_x/(w/2+1))‖/√2 the
-    normalised radial frequency (``density="variable"``), or uniformly.
-
-    Parameters are those of :func:`cartesian_mask`; the default
-    ``center_fraction`` is again 0.32 / acceleration (per axis).
-
-    Returns
-    -------
-    mask : (h, w) boolean array in the unshifted FFT layout (DC at [0, 0]).
-    """
-    h, w = _image_shape(shape)
-    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
-    n_total = max(1, int(round(h * w / acceleration)))
-    ch = max(1, int(round(center_fraction * h)))
-    cw = max(1, int(round(center_fraction * w)))
-    if ch * cw > n_total:
-        raise ValueError(
-            f"center_fraction={center_fraction} asks for a {ch}x{cw} centre but acceleration={acceleration} "
-            f"allows only {n_total} samples; lower center_fraction"
-        )
-    mask = np.zeros((h, w), dtype=bool)
-    mask[np.ix_(_centre_first(h)[:ch], _centre_first(w)[:cw])] = True
-    rest = np.flatnonzero(~mask)
-    if n_total > ch * cw:
-        if density == "uniform" or decay == 0.0:
-            p = np.ones(rest.size)
-        else:
-            ry = kspace_distance(h)[:, None] / (h / 2.0 + 1.0)
-            rx = kspace_distance(w)[None, :] / (w / 2.0 + 1.0)
-            r = np.sqrt(ry**2 + rx**2) / math.sqrt(2.0)
-            p = _density_weights(r.reshape(-1)[rest], decay)
-        pick = as_generator(rng).choice(rest, size=n_total - ch * cw, replace=False, p=p / p.sum())
-        mask.reshape(-1)[pick] = True
-    return _mask_to(mask, xp, device)
-
-
-def centre_mask(shape, center_fraction, lines=True):
-    """Host boolean mask of the fully sampled centre that :func:`cartesian_mask` (``lines=True``)
-    or :func:`random_mask` (``lines=False``) always include, for tests and plots."""
-    h, w = _image_shape(shape)
-    center_fraction = _checks.positive_float(center_fraction, "center_fraction")
-    mask = np.zeros((h, w), dtype=bool)
-    cw = max(1, int(round(center_fraction * w)))
-    if lines:
-        mask[:, _centre_first(w)[:cw]] = True
-    else:
-        ch = max(1, int(round(center_fraction * h)))
-        mask[np.ix_(_centre_first(h)[:ch], _centre_first(w)[:cw])] = True
-    return mask
-
-
-class SubsampledFourier(LinearOperator):
-    """Undersampled single-coil MRI: orthonormal 2-D DFT, then keep the sampled k-space locations.
-
-    For an image x ∈ R^{h×w} (flattened row-major to R^n, n = h·w) and a mask
-    with m sampled locations Ω, the complex measurements are
-    (F x)_Ω ∈ C^m with F the orthonormal 2-D DFT (``norm="ortho"``): a
-    measurement matrix A with subsampled rows of the Fourier matrix (Sec. 5).
-
-    **Real and imaginary parts.**  :func:`cstheory.fit` and the baselines use
-    only ``A @ x`` and ``A.T @ r`` on *real* arrays, so the operator is the
-    real-linear map R^n → R^{2m}
-
-        A x = [Re (F x)_Ω ; Im (F x)_Ω],
-
-    and its adjoint over the reals, for r = [r_re; r_im] ∈ R^{2m}, is
-
-        Aᵀ r = Re( F^H P_Ωᵀ (r_re + i r_im) ),
-
-    the real part of the zero-filled inverse DFT (P_Ωᵀ puts the m values at
-    their k-space locations and zeros elsewhere).  Indeed, writing z = (F x)_Ω
-    and c = r_re + i r_im,
-
-        ⟨A x, r⟩ = Σ Re z Re c + Im z Im c = Re ⟨c, z⟩_C = Re ⟨F^H P_Ωᵀ c, x⟩_C
-                 = ⟨Re(F^H P_Ωᵀ c), x⟩          (x real),
-
-    so ⟨A x, r⟩ = ⟨x, Aᵀ r⟩ holds exactly over the reals, the loss ½‖A x − y‖²
-    equals ½‖(F x)_Ω − y_C‖² of the complex data, and its gradient is
-    Aᵀ(A x − y).  Since F is unitary, ‖A‖ ≤ 1, with equality when the DC
-    coefficient is sampled (a constant image keeps its whole energy).
-
-    Parameters
-    ----------
-    shape : (int, int)
-        Image shape (h, w).
-    mask : (h, w) array (bool or 0/1) of any backend
-        Sampled k-space locations in the unshifted ``fft2`` layout, e.g. from
-        :func:`cartesian_mask` or :func:`random_mask`.
-    xp, dtype, device
-        Namespace, real dtype and device of the operator's arrays; by default
-        the namespace and device of ``mask`` and float64.
-
-    Notes
-    -----
-    Inputs ``x`` may be flat (h·w,) or (h, w); ``A.T @ r`` returns flat (h·w,).
-    Sampling uses a flat index array with ``xp.take``; the zero-filling of
-    the adjoint is a gather too (each k-space position reads its measurement,
-    or an appended zero), so only the array API standard is used.
-    """
-
-    def __init__(self, shape, mask, xp=None, dtype=None, device=None):
-        h, w = self.image_shape = _image_shape(shape)
-        _checks.array(mask, "mask", ndim=2, finite=False)
-        _checks.shape(mask, (h, w), "mask")
-        host = to_numpy(mask)
-        if host.dtype != np.bool_:
-            if not np.all((host == 0) | (host == 1)):
-                raise ValueError("mask must be boolean or hold only 0 and 1")
-            host = host.astype(bool)
-        if xp is None:
-            xp = namespace(mask)
-            if device is None:
-                device = array_api_compat.device(mask)
-        self.xp, self.dtype, self.device = _resolve(xp, dtype, device)
-        flat = host.reshape(-1)
-        idx = np.flatnonzero(flat)
-        if idx.size == 0:
-            raise ValueError("mask samples no k-space location; at least one entry must be True")
-        m = int(idx.size)
-        # gather index of the adjoint: position j reads measurement inv[j], or the zero appended at m
-        inv = np.full(h * w, m, dtype=np.int64)
-        inv[idx] = np.arange(m)
-        self.num_samples = m
-        self.shape = (2 * m, h * w)
-        self.mask = _mask_to(host, self.xp, self.device)
-        self._index = asarray(idx.astype(np.int64), xp=self.xp, dtype=self.xp.int64, device=self.device)
-        self._scatter = asarray(inv, xp=self.xp, dtype=self.xp.int64, device=self.device)
-
-    @property
-    def acceleration(self) -> float:
-        """Achieved undersampling factor h·w / m."""
-        return (self.image_shape[0] * self.image_shape[1]) / self.num_samples
-
-    def _complex_dtype(self):
-        return self.xp.complex64 if self.dtype == self.xp.float32 else self.xp.complex128
-
-    def _check_image(self, x, name="x"):
-        h, w = self.image_shape
-        _checks.array(x, name, ndim=(1, 2), finite=False)
-        if tuple(x.shape) not in ((h * w,), (h, w)):
-            raise ValueError(f"{name} must have shape ({h * w},) or ({h}, {w}), got {tuple(x.shape)}")
-        return self.xp.reshape(x, (h, w))
-
-    def kspace(self, x):
-        """The complex sampled coefficients (F x)_Ω ∈ C^m (in the order of the flat mask)."""
-        xp = self.xp
-        k = _fft2(self._check_image(x), norm="ortho")
-        return xp.take(xp.reshape(k, (-1,)), self._index)
-
-    def matvec(self, x):
-        """A x = [Re (F x)_Ω ; Im (F x)_Ω] ∈ R^{2m}."""
-        xp = self.xp
-        z = self.kspace(x)
-        return xp.concat([xp.real(z), xp.imag(z)])
-
-    def to_complex(self, r):
-        """r = [r_re; r_im] ∈ R^{2m} → r_re + i r_im ∈ C^m."""
-        xp = self.xp
-        m = self.num_samples
-        _checks.array(r, "r", ndim=1, finite=False)
-        if r.shape[0] != 2 * m:
-            raise ValueError(f"r must have length 2m = {2 * m}, got {r.shape[0]}")
-        cdt = self._complex_dtype()
-        unit = xp.asarray(1j, dtype=cdt) if self.device is None else xp.asarray(1j, dtype=cdt, device=self.device)
-        return xp.astype(r[:m], cdt) + unit * xp.astype(r[m:], cdt)
-
-    def zero_filled_kspace(self, r):
-        """The (h, w) complex k-space with the measurements at Ω and zeros elsewhere (P_Ωᵀ c)."""
-        xp = self.xp
-        c = self.to_complex(r)
-        padded = xp.concat([c, xp.zeros((1,), dtype=c.dtype, device=self.device)])
-        return xp.reshape(xp.take(padded, self._scatter), self.image_shape)
-
-    def rmatvec(self, r):
-        """Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)), flat (h·w,)."""
-        xp = self.xp
-        img = _ifft2(self.zero_filled_kspace(r), norm="ortho")
-        return xp.reshape(xp.real(img), (-1,))
-
-    def zero_filled(self, y, part="magnitude"):
-        """Zero-filled inverse DFT F^H P_Ωᵀ y of measurements ``y`` (length 2m), as an (h, w) image.
-
-        ``part="magnitude"`` (default) returns |·|, the usual MRI display and
-        the classical "zero-filled" reconstruction; ``part="real"`` returns the
-        real part, which is exactly ``(A.T @ y)`` reshaped (the adjoint).
-        """
-        xp = self.xp
-        if part not in ("magnitude", "real"):
-            raise ValueError(f"part must be 'magnitude' or 'real', got {part!r}")
-        img = _ifft2(self.zero_filled_kspace(y), norm="ortho")
-        return xp.abs(img) if part == "magnitude" else xp.real(img)
-
-
-__all__ += ["SubsampledFourier", "cartesian_mask", "random_mask", "centre_mask", "kspace_distance",
-            "MASK_DENSITIES"]
 
 
 # ---------------------------------------------------------------------------
 # A fast structured random operator for images too large for a dense Gaussian A
 # ---------------------------------------------------------------------------
-from ._backend import dct as _dct, idct as _idct  # noqa: E402
 
 
 class RandomSubsampledDCT(LinearOperator):
@@ -495,7 +268,7 @@ class RandomSubsampledDCT(LinearOperator):
         m = _checks.positive_int(m, "m")
         if m > n:
             raise ValueError(f"m must be at most n = {n}, got {m}")
-        self.xp, self.dtype, self.device = _resolve(xp, dtype, device)
+        self.xp, self.dtype, self.device = resolve(xp, dtype, device)
         gen = as_generator(rng)
         signs = gen.choice(np.array([-1.0, 1.0]), size=n)
         rows = np.sort(gen.choice(n, size=m, replace=False))
@@ -515,7 +288,7 @@ class RandomSubsampledDCT(LinearOperator):
         if tuple(x.shape) not in ((n,), self.signal_shape):
             raise ValueError(f"x must have shape ({n},) or {self.signal_shape}, got {tuple(x.shape)}")
         z = xp.reshape(self.signs * xp.reshape(x, (-1,)), self.signal_shape)
-        c = xp.reshape(_dct(z), (-1,))
+        c = xp.reshape(dct(z), (-1,))
         return self.scale * xp.take(c, self.rows)
 
     def rmatvec(self, r):
@@ -527,7 +300,19 @@ class RandomSubsampledDCT(LinearOperator):
             raise ValueError(f"r must have length m = {m}, got {r.shape[0]}")
         padded = xp.concat([r, xp.zeros((1,), dtype=r.dtype, device=self.device)])
         full = xp.reshape(xp.take(padded, self._scatter), self.signal_shape)
-        return self.scale * self.signs * xp.reshape(_idct(full), (-1,))
+        return self.scale * self.signs * xp.reshape(idct(full), (-1,))
 
 
-__all__ += ["RandomSubsampledDCT"]
+
+#: names that moved to :mod:`cstheory.mri` (kept importable from here, with a DeprecationWarning)
+_MOVED_TO_MRI = ("SubsampledFourier", "cartesian_mask", "random_mask", "centre_mask", "kspace_distance",
+                 "MASK_DENSITIES")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_MRI:
+        import warnings
+        from . import mri
+        warnings.warn(f"cstheory.operators.{name} moved to cstheory.mri.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(mri, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

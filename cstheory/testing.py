@@ -18,7 +18,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ._backend import asarray, available_backends, get_namespace, namespace, to_numpy
+from ._backend import asarray, available_backends, resolve_namespace, namespace, to_numpy
 from ._backend import tolerance as _tolerance
 
 __all__ = [
@@ -108,7 +108,7 @@ def backends():
 
 def on_backend(x, xp, dtype=None):
     """Move host data ``x`` to namespace ``xp`` (a module or a backend name)."""
-    return asarray(x, xp=get_namespace(xp), dtype=dtype)
+    return asarray(x, xp=resolve_namespace(xp), dtype=dtype)
 
 
 # ---------------------------------------------------------------------------

@@ -22,10 +22,10 @@ import array_api_compat
 
 from . import _checks
 from ._backend import irfft, namespace, normal, rfft
-from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
+from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator, Iterate
 from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_norm
 
-__all__ = ["TwoLayerGenerator", "DEFAULT_XI", "theorem3_scale", "theorem3_step_size"]
+__all__ = ["TwoLayerGenerator", "FourierIterate", "DEFAULT_XI", "theorem3_scale", "theorem3_step_size"]
 
 #: Default error-tolerance parameter ξ of Theorem 3 used by :meth:`TwoLayerGenerator.init`
 #: when no scale is given: ω = ξ‖y‖/(2√n‖U‖).  With ξ = 0.1 the initial output has
@@ -94,10 +94,8 @@ class TwoLayerGenerator(Generator):
         self.v = self.xp.asarray(sign, dtype=self.dtype, device=self.device) / math.sqrt(k)
         self._uhat = self.xp.reshape(rfft(u), (n // 2 + 1, 1))  # spectrum of u, broadcast over channels
         self._v_col = self.xp.reshape(self.v, (k, 1))
-        self._zero = self.xp.zeros((), dtype=self.dtype, device=self.device)
         self._U_norm = None
         self._UUt = None
-        self._vcu = None
 
     # -- U and Uᵀ by FFT -----------------------------------------------
     def _U(self, X):
@@ -152,15 +150,10 @@ class TwoLayerGenerator(Generator):
     def _vjp_masked(self, M, r):
         return self._Ut((r[:, None] * self.v[None, :]) * M)
 
-    def _check_cotangent(self, r):
-        _checks.array(r, "cotangent", ndim=1)
-        _checks.shape(r, self.output_shape, "cotangent")
-        return r
-
     def vjp(self, params, cotangent):
         """J_G(C)ᵀ r = Uᵀ[(r vᵀ) ∘ M]: the hand-derived gradient core (column l is v_l Uᵀ(m_l ∘ r), eq. 20)."""
         M = self._mask(self._U(self.check_params(params)))
-        return self._vjp_masked(M, self._check_cotangent(cotangent))
+        return self._vjp_masked(M, self.check_cotangent(cotangent))
 
     def forward_vjp(self, params):
         """(G(C), r ↦ J_G(C)ᵀ r) from one convolution U C (the gradient-descent hot path)."""
@@ -169,39 +162,12 @@ class TwoLayerGenerator(Generator):
         return (Z * M) @ self.v, lambda r: self._vjp_masked(M, r)
 
     # -- fast GD path: C kept as the spectrum of its columns ----------------
-    def encode(self, params):
-        """E(C) = rfft of the columns of C, stored channel-major as a (k, n//2+1) complex array.
+    def gd_iterate(self, params):
+        """The iterate that :class:`cstheory.optim.GradientDescent` moves: C kept in the Fourier domain.
 
-        U C = irfft(û · Ĉ) then needs one inverse FFT, and the gradient
-        Uᵀ[(r vᵀ) ∘ M] enters as conj(û) · rfft((r vᵀ) ∘ M): one forward FFT.  A
-        GD step thus costs two FFTs instead of four, with the same iterates
-        (E is linear and invertible).  Channel-major layout makes the FFTs run
-        along the contiguous axis."""
-        C = self.check_params(params)
-        return rfft(self.xp.permute_dims(C, (1, 0)), axis=-1)
-
-    def decode(self, state):
-        """C = inverse of :meth:`encode`."""
-        return self.xp.permute_dims(irfft(state, self.n, axis=-1), (1, 0))
-
-    def forward_vjp_encoded(self, state):
-        xp = self.xp
-        Zt = irfft(self._uhat_row * state, self.n, axis=-1)    # (k, n): row l is U c_l
-        active = Zt > 0                                         # the ReLU mask M, channel-major
-        x = self.v @ xp.where(active, Zt, self._zero)           # Σ_l v_l ReLU(U c_l)
-        # gradient: row l of rfft(Uᵀ[(r vᵀ) ∘ M]ᵀ) is v_l conj(û) · rfft(m_l ∘ r)
-        return x, lambda r: self._v_conj_uhat * rfft(xp.where(active, r[None, :], self._zero), axis=-1)
-
-    @property
-    def _uhat_row(self):
-        return self.xp.reshape(self._uhat, (1, -1))
-
-    @property
-    def _v_conj_uhat(self):
-        """v_l conj(û_f) as a (k, n//2+1) array, so the gradient costs one product after its FFT."""
-        if self._vcu is None:
-            self._vcu = self._v_col * self.xp.conj(self._uhat_row)
-        return self._vcu
+        See :class:`FourierIterate`: a GD step then costs two FFTs instead of four, with the
+        same iterates (the change of coordinates is linear and invertible)."""
+        return FourierIterate(self, self.check_params(params))
 
     def jacobian(self, params, max_bytes=DEFAULT_MAX_JACOBIAN_BYTES):
         """Explicit J_G(C) ∈ R^{n×nk} of eq. (20): block l (columns l·n … l·n + n − 1) is v_l diag(m_l) U.
@@ -227,3 +193,35 @@ class TwoLayerGenerator(Generator):
         """J_G(C) J_G(C)ᵀ = (U Uᵀ) ∘ (M Mᵀ)/k by one matrix product, never forming J."""
         M = self._mask(self._U(self.check_params(params)))
         return self.UUt * (M @ M.T) / self.k
+
+
+class FourierIterate(Iterate):
+    """Gradient descent's iterate for the two-layer generator: C kept as the spectrum of its columns.
+
+    The state is S = rfft of the columns of C, stored channel-major as a
+    (k, n//2+1) complex array (the FFTs then run along the contiguous axis).
+    U C = irfft(û · S) needs one inverse FFT, and the gradient
+    Uᵀ[(r vᵀ) ∘ M] enters as conj(û) · rfft((r vᵀ) ∘ M): one forward FFT.
+    Row l of the gradient in these coordinates is v_l conj(û) · rfft(m_l ∘ r).
+    Plain GD is the same iteration in any linear invertible coordinates, so the
+    iterates equal those of C ← C − η Uᵀ[(r vᵀ) ∘ M] (a test pins them to that formula).
+    """
+
+    def __init__(self, gen, params):
+        xp = gen.xp
+        super().__init__(gen, rfft(xp.permute_dims(params, (1, 0)), axis=-1))
+        self._uhat_row = xp.reshape(gen._uhat, (1, -1))
+        self._v_conj_uhat = gen._v_col * xp.conj(self._uhat_row)     # v_l conj(û_f), (k, n//2+1)
+        self._zero = xp.zeros((), dtype=gen.dtype, device=gen.device)
+
+    def forward_vjp(self):
+        xp, gen = self.gen.xp, self.gen
+        Zt = irfft(self._uhat_row * self.state, gen.n, axis=-1)   # (k, n): row l is U c_l
+        active = Zt > 0                                           # the ReLU mask M, channel-major
+        x = gen.v @ xp.where(active, Zt, self._zero)              # Σ_l v_l ReLU(U c_l)
+        return x, lambda r: self._v_conj_uhat * rfft(xp.where(active, r[None, :], self._zero), axis=-1)
+
+    @property
+    def params(self):
+        """C = the inverse FFT of the state, shape (n, k)."""
+        return self.gen.xp.permute_dims(irfft(self.state, self.gen.n, axis=-1), (1, 0))

@@ -11,7 +11,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from cstheory._backend import available_backends, get_namespace
+from cstheory._backend import available_backends, resolve_namespace
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, max_examples=20, print_blob=True,
@@ -29,7 +29,7 @@ BACKENDS = available_backends()
 @pytest.fixture(params=BACKENDS)
 def xp(request):
     """The array namespace of one backend present on this machine."""
-    return get_namespace(request.param)
+    return resolve_namespace(request.param)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from cstheory import baselines, mri
 from cstheory._backend import to_numpy
-from cstheory.operators import SubsampledFourier, cartesian_mask, random_mask
+from cstheory.mri import SubsampledFourier, cartesian_mask, random_mask
 from cstheory.testing import assert_adjoint, assert_allclose, on_backend
 
 

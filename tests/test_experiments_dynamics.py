@@ -19,7 +19,7 @@ def test_theorem4_quick_gap_falls_with_width(t4, tmp_path):
     assert t4.slope < -0.2
     assert -0.7 < t4.movement_slope < -0.35          # ‖θ_T − θ₀‖/‖θ₀‖ ∝ 1/√k
     assert np.all(t4.final_residual < 0.1)            # GD did fit the measurements
-    assert t4.curves_nonlinear.shape == t4.curves_linear.shape == (2, t4.steps.size)
+    assert t4.curves_nonlinear.shape == t4.curves_linear.shape == (2, t4.iterations.size)
     fig = theorem4.plot(t4, tmp_path / "t4.png")
     assert (tmp_path / "t4.png").stat().st_size > 0 and len(fig.axes) == 2
 
@@ -42,7 +42,7 @@ def test_no_early_stopping_quick(tmp_path):
     """Measured (quick: n = 64, m = 16, 1000 steps): final errors 0.052 (smooth) and 0.072 (grass row),
     both equal to the best along the path; losses fall 0.47 → 9e-5 and 0.91 → 2.8e-3."""
     r = no_early_stopping.run(quick=True)
-    assert r.loss.shape == r.error.shape == (2, r.steps.size)
+    assert r.loss.shape == r.error.shape == (2, r.iterations.size)
     assert np.all(r.loss[:, -1] < 1e-2 * r.loss[:, 0])
     assert np.all(r.final_error <= 1.1 * r.best_error)   # stopping early would not help
     assert r.final_error[0] < 0.1

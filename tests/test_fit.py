@@ -47,7 +47,7 @@ def test_gd_loss_decreases_and_records_are_exact(xp):
     A, gen, x, y = problem(xp)
     res = cst.fit(gen, A, y, steps=200, x_true=x)
     assert isinstance(res, cst.FitResult) and res.optimizer == "gd"
-    np.testing.assert_array_equal(res.steps, np.arange(201))
+    np.testing.assert_array_equal(res.iterations, np.arange(201))
     assert res.loss.shape == res.error.shape == (201,)
     # GD with η ≤ 1/L on a convex quadratic never increases the loss
     assert np.all(np.diff(res.loss) <= 1e-15 * res.loss[0])
@@ -80,7 +80,7 @@ def test_record_every(steps, every, expected):
     calls = []
     res = cst.fit(gen, A, y, steps=steps, record_every=every, x_true=x,
                   callback=lambda t, p: calls.append((t, cst.to_numpy(p).copy())))
-    assert res.steps.tolist() == expected
+    assert res.iterations.tolist() == expected
     assert len(res.loss) == len(res.error) == len(expected)
     # the callback sees exactly the recorded steps, with the parameters of that step
     assert [t for t, _ in calls] == expected

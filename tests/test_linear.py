@@ -187,7 +187,7 @@ def test_gd_from_nonzero_start_misses_min_norm(xp):
 @given(n=st.integers(1, 10), N=st.integers(1, 14), seed=seeds())
 def test_linear_generator_jvp_vjp_adjoint(n, N, seed):
     for name in B.available_backends():
-        xp = B.get_namespace(name)
+        xp = B.resolve_namespace(name)
         J = B.normal((n, N), rng=seed, xp=xp)
         gen = cst.LinearGenerator(J)
         c = B.normal(N, rng=seed + 1, xp=xp)

@@ -7,7 +7,7 @@ from hypothesis import given
 
 import cstheory as cst
 from cstheory import _backend as B
-from cstheory.operators import array_like, power_iteration, shape_of
+from cstheory.operators import AdjointOperator, MatrixOperator, ProductOperator, as_operator, power_iteration
 from cstheory.testing import assert_adjoint, assert_allclose, seeds, sizes
 
 BACKENDS = B.available_backends()
@@ -86,7 +86,7 @@ def test_gaussian_matrix_bad_sizes(m, n, exc, match):
 @given(n=sizes(2, 20), seed=seeds())
 def test_linear_operator_adjoint_identity(n, seed):
     for name in BACKENDS:
-        xp = B.get_namespace(name)
+        xp = B.resolve_namespace(name)
         D = Difference(n, xp)
         x = B.normal(n, rng=seed, xp=xp)
         r = B.normal(n - 1, rng=seed + 1, xp=xp)
@@ -105,15 +105,61 @@ def test_linear_operator_transpose_and_dense(xp):
     assert_allclose(D.T.to_dense(), dense_difference(n).T)
     x = B.normal(n, rng=2, xp=xp)
     assert_allclose(D @ x, dense_difference(n) @ cst.to_numpy(x))
-    assert shape_of(D) == (n - 1, n) and shape_of(D.T) == (n, n - 1)
-    assert array_like(D) == (xp, xp.float64, None)
+    assert isinstance(D.T, AdjointOperator) and D.H.shape == D.T.shape
 
 
-def test_shape_of_rejects_non_operators():
-    assert shape_of(np.zeros((2, 3))) == (2, 3)
-    for bad in ([[1.0, 2.0]], np.zeros(3), np.zeros((2, 2, 2)), "A"):
+def test_as_operator_wraps_arrays_once_and_refuses_the_rest(xp):
+    M = B.normal((3, 5), rng=1, xp=xp)
+    A = as_operator(M)
+    assert isinstance(A, MatrixOperator) and as_operator(A) is A and A.to_dense() is M
+    assert (A.shape, A.xp, A.dtype) == ((3, 5), xp, xp.float64)
+    x, r = B.normal(5, rng=2, xp=xp), B.normal(3, rng=3, xp=xp)
+    assert_allclose(A @ x, cst.to_numpy(M) @ cst.to_numpy(x))
+    assert_allclose(A.T @ r, cst.to_numpy(M).T @ cst.to_numpy(r))
+    for bad in ([[1.0, 2.0]], "A", None, 3.0):
         with pytest.raises(TypeError, match="A must be"):
-            shape_of(bad)
+            as_operator(bad)
+    for bad in (np.zeros(3), np.zeros((2, 2, 2))):
+        with pytest.raises(ValueError, match="A must be 2-D"):
+            as_operator(bad)
+    with pytest.raises(ValueError, match="non-finite"):
+        as_operator(np.array([[1.0, np.nan]]))
+
+
+@given(m=sizes(1, 8), k=sizes(1, 8), n=sizes(2, 10), seed=seeds())
+def test_composition_is_the_matrix_product_and_its_adjoint_reverses(m, k, n, seed):
+    """(A B) x = A (B x) and (A B)ᵀ = Bᵀ Aᵀ, with a matrix-free factor and a plain array."""
+    host = np.random.default_rng(seed).standard_normal((m, n - 1))
+    for name in BACKENDS:
+        xp = B.resolve_namespace(name)
+        D = Difference(n, xp)                      # (n-1, n), matrix-free
+        M = B.asarray(host, xp=xp)                 # (m, n-1), a plain array
+        # M @ D goes through D.__rmatmul__ (NumPy defers to it; array_api_strict's @ refuses non-arrays)
+        for P in (as_operator(M) @ D, M @ D) if name == "numpy" else (as_operator(M) @ D,):
+            assert isinstance(P, ProductOperator) and P.shape == (m, n)
+            dense = host @ dense_difference(n)
+            assert_allclose(P.to_dense(), dense)
+            assert_allclose(P.T.to_dense(), dense.T)
+            x, r = B.normal(n, rng=seed, xp=xp), B.normal(m, rng=seed + 1, xp=xp)
+            assert_adjoint(lambda v: P @ v, lambda w: P.T @ w, x, r)
+        assert_allclose((D.T @ D).to_dense(), dense_difference(n).T @ dense_difference(n))
+
+
+def test_composition_refuses_shapes_that_do_not_chain_and_mixed_backends():
+    D = Difference(5, B.resolve_namespace("numpy"))
+    with pytest.raises(ValueError, match="do not chain"):
+        D @ D
+    strict = pytest.importorskip("array_api_strict", reason="array_api_strict gives a second backend")
+    S = as_operator(B.asarray(np.ones((5, 3)), xp=strict))
+    with pytest.raises(TypeError, match="different backends: numpy and array_api_strict"):
+        D @ S
+
+
+def test_operator_refuses_an_array_of_another_backend():
+    strict = pytest.importorskip("array_api_strict", reason="array_api_strict gives a second backend")
+    A = as_operator(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="array_api_strict array but the operator works on numpy"):
+        A @ B.asarray(np.ones(3), xp=strict)
 
 
 # ---------------------------------------------------------------------------

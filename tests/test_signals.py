@@ -129,7 +129,7 @@ def test_smooth_signal_same_seed_same_signal_on_every_backend(seed):
     ref = cst.to_numpy(cst.smooth_signal(17, 5, rng=seed))
     for name in BACKENDS:
         x = cst.smooth_signal(17, 5, rng=seed, xp=name)
-        assert B.namespace(x) is B.get_namespace(name)
+        assert B.namespace(x) is B.resolve_namespace(name)
         np.testing.assert_array_equal(cst.to_numpy(x), ref)
     other = cst.to_numpy(cst.smooth_signal(17, 5, rng=seed + 1))
     assert not np.array_equal(other, ref)

@@ -60,14 +60,14 @@ print("U @ [1, 2, 3, 4] =", U @ np.array([1.0, 2, 3, 4]))
 
 # %% [markdown]
 # A 2-D decoder with 5 layers: the hidden grids grow geometrically from the input to the output.
-# All parameters live in one flat vector; `unflatten` names the pieces.
+# All parameters live in one flat vector; `unpack` names the pieces (and `pack` puts them back).
 
 # %%
 gen2d = cst.DeepDecoder((32, 32), channels=16, layers=5, output="conv", sigmoid=True, rng=0)
 theta = gen2d.init(rng=0)
 print(gen2d)
 print("hidden grids:", gen2d.sizes)
-pieces = gen2d.unflatten(theta)
+pieces = gen2d.unpack(theta)
 print("C shapes:", [tuple(c.shape) for c in pieces["C"]], "| scales:", len(pieces["scale"]))
 
 # %% [markdown]
@@ -78,11 +78,11 @@ print("C shapes:", [tuple(c.shape) for c in pieces["C"]], "| scales:", len(piece
 # %%
 rng = np.random.default_rng(1)
 t = rng.standard_normal(gen2d.num_params)
-r = rng.standard_normal(gen2d.n)
-Jt = gen2d.jvp(theta, t)
-adjoint_gap = abs(Jt @ r - t @ gen2d.vjp(theta, r)) / abs(Jt @ r)
+r = rng.standard_normal(gen2d.output_shape)     # a cotangent has the image's shape
+Jt = gen2d.jvp(theta, t)                         # and so has J t
+adjoint_gap = abs(np.sum(Jt * r) - t @ gen2d.vjp(theta, r)) / abs(np.sum(Jt * r))
 h = 1e-6
-fd = (gen2d(theta + h * t) - gen2d(theta - h * t)).ravel() / (2 * h)
+fd = (gen2d(theta + h * t) - gen2d(theta - h * t)) / (2 * h)
 fd_gap = np.max(np.abs(fd - Jt)) / np.max(np.abs(Jt))
 print(f"|<Jt, r> - <t, J^T r>| / |<Jt, r>| = {adjoint_gap:.2e}")
 print(f"max |J t - central difference| / max |J t| = {fd_gap:.2e}")

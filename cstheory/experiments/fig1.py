@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _checks
-from .._backend import asarray, get_namespace, to_numpy
+from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
 from ..operators import RandomSubsampledDCT, gaussian_matrix
@@ -174,7 +174,7 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
     images = list(images)
     if not images:
         raise ValueError("images must name at least one picture")
-    xp = get_namespace(xp)
+    xp = resolve_namespace(xp)
     s = cfg["size"]
     n = s * s
     m = max(1, n // 4)

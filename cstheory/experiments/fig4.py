@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
-from .._backend import asarray, get_namespace, to_numpy
+from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
 
@@ -114,7 +114,7 @@ def run(quick=False, n=None, channels=None, layers=None, iterations=None, step_s
     its = sorted({_checks.positive_int(t, "iterations entry", minimum=0) for t in cfg["iterations"]})
     if not its:
         raise ValueError("iterations must name at least one iteration")
-    xp = get_namespace(xp)
+    xp = resolve_namespace(xp)
     start = time.perf_counter()
     gen = DeepDecoder((cfg["n"],), channels=cfg["channels"], layers=cfg["layers"], output="fixed", rng=rng,
                       xp=xp, dtype=dtype, device=device)

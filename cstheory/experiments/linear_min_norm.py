@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._backend import as_generator, asarray, get_namespace, to_numpy
+from .._backend import as_generator, asarray, resolve_namespace, to_numpy
 from ..bounds import geometric_bound, spectral_bound
 from ..fit import fit
 from ..linear import LinearGenerator, min_norm_coefficients
@@ -58,7 +58,7 @@ def geometric_generator(n, N, gamma, rng=0, xp=None, dtype=None):
 
 def run(quick=False, xp=None, dtype=None, rng=0):
     """GD → min-norm on one problem, then recovery error against m for p-smooth signals."""
-    xp = get_namespace(xp)
+    xp = resolve_namespace(xp)
     n, N = (64, 128) if quick else (128, 256)
     gamma = 0.85 if quick else 0.9
     trials = 3 if quick else 6
@@ -90,7 +90,7 @@ def run(quick=False, xp=None, dtype=None, rng=0):
                 errors[a, b] += float(xp.sum((x_hat - x) ** 2)) / trials
                 bounds[a, b] += spectral_bound(s_svd, W_svd.T @ to_numpy(x), int(m)) / trials
     eq8 = np.array([geometric_bound(gamma, int(m)) for m in ms])
-    return LinearResult(n=n, N=N, gamma=gamma, gd_steps=res.steps, gd_distance=gd_distance, ms=ms, ps=ps,
+    return LinearResult(n=n, N=N, gamma=gamma, gd_steps=res.iterations, gd_distance=gd_distance, ms=ms, ps=ps,
                         errors=errors, bounds=bounds, eq8=eq8, dtype=str(J.dtype).split(".")[-1])
 
 

@@ -54,7 +54,7 @@ class NoEarlyStoppingResult:
     ----------
     names : tuple of str
         Signal names (rows of the arrays).
-    steps : numpy.ndarray (L,)
+    iterations : numpy.ndarray (L,)
         Recorded iterations t.
     loss : numpy.ndarray (2, L)
         ½‖A G(C_t) − y‖² (panel a).
@@ -70,7 +70,7 @@ class NoEarlyStoppingResult:
     """
 
     names: tuple
-    steps: np.ndarray
+    iterations: np.ndarray
     loss: np.ndarray
     error: np.ndarray
     signals: np.ndarray
@@ -134,10 +134,10 @@ def run(quick=False, n=None, m=None, k=None, steps=None, p=None, kernel_width=No
         losses.append(res.loss)
         errors.append(res.error)
         estimates.append(to_numpy(res.signal))
-        rec = res.steps
+        rec = res.iterations
     errors = np.asarray(errors)
     return NoEarlyStoppingResult(
-        names=SIGNALS, steps=np.asarray(rec), loss=np.asarray(losses), error=errors,
+        names=SIGNALS, iterations=np.asarray(rec), loss=np.asarray(losses), error=errors,
         signals=np.asarray(xs), estimates=np.asarray(estimates),
         final_error=errors[:, -1].copy(), best_error=errors.min(axis=1),
         n=n, m=m, k=k, p=p,
@@ -155,8 +155,8 @@ def plot(result, path=None):
     ax1, ax2, ax3 = fig.subplots(1, 3)
     colors = ("C0", "C3")
     for i, name in enumerate(r.names):
-        ax1.semilogy(r.steps, r.loss[i], color=colors[i], label=name)
-        ax2.semilogy(r.steps, r.error[i], color=colors[i], label=name)
+        ax1.semilogy(r.iterations, r.loss[i], color=colors[i], label=name)
+        ax2.semilogy(r.iterations, r.error[i], color=colors[i], label=name)
         ax3.plot(r.signals[i] + 0.4 * i, color=colors[i], lw=1.0, label=f"{name}: $x^*$")
         ax3.plot(r.estimates[i] + 0.4 * i, "--", color="k", lw=0.8)
     ax1.set_title(r"(a) loss $\frac{1}{2}\|A G(C_t) - y\|^2$", fontsize=9)

@@ -64,7 +64,7 @@ class Theorem4Result:
         Least-squares fit log(median gap) ≈ intercept + slope · log k.
     parameter_slope, movement_slope : float
         The same fit for the parameter gap and for the relative movement.
-    steps : numpy.ndarray (L,)
+    iterations : numpy.ndarray (L,)
         The recorded iterations of the example curves.
     curves_nonlinear, curves_linear : numpy.ndarray (2, L)
         ‖r_t‖/‖r₀‖ and ‖r̃_t‖/‖r₀‖ for the narrowest and the widest k (first seed).
@@ -83,7 +83,7 @@ class Theorem4Result:
     intercept: float
     parameter_slope: float
     movement_slope: float
-    steps: np.ndarray
+    iterations: np.ndarray
     curves_nonlinear: np.ndarray
     curves_linear: np.ndarray
     n: int
@@ -158,7 +158,7 @@ def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=
             move[i, s] = res.parameter_distance[-1] / float(np.linalg.norm(np.asarray(C0)))
             final[i, s] = res.residual_norm[-1] / res.r0_norm
             if s == 0 and i in (0, K - 1):
-                rec_steps = res.steps
+                rec_steps = res.iterations
                 curves_nl.append(res.residual_norm / res.r0_norm)
                 curves_lin.append(res.linear_residual_norm / res.r0_norm)
     slope, intercept = _fit_slope(ks, gap)
@@ -166,7 +166,7 @@ def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=
         ks=ks, residual_gap=gap, parameter_gap=pgap, relative_movement=move, final_residual=final,
         slope=slope, intercept=intercept,
         parameter_slope=_fit_slope(ks, pgap)[0], movement_slope=_fit_slope(ks, move)[0],
-        steps=np.asarray(rec_steps), curves_nonlinear=np.asarray(curves_nl), curves_linear=np.asarray(curves_lin),
+        iterations=np.asarray(rec_steps), curves_nonlinear=np.asarray(curves_nl), curves_linear=np.asarray(curves_lin),
         n=n, m=m, T=T, xi=xi,
     )
 
@@ -194,8 +194,8 @@ def plot(result, path=None):
     ax1.legend(fontsize=8)
     labels = (f"k = {int(r.ks[0])}", f"k = {int(r.ks[-1])}")
     for j, lab in enumerate(labels[:len(r.curves_nonlinear)]):
-        ax2.semilogy(r.steps, r.curves_nonlinear[j], "-", color=f"C{j + 3}", label=f"nonlinear $r_t$, {lab}")
-        ax2.semilogy(r.steps, r.curves_linear[j], "--", color=f"C{j + 3}", label=fr"linearized $\tilde r_t$, {lab}")
+        ax2.semilogy(r.iterations, r.curves_nonlinear[j], "-", color=f"C{j + 3}", label=f"nonlinear $r_t$, {lab}")
+        ax2.semilogy(r.iterations, r.curves_linear[j], "--", color=f"C{j + 3}", label=fr"linearized $\tilde r_t$, {lab}")
     ax2.set_xlabel("iteration $t$")
     ax2.set_ylabel(r"$\|r\| / \|r_0\|$")
     ax2.set_title("residuals of GD: network vs its linearization (eq. 39)", fontsize=9)

@@ -1,4 +1,4 @@
-"""Tests of the subsampled Fourier operator, the k-space masks and the simulated MRI data (Sec. 5)."""
+"""Tests of cstheory/mri.py: the subsampled Fourier operator, the k-space masks and the simulated MRI data (Sec. 5)."""
 import math
 
 import numpy as np
@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 import cstheory as cst
 from cstheory import mri
 from cstheory._backend import to_numpy
-from cstheory.operators import (SubsampledFourier, cartesian_mask, centre_mask, kspace_distance, operator_norm,
-                                random_mask)
+from cstheory.mri import SubsampledFourier, cartesian_mask, centre_mask, kspace_distance, random_mask
+from cstheory.operators import operator_norm
 from cstheory.testing import assert_adjoint, assert_allclose, on_backend
 
 MASKERS = {"cartesian": cartesian_mask, "random": random_mask}
@@ -248,3 +248,11 @@ def test_float32_operator_keeps_its_dtype(xp):
     r = on_backend(rng.standard_normal(A.shape[0]), xp, dtype=xp.float32)
     assert (A @ x).dtype == xp.float32 and (A.T @ r).dtype == xp.float32
     assert_adjoint(lambda v: A @ v, lambda v: A.T @ v, x, r)
+
+
+def test_the_moved_names_still_import_from_operators_with_a_warning():
+    import cstheory.operators as ops
+    with pytest.warns(DeprecationWarning, match="moved to cstheory.mri"):
+        assert ops.SubsampledFourier is SubsampledFourier
+    with pytest.raises(AttributeError):
+        ops.no_such_name

@@ -1,0 +1,316 @@
+"""Optimizers as small objects (floor 5): gradient descent (eq. 9), Adam, and step-size schedules.
+
+:func:`cstheory.fit` owns the loop (records, callbacks, progress, the
+divergence rule); an optimizer owns only the update.  ``opt.start(gen, A,
+params)`` returns an :class:`OptimizerState` that the loop asks, at every
+iteration t, for the forward pass and the VJP at the current point
+(:meth:`OptimizerState.forward_vjp`) and then moves with the gradient
+(:meth:`OptimizerState.step`).
+
+* :class:`GradientDescent` — θ_{t+1} = θ_t − η_t ∇L(θ_t) (eq. 9), η_t = η · schedule(t);
+* :class:`Adam` — Kingma & Ba (2015) with bias correction, written out in :meth:`AdamState.step`;
+* schedules — :class:`Constant` and :class:`StepDecay` (η multiplied by ``factor`` at each
+  milestone), so a learning-rate decay is one fit, with Adam's moments kept across it.
+
+Example: Fig. 1 and Fig. 5 run ``Adam(step_size=0.01, schedule=StepDecay([2000], 0.1))``.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from . import _checks
+from ._backend import as_generator, namespace
+from .generator import Iterate
+from .operators import as_operator, operator_norm, power_iteration
+
+__all__ = ["Schedule", "Constant", "StepDecay", "Optimizer", "OptimizerState", "GradientDescent", "Adam",
+           "AdamState", "as_optimizer", "default_step_size", "OPTIMIZERS", "ADAM_DEFAULTS"]
+
+#: Adam's standard defaults (Kingma & Ba, 2015)
+ADAM_DEFAULTS = {"step_size": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+
+
+# ---------------------------------------------------------------------------
+# step-size schedules: t ↦ multiplier of the base step size
+# ---------------------------------------------------------------------------
+class Schedule:
+    """A step-size schedule: ``schedule(t)`` is the factor by which the base step size is multiplied at step t."""
+
+    def __call__(self, t: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Constant(Schedule):
+    """η_t = η for every t."""
+
+    def __call__(self, t: int) -> float:
+        return 1.0
+
+    def __repr__(self) -> str:
+        return "Constant()"
+
+
+class StepDecay(Schedule):
+    """η_t = η · factor^(number of milestones ≤ t): the step size drops by ``factor`` at each milestone.
+
+    Parameters
+    ----------
+    milestones : sequence of int
+        Increasing iteration numbers ≥ 1 at which the step size is multiplied by ``factor``.
+    factor : float in (0, 1]
+        The multiplier (0.1: a tenfold decay).
+
+    Examples
+    --------
+    >>> from cstheory.optim import StepDecay
+    >>> s = StepDecay([2, 4], factor=0.1)
+    >>> [s(t) for t in range(5)]
+    [1.0, 1.0, 0.1, 0.1, 0.01]
+    """
+
+    def __init__(self, milestones, factor=0.1):
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"milestones must be a sequence of integers, got {type(milestones).__name__}")
+        self.milestones = [_checks.positive_int(t, "each milestone") for t in milestones]
+        if any(b <= a for a, b in zip(self.milestones, self.milestones[1:])):
+            raise ValueError(f"milestones must be strictly increasing, got {self.milestones}")
+        self.factor = _checks.positive_float(factor, "factor")
+        if self.factor > 1.0:
+            raise ValueError(f"factor must lie in (0, 1], got {self.factor}")
+
+    def __call__(self, t: int) -> float:
+        return self.factor ** bisect_right(self.milestones, t)
+
+    def __repr__(self) -> str:
+        return f"StepDecay(milestones={self.milestones}, factor={self.factor:g})"
+
+
+def _check_schedule(schedule):
+    if schedule is None:
+        return Constant()
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a callable t -> factor (e.g. cstheory.optim.StepDecay), "
+                        f"got {type(schedule).__name__}")
+    return schedule
+
+
+# ---------------------------------------------------------------------------
+# the default gradient-descent step size
+# ---------------------------------------------------------------------------
+def default_step_size(gen, A, params, rng=0):
+    """η = 1 / L with L an estimate of the curvature of ½‖A G(θ) − y‖².
+
+    * If the generator knows a bound ‖J_G(θ)‖² ≤ b valid for every θ
+      (:meth:`Generator.smoothness_bound`; the two-layer generator has
+      b = ‖U‖², Lemma 2), then L = ‖A‖² b, with ‖A‖ from power iteration.
+      The two-layer loss is piecewise quadratic in C (the ReLU network is
+      piecewise linear), so η = 1/L is a safe step everywhere.
+    * Otherwise L = ‖A J_G(θ₀)‖², the largest eigenvalue of the
+      Gauss–Newton matrix at the starting point by power iteration on
+      t ↦ J_Gᵀ Aᵀ A J_G t.  For the linear generator this is exact, and
+      η = 1/L < 2/L guarantees convergence to eq. (5).
+
+    Raises
+    ------
+    ValueError
+        When L = 0 (A J_G(θ₀) is zero): no step size can be derived.
+    """
+    A = as_operator(A)
+    bound = gen.smoothness_bound()
+    if bound is not None:
+        L = operator_norm(A, rng=rng) ** 2 * bound
+    else:
+        xp = namespace(params)
+
+        def normal_op(t):
+            Jt = xp.reshape(gen.jvp(params, gen.unflatten(t)), (-1,))
+            back = A.T @ (A @ Jt)
+            return gen.flatten(gen.vjp(params, xp.reshape(back, gen.output_shape)))
+
+        x0 = xp.asarray(as_generator(rng).standard_normal(gen.num_params), dtype=params.dtype,
+                        device=getattr(params, "device", None))
+        L = power_iteration(normal_op, x0)
+    if not L > 0:
+        raise ValueError("A J_G(θ₀) is zero (or A is): cannot choose a step size; pass step_size explicitly")
+    return 1.0 / L
+
+
+# ---------------------------------------------------------------------------
+# optimizers
+# ---------------------------------------------------------------------------
+class OptimizerState:
+    """One run of an optimizer: the current point and the update rule.
+
+    Attributes
+    ----------
+    iterate : Iterate
+        The current point (see :class:`cstheory.generator.Iterate`).
+    step_size : float
+        The base step size η.
+    schedule : callable
+        η_t = η · schedule(t).
+    """
+
+    def __init__(self, iterate, step_size, schedule):
+        self.iterate = iterate
+        self.step_size = step_size
+        self.schedule = schedule
+
+    def forward_vjp(self):
+        """``(G(θ_t), r ↦ J(θ_t)ᵀ r)`` at the current point."""
+        return self.iterate.forward_vjp()
+
+    def step(self, t, grad):  # pragma: no cover - abstract
+        """Move from θ_t to θ_{t+1} given the gradient ∇L(θ_t) (in the iterate's coordinates)."""
+        raise NotImplementedError
+
+    @property
+    def params(self):
+        """The current θ_t."""
+        return self.iterate.params
+
+
+class Optimizer:
+    """Base class: an update rule with a base step size and a schedule.
+
+    Parameters
+    ----------
+    step_size : float, optional
+        The base step size η (each optimizer documents its default).
+    schedule : callable, optional
+        t ↦ factor, η_t = η · schedule(t) (default :class:`Constant`).
+    """
+
+    name = "optimizer"
+
+    def __init__(self, step_size=None, schedule=None):
+        self.step_size = None if step_size is None else _checks.positive_float(step_size, "step_size")
+        self.schedule = _check_schedule(schedule)
+
+    def resolve_step_size(self, gen, A, params, rng=0) -> float:
+        """The base step size of a run: ``step_size`` if given, else the optimizer's default rule."""
+        return self.step_size if self.step_size is not None else self.default_step_size(gen, A, params, rng)
+
+    def default_step_size(self, gen, A, params, rng=0) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def start(self, gen, A, params, rng=0) -> OptimizerState:  # pragma: no cover - abstract
+        """An :class:`OptimizerState` at θ₀ = ``params``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        eta = "default" if self.step_size is None else f"{self.step_size:g}"
+        return f"{type(self).__name__}(step_size={eta}, schedule={self.schedule!r})"
+
+
+class GradientDescentState(OptimizerState):
+    def step(self, t, grad):
+        """θ_{t+1} = θ_t − η_t ∇L(θ_t)  (eq. 9)."""
+        self.iterate.add(-self.step_size * self.schedule(t), grad)
+
+
+class GradientDescent(Optimizer):
+    """Plain gradient descent θ_{t+1} = θ_t − η_t ∇L(θ_t), eq. (9).
+
+    The default η is :func:`default_step_size` (1/(‖A‖²‖U‖²) for the
+    two-layer generator, 1/‖A J‖² for the linear one).  A generator may
+    offer a cheaper iterate for this update through ``gd_iterate(params)``
+    (the two-layer generator keeps C in the Fourier domain); the iterates are
+    the same as in plain coordinates.
+    """
+
+    name = "gd"
+
+    def default_step_size(self, gen, A, params, rng=0) -> float:
+        return default_step_size(gen, A, params, rng)
+
+    def start(self, gen, A, params, rng=0) -> GradientDescentState:
+        eta = self.resolve_step_size(gen, A, params, rng)
+        make = getattr(gen, "gd_iterate", None)
+        iterate = make(params) if make is not None else Iterate(gen, params)
+        return GradientDescentState(iterate, eta, self.schedule)
+
+
+class AdamState(OptimizerState):
+    def __init__(self, iterate, step_size, schedule, beta1, beta2, eps):
+        super().__init__(iterate, step_size, schedule)
+        xp = namespace(iterate.params)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m1 = xp.zeros_like(iterate.params)
+        self.m2 = xp.zeros_like(iterate.params)
+        self.xp = xp
+
+    def step(self, t, grad):
+        """Adam with bias correction, step k = t + 1:
+
+        m₁ ← β₁ m₁ + (1 − β₁) g,  m₂ ← β₂ m₂ + (1 − β₂) g²,
+        θ ← θ − η_t (m₁ / (1 − β₁^k)) / (√(m₂ / (1 − β₂^k)) + ε).
+        """
+        k = t + 1
+        b1, b2 = self.beta1, self.beta2
+        self.m1 = b1 * self.m1 + (1.0 - b1) * grad
+        self.m2 = b2 * self.m2 + (1.0 - b2) * (grad * grad)
+        m_hat = self.m1 / (1.0 - b1**k)
+        v_hat = self.m2 / (1.0 - b2**k)
+        self.iterate.add(-self.step_size * self.schedule(t), m_hat / (self.xp.sqrt(v_hat) + self.eps))
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): per-entry steps from running moments of the gradient, with bias correction.
+
+    Parameters
+    ----------
+    step_size : float
+        The learning rate η (default 1e-3).
+    schedule : callable, optional
+        η_t = η · schedule(t); the moment estimates are kept across a change of η.
+    beta1, beta2, eps : float
+        The standard defaults 0.9, 0.999, 1e-8.
+    """
+
+    name = "adam"
+
+    def __init__(self, step_size=None, schedule=None, beta1=ADAM_DEFAULTS["beta1"], beta2=ADAM_DEFAULTS["beta2"],
+                 eps=ADAM_DEFAULTS["eps"]):
+        super().__init__(step_size, schedule)
+        for value, label in ((beta1, "beta1"), (beta2, "beta2")):
+            v = _checks.positive_float(value, label, allow_zero=True)
+            if not v < 1.0:
+                raise ValueError(f"{label} must lie in [0, 1), got {v}")
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        self.eps = _checks.positive_float(eps, "eps")
+
+    def default_step_size(self, gen, A, params, rng=0) -> float:
+        return ADAM_DEFAULTS["step_size"]
+
+    def start(self, gen, A, params, rng=0) -> AdamState:
+        eta = self.resolve_step_size(gen, A, params, rng)
+        return AdamState(Iterate(gen, params), eta, self.schedule, self.beta1, self.beta2, self.eps)
+
+
+#: optimizers by name, for ``fit(..., optimizer="gd")``
+OPTIMIZERS = {"gd": GradientDescent, "adam": Adam}
+
+
+def as_optimizer(optimizer="gd", step_size=None, schedule=None) -> Optimizer:
+    """An :class:`Optimizer` from a name (``"gd"``, ``"adam"``) with ``step_size`` and ``schedule``, or as given.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or ``step_size``/``schedule`` given both here and inside an optimizer object.
+    TypeError
+        Neither a name nor an :class:`Optimizer`.
+    """
+    if isinstance(optimizer, Optimizer):
+        if step_size is not None or schedule is not None:
+            raise ValueError("pass step_size and schedule to the optimizer object, not to fit as well "
+                             f"(got optimizer={optimizer!r} and step_size={step_size!r}, schedule={schedule!r})")
+        return optimizer
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {tuple(OPTIMIZERS)} or a cstheory.optim.Optimizer, "
+                             f"got {optimizer!r}")
+        return OPTIMIZERS[optimizer](step_size=step_size, schedule=schedule)
+    raise TypeError(f"optimizer must be a name {tuple(OPTIMIZERS)} or a cstheory.optim.Optimizer, "
+                    f"got {type(optimizer).__name__}")
