@@ -55,6 +55,7 @@ import numpy as np
 
 import cstheory as cst
 from cstheory.fit import default_step_size
+from cstheory.report import Check
 
 BENCHMARKS = ("twolayer", "sweep", "mc", "sigma", "deep", "reproduce")
 HEADLINE = (1024, 512, 256)          # (n, k, m) of the targets
@@ -89,19 +90,6 @@ def _target(spec, ratio, median):
     met = None if x is None else (x <= value if op == "≤" else x >= value)
     text = (f"ours ÷ this {op} {value:g}" if what == "ratio" else f"{op} {_fmt_time(value)}")
     return text + ("" if met is None else (" ✓" if met else " ✗")), met
-
-
-@dataclass
-class Check:
-    name: str
-    value: float
-    tolerance: float
-    kind: str = "<"                  # value < tolerance, or ">" for value > tolerance
-    note: str = ""
-
-    @property
-    def ok(self):
-        return self.value < self.tolerance if self.kind == "<" else self.value > self.tolerance
 
 
 @dataclass
@@ -849,7 +837,7 @@ def markdown(report, env):
         lines.append("| check | value | tolerance | result | note |")
         lines.append("|---|---:|---:|---|---|")
         for c in report.checks:
-            lines.append(f"| {c.name} | {c.value:.3g} | {c.kind} {c.tolerance:.3g} | {'PASS' if c.ok else 'FAIL'} "
+            lines.append(f"| {c.name} | {c.value:.3g} | {c.relation} {c.tolerance:.3g} | {'PASS' if c.passed else 'FAIL'} "
                          f"| {c.note} |")
     return "\n".join(lines)
 
@@ -918,8 +906,8 @@ def main(argv=None):
         with open(args.json, "w") as fh:
             json.dump({"env": env, "args": {k: v for k, v in vars(args).items()},
                        "rows": [asdict(r) for r in report.rows],
-                       "checks": [asdict(c) | {"ok": c.ok} for c in report.checks]}, fh, indent=2)
-    failed = [c for c in report.checks if not c.ok]
+                       "checks": [asdict(c) | {"passed": c.passed} for c in report.checks]}, fh, indent=2)
+    failed = [c for c in report.checks if not c.passed]
     if failed:
         print(f"\n{len(failed)} check(s) FAILED", file=sys.stderr)
         return 1

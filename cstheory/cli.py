@@ -16,61 +16,33 @@ accepted), 1 a check failed (the exercise was rejected), 2 usage error.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import os
 import sys
 import time
 import traceback
 from pathlib import Path
 
-__all__ = ["main", "EXPERIMENTS", "run_experiments"]
+from .experiments import EXPERIMENTS, reproducible
 
-#: name → (module, title), in the order ``reproduce`` runs them.
-EXPERIMENTS = {
-    "linear": ("cstheory.experiments.linear_min_norm", "Sec. 3: GD → min-norm, recovery vs m (eq. 5, 7, 8)"),
-    "fig1": ("cstheory.experiments.fig1", "Fig. 1: no early stopping for a 5-layer deep decoder on images"),
-    "fig2": ("cstheory.experiments.fig2", "Fig. 2: trigonometric basis functions (eq. 10)"),
-    "fig3": ("cstheory.experiments.fig3", "Fig. 3: kernels and their weights σ (eq. 11)"),
-    "monte-carlo": ("cstheory.experiments.monte_carlo", "App. B: Monte-Carlo Σ(U) → exact"),
-    "measurements": ("cstheory.experiments.measurements",
-                     "Theorem 2: recovery error against m, two-layer vs linear min-norm (eq. 13)"),
-    "no-early-stopping": ("cstheory.experiments.no_early_stopping",
-                          "1-D Fig. 1: loss and true error against iterations, smooth vs rough"),
-    "theorem4": ("cstheory.experiments.theorem4", "Theorem 4: linearization gap against the width k (eq. 35)"),
-    "fig4": ("cstheory.experiments.fig4", "Fig. 4: Jacobian spectrum of a 4-layer decoder across GD"),
-    "fig5": ("cstheory.experiments.fig5", "Fig. 5: compressive-sensing MRI against classical baselines"),
-}
+__all__ = ["main", "run_experiments"]
 
-
-def _available():
-    out = {}
-    for name, (mod, title) in EXPERIMENTS.items():
-        if importlib.util.find_spec(mod) is not None:
-            out[name] = (mod, title)
-    return out
-
-
-def _backend_kwargs(run, backend, dtype):
-    params = inspect.signature(run).parameters
+def _backend_kwargs(experiment, backend, dtype):
+    """The ``xp``/``dtype`` keywords for ``experiment.run``; ``ValueError`` if it runs on NumPy float64 only."""
     kwargs = {}
     if backend is not None and backend != "numpy":
-        if "xp" not in params:
-            raise ValueError(f"this experiment runs on NumPy only (its run() takes no xp); drop --backend {backend}")
+        if not experiment.backends:
+            raise ValueError(f"{experiment.name} runs on NumPy only; drop --backend {backend}")
         kwargs["xp"] = backend
     if dtype is not None and dtype != "float64":
-        if "dtype" not in params:
-            raise ValueError(f"this experiment runs in float64 only (its run() takes no dtype); drop --dtype {dtype}")
+        if not experiment.backends:
+            raise ValueError(f"{experiment.name} runs in float64 only; drop --dtype {dtype}")
         kwargs["dtype"] = dtype
     return kwargs
 
 
 def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True):
-    """Run the named experiments, save their figures and return a list of ExperimentRun."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Run the named experiments of :data:`cstheory.experiments.EXPERIMENTS`, save their figures and
+    return a list of :class:`cstheory.report.ExperimentRun`."""
     from .report import ExperimentRun
 
     out = Path(out_dir)
@@ -81,20 +53,18 @@ def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progr
         from tqdm.auto import tqdm
         iterator = tqdm(names, desc="reproduce", unit="experiment")
     for name in iterator:
-        mod_name, title = EXPERIMENTS[name]
+        experiment = EXPERIMENTS[name]
         start = time.perf_counter()
         try:
-            module = importlib.import_module(mod_name)
-            kwargs = _backend_kwargs(module.run, backend, dtype)
-            result = module.run(quick=quick, **kwargs)
+            kwargs = _backend_kwargs(experiment, backend, dtype)
+            result = experiment.run(quick=quick, **kwargs)
             fig_path = out / f"{name}.png"
-            fig = module.plot(result, path=str(fig_path))
-            plt.close(fig)
-            checks = list(module.checks(result)) if hasattr(module, "checks") else []
-            runs.append(ExperimentRun(name, title, time.perf_counter() - start, str(fig_path), checks))
+            experiment.plot(result, path=str(fig_path))
+            checks = experiment.checks(result)
+            runs.append(ExperimentRun(name, experiment.title, time.perf_counter() - start, str(fig_path), checks))
         except Exception as exc:  # a failing experiment is reported, the others still run
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            runs.append(ExperimentRun(name, title, time.perf_counter() - start, None, [], error=detail))
+            runs.append(ExperimentRun(name, experiment.title, time.perf_counter() - start, None, [], error=detail))
         if progress:
             iterator.set_postfix_str(f"{name}: {runs[-1].seconds:.1f}s")
     return runs
@@ -116,18 +86,12 @@ def _usage(message):
 def _cmd_reproduce(args):
     from .report import write_report
 
-    available = _available()
+    available = reproducible()
     names = _parse_only(args.only, available) if args.only else list(available)
     if (args.backend not in (None, "numpy")) or (args.dtype not in (None, "float64")):
-        unsupported = []
-        for name in names:
-            run = importlib.import_module(EXPERIMENTS[name][0]).run
-            try:
-                _backend_kwargs(run, args.backend, args.dtype)
-            except ValueError:
-                unsupported.append(name)
+        unsupported = [name for name in names if not EXPERIMENTS[name].backends]
         if unsupported:
-            ok = [n for n in available if n not in unsupported]
+            ok = [n for n in available if EXPERIMENTS[n].backends]
             return _usage(f"--backend/--dtype are not supported by {', '.join(unsupported)} (NumPy float64 only); "
                           f"choose from {', '.join(ok)} with --only")
     runs = run_experiments(names, args.out, quick=args.quick, backend=args.backend, dtype=args.dtype,
@@ -147,7 +111,7 @@ def _cmd_reproduce(args):
 
 def _cmd_figure(args):
     name = f"fig{args.number}"
-    available = _available()
+    available = reproducible()
     if name not in available:
         return _usage(f"no figure {args.number}; available: {', '.join(n for n in available if n.startswith('fig'))}")
     args.only = name
@@ -203,10 +167,6 @@ def _sweep_executor(args):
 
 
 def _cmd_sweep(args):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .experiments import phase_transition
     from .report import ExperimentRun, write_report
 
@@ -224,9 +184,8 @@ def _cmd_sweep(args):
                                       workers=args.workers, progress=not args.no_progress)
     finally:
         close()
-    fig = phase_transition.plot(result, path=str(out / "phase_transition.png"))
-    plt.close(fig)
-    run = ExperimentRun("phase-transition", "Phase transitions over (m/n, p/n)", result.seconds,
+    phase_transition.plot(result, path=str(out / "phase_transition.png"))
+    run = ExperimentRun("phase-transition", EXPERIMENTS["phase-transition"].title, result.seconds,
                         str(out / "phase_transition.png"), list(phase_transition.checks(result)))
     md, _ = write_report([run], out, {"command": "cstheory sweep phase-transition", "executor": where,
                                       "mode": "quick" if args.quick else "full"})

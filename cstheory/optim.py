@@ -81,6 +81,21 @@ class StepDecay(Schedule):
     def __call__(self, t: int) -> float:
         return self.factor ** bisect_right(self.milestones, t)
 
+    @classmethod
+    def settle(cls, steps, fraction, factor=0.1):
+        """One decay by ``factor`` for the last ``round(fraction · steps)`` of ``steps`` (a "settling" phase).
+
+        The decay happens at the milestone ``steps − round(fraction · steps)``; with no
+        settling steps (fraction 0) the schedule is :class:`Constant`.  Fig. 1 and Fig. 5
+        settle for the last 20 % of their Adam steps at a tenth of the step size.
+        """
+        steps = _checks.positive_int(steps, "steps")
+        fraction = _checks.positive_float(fraction, "fraction", allow_zero=True)
+        if fraction >= 1.0:
+            raise ValueError(f"fraction must lie in [0, 1), got {fraction}")
+        settle = int(round(fraction * steps))
+        return cls([steps - settle], factor) if 0 < settle < steps else Constant()
+
     def __repr__(self) -> str:
         return f"StepDecay(milestones={self.milestones}, factor={self.factor:g})"
 

@@ -97,4 +97,4 @@ def test_reproduce_quick_everything(tmp_path):
     failed = [(e["name"], e["error"], [c for c in e["checks"] if not c["passed"]])
               for e in data["experiments"] if not e["passed"]]
     assert code == 0, failed
-    assert {e["name"] for e in data["experiments"]} == set(cli._available())
+    assert {e["name"] for e in data["experiments"]} == set(cli.reproducible())

@@ -36,8 +36,10 @@ from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
+from ..optim import Adam, StepDecay
 from ..operators import RandomSubsampledDCT, gaussian_matrix
 from ..signals import load_image
+from ..plotting import figure, save
 
 __all__ = ["Fig1Result", "run", "plot", "checks", "dct_energy_fraction", "FULL", "QUICK", "IMAGES",
            "DENSE_LIMIT"]
@@ -180,7 +182,6 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
     m = max(1, n // 4)
     kind, A = _operator(operator, m, s, rng + 1, xp, dtype, device)
     settle = int(round(settle_fraction * cfg["steps"]))
-    first = cfg["steps"] - settle
 
     out = {key: {} for key in ("images", "reconstructions", "loss", "error", "relative_error", "best_error",
                                "best_iteration", "psnr", "spectrum_fraction", "low_frequency_energy", "seconds")}
@@ -194,15 +195,10 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
                           rng=rng, xp=xp, dtype=dtype, device=device)
         num_params = gen.num_params
         start = time.perf_counter()
-        res = fit(gen, A, y, params=gen.init(rng=rng), steps=first, step_size=cfg["step_size"], optimizer="adam",
-                  x_true=x, record_every=1, rng=rng, progress=progress)
+        adam = Adam(cfg["step_size"], schedule=StepDecay.settle(cfg["steps"], settle_fraction))
+        res = fit(gen, A, y, params=gen.init(rng=rng), steps=cfg["steps"], optimizer=adam, x_true=x,
+                  record_every=1, rng=rng, progress=progress)
         loss, err, signal = res.loss, res.error, res.signal
-        if settle > 0:
-            res2 = fit(gen, A, y, params=res.params, steps=settle, step_size=cfg["step_size"] / 10,
-                       optimizer="adam", x_true=x, record_every=1, rng=rng, progress=progress)
-            loss = np.concatenate([loss, res2.loss[1:]])
-            err = np.concatenate([err, res2.error[1:]])
-            signal = res2.signal
         out["seconds"][name] = time.perf_counter() - start
         rec = np.asarray(to_numpy(signal), dtype=np.float64)
         frac = dct_energy_fraction(x_host)
@@ -230,11 +226,10 @@ def plot(result, path=None):
     and reconstructions G(C_T) (bottom), (d) their DCT energy fractions.
     Returns the :class:`matplotlib.figure.Figure`; saves it to ``path`` if given.
     """
-    from matplotlib.figure import Figure
 
     names = result.names
     colors = {name: f"C{i}" for i, name in enumerate(names)}
-    fig = Figure(figsize=(4.2 * 3 + 2.4 * len(names), 6.2), layout="constrained")
+    fig = figure(4.2 * 3 + 2.4 * len(names), 6.2)
     gs = fig.add_gridspec(2, 3 + len(names), width_ratios=[1.6, 1.6] + [1.0] * len(names) + [1.6])
     ax_l = fig.add_subplot(gs[:, 0])
     ax_e = fig.add_subplot(gs[:, 1])
@@ -278,8 +273,7 @@ def plot(result, path=None):
     ax_s.legend(fontsize=8)
     fig.suptitle(f"Fig. 1: {result.layers}-layer deep decoder (k = {result.channels}, N = {result.num_params}), "
                  f"{result.size}×{result.size}, m = n/4 {result.operator} measurements, Adam η = {result.step_size:g}")
-    if path is not None:
-        fig.savefig(path, dpi=110)
+    save(fig, path)
     return fig
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import _checks
 from ..signals import frequency, trig_basis
+from ..plotting import figure, save
 
 __all__ = ["Fig2Result", "run", "plot", "checks", "PAPER_INDICES"]
 
@@ -85,10 +86,9 @@ def plot(result, path=None):
     Returns the :class:`matplotlib.figure.Figure` (created without pyplot, so
     no GUI backend is needed); saves it to ``path`` if given.
     """
-    from matplotlib.figure import Figure
 
     q = result.columns.shape[1]
-    fig = Figure(figsize=(3.0 * q, 2.6), layout="constrained")
+    fig = figure(3.0 * q, 2.6)
     axes = fig.subplots(1, q, sharey=True)
     axes = np.atleast_1d(axes)
     for c, ax in enumerate(axes):
@@ -101,8 +101,7 @@ def plot(result, path=None):
     axes[0].set_ylabel(r"$[w_k]_j$")
     fig.suptitle(f"Trigonometric basis functions of eq. (10), n = {result.n} (paper's 1-based numbering)",
                  fontsize=10)
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

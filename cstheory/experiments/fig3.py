@@ -43,6 +43,7 @@ from .. import _checks
 from ..kernels import circulant_matrix, gaussian, triangular
 from ..signals import frequency_order
 from ..spectrum import geometric_fit, sigma_matrix, sigma_weights
+from ..plotting import figure, save
 
 __all__ = ["Fig3Result", "run", "plot", "checks", "TRIANGLE_WIDTHS", "GAUSSIAN_WIDTHS"]
 
@@ -180,10 +181,9 @@ def plot(result, path=None):
     Returns the :class:`matplotlib.figure.Figure` (created without pyplot, so
     no GUI backend is needed); saves it to ``path`` if given.
     """
-    from matplotlib.figure import Figure
 
     n = result.n
-    fig = Figure(figsize=(15, 4.4), layout="constrained")
+    fig = figure(15, 4.4)
     ax_k, ax_ll, ax_sl = fig.subplots(1, 3)
     colors = [f"C{i % 10}" for i in range(len(result.names))]
     styles = ["-" if f == "triangle" else "-." for f in result.families]
@@ -224,8 +224,7 @@ def plot(result, path=None):
     ax_sl.set_title(f"semi-log: fit $\\sigma_i^2 \\approx e^c\\gamma^i$ on "
                     f"{result.fit_start} ≤ i < {result.fit_stop} (shaded)")
     ax_sl.legend(fontsize=7)
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

@@ -34,6 +34,7 @@ from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
+from ..plotting import figure, save
 
 __all__ = ["Fig4Result", "run", "plot", "checks", "piecewise_smooth_signal", "FULL", "QUICK"]
 
@@ -147,9 +148,8 @@ def plot(result, path=None):
     A second panel shows the loss along the GD path with the snapshot iterations marked.
     Returns the :class:`matplotlib.figure.Figure`; saves it to ``path`` if given.
     """
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11, 4.3), layout="constrained")
+    fig = figure(11, 4.3)
     ax, ax_l = fig.subplots(1, 2, width_ratios=[1.5, 1])
     for j, (t, s) in enumerate(zip(result.iterations, result.singular_values)):
         keep = s > 1e-10 * s[0]
@@ -167,8 +167,7 @@ def plot(result, path=None):
     ax_l.set_xlabel("GD iteration $t$")
     ax_l.set_ylabel(r"$\frac{1}{2}\|G(\theta_t) - x^*\|_2^2$")
     ax_l.set_title(f"loss along GD (η = {result.step_size:.3g})")
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

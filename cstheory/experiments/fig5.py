@@ -45,7 +45,9 @@ from .. import baselines
 from .._backend import to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
+from ..optim import Adam, StepDecay
 from ..mri import mri_problem, psnr, ssim
+from ..plotting import figure, save
 
 __all__ = ["Fig5Result", "run", "plot", "checks", "table", "fit_deep_decoder", "METHODS", "FULL", "QUICK"]
 
@@ -114,9 +116,9 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
                      progress=False):
     """Fit a ``layers``-layer deep decoder to the k-space of an :class:`cstheory.mri.MRIProblem`.
 
-    Adam at ``step_size``, then at ``step_size / 10`` for the last ``settle_fraction``
-    of the ``steps`` (Adam's moments restart there), with the true error recorded at
-    every iteration.
+    One Adam run at ``step_size``, decayed to ``step_size / 10`` for the last
+    ``settle_fraction`` of the ``steps`` (:meth:`cstheory.optim.StepDecay.settle`; Adam's
+    moments carry over), with the true error recorded at every iteration.
 
     Returns
     -------
@@ -127,17 +129,10 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
     xp = P.operator.xp
     gen = DeepDecoder(P.operator.image_shape, channels=channels, layers=layers, output="conv", sigmoid=True,
                       rng=rng, xp=xp, dtype=P.operator.dtype, device=P.operator.device)
-    settle = int(round(settle_fraction * steps))
-    first = steps - settle
-    res = fit(gen, P.operator, P.y, params=gen.init(rng=rng), steps=first, optimizer="adam", step_size=step_size,
-              x_true=P.image, record_every=1, rng=rng, progress=progress)
-    loss, err, params, signal = res.loss, res.error, res.params, res.signal
-    if settle > 0:
-        res2 = fit(gen, P.operator, P.y, params=params, steps=settle, optimizer="adam", step_size=step_size / 10,
-                   x_true=P.image, record_every=1, rng=rng, progress=progress)
-        loss = np.concatenate([loss, res2.loss[1:]])
-        err = np.concatenate([err, res2.error[1:]])
-        signal = res2.signal
+    adam = Adam(step_size, schedule=StepDecay.settle(steps, settle_fraction))
+    res = fit(gen, P.operator, P.y, params=gen.init(rng=rng), steps=steps, optimizer=adam, x_true=P.image,
+              record_every=1, rng=rng, progress=progress)
+    loss, err, signal = res.loss, res.error, res.signal
     return signal, loss, err, gen.num_params
 
 
@@ -262,11 +257,10 @@ def plot(result, path=None):
     every method, one row per acceleration).  Returns the Figure (created
     without pyplot); saves it to ``path`` if given.
     """
-    from matplotlib.figure import Figure
 
     accs = result.accelerations
     ncols = 2 + len(METHODS)
-    fig = Figure(figsize=(2.3 * ncols, 3.2 + 2.4 * len(accs)), layout="constrained")
+    fig = figure(2.3 * ncols, 3.2 + 2.4 * len(accs))
     grid = fig.add_gridspec(1 + len(accs), ncols, height_ratios=[1.4] + [1.0] * len(accs))
     ax = fig.add_subplot(grid[0, : ncols // 2 + 1])
     for i, a in enumerate(accs):
@@ -306,8 +300,7 @@ def plot(result, path=None):
                 axi.imshow(np.clip(result.images[name][a], 0, 1), cmap="gray", vmin=0, vmax=1)
                 axi.set_title(f"{name} {a:g}x\n{result.psnr[name][a]:.1f} dB / {result.ssim[name][a]:.3f}",
                               fontsize=9)
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

@@ -19,6 +19,7 @@ from ..fit import fit
 from ..linear import LinearGenerator, min_norm_coefficients
 from ..operators import gaussian_matrix
 from ..signals import frequency_order, smooth_signal, trig_basis
+from ..plotting import figure, save
 
 __all__ = ["LinearResult", "run", "plot", "checks", "geometric_generator"]
 
@@ -96,11 +97,8 @@ def run(quick=False, xp=None, dtype=None, rng=0):
 
 def plot(result, path=None):
     """Left: ‖c_t − ĉ‖/‖ĉ‖ of GD. Right: recovery error against m with the eq. (7) and (8) bounds."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = figure(10, 4)
+    ax0, ax1 = fig.subplots(1, 2)
     ax0.semilogy(result.gd_steps, result.gd_distance)
     ax0.set_xlabel("iteration t")
     ax0.set_ylabel(r"$\|c_t - \hat c\|/\|\hat c\|$")
@@ -113,9 +111,7 @@ def plot(result, path=None):
     ax1.set_ylabel(r"$\|\hat x - x^*\|^2$")
     ax1.set_title(f"linear generator, σ² = {result.gamma}^i, n = {result.n}")
     ax1.legend(fontsize=7)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

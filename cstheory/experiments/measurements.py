@@ -55,6 +55,7 @@ from ..operators import gaussian_matrix
 from ..signals import smooth_signal, trig_basis
 from ..spectrum import sigma_weights
 from ..two_layer import TwoLayerGenerator
+from ..plotting import figure, save
 
 __all__ = ["MeasurementsResult", "run", "plot", "checks"]
 
@@ -181,10 +182,9 @@ def plot(result, path=None):
     """Draw the median recovery errors and the Theorem-2 bound against m (and against m/p).
 
     Returns the :class:`matplotlib.figure.Figure`; saves it to ``path`` if given."""
-    from matplotlib.figure import Figure
 
     r = result
-    fig = Figure(figsize=(10.0, 3.8), layout="constrained")
+    fig = figure(10.0, 3.8)
     ax1, ax2 = fig.subplots(1, 2)
     for a, p in enumerate(r.ps):
         c = f"C{a}"
@@ -202,8 +202,7 @@ def plot(result, path=None):
     ax2.set_xlabel("$m / p$")
     ax2.set_title("the same against m/p: the curves line up, O(p) measurements suffice", fontsize=9)
     ax2.legend(fontsize=7)
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

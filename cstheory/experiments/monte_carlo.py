@@ -11,6 +11,7 @@ import numpy as np
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..kernels import circulant_matrix
 from ..spectrum import sigma_matrix, sigma_mc_errors, sigma_weights
+from ..plotting import figure, save
 
 __all__ = ["MonteCarloResult", "run", "plot", "checks"]
 
@@ -47,11 +48,8 @@ def run(quick=False, xp=None, dtype=None, rng=0):
 
 def plot(result, path=None):
     """Log-log plot of the relative error against S·k with the fitted c/√(S·k) line."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = figure(5, 4)
+    ax = fig.subplots()
     ax.loglog(result.columns, result.errors, "o-", label="Monte-Carlo Σ̂ (sigma_matrix_mc)")
     ax.loglog(result.columns, result.constant / np.sqrt(result.columns), "k--",
               label=f"{result.constant:.2f}/√(S·k)")
@@ -59,9 +57,7 @@ def plot(result, path=None):
     ax.set_ylabel(r"$\|\hat\Sigma - \Sigma\|_F / \|\Sigma\|_F$")
     ax.set_title(f"Σ(U), random asymmetric kernel, n = {result.n}")
     ax.legend()
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

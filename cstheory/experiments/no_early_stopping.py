@@ -39,6 +39,7 @@ from ..kernels import triangular
 from ..operators import gaussian_matrix
 from ..signals import load_image, smooth_signal
 from ..two_layer import TwoLayerGenerator
+from ..plotting import figure, save
 
 __all__ = ["NoEarlyStoppingResult", "run", "plot", "checks", "SIGNALS"]
 
@@ -148,10 +149,9 @@ def plot(result, path=None):
     """Draw (a) training loss, (b) true error against t, (c) the signals and their reconstructions.
 
     Returns the :class:`matplotlib.figure.Figure`; saves it to ``path`` if given."""
-    from matplotlib.figure import Figure
 
     r = result
-    fig = Figure(figsize=(12.0, 3.6), layout="constrained")
+    fig = figure(12.0, 3.6)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     colors = ("C0", "C3")
     for i, name in enumerate(r.names):
@@ -166,8 +166,7 @@ def plot(result, path=None):
         ax.set_xlabel("iteration $t$")
         ax.legend(fontsize=8)
     ax3.set_xlabel("$j$")
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 

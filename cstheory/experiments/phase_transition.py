@@ -126,11 +126,10 @@ def measurements_needed(result, method, level=0.5):
 
 def plot(result, path=None):
     """Heat maps of the recovery probability for each method, with the line m = 3p of Theorem 2."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import figure, save
 
-    fig, axes = plt.subplots(1, len(METHODS), figsize=(4.2 * len(METHODS), 3.8), sharey=True)
+    fig = figure(4.2 * len(METHODS), 3.8)
+    axes = fig.subplots(1, len(METHODS), sharey=True)
     n = result.n
     for ax, method in zip(axes, METHODS):
         im = ax.imshow(result.probability[method], origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
@@ -145,9 +144,8 @@ def plot(result, path=None):
     axes[0].set_ylabel("p / n")
     axes[0].legend(loc="upper left", fontsize=7)
     fig.colorbar(im, ax=axes, label=f"P(‖x̂ − x*‖/‖x*‖ < {result.tau})")
-    fig.suptitle(f"Phase transitions, n = {n}", y=1.03)
-    if path is not None:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+    fig.suptitle(f"Phase transitions, n = {n}")
+    save(fig, path)
     return fig
 
 

@@ -41,6 +41,7 @@ from ..kernels import triangular
 from ..operators import gaussian_matrix
 from ..signals import smooth_signal
 from ..two_layer import TwoLayerGenerator
+from ..plotting import figure, save
 
 __all__ = ["Theorem4Result", "run", "plot", "checks"]
 
@@ -175,10 +176,9 @@ def plot(result, path=None):
     """Draw the gap against k on log-log axes with its fitted power law, and the residual curves.
 
     Returns the :class:`matplotlib.figure.Figure`; saves it to ``path`` if given."""
-    from matplotlib.figure import Figure
 
     r = result
-    fig = Figure(figsize=(10.0, 3.8), layout="constrained")
+    fig = figure(10.0, 3.8)
     ax1, ax2 = fig.subplots(1, 2)
     ks = r.ks.astype(float)
     med = np.median(r.residual_gap, axis=1)
@@ -200,8 +200,7 @@ def plot(result, path=None):
     ax2.set_ylabel(r"$\|r\| / \|r_0\|$")
     ax2.set_title("residuals of GD: network vs its linearization (eq. 39)", fontsize=9)
     ax2.legend(fontsize=8)
-    if path is not None:
-        fig.savefig(path, dpi=120)
+    save(fig, path)
     return fig
 
 
