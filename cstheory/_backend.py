@@ -1,4 +1,4 @@
-"""The one place that knows about array libraries (floor 1 of DESIGN.md).
+"""The one place that knows about array libraries (floor 1, see docs/architecture.md).
 
 Everything above this module works with an array-API namespace ``xp`` obtained
 from its inputs.  This module

@@ -403,12 +403,12 @@ class DeepDecoder(Generator):
         ``y`` is accepted for protocol compatibility and ignored.
         """
         scale = 1.0 / math.sqrt(self.channels) if scale is None else _checks.positive_float(scale, "scale")
-        gen = as_generator(rng)
+        host_rng = as_generator(rng)
         k = self.channels
         host = []
         for _ in range(self.layers):
-            host += [gen.standard_normal(k * k) * scale, np.ones(k), np.zeros(k)]
-        host.append(gen.standard_normal(k * self._k_out) * scale)
+            host += [host_rng.standard_normal(k * k) * scale, np.ones(k), np.zeros(k)]
+        host.append(host_rng.standard_normal(k * self._k_out) * scale)
         return self._to(np.concatenate(host))
 
     # -- forward -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Linearized gradient-descent dynamics and the Theorem-4 gap (floor 4; Sec. 7, App. C).
+"""Linearized gradient-descent dynamics and the Theorem-4 gap (floor 5, beside the fit loop it runs; Sec. 7, App. C).
 
 Gradient descent on a *linear* least-squares problem ½‖f(θ₀) + J(θ − θ₀) − y‖²
 (eq. 15/25) has a closed form (Proposition 2).  With the SVD J = Σ_i σ_i w_i v_iᵀ

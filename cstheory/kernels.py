@@ -112,18 +112,27 @@ def _circular_distance(n):
     return np.minimum(i, n - i)
 
 
-def triangular(n, p, xp=None, dtype=None, device=None):
-    """Unit-norm triangular kernel of support 2p − 1 centred at index 0 (Fig. 3).
+def triangular(n, half_width=None, xp=None, dtype=None, device=None, *, p=None):
+    """Unit-norm triangular kernel of support 2h − 1 centred at index 0, h = ``half_width`` (Fig. 3).
 
-    u[d] ∝ p − |d| for circular distance |d| < p, zero elsewhere, scaled to
-    ‖u‖₂ = 1.  p = 1 is the identity (a one-hot at 0); the support must fit,
-    2p − 1 ≤ n.
+    u[d] ∝ h − |d| for circular distance |d| < h, zero elsewhere, scaled to
+    ‖u‖₂ = 1.  h = 1 is the identity (a one-hot at 0); the support must fit,
+    2h − 1 ≤ n.  (The paper's Fig. 3 calls h "p"; ``p=`` is accepted as a
+    deprecated keyword, since in cstheory p counts the components of a smooth signal.)
+
+    Examples
+    --------
+    >>> from cstheory import kernels
+    >>> kernels.triangular(7, 2) * 6 ** 0.5    # [2, 1, 0, 0, 0, 0, 1] / √6, circularly centred at 0
+    array([2., 1., 0., 0., 0., 0., 1.])
     """
+    half_width = _checks.renamed_argument(half_width, p, "half_width", "p", "triangular()")
     n = _checks.positive_int(n, "n")
-    p = _checks.positive_int(p, "p")
-    if 2 * p - 1 > n:
-        raise ValueError(f"the support 2p-1 = {2 * p - 1} must not exceed n = {n}; choose p <= {(n + 1) // 2}")
-    u = np.maximum(p - _circular_distance(n), 0).astype(np.float64)
+    h = _checks.positive_int(half_width, "half_width")
+    if 2 * h - 1 > n:
+        raise ValueError(f"the support 2*half_width-1 = {2 * h - 1} must not exceed n = {n}; "
+                         f"choose half_width <= {(n + 1) // 2}")
+    u = np.maximum(h - _circular_distance(n), 0).astype(np.float64)
     return asarray(u / np.linalg.norm(u), xp=xp, dtype=dtype, device=device)
 
 

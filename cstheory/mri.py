@@ -74,7 +74,7 @@ def _mask_args(acceleration, center_fraction, density, decay):
 
 
 def _density_weights(r, decay):
-    """Polynomial variable density p ∝ (1 − r)^decay for normalised distances r ∈ [0, 1)."""
+    """Polynomial variable-density weights ∝ (1 − r)^decay for normalised distances r ∈ [0, 1)."""
     return (1.0 - r) ** decay
 
 
@@ -137,10 +137,10 @@ def cartesian_mask(shape, acceleration, center_fraction=None, density="variable"
     rest = order[n_centre:]
     if n_lines > n_centre:
         if density == "uniform" or decay == 0.0:
-            p = np.ones(rest.size)
+            weights = np.ones(rest.size)
         else:
-            p = _density_weights(kspace_distance(w)[rest] / (w / 2.0 + 1.0), decay)
-        chosen += list(as_generator(rng).choice(rest, size=n_lines - n_centre, replace=False, p=p / p.sum()))
+            weights = _density_weights(kspace_distance(w)[rest] / (w / 2.0 + 1.0), decay)
+        chosen += list(as_generator(rng).choice(rest, size=n_lines - n_centre, replace=False, p=weights / weights.sum()))
     mask = np.zeros((h, w), dtype=bool)
     mask[:, np.asarray(chosen, dtype=np.int64)] = True
     return _mask_to(mask, xp, device)
@@ -178,13 +178,13 @@ def random_mask(shape, acceleration, center_fraction=None, density="variable", d
     rest = np.flatnonzero(~mask)
     if n_total > ch * cw:
         if density == "uniform" or decay == 0.0:
-            p = np.ones(rest.size)
+            weights = np.ones(rest.size)
         else:
             ry = kspace_distance(h)[:, None] / (h / 2.0 + 1.0)
             rx = kspace_distance(w)[None, :] / (w / 2.0 + 1.0)
             r = np.sqrt(ry**2 + rx**2) / math.sqrt(2.0)
-            p = _density_weights(r.reshape(-1)[rest], decay)
-        pick = as_generator(rng).choice(rest, size=n_total - ch * cw, replace=False, p=p / p.sum())
+            weights = _density_weights(r.reshape(-1)[rest], decay)
+        pick = as_generator(rng).choice(rest, size=n_total - ch * cw, replace=False, p=weights / weights.sum())
         mask.reshape(-1)[pick] = True
     return _mask_to(mask, xp, device)
 
@@ -461,11 +461,11 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
         _checks.array(image, "image", ndim=2)
     if mask not in MASKS:
         raise ValueError(f"mask must be one of {MASKS}, got {mask!r}")
-    gen = as_generator(rng)
+    host_rng = as_generator(rng)
     make = cartesian_mask if mask == "cartesian" else random_mask
-    m = make(tuple(image.shape), acceleration, center_fraction=center_fraction, rng=gen,
+    m = make(tuple(image.shape), acceleration, center_fraction=center_fraction, rng=host_rng,
              xp=namespace(image), device=array_api_compat.device(image))
-    return simulate_kspace(image, m, snr_db=snr_db, rng=gen)
+    return simulate_kspace(image, m, snr_db=snr_db, rng=host_rng)
 
 
 def _pair(x, x_true, name):

@@ -269,9 +269,9 @@ class RandomSubsampledDCT(LinearOperator):
         if m > n:
             raise ValueError(f"m must be at most n = {n}, got {m}")
         self.xp, self.dtype, self.device = resolve(xp, dtype, device)
-        gen = as_generator(rng)
-        signs = gen.choice(np.array([-1.0, 1.0]), size=n)
-        rows = np.sort(gen.choice(n, size=m, replace=False))
+        host_rng = as_generator(rng)
+        signs = host_rng.choice(np.array([-1.0, 1.0]), size=n)
+        rows = np.sort(host_rng.choice(n, size=m, replace=False))
         inv = np.full(n, m, dtype=np.int64)
         inv[rows] = np.arange(m)
         self.shape = (m, n)

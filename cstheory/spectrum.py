@@ -111,7 +111,7 @@ def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):
     samples = _checks.positive_int(samples, "samples")
     channels = _checks.positive_int(channels, "channels")
     xp = namespace(U)
-    gen = as_generator(rng)
+    host_rng = as_generator(rng)
     d = U.shape[1]
     total = samples * channels
     per_chunk = max(1, max_chunk // max(d, 1))
@@ -120,7 +120,7 @@ def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):
     while done < total:
         cols = min(per_chunk, total - done)
         # draw column by column (rows of a (cols, d) block) so chunking does not change the numbers
-        C = asarray(gen.standard_normal((cols, d)).T, xp=xp, dtype=U.dtype, device=getattr(U, "device", None))
+        C = asarray(host_rng.standard_normal((cols, d)).T, xp=xp, dtype=U.dtype, device=getattr(U, "device", None))
         M = xp.astype(U @ C > 0, U.dtype)
         acc = acc + M @ M.T
         done += cols
@@ -132,13 +132,13 @@ def sigma_mc_errors(U, sample_counts, channels=1, rng=0):
 
     Independent estimates for each S (one generator stream).  Returns a NumPy
     array of the errors; they shrink like c/√(S·channels)."""
-    gen = as_generator(rng)
+    host_rng = as_generator(rng)
     exact = sigma_matrix(U)
     xp = namespace(U)
     ref = float(xp.linalg.vector_norm(exact))
     errs = []
     for S in sample_counts:
-        est = sigma_matrix_mc(U, int(S), channels, rng=gen)
+        est = sigma_matrix_mc(U, int(S), channels, rng=host_rng)
         errs.append(float(xp.linalg.vector_norm(est - exact)) / ref)
     return np.asarray(errs)
 

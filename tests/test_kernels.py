@@ -63,7 +63,7 @@ def test_gaussian_kernel(xp):
     [
         (lambda: kernels.triangular(5, 4), "support"),
         (lambda: kernels.triangular(0, 1), "n must be"),
-        (lambda: kernels.triangular(5, 0), "p must be"),
+        (lambda: kernels.triangular(5, 0), "half_width must be"),
         (lambda: kernels.gaussian(5, -1.0), "width"),
         (lambda: cst.circulant_matrix(np.ones((2, 2))), "u must be 1-D"),
         (lambda: cst.circular_convolve(np.zeros(4), np.ones(4)), "all zero"),

@@ -50,10 +50,10 @@ class LinearResult:
 
 def geometric_generator(n, N, gamma, rng=0, xp=None, dtype=None):
     """J = W diag(σ) Q ∈ R^{n×N}, σ_i² = γ^i in order of frequency, Q with orthonormal rows."""
-    gen = as_generator(rng)
+    host_rng = as_generator(rng)
     W = to_numpy(trig_basis(n))[:, frequency_order(n)]
     sigma = np.sqrt(gamma ** np.arange(n))
-    Q, _ = np.linalg.qr(gen.standard_normal((N, n)))
+    Q, _ = np.linalg.qr(host_rng.standard_normal((N, n)))
     return asarray((W * sigma) @ Q.T, xp=xp, dtype=dtype)
 
 
