@@ -350,8 +350,8 @@ def memory(need: int, what: str, limit: int | None = None) -> int:
     ``"trig_basis(n=100000): the (n, n) basis"``."""
     limit = max_bytes() if limit is None else limit
     if need > limit:
-        raise ValueError(f"{what} needs {_sci(need)} bytes ({_human(need)}), more than the {_human(limit)} "
-                         "available (set CSTHEORY_MAX_BYTES to change the limit); choose smaller sizes")
+        raise ValueError(f"{what} needs {_sci(need)} bytes ({_human(need)}), more than the limit of "
+                         f"{_human(limit)} (the physical memory, or CSTHEORY_MAX_BYTES); choose smaller sizes")
     return need
 
 

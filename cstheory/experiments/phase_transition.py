@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
+
 METHODS = ("two-layer", "linear", "l1-dct")
 #: recovery threshold on the relative error ‖x̂ − x*‖/‖x*‖
 TAU = 0.1
@@ -85,6 +87,7 @@ class PhaseTransitionResult:
 
 def run(quick=False, executor=None, out=None, workers=None, tau=TAU, progress=False):
     """Sweep (method, m, p) × seeds with :func:`cstheory.sweep.run_grid`; aggregate recovery rates."""
+    quick = _checks.flag(quick, "quick")
     import time
 
     from ..sweep import run_grid
