@@ -707,6 +707,25 @@ def test_mean_loss_is_not_told_relu():
     assert result.mistake == "mean_loss" and "mean" in result.hint and "ReLU instead" not in result.hint
 
 
+def test_a_coincidence_on_the_counterexample_does_not_name_the_mistake():
+    """On a shrunk counterexample where U C = 1/m wherever it is positive, a mean loss and "ReLU
+    instead of ReLU′" give the same numbers; the other wrong answers of the function decide."""
+    ex = exercises.get("gradient")
+    m = 2
+    degenerate = {"U": np.eye(3), "C": np.full((3, 2), 1.0 / m), "A": np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 2.0]]),
+                  "y": np.array([1.0, -1.0])}
+    got = gradient_mean_loss(**degenerate)
+    np.testing.assert_allclose(got, gradient_relu_not_derivative(**degenerate))   # the coincidence
+    assert ex.diagnose([(degenerate, got)]).key == "relu_not_derivative"        # alone it misleads
+    rng = np.random.default_rng(0)
+    generic = []
+    for n, k, m in [(4, 2, 3), (5, 4, 2)]:
+        inputs = {"U": rng.standard_normal((n, n)), "C": rng.standard_normal((n, k)),
+                  "A": rng.standard_normal((m, n)), "y": rng.standard_normal(m)}
+        generic.append((inputs, gradient_mean_loss(**inputs)))
+    assert ex.diagnose([(degenerate, got)] + generic).key == "mean_loss"
+
+
 def test_gradient_descent_stopped_early_hears_about_convergence():
     result = exercises.check("min_norm", min_norm_gd_stopped_early)
     assert result.mistake == "gd_not_converged"
