@@ -8,6 +8,7 @@ key (and so the hint) of that very mistake — not merely rejected.  Checks run 
 exercises' own settings (50 derandomized examples), so these verdicts are exactly what a student
 gets; the sandbox, the command line and batch grading are tested in test_exercises_sandbox.py.
 """
+import functools
 import json
 import math
 import sys
@@ -612,6 +613,12 @@ MISTAKES = [
 OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "complex_result", "not_adjoint"}
 
 
+@functools.lru_cache(maxsize=None)
+def checked(name, func):
+    """exercises.check(name, func), once per session (several tests look at the same verdict)."""
+    return exercises.check(name, func)
+
+
 def _hint_of(name, key):
     ex = exercises.get(name)
     if key == "complex_result":
@@ -660,11 +667,34 @@ def test_hints_are_specific():
 # ---------------------------------------------------------------------------
 # verdicts (in-process: exactly the hypothesis run a student's file gets)
 # ---------------------------------------------------------------------------
+def _sizes(name, inputs):
+    """The sizes of the drawn inputs whose parity matters."""
+    if name in ("jacobian", "gradient"):
+        return [inputs["U"].shape[0]]
+    if name == "sigma_weights":
+        return [inputs["u"].shape[0]]
+    if name == "min_norm":
+        return list(inputs["A"].shape) + [inputs["J"].shape[1]]
+    if name in ("linear_residuals", "theorem1_bound"):
+        return list(inputs["J"].shape)
+    if name == "channel_norm_vjp":
+        return [inputs["a"].shape[1]]
+    return list(inputs["mask"].shape)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_teacher_solution_is_accepted(name):
-    result = exercises.check(name, teacher[name])
+def test_teacher_solution_is_accepted_on_odd_and_even_sizes(name):
+    ex = exercises.get(name)
+    seen = []
+
+    def recording(*args):
+        seen.append(_sizes(name, dict(zip(ex.example(), args))))
+        return teacher[name](*args)
+
+    result = exercises.check(name, recording)
     assert result.accepted, result.report()
     assert result.exit_code == 0 and result.verdict == "accepted" and "ACCEPTED" in result.report()
+    assert {s % 2 for sizes in seen for s in sizes} == {0, 1}    # the checker draws odd and even sizes
 
 
 def test_second_correct_route_for_sigma_is_accepted():
@@ -674,7 +704,7 @@ def test_second_correct_route_for_sigma_is_accepted():
 
 @pytest.mark.parametrize("name, func, key", MISTAKES, ids=[f.__name__ for _, f, _ in MISTAKES])
 def test_classic_mistake_gets_its_own_hint(name, func, key):
-    result = exercises.check(name, func)
+    result = checked(name, func)
     assert not result.accepted and not result.not_implemented and result.exit_code == 1
     assert result.verdict == "rejected"
     assert result.mistake == key, result.report()
@@ -703,7 +733,7 @@ def test_classic_mistake_gets_its_own_hint(name, func, key):
 
 def test_mean_loss_is_not_told_relu():
     """The misdiagnosis of the issue: a loss divided by m was told "ReLU instead of ReLU′"."""
-    result = exercises.check("gradient", gradient_mean_loss)
+    result = checked("gradient", gradient_mean_loss)
     assert result.mistake == "mean_loss" and "mean" in result.hint and "ReLU instead" not in result.hint
 
 
@@ -727,7 +757,7 @@ def test_a_coincidence_on_the_counterexample_does_not_name_the_mistake():
 
 
 def test_gradient_descent_stopped_early_hears_about_convergence():
-    result = exercises.check("min_norm", min_norm_gd_stopped_early)
+    result = checked("min_norm", min_norm_gd_stopped_early)
     assert result.mistake == "gd_not_converged"
     assert "converge" in result.hint and "which linear system" not in result.hint
     assert "row space" in result.message
@@ -766,42 +796,13 @@ def test_near_miss_is_rejected(name):
     assert not result.accepted and result.verdict == "rejected" and result.got is not None, result.report()
 
 
-def _sizes(name, inputs):
-    """The sizes of the drawn inputs whose parity matters."""
-    if name in ("jacobian", "gradient"):
-        return [inputs["U"].shape[0]]
-    if name == "sigma_weights":
-        return [inputs["u"].shape[0]]
-    if name == "min_norm":
-        return list(inputs["A"].shape) + [inputs["J"].shape[1]]
-    if name in ("linear_residuals", "theorem1_bound"):
-        return list(inputs["J"].shape)
-    if name == "channel_norm_vjp":
-        return [inputs["a"].shape[1]]
-    return list(inputs["mask"].shape)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_checkers_draw_odd_and_even_sizes(name):
-    ex = exercises.get(name)
-    seen = []
-
-    def recording(*args):
-        seen.append(_sizes(name, dict(zip(ex.example(), args))))
-        return teacher[name](*args)
-
-    assert exercises.check(name, recording).accepted
-    parities = {s % 2 for sizes in seen for s in sizes}
-    assert parities == {0, 1}
-
-
 def test_complex_result_of_the_adjoint_is_told_to_take_the_real_part():
-    result = exercises.check("subsampled_fourier_adjoint", adjoint_complex)
+    result = checked("subsampled_fourier_adjoint", adjoint_complex)
     assert result.mistake == "complex_result" and "real part" in result.hint
 
 
 def test_adjoint_mismatch_reports_the_adjoint_identity():
-    result = exercises.check("subsampled_fourier_adjoint", adjoint_doubled)
+    result = checked("subsampled_fourier_adjoint", adjoint_doubled)
     assert result.mistake == "not_adjoint"
     assert "⟨A x, r⟩" in result.message and "not the adjoint" in result.message
 
@@ -863,7 +864,7 @@ def test_check_rejects_non_callables():
 
 
 def test_summary_is_one_line():
-    result = exercises.check("gradient", gradient_mean_loss)
+    result = checked("gradient", gradient_mean_loss)
     line = result.summary()
     assert "\n" not in line and "Hint:" in line and "mean" in line
 

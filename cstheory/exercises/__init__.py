@@ -186,12 +186,13 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
                           "look for an endless loop or a very long computation at the top level of the file"
                           if exc.kind == "timeout" else "", exc.kind)
         result = exercise.run_check(sandbox, max_examples, seed)
-    finally:
         sandbox.close()
-    result.seconds = time.perf_counter() - start
-    if not result.accepted:
-        result.output = sandbox.output_tail()
-    return result
+        result.seconds = time.perf_counter() - start
+        if not result.accepted:
+            result.output = sandbox.output_tail()
+        return result
+    finally:
+        sandbox.dispose()
 
 
 def check_file(name: str, path, max_examples: int | None = None, *, seed: int | None = None,

@@ -301,16 +301,17 @@ class CheckResult:
         return f"up to {self.max_examples} examples drawn from seed {self.seed}"
 
     def summary(self) -> str:
-        """The verdict's reason on one line (the ``message`` column of ``cstheory exercise grade``)."""
+        """The verdict's reason on one line (the ``message`` column of ``cstheory exercise grade``),
+        ending with ``(seed S)`` when the examples were drawn from a seed."""
         if self.accepted:
-            return f"agrees with cstheory on every example ({self._examples_note()})"
-        if self.not_implemented:
+            text = f"agrees with cstheory on every example (up to {self.max_examples})"
+        elif self.not_implemented:
             text = "not yet implemented (the function raises NotImplementedError)"
         else:
             text = _one_line(self.headline or (self.message.splitlines() or [""])[0])
             if self.hint:
                 text += f" Hint: {_one_line(self.hint)}"
-        if self.verdict in ("rejected", "timeout") and self.seed is not None:
+        if self.seed is not None:
             text += f" (seed {self.seed})"
         return text
 

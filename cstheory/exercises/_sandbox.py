@@ -154,7 +154,7 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc):
-        self.close()
+        self.close()   # the captured output stays readable (output_tail) until dispose()
         return False
 
     def start(self):
@@ -241,11 +241,16 @@ class Sandbox:
             return ""
         return "\n".join(text.rstrip().splitlines()[-lines:])
 
+    def dispose(self):
+        """:meth:`close`, and drop the captured output too."""
+        self.close()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+
     def __del__(self):
         try:
-            self.close()
-            if self._output is not None:
-                self._output.close()
+            self.dispose()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
