@@ -251,6 +251,10 @@ def min_norm_padded_signal(A, J, y):        # x̂ = A^† y padded with zeros: n
     return np.concatenate([x, np.zeros(J.shape[1] - len(x))])
 
 
+def min_norm_zeros(A, J, y):                  # an unfinished function
+    return np.zeros(J.shape[1])
+
+
 def _sigma(u, g, convolution=False, power=0.5, norm=True):
     """σ from the DFT sum written out, with one knob per mistake."""
     n = len(u)
@@ -559,6 +563,7 @@ MISTAKES = [
     ("min_norm", min_norm_plus_null_vector, "non_minimal"),
     ("min_norm", min_norm_gd_stopped_early, "gd_not_converged"),
     ("min_norm", min_norm_padded_signal, "infeasible"),
+    ("min_norm", min_norm_zeros, "zero"),
     ("sigma_weights", sigma_convolution, "convolution"),
     ("sigma_weights", sigma_missing_half, "missing_half"),
     ("sigma_weights", sigma_two_pi, "two_pi"),
@@ -610,7 +615,7 @@ MISTAKES = [
     ("subsampled_fourier_adjoint", adjoint_doubled, "not_adjoint"),
 ]
 #: diagnoses that are not entries of an exercise's MISTAKES list (a judge's, or a returned type's)
-OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "complex_result", "not_adjoint"}
+OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "zero", "complex_result", "not_adjoint"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -843,6 +848,7 @@ def test_wrong_shape_type_and_exceptions_are_rejected_with_a_hint():
     crashed = exercises.check("sigma_weights", crashes, max_examples=10)
     assert not crashed.accepted and "raised an exception" in crashed.message and "ValueError" in crashed.message
     assert "crashes" in crashed.message  # the student's own frame is shown
+    assert crashed.summary().startswith("Your function raised ValueError: matmul")
     none = exercises.check("sigma_weights", lambda u: None, max_examples=10)
     assert not none.accepted and "not an array" in none.message
     text = exercises.check("theorem1_bound", lambda J, x, m: "big", max_examples=10)

@@ -178,7 +178,7 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
                               headline=f"does not import: {last}")
             if exc.kind in ("no_function", "not_callable"):
                 hint = f"define `def {exercise.function}(…)` at the top level of the file"
-                return failed("error", f"{os.fspath(path)!r}: {exc.message}", hint, exc.kind)
+                return failed("error", exc.message, hint, exc.kind)
             if exc.kind == "cstheory":
                 return failed("rejected", exc.message, "write the computation yourself; cstheory's functions "
                               "are the reference it is compared with", exc.kind)
@@ -238,7 +238,8 @@ def check_file(name: str, path, max_examples: int | None = None, *, seed: int | 
     result = check_submission(name, path, max_examples, seed=seed, timeout=timeout, memory=memory,
                               allow_cstheory=allow_cstheory)
     if result.error_kind in ("no_function", "not_callable"):
-        raise UsageError(f"{result.message} (exercise {exercise.name!r} asks for `def {exercise.function}(…)`)")
+        raise UsageError(f"{os.fspath(path)!r}: {result.message} (exercise {exercise.name!r} asks for "
+                         f"`def {exercise.function}(…)`)")
     return result
 
 

@@ -205,8 +205,10 @@ class Rejection(Exception):
     shrunk counterexample and a few more observations (:meth:`Exercise._explain`),
     not on every shrink step."""
 
-    def __init__(self, message, inputs, expected=None, got=None, hint="", not_implemented=False, mistake=""):
+    def __init__(self, message, inputs, expected=None, got=None, hint="", not_implemented=False, mistake="",
+                 headline=""):
         super().__init__(message)
+        self.headline = headline
         self.message = message
         self.inputs = inputs
         self.expected = expected
@@ -643,8 +645,9 @@ class Exercise:
             if err.exited:
                 raise Rejection(f"Your function called sys.exit ({err.detail}).", inputs, expected,
                                 hint=self._raise_hint(err)) from None
+            last = (err.detail.strip().splitlines() or [err.type_name])[-1]
             raise Rejection(f"Your function raised an exception:\n{err.detail}", inputs, expected,
-                            hint=self._raise_hint(err)) from None
+                            hint=self._raise_hint(err), headline=f"Your function raised {last}") from None
         except SubmissionAbort as abort:
             abort.inputs = inputs
             raise
@@ -721,7 +724,8 @@ class Exercise:
             else:
                 message, hint, key = rej.message, rej.hint, rej.mistake
             return result(accepted=False, not_implemented=rej.not_implemented, message=message,
-                          inputs=rej.inputs, expected=rej.expected, got=rej.got, hint=hint, mistake=key)
+                          inputs=rej.inputs, expected=rej.expected, got=rej.got, hint=hint, mistake=key,
+                          headline=rej.headline)
         except SubmissionAbort as abort:
             return aborted(abort)
         except Flaky as exc:

@@ -86,13 +86,17 @@ def example():
 def judge(inputs, expected, got):
     """Diagnose a mismatch: is the student's c feasible (A J c = y)? Longer than ĉ? In the row space of A J?
 
-    Returns ``(message, hint, key)``: ``non_minimal`` (feasible, too long), ``gd_not_converged``
+    Returns ``(message, hint, key)``: ``zero`` (c = 0), ``non_minimal`` (feasible, too long), ``gd_not_converged``
     (in the row space of A J — where gradient descent from c = 0 stays — but infeasible: the
     iterations stopped early) or ``infeasible`` (neither)."""
     A, J, y = inputs["A"], inputs["J"], inputs["y"]
     M = A @ J
     residual = float(np.linalg.norm(M @ got - y))
     norm_got, norm_min = float(np.linalg.norm(got)), float(np.linalg.norm(expected))
+    if norm_got <= 1e-12 * max(1.0, norm_min):
+        return ("Your c is zero, but y ≠ 0: c = 0 solves A J c = y only for y = 0.",
+                "return the minimum-norm solution itself, ĉ = (A J)ᵀ w with (A J)(A J)ᵀ w = y (a zero "
+                "vector is what an unfinished function returns).", "zero")
     if residual <= 1e-6 * max(1.0, float(np.linalg.norm(y))):
         return (f"Your c solves A J c = y (residual {residual:.2e}) but is NOT the minimum-norm solution: "
                 f"‖c‖ = {norm_got:.6g} > ‖ĉ‖ = {norm_min:.6g}.",
