@@ -174,7 +174,7 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
             if exc.kind in ("import", "exit"):
                 last = (exc.message.strip().splitlines() or [""])[-1]
                 return failed("error", f"importing {os.fspath(path)!r} failed:\n{exc.message}",
-                              "fix the error above so that the file imports", exc.kind,
+                              "fix this error so that the file imports", exc.kind,
                               headline=f"does not import: {last}")
             if exc.kind in ("no_function", "not_callable"):
                 hint = f"define `def {exercise.function}(…)` at the top level of the file"

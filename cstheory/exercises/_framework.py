@@ -306,8 +306,9 @@ class CheckResult:
         """The verdict's reason on one line (the ``message`` column of ``cstheory exercise grade``),
         ending with ``(seed S)`` when the examples were drawn from a seed."""
         if self.accepted:
-            text = f"agrees with cstheory on every example (up to {self.max_examples})"
-        elif self.not_implemented:
+            seed = "" if self.seed is None else f", seed {self.seed}"
+            return f"agrees with cstheory on every example (up to {self.max_examples} examples{seed})"
+        if self.not_implemented:
             text = "not yet implemented (the function raises NotImplementedError)"
         else:
             text = _one_line(self.headline or (self.message.splitlines() or [""])[0])
