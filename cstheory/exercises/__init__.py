@@ -4,18 +4,18 @@ Each exercise asks for one function of Heckel & Soltanolkotabi (2020) and
 checks it against cstheory's own implementation on inputs drawn by
 hypothesis (arbitrary, mostly asymmetric kernels; odd and even sizes):
 
-==============================  ==========================================  ==================================================
-name                            function                                    what it is
-==============================  ==========================================  ==================================================
-``jacobian``                    ``jacobian(U, C)``                          the n × nk Jacobian of ReLU(UC)v, eq. (20)
-``min_norm``                    ``min_norm(A, J, y)``                       the minimum-norm coefficients, eq. (5)
-``sigma_weights``               ``sigma_weights(u)``                        the Fourier weights σ of eq. (11), trig_basis order
-``gradient``                    ``gradient(U, C, A, y)``                    ∇_C ½‖A ReLU(UC)v − y‖² (eq. 9 with eq. 20)
-``linear_residuals``            ``linear_residuals(J, r0, step_size, s)``   GD residuals on the linearized model, eq. (39)
-``theorem1_bound``              ``theorem1_bound(J, x, m)``                 the right-hand side of eq. (7) without C
-``channel_norm_vjp``            ``channel_norm_vjp(a, scale, g, eps)``      backward pass of the channel normalisation (eq. 4)
-``subsampled_fourier_adjoint``  ``subsampled_fourier_adjoint(mask, r)``     the adjoint of the MRI operator (Sec. 5)
-==============================  ==========================================  ==================================================
+==============================  ===================================================================
+name (= the function to write)  what it is
+==============================  ===================================================================
+``jacobian``                    ``jacobian(U, C)``: the n × nk Jacobian of ReLU(UC)v, eq. (20)
+``min_norm``                    ``min_norm(A, J, y)``: the minimum-norm coefficients, eq. (5)
+``sigma_weights``               ``sigma_weights(u)``: the Fourier weights σ of eq. (11)
+``gradient``                    ``gradient(U, C, A, y)``: ∇_C ½‖A ReLU(UC)v − y‖² (eq. 9, 20)
+``linear_residuals``            ``(J, r0, step_size, steps)``: GD residuals, linearized, eq. (39)
+``theorem1_bound``              ``(J, x, m)``: the right-hand side of eq. (7) without C
+``channel_norm_vjp``            ``(a, scale, g, eps)``: backward pass of the channel norm (eq. 4)
+``subsampled_fourier_adjoint``  ``(mask, r)``: the adjoint of the MRI operator (Sec. 5)
+==============================  ===================================================================
 
 Workflow
 --------

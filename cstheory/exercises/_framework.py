@@ -47,7 +47,8 @@ from ._sandbox import Foreign, StudentError, SubmissionAbort
 
 __all__ = [
     "DEFAULT_MAX_EXAMPLES", "PROBE_EXAMPLES", "VERDICTS", "check_settings", "Rejection", "CheckResult", "Exercise",
-    "Mistake", "float_arrays", "kernel_strategy", "gaussian_strategy", "circulant", "format_value", "no_relu_ties",
+    "Mistake", "InProcess", "float_arrays", "kernel_strategy", "gaussian_strategy", "circulant", "format_value",
+    "no_relu_ties",
 ]
 
 #: Number of hypothesis examples a check runs by default.
@@ -333,9 +334,11 @@ class CheckResult:
         """A printable account: the verdict and, on rejection, the counterexample, expected, got and hint."""
         footer = f"(hypothesis: {self._examples_note()}; {self.seconds:.2f} s)"
         if self.seed is not None:
-            footer += f"\nRepeat these examples with: cstheory exercise check {self.exercise} FILE.py --seed {self.seed}"
+            footer += (f"\nRepeat these examples with: cstheory exercise check {self.exercise} FILE.py "
+                       f"--seed {self.seed}")
         if self.accepted:
-            return f"Exercise '{self.exercise}': ACCEPTED — your function agrees with cstheory on every example.\n{footer}"
+            return (f"Exercise '{self.exercise}': ACCEPTED — your function agrees with cstheory on every "
+                    f"example.\n{footer}")
         if self.not_implemented:
             return (f"Exercise '{self.exercise}': REJECTED — not yet implemented "
                     f"(the function raises NotImplementedError).\n"
@@ -343,7 +346,8 @@ class CheckResult:
         label = {"rejected": "REJECTED", "error": "ERROR", "timeout": "TIMEOUT"}[self.verdict]
         lines = [f"Exercise '{self.exercise}': {label}", "", self.message]
         if self.inputs is not None:
-            lines += ["", "Counterexample (shrunk by hypothesis):" if self.shrunk else "Inputs of the call in progress:"]
+            lines += ["", "Counterexample (shrunk by hypothesis):" if self.shrunk
+                      else "Inputs of the call in progress:"]
             for name, value in self.inputs.items():
                 lines += [f"  {name} =", format_value(value)]
         if self.expected is not None:
