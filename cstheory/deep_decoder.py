@@ -271,7 +271,7 @@ class DeepDecoder(Generator):
     input_size : int or tuple, optional
         Per-axis size n_0 of the random input B_0 (default: see :func:`hidden_sizes`).
     rng : int or numpy.random.Generator
-        Seed of the fixed input B_0 (iid N(0, 1) entries, shape (k, *n_0); full row rank
+        Seed of the fixed input B_0 (iid N(0, 1) entries, shape ``(k, *n_0)``; full row rank
         as Sec. 2 assumes when n_0 ≤ k).
     eps : float
         ε of the channel normalisation (default 1e-5, as in batch normalisation).

@@ -4,20 +4,20 @@ A generator G maps parameters θ — an array of shape ``param_shape`` — to a
 signal x = G(θ) of shape ``output_shape``.  Everything gradient descent and the
 theory need is the forward map and its derivative J(θ) = ∂G/∂θ:
 
-=========================  =================================================  ==========================
-method                     returns                                            shape
-=========================  =================================================  ==========================
-``init(rng, scale, y)``    a starting point θ₀                                ``param_shape``
-``forward(θ)``, ``gen(θ)``  x = G(θ)                                          ``output_shape``
-``jvp(θ, t)``              J(θ) t  (``t`` shaped like θ)                      ``output_shape``
-``vjp(θ, r)``              J(θ)ᵀ r  (``r`` shaped like the output)            ``param_shape``
-``forward_vjp(θ)``         (G(θ), r ↦ J(θ)ᵀ r) sharing one forward pass       —
-``flatten(θ)``             vec θ, entries in vec order (below)                (N,)
-``unflatten(vec)``         the inverse of ``flatten``                         ``param_shape``
-``jacobian(θ)``            the explicit matrix J(θ)                           (n, N)
-``gram(θ)``                J(θ) J(θ)ᵀ                                         (n, n)
-``smoothness_bound()``     b with ‖J(θ)‖² ≤ b for all θ, or ``None``          float
-=========================  =================================================  ==========================
+===========================  =================================================  ==========================
+method                       returns                                            shape
+===========================  =================================================  ==========================
+``init(rng, scale, y)``      a starting point θ₀                                ``param_shape``
+``forward(θ)``, ``gen(θ)``   x = G(θ)                                           ``output_shape``
+``jvp(θ, t)``                J(θ) t  (``t`` shaped like θ)                      ``output_shape``
+``vjp(θ, r)``                J(θ)ᵀ r  (``r`` shaped like the output)            ``param_shape``
+``forward_vjp(θ)``           (G(θ), r ↦ J(θ)ᵀ r) sharing one forward pass       —
+``flatten(θ)``               vec θ, entries in vec order (below)                (N,)
+``unflatten(vec)``           the inverse of ``flatten``                         ``param_shape``
+``jacobian(θ)``              the explicit matrix J(θ)                           (n, N)
+``gram(θ)``                  J(θ) J(θ)ᵀ                                         (n, n)
+``smoothness_bound()``       b with ‖J(θ)‖² ≤ b for all θ, or ``None``          float
+===========================  =================================================  ==========================
 
 with n = ``prod(output_shape)`` and N = ``prod(param_shape)``.
 
