@@ -61,6 +61,34 @@ class Generator:
     Subclasses set ``param_shape``, ``output_shape``, ``xp``, ``dtype`` and
     ``device`` and implement :meth:`init`, :meth:`forward`, :meth:`jvp` and
     :meth:`vjp`; the rest has generic defaults.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> class Square(cst.Generator):
+    ...     # G(θ) = θ², entry by entry, so J(θ) = diag(2θ)
+    ...     def __init__(self, n):
+    ...         self.param_shape = self.output_shape = (n,)
+    ...         self.dtype = np.float64
+    ...     def init(self, rng=0, scale=None, y=None):
+    ...         return np.random.default_rng(rng).standard_normal(self.param_shape)
+    ...     def forward(self, params):
+    ...         return params ** 2
+    ...     def jvp(self, params, tangent):
+    ...         return 2 * params * tangent
+    ...     def vjp(self, params, cotangent):
+    ...         return 2 * params * cotangent
+    ...
+    >>> gen = Square(3)
+    >>> theta = np.array([1.0, -2.0, 0.5])
+    >>> gen.jacobian(theta)                 # the generic Jacobian: one JVP per column
+    array([[ 2.,  0.,  0.],
+           [-0., -4., -0.],
+           [ 0.,  0.,  1.]])
+    >>> print(gen.gram(theta).diagonal())   # J Jᵀ
+    [ 4. 16.  1.]
+    >>> gen
+    Square(output_shape=(3,), param_shape=(3,), dtype=float64, backend=?)
     """
 
     #: shape of the parameter array θ
