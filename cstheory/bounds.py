@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _checks
 from ._backend import namespace, to_numpy
+from ._repr import compact_repr
 
 __all__ = ["spectral_bound", "theorem1_bound", "geometric_bound", "theorem2_bound", "theorem3_quantities",
            "Theorem3Quantities"]
@@ -211,6 +212,7 @@ def theorem2_bound(u, x, m, xi=0.0):
     return spectral_bound(s, W.T @ x, m) + xi * xi * x_norm * x_norm
 
 
+@compact_repr
 @dataclass(frozen=True)
 class Theorem3Quantities:
     """The constants of Theorem 3 and its proof (App. D) for one setup; see :func:`theorem3_quantities`.

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import _checks
 from ._backend import namespace, to_numpy
+from ._repr import compact_repr
 from .fit import DivergenceMonitor, check_problem, fit, start_params
 from .optim import default_step_size
 
@@ -174,6 +175,7 @@ def linear_parameter_distance(J, r0, step_size, iterations=None, *, steps=None):
 # ---------------------------------------------------------------------------
 # nonlinear GD against its linearization: the Theorem-4 gap
 # ---------------------------------------------------------------------------
+@compact_repr(headline=("max_residual_gap", "max_parameter_gap"))
 @dataclass
 class LinearizationResult:
     """GD on ½‖A G(θ) − y‖² against GD on its linearization at θ₀ (eq. 15–16), side by side.

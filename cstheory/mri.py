@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import array_api_compat
 import numpy as np
 
+from ._repr import compact_repr
 from . import _checks
 from ._backend import as_generator, asarray, fft2, ifft2, namespace, resolve, resolve_namespace, to_numpy
 from .operators import LinearOperator
@@ -431,6 +432,7 @@ def natural_image(size=64, name="camera", xp=None, dtype=None, device=None):
     return load_image(name, size=size, xp=xp, dtype=dtype, device=device)
 
 
+@compact_repr
 @dataclass
 class MRIProblem:
     """A simulated single-coil acquisition.
