@@ -10,8 +10,7 @@ shape and dtype::
     @dataclass
     class LinearizationResult: ...
 
-    >>> res
-    LinearizationResult(max_residual_gap=0.0123, iterations=[0 50 100], residual_gap=array(3,) float64, …)
+    print(res)   # LinearizationResult(max_residual_gap=0.0123, …, iterations=[0 50 100], residual_gap=array(3,) float64, …)
 """
 from __future__ import annotations
 
