@@ -187,6 +187,7 @@ def test_gallery_source_of_a_tutorial(tmp_path, monkeypatch):
     ("eq. (7), (8), C = 1", [7, 8]),
     ("equation (2), not (99)", [2]),
     ("Sec. 3 and Fig. 3", []),
+    ("(eq. (4), 1-D or 2-D", [4]),
 ])
 def test_equation_citations(text, expected):
     assert gallery.equation_numbers(text) == expected

@@ -56,7 +56,7 @@ here is also a passing test.  The equations each page uses link to the :doc:`/pa
 # ---------------------------------------------------------------------------
 #: number of the last numbered equation of the paper
 LAST_EQUATION = 53
-_NUM = r"\(?\d{1,2}\)?"
+_NUM = r"(?:\(\d{1,2}\)|\d{1,2}(?![\w-]))"      # (11), or a bare 11 (not the 1 of "1-D")
 _SEP = r"\s*(?:,|/|–|—|-|and|&)\s*"
 #: "eq. (5), (7)", "eqs. (15)–(16)", "eq. 35 and 37", "equation (11)"
 EQUATION_CITATION = re.compile(rf"\b(?P<word>[Ee]qs?\.|[Ee]quations?)(?P<space>\s*)(?P<list>{_NUM}(?:{_SEP}{_NUM})*)")

@@ -73,6 +73,16 @@ def _documented_name(module: str, qualname: str):
     return None
 
 
+def _display(module: str, qualname: str) -> str:
+    """``sigma_weights`` for a top-level name, ``fig3.checks`` for a name of a submodule."""
+    import cstheory
+
+    top = qualname.split(".")[0]
+    if top in cstheory.__all__ and getattr(cstheory, top, None) is getattr(importlib.import_module(module), top, None):
+        return qualname
+    return f"{module.rsplit('.', 1)[-1]}.{qualname}"
+
+
 def _public_members(mod):
     names = getattr(mod, "__all__", None)
     if names is None:
@@ -100,7 +110,7 @@ def scan_package(package: str = "cstheory"):
         for name, obj in _public_members(mod):
             kind = "class" if inspect.isclass(obj) else "function"
             for key in citations(inspect.getdoc(obj) or ""):
-                found[key].append((kind, _documented_name(mod.__name__, name), name))
+                found[key].append((kind, _documented_name(mod.__name__, name), _display(mod.__name__, name)))
             if inspect.isclass(obj):
                 for meth_name, meth in vars(obj).items():
                     if meth_name.startswith("_"):
@@ -111,7 +121,7 @@ def scan_package(package: str = "cstheory"):
                         continue
                     for key in citations(inspect.cleandoc(func.__doc__)):
                         qual = f"{name}.{meth_name}"
-                        found[key].append(("method", _documented_name(mod.__name__, qual), qual))
+                        found[key].append(("method", _documented_name(mod.__name__, qual), _display(mod.__name__, qual)))
     return {k: _unique(v) for k, v in found.items()}
 
 
