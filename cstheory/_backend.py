@@ -115,7 +115,20 @@ def cupy_available() -> bool:
 
 
 def available_backends() -> list[str]:
-    """Backend names present on this machine: numpy and array_api_strict (if installed), cupy with a GPU."""
+    """Backend names present on this machine: numpy and array_api_strict (if installed), cupy with a GPU.
+
+    Returns
+    -------
+    list of str
+        ``"numpy"`` first, then ``"array_api_strict"`` and ``"cupy"`` where present; the names
+        accepted by ``xp=`` and by ``cstheory reproduce --backend``.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> print(cst.available_backends()[0], "numpy" in cst.available_backends())
+    numpy True
+    """
     names = ["numpy"]
     try:
         import array_api_strict  # noqa: F401
@@ -169,6 +182,24 @@ def to_numpy(x) -> np.ndarray:
     """Any backend's array (or a scalar / list) → :class:`numpy.ndarray` on the host.
 
     CuPy through ``.get()``, other array-API libraries through DLPack.
+
+    Parameters
+    ----------
+    x : array of any backend, scalar, list or tuple
+        The data.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same numbers on the host (no copy for a NumPy array).
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> x = cst.smooth_signal(8, 2, xp="array_api_strict")      # an array-API (non-NumPy) array
+    >>> h = cst.to_numpy(x)
+    >>> print(type(h).__name__, h.shape, round(float(h @ h), 12))    # a unit-norm signal, now on the host
+    ndarray (8,) 1.0
     """
     if isinstance(x, np.ndarray):
         return x

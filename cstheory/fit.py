@@ -34,7 +34,21 @@ CHECK_EVERY = 50
 
 
 class DivergenceError(RuntimeError):
-    """Raised when the loss of a fit becomes non-finite or explodes."""
+    """Raised when the loss of a fit becomes non-finite or explodes.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> n, m = 32, 12
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> J = cst.trig_basis(n)
+    >>> y = A @ cst.smooth_signal(n, 3, rng=2)
+    >>> gen = cst.LinearGenerator(J)
+    >>> cst.fit(gen, A, y, steps=100, step_size=10.0)
+    Traceback (most recent call last):
+        ...
+    cstheory.fit.DivergenceError: fit diverged at step ...: loss ... with step_size=10; use a smaller step_size (e.g. 1)
+    """
 
 
 class DivergenceMonitor:
@@ -95,6 +109,21 @@ class FitResult:
         The base step size used (η of eq. 9, or Adam's learning rate).
     optimizer : str
         ``"gd"`` or ``"adam"`` (the optimizer's name).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> n, m = 32, 12
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> J = cst.trig_basis(n)
+    >>> y = A @ cst.smooth_signal(n, 3, rng=2)
+    >>> gen = cst.LinearGenerator(J)
+    >>> x = cst.smooth_signal(n, 3, rng=2)
+    >>> res = cst.fit(gen, A, A @ x, steps=300, record_every=100, x_true=x)
+    >>> res    # the loss vanishes, the error does not: J = W has no decaying spectrum to favour x
+    FitResult(gd, 300 steps, step_size=0.2128, loss 0.1335 → ..., final error 0.8507, params (32,) float64)
+    >>> print(res.iterations, res.optimizer, bool(res.loss[-1] < 1e-8 * res.loss[0]))
+    [  0 100 200 300] gd True
     """
 
     params: object

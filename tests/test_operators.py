@@ -198,3 +198,22 @@ def test_power_iteration_known_eigenvalues(xp):
     x0 = B.normal(8, rng=1, xp=xp)
     assert power_iteration(lambda v: M @ v, x0) == pytest.approx(5.0, rel=1e-9)
     assert power_iteration(lambda v: 0.0 * v, x0) == 0.0
+
+
+@pytest.mark.xfail(strict=True, reason="LinearOperator.check_input compares namespaces by identity: a subclass "
+                   "that sets xp = numpy refuses NumPy arrays with 'x is a numpy array but the operator works on "
+                   "numpy arrays' (the namespace of a NumPy array is array_api_compat.numpy); found while writing "
+                   "the LinearOperator docstring example")
+def test_an_operator_declaring_plain_numpy_accepts_numpy_arrays():
+    class Identity(cst.LinearOperator):
+        def __init__(self, n):
+            self.shape, self.xp, self.dtype = (n, n), np, np.float64
+
+        def matvec(self, x):
+            return x
+
+        def rmatvec(self, r):
+            return r
+
+    x = np.arange(3.0)
+    assert np.array_equal(Identity(3) @ x, x)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
@@ -54,6 +55,7 @@ QUICK = {"size": 32, "channels": 32, "layers": 5, "steps": 800, "step_size": 1e-
 DENSE_LIMIT = 4096
 
 
+@compact_repr
 @dataclass
 class Fig1Result:
     """Data of Fig. 1 (dicts are keyed by image name; arrays are NumPy).

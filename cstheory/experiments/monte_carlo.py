@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..kernels import circulant_matrix
 from ..spectrum import sigma_matrix, sigma_mc_errors, sigma_weights
@@ -16,6 +17,7 @@ from ..plotting import figure, save
 __all__ = ["MonteCarloResult", "run", "plot", "checks"]
 
 
+@compact_repr
 @dataclass
 class MonteCarloResult:
     """columns : total Gaussian columns S·k per estimate; errors : relative Frobenius errors;
