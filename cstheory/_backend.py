@@ -32,7 +32,7 @@ __all__ = [
     "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
-    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name",
+    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend",
 ]
 
 #: Number of threads scipy.fft may use for NumPy arrays.
@@ -162,6 +162,11 @@ def dtype_name(dtype) -> str:
         return np.dtype(dtype).name
     except TypeError:
         return str(dtype).split(".")[-1].strip("'>")
+
+
+def same_backend(xp1, xp2) -> bool:
+    """Whether two namespaces are the same library (plain ``numpy`` and array-api-compat's NumPy are one)."""
+    return resolve_namespace(xp1) is resolve_namespace(xp2)
 
 
 def backend_name(xp) -> str:

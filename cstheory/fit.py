@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from ._backend import backend_name, namespace
+from ._backend import backend_name, namespace, same_backend
 from .operators import as_operator
 from .optim import ADAM_DEFAULTS, OPTIMIZERS, as_optimizer, default_step_size
 
@@ -167,10 +167,10 @@ def check_problem(gen, A, y):
     if n != gen.n:
         raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
     xp = namespace(y)
-    if A.xp is not None and A.xp is not xp:
+    if A.xp is not None and not same_backend(A.xp, xp):
         raise TypeError(f"A and y come from different backends: A works on {backend_name(A.xp)} arrays "
                         f"but y is a {backend_name(xp)} array")
-    if gen.xp is not None and gen.xp is not xp:
+    if gen.xp is not None and not same_backend(gen.xp, xp):
         raise TypeError(f"the generator and y come from different backends: the generator works on "
                         f"{backend_name(gen.xp)} arrays but y is a {backend_name(xp)} array")
     return A, xp

@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 
 from . import _checks
-from ._backend import backend_name, dtype_name, namespace
+from ._backend import backend_name, dtype_name, namespace, same_backend
 
 __all__ = ["Generator", "Iterate", "DEFAULT_MAX_JACOBIAN_BYTES"]
 
@@ -218,7 +218,7 @@ class Generator:
     def _check_backend(self, x, name):
         if self.xp is not None:
             got = namespace(x)
-            if got is not self.xp:
+            if not same_backend(got, self.xp):
                 raise TypeError(
                     f"{name} is a {backend_name(got)} array but the generator was built on {backend_name(self.xp)}"
                 )

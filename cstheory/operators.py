@@ -23,7 +23,8 @@ import array_api_compat
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve, to_numpy
+from ._backend import (as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve,
+                       same_backend, to_numpy)
 
 __all__ = ["gaussian_matrix", "LinearOperator", "MatrixOperator", "as_operator", "operator_norm",
            "power_iteration", "RandomSubsampledDCT"]
@@ -119,7 +120,7 @@ class LinearOperator:
         if type(x) is self._array_type:            # the common case, checked in O(1)
             return x
         got = namespace(x)
-        if self.xp is not None and got is not self.xp:
+        if self.xp is not None and not same_backend(got, self.xp):
             raise TypeError(f"{name} is a {backend_name(got)} array but the operator works on "
                             f"{backend_name(self.xp)} arrays; convert it first (cstheory.to_numpy or xp.asarray)")
         self._array_type = type(x)
@@ -219,7 +220,7 @@ class ProductOperator(LinearOperator):
     def __init__(self, left, right):
         if left.shape[1] != right.shape[0]:
             raise ValueError(f"operators do not chain: {left.shape} @ {right.shape}")
-        if left.xp is not None and right.xp is not None and left.xp is not right.xp:
+        if left.xp is not None and right.xp is not None and not same_backend(left.xp, right.xp):
             raise TypeError(f"cannot compose operators of different backends: {backend_name(left.xp)} and "
                             f"{backend_name(right.xp)}")
         self.left, self.right = left, right
