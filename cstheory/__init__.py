@@ -22,7 +22,7 @@ from .linear import LinearGenerator, min_norm_coefficients
 from .operators import LinearOperator, MatrixOperator, RandomSubsampledDCT, as_operator, gaussian_matrix, operator_norm
 from .mri import SubsampledFourier, cartesian_mask, random_mask
 from . import baselines, mri, optim
-from .optim import Adam, GradientDescent, StepDecay
+from .optim import Adam, CosineDecay, GradientDescent, StepDecay
 from .signals import frequency, frequency_order, load_image, smooth_signal, trig_basis
 from .spectrum import geometric_rate, sigma_matrix, sigma_matrix_mc, sigma_weights
 from .two_layer import TwoLayerGenerator
@@ -40,7 +40,7 @@ __all__ = [
     "theorem2_bound", "theorem3_quantities", "Theorem3Quantities",
     "linear_residuals", "linear_parameter_distance", "linearization", "LinearizationResult",
     "linearization_gap", "linearization_parameter_gap",
-    "fit", "FitResult", "DivergenceError", "optim", "GradientDescent", "Adam", "StepDecay",
+    "fit", "FitResult", "DivergenceError", "optim", "GradientDescent", "Adam", "StepDecay", "CosineDecay",
     "sigma_matrix", "sigma_matrix_mc", "sigma_weights", "geometric_rate",
     "SubsampledFourier", "cartesian_mask", "random_mask", "baselines", "mri",
 ]

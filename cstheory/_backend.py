@@ -32,7 +32,7 @@ __all__ = [
     "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
-    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "REAL_DTYPES",
+    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
 ]
 
 #: Number of threads scipy.fft may use for NumPy arrays.
@@ -118,7 +118,20 @@ def cupy_available() -> bool:
 
 
 def available_backends() -> list[str]:
-    """Backend names present on this machine: numpy and array_api_strict (if installed), cupy with a GPU."""
+    """Backend names present on this machine: numpy and array_api_strict (if installed), cupy with a GPU.
+
+    Returns
+    -------
+    list of str
+        ``"numpy"`` first, then ``"array_api_strict"`` and ``"cupy"`` where present; the names
+        accepted by ``xp=`` and by ``cstheory reproduce --backend``.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> print(cst.available_backends()[0], "numpy" in cst.available_backends())
+    numpy True
+    """
     names = ["numpy"]
     try:
         import array_api_strict  # noqa: F401
@@ -174,6 +187,11 @@ def dtype_name(dtype) -> str:
         return str(dtype).split(".")[-1].strip("'>")
 
 
+def same_backend(xp1, xp2) -> bool:
+    """Whether two namespaces are the same library (plain ``numpy`` and array-api-compat's NumPy are one)."""
+    return resolve_namespace(xp1) is resolve_namespace(xp2)
+
+
 def backend_name(xp) -> str:
     """A namespace's short name (``"numpy"``, ``"array_api_strict"``, ``"cupy"``) for messages and reprs."""
     return getattr(xp, "__name__", repr(xp)).replace("array_api_compat.", "")
@@ -192,6 +210,24 @@ def to_numpy(x) -> np.ndarray:
     """Any backend's array (or a scalar / list) → :class:`numpy.ndarray` on the host.
 
     CuPy through ``.get()``, other array-API libraries through DLPack.
+
+    Parameters
+    ----------
+    x : array of any backend, scalar, list or tuple
+        The data.
+
+    Returns
+    -------
+    numpy.ndarray
+        The same numbers on the host (no copy for a NumPy array).
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> x = cst.smooth_signal(8, 2, xp="array_api_strict")      # an array-API (non-NumPy) array
+    >>> h = cst.to_numpy(x)
+    >>> print(type(h).__name__, h.shape, round(float(h @ h), 12))    # a unit-norm signal, now on the host
+    ndarray (8,) 1.0
     """
     if isinstance(x, np.ndarray):
         return x

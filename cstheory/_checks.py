@@ -53,11 +53,11 @@ from numbers import Integral, Real
 import array_api_compat
 import numpy as np
 
-from ._backend import backend_name, namespace as _namespace
+from ._backend import backend_name, namespace as _namespace, same_backend
 
 __all__ = [
     "integer", "positive_int", "real", "positive_float", "flag", "choice", "callable_or_none",
-    "array", "shape", "not_empty", "namespace", "same_backend", "axis", "shape_tuple",
+    "array", "shape", "not_empty", "namespace", "axis", "shape_tuple",
     "max_bytes", "memory", "nbytes", "renamed_argument", "DTYPE_KINDS",
 ]
 
@@ -257,22 +257,11 @@ def namespace(**arrays):
             raise TypeError(f"{name} must be an array, got {type(a).__name__}") from exc
         if first is None:
             first = (name, xp)
-        elif xp is not first[1]:
+        elif not same_backend(xp, first[1]):
             raise TypeError(
                 f"{name} is an array of {backend_name(xp)} but {first[0]} is an array of {backend_name(first[1])}: "
                 "different backends in one call; convert them to one (cstheory.to_numpy or xp.asarray)")
     return _namespace() if first is None else first[1]
-
-
-def same_backend(xp, x, name: str, owner: str):
-    """Raise ``TypeError`` unless array ``x`` belongs to namespace ``xp`` (that of ``owner``, e.g. "the generator")."""
-    if xp is None:
-        return x
-    got = array_api_compat.array_namespace(x)
-    if got is not xp:
-        raise TypeError(f"{name} is a {backend_name(got)} array but {owner} works on {backend_name(xp)} arrays; "
-                        "convert it first (cstheory.to_numpy or xp.asarray)")
-    return x
 
 
 def axis(value, ndim: int, name: str = "axis") -> int:

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _checks
 from ._backend import namespace, to_numpy
+from ._repr import compact_repr
 
 __all__ = ["spectral_bound", "theorem1_bound", "geometric_bound", "theorem2_bound", "theorem3_quantities",
            "Theorem3Quantities"]
@@ -40,6 +41,15 @@ def spectral_bound(sigma, coefficients, m):
         invariant under σ → λσ and computed from σ/σ_max and the coefficients over
         their largest entry, so σ and x of any finite scale give no spurious
         overflow, underflow or NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> sigma = np.array([1.0, 0.5, 0.25])
+    >>> print(cst.spectral_bound(sigma, np.array([1.0, 0.0, 0.0]), m=3))   # (1²/1²) · 0.25²
+    0.0625
+    >>> print(cst.spectral_bound(sigma, np.array([0.0, 0.0, 1.0]), m=3))   # (1/0.25²) · 0.25²
+    1.0
     """
     _checks.array(sigma, "sigma", ndim=1)
     _checks.array(coefficients, "coefficients", ndim=1)
@@ -95,6 +105,24 @@ def theorem1_bound(J, x, m):
     J : array (n, N)
     x : array (n,)
     m : int
+
+    Returns
+    -------
+    float
+        The right-hand side without C; ``inf`` when x* has energy outside the range of J.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> n, m = 64, 24
+    >>> W = cst.trig_basis(n)[:, cst.frequency_order(n)]
+    >>> J = W * np.sqrt(0.7 ** np.arange(n))             # σ_i² = 0.7^i along the frequencies
+    >>> x = cst.smooth_signal(n, 4, rng=0)
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> x_hat = J @ cst.min_norm_coefficients(A, J, A @ x)
+    >>> error, bound = float(np.sum((x_hat - x) ** 2)), cst.theorem1_bound(J, x, m)
+    >>> print(error < bound, f'{bound:.1e}')
+    True 2.2e-02
     """
     _checks.array(J, "J", ndim=2)
     _checks.array(x, "x", ndim=1)
@@ -128,6 +156,18 @@ def geometric_bound(gamma, m, x_norm=1.0):
     m : int
     x_norm : float
         ‖x*‖₂.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> print(cst.geometric_bound(0.5, m=6))          # 0.5² / (1 − 0.5)
+    0.5
+    >>> print(cst.geometric_bound(0.5, m=30) < 1e-2)  # m = 30 measurements: 2⁻¹⁰/0.5
+    True
     """
     gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0, low_open=True, high_open=True)
     m = _checks.positive_int(m, "m")
@@ -174,6 +214,16 @@ def theorem2_bound(u, x, m, xi=0.0):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> u, x = cst.kernels.triangular(64, 8), cst.smooth_signal(64, 3, rng=0)
+    >>> bounds = [cst.theorem2_bound(u, x, m) for m in (12, 24, 48)]
+    >>> print(bounds[0] > bounds[1] > bounds[2])          # more measurements, smaller bound
+    True
+    >>> print(round(cst.theorem2_bound(u, x, 24, xi=0.1) - bounds[1], 12))   # + ξ²‖x‖²
+    0.01
     """
     from .kernels import _pow2, check_kernel
     from .signals import trig_basis
@@ -208,12 +258,22 @@ def _ratio(a, b):
     return a / b if b != 0 else math.inf
 
 
+@compact_repr
 @dataclass(frozen=True)
 class Theorem3Quantities:
     """The constants of Theorem 3 and its proof (App. D) for one setup; see :func:`theorem3_quantities`.
 
     All are plain floats.  Widths are kept as log10 because they overflow
     (κ_u^26 is ~1e73 for a triangular kernel of n = 64).
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> q = cst.theorem3_quantities(cst.kernels.triangular(64, 8), m=7, k=256)
+    >>> print(q.summary().splitlines()[0])
+    Theorem 3 for n = 64, m = 7, k = 256, xi = 0.1, delta = 0.01:
+    >>> print(q.theorem4_condition > 1)      # at k = 256, 2β(ε₀ + ε) ≤ α² does not hold yet
+    True
     """
 
     n: int
@@ -332,6 +392,15 @@ def theorem3_quantities(u, m, n=None, xi=None, delta=0.01, k=256, y_norm=1.0):
     Returns
     -------
     Theorem3Quantities
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> q = cst.theorem3_quantities(cst.kernels.triangular(64, 8), m=7, k=256)
+    >>> print(round(q.kappa), q.measurements_ok, q.width_ok)     # κ_u, m ≤ n/9, k ≥ κ_u²⁶ m/ξ⁸
+    641 True False
+    >>> print(f'{q.log10_width_eq21:.0f}')                          # eq. (21) asks for 10^this channels
+    82
     """
     from .kernels import check_kernel, spectral_norm
     from .spectrum import sigma_weights

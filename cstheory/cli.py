@@ -5,21 +5,24 @@
     cstheory reproduce [--quick] [--out DIR] [--only fig3,fig4] [--backend numpy|cupy|array_api_strict]
                        [--dtype float32|float64]
     cstheory figure N [--quick] [--out DIR]
-    cstheory exercise list | show NAME | check NAME FILE.py
+    cstheory exercise list | show NAME | notebook NAME [--out F.ipynb]
+    cstheory exercise check NAME FILE.py [--seed S] [--timeout S] [--memory SIZE] [--allow-cstheory]
+    cstheory exercise grade NAME DIR --out grades.csv [--workers N] [--timeout S] [--seed S] [--feedback DIR]
     cstheory sweep phase-transition [--quick] [--out DIR] [--workers N] [--scheduler ADDRESS]
 
 ``reproduce`` runs every experiment module (data first, plot second), writes
 one PNG per figure and ``report.md``/``report.json`` with the theory checks
-and their PASS/FAIL.
+and their PASS/FAIL.  ``exercise`` is implemented by :func:`cstheory.exercises.command`.
 
-Exit codes: 0 all checks passed (or the exercise was accepted); 1 a check
-failed (the exercise was rejected), or an output could not be written; 2 a
-usage error — one line on stderr, no traceback, found before any experiment
-runs (unknown names, an empty ``--only``, an ``--out`` that is a file or
-cannot be written, ``--backend cupy`` without a GPU, …); 130 interrupted
-(Ctrl-C), with one line.  Every output file is written to a temporary name and
-renamed into place; an interrupted ``reproduce`` writes the report of the
-experiments that finished, so the report always describes the PNGs beside it.
+Exit codes: 0 all checks passed (or the exercise was accepted, or a class was
+graded); 1 a check failed (the exercise was rejected), or an output could not
+be written; 2 a usage error — one line on stderr, no traceback, found before
+any experiment runs (unknown names, an empty ``--only``, an ``--out`` that is a
+file or cannot be written, ``--backend cupy`` without a GPU, …); 130
+interrupted (Ctrl-C), with one line.  Every output file is written to a
+temporary name and renamed into place; an interrupted ``reproduce`` writes the
+report of the experiments that finished, so the report always describes the
+PNGs beside it.
 """
 from __future__ import annotations
 
@@ -188,31 +191,10 @@ def _cmd_figure(args):
 
 
 def _cmd_exercise(args):
+    """``cstheory exercise …``: delegated to the one implementation, :func:`cstheory.exercises.command`."""
     from . import exercises
 
-    if args.action == "list":
-        for name in exercises.list_exercises():
-            print(name)
-        return 0
-    if args.name is None:
-        return _usage(f"exercise {args.action} needs NAME")
-    try:
-        exercises.get(args.name)
-    except ValueError as exc:
-        return _usage(str(exc))
-    if args.action == "show":
-        print(exercises.show(args.name))
-        return 0
-    if args.file is None:
-        return _usage("exercise check needs NAME FILE.py")
-    if not os.path.isfile(args.file):
-        return _usage(f"no such file: {args.file}")
-    try:
-        result = exercises.check_file(args.name, args.file)
-    except (ValueError, TypeError, ImportError, AttributeError, SyntaxError) as exc:
-        return _usage(str(exc))
-    print(result.report())
-    return 0 if result.accepted else 1
+    return exercises.command(args.args)
 
 
 def _sweep_executor(args):
@@ -289,10 +271,10 @@ def build_parser():
     common(fig)
     fig.set_defaults(func=_cmd_figure, backend=None, dtype=None)
 
-    ex = sub.add_parser("exercise", help="classroom exercises: list | show NAME | check NAME FILE.py")
-    ex.add_argument("action", choices=["list", "show", "check"])
-    ex.add_argument("name", nargs="?")
-    ex.add_argument("file", nargs="?")
+    ex = sub.add_parser("exercise", add_help=False,
+                        help="classroom exercises: list | show | notebook | check | grade "
+                             "(see `cstheory exercise --help`)")
+    ex.add_argument("args", nargs=argparse.REMAINDER)
     ex.set_defaults(func=_cmd_exercise)
 
     sw = sub.add_parser("sweep", help="parameter sweeps: phase-transition diagrams")
@@ -306,6 +288,11 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line; return the exit code (0 passed, 1 a check failed, 2 usage error, 130 interrupted)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["exercise"]:  # every word after `exercise` (--help included) goes to the exercise commands
+        from . import exercises
+
+        return exercises.command(argv[1:])
     parser = build_parser()
     try:
         try:

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, namespace, resolve
+from ._backend import as_generator, asarray, backend_name, dtype_name, namespace, resolve
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
 
 __all__ = [
@@ -271,7 +271,7 @@ class DeepDecoder(Generator):
     input_size : int or tuple, optional
         Per-axis size n_0 of the random input B_0 (default: see :func:`hidden_sizes`).
     rng : int or numpy.random.Generator
-        Seed of the fixed input B_0 (iid N(0, 1) entries, shape (k, *n_0); full row rank
+        Seed of the fixed input B_0 (iid N(0, 1) entries, shape ``(k, *n_0)``; full row rank
         as Sec. 2 assumes when n_0 ≤ k).
     eps : float
         ε of the channel normalisation (default 1e-5, as in batch normalisation).
@@ -294,6 +294,14 @@ class DeepDecoder(Generator):
     >>> theta = gen.init(rng=0)
     >>> gen(theta).shape
     (16, 16)
+    >>> import numpy as np
+    >>> t, r = gen.init(rng=1), np.random.default_rng(2).standard_normal((16, 16))
+    >>> print(abs(float(np.sum(r * gen.jvp(theta, t)) - gen.vjp(theta, r) @ t)) < 1e-10)   # adjoint pair
+    True
+    >>> print(gen.num_params, gen.sizes)      # N, and the grids n_0 … n_d
+    248 [(4, 4), (6, 6), (10, 10), (16, 16)]
+    >>> gen
+    DeepDecoder(output_shape=(16, 16), channels=8, layers=3, output='conv', sigmoid=True, N=248, dtype=float64, backend=numpy)
     """
 
     def __init__(self, output_shape, channels, layers, output="fixed", sigmoid=False, out_channels=1,
@@ -356,7 +364,8 @@ class DeepDecoder(Generator):
 
     def __repr__(self):
         return (f"DeepDecoder(output_shape={self.output_shape}, channels={self.channels}, layers={self.layers}, "
-                f"output={self.output!r}, sigmoid={self.sigmoid}, N={self.num_params})")
+                f"output={self.output!r}, sigmoid={self.sigmoid}, N={self.num_params}, "
+                f"dtype={dtype_name(self.dtype)}, backend={backend_name(self.xp)})")
 
     # -- parameters ----------------------------------------------------
     def unpack(self, params):

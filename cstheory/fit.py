@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, backend_name, namespace
+from ._backend import as_generator, backend_name, namespace, same_backend
 from .generator import check_generator
 from .operators import as_operator
 from .optim import ADAM_DEFAULTS, OPTIMIZERS, as_optimizer, default_step_size
@@ -35,7 +35,21 @@ CHECK_EVERY = 50
 
 
 class DivergenceError(RuntimeError):
-    """Raised when the loss of a fit becomes non-finite or explodes."""
+    """Raised when the loss of a fit becomes non-finite or explodes.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> n, m = 32, 12
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> J = cst.trig_basis(n)
+    >>> y = A @ cst.smooth_signal(n, 3, rng=2)
+    >>> gen = cst.LinearGenerator(J)
+    >>> cst.fit(gen, A, y, steps=100, step_size=10.0)
+    Traceback (most recent call last):
+        ...
+    cstheory.fit.DivergenceError: fit diverged at step ...: loss ... with step_size=10; use a smaller step_size (e.g. 1)
+    """
 
 
 class DivergenceMonitor:
@@ -98,6 +112,21 @@ class FitResult:
         The base step size used (η of eq. 9, or Adam's learning rate).
     optimizer : str
         ``"gd"`` or ``"adam"`` (the optimizer's name).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> n, m = 32, 12
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> J = cst.trig_basis(n)
+    >>> y = A @ cst.smooth_signal(n, 3, rng=2)
+    >>> gen = cst.LinearGenerator(J)
+    >>> x = cst.smooth_signal(n, 3, rng=2)
+    >>> res = cst.fit(gen, A, A @ x, steps=300, record_every=100, x_true=x)
+    >>> res    # the loss vanishes, the error does not: J = W has no decaying spectrum to favour x
+    FitResult(gd, 300 steps, step_size=0.2128, loss 0.1335 → ..., final error 0.8507, params (32,) float64)
+    >>> print(res.iterations, res.optimizer, bool(res.loss[-1] < 1e-8 * res.loss[0]))
+    [  0 100 200 300] gd True
     """
 
     params: object
@@ -143,10 +172,10 @@ def check_problem(gen, A, y):
     if n != gen.n:
         raise ValueError(f"shapes do not chain: A has {n} columns but the generator outputs {gen.n} values")
     xp = namespace(y)
-    if A.xp is not None and A.xp is not xp:
+    if A.xp is not None and not same_backend(A.xp, xp):
         raise TypeError(f"A and y come from different backends: A works on {backend_name(A.xp)} arrays "
                         f"but y is a {backend_name(xp)} array")
-    if gen.xp is not None and gen.xp is not xp:
+    if gen.xp is not None and not same_backend(gen.xp, xp):
         raise TypeError(f"the generator and y come from different backends: the generator works on "
                         f"{backend_name(gen.xp)} arrays but y is a {backend_name(xp)} array")
     return A, xp

@@ -4,20 +4,20 @@ A generator G maps parameters θ — an array of shape ``param_shape`` — to a
 signal x = G(θ) of shape ``output_shape``.  Everything gradient descent and the
 theory need is the forward map and its derivative J(θ) = ∂G/∂θ:
 
-=========================  =================================================  ==========================
-method                     returns                                            shape
-=========================  =================================================  ==========================
-``init(rng, scale, y)``    a starting point θ₀                                ``param_shape``
-``forward(θ)``, ``gen(θ)``  x = G(θ)                                          ``output_shape``
-``jvp(θ, t)``              J(θ) t  (``t`` shaped like θ)                      ``output_shape``
-``vjp(θ, r)``              J(θ)ᵀ r  (``r`` shaped like the output)            ``param_shape``
-``forward_vjp(θ)``         (G(θ), r ↦ J(θ)ᵀ r) sharing one forward pass       —
-``flatten(θ)``             vec θ, entries in vec order (below)                (N,)
-``unflatten(vec)``         the inverse of ``flatten``                         ``param_shape``
-``jacobian(θ)``            the explicit matrix J(θ)                           (n, N)
-``gram(θ)``                J(θ) J(θ)ᵀ                                         (n, n)
-``smoothness_bound()``     b with ‖J(θ)‖² ≤ b for all θ, or ``None``          float
-=========================  =================================================  ==========================
+===========================  =================================================  ==========================
+method                       returns                                            shape
+===========================  =================================================  ==========================
+``init(rng, scale, y)``      a starting point θ₀                                ``param_shape``
+``forward(θ)``, ``gen(θ)``   x = G(θ)                                           ``output_shape``
+``jvp(θ, t)``                J(θ) t  (``t`` shaped like θ)                      ``output_shape``
+``vjp(θ, r)``                J(θ)ᵀ r  (``r`` shaped like the output)            ``param_shape``
+``forward_vjp(θ)``           (G(θ), r ↦ J(θ)ᵀ r) sharing one forward pass       —
+``flatten(θ)``               vec θ, entries in vec order (below)                (N,)
+``unflatten(vec)``           the inverse of ``flatten``                         ``param_shape``
+``jacobian(θ)``              the explicit matrix J(θ)                           (n, N)
+``gram(θ)``                  J(θ) J(θ)ᵀ                                         (n, n)
+``smoothness_bound()``       b with ‖J(θ)‖² ≤ b for all θ, or ``None``          float
+===========================  =================================================  ==========================
 
 with n = ``prod(output_shape)`` and N = ``prod(param_shape)``.
 
@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 
 from . import _checks
-from ._backend import backend_name, dtype_name, namespace
+from ._backend import backend_name, dtype_name, namespace, same_backend
 
 __all__ = ["Generator", "Iterate", "DEFAULT_MAX_JACOBIAN_BYTES", "check_generator"]
 
@@ -61,6 +61,34 @@ class Generator:
     Subclasses set ``param_shape``, ``output_shape``, ``xp``, ``dtype`` and
     ``device`` and implement :meth:`init`, :meth:`forward`, :meth:`jvp` and
     :meth:`vjp`; the rest has generic defaults.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> class Square(cst.Generator):
+    ...     # G(θ) = θ², entry by entry, so J(θ) = diag(2θ)
+    ...     def __init__(self, n):
+    ...         self.param_shape = self.output_shape = (n,)
+    ...         self.dtype = np.float64
+    ...     def init(self, rng=0, scale=None, y=None):
+    ...         return np.random.default_rng(rng).standard_normal(self.param_shape)
+    ...     def forward(self, params):
+    ...         return params ** 2
+    ...     def jvp(self, params, tangent):
+    ...         return 2 * params * tangent
+    ...     def vjp(self, params, cotangent):
+    ...         return 2 * params * cotangent
+    ...
+    >>> gen = Square(3)
+    >>> theta = np.array([1.0, -2.0, 0.5])
+    >>> gen.jacobian(theta)                 # the generic Jacobian: one JVP per column
+    array([[ 2.,  0.,  0.],
+           [-0., -4., -0.],
+           [ 0.,  0.,  1.]])
+    >>> print(gen.gram(theta).diagonal())   # J Jᵀ
+    [ 4. 16.  1.]
+    >>> gen
+    Square(output_shape=(3,), param_shape=(3,), dtype=float64, backend=?)
     """
 
     #: shape of the parameter array θ
@@ -192,7 +220,7 @@ class Generator:
     def _check_backend(self, x, name):
         if self.xp is not None:
             got = namespace(x)
-            if got is not self.xp:
+            if not same_backend(got, self.xp):
                 raise TypeError(
                     f"{name} is a {backend_name(got)} array but the generator was built on {backend_name(self.xp)}"
                 )
@@ -212,7 +240,17 @@ class Generator:
 
 
 def check_generator(gen, name="gen"):
-    """``gen`` if it is a cstheory generator (:class:`Generator`); ``TypeError`` naming ``name`` otherwise."""
+    """``gen`` if it is a cstheory generator (:class:`Generator`); ``TypeError`` naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> from cstheory.generator import check_generator
+    >>> check_generator(np.eye(3))
+    Traceback (most recent call last):
+        ...
+    TypeError: gen must be a cstheory generator (LinearGenerator, TwoLayerGenerator, DeepDecoder or a subclass of cstheory.Generator), got ndarray
+    """
     if not isinstance(gen, Generator):
         raise TypeError(f"{name} must be a cstheory generator (LinearGenerator, TwoLayerGenerator, DeepDecoder or a "
                         f"subclass of cstheory.Generator), got {type(gen).__name__}")

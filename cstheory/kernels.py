@@ -26,7 +26,35 @@ __all__ = [
 
 
 def check_kernel(u, name="u"):
-    """Validate a kernel: a non-empty 1-D real floating array, finite, not all zero."""
+    """Validate a kernel: a non-empty 1-D real floating array, finite, not all zero.
+
+    Parameters
+    ----------
+    u : array (n,)
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    u : array
+        The kernel itself.
+
+    Raises
+    ------
+    TypeError
+        If u is not a real floating array (float32/float64).
+    ValueError
+        If u is not 1-D, is empty, holds NaN/inf, or is all zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory import kernels
+    >>> kernels.check_kernel(np.zeros(4))
+    Traceback (most recent call last):
+        ...
+    ValueError: u must not be all zero
+    """
     _checks.array(u, name, ndim=1)
     xp = namespace(u)
     if not bool(xp.any(u != 0)):
@@ -64,6 +92,26 @@ def circulant_matrix(u):
 
     Built by gathering entries of ``u`` (``xp.take``), in u's namespace, dtype and device.
     Refused (``ValueError``) when the (n, n) matrix would not fit in memory.
+
+    Parameters
+    ----------
+    u : array (n,)
+        The kernel, centred at index 0.
+
+    Returns
+    -------
+    U : array (n, n)
+        In u's namespace, dtype and device.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> u = np.array([1.0, 2.0, 0.0, 3.0])
+    >>> cst.circulant_matrix(u)
+    array([[1., 3., 0., 2.],
+           [2., 1., 3., 0.],
+           [0., 2., 1., 3.],
+           [3., 0., 2., 1.]])
     """
     _checks.array(u, "u", ndim=1)
     xp = namespace(u)
@@ -120,13 +168,56 @@ def circular_convolve(u, x, axis=0):
     rescaled, so kernels and signals of any finite scale (1e±300) give no spurious
     overflow or NaN (and, where nothing overflows, the same bits as without scaling).
     ``axis`` must lie in [−x.ndim, x.ndim) (it does not wrap).
+
+    Parameters
+    ----------
+    u : array (n,)
+        The kernel.
+    x : array
+        Length n along ``axis``; same namespace as u.
+    axis : int
+        The axis to convolve along.
+
+    Returns
+    -------
+    array, shape of x
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> u = cst.kernels.triangular(16, 3)
+    >>> C = np.random.default_rng(0).standard_normal((16, 4))     # four channels
+    >>> gap = np.abs(cst.circular_convolve(u, C) - cst.circulant_matrix(u) @ C).max()
+    >>> print(gap < 1e-14)
+    True
     """
     axis = _check_pair(u, x, axis)
     return _convolve(u, x, axis, conj=False)
 
 
 def circular_correlate(u, x, axis=0):
-    """Uᵀ @ x (circular correlation with u) along ``axis``: irfft(conj(rfft(u)) · rfft(x)), scale-safe."""
+    """Uᵀ @ x (circular correlation with u) along ``axis``: irfft(conj(rfft(u)) · rfft(x)), scale-safe.
+
+    Parameters
+    ----------
+    u : array (n,)
+        The kernel.
+    x : array
+        Length n along ``axis``.
+    axis : int
+
+    Returns
+    -------
+    array, shape of x
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> from cstheory import kernels
+    >>> u, x = np.array([1.0, 2.0, 0.0, 0.5]), np.array([0.0, 1.0, 0.0, -1.0])
+    >>> print(np.allclose(kernels.circular_correlate(u, x), cst.circulant_matrix(u).T @ x))
+    True
+    """
     axis = _check_pair(u, x, axis)
     return _convolve(u, x, axis, conj=True)
 
@@ -137,6 +228,25 @@ def autocorrelation(u):
     Computed for u/c with c the power of two just below max|u| and rescaled by c²
     (as c·(c·a)), so only values that really exceed the floating-point range overflow
     (to ±inf, never NaN).
+
+    Parameters
+    ----------
+    u : array (n,)
+
+    Returns
+    -------
+    a : array (n,)
+        Symmetric, a[d] = a[n − d], and a[0] = ‖u‖².
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> from cstheory import kernels
+    >>> u = np.array([1.0, 2.0, 0.0, 0.5])
+    >>> a = kernels.autocorrelation(u)
+    >>> U = cst.circulant_matrix(u)
+    >>> print(a, np.allclose(U @ U.T, cst.circulant_matrix(a)))
+    [5.25 2.5  2.   2.5 ] True
     """
     check_kernel(u)
     xp = namespace(u)
@@ -152,7 +262,24 @@ def autocorrelation(u):
 
 
 def spectral_norm(u) -> float:
-    """‖U‖ of the circulant matrix of u: max_f |DFT(u)_f| (U is diagonalised by the DFT); scale-safe."""
+    """‖U‖ of the circulant matrix of u: max_f |DFT(u)_f| (U is diagonalised by the DFT); scale-safe.
+
+    Parameters
+    ----------
+    u : array (n,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> from cstheory import kernels
+    >>> u = kernels.triangular(32, 4)
+    >>> print(abs(kernels.spectral_norm(u) - np.linalg.norm(cst.circulant_matrix(u), 2)) < 1e-12)
+    True
+    """
     check_kernel(u)
     xp = namespace(u)
     c = _scale(xp, u)
@@ -192,7 +319,30 @@ def triangular(n, half_width=None, xp=None, dtype=None, device=None, *, p=None):
 
 
 def gaussian(n, width, xp=None, dtype=None, device=None):
-    """Unit-norm Gaussian kernel u[d] ∝ exp(−d² / (2 width²)), d the circular distance to 0."""
+    """Unit-norm Gaussian kernel u[d] ∝ exp(−d² / (2 width²)), d the circular distance to 0.
+
+    Parameters
+    ----------
+    n : int
+        Length.
+    width : float
+        Standard deviation, in samples.
+    xp, dtype, device
+        Namespace (default NumPy), dtype (default float64) and device.
+
+    Returns
+    -------
+    u : array (n,)
+        ‖u‖₂ = 1, symmetric: u[d] = u[n − d].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory import kernels
+    >>> u = kernels.gaussian(16, 2.0)
+    >>> print(round(float(u @ u), 12), np.allclose(u[1:], u[1:][::-1]))
+    1.0 True
+    """
     n = _checks.positive_int(n, "n")
     width = _checks.positive_float(width, "width")
     xp, dtype, device = resolve(xp, dtype, device)

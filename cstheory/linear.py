@@ -6,7 +6,7 @@ import math
 import array_api_compat
 
 from . import _checks
-from ._backend import as_generator, backend_name, namespace, normal
+from ._backend import as_generator, backend_name, namespace, normal, same_backend
 from .generator import Generator
 from .kernels import _pow2
 from .operators import as_operator
@@ -26,6 +26,21 @@ class LinearGenerator(Generator):
     ----------
     J : array, shape (n, N)
         The generator matrix.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> n, N, m = 16, 32, 8
+    >>> J = np.random.default_rng(0).standard_normal((n, N)) / np.sqrt(N)
+    >>> A = cst.gaussian_matrix(m, n, rng=1)
+    >>> y = A @ cst.smooth_signal(n, 2, rng=2)
+    >>> gen = cst.LinearGenerator(J)
+    >>> res = cst.fit(gen, A, y, steps=3000)          # gradient descent from c = 0
+    >>> c_hat = cst.min_norm_coefficients(A, J, y)    # eq. (5)
+    >>> print(np.linalg.norm(res.params - c_hat) / np.linalg.norm(c_hat) < 1e-6)
+    True
+    >>> gen
+    LinearGenerator(output_shape=(16,), param_shape=(32,), dtype=float64, backend=numpy)
     """
 
     def __init__(self, J):
@@ -106,12 +121,30 @@ def min_norm_coefficients(A, J, y, rcond=None):
     Returns
     -------
     c : array (N,)
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not chain (A is m × n, J is n × N, y has length m).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> A = cst.gaussian_matrix(3, 5, rng=0)
+    >>> J = np.random.default_rng(1).standard_normal((5, 8))
+    >>> y = np.array([1.0, -1.0, 0.5])
+    >>> c = cst.min_norm_coefficients(A, J, y)
+    >>> print(np.allclose(A @ J @ c, y))                  # it interpolates the measurements
+    True
+    >>> null = np.linalg.svd(A @ J)[2][-1]                # a direction with A J null = 0
+    >>> print(np.linalg.norm(c) < np.linalg.norm(c + 0.1 * null), abs(float(null @ c)) < 1e-12)
+    True True
     """
     A = as_operator(A)
     _checks.array(J, "J", ndim=2)
     _checks.array(y, "y", ndim=1)
     xp = _checks.namespace(J=J, y=y)
-    if A.xp is not None and A.xp is not xp:
+    if A.xp is not None and not same_backend(A.xp, xp):
         raise TypeError(f"A works on {backend_name(A.xp)} arrays but J and y are {backend_name(xp)} arrays; "
                         "use one backend per call")
     m, n = A.shape

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import array_api_compat
 import numpy as np
 
+from ._repr import compact_repr
 from . import _checks
 from ._backend import as_generator, asarray, fft2, ifft2, namespace, resolve, resolve_namespace, to_numpy
 from .operators import LinearOperator, _norm
@@ -47,7 +48,14 @@ def _image_shape(shape, name="shape"):
 
 
 def kspace_distance(s):
-    """|frequency index| of each position of a length-``s`` FFT axis: min(j, s − j) (host array)."""
+    """|frequency index| of each position of a length-``s`` FFT axis: min(j, s − j) (host array).
+
+    Examples
+    --------
+    >>> from cstheory.mri import kspace_distance
+    >>> kspace_distance(8)
+    array([0, 1, 2, 3, 4, 3, 2, 1])
+    """
     s = _checks.positive_int(s, "s")
     _checks.memory(_checks.nbytes((s,)) * 3, f"kspace_distance(s={s})")
     j = np.arange(s)
@@ -130,6 +138,15 @@ def cartesian_mask(shape, acceleration, center_fraction=None, density="variable"
     Returns
     -------
     mask : (h, w) boolean array in the unshifted FFT layout (DC at [0, 0]).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> mask = cst.cartesian_mask((8, 16), acceleration=4, rng=0)
+    >>> print(mask.shape, int(mask.sum()), np.flatnonzero(mask.all(axis=0)))   # 4 whole columns of 16
+    (8, 16) 32 [ 0  1  3 15]
+    >>> print(bool(mask[:, 0].all()))                                          # the centre (DC) is sampled
+    True
     """
     h, w, acceleration, center_fraction, decay, rng = _mask_setup(shape, acceleration, center_fraction, density,
                                                                    decay, rng, xp, "cartesian_mask")
@@ -170,6 +187,13 @@ def random_mask(shape, acceleration, center_fraction=None, density="variable", d
     Returns
     -------
     mask : (h, w) boolean array in the unshifted FFT layout (DC at [0, 0]).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> mask = cst.random_mask((16, 16), acceleration=4, rng=0)
+    >>> print(int(mask.sum()), bool(mask[0, 0]))        # 256 / 4 locations, DC included
+    64 True
     """
     h, w, acceleration, center_fraction, decay, rng = _mask_setup(shape, acceleration, center_fraction, density,
                                                                    decay, rng, xp, "random_mask")
@@ -199,7 +223,15 @@ def random_mask(shape, acceleration, center_fraction=None, density="variable", d
 
 def centre_mask(shape, center_fraction, lines=True):
     """Host boolean mask of the fully sampled centre that :func:`cartesian_mask` (``lines=True``)
-    or :func:`random_mask` (``lines=False``) always include, for tests and plots."""
+    or :func:`random_mask` (``lines=False``) always include, for tests and plots.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory.mri import centre_mask
+    >>> print(np.flatnonzero(centre_mask((4, 8), 0.25)[0]))     # the 2 lowest frequencies: 0 and 1
+    [0 1]
+    """
     h, w = _image_shape(shape)
     center_fraction = _checks.real(center_fraction, "center_fraction", low=0.0, high=1.0, low_open=True)
     lines = _checks.flag(lines, "lines")
@@ -264,6 +296,18 @@ class SubsampledFourier(LinearOperator):
     Sampling uses a flat index array with ``xp.take``; the zero-filling of
     the adjoint is a gather too (each k-space position reads its measurement,
     or an appended zero), so only the array API standard is used.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> A = cst.SubsampledFourier((8, 8), cst.cartesian_mask((8, 8), 4, rng=0))
+    >>> print(A.shape, A.acceleration)              # [Re; Im] of 16 samples of 64
+    (32, 64) 4.0
+    >>> x, r = np.random.default_rng(0).standard_normal(64), np.random.default_rng(1).standard_normal(32)
+    >>> print(abs(float(r @ (A @ x) - x @ (A.T @ r))) < 1e-12)     # the real adjoint is exact
+    True
+    >>> print(round(cst.operator_norm(A), 6))        # F is unitary and the DC is sampled: ‖A‖ = 1
+    1.0
     """
 
     def __init__(self, shape, mask, xp=None, dtype=None, device=None):
@@ -375,18 +419,35 @@ MASKS = ("cartesian", "random")
 
 
 def phantom(size=64, xp=None, dtype=None, device=None):
-    """The Shepp–Logan phantom (scikit-image's), resized to ``size`` and scaled to [0, 1]."""
+    """The Shepp–Logan phantom (scikit-image's), resized to ``size`` and scaled to [0, 1].
+
+    Examples
+    --------
+    >>> from cstheory.mri import phantom
+    >>> x = phantom(32)
+    >>> print(x.shape, float(x.min()), float(x.max()))
+    (32, 32) 0.0 1.0
+    """
     return load_image("shepp_logan", size=size, xp=xp, dtype=dtype, device=device)
 
 
 def natural_image(size=64, name="camera", xp=None, dtype=None, device=None):
-    """A natural image bundled with scikit-image (default the cameraman), gray, resized, in [0, 1]."""
+    """A natural image bundled with scikit-image (default the cameraman), gray, resized, in [0, 1].
+
+    Examples
+    --------
+    >>> from cstheory.mri import natural_image
+    >>> x = natural_image(32, 'grass')
+    >>> print(x.shape, float(x.min()), float(x.max()))
+    (32, 32) 0.0 1.0
+    """
     if name == "shepp_logan":
         raise ValueError("name must be a natural image (e.g. 'camera'); use phantom() for the phantom")
     _checks.choice(name, tuple(n for n in IMAGES if n != "shepp_logan"), "name")
     return load_image(name, size=size, xp=xp, dtype=dtype, device=device)
 
 
+@compact_repr
 @dataclass
 class MRIProblem:
     """A simulated single-coil acquisition.
@@ -404,6 +465,13 @@ class MRIProblem:
         (0 without noise); the complex noise per sample has variance 2s².
     snr_db : float or None
         The requested SNR = 10 log10(‖A x*‖² / E‖e‖²).
+
+    Examples
+    --------
+    >>> from cstheory.mri import mri_problem
+    >>> P = mri_problem(size=32, acceleration=4, snr_db=30, rng=0)
+    >>> print(P.image.shape, P.y.shape, P.acceleration, P.snr_db)
+    (32, 32) (512,) 4.0 30
     """
 
     image: object
@@ -432,12 +500,33 @@ def simulate_kspace(image, mask, snr_db=None, rng=0):
     Returns
     -------
     MRIProblem
+
+    Parameters
+    ----------
+    image : array (h, w)
+        The ground truth x*.
+    mask : array (h, w) of bool
+        Sampled k-space locations (unshifted ``fft2`` layout).
+    snr_db : float, optional
+        Signal-to-noise ratio in dB; ``None`` for noiseless data.
+    rng : int or numpy.random.Generator
+        Seed of the noise.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> from cstheory.mri import phantom, simulate_kspace
+    >>> x = phantom(32)
+    >>> P = simulate_kspace(x, cst.cartesian_mask((32, 32), 4, rng=0), snr_db=20, rng=1)
+    >>> e = P.y - P.operator @ x
+    >>> print(round(10 * np.log10(np.sum((P.operator @ x) ** 2) / np.sum(e ** 2)), 1))   # the measured SNR, dB
+    20.7
     """
     _checks.array(image, "image", ndim=2)
     _checks.array(mask, "mask", ndim=2, dtype="mask")
     _checks.namespace(image=image, mask=mask)
     if snr_db is not None:
-        snr_db = _checks.real(snr_db, "snr_db")
+        _checks.real(snr_db, "snr_db")
     host_rng = as_generator(rng)
     xp = namespace(image)
     dev = array_api_compat.device(image)
@@ -472,14 +561,26 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
     rng : int or numpy.random.Generator
         One host generator draws the mask first, then the noise (so an int
         seed gives the same mask as ``cartesian_mask(..., rng=seed)``).
+
+    Returns
+    -------
+    MRIProblem
+
+    Examples
+    --------
+    >>> from cstheory.mri import mri_problem, psnr
+    >>> P = mri_problem('shepp_logan', size=32, acceleration=4, rng=0)
+    >>> zero_filled = P.operator.zero_filled(P.y)
+    >>> print(P.acceleration, round(psnr(zero_filled, P.image), 1))      # the zero-filled baseline, dB
+    4.0 18.3
     """
     _checks.choice(mask, MASKS, "mask")
     host_rng = as_generator(rng)
-    acceleration = _checks.real(acceleration, "acceleration", low=1.0)
+    _checks.real(acceleration, "acceleration", low=1.0)
     if center_fraction is not None:
-        center_fraction = _checks.real(center_fraction, "center_fraction", low=0.0, high=1.0, low_open=True)
+        _checks.real(center_fraction, "center_fraction", low=0.0, high=1.0, low_open=True)
     if snr_db is not None:
-        snr_db = _checks.real(snr_db, "snr_db")
+        _checks.real(snr_db, "snr_db")
     if isinstance(image, str):
         image = load_image(image, size=size, xp=xp, dtype=dtype, device=device)
     else:
@@ -507,7 +608,28 @@ def _pair(x, x_true, name):
 def psnr(x, x_true):
     """Peak signal-to-noise ratio in dB, 10 log10(range(x*)² / MSE), via ``skimage.metrics``.
 
-    The data range is that of the ground truth (max − min of ``x_true``)."""
+    The data range is that of the ground truth (max − min of ``x_true``).
+
+    Parameters
+    ----------
+    x : array (h, w) or (h·w,)
+        The reconstruction.
+    x_true : array (h, w)
+        The ground truth; its range max − min is the peak.
+
+    Returns
+    -------
+    float
+        In dB; ``inf`` when x equals x_true.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory.mri import phantom, psnr
+    >>> x = phantom(32)
+    >>> print(round(psnr(x + 0.1, x), 6))        # MSE 0.01 at peak 1: 20 dB
+    20.0
+    """
     from skimage.metrics import peak_signal_noise_ratio
     a, b = _pair(x, x_true, "psnr")
     if np.array_equal(a, b):
@@ -517,7 +639,29 @@ def psnr(x, x_true):
 
 def ssim(x, x_true):
     """Structural similarity (``skimage.metrics.structural_similarity``, 7×7 window),
-    data range that of the ground truth."""
+    data range that of the ground truth.
+
+    Parameters
+    ----------
+    x : array (h, w) or (h·w,)
+        The reconstruction.
+    x_true : array (h, w)
+        The ground truth.
+
+    Returns
+    -------
+    float
+        1 for identical images, smaller for worse ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory.mri import phantom, ssim
+    >>> x = phantom(32)
+    >>> noisy = x + 0.2 * np.random.default_rng(0).standard_normal(x.shape)
+    >>> print(round(ssim(x, x), 6), ssim(noisy, x) < 0.9)
+    1.0 True
+    """
     from skimage.metrics import structural_similarity
     a, b = _pair(x, x_true, "ssim")
     win = min(7, *b.shape)

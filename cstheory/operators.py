@@ -23,7 +23,8 @@ import array_api_compat
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve, to_numpy
+from ._backend import (as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve,
+                       same_backend, to_numpy)
 
 __all__ = ["gaussian_matrix", "LinearOperator", "MatrixOperator", "as_operator", "operator_norm",
            "power_iteration", "RandomSubsampledDCT"]
@@ -34,6 +35,30 @@ def gaussian_matrix(m, n, rng=0, xp=None, dtype=None, device=None):
 
     With this variance norms are approximately preserved: E‖A z‖² = ‖z‖².
     Drawn on the host from ``rng``, so one seed gives the same matrix on every backend.
+
+    Parameters
+    ----------
+    m, n : int
+        Number of measurements and signal length.
+    rng : int or numpy.random.Generator
+        Seed of the draw.
+    xp, dtype, device
+        Namespace (default NumPy), real dtype (default float64) and device.
+
+    Returns
+    -------
+    A : array, shape (m, n)
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> A = cst.gaussian_matrix(4000, 50, rng=0)
+    >>> z = np.ones(50)
+    >>> print(round(float(np.sum((A @ z) ** 2) / np.sum(z ** 2)), 2))     # E‖Az‖² = ‖z‖²
+    1.02
+    >>> B = cst.gaussian_matrix(3, 5, rng=1, xp="array_api_strict")      # the same seed on another backend
+    >>> print(np.array_equal(cst.to_numpy(B), cst.gaussian_matrix(3, 5, rng=1)))
+    True
     """
     m = _checks.positive_int(m, "m")
     n = _checks.positive_int(n, "n")
@@ -52,6 +77,29 @@ class LinearOperator:
     ``device`` of the arrays they produce.  ``A.T`` is the adjoint operator and
     ``A @ B`` the composition (see the module docstring), so code written for
     matrices works unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> class CumSum(cst.LinearOperator):
+    ...     # x ↦ (x_1, x_1 + x_2, …); its adjoint sums from the end
+    ...     def __init__(self, n):
+    ...         self.shape, self.dtype = (n, n), np.float64
+    ...     def matvec(self, x):
+    ...         return np.cumsum(x)
+    ...     def rmatvec(self, r):
+    ...         return np.cumsum(r[::-1])[::-1]
+    ...
+    >>> A = CumSum(4)
+    >>> x, r = np.arange(4.0), np.array([1.0, -1.0, 2.0, 0.5])
+    >>> print(A @ x, A.T @ r)
+    [0. 1. 3. 6.] [2.5 1.5 2.5 0.5]
+    >>> print(float(r @ (A @ x) - x @ (A.T @ r)))       # adjointness: ⟨r, Ax⟩ = ⟨Aᵀr, x⟩
+    0.0
+    >>> print((A @ A.T).shape, A.to_dense()[3])        # composition and the explicit matrix
+    (4, 4) [1. 1. 1. 1.]
+    >>> A
+    CumSum(shape=(4, 4), dtype=float64, backend=None)
     """
 
     shape: tuple[int, int]
@@ -76,12 +124,12 @@ class LinearOperator:
         """Refuse what the operator cannot apply: a non-array, an integer/bool/complex/float16 dtype
         (``TypeError``), an empty array (``ValueError``), an array of another backend than the
         operator's (``TypeError`` naming both).  O(1) for the array type and dtype seen last
-        (the hot path of a fit); NaN/inf are not scanned for (see :mod:`cstheory._checks`)."""
+        (the hot path of a fit); NaN/inf are not scanned for (see the input contract in the README)."""
         if type(x) is self._array_type and x.dtype in self._ok_dtypes:   # the common case, in O(1)
             return x
         _checks.array(x, name, finite=False)
         got = namespace(x)
-        if self.xp is not None and got is not self.xp:
+        if self.xp is not None and not same_backend(got, self.xp):
             raise TypeError(f"{name} is a {backend_name(got)} array but the operator works on "
                             f"{backend_name(self.xp)} arrays; convert it first (cstheory.to_numpy or xp.asarray)")
         self._array_type = type(x)
@@ -134,7 +182,20 @@ class LinearOperator:
 class MatrixOperator(LinearOperator):
     """A plain (m, n) array seen as an operator: ``A @ x = M @ x``, ``A.T @ r = Mᵀ @ r``.
 
-    Made by :func:`as_operator`; ``to_dense()`` returns the array itself."""
+    Made by :func:`as_operator`; ``to_dense()`` returns the array itself.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> M = np.arange(6.0).reshape(2, 3)
+    >>> A = cst.as_operator(M)
+    >>> print(A @ np.ones(3), A.T @ np.ones(2))
+    [ 3. 12.] [3. 5. 7.]
+    >>> print(A.to_dense() is M)
+    True
+    >>> A
+    MatrixOperator(shape=(2, 3), dtype=float64, backend=numpy)
+    """
 
     def __init__(self, M, name="M"):
         _checks.array(M, name, ndim=2)
@@ -186,7 +247,7 @@ class ProductOperator(LinearOperator):
     def __init__(self, left, right):
         if left.shape[1] != right.shape[0]:
             raise ValueError(f"operators do not chain: {left.shape} @ {right.shape}")
-        if left.xp is not None and right.xp is not None and left.xp is not right.xp:
+        if left.xp is not None and right.xp is not None and not same_backend(left.xp, right.xp):
             raise TypeError(f"cannot compose operators of different backends: {backend_name(left.xp)} and "
                             f"{backend_name(right.xp)}")
         self.left, self.right = left, right
@@ -205,12 +266,35 @@ class ProductOperator(LinearOperator):
 def as_operator(A, name="A") -> LinearOperator:
     """``A`` as a :class:`LinearOperator`: operators are returned as they are, 2-D arrays wrapped once.
 
+    Parameters
+    ----------
+    A : array (m, n) or LinearOperator
+        The measurement operator.
+    name : str
+        The argument's name, for the error messages.
+
+    Returns
+    -------
+    LinearOperator
+        ``A`` itself if it is an operator, else a :class:`MatrixOperator` wrapping it.
+
     Raises
     ------
     TypeError
         For anything else (the message names ``name``).
     ValueError
         For an array that is not 2-D or holds NaN/inf.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> A = cst.as_operator(np.eye(3))
+    >>> print(type(A).__name__, cst.as_operator(A) is A)
+    MatrixOperator True
+    >>> cst.as_operator([[1.0, 0.0]])
+    Traceback (most recent call last):
+        ...
+    TypeError: A must be a 2-D array or a cstheory.LinearOperator, got list
     """
     if isinstance(A, LinearOperator):
         shape = getattr(A, "shape", None)
@@ -271,6 +355,28 @@ def operator_norm(A, rng=0, iters=100):
     Written as ‖A x_t‖ with x_t the normalised iterates, so ‖A‖ itself is never
     squared: operators of any finite scale (1e±300) give a finite norm.
     ``iters`` ≥ 1 is the number of iterations (it stops earlier at a relative change below 1e-10).
+
+    Parameters
+    ----------
+    A : array (m, n) or LinearOperator
+    rng : int or numpy.random.Generator
+        Seed of the starting vector.
+    iters : int
+        Maximum number of power iterations.
+
+    Returns
+    -------
+    float
+        The largest singular value σ₁(A) (to the power iteration's tolerance, 1e-10 relative in σ₁).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> A = cst.gaussian_matrix(20, 30, rng=0)
+    >>> print(abs(cst.operator_norm(A) - np.linalg.norm(A, 2)) < 1e-6)
+    True
+    >>> print(round(cst.operator_norm(cst.RandomSubsampledDCT(16, 64, rng=0)), 6))     # √(n/m) = 2
+    2.0
     """
     A = as_operator(A)
     host_rng = as_generator(rng)
@@ -328,6 +434,19 @@ class RandomSubsampledDCT(LinearOperator):
         Seed of the signs and the rows (drawn on the host: one seed, one operator on every backend).
     xp, dtype, device
         Namespace (default NumPy), real dtype (default float64) and device.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> A = cst.RandomSubsampledDCT(16, 64, rng=0)
+    >>> D = A.to_dense()
+    >>> print(np.abs(D @ D.T - 4 * np.eye(16)).max() < 1e-12)         # A Aᵀ = (n/m) I
+    True
+    >>> x, r = np.linspace(0, 1, 64), np.arange(16.0)
+    >>> print(abs(float(r @ (A @ x) - x @ (A.T @ r))) < 1e-10)        # the adjoint is exact
+    True
+    >>> print(cst.RandomSubsampledDCT(100, (16, 16), rng=0).shape)     # an image of 16 × 16
+    (100, 256)
     """
 
     def __init__(self, m, n_or_shape, rng=0, xp=None, dtype=None, device=None):

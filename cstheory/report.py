@@ -66,7 +66,7 @@ def _cell(text: str) -> str:
 def write_report(runs, out_dir, meta=None):
     """Write ``report.md`` and ``report.json`` into ``out_dir``; return their paths.
 
-    Both are written to temporary files and renamed into place (see :func:`_write_pair`)."""
+    Both are written to temporary files and renamed into place (one helper, ``_write_pair``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(meta or {})

@@ -70,6 +70,17 @@ def trig_basis(n, xp=None, dtype=None, device=None):
     Returns
     -------
     W : array, shape (n, n), orthonormal (Wᵀ W = I).
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> W = cst.trig_basis(6)
+    >>> print(np.abs(W.T @ W - np.eye(6)).max() < 1e-14)      # orthonormal
+    True
+    >>> print(np.round(W[:, 1] * np.sqrt(3), 3))              # w_1 = √(2/6) cos(2πj/6)
+    [ 1.   0.5 -0.5 -1.  -0.5  0.5]
+    >>> print(np.round(W[:, 3] * np.sqrt(6), 3))              # w_{n/2} = (−1)^j/√6
+    [ 1. -1.  1. -1.  1. -1.]
     """
     n = _checks.positive_int(n, "n")
     xp, dtype, device = resolve(xp, dtype, device)
@@ -78,7 +89,24 @@ def trig_basis(n, xp=None, dtype=None, device=None):
 
 
 def frequency(n) -> np.ndarray:
-    """Frequency of each column of :func:`trig_basis`: f_i = min(i, n - i) (a NumPy int array)."""
+    """Frequency of each column of :func:`trig_basis`: f_i = min(i, n - i) (a NumPy int array).
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n,)
+        f_i = min(i, n − i), the number of periods of column i of :func:`trig_basis` over n samples.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> cst.frequency(8)
+    array([0, 1, 2, 3, 4, 3, 2, 1])
+    """
     n = _checks.positive_int(n, "n")
     _checks.memory(_checks.nbytes((n,)) * 4, f"frequency(n={n}): the frequencies")
     i = np.arange(n)
@@ -91,6 +119,23 @@ def frequency_order(n) -> np.ndarray:
     ``[0, 1, n-1, 2, n-2, …]``: the constant, then for each frequency f the
     cosine w_f followed by the sine w_{n-f}.  The first p entries span the
     p lowest-frequency basis functions.
+
+    Parameters
+    ----------
+    n : int
+        Signal length.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n,)
+        A permutation of 0, …, n − 1.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> order = cst.frequency_order(8)
+    >>> print(order, cst.frequency(8)[order])      # constant, (cos 1, sin 1), (cos 2, sin 2), …
+    [0 1 7 2 6 3 5 4] [0 1 1 2 2 3 3 4]
     """
     f = frequency(n)
     # ties (cos f, sin f): cosine first, i.e. the smaller index
@@ -115,6 +160,28 @@ def smooth_signal(n, p, rng=0, xp=None, dtype=None, device=None):
         Number of basis functions, 1 ≤ p ≤ n.
     rng : int or numpy.random.Generator
         Seed or generator for the coefficients.
+    xp, dtype, device
+        Namespace (default NumPy), dtype (default float64) and device of the result.
+
+    Returns
+    -------
+    x : array, shape (n,)
+        ‖x‖₂ = 1, in the span of ``trig_basis(n)[:, frequency_order(n)[:p]]``.
+
+    Raises
+    ------
+    ValueError
+        If p > n or a size is not a positive integer.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> x = cst.smooth_signal(32, 3, rng=0)
+    >>> coefficients = cst.trig_basis(32).T @ x
+    >>> print(np.flatnonzero(np.abs(coefficients) > 1e-12))   # only the constant, cos 1 and sin 1
+    [ 0  1 31]
+    >>> print(round(float(np.linalg.norm(x)), 12))
+    1.0
     """
     n = _checks.positive_int(n, "n")
     p = _checks.positive_int(p, "p")
@@ -147,6 +214,25 @@ def load_image(name, size=64, xp=None, dtype=None, device=None):
         One of :data:`IMAGES`.
     size : int or (int, int)
         Output shape: (size, size) for an int, else a pair (h, w).
+    xp, dtype, device
+        Namespace (default NumPy), dtype (default float64) and device of the result.
+
+    Returns
+    -------
+    array, shape ``size``
+        Gray levels scaled to [0, 1] (the minimum is 0, the maximum 1).
+
+    Raises
+    ------
+    ValueError
+        For a name not in :data:`IMAGES`.
+
+    Examples
+    --------
+    >>> import cstheory as cst
+    >>> img = cst.load_image("camera", size=32)
+    >>> print(img.shape, float(img.min()), float(img.max()))
+    (32, 32) 0.0 1.0
     """
     import skimage.data
     import skimage.transform

@@ -101,6 +101,18 @@ def sigma_matrix(U):
     Returns
     -------
     Sigma : array (n, n), symmetric positive semi-definite.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> cst.sigma_matrix(np.eye(3))                 # orthogonal rows: θ = π/2, so Σ = ½ I
+    array([[0.5, 0. , 0. ],
+           [0. , 0.5, 0. ],
+           [0. , 0. , 0.5]])
+    >>> u = cst.kernels.triangular(16, 3)
+    >>> ev = np.linalg.eigvalsh(cst.sigma_matrix(cst.circulant_matrix(u)))
+    >>> print(np.allclose(np.sort(ev), np.sort(cst.sigma_weights(u) ** 2)))   # eigenvalues = σ² of eq. (11)
+    True
     """
     _checks.array(U, "U", ndim=2)
     xp = namespace(U)
@@ -137,6 +149,23 @@ def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):
     rng : int or numpy.random.Generator
     max_chunk : int
         Largest number of Gaussian entries drawn at once (memory bound).
+
+    Returns
+    -------
+    Sigma : array (n, n)
+        In U's namespace and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> U = cst.circulant_matrix(cst.kernels.triangular(16, 3))
+    >>> exact = cst.sigma_matrix(U)
+    >>> for S in (4, 64):
+    ...     est = cst.sigma_matrix_mc(U, S, channels=16, rng=0)
+    ...     print(S, round(float(np.linalg.norm(est - exact) / np.linalg.norm(exact)), 3))   # ~ 1/√(S k)
+    ...
+    4 0.112
+    64 0.049
     """
     _checks.array(U, "U", ndim=2)
     samples = _checks.positive_int(samples, "samples")
@@ -218,6 +247,29 @@ def sigma_weights(u):
     for every i.  σ has u's namespace, dtype and device.  Scale-safe: σ(c·u) = |c|·σ(u)
     is used to compute with u / max|u|, so kernels of any finite scale (1e±300) give
     finite weights.
+
+    Parameters
+    ----------
+    u : array (n,)
+        The convolution kernel of U (any real kernel, not all zero).
+
+    Returns
+    -------
+    sigma : array (n,)
+        σ_i ≥ 0, the weight of the trigonometric basis function w_i (column i of
+        :func:`cstheory.trig_basis`); σ_i = σ_{n−i}.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> u = cst.kernels.triangular(32, 4)
+    >>> s = cst.sigma_weights(u)
+    >>> W = cst.trig_basis(32)
+    >>> D = W.T @ cst.sigma_matrix(cst.circulant_matrix(u)) @ W     # Σ(U) in the basis of eq. (10)
+    >>> print(np.abs(D - np.diag(s ** 2)).max() < 1e-12)
+    True
+    >>> print(np.round(s[:4] ** 2, 4))        # fast decay: the low frequencies get the large weights
+    [2.2977 2.1261 1.6846 1.1468]
     """
     check_kernel(u)
     xp = namespace(u)
@@ -289,5 +341,30 @@ def geometric_fit(sigma, start=1, stop=None, floor=1e-10):
 
 
 def geometric_rate(sigma, start=1, stop=None, floor=1e-10):
-    """The fitted γ of σ_i² ≈ γ^i over the decaying part of the spectrum (see :func:`geometric_fit`)."""
+    """The fitted γ of σ_i² ≈ γ^i over the decaying part of the spectrum (see :func:`geometric_fit`).
+
+    Parameters
+    ----------
+    sigma : array (n,)
+        Weights σ (any order; they are sorted).
+    start, stop : int
+        The window of sorted indices to fit.
+    floor : float
+        Entries with σ_i²/σ_max² below it are left out.
+
+    Returns
+    -------
+    float
+        γ in (0, 1] for a decaying spectrum.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> sigma = np.sqrt(0.6 ** np.arange(20))       # σ_i² = 0.6^i exactly
+    >>> print(round(cst.geometric_rate(sigma), 10))
+    0.6
+    >>> wide, narrow = (cst.sigma_weights(cst.kernels.triangular(100, h)) for h in (10, 3))
+    >>> print(cst.geometric_rate(wide, stop=10) < cst.geometric_rate(narrow, stop=10))   # wider kernel, faster decay
+    True
+    """
     return geometric_fit(sigma, start=start, stop=stop, floor=floor)[0]

@@ -115,6 +115,12 @@ class SweepTable:
     def __len__(self):
         return len(self.rows)
 
+    def __repr__(self) -> str:
+        """Counts and columns, not the rows (``print(table.summary())`` names the failures)."""
+        failed = len(self.failures)
+        return (f"SweepTable({len(self.rows)} rows: {len(self.rows) - failed} ok, {failed} failed; "
+                f"params={self.params!r}; columns={self.columns!r})")
+
     @property
     def columns(self) -> list[str]:
         cols = list(self.params) + ["seed"]

@@ -78,6 +78,14 @@ class TwoLayerGenerator(Generator):
     >>> C = gen.init(rng=0, scale=0.1)
     >>> gen(C).shape
     (64,)
+    >>> import numpy as np
+    >>> t, r = gen.init(rng=1, scale=1.0), np.random.default_rng(2).standard_normal(64)
+    >>> print(abs(float(r @ gen.jvp(C, t) - np.sum(gen.vjp(C, r) * t))) < 1e-12)   # ⟨r, J t⟩ = ⟨Jᵀ r, t⟩
+    True
+    >>> print(np.allclose(gen.jacobian(C) @ gen.flatten(t), gen.jvp(C, t)))    # J in the vec order of eq. (20)
+    True
+    >>> gen
+    TwoLayerGenerator(output_shape=(64,), param_shape=(64, 32), dtype=float64, backend=numpy)
     """
 
     def __init__(self, u, k):

@@ -473,8 +473,11 @@ def _rows():
         ("milestones with 0", {"milestones": [0, 2]}, ValueError),
         ("milestones not increasing", {"milestones": [4, 2]}, ValueError),
         ("milestones with 2.5", {"milestones": [2.5]}, TypeError)]
-    row("StepDecay.settle", cst.StepDecay.settle, lambda: {"steps": 10, "fraction": 0.2, "factor": 0.1},
-        steps=Int(), fraction=Flt(lo_ok=True, hi=1.0), factor=Flt(hi=1.0, hi_ok=True))
+    row("optim.CosineDecay", optim.CosineDecay, lambda: {"start": 2, "stop": 6, "floor": 0.1},
+        start=Int(minimum=0), stop=Int(), floor=Flt(hi=1.0, hi_ok=True)).extra += [
+        ("stop <= start", {"stop": 2, "start": 2}, ValueError)]
+    row("CosineDecay.settle", optim.CosineDecay.settle, lambda: {"steps": 10, "fraction": 0.2, "floor": 0.1},
+        steps=Int(), fraction=Flt(lo_ok=True, hi=1.0), floor=Flt(hi=1.0, hi_ok=True))
     row("optim.Constant", optim.Constant, lambda: {})
     row("optim.as_optimizer", optim.as_optimizer, lambda: {"optimizer": "gd", "step_size": 0.1},
         optimizer=Choice(), step_size=Flt(optional=True), schedule=Obj(optional=True, callable_=True))
@@ -803,6 +806,7 @@ NOT_CALLABLE = {
 ALIASES = {
     "kernels.circulant_matrix": "circulant_matrix", "kernels.circular_convolve": "circular_convolve",
     "optim.StepDecay": "StepDecay", "optim.GradientDescent": "GradientDescent", "optim.Adam": "Adam",
+    "CosineDecay": "optim.CosineDecay",
     "mri.cartesian_mask": "cartesian_mask", "mri.random_mask": "random_mask",
     "mri.SubsampledFourier": "SubsampledFourier", "Generator": "Generator.check_params",
     "LinearOperator": "LinearOperator.__matmul__", "FitResult": "FitResult.__repr__",

@@ -200,6 +200,23 @@ def test_power_iteration_known_eigenvalues(xp):
     assert power_iteration(lambda v: 0.0 * v, x0) == 0.0
 
 
+def test_an_operator_declaring_plain_numpy_accepts_numpy_arrays():
+    """Plain ``numpy`` and array-api-compat's NumPy are one backend (compared through _backend.same_backend)."""
+    class Identity(cst.LinearOperator):
+        def __init__(self, n):
+            self.shape, self.xp, self.dtype = (n, n), np, np.float64
+
+        def matvec(self, x):
+            return x
+
+        def rmatvec(self, r):
+            return r
+
+    x = np.arange(3.0)
+    assert np.array_equal(Identity(3) @ x, x)
+    assert np.array_equal((Identity(3) @ cst.as_operator(np.eye(3))) @ x, x)
+
+
 # ---------------------------------------------------------------------------
 # input contract and scale safety (issue 14)
 # ---------------------------------------------------------------------------

@@ -4,50 +4,78 @@ Each exercise asks for one function of Heckel & Soltanolkotabi (2020) and
 checks it against cstheory's own implementation on inputs drawn by
 hypothesis (arbitrary, mostly asymmetric kernels; odd and even sizes):
 
-=================  ========================  ===================================================
-name               function                  what it is
-=================  ========================  ===================================================
-``jacobian``       ``jacobian(U, C)``        the n × nk Jacobian of ReLU(UC)v, eq. (20)
-``min_norm``       ``min_norm(A, J, y)``     the minimum-norm coefficients, eq. (5)
-``sigma_weights``  ``sigma_weights(u)``      the Fourier weights σ of eq. (11), trig_basis order
-``gradient``       ``gradient(U, C, A, y)``  ∇_C ½‖A ReLU(UC)v − y‖² (eq. 9 with eq. 20)
-=================  ========================  ===================================================
+==============================  ===================================================================
+name (= the function to write)  what it is
+==============================  ===================================================================
+``jacobian``                    ``jacobian(U, C)``: the n × nk Jacobian of ReLU(UC)v, eq. (20)
+``min_norm``                    ``min_norm(A, J, y)``: the minimum-norm coefficients, eq. (5)
+``sigma_weights``               ``sigma_weights(u)``: the Fourier weights σ of eq. (11)
+``gradient``                    ``gradient(U, C, A, y)``: ∇_C ½‖A ReLU(UC)v − y‖² (eq. 9, 20)
+``linear_residuals``            ``(J, r0, step_size, steps)``: GD residuals, linearized, eq. (39)
+``theorem1_bound``              ``(J, x, m)``: the right-hand side of eq. (7) without C
+``channel_norm_vjp``            ``(a, scale, g, eps)``: backward pass of the channel norm (eq. 4)
+``subsampled_fourier_adjoint``  ``(mask, r)``: the adjoint of the MRI operator (Sec. 5)
+==============================  ===================================================================
 
 Workflow
 --------
 From a shell::
 
-    cstheory exercise list                               # the names above
+    cstheory exercise list                               # the names above, with a line each
     cstheory exercise show jacobian > my_jacobian.py     # statement + stub, a valid Python file
+    cstheory exercise notebook jacobian                  # the same as a Jupyter notebook, jacobian.ipynb
     # edit my_jacobian.py: replace `raise NotImplementedError` by your code
     cstheory exercise check jacobian my_jacobian.py      # ACCEPTED, or the shrunk counterexample
+    cstheory exercise grade jacobian submissions/ --out grades.csv --feedback feedback/   # a whole class
 
 or from Python::
 
     from cstheory import exercises
-    result = exercises.check_file("jacobian", "my_jacobian.py")
+    result = exercises.check_file("jacobian", "my_jacobian.py")   # sandboxed
     print(result.report())
 
 A check runs one hypothesis property, "your function equals cstheory's on
-every drawn input", with fixed settings (:func:`check_settings`: 50
-derandomized examples, no deadline, no database), so the verdict and the
-counterexample are the same on every run.  On rejection, hypothesis shrinks
-the inputs to a small counterexample, and the report shows the inputs, what
-cstheory computes, what your function returned, and a hint — the classic
-mistakes (Uᵀ for U, row-major vec order, a wrong constant in g, a
-non-minimal solution of A J c = y, a missing ReLU mask, …) are recognised by
-name.  Your function takes and returns NumPy arrays.
+every drawn input".  ``check`` uses fixed settings (:func:`check_settings`:
+50 derandomized examples, no deadline, no database), so the verdict and the
+counterexample are the same on every run; ``grade`` (and ``check --seed S``)
+draws the examples from a seed instead, so answers hard-coded for the
+counterexamples that ``check`` shows do not pass.  On rejection, hypothesis
+shrinks the inputs to a small counterexample, and the report shows the
+inputs, what cstheory computes, what your function returned, and a hint —
+the classic mistakes of each exercise (Uᵀ for U, row-major vec order, a mean
+loss, gradient descent stopped early, a thin SVD, a missing real part, …)
+are recognised by name, on the counterexample and on a few more examples.
+Your function takes and returns NumPy arrays.
 
-Exit codes of ``cstheory exercise`` (:func:`command`; ``CheckResult.exit_code``)
---------------------------------------------------------------------------------
-* 0 — accepted (``check``), or ``list`` / ``show`` succeeded;
-* 1 — rejected: wrong values or shape, an exception in your function, a file
-  that fails to import, or the untouched stub ("not yet implemented");
-* 2 — usage error (:class:`UsageError`): unknown exercise name, missing file,
-  no function of the exercise's name in the file (or not callable), bad arguments.
+Sandbox
+-------
+:func:`check_file` and :func:`grade` never import a student's file into the
+checking process: each file runs in a child process of its own (see
+:mod:`cstheory.exercises._sandbox`) with a wall-clock limit (``timeout``,
+default 60 s for the import and all calls together, the process group killed
+at the limit) and a memory limit (``memory``, default 2 GiB of address
+space).  The child only evaluates the function; the drawing, the comparison
+and the verdict stay here, so exiting, crashing, patching NumPy or looping
+cannot produce an acceptance, and a submission that imports cstheory is
+rejected ("uses cstheory's own implementation") unless ``allow_cstheory``.
+:func:`check` (a Python function) runs in-process, for trusted code.  The
+sandbox guards against mistakes and shortcuts, not against a determined
+attacker: grade untrusted code inside a container.
+
+Exit codes of ``cstheory exercise`` (:func:`command`)
+-----------------------------------------------------
+* 0 — accepted (``check``); ``list``, ``show``, ``notebook`` succeeded; ``grade`` ran
+  (whatever the verdicts: they are in the CSV);
+* 1 — ``check`` rejected: wrong values or shape, an exception, an exit, a crash, a
+  timeout, cstheory's own implementation, a file that fails to import, or the
+  untouched stub ("not yet implemented");
+* 2 — usage error (:class:`UsageError`): unknown exercise name, missing file or
+  directory, no function of the exercise's name in the file (``check``), bad
+  arguments, an unwritable output.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import itertools
@@ -56,11 +84,13 @@ import sys
 import time
 import traceback
 
-from ._framework import DEFAULT_MAX_EXAMPLES, CheckResult, Exercise, Mistake, check_settings
+from ._framework import (DEFAULT_MAX_EXAMPLES, VERDICTS, CheckResult, Exercise, Mistake, check_settings)
+from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, LoadError, Sandbox
 
 __all__ = [
-    "list_exercises", "get", "show", "check", "check_file", "load_function", "command",
-    "CheckResult", "Exercise", "Mistake", "UsageError", "check_settings", "DEFAULT_MAX_EXAMPLES",
+    "list_exercises", "get", "show", "notebook", "check", "check_file", "check_submission", "load_function",
+    "grade", "command", "CheckResult", "Exercise", "Mistake", "UsageError", "check_settings",
+    "DEFAULT_MAX_EXAMPLES", "DEFAULT_TIMEOUT", "DEFAULT_MEMORY", "VERDICTS",
     "EXIT_ACCEPTED", "EXIT_REJECTED", "EXIT_USAGE",
 ]
 
@@ -68,11 +98,12 @@ __all__ = [
 EXIT_ACCEPTED = 0
 #: Exit status when the solution is rejected (including "not yet implemented").
 EXIT_REJECTED = 1
-#: Exit status on a usage error (unknown exercise, missing file, missing function).
+#: Exit status on a usage error (unknown exercise, missing file, missing function, bad arguments).
 EXIT_USAGE = 2
 
 #: The exercises in teaching order (module name = exercise name).
-_NAMES = ("jacobian", "min_norm", "sigma_weights", "gradient")
+_NAMES = ("jacobian", "min_norm", "sigma_weights", "gradient", "linear_residuals", "theorem1_bound",
+          "channel_norm_vjp", "subsampled_fourier_adjoint")
 
 
 class UsageError(ValueError):
@@ -103,29 +134,140 @@ def show(name: str) -> str:
     return get(name).show()
 
 
-def check(name: str, func, max_examples: int | None = None) -> CheckResult:
-    """Check the function ``func`` for exercise ``name`` (see :meth:`Exercise.check`)."""
-    return get(name).check(func, max_examples)
+def notebook(name: str) -> dict:
+    """The statement and the stub as a Jupyter notebook (an nbformat-4 dict, see :mod:`._notebook`)."""
+    from ._notebook import exercise_notebook
+    return exercise_notebook(get(name))
+
+
+def check(name: str, func, max_examples: int | None = None, seed: int | None = None) -> CheckResult:
+    """Check the Python function ``func`` for exercise ``name`` in this process (trusted code;
+    see :meth:`Exercise.check`).  For a student's file use :func:`check_file` (sandboxed)."""
+    return get(name).check(func, max_examples, seed)
+
+
+def check_submission(name: str, path, max_examples: int | None = None, *, seed: int | None = None,
+                     timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
+                     allow_cstheory: bool = False) -> CheckResult:
+    """Check the file ``path`` in a sandbox and always return a :class:`CheckResult`.
+
+    What :func:`check_file` reports as a usage error (no function of the
+    exercise's name, not callable) is here a result with the verdict
+    ``error``, as ``cstheory exercise grade`` records it.  Other parameters
+    as in :func:`check_file`.
+    """
+    exercise = get(name)
+    start = time.perf_counter()
+    cfg = check_settings(max_examples)
+
+    def failed(verdict, message, hint, kind="", headline=""):
+        return CheckResult(exercise=exercise.name, accepted=False, verdict=verdict, message=message, hint=hint,
+                           seconds=time.perf_counter() - start, max_examples=cfg.max_examples, seed=seed,
+                           outputs=exercise.outputs, error_kind=kind, headline=headline, output=sandbox.output_tail(),
+                           mistake="uses_cstheory" if kind == "cstheory" else "")
+
+    sandbox = Sandbox(path, exercise.function, timeout=timeout, memory=memory, allow_cstheory=allow_cstheory)
+    try:
+        try:
+            sandbox.start()
+        except LoadError as exc:
+            if exc.kind in ("import", "exit"):
+                last = (exc.message.strip().splitlines() or [""])[-1]
+                return failed("error", f"importing {os.fspath(path)!r} failed:\n{exc.message}",
+                              "fix this error so that the file imports", exc.kind,
+                              headline=f"does not import: {last}")
+            if exc.kind in ("no_function", "not_callable"):
+                hint = f"define `def {exercise.function}(…)` at the top level of the file"
+                return failed("error", exc.message, hint, exc.kind)
+            if exc.kind == "cstheory":
+                return failed("rejected", exc.message, "write the computation yourself; cstheory's functions "
+                              "are the reference it is compared with", exc.kind)
+            return failed(exc.verdict, exc.message,
+                          "look for an endless loop or a very long computation at the top level of the file"
+                          if exc.kind == "timeout" else "", exc.kind)
+        result = exercise.run_check(sandbox, max_examples, seed)
+        sandbox.close()
+        result.seconds = time.perf_counter() - start
+        if not result.accepted:
+            result.output = sandbox.output_tail()
+        return result
+    finally:
+        sandbox.dispose()
+
+
+def check_file(name: str, path, max_examples: int | None = None, *, seed: int | None = None,
+               timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
+               allow_cstheory: bool = False) -> CheckResult:
+    """Check the student's file ``path`` for exercise ``name``, sandboxed.
+
+    The file runs in a child process (``python -I``) with a wall-clock and a
+    memory limit; the child only calls the function on the inputs it is
+    sent, and the comparison happens here (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        The exercise.
+    path : str or path-like
+        The student's Python file.
+    max_examples : int, optional
+        Number of hypothesis examples (default :data:`DEFAULT_MAX_EXAMPLES`).
+    seed : int, optional
+        Draw the examples from this seed (default: derandomized, the same on every run).
+    timeout : float
+        Wall-clock seconds for importing the file and all calls together (default 60).
+    memory : int
+        Address-space limit of the child in bytes (default 2 GiB; 0 for none).
+    allow_cstheory : bool
+        Let the file import cstheory.
+
+    Returns
+    -------
+    CheckResult
+        ``.accepted``, ``.verdict``, ``.report()``, ``.exit_code``.  A file that
+        fails to import is a rejection (exit 1, verdict ``error``) with the error in
+        the report; the untouched stub is a rejection marked "not yet implemented".
+
+    Raises
+    ------
+    UsageError
+        Unknown exercise, missing file, or no callable of the exercise's name (exit 2).
+    """
+    exercise = get(name)
+    _require_file(name, path)
+    result = check_submission(name, path, max_examples, seed=seed, timeout=timeout, memory=memory,
+                              allow_cstheory=allow_cstheory)
+    if result.error_kind in ("no_function", "not_callable"):
+        raise UsageError(f"{os.fspath(path)!r}: {result.message} (exercise {exercise.name!r} asks for "
+                         f"`def {exercise.function}(…)`)")
+    return result
+
+
+def _require_file(name, path):
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise UsageError(f"no such file: {path!r} (write it with `cstheory exercise show {name} > {name}.py`)")
 
 
 _counter = itertools.count()
 
 
 def load_function(name: str, path):
-    """Import the file ``path`` and return its function named like the exercise's (e.g. ``jacobian``).
+    """Import the file ``path`` INTO THIS PROCESS and return its function named like the exercise's.
+
+    For trusted code only (``exercises.check(name, load_function(name, path))``);
+    :func:`check_file` runs files in a sandbox instead.
 
     Raises
     ------
     UsageError
         Unknown exercise, missing file, or no callable of that name in the file.
     ImportError
-        When executing the file fails (the original error is chained); :func:`check_file`
-        turns this into a rejection.
+        When executing the file fails (the original error is chained).
     """
     exercise = get(name)
+    _require_file(name, path)
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise UsageError(f"no such file: {path!r} (write it with `cstheory exercise show {name} > {name}.py`)")
     modname = f"_cstheory_student_{name}_{next(_counter)}"
     loader = importlib.machinery.SourceFileLoader(modname, path)
     spec = importlib.util.spec_from_loader(modname, loader)
@@ -142,75 +284,19 @@ def load_function(name: str, path):
         sys.modules.pop(modname, None)
     func = getattr(module, exercise.function, None)
     if func is None:
-        defined = sorted(k for k, v in vars(module).items() if callable(v) and not k.startswith("_")
-                         and getattr(v, "__module__", None) == modname)
-        raise UsageError(f"{path!r} defines no function named {exercise.function!r}"
-                         + (f" (it defines: {', '.join(defined)})" if defined else ""))
+        raise UsageError(f"{path!r} defines no function named {exercise.function!r}")
     if not callable(func):
         raise UsageError(f"{exercise.function!r} in {path!r} is a {type(func).__name__}, not a function")
     return func
 
 
-def check_file(name: str, path, max_examples: int | None = None) -> CheckResult:
-    """Import the student's file ``path``, find the exercise's function in it, and check it.
-
-    Returns a :class:`CheckResult` (``.accepted``, ``.report()``, ``.exit_code``).
-    A file that fails to import is a rejection (exit 1) with the error in the
-    report; the untouched stub is a rejection marked "not yet implemented".
-
-    Raises
-    ------
-    UsageError
-        Unknown exercise, missing file, or no callable of the exercise's name (exit 2).
-    """
-    exercise = get(name)
-    start = time.perf_counter()
-    try:
-        func = load_function(name, path)
-    except ImportError as exc:
-        return CheckResult(exercise=exercise.name, accepted=False, message=str(exc),
-                           hint="fix the error above so that the file imports", seconds=time.perf_counter() - start,
-                           max_examples=check_settings(max_examples).max_examples)
-    return exercise.check(func, max_examples)
-
-
-_USAGE = """usage: cstheory exercise list
-       cstheory exercise show NAME
-       cstheory exercise check NAME FILE.py [--max-examples N]"""
+def grade(name, directory, out, **kwargs):
+    """Grade every ``*.py`` file of ``directory`` and write ``out`` (CSV); see :func:`._grading.grade`."""
+    from ._grading import grade as _grade
+    return _grade(name, directory, out, **kwargs)
 
 
 def command(argv, stdout=None, stderr=None) -> int:
-    """Run ``cstheory exercise ARGV…`` and return the exit status (0 accepted, 1 rejected, 2 usage error).
-
-    ``argv`` is the list of words after ``exercise``: ``["list"]``,
-    ``["show", NAME]`` or ``["check", NAME, FILE, "--max-examples", "N"]``.
-    """
-    stdout = sys.stdout if stdout is None else stdout
-    stderr = sys.stderr if stderr is None else stderr
-    args = list(argv)
-    try:
-        max_examples = None
-        if "--max-examples" in args:
-            i = args.index("--max-examples")
-            try:
-                max_examples = int(args[i + 1])
-            except (IndexError, ValueError):
-                raise UsageError("--max-examples needs a positive integer") from None
-            if max_examples < 1:
-                raise UsageError("--max-examples needs a positive integer")
-            del args[i:i + 2]
-        if args == ["list"]:
-            for name in _NAMES:
-                print(f"{name:15s} {get(name).title.split(': ', 1)[-1]}", file=stdout)
-            return EXIT_ACCEPTED
-        if len(args) == 2 and args[0] == "show":
-            stdout.write(show(args[1]))
-            return EXIT_ACCEPTED
-        if len(args) == 3 and args[0] == "check":
-            result = check_file(args[1], args[2], max_examples)
-            print(result.report(), file=stdout)
-            return result.exit_code
-        raise UsageError(_USAGE)
-    except UsageError as exc:
-        print(f"error: {exc}" if str(exc) != _USAGE else _USAGE, file=stderr)
-        return EXIT_USAGE
+    """Run ``cstheory exercise ARGV…`` and return the exit status (see :mod:`._command`)."""
+    from ._command import command as _command
+    return _command(argv, stdout=stdout, stderr=stderr)

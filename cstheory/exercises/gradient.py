@@ -3,7 +3,8 @@
 The checker compares the student's ``gradient(U, C, A, y)`` with
 ``TwoLayerGenerator(u, k).vjp(C, Aᵀ(A G(C) − y))`` (the library's
 hand-derived VJP) on circulant U of arbitrary (mostly asymmetric) kernels,
-odd and even n, k = 2, 4, arbitrary A (m × n, m ≤ n + 1) and y.
+odd and even n = 2 … 5, k = 2, 4, Gaussian A (m × n, m ≤ n; drawn from a
+seed, which keeps shrinking fast) and arbitrary y.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from .._backend import to_numpy
 from ..testing import even_sizes, sizes
 from ..two_layer import TwoLayerGenerator
-from ._framework import Exercise, Mistake, circulant, float_arrays, kernel_strategy, no_relu_ties
+from ._framework import Exercise, Mistake, circulant, float_arrays, gaussian_strategy, kernel_strategy, no_relu_ties
 from ._framework import output_weights as _v
 
 __all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
@@ -32,7 +33,7 @@ C, its column l is
 
 so the whole gradient is Uᵀ [(r vᵀ) ∘ 1(U C > 0)], an n × k matrix. Write
 `gradient(U, C, A, y)` returning it. The checker draws arbitrary kernels (mostly NOT symmetric,
-so U ≠ Uᵀ), odd and even n, arbitrary A and y, and compares with cstheory's
+so U ≠ Uᵀ), odd and even n, Gaussian A and arbitrary y, and compares with cstheory's
 hand-derived TwoLayerGenerator(u, k).vjp.
 """
 
@@ -70,12 +71,12 @@ def gradient(U, C, A, y):
 
 
 def draw(data):
-    n = data.draw(sizes(2, 6), label="n")
+    n = data.draw(sizes(2, 5), label="n")
     k = data.draw(even_sizes(2, 4), label="k")
-    m = data.draw(st.integers(1, n + 1), label="m")
+    m = data.draw(st.integers(1, n), label="m")
     u = data.draw(kernel_strategy(n), label="u")
     C = data.draw(float_arrays((n, k), 2.0, 0.25), label="C")
-    A = data.draw(float_arrays((m, n)), label="A")
+    A = data.draw(gaussian_strategy(m, n), label="A")
     y = data.draw(float_arrays((m,)), label="y")
     U = circulant(u)
     assume(no_relu_ties(U @ C))
@@ -108,32 +109,36 @@ def _grad(U, C, A, y, left=None, mask=None, v=None, sign=1.0, scale=1.0, residua
 
 
 MISTAKES = [
-    Mistake("missing Uᵀ: you multiplied by U; the chain rule through z = U c_l brings Uᵀ (∂z/∂c_l = U, so "
-            "∂L/∂c_l = Uᵀ ∂L/∂z).", lambda U, C, A, y: _grad(U, C, A, y, left=U)),
-    Mistake("missing mask: the derivative of ReLU(U c_l) is diag(1(U c_l > 0)) — multiply (r vᵀ) entrywise by "
-            "1(U C > 0) before applying Uᵀ.", lambda U, C, A, y: _grad(U, C, A, y, mask=np.ones_like)),
-    Mistake("ReLU instead of ReLU': the mask is the derivative 1(U C > 0), not ReLU(U C).",
+    Mistake("missing_Ut", "missing Uᵀ: you multiplied by U; the chain rule through z = U c_l brings Uᵀ "
+            "(∂z/∂c_l = U, so ∂L/∂c_l = Uᵀ ∂L/∂z).", lambda U, C, A, y: _grad(U, C, A, y, left=U)),
+    Mistake("missing_mask", "missing ReLU mask: the derivative of ReLU(U c_l) is diag(1(U c_l > 0)) — multiply "
+            "(r vᵀ) entrywise by 1(U C > 0) before applying Uᵀ.",
+            lambda U, C, A, y: _grad(U, C, A, y, mask=np.ones_like)),
+    Mistake("relu_not_derivative", "ReLU instead of ReLU': you multiplied by ReLU(U C) itself; the chain rule "
+            "needs its derivative, the 0/1 mask 1(U C > 0).",
             lambda U, C, A, y: _grad(U, C, A, y, mask=lambda Z: np.maximum(Z, 0.0))),
-    Mistake("a sign error: the residual is A G(C) − y (prediction minus data), so ∇L = +J_Gᵀ Aᵀ (A G(C) − y); "
+    Mistake("sign", "a sign error: the residual is A G(C) − y (prediction minus data), so ∇L = +J_Gᵀ Aᵀ (A G(C) − y); "
             "you returned the negative gradient.", lambda U, C, A, y: _grad(U, C, A, y, sign=-1.0)),
-    Mistake("a factor 2: the loss is ½‖A G(C) − y‖², whose gradient has no factor 2.",
-            lambda U, C, A, y: _grad(U, C, A, y, scale=2.0)),
-    Mistake("a factor 1/m: the loss is a sum ½‖·‖², not a mean.",
+    Mistake("factor_two", "a factor 2: the loss is ½‖A G(C) − y‖², whose gradient has no factor 2 (you "
+            "differentiated ‖A G(C) − y‖² without the ½).", lambda U, C, A, y: _grad(U, C, A, y, scale=2.0)),
+    Mistake("mean_loss", "a mean instead of a sum: your gradient is 1/m times the right one, the gradient of "
+            "(1/2m)‖A G(C) − y‖². The loss of eq. (9) is the sum ½‖A G(C) − y‖², not a mean over the m "
+            "measurements: drop the division by m.",
             lambda U, C, A, y: _grad(U, C, A, y, scale=1.0 / A.shape[0])),
-    Mistake("missing v: column l carries the factor v_l = ±1/√k.",
+    Mistake("missing_v", "missing v: column l of the gradient carries the factor v_l = ±1/√k of G(C) = ReLU(UC) v.",
             lambda U, C, A, y: _grad(U, C, A, y, v=np.ones(C.shape[1]))),
-    Mistake("missing Aᵀ: the residual in signal space is r = Aᵀ (A G(C) − y).",
-            lambda U, C, A, y: (U.T @ (np.outer(A @ np.maximum(U @ C, 0.0) @ _v(C.shape[1]) - y, _v(C.shape[1]))
-                                       * (U @ C > 0)))),
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="gradient", title="Exercise 'gradient': ∇_C ½‖A ReLU(UC)v − y‖²",
+    name=NAME, function="gradient",
+    title="Exercise 'gradient': the gradient ∇_C ½‖A ReLU(UC)v − y‖² of the two-layer loss (eq. 9, 20)",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     default_hint="∇L = Uᵀ [(r vᵀ) ∘ 1(U C > 0)] with r = Aᵀ (A ReLU(U C) v − y).",
+    nan_hint="a NaN or infinity: the gradient only multiplies and adds finite numbers (no division, no root) — "
+             "look for a division (by a norm, by m) or an uninitialised array (np.empty) in your code.",
 )
 
 
-def check(func, max_examples=None):
+def check(func, max_examples=None, seed=None):
     """Check a student's ``gradient(U, C, A, y)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples)
+    return EXERCISE.check(func, max_examples, seed)

@@ -106,35 +106,37 @@ def _row_major(U, C):
 
 
 MISTAKES = [
-    Mistake("Uᵀ where U belongs: block l is v_l diag(ReLU'(U c_l)) U — U multiplies from the right, "
-            "and the mask uses U c_l (eq. 20 prints the TRANSPOSED Jacobian, whose blocks have Uᵀ on the left).",
+    Mistake("Ut_block", "Uᵀ where U belongs: block l is v_l diag(ReLU'(U c_l)) U — U multiplies from the right "
+            "(eq. 20 prints the TRANSPOSED Jacobian, whose blocks have Uᵀ on the left).",
             lambda U, C: _blocks(U, C, left=U.T)),
-    Mistake("Uᵀ where U belongs: the ReLU mask is ReLU'(U c_l), computed with U, not Uᵀ.",
-            lambda U, C: _blocks(U, C, mask_matrix=U.T)),
-    Mistake("Uᵀ where U belongs (both in the mask and in the block): G(C) = ReLU(U C) v uses U itself.",
-            lambda U, C: _blocks(U, C, left=U.T, mask_matrix=U.T)),
-    Mistake("row-major vec order: your columns are ordered (j, l) ↦ j·k + l, i.e. by the ROWS of C. "
+    Mistake("Ut_mask", "Uᵀ where U belongs in the mask: the ReLU mask is ReLU'(U c_l), computed with U, not Uᵀ "
+            "(the block itself, diag(·) U, is right).", lambda U, C: _blocks(U, C, mask_matrix=U.T)),
+    Mistake("Ut_both", "Uᵀ where U belongs, both in the mask and in the block: G(C) = ReLU(U C) v uses U itself, "
+            "so block l is v_l diag(1(U c_l > 0)) U.", lambda U, C: _blocks(U, C, left=U.T, mask_matrix=U.T)),
+    Mistake("row_major", "row-major vec order: your columns are ordered (j, l) ↦ j·k + l, i.e. by the ROWS of C. "
             "θ = [c_1; …; c_k] stacks the COLUMNS: column l·n + j belongs to C[j, l] (in NumPy, C.T.reshape(-1) "
             "or C.reshape(-1, order='F')).", _row_major),
-    Mistake("missing v_l: every block is multiplied by v_l = ±1/√k (first half +, second half −).",
+    Mistake("missing_v", "missing v_l: every block is multiplied by v_l = ±1/√k (first half +, second half −).",
             lambda U, C: _blocks(U, C, v=np.ones(C.shape[1]))),
-    Mistake("v_l without the 1/√k: v = [1, …, 1, −1, …, −1]/√k.",
+    Mistake("v_without_sqrt", "v_l without the 1/√k: v = [1, …, 1, −1, …, −1]/√k.",
             lambda U, C: _blocks(U, C, v=_v(C.shape[1]) * math.sqrt(C.shape[1]))),
-    Mistake("the signs of v are swapped: the FIRST k/2 entries of v are +1/√k.",
+    Mistake("v_signs_swapped", "the signs of v are swapped: the FIRST k/2 entries of v are +1/√k.",
             lambda U, C: _blocks(U, C, v=-_v(C.shape[1]))),
-    Mistake("ReLU instead of ReLU': the chain rule puts the DERIVATIVE 1(U c_l > 0) on the diagonal, "
-            "not ReLU(U c_l).", lambda U, C: _blocks(U, C, act=lambda z: np.maximum(z, 0.0))),
-    Mistake("you returned the transpose J_Gᵀ (nk × n), which is what eq. (20) prints; return J_G (n × nk).",
-            lambda U, C: _blocks(U, C).T),
+    Mistake("relu_not_derivative", "ReLU instead of ReLU': the chain rule puts the DERIVATIVE 1(U c_l > 0) on the "
+            "diagonal, not ReLU(U c_l).", lambda U, C: _blocks(U, C, act=lambda z: np.maximum(z, 0.0))),
+    Mistake("transposed", "you returned the transpose J_Gᵀ (nk × n), which is what eq. (20) prints; return J_G "
+            "(n × nk).", lambda U, C: _blocks(U, C).T),
 ]
 
 EXERCISE = Exercise(
     name=NAME, function="jacobian", title="Exercise 'jacobian': the Jacobian of ReLU(UC)v, eq. (20)",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     default_hint="block l (columns l·n … l·n + n − 1) must equal v_l · diag(1(U c_l > 0)) · U.",
+    nan_hint="a NaN or infinity: every entry of J_G is v_l · U[i, j] or 0 — look for a division (by a norm "
+             "that can be 0, by U c_l) or an uninitialised array (np.empty) in your code.",
 )
 
 
-def check(func, max_examples=None):
+def check(func, max_examples=None, seed=None):
     """Check a student's ``jacobian(U, C)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples)
+    return EXERCISE.check(func, max_examples, seed)

@@ -98,25 +98,27 @@ def _variant(u, g=None, convolution=False):
 
 
 MISTAKES = [
-    Mistake("u ⊛ u (convolution) instead of the autocorrelation u ⋆ u: eq. (11) as printed is right only for "
-            "symmetric kernels. ⟨u_i, u_j⟩ = Σ_l u[(l + i − j) mod n] u[l] — in Fourier, |û|², not û².",
+    Mistake("convolution", "u ⊛ u (convolution) instead of the autocorrelation u ⋆ u: eq. (11) as printed is right "
+            "only for symmetric kernels. ⟨u_i, u_j⟩ = Σ_l u[(l + i − j) mod n] u[l] — in Fourier, |û|², not û².",
             lambda u: _variant(u, convolution=True)),
-    Mistake("a wrong constant in g: the ½ is missing; g(z) = ½ (1 − acos(z)/π) z.",
+    Mistake("missing_half", "a wrong constant in g: the ½ is missing; g(z) = ½ (1 − acos(z)/π) z.",
             lambda u: _variant(u, g=lambda z: (1.0 - np.arccos(z) / math.pi) * z)),
-    Mistake("a wrong constant in g: acos(z)/π, not acos(z)/(2π); g(z) = ½ (1 − acos(z)/π) z.",
+    Mistake("two_pi", "a wrong constant in g: acos(z)/π, not acos(z)/(2π); g(z) = ½ (1 − acos(z)/π) z.",
             lambda u: _variant(u, g=lambda z: 0.5 * (1.0 - np.arccos(z) / (2 * math.pi)) * z)),
-    Mistake("a wrong g: the factor z is missing; g(z) = ½ (1 − acos(z)/π) z.",
+    Mistake("missing_z", "a wrong g: the factor z is missing; g(z) = ½ (1 − acos(z)/π) z.",
             lambda u: _variant(u, g=lambda z: 0.5 * (1.0 - np.arccos(z) / math.pi))),
-    Mistake("you returned σ² (the eigenvalues of Σ(U)); the exercise asks for σ.",
+    Mistake("squared", "you returned σ² (the eigenvalues of Σ(U)); the exercise asks for σ.",
             lambda u: reference(u) ** 2),
-    Mistake("the factor ‖u‖ in front of the square root is missing (or ρ is not divided by ‖u‖²).",
+    Mistake("missing_norm", "the factor ‖u‖ in front of the square root is missing: σ = ‖u‖ √|F g(ρ)| "
+            "(eq. 11), with ρ normalised by ‖u‖².",
             lambda u: reference(u) / math.sqrt(float(np.sum(u * u)))),
-    Mistake("wrong ordering: σ must be in trig_basis order (index i ↔ column w_i, frequency min(i, n − i)), "
-            "not sorted.", lambda u: np.sort(reference(u))[::-1]),
-    Mistake("wrong ordering: σ must be in trig_basis order (index i ↔ column w_i, frequency min(i, n − i)), "
-            "not sorted (np.linalg.eigvalsh sorts ascending).", lambda u: np.sort(reference(u))),
-    Mistake("wrong ordering: σ must be in trig_basis order (the sines come last, with decreasing frequency), "
-            "not in frequency_order.", lambda u: reference(u)[frequency_order(len(u))]),
+    Mistake("sorted_descending", "wrong ordering: σ must be in trig_basis order (index i ↔ column w_i, frequency "
+            "min(i, n − i)), not sorted from largest to smallest.", lambda u: np.sort(reference(u))[::-1]),
+    Mistake("sorted_ascending", "wrong ordering: σ must be in trig_basis order (index i ↔ column w_i, frequency "
+            "min(i, n − i)), not sorted ascending (as np.linalg.eigvalsh returns eigenvalues).",
+            lambda u: np.sort(reference(u))),
+    Mistake("frequency_order", "wrong ordering: σ must be in trig_basis order (the sines come last, with "
+            "decreasing frequency), not in frequency_order.", lambda u: reference(u)[frequency_order(len(u))]),
 ]
 
 EXERCISE = Exercise(
@@ -125,9 +127,12 @@ EXERCISE = Exercise(
     rtol=1e-6,
     default_hint="σ² must be the eigenvalues of Σ(U) with eigenvector w_i = trig_basis(n)[:, i]; check g, "
                  "the autocorrelation, ‖u‖ and the index order.",
+    nan_hint="a NaN: acos is defined on [−1, 1] only, and rounding can push ρ = (u ⋆ u)/‖u‖² just outside — "
+             "clip ρ to [−1, 1] before arccos; and take |·| (as eq. 11 does) before the square root, since "
+             "rounding makes zero eigenvalues slightly negative.",
 )
 
 
-def check(func, max_examples=None):
+def check(func, max_examples=None, seed=None):
     """Check a student's ``sigma_weights(u)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples)
+    return EXERCISE.check(func, max_examples, seed)

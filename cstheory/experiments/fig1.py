@@ -9,10 +9,10 @@ both bundled with scikit-image, grayscale, resized and scaled to [0, 1]:
 * a 5-layer deep decoder (:class:`cstheory.DeepDecoder`, ``output="conv"``
   with a sigmoid, the original architecture for images) fitted by Adam
   (:func:`cstheory.fit`, standard β₁ = 0.9, β₂ = 0.999, ε = 1e-8) at step size
-  ``step_size`` (5e-3 at full size, 1e-2 in quick mode), followed by a
-  "settling" phase of ``settle_fraction`` of the steps at step_size/10 (Adam
-  restarted with fresh moments) so that the loss converges instead of
-  oscillating at Adam's noise floor;
+  ``step_size`` (5e-3 at full size, 1e-2 in quick mode), annealed over the
+  last ``settle_fraction`` (40 %) of the steps by a cosine down to 5 %
+  (:class:`cstheory.optim.CosineDecay`, one fit, Adam's moments kept) so that
+  the loss converges instead of oscillating at Adam's noise floor;
 * per iteration the training loss ½‖A G(C_t) − y‖² (eq. 2, panel a) and the
   true error ‖G(C_t) − x*‖² (panel b).
 
@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
-from ..optim import Adam, StepDecay
+from ..optim import Adam, CosineDecay
 from ..operators import RandomSubsampledDCT, gaussian_matrix
 from ..signals import load_image
 from ..plotting import figure, save
@@ -54,6 +55,7 @@ QUICK = {"size": 32, "channels": 32, "layers": 5, "steps": 800, "step_size": 1e-
 DENSE_LIMIT = 4096
 
 
+@compact_repr
 @dataclass
 class Fig1Result:
     """Data of Fig. 1 (dicts are keyed by image name; arrays are NumPy).
@@ -80,7 +82,7 @@ class Fig1Result:
         ``spectrum_fraction`` at j = m: the energy share of the m lowest frequencies.
     size, n, m, channels, layers, steps, num_params : int
     step_size : float
-        Adam's step size (the settling phase uses step_size / 10 for ``settle_steps`` steps).
+        Adam's base step size (annealed to 5 % over the last ``settle_steps`` steps).
     settle_steps : int
     operator : str
         "gaussian" or "dct".
@@ -142,7 +144,7 @@ def _operator(kind, m, size, rng, xp, dtype, device):
 
 
 def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps=None, step_size=None,
-        settle_fraction=0.2, operator="auto", rng=0, xp=None, dtype=None, device=None, progress=False):
+        settle_fraction=0.4, operator="auto", rng=0, xp=None, dtype=None, device=None, progress=False):
     """Compute the data of Fig. 1 (no drawing).
 
     Parameters
@@ -154,7 +156,8 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
     size, channels, layers, steps, step_size
         Override the configuration (image side, k, d, Adam iterations, Adam step size).
     settle_fraction : float in [0, 1)
-        Share of the steps run at step_size / 10 at the end.
+        Share of the steps at the end over which the step size is annealed to 5 %
+        (:meth:`cstheory.optim.CosineDecay.settle`).
     operator : {"auto", "gaussian", "dct"}
         Measurement operator with m = n/4 rows (auto: dense Gaussian up to n = 4096).
     rng : int
@@ -196,7 +199,7 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
                           rng=rng, xp=xp, dtype=dtype, device=device)
         num_params = gen.num_params
         start = time.perf_counter()
-        adam = Adam(cfg["step_size"], schedule=StepDecay.settle(cfg["steps"], settle_fraction))
+        adam = Adam(cfg["step_size"], schedule=CosineDecay.settle(cfg["steps"], settle_fraction))
         res = fit(gen, A, y, params=gen.init(rng=rng), steps=cfg["steps"], optimizer=adam, x_true=x,
                   record_every=1, rng=rng, progress=progress)
         loss, err, signal = res.loss, res.error, res.signal

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from ..signals import frequency, trig_basis
 from ..plotting import figure, save
@@ -27,6 +28,7 @@ __all__ = ["Fig2Result", "run", "plot", "checks", "PAPER_INDICES"]
 PAPER_INDICES = (1, 2, 6, 21)
 
 
+@compact_repr
 @dataclass
 class Fig2Result:
     """Data of Fig. 2.

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
@@ -44,6 +45,7 @@ FULL = {"n": 512, "channels": 64, "layers": 4, "iterations": (1, 75, 3500)}
 QUICK = {"n": 128, "channels": 32, "layers": 4, "iterations": (1, 20, 400)}
 
 
+@compact_repr
 @dataclass
 class Fig4Result:
     """Data of Fig. 4 (NumPy).

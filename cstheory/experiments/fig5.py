@@ -21,10 +21,10 @@ until convergence.  Here, offline (nothing of fastMRI is assumed):
 
 The deep decoder's reported image is the *last* iterate (what one has in
 practice); the early-stopping oracle is reported separately
-(``psnr_early_stopped``).  Adam runs at ``step_size`` and, for the last
-``settle_fraction`` of the steps, at ``step_size / 10`` (a one-step decay,
-restarting Adam's moments), so that the last iterate is not caught in one of
-Adam's transient loss spikes.
+(``psnr_early_stopped``).  One Adam run at ``step_size``, annealed by a cosine
+to 5 % over the last ``settle_fraction`` (40 %) of the steps
+(:class:`cstheory.optim.CosineDecay`, Adam's moments kept), so that the last
+iterate is not caught in one of Adam's transient loss spikes.
 
 Data first, plot second::
 
@@ -45,7 +45,7 @@ from .. import baselines
 from .._backend import to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
-from ..optim import Adam, StepDecay
+from ..optim import Adam, CosineDecay
 from ..mri import mri_problem, psnr, ssim
 from ..plotting import figure, save
 
@@ -112,12 +112,12 @@ class Fig5Result:
     config: dict = field(default_factory=dict)
 
 
-def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settle_fraction=0.2, rng=0,
+def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settle_fraction=0.4, rng=0,
                      progress=False):
     """Fit a ``layers``-layer deep decoder to the k-space of an :class:`cstheory.mri.MRIProblem`.
 
-    One Adam run at ``step_size``, decayed to ``step_size / 10`` for the last
-    ``settle_fraction`` of the ``steps`` (:meth:`cstheory.optim.StepDecay.settle`; Adam's
+    One Adam run at ``step_size``, annealed to 5 % over the last ``settle_fraction``
+    of the ``steps`` (:meth:`cstheory.optim.CosineDecay.settle`; Adam's
     moments carry over), with the true error recorded at every iteration.
 
     Returns
@@ -129,7 +129,7 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
     xp = P.operator.xp
     gen = DeepDecoder(P.operator.image_shape, channels=channels, layers=layers, output="conv", sigmoid=True,
                       rng=rng, xp=xp, dtype=P.operator.dtype, device=P.operator.device)
-    adam = Adam(step_size, schedule=StepDecay.settle(steps, settle_fraction))
+    adam = Adam(step_size, schedule=CosineDecay.settle(steps, settle_fraction))
     res = fit(gen, P.operator, P.y, params=gen.init(rng=rng), steps=steps, optimizer=adam, x_true=P.image,
               record_every=1, rng=rng, progress=progress)
     loss, err, signal = res.loss, res.error, res.signal
@@ -137,7 +137,7 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
 
 
 def run(quick=False, image="shepp_logan", size=None, accelerations=(4, 8), mask="cartesian", snr_db=None,
-        channels=None, layers=5, steps=None, step_size=0.01, settle_fraction=0.2, baseline_iters=None, rng=0,
+        channels=None, layers=5, steps=None, step_size=0.01, settle_fraction=0.4, baseline_iters=None, rng=0,
         xp=None, dtype=None, device=None, progress=False):
     """Compute the data of Fig. 5 (no drawing).
 
@@ -161,7 +161,7 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=(4, 8), mask=
     step_size : float
         Adam's learning rate.
     settle_fraction : float
-        Fraction of the steps run at step_size/10 at the end.
+        Fraction of the steps at the end over which the step size is annealed to 5 %.
     rng : int
         Seed of the masks, the noise, the decoder's input and its initialisation.
     xp, dtype, device

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 from .._backend import as_generator, asarray, resolve_namespace, to_numpy
 from ..bounds import geometric_bound, spectral_bound
 from ..fit import fit
@@ -25,6 +26,7 @@ from ..plotting import figure, save
 __all__ = ["LinearResult", "run", "plot", "checks", "geometric_generator"]
 
 
+@compact_repr
 @dataclass
 class LinearResult:
     """Arrays of the Sec.-3 experiment.

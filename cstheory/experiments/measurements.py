@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from .._backend import to_numpy
 from ..bounds import theorem2_bound
@@ -60,6 +61,7 @@ from ..plotting import figure, save
 __all__ = ["MeasurementsResult", "run", "plot", "checks"]
 
 
+@compact_repr
 @dataclass
 class MeasurementsResult:
     """Data of the measurements experiment; arrays are indexed [p, m, trial].

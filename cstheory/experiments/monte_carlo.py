@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..kernels import circulant_matrix
 from ..spectrum import sigma_matrix, sigma_mc_errors, sigma_weights
@@ -17,6 +18,7 @@ from ..plotting import figure, save
 __all__ = ["MonteCarloResult", "run", "plot", "checks"]
 
 
+@compact_repr
 @dataclass
 class MonteCarloResult:
     """columns : total Gaussian columns S·k per estimate; errors : relative Frobenius errors;

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from .._backend import to_numpy
 from ..fit import fit
@@ -47,6 +48,7 @@ __all__ = ["NoEarlyStoppingResult", "run", "plot", "checks", "SIGNALS"]
 SIGNALS = ("smooth", "rough (grass row)")
 
 
+@compact_repr
 @dataclass
 class NoEarlyStoppingResult:
     """Data of the 1-D Fig. 1.

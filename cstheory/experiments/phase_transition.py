@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 
 METHODS = ("two-layer", "linear", "l1-dct")
 #: recovery threshold on the relative error ‖x̂ − x*‖/‖x*‖
@@ -70,6 +71,7 @@ def recovery_error(method, m, p, seed, n=64, k=64, kernel_p=8, steps=1500):
     return float(np.linalg.norm(x_hat - x) / np.linalg.norm(x))
 
 
+@compact_repr
 @dataclass
 class PhaseTransitionResult:
     """probability[method] : (len(ps), len(ms)) fraction of seeds with relative error < tau;

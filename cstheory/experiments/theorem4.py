@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._repr import compact_repr
 from .. import _checks
 from ..dynamics import linearization
 from ..kernels import triangular
@@ -45,6 +46,7 @@ from ..plotting import figure, save
 
 __all__ = ["Theorem4Result", "run", "plot", "checks"]
 
+@compact_repr
 @dataclass
 class Theorem4Result:
     """Data of the Theorem-4 experiment.

@@ -1,0 +1,224 @@
+"""``cstheory exercise …``: the one implementation of the exercise commands (the CLI delegates here).
+
+::
+
+    cstheory exercise list
+    cstheory exercise show NAME
+    cstheory exercise notebook NAME [--out NAME.ipynb]
+    cstheory exercise check NAME FILE.py [--seed S] [--timeout S] [--memory SIZE] [--allow-cstheory]
+                                         [--max-examples N]
+    cstheory exercise grade NAME DIR --out grades.csv [--workers N] [--timeout S] [--seed S]
+                                     [--feedback DIR] [--memory SIZE] [--allow-cstheory] [--max-examples N]
+
+Exit status: 0 accepted (``check``) or done (``list``, ``show``, ``notebook``,
+``grade`` whatever the verdicts), 1 rejected (``check``), 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+
+from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT
+
+__all__ = ["command", "build_parser", "parse_memory"]
+
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_memory(text) -> int:
+    """A memory size in bytes from ``"2G"``, ``"512M"``, ``"1.5GiB"``, ``"1000000"`` (binary units); 0: no limit."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*", str(text))
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a size such as 2G, 512M or 0 (no limit), got {text!r}")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+class _ParserExit(Exception):
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
+def _parser_class(stdout, stderr):
+    class Parser(argparse.ArgumentParser):
+        """argparse writing to the given streams and raising instead of exiting."""
+
+        def _print_message(self, message, file=None):
+            if message:
+                (stderr if file is sys.stderr else stdout).write(message)
+
+        def exit(self, status=0, message=None):
+            if message:
+                stderr.write(message)
+            raise _ParserExit(status)
+
+    return Parser
+
+
+def _sandbox_options(p, what):
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"wall-clock seconds {what} may take: the import and all calls together "
+                        f"(default {DEFAULT_TIMEOUT:g}); the process group is killed at the limit")
+    p.add_argument("--memory", type=parse_memory, default=DEFAULT_MEMORY, metavar="SIZE",
+                   help="address-space limit of the submission's process, e.g. 2G or 512M; 0 for none "
+                        "(default 2G)")
+    p.add_argument("--allow-cstheory", action="store_true",
+                   help="let submissions import cstheory (by default that is a rejection: 'uses cstheory's own "
+                        "implementation')")
+    p.add_argument("--max-examples", type=_positive_int, default=None, metavar="N",
+                   help="hypothesis examples per check (default 50)")
+
+
+def build_parser(stdout=None, stderr=None):
+    """The argument parser of ``cstheory exercise`` (writing to ``stdout``/``stderr``)."""
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    Parser = _parser_class(stdout, stderr)
+    parser = Parser(prog="cstheory exercise",
+                    description="Classroom exercises on Heckel & Soltanolkotabi (2020), checked by hypothesis "
+                                "properties against cstheory. Exit status: 0 accepted (check) or done, "
+                                "1 rejected (check), 2 usage error.")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+
+    sub.add_parser("list", help="the exercises, with a line each").set_defaults(func=_list)
+
+    p = sub.add_parser("show", help="print the statement and the stub (a Python file to edit)")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=_show)
+
+    p = sub.add_parser("notebook", help="write the statement and the stub as a Jupyter notebook")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--out", default=None, metavar="F.ipynb", help="the notebook to write (default NAME.ipynb)")
+    p.set_defaults(func=_notebook)
+
+    p = sub.add_parser("check", help="check one file (sandboxed); exit 0 accepted, 1 rejected")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("file", metavar="FILE.py")
+    p.add_argument("--seed", type=_seed, default=None, metavar="S",
+                   help="draw the examples from seed S (as `grade` does); default: the same derandomized "
+                        "examples on every run")
+    _sandbox_options(p, "the file")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("grade", help="grade every *.py file of a folder into a CSV (sandboxed, in parallel)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--out", required=True, metavar="grades.csv",
+                   help="the CSV to write: submission,exercise,verdict,seconds,message")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="submissions checked at once (default: the number of CPU cores)")
+    p.add_argument("--seed", type=_seed, default=None, metavar="S",
+                   help="draw the examples from seed S (default: a fresh seed, printed and recorded in every "
+                        "row's message)")
+    p.add_argument("--feedback", default=None, metavar="DIR",
+                   help="write DIR/<submission>.txt with the counterexample and the hint for each submission")
+    p.add_argument("--quiet", action="store_true", help="no line per finished submission")
+    _sandbox_options(p, "each submission")
+    p.set_defaults(func=_grade)
+    return parser
+
+
+# -- the actions -----------------------------------------------------------------
+def _list(args, out, err):
+    from . import get, list_exercises
+    names = list_exercises()
+    width = max(len(n) for n in names)
+    for name in names:
+        print(f"{name:{width}s}  {get(name).description}", file=out)
+    return 0
+
+
+def _show(args, out, err):
+    from . import show
+    out.write(show(args.name))
+    return 0
+
+
+def _notebook(args, out, err):
+    from . import UsageError, get
+    from ._files import check_writable_directory
+    from ._notebook import write_notebook
+    exercise = get(args.name)
+    path = args.out or f"{exercise.name}.ipynb"
+    if os.path.isdir(path):
+        raise UsageError(f"--out {path!r} is a directory; give the notebook's file name")
+    problem = check_writable_directory(os.path.dirname(os.path.abspath(path)))
+    if problem:
+        raise UsageError(f"cannot write {path!r}: {problem}")
+    write_notebook(exercise, path)
+    print(f"wrote {path}: run its solution cell to save {exercise.name}.py, then its check cell", file=out)
+    return 0
+
+
+def _check(args, out, err):
+    from . import check_file
+    result = check_file(args.name, args.file, args.max_examples, seed=args.seed, timeout=args.timeout,
+                        memory=args.memory, allow_cstheory=args.allow_cstheory)
+    print(result.report(), file=out)
+    return result.exit_code
+
+
+def _grade(args, out, err):
+    from ._grading import grade
+    report = grade(args.name, args.directory, args.out, workers=args.workers, timeout=args.timeout, seed=args.seed,
+                   feedback=args.feedback, memory=args.memory, allow_cstheory=args.allow_cstheory,
+                   max_examples=args.max_examples, progress=None if args.quiet else out)
+    counts = ", ".join(f"{n} {v}" for v, n in report.counts.items())
+    print(f"graded {len(report.rows)} submissions of '{args.name}' in {report.seconds:.1f} s with "
+          f"{report.workers} workers (seed {report.seed}): {counts}", file=out)
+    print(f"grades: {report.out}" + (f"; feedback: {report.feedback}" if report.feedback else ""), file=out)
+    return 0
+
+
+def command(argv, stdout=None, stderr=None) -> int:
+    """Run ``cstheory exercise ARGV…`` and return the exit status (0 accepted/done, 1 rejected, 2 usage).
+
+    ``argv`` is the list of words after ``exercise``, e.g. ``["list"]``,
+    ``["check", NAME, FILE, "--seed", "7"]`` or ``["grade", NAME, DIR, "--out", "grades.csv"]``.
+    """
+    from . import UsageError
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    parser = build_parser(stdout, stderr)
+    try:
+        args = parser.parse_args(list(argv))
+    except _ParserExit as exc:
+        return int(exc.status or 0)
+    try:
+        return args.func(args, stdout, stderr)
+    except UsageError as exc:
+        print(f"cstheory exercise: error: {exc}", file=stderr)
+        return 2
