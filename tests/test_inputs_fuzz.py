@@ -26,7 +26,7 @@ fails when a public name has no row.  The CLI cases at the end drive
 stderr, no traceback, nothing computed.
 
 On the code as it was before the input-contract work (commit fcc6404), 1064
-of the 2814 table cases failed: 655 returned a result instead of an error,
+of the 2814 table cases of that time failed: 655 returned a result instead of an error,
 173 raised the wrong class (ValueError for a type, AttributeError, ComplexWarning,
 OverflowError, ZeroDivisionError, …), 229 raised a message that does not name
 the argument, 5 were still running after 5 s and 1 tried to allocate 8 TiB; and
@@ -448,6 +448,10 @@ def _rows():
         lambda rows: dynamics.LinearizationResult(np.arange(rows), *([np.ones(rows)] * 6), 1.0, 0.1,
                                                   np.ones(1)).max_residual_gap,
         lambda: {"rows": 2}).extra += [("an empty result", {"rows": 0}, ValueError, None)]
+    row("LinearizationResult.__repr__",
+        lambda rows: repr(dynamics.LinearizationResult(np.arange(rows), *([np.ones(rows)] * 6), 1.0, 0.1,
+                                                       np.ones(1))),
+        lambda: {"rows": 2}).extra += [("an empty result", {"rows": 0}, None, None)]
 
     # -- fit, optimizers ------------------------------------------------------------
     row("fit", cst.fit, lambda: {"gen": _lin(), "A": _A(), "y": _A() @ _x(), "steps": 3},
