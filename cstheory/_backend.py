@@ -32,7 +32,7 @@ __all__ = [
     "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
-    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend",
+    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
 ]
 
 #: Number of threads scipy.fft may use for NumPy arrays.
@@ -92,6 +92,9 @@ def resolve_namespace(xp=None):
     if getattr(xp, "__name__", "") == "cupy":
         import array_api_compat.cupy as cp_compat
         return cp_compat
+    if not (hasattr(xp, "asarray") and hasattr(xp, "float64")):
+        raise TypeError(f"xp must be an array namespace (a module such as numpy) or one of the names "
+                        f"'numpy', 'cupy', 'array_api_strict', got {type(xp).__name__} {xp!r}"[:200])
     return xp
 
 
@@ -140,20 +143,40 @@ def available_backends() -> list[str]:
     return names
 
 
+#: the dtypes cstheory computes in (see the input contract in cstheory._checks)
+REAL_DTYPES = ("float32", "float64")
+
+
 def real_dtype(xp, dtype=None):
-    """Resolve ``dtype`` (None → float64; a string such as ``"float32"``; or a dtype) in ``xp``."""
+    """Resolve ``dtype`` (None → float64; ``"float32"``/``"float64"``; or such a dtype of any library) in ``xp``.
+
+    Raises
+    ------
+    ValueError
+        For a dtype other than float32/float64 (integers, bool, float16, complex).
+    TypeError
+        For something that is not a dtype at all.
+    """
     if dtype is None:
         return xp.float64
+    for name in REAL_DTYPES:
+        if dtype is getattr(xp, name, None):
+            return dtype
     if isinstance(dtype, str):
-        if dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        return getattr(xp, dtype)
-    if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
-        # a NumPy dtype: map float32/float64 to xp's own (never compare foreign dtypes with ==)
-        name = np.dtype(dtype).name
-        if name in ("float32", "float64"):
-            return getattr(xp, name)
-    return dtype
+        name = dtype
+    else:
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            text = str(dtype).split(".")[-1].strip("'>")
+            if type(dtype).__name__.lower() != "dtype":
+                raise TypeError(f"dtype must be 'float32' or 'float64' (or None for float64), "
+                                f"got {type(dtype).__name__} {dtype!r}"[:200]) from None
+            name = text
+    if name not in REAL_DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64' (cstheory computes in real floating point), "
+                         f"got {name!r}")
+    return getattr(xp, name)
 
 
 def dtype_name(dtype) -> str:
@@ -208,19 +231,43 @@ def to_numpy(x) -> np.ndarray:
     """
     if isinstance(x, np.ndarray):
         return x
+    if x is None or isinstance(x, (str, bytes, dict, set)):
+        raise TypeError(f"x must be an array, a list or a number, got {type(x).__name__}")
     if isinstance(x, (int, float, complex, list, tuple, np.generic)):
-        return np.asarray(x)
+        try:
+            out = np.asarray(x)
+        except ValueError:
+            out = np.asarray(x, dtype=object)
+        if out.dtype == object:
+            raise TypeError("x must hold numbers (a list of lists of equal lengths), got a ragged or mixed list")
+        return out
     if array_api_compat.is_cupy_array(x):
         return x.get()
     try:
         return np.from_dlpack(x)
     except (TypeError, BufferError, AttributeError, RuntimeError):
-        return np.asarray(x)
+        out = np.asarray(x)
+        if out.dtype == object:
+            raise TypeError(f"x must be an array, a list or a number, got {type(x).__name__}") from None
+        return out
+
+
+def _storage_dtype(xp, dtype):
+    """``dtype`` for :func:`asarray`: an integer/bool/complex dtype object of ``xp`` itself passes (index
+    arrays, masks); everything else goes through :func:`real_dtype`."""
+    for name in ("int64", "int32", "bool", "complex64", "complex128"):
+        if dtype is not None and dtype is getattr(xp, name, None):
+            return dtype
+    return real_dtype(xp, dtype)
 
 
 def asarray(x, xp=None, dtype=None, device=None):
-    """Host data (NumPy array, list, scalar) → an array of ``xp`` on ``device``."""
-    xp, dtype, device = resolve(xp, dtype, device)
+    """Host data (NumPy array, list, scalar) → an array of ``xp`` on ``device``.
+
+    ``dtype`` is float32/float64 (default float64), or an integer/bool dtype object of ``xp``
+    for index arrays."""
+    xp = resolve_namespace(xp)
+    dtype = _storage_dtype(xp, dtype)
     if not isinstance(x, np.ndarray):
         x = to_numpy(x) if hasattr(x, "__dlpack__") else np.asarray(x)
     x = np.ascontiguousarray(x)

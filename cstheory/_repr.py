@@ -129,9 +129,17 @@ def compact_repr(cls=None, *, headline=()):
     >>> Errors(np.arange(4), np.linspace(0, 1, 500))
     Errors(worst=1, sizes=[0 1 2 3], errors=array(500,) float64)
     """
+    def headline_value(self, name):
+        """A headline property, or "—" when it is undefined for this result (e.g. the maximum of no gaps):
+        a repr never raises."""
+        try:
+            return summarize(getattr(self, name))
+        except (ValueError, ZeroDivisionError, IndexError):
+            return "—"
+
     def decorate(klass):
         def __repr__(self):
-            items = [(h, summarize(getattr(self, h))) for h in headline]
+            items = [(h, headline_value(self, h)) for h in headline]
             items += [(f.name, summarize(getattr(self, f.name))) for f in dataclasses.fields(self) if f.repr]
             return _format(type(self).__name__, items)
 

@@ -37,7 +37,10 @@ def spectral_bound(sigma, coefficients, m):
     Returns
     -------
     float
-        The bound; ``inf`` when x has energy on a direction with σ_i = 0.
+        The bound; ``inf`` when x has energy on a direction with σ_i = 0.  It is
+        invariant under σ → λσ and computed from σ/σ_max and the coefficients over
+        their largest entry, so σ and x of any finite scale give no spurious
+        overflow, underflow or NaN.
 
     Examples
     --------
@@ -48,16 +51,36 @@ def spectral_bound(sigma, coefficients, m):
     >>> print(cst.spectral_bound(sigma, np.array([0.0, 0.0, 1.0]), m=3))   # (1/0.25²) · 0.25²
     1.0
     """
+    _checks.array(sigma, "sigma", ndim=1)
+    _checks.array(coefficients, "coefficients", ndim=1)
+    _checks.namespace(sigma=sigma, coefficients=coefficients)
     m = _checks.positive_int(m, "m")
     s = to_numpy(sigma).astype(np.float64)
     c = to_numpy(coefficients).astype(np.float64)
-    if s.shape != c.shape or s.ndim != 1:
-        raise ValueError(f"sigma and coefficients must be 1-D of equal length, got {s.shape} and {c.shape}")
-    if np.any(s < 0) or not np.all(np.isfinite(s)):
-        raise ValueError("sigma must be finite and non-negative")
+    if s.shape != c.shape:
+        raise ValueError(f"sigma and coefficients must have equal lengths, got {s.shape} and {c.shape}")
+    if np.any(s < 0):
+        raise ValueError("sigma must be non-negative (sigma_i >= 0 are singular values or weights)")
+    return _spectral_bound(s, c, m)
+
+
+def _spectral_bound(s, c, m):
+    """The bound for host float64 arrays, scale-safe: with s = a ŝ and c = b ĉ (a, b the powers of two
+    just below the largest entries) it is b² · [Σ ĉ_i²/ŝ_i²] · [Σ_tail ŝ_i²]: invariant under s → λ s,
+    never inf·0, and bit for bit the unscaled sum wherever that is finite."""
+    from .kernels import _pow2
+
     order = np.argsort(-s, kind="stable")
     s, c = s[order], c[order]
-    tiny = np.finfo(np.float64).eps * max(float(np.max(np.abs(c))), 1e-300) * 1e3
+    a = float(np.max(s)) if s.size else 0.0
+    b = float(np.max(np.abs(c))) if c.size else 0.0
+    if b == 0.0:
+        return 0.0
+    if a == 0.0:
+        return math.inf
+    tiny = np.finfo(np.float64).eps * max(b, 1e-300) * 1e3 / _pow2(b)
+    a, b = _pow2(a), _pow2(b)              # powers of two: the scaling is exact
+    s, c = s / a, c / b
     energy = 0.0
     for si, ci in zip(s, c):
         if si > 0:
@@ -65,7 +88,8 @@ def spectral_bound(sigma, coefficients, m):
         elif abs(ci) > tiny:
             return math.inf
     tail = float(np.sum(s[(2 * m) // 3:] ** 2))
-    return energy * tail
+    core = energy * tail
+    return b * (b * core) if core > 0 else 0.0
 
 
 def theorem1_bound(J, x, m):
@@ -102,18 +126,25 @@ def theorem1_bound(J, x, m):
     """
     _checks.array(J, "J", ndim=2)
     _checks.array(x, "x", ndim=1)
-    xp = namespace(J, x)
+    xp = _checks.namespace(J=J, x=x)
     if J.shape[0] != x.shape[0]:
         raise ValueError(f"x must have length n = {J.shape[0]} (rows of J), got {x.shape[0]}")
+    m = _checks.positive_int(m, "m")
     n, N = J.shape
+    _checks.memory(_checks.nbytes((n, n), (n, N), (min(n, N), N)) * 2, f"theorem1_bound(J of shape {(n, N)}): the SVD")
     # thin SVD gives all n left singular vectors when N >= n; otherwise the full
-    # one does (its V is only N x N) and the missing n - N singular values are 0
-    W, s, _ = xp.linalg.svd(J, full_matrices=N < n)
-    s = np.concatenate([to_numpy(s), np.zeros(n - s.shape[0])])
+    # one does (its V is only N x N) and the missing n - N singular values are 0.
+    # The bound is invariant under J → λJ: the SVD is taken of J / max|J|.
+    from .kernels import _pow2
+
+    scale = _pow2(float(xp.max(xp.abs(J))))
+    W, s, _ = xp.linalg.svd(J / scale, full_matrices=N < n)
+    s = np.concatenate([to_numpy(s).astype(np.float64), np.zeros(n - s.shape[0])])
     # a rank-deficient J has rounding-level singular values (~eps s_max), not zeros: count them
     # as zero, so that x in the range of J gets a finite bound and x outside it gets inf
-    s[s <= max(n, N) * np.finfo(s.dtype).eps * s.max(initial=0.0)] = 0.0
-    return spectral_bound(s, W.T @ x, m)
+    s[s <= max(n, N) * float(xp.finfo(J.dtype).eps) * s.max(initial=0.0)] = 0.0
+    c = to_numpy(W.T @ x).astype(np.float64)
+    return _spectral_bound(s, c, m)
 
 
 def geometric_bound(gamma, m, x_norm=1.0):
@@ -138,12 +169,14 @@ def geometric_bound(gamma, m, x_norm=1.0):
     >>> print(cst.geometric_bound(0.5, m=30) < 1e-2)  # m = 30 measurements: 2⁻¹⁰/0.5
     True
     """
-    gamma = float(gamma)
-    if not 0.0 < gamma < 1.0:
-        raise ValueError(f"gamma must lie in (0, 1), got {gamma}")
+    gamma = _checks.real(gamma, "gamma", low=0.0, high=1.0, low_open=True, high_open=True)
     m = _checks.positive_int(m, "m")
     x_norm = _checks.positive_float(x_norm, "x_norm", allow_zero=True)
-    return gamma ** (m / 3.0) / (1.0 - gamma) * x_norm**2
+    # γ^{m/3} ‖x‖² as exp of a sum of logs: no spurious overflow/underflow for large ‖x‖ or m
+    if x_norm == 0.0:
+        return 0.0
+    log = (m / 3.0) * math.log(gamma) + 2.0 * math.log(x_norm) - math.log1p(-gamma)
+    return math.exp(log) if log < 709.0 else math.inf
 
 
 # ---------------------------------------------------------------------------
@@ -192,24 +225,37 @@ def theorem2_bound(u, x, m, xi=0.0):
     >>> print(round(cst.theorem2_bound(u, x, 24, xi=0.1) - bounds[1], 12))   # + ξ²‖x‖²
     0.01
     """
-    from .kernels import check_kernel
+    from .kernels import _pow2, check_kernel
     from .signals import trig_basis
     from .spectrum import sigma_weights
     import array_api_compat
 
     check_kernel(u)
     _checks.array(x, "x", ndim=1)
-    xp = namespace(u, x)
+    xp = _checks.namespace(u=u, x=x)
     n = u.shape[0]
     if x.shape[0] != n:
         raise ValueError(f"x must have length n = {n} (the length of the kernel u), got {x.shape[0]}")
     m = _checks.positive_int(m, "m")
     xi = _checks.positive_float(xi, "xi", allow_zero=True)
     s = to_numpy(sigma_weights(u)).astype(np.float64)
-    s[s * s <= n * np.finfo(np.float64).eps * float(np.max(s)) ** 2] = 0.0
+    s_max = float(np.max(s))
+    s[s <= math.sqrt(n * np.finfo(np.float64).eps) * s_max] = 0.0
+    # ⟨w_i, x⟩ for every w_i of eq. (10): the basis is orthonormal, so W^T x = W^T (x/‖x‖_∞) ‖x‖_∞
     W = trig_basis(n, xp=xp, dtype=x.dtype, device=array_api_compat.device(x))
-    x_norm = float(xp.linalg.vector_norm(x))
-    return spectral_bound(s, W.T @ x, m) + xi * xi * x_norm * x_norm
+    if float(xp.max(xp.abs(x))) == 0.0:
+        return 0.0
+    c_x = _pow2(float(xp.max(xp.abs(x))))
+    xs = x / c_x
+    coeff = to_numpy(W.T @ xs).astype(np.float64)
+    x_norm = float(xp.linalg.vector_norm(xs))
+    core = _spectral_bound(s, coeff, m) + xi * xi * x_norm * x_norm
+    return c_x * (c_x * core) if core > 0 else 0.0
+
+
+def _ratio(a, b):
+    """a / b for a ≥ 0, with a / 0 = inf (0 / 0 = inf too: the quantity is undefined, the condition fails)."""
+    return a / b if b != 0 else math.inf
 
 
 @compact_repr
@@ -269,13 +315,13 @@ class Theorem3Quantities:
 
     @property
     def theorem4_condition(self) -> float:
-        """2β(ε₀ + ε)/α² at width k; Theorem 4 needs it ≤ 1."""
-        return 2.0 * self.beta * (self.epsilon0 + self.epsilon) / self.alpha**2
+        """2β(ε₀ + ε)/α² at width k; Theorem 4 needs it ≤ 1 (``inf`` when α = 0, i.e. σ_n = 0)."""
+        return 2.0 * _ratio(self.beta, self.alpha) * _ratio(self.epsilon0 + self.epsilon, self.alpha)
 
     @property
     def width_ok(self) -> bool:
         """k meets eq. (21) with C = 1."""
-        return math.log10(self.k) >= self.log10_width_eq21
+        return self.k > 0 and math.log10(self.k) >= self.log10_width_eq21
 
     def summary(self) -> str:
         """How far the hypotheses of Theorem 3 are from this (practical) setup, in words."""
@@ -285,7 +331,7 @@ class Theorem3Quantities:
             f"Theorem 3 for n = {self.n}, m = {self.m}, k = {self.k}, xi = {self.xi:g}, delta = {self.delta:g}:",
             f"  ||U|| = {self.U_norm:.4g}, sigma_n = {self.sigma_min:.4g}, "
             f"kappa_u = ||U||^2/sigma_n^2 = {self.kappa:.4g}",
-            f"  alpha = {self.alpha:.4g}, beta = {self.beta:.4g} (beta/alpha = {self.beta / self.alpha:.4g}), "
+            f"  alpha = {self.alpha:.4g}, beta = {self.beta:.4g} (beta/alpha = {_ratio(self.beta, self.alpha):.4g}), "
             f"omega = {self.omega:.4g} (for ||y|| = {self.y_norm:g})",
             f"  step size eta <= m/(4 n ||U||^2) = {self.step_size_bound:.4g}",
             f"  epsilon0 = 2 beta (log(2n/delta)/k)^(1/4) = {self.epsilon0:.4g} at k = {self.k}; "
@@ -295,7 +341,8 @@ class Theorem3Quantities:
             f"k ~ {e(self.log10_width_theorem4)} channels",
             f"  eq. (21) asks k >= {e(self.log10_width_eq21)} channels (C = 1; the proof's explicit constant: "
             f"{e(self.log10_width_proof)}); this setup uses {self.k}"
-            + (f", short by a factor {e(self.log10_width_eq21 - math.log10(self.k))}" if not self.width_ok else ""),
+            + (f", short by a factor {e(self.log10_width_eq21 - math.log10(max(self.k, 1)))}"
+               if not self.width_ok else ""),
             f"  m <= n/9: {self.m} <= {self.n / 9:.4g} ({'ok' if self.measurements_ok else 'violated'})",
             f"  xi <= 1/sqrt(2 log(2n/delta)) = {self.xi_max:.4g} ({'ok' if self.xi_ok else 'violated'})",
             f"  success probability >= 1 - n e^(-k^2) - 2 e^(-m/2) - delta = {self.probability:.4g}",
@@ -367,18 +414,20 @@ def theorem3_quantities(u, m, n=None, xi=None, delta=0.01, k=256, y_norm=1.0):
     m = _checks.positive_int(m, "m")
     k = _checks.positive_int(k, "k")
     xi = _checks.positive_float(DEFAULT_XI if xi is None else xi, "xi")
-    delta = _checks.positive_float(delta, "delta")
-    if not delta < 1.0:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    delta = _checks.real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
     y_norm = _checks.positive_float(y_norm, "y_norm")
 
-    s = to_numpy(sigma_weights(u)).astype(np.float64)
-    U_norm = spectral_norm(u)
+    # every quantity is homogeneous in the scale c = max|u|: compute for u/c, then scale back
+    # (κ, β/α, the widths and Theorem 4's ratio do not depend on c), so no power overflows
+    xp = namespace(u)
+    c = float(xp.max(xp.abs(u)))
+    s = to_numpy(sigma_weights(u / c)).astype(np.float64)
+    U_hat = spectral_norm(u / c)
     s_min, s_max = float(np.min(s)), float(np.max(s))
-    kappa = U_norm**2 / s_min**2 if s_min > 0 else math.inf
+    kappa = U_hat * U_hat / (s_min * s_min) if s_min > 0 else math.inf
     root = math.sqrt(n / m)
     alpha = root * s_min / (3.0 * math.sqrt(2.0))
-    beta = 2.0 * root * U_norm
+    beta = 2.0 * root * U_hat
     log_term = math.log(2.0 * n / delta)
     epsilon0 = 2.0 * beta * (log_term / k) ** 0.25
     epsilon = xi * alpha**4 / (16.0 * beta**3)
@@ -391,10 +440,10 @@ def theorem3_quantities(u, m, n=None, xi=None, delta=0.01, k=256, y_norm=1.0):
     k_term = n * math.exp(-float(k) ** 2) if k < 30 else 0.0
     return Theorem3Quantities(
         n=n, m=m, k=k, xi=xi, delta=delta, y_norm=y_norm,
-        U_norm=U_norm, sigma_min=s_min, sigma_max=s_max, kappa=kappa,
-        alpha=alpha, beta=beta, omega=xi * y_norm / (2.0 * math.sqrt(n) * U_norm),
-        step_size_bound=m / (4.0 * n * U_norm**2),
-        epsilon0=epsilon0, epsilon=epsilon,
+        U_norm=c * U_hat, sigma_min=c * s_min, sigma_max=c * s_max, kappa=kappa,
+        alpha=c * alpha, beta=c * beta, omega=xi * y_norm / (2.0 * math.sqrt(n) * U_hat) / c,
+        step_size_bound=m / (4.0 * n * U_hat**2) / c / c,
+        epsilon0=c * epsilon0, epsilon=c * epsilon,
         log10_width_eq21=w21, log10_width_proof=wproof, log10_width_theorem4=w4,
         xi_max=1.0 / math.sqrt(2.0 * log_term),
         probability=1.0 - k_term - 2.0 * math.exp(-m / 2.0) - delta,

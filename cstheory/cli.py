@@ -12,23 +12,42 @@
 
 ``reproduce`` runs every experiment module (data first, plot second), writes
 one PNG per figure and ``report.md``/``report.json`` with the theory checks
-and their PASS/FAIL.  Exit codes: 0 all checks passed (or the exercise was
-accepted, or a class was graded), 1 a check failed (the exercise was
-rejected), 2 usage error.  ``exercise`` is implemented by
-:func:`cstheory.exercises.command`.
+and their PASS/FAIL.  ``exercise`` is implemented by :func:`cstheory.exercises.command`.
+
+Exit codes: 0 all checks passed (or the exercise was accepted, or a class was
+graded); 1 a check failed (the exercise was rejected), or an output could not
+be written; 2 a usage error — one line on stderr, no traceback, found before
+any experiment runs (unknown names, an empty ``--only``, an ``--out`` that is a
+file or cannot be written, ``--backend cupy`` without a GPU, …); 130
+interrupted (Ctrl-C), with one line.  Every output file is written to a
+temporary name and renamed into place; an interrupted ``reproduce`` writes the
+report of the experiments that finished, so the report always describes the
+PNGs beside it.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
 
 from .experiments import EXPERIMENTS, reproducible
 
-__all__ = ["main", "run_experiments"]
+__all__ = ["main", "run_experiments", "UsageError"]
+
+
+class UsageError(Exception):
+    """A mistake in the command line: ``main`` prints it on one line and exits 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage block) that ``main`` turns into exit code 2."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 def _backend_kwargs(experiment, backend, dtype):
     """The ``xp``/``dtype`` keywords for ``experiment.run``; ``ValueError`` if it runs on NumPy float64 only."""
@@ -44,14 +63,15 @@ def _backend_kwargs(experiment, backend, dtype):
     return kwargs
 
 
-def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True):
+def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True, runs=None):
     """Run the named experiments of :data:`cstheory.experiments.EXPERIMENTS`, save their figures and
-    return a list of :class:`cstheory.report.ExperimentRun`."""
+    return a list of :class:`cstheory.report.ExperimentRun` (appended to ``runs`` as they finish, if given,
+    so that an interrupted call keeps the finished ones)."""
     from .report import ExperimentRun
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    runs = []
+    runs = [] if runs is None else runs
     iterator = names
     if progress:
         from tqdm.auto import tqdm
@@ -75,10 +95,14 @@ def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progr
 
 
 def _parse_only(text, available):
-    names = [s.strip() for s in text.split(",") if s.strip()]
+    """The experiment names of ``--only a,b``: at least one, all known (duplicates dropped)."""
+    names = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not names:
+        raise UsageError(f"--only needs at least one experiment name (e.g. --only fig3,fig4); "
+                         f"choose from {', '.join(available)}")
     unknown = [s for s in names if s not in available]
     if unknown:
-        raise SystemExit(_usage(f"unknown experiment(s) {', '.join(unknown)}; choose from {', '.join(available)}"))
+        raise UsageError(f"unknown experiment(s) {', '.join(unknown)}; choose from {', '.join(available)}")
     return names
 
 
@@ -87,23 +111,66 @@ def _usage(message):
     return 2
 
 
+def _check_out(text):
+    """Create the ``--out`` directory (and parents) and prove it writable with a probe file, before any work.
+
+    ``UsageError`` for an empty path, a path that is a file (or lies under one), or one that cannot be created
+    or written."""
+    if not text or not str(text).strip():
+        raise UsageError("--out must name a directory, got an empty path")
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {text} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cstheory-probe-", dir=out)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise UsageError(f"--out {text} cannot be written: {exc.strerror or exc}") from None
+    return out
+
+
+def _check_backend(backend):
+    """``--backend`` must be usable here: CuPy needs a CUDA device, array_api_strict must be installed."""
+    from ._backend import cupy_available
+
+    if backend == "cupy" and not cupy_available():
+        raise UsageError("--backend cupy needs CuPy and a CUDA GPU, and none was found; use --backend numpy")
+    if backend == "array_api_strict":
+        try:
+            import array_api_strict  # noqa: F401
+        except ImportError:
+            raise UsageError("--backend array_api_strict needs the package array-api-strict "
+                             "(pip install array-api-strict)") from None
+
+
 def _cmd_reproduce(args):
     from .report import write_report
 
     available = reproducible()
-    names = _parse_only(args.only, available) if args.only else list(available)
+    names = _parse_only(args.only, available) if args.only is not None else list(available)
     if (args.backend not in (None, "numpy")) or (args.dtype not in (None, "float64")):
         unsupported = [name for name in names if not EXPERIMENTS[name].backends]
         if unsupported:
             ok = [n for n in available if EXPERIMENTS[n].backends]
-            return _usage(f"--backend/--dtype are not supported by {', '.join(unsupported)} (NumPy float64 only); "
-                          f"choose from {', '.join(ok)} with --only")
-    runs = run_experiments(names, args.out, quick=args.quick, backend=args.backend, dtype=args.dtype,
-                           progress=not args.no_progress)
+            raise UsageError(f"--backend/--dtype are not supported by {', '.join(unsupported)} (NumPy float64 "
+                             f"only); choose from {', '.join(ok)} with --only")
+    _check_backend(args.backend)
+    out = _check_out(args.out)
     meta = {"command": "cstheory " + " ".join(sys.argv[1:]) if sys.argv[1:] else "cstheory reproduce",
             "mode": "quick" if args.quick else "full", "backend": args.backend or "numpy",
             "dtype": args.dtype or "float64"}
-    md, js = write_report(runs, args.out, meta)
+    for stale in ("report.md", "report.json"):   # a report beside new figures must describe them
+        (out / stale).unlink(missing_ok=True)
+    runs = []
+    try:
+        run_experiments(names, out, quick=args.quick, backend=args.backend, dtype=args.dtype,
+                        progress=not args.no_progress, runs=runs)
+    except KeyboardInterrupt:
+        write_report(runs, out, {**meta, "interrupted": f"after {len(runs)} of {len(names)} experiments"})
+        raise KeyboardInterrupt(f"report of the {len(runs)} finished experiments in {out}") from None
+    md, js = write_report(runs, out, meta)
     for r in runs:
         status = "ok" if r.passed else "FAIL"
         print(f"{r.name:12s} {status:4s} {r.seconds:6.1f}s  {r.figure or r.error}")
@@ -117,7 +184,8 @@ def _cmd_figure(args):
     name = f"fig{args.number}"
     available = reproducible()
     if name not in available:
-        return _usage(f"no figure {args.number}; available: {', '.join(n for n in available if n.startswith('fig'))}")
+        raise UsageError(f"no figure {args.number}; available: "
+                         f"{', '.join(n[3:] for n in available if n.startswith('fig'))}")
     args.only = name
     return _cmd_reproduce(args)
 
@@ -154,13 +222,14 @@ def _cmd_sweep(args):
     from .report import ExperimentRun, write_report
 
     if args.workers is not None and args.workers < 1:
-        return _usage(f"--workers must be >= 1, got {args.workers}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UsageError("--scheduler must be an address such as tcp://host:8786, got an empty string")
+    out = _check_out(args.out)
     try:
         executor, close, where = _sweep_executor(args)
     except (ImportError, OSError, ValueError) as exc:
-        return _usage(f"cannot connect to the Dask scheduler {args.scheduler!r}: {exc}")
+        raise UsageError(f"cannot connect to the Dask scheduler {args.scheduler!r}: {exc}") from None
     print(f"phase-transition sweep on {where}; rows go to {out / 'phase_transition.csv'} (rerun to resume)")
     try:
         result = phase_transition.run(quick=args.quick, executor=executor, out=out / "phase_transition.csv",
@@ -181,7 +250,7 @@ def _cmd_sweep(args):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="cstheory", description="Compressive sensing with un-trained networks: "
+    parser = _Parser(prog="cstheory", description="Compressive sensing with un-trained networks: "
                                      "reproduce the paper's figures and theory checks, and do the exercises.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -218,6 +287,7 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the command line; return the exit code (0 passed, 1 a check failed, 2 usage error, 130 interrupted)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["exercise"]:  # every word after `exercise` (--help included) goes to the exercise commands
         from . import exercises
@@ -225,13 +295,22 @@ def main(argv=None):
         return exercises.command(argv[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
-        return int(exc.code or 0)
-    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version exit 0 through argparse
+            return int(exc.code or 0)
         return args.func(args)
+    except UsageError as exc:
+        return _usage(str(exc))
+    except KeyboardInterrupt as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"cstheory: interrupted{detail}", file=sys.stderr)
+        return 130
     except SystemExit as exc:
         return int(exc.code or 0)
+    except OSError as exc:          # a disk that fills up or vanishes while writing: not a bug of ours
+        print(f"cstheory: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

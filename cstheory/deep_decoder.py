@@ -70,16 +70,16 @@ def hidden_sizes(output_shape, layers, input_size=None):
     list of tuple
         ``layers + 1`` spatial shapes.
     """
-    output_shape = tuple(output_shape)
+    output_shape = _checks.shape_tuple(output_shape, "output_shape", lengths=(1, 2))
     layers = _checks.positive_int(layers, "layers")
     if input_size is None:
-        starts = [min(n, max(4, math.ceil(n / 2**layers))) for n in output_shape]
+        starts = [min(n, max(4, math.ceil(n / 2**min(layers, 64)))) for n in output_shape]
     else:
-        starts = [input_size] * len(output_shape) if isinstance(input_size, int) else list(input_size)
-        if len(starts) != len(output_shape):
-            raise ValueError(f"input_size must be an int or have {len(output_shape)} entries, got {input_size!r}")
+        if isinstance(input_size, (tuple, list)):
+            starts = list(_checks.shape_tuple(input_size, "input_size", lengths=(len(output_shape),)))
+        else:
+            starts = [_checks.positive_int(input_size, "input_size")] * len(output_shape)
         for s, n in zip(starts, output_shape):
-            _checks.positive_int(s, "input_size")
             if s > n:
                 raise ValueError(f"input_size must not exceed the output size {output_shape}, got {input_size!r}")
     sizes = []
@@ -306,24 +306,19 @@ class DeepDecoder(Generator):
 
     def __init__(self, output_shape, channels, layers, output="fixed", sigmoid=False, out_channels=1,
                  input_size=None, rng=0, eps=CN_EPS, xp=None, dtype=None, device=None):
-        if isinstance(output_shape, (int, np.integer)) and not isinstance(output_shape, bool):
-            output_shape = (int(output_shape),)
-        if not isinstance(output_shape, (tuple, list)) or len(output_shape) not in (1, 2):
-            raise ValueError(f"output_shape must be (n,) or (h, w), got {output_shape!r}")
-        spatial = tuple(_checks.positive_int(s, "output_shape") for s in output_shape)
+        spatial = _checks.shape_tuple(output_shape, "output_shape", lengths=(1, 2))
         self.channels = k = _checks.positive_int(channels, "channels")
         self.layers = d = _checks.positive_int(layers, "layers")
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        _checks.choice(output, OUTPUTS, "output")
         if output == "fixed" and k % 2:
             raise ValueError(f"channels must be even for output='fixed' (v = [+1…, −1…]/√k), got {k}")
-        if not isinstance(sigmoid, bool):
-            raise TypeError(f"sigmoid must be a bool, got {type(sigmoid).__name__}")
+        sigmoid = _checks.flag(sigmoid, "sigmoid")
         if sigmoid and output != "conv":
             raise ValueError("sigmoid=True needs output='conv'")
         out_channels = _checks.positive_int(out_channels, "out_channels")
         if out_channels != 1 and output != "conv":
             raise ValueError("out_channels > 1 needs output='conv'")
+        host_rng = as_generator(rng)
         self.output = output
         self.sigmoid = sigmoid
         self.out_channels = out_channels
@@ -331,10 +326,21 @@ class DeepDecoder(Generator):
         self.spatial_shape = spatial
         self.output_shape = spatial if out_channels == 1 else (out_channels, *spatial)
         self.xp, self.dtype, self.device = resolve(xp, dtype, device)
+        k_out = k if output == "fixed" else out_channels
+        n = math.prod(spatial)
+        # a lower bound first (parameters and the smallest activations), so that absurd sizes are refused
+        # before the grid sizes are even listed; then the estimate from the actual sizes
+        what = (f"DeepDecoder(output_shape={output_shape!r}, channels={k}, layers={d}, out_channels={out_channels})")
+        _checks.memory(_checks.nbytes((d, k * k + 2 * k), (k, k_out), (d, k), (k_out, n)), what + ": the parameters")
         self.sizes = hidden_sizes(spatial, d, input_size)
+        per_sample = sum(math.prod(sz) for sz in self.sizes)
+        mats = sum(a * b for i in range(d) for a, b in zip(self.sizes[i], self.sizes[i + 1]))
+        _checks.memory(_checks.nbytes((d, k * k + 2 * k), (k, per_sample), (k, per_sample), (k, per_sample),
+                                      (k, per_sample), (mats,), (k_out, n)),
+                       what + ": parameters, the fixed input and upsampling, and the activations of one pass")
 
         # fixed pieces, built on the host and moved once: B_0, the per-axis U_i, and v
-        host = as_generator(rng).standard_normal((k, *self.sizes[0]))
+        host = host_rng.standard_normal((k, *self.sizes[0]))
         self.input = self._to(host)
         self._mats = [tuple(self._to(interpolation_matrix(a, b)) for a, b in zip(self.sizes[i], self.sizes[i + 1]))
                       for i in range(d)]
@@ -376,17 +382,26 @@ class DeepDecoder(Generator):
     def pack(self, C, scale, shift):
         """Inverse of :meth:`unpack`: stack vec(C_i) (column by column), γ_i, β_i into θ."""
         xp = self.xp
-        if len(C) != self.layers + 1 or len(scale) != self.layers or len(shift) != self.layers:
-            raise ValueError(f"pack needs {self.layers + 1} matrices C and {self.layers} scales and shifts")
+        for value, label, count in ((C, "C", self.layers + 1), (scale, "scale", self.layers),
+                                    (shift, "shift", self.layers)):
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"{label} must be a list of {count} arrays, got {type(value).__name__}")
+            if len(value) != count:
+                raise ValueError(f"pack needs {self.layers + 1} matrices C and {self.layers} scales and shifts; "
+                                 f"{label} has {len(value)} entries")
         k = self.channels
         parts = []
         for i in range(self.layers + 1):
             want = (k, k) if i < self.layers else (k, self._k_out)
-            _checks.shape(C[i], want, f"C[{i}]")
+            pieces = [(C[i], f"C[{i}]", want)]
+            if i < self.layers:
+                pieces += [(scale[i], f"scale[{i}]", (k,)), (shift[i], f"shift[{i}]", (k,))]
+            for arr, label, shape in pieces:
+                _checks.array(arr, label, ndim=len(shape))
+                _checks.shape(arr, shape, label)
+                self._check_backend(arr, label)
             parts.append(xp.reshape(xp.matrix_transpose(C[i]), (-1,)))
             if i < self.layers:
-                _checks.shape(scale[i], (k,), f"scale[{i}]")
-                _checks.shape(shift[i], (k,), f"shift[{i}]")
                 parts += [scale[i], shift[i]]
         return xp.concat(parts)
 
@@ -411,8 +426,10 @@ class DeepDecoder(Generator):
         initialisation), so the output starts with entries of order one.
         ``y`` is accepted for protocol compatibility and ignored.
         """
-        scale = 1.0 / math.sqrt(self.channels) if scale is None else _checks.positive_float(scale, "scale")
         host_rng = as_generator(rng)
+        scale = 1.0 / math.sqrt(self.channels) if scale is None else _checks.positive_float(scale, "scale")
+        if y is not None:
+            _checks.array(y, "y")
         k = self.channels
         host = []
         for _ in range(self.layers):

@@ -31,9 +31,10 @@ from numbers import Integral
 import numpy as np
 
 from . import _checks
-from ._backend import namespace, to_numpy
+from ._backend import as_generator, namespace, to_numpy
 from ._repr import compact_repr
-from .fit import DivergenceMonitor, check_problem, fit, start_params
+from .fit import DIVERGENCE_FACTOR, DivergenceError, DivergenceMonitor, check_problem, fit, start_params
+from .operators import _norm
 from .optim import default_step_size
 
 __all__ = [
@@ -49,6 +50,7 @@ def _check_iterations(iterations):
     """``iterations`` as a list of ints ≥ 0 (an int T stands for 0, 1, …, T)."""
     if isinstance(iterations, Integral) and not isinstance(iterations, bool):
         T = _checks.positive_int(iterations, "iterations", minimum=0)
+        _checks.memory(_checks.nbytes((T + 1,), itemsize=64), f"iterations={T}: the list 0, 1, …, T")
         return list(range(T + 1))
     if isinstance(iterations, (str, bytes)) or not hasattr(iterations, "__iter__"):
         raise TypeError(f"iterations must be an iterable of integers >= 0 (or one integer T), "
@@ -57,6 +59,42 @@ def _check_iterations(iterations):
     if not out:
         raise ValueError("iterations must contain at least one iteration number, got an empty iterable")
     return out
+
+
+def _check_divergence(s, coeff, r0_norm, step_size, iterations, what):
+    """fit's divergence rule for the closed form: ``DivergenceError`` when ½‖r̃_t‖² > 1e6 · ½‖r₀‖² at a requested t.
+
+    ‖r̃_t‖²/‖r₀‖² = (1 − Σ ĉ_i²) + Σ ĉ_i² |1 − η σ_i²|^{2t} with ĉ = ⟨w_i, r₀⟩/‖r₀‖, evaluated
+    in logarithms on the host, so it is exact where (1 − η σ²)^t itself would overflow."""
+    if r0_norm == 0.0 or not iterations:
+        return
+    s = np.asarray(to_numpy(s), dtype=np.float64)
+    c = np.asarray(to_numpy(coeff), dtype=np.float64) / r0_norm
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        x = step_size * s * s
+        log_rate = np.log(np.abs(1.0 - x))
+        rest = max(1.0 - float(np.sum(c * c)), 0.0)
+        nz = c != 0
+        log_c2 = 2.0 * np.log(np.abs(c[nz]))
+        log_rate = log_rate[nz]
+    limit = math.log(DIVERGENCE_FACTOR)
+    for t in sorted(set(iterations)):
+        if t == 0:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            terms = log_c2 + 2.0 * t * log_rate
+        if rest > 0:
+            terms = np.append(terms, math.log(rest))
+        top = float(np.max(terms)) if terms.size else -math.inf
+        log_ratio = top + math.log(float(np.sum(np.exp(terms - top)))) if math.isfinite(top) else top
+        if not log_ratio <= limit:
+            growth = f"1e{log_ratio / math.log(10):.0f}" if math.isfinite(log_ratio) else "inf"
+            top_s = float(np.max(s)) if s.size else 0.0
+            bound = 2.0 / (top_s * top_s) if top_s > 0 else math.inf
+            raise DivergenceError(
+                f"{what} diverged at step {t}: the loss grows by a factor {growth} (more than "
+                f"{DIVERGENCE_FACTOR:g}) with step_size={step_size:.3g}; gradient descent converges for "
+                f"step_size < 2/sigma_1^2 = {bound:.3g}")
 
 
 def _decay_minus_one(x, t):
@@ -74,16 +112,20 @@ def _decay_minus_one(x, t):
     return xp.where(t == 0.0, xp.zeros_like(out), out)  # 0 · log(0) would be NaN at x = 1, t = 0
 
 
-def _linear_setup(J, r0, step_size, iterations):
+def _linear_setup(J, r0, step_size, iterations, what):
     _checks.array(J, "J", ndim=2)
     _checks.array(r0, "r0", ndim=1)
-    xp = namespace(J, r0)
+    xp = _checks.namespace(J=J, r0=r0)
     if r0.shape[0] != J.shape[0]:
         raise ValueError(f"r0 must have length m = {J.shape[0]} (rows of J), got {r0.shape[0]}")
     step_size = _checks.positive_float(step_size, "step_size")
     iterations = _check_iterations(iterations)
+    m, N = J.shape
+    _checks.memory(_checks.nbytes((m, N), (m, min(m, N)), (len(iterations), min(m, N)), (len(iterations), m)) * 2,
+                   f"{what}(J of shape {(m, N)}, {len(iterations)} iterations): the SVD and the rows")
     W, s, _ = xp.linalg.svd(J, full_matrices=False)       # thin: r = min(m, N) directions
     coeff = W.T @ r0                                        # ⟨w_i, r₀⟩
+    _check_divergence(s, coeff, _norm(xp, r0), step_size, iterations, f"{what} (linear GD, eq. 39)")
     t = xp.reshape(xp.asarray(iterations, dtype=J.dtype, device=getattr(J, "device", None)), (-1, 1))
     F = _decay_minus_one(step_size * s * s, t)              # (L, r): (1 − η σ_i²)^t − 1
     return xp, W, s, coeff, F
@@ -119,6 +161,12 @@ def linear_residuals(J, r0, step_size, iterations=None, *, steps=None):
     array (len(iterations), m)
         Row j is r̃_t for t = ``iterations[j]``; namespace, dtype and device of J.
 
+    Raises
+    ------
+    DivergenceError
+        When ½‖r̃_t‖² exceeds 10⁶ · ½‖r₀‖² at a requested t (a step size above
+        2/σ_1²), the rule :func:`cstheory.fit` applies to a real run.
+
     Examples
     --------
     >>> import numpy as np, cstheory as cst
@@ -129,7 +177,7 @@ def linear_residuals(J, r0, step_size, iterations=None, *, steps=None):
            [0.25    , 0.765625]])
     """
     iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linear_residuals()")
-    xp, W, _, coeff, F = _linear_setup(J, r0, step_size, iterations)
+    xp, W, _, coeff, F = _linear_setup(J, r0, step_size, iterations, "linear_residuals")
     return r0[None, :] + (F * coeff[None, :]) @ W.T
 
 
@@ -151,6 +199,11 @@ def linear_parameter_distance(J, r0, step_size, iterations=None, *, steps=None):
     array (len(iterations),)
         ‖θ̃_t − θ₀‖₂ for each t; namespace, dtype and device of J.
 
+    Raises
+    ------
+    DivergenceError
+        As :func:`linear_residuals`, when the residual of the run explodes.
+
     Examples
     --------
     >>> import numpy as np, cstheory as cst
@@ -166,7 +219,7 @@ def linear_parameter_distance(J, r0, step_size, iterations=None, *, steps=None):
     0.8844
     """
     iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linear_parameter_distance()")
-    xp, _, s, coeff, F = _linear_setup(J, r0, step_size, iterations)
+    xp, _, s, coeff, F = _linear_setup(J, r0, step_size, iterations, "linear_parameter_distance")
     positive = s > 0
     inv_s = xp.where(positive, 1.0 / xp.where(positive, s, xp.ones_like(s)), xp.zeros_like(s))
     return xp.linalg.vector_norm(F * (coeff * inv_s)[None, :], axis=1)
@@ -237,12 +290,18 @@ class LinearizationResult:
     @property
     def max_residual_gap(self) -> float:
         """max_t ‖r_t − r̃_t‖ / ‖r₀‖, the quantity bounded by eq. (35)–(36)."""
-        return float(np.max(self.residual_gap))
+        return self._max(self.residual_gap)
 
     @property
     def max_parameter_gap(self) -> float:
         """max_t ‖θ_t − θ̃_t‖, the quantity bounded by eq. (37)."""
-        return float(np.max(self.parameter_gap))
+        return self._max(self.parameter_gap)
+
+    @staticmethod
+    def _max(values) -> float:
+        if len(values) == 0:
+            raise ValueError("the LinearizationResult has no recorded iterations: no gap to take the maximum of")
+        return float(np.max(values))
 
 
 def _flat(xp, x):
@@ -319,11 +378,17 @@ def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, 
     iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linearization()")
     iterations = sorted(set(_check_iterations(iterations)))
     A, xp = check_problem(gen, A, y)
+    if step_size is not None:
+        step_size = _checks.positive_float(step_size, "step_size")
+    as_generator(rng)
+    if params is not None:
+        gen.check_params(params)
+        _checks.namespace(y=y, params=params)
     m = y.shape[0]
+    _checks.memory(_checks.nbytes((m, m)) * 3, f"linearization(m={m}): the reference kernel J Jᵀ (m, m)")
     params = start_params(gen, y, params, rng)
     if step_size is None:
         step_size = default_step_size(gen, A, params, rng)
-    step_size = _checks.positive_float(step_size, "step_size")
     T = iterations[-1]
 
     theta0 = _flat(xp, params)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from ._backend import backend_name, namespace, same_backend
+from ._backend import as_generator, backend_name, namespace, same_backend
+from .generator import check_generator
 from .operators import as_operator
 from .optim import ADAM_DEFAULTS, OPTIMIZERS, as_optimizer, default_step_size
 
@@ -67,7 +68,9 @@ class DivergenceMonitor:
     """
 
     def __init__(self, step_size, what="fit"):
-        self.step_size = step_size
+        self.step_size = _checks.positive_float(step_size, "step_size")
+        if not isinstance(what, str):
+            raise TypeError(f"what must be a string, got {type(what).__name__}")
         self.what = what
         self.loss0 = None
 
@@ -142,11 +145,12 @@ class FitResult:
         return self.iterations
 
     def __repr__(self) -> str:
+        first = f"{self.loss[0]:.4g}" if len(self.loss) else "—"
         last = f"{self.loss[-1]:.4g}" if len(self.loss) else "—"
         err = "" if self.error is None or not len(self.error) else f", final error {self.error[-1]:.4g}"
         t = int(self.iterations[-1]) if len(self.iterations) else 0
         return (f"FitResult({self.optimizer}, {t} steps, step_size={self.step_size:.4g}, "
-                f"loss {self.loss[0]:.4g} → {last}{err}, params {tuple(self.params.shape)} "
+                f"loss {first} → {last}{err}, params {tuple(self.params.shape)} "
                 f"{str(self.params.dtype).split('.')[-1]})")
 
 
@@ -159,6 +163,7 @@ def check_problem(gen, A, y):
 
     ``TypeError``/``ValueError`` naming the argument for a wrong type, shapes that do not
     chain, non-finite data, or arrays (and operators) from different backends."""
+    check_generator(gen)
     A = as_operator(A)
     m, n = A.shape
     _checks.array(y, "y", ndim=1)
@@ -176,13 +181,12 @@ def check_problem(gen, A, y):
     return A, xp
 
 
-
 def start_params(gen, y, params=None, rng=0):
     """θ₀: ``params`` checked against the generator and y's backend, or ``gen.init(rng=rng, y=y)``."""
     if params is None:
         params = gen.init(rng=rng, y=y)
     params = gen.check_params(params)
-    namespace(params, y)
+    _checks.namespace(y=y, params=params)
     return params
 
 
@@ -250,15 +254,23 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
     opt = as_optimizer(optimizer, step_size, schedule)
     steps = _checks.positive_int(steps, "steps", minimum=0)
     record_every = _checks.positive_int(record_every, "record_every")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    _checks.callable_or_none(callback, "callback", "a callable callback(t, params)")
+    progress = _checks.flag(progress, "progress")
+    as_generator(rng)
+    records = steps // record_every + 2
+    _checks.memory(_checks.nbytes((records, 3), itemsize=64),
+                   f"fit(steps={steps}, record_every={record_every}): the records of loss and error")
     A, xp = check_problem(gen, A, y)
+    if params is not None:
+        gen.check_params(params)
+        _checks.namespace(y=y, params=params)
     if x_true is not None:
         _checks.array(x_true, "x_true")
-        namespace(x_true, y)
+        _checks.namespace(y=y, x_true=x_true)
+        if tuple(x_true.shape) not in ((gen.n,), tuple(gen.output_shape)):
+            raise ValueError(f"x_true must have {gen.n} entries in the output shape {tuple(gen.output_shape)} "
+                             f"(or flat), got shape {tuple(x_true.shape)}")
         x_true = _flat(xp, x_true)
-        if x_true.shape[0] != gen.n:
-            raise ValueError(f"x_true must have {gen.n} entries, got {x_true.shape[0]}")
     params = start_params(gen, y, params, rng)
     state = opt.start(gen, A, params, rng)
     monitor = DivergenceMonitor(state.step_size)

@@ -49,7 +49,7 @@ import math
 from . import _checks
 from ._backend import backend_name, dtype_name, namespace, same_backend
 
-__all__ = ["Generator", "Iterate", "DEFAULT_MAX_JACOBIAN_BYTES"]
+__all__ = ["Generator", "Iterate", "DEFAULT_MAX_JACOBIAN_BYTES", "check_generator"]
 
 #: Explicit Jacobians above this many bytes are refused (2 GiB).
 DEFAULT_MAX_JACOBIAN_BYTES = 2 * 1024**3
@@ -162,16 +162,18 @@ class Generator:
         """vec θ: the entries of θ in vec order (column by column, eq. 20), shape (N,).
 
         Column-major (Fortran) order of θ; for a one-dimensional θ this is θ itself."""
+        self.check_params(params)
         xp = namespace(params)
-        _checks.shape(params, self.param_shape, "params")
         if params.ndim > 1:
             params = xp.permute_dims(params, tuple(range(params.ndim - 1, -1, -1)))
         return xp.reshape(params, (-1,))
 
     def unflatten(self, vec):
         """The inverse of :meth:`flatten`: a vector of length N back to an array of ``param_shape``."""
-        xp = namespace(vec)
+        _checks.array(vec, "vec", ndim=1)
         _checks.shape(vec, (self.num_params,), "vec")
+        self._check_backend(vec, "vec")
+        xp = namespace(vec)
         shape = self.param_shape
         if len(shape) > 1:
             out = xp.reshape(vec, tuple(reversed(shape)))
@@ -224,6 +226,7 @@ class Generator:
                 )
 
     def _check_jacobian_size(self, max_bytes):
+        max_bytes = _checks.positive_int(max_bytes, "max_bytes")
         itemsize = 4 if "32" in str(self.dtype) else 8
         need = self.n * self.num_params * itemsize
         if need > max_bytes:
@@ -231,7 +234,27 @@ class Generator:
                 f"the explicit Jacobian would take {need / 2**30:.2f} GiB (n={self.n}, N={self.num_params}), "
                 f"above max_bytes={max_bytes / 2**30:.2f} GiB; use jvp/vjp/gram instead or raise max_bytes"
             )
+        _checks.memory(2 * need, f"jacobian (max_bytes={max_bytes}): the explicit ({self.n}, {self.num_params}) "
+                                 "Jacobian and its pieces")
 
+
+
+def check_generator(gen, name="gen"):
+    """``gen`` if it is a cstheory generator (:class:`Generator`); ``TypeError`` naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> from cstheory.generator import check_generator
+    >>> check_generator(np.eye(3))
+    Traceback (most recent call last):
+        ...
+    TypeError: gen must be a cstheory generator (LinearGenerator, TwoLayerGenerator, DeepDecoder or a subclass of cstheory.Generator), got ndarray
+    """
+    if not isinstance(gen, Generator):
+        raise TypeError(f"{name} must be a cstheory generator (LinearGenerator, TwoLayerGenerator, DeepDecoder or a "
+                        f"subclass of cstheory.Generator), got {type(gen).__name__}")
+    return gen
 
 
 class Iterate:

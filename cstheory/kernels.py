@@ -10,12 +10,14 @@ Kernels are "centred at index 0": a symmetric kernel has u[d] = u[n − d].
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 
 import numpy as np
 
 from . import _checks
-from ._backend import asarray, irfft, namespace, rfft
+from ._backend import asarray, irfft, namespace, resolve, rfft
 
 __all__ = [
     "circulant_matrix", "circular_convolve", "circular_correlate", "autocorrelation",
@@ -24,7 +26,7 @@ __all__ = [
 
 
 def check_kernel(u, name="u"):
-    """Validate a kernel: a 1-D finite array that is not all zero.
+    """Validate a kernel: a non-empty 1-D real floating array, finite, not all zero.
 
     Parameters
     ----------
@@ -39,6 +41,8 @@ def check_kernel(u, name="u"):
 
     Raises
     ------
+    TypeError
+        If u is not a real floating array (float32/float64).
     ValueError
         If u is not 1-D, is empty, holds NaN/inf, or is all zero.
 
@@ -52,18 +56,42 @@ def check_kernel(u, name="u"):
     ValueError: u must not be all zero
     """
     _checks.array(u, name, ndim=1)
-    if u.shape[0] < 1:
-        raise ValueError(f"{name} must have at least one entry")
     xp = namespace(u)
     if not bool(xp.any(u != 0)):
         raise ValueError(f"{name} must not be all zero")
     return u
 
 
+def _scale(xp, x, axis=None):
+    """The power of two 2^e ≤ max|x| < 2^(e+1) (1 where x is all zero), as an array of x's namespace.
+
+    The factor of the scale-safe routines: x / 2^e has its largest entry in [1, 2), and since
+    scaling by a power of two is exact in floating point, a routine computed for x / 2^e and
+    scaled back gives, wherever nothing overflows, bit for bit the numbers of the direct formula."""
+    c = xp.max(xp.abs(x), axis=axis, keepdims=axis is not None)
+    e = xp.floor(xp.log2(xp.where(c > 0, c, xp.ones_like(c))))
+    return 2.0 ** e
+
+
+@contextlib.contextmanager
+def _overflow_to_inf():
+    """Multiplying a scale-safe result back by its scale may overflow where the true value is beyond the
+    floating-point range: that gives ±inf, documented, so the library's overflow warning is silenced here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
+        yield
+
+
+def _pow2(c: float) -> float:
+    """The power of two 2^e ≤ |c| < 2^(e+1) of a Python float (1.0 for 0): the host version of ``_scale``."""
+    return math.ldexp(1.0, math.frexp(c)[1] - 1) if c != 0 and math.isfinite(c) else 1.0
+
+
 def circulant_matrix(u):
     """Dense circulant matrix U with U[i, j] = u[(i − j) mod n], so that U @ x = u ⊛ x.
 
     Built by gathering entries of ``u`` (``xp.take``), in u's namespace, dtype and device.
+    Refused (``ValueError``) when the (n, n) matrix would not fit in memory.
 
     Parameters
     ----------
@@ -88,6 +116,8 @@ def circulant_matrix(u):
     _checks.array(u, "u", ndim=1)
     xp = namespace(u)
     n = u.shape[0]
+    _checks.memory(_checks.nbytes((n, n), itemsize=16),
+                   f"circulant_matrix(u of length {n}): the ({n}, {n}) matrix and its index")
     idx = (np.arange(n)[:, None] - np.arange(n)[None, :]) % n
     idx = xp.asarray(idx.reshape(-1), device=getattr(u, "device", None))
     return xp.reshape(xp.take(u, idx), (n, n))
@@ -105,13 +135,27 @@ def _spectrum(u, ndim, axis):
 def _check_pair(u, x, axis):
     check_kernel(u)
     _checks.array(x, "x")
-    namespace(u, x)
+    _checks.namespace(u=u, x=x)
     if x.ndim == 0:
-        raise ValueError("x must have at least one dimension")
-    axis = axis % x.ndim
+        raise ValueError("x must have at least one dimension, got a 0-d array")
+    axis = _checks.axis(axis, x.ndim)
     if x.shape[axis] != u.shape[0]:
-        raise ValueError(f"x must have length n = {u.shape[0]} along axis {axis}, got {x.shape[axis]}")
+        raise ValueError(f"x must have length n = {u.shape[0]} (the length of u) along axis {axis}, "
+                         f"got {x.shape[axis]}")
     return axis
+
+
+def _convolve(u, x, axis, conj):
+    """irfft(rfft(u)^(*) · rfft(x)) after scaling u and x by powers of two to max-entry in [1, 2)."""
+    xp = namespace(u)
+    n = u.shape[0]
+    cu, cx = _scale(xp, u), _scale(xp, x)
+    uh = _spectrum(u / cu, x.ndim, axis)
+    if conj:
+        uh = xp.conj(uh)
+    out = irfft(uh * rfft(x / cx, axis=axis), n, axis=axis)
+    with _overflow_to_inf():
+        return cu * (cx * out)
 
 
 def circular_convolve(u, x, axis=0):
@@ -119,7 +163,11 @@ def circular_convolve(u, x, axis=0):
 
     ``x`` may be a vector or a batch (e.g. the (n, k) matrix C of the two-layer
     generator with ``axis=0``).  O(n log n) per column; scipy.fft with workers
-    for NumPy arrays, the namespace's FFT otherwise (see ``_backend``).
+    for NumPy arrays, the namespace's FFT otherwise (see ``_backend``).  u and x
+    are scaled by powers of two to a largest entry in [1, 2) first and the result
+    rescaled, so kernels and signals of any finite scale (1e±300) give no spurious
+    overflow or NaN (and, where nothing overflows, the same bits as without scaling).
+    ``axis`` must lie in [−x.ndim, x.ndim) (it does not wrap).
 
     Parameters
     ----------
@@ -144,12 +192,11 @@ def circular_convolve(u, x, axis=0):
     True
     """
     axis = _check_pair(u, x, axis)
-    n = u.shape[0]
-    return irfft(_spectrum(u, x.ndim, axis) * rfft(x, axis=axis), n, axis=axis)
+    return _convolve(u, x, axis, conj=False)
 
 
 def circular_correlate(u, x, axis=0):
-    """Uᵀ @ x (circular correlation with u) along ``axis``: irfft(conj(rfft(u)) · rfft(x)).
+    """Uᵀ @ x (circular correlation with u) along ``axis``: irfft(conj(rfft(u)) · rfft(x)), scale-safe.
 
     Parameters
     ----------
@@ -172,13 +219,15 @@ def circular_correlate(u, x, axis=0):
     True
     """
     axis = _check_pair(u, x, axis)
-    xp = namespace(u)
-    n = u.shape[0]
-    return irfft(xp.conj(_spectrum(u, x.ndim, axis)) * rfft(x, axis=axis), n, axis=axis)
+    return _convolve(u, x, axis, conj=True)
 
 
 def autocorrelation(u):
     """a[d] = Σ_l u[(l + d) mod n] u[l] = ⟨u_i, u_j⟩ for rows i − j ≡ d of U; U Uᵀ = circulant(a).
+
+    Computed for u/c with c the power of two just below max|u| and rescaled by c²
+    (as c·(c·a)), so only values that really exceed the floating-point range overflow
+    (to ±inf, never NaN).
 
     Parameters
     ----------
@@ -202,15 +251,18 @@ def autocorrelation(u):
     check_kernel(u)
     xp = namespace(u)
     n = u.shape[0]
-    uh = rfft(u)
+    c = _scale(xp, u)
+    uh = rfft(u / c)
     a = irfft(uh * xp.conj(uh), n)
     # a[d] = a[n - d] exactly in exact arithmetic; symmetrise away the FFT rounding
     mirror = xp.asarray((-np.arange(n)) % n, device=getattr(u, "device", None))
-    return 0.5 * (a + xp.take(a, mirror))
+    a = 0.5 * (a + xp.take(a, mirror))
+    with _overflow_to_inf():
+        return c * (c * a)
 
 
 def spectral_norm(u) -> float:
-    """‖U‖ of the circulant matrix of u: max_f |DFT(u)_f| (U is diagonalised by the DFT).
+    """‖U‖ of the circulant matrix of u: max_f |DFT(u)_f| (U is diagonalised by the DFT); scale-safe.
 
     Parameters
     ----------
@@ -230,7 +282,9 @@ def spectral_norm(u) -> float:
     """
     check_kernel(u)
     xp = namespace(u)
-    return float(xp.max(xp.abs(rfft(u))))
+    c = _scale(xp, u)
+    with _overflow_to_inf():
+        return float(c) * float(xp.max(xp.abs(rfft(u / c))))
 
 
 def _circular_distance(n):
@@ -255,6 +309,8 @@ def triangular(n, half_width=None, xp=None, dtype=None, device=None, *, p=None):
     half_width = _checks.renamed_argument(half_width, p, "half_width", "p", "triangular()")
     n = _checks.positive_int(n, "n")
     h = _checks.positive_int(half_width, "half_width")
+    xp, dtype, device = resolve(xp, dtype, device)
+    _checks.memory(_checks.nbytes((n,)) * 4, f"triangular(n={n}): the kernel")
     if 2 * h - 1 > n:
         raise ValueError(f"the support 2*half_width-1 = {2 * h - 1} must not exceed n = {n}; "
                          f"choose half_width <= {(n + 1) // 2}")
@@ -289,6 +345,8 @@ def gaussian(n, width, xp=None, dtype=None, device=None):
     """
     n = _checks.positive_int(n, "n")
     width = _checks.positive_float(width, "width")
+    xp, dtype, device = resolve(xp, dtype, device)
+    _checks.memory(_checks.nbytes((n,)) * 4, f"gaussian(n={n}): the kernel")
     d = _circular_distance(n).astype(np.float64)
     u = np.exp(-0.5 * (d / width) ** 2)
     return asarray(u / math.sqrt(float(np.sum(u * u))), xp=xp, dtype=dtype, device=device)

@@ -1,11 +1,14 @@
 """The over-parameterized linear generator of Sec. 3 and its minimum-norm solution, eq. (5)."""
 from __future__ import annotations
 
+import math
+
 import array_api_compat
 
 from . import _checks
-from ._backend import namespace, normal
+from ._backend import as_generator, backend_name, namespace, normal, same_backend
 from .generator import Generator
+from .kernels import _pow2
 from .operators import as_operator
 
 __all__ = ["LinearGenerator", "min_norm_coefficients"]
@@ -54,10 +57,13 @@ class LinearGenerator(Generator):
         """c₀ = 0 (the start that makes GD converge to eq. (5)), or iid N(0, scale²) if ``scale`` > 0.
 
         ``y`` is accepted for protocol compatibility and ignored."""
+        host_rng = as_generator(rng)
+        scale = None if scale is None else _checks.positive_float(scale, "scale", allow_zero=True)
+        if y is not None:
+            _checks.array(y, "y", ndim=1)
         if scale is None or scale == 0:
             return self.xp.zeros(self.param_shape, dtype=self.dtype, device=self.device)
-        scale = _checks.positive_float(scale, "scale")
-        return normal(self.param_shape, rng=rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)
+        return normal(self.param_shape, rng=host_rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)
 
     def forward(self, params):
         """G̃(c) = J c."""
@@ -134,20 +140,40 @@ def min_norm_coefficients(A, J, y, rcond=None):
     >>> print(np.linalg.norm(c) < np.linalg.norm(c + 0.1 * null), abs(float(null @ c)) < 1e-12)
     True True
     """
+    A = as_operator(A)
     _checks.array(J, "J", ndim=2)
     _checks.array(y, "y", ndim=1)
-    A = as_operator(A)
-    xp = namespace(J, y, A.to_dense())
+    xp = _checks.namespace(J=J, y=y)
+    if A.xp is not None and not same_backend(A.xp, xp):
+        raise TypeError(f"A works on {backend_name(A.xp)} arrays but J and y are {backend_name(xp)} arrays; "
+                        "use one backend per call")
     m, n = A.shape
     if J.shape[0] != n:
         raise ValueError(f"shapes do not chain: A is {m}x{n} but J has {J.shape[0]} rows")
     if y.shape[0] != m:
         raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
-    M = A.to_dense() @ J
+    if rcond is not None:
+        rcond = _checks.real(rcond, "rcond", low=0.0)
+    N = J.shape[1]
+    _checks.memory(_checks.nbytes((m, n), (m, N), (m, N), (N, N)) * 2,
+                   f"min_norm_coefficients(A of shape {(m, n)}, J of shape {(n, N)}): A, A J and its SVD")
+    # (A J)^† y is homogeneous: (a A)(b J) ĉ = c y gives ĉ = c/(a b) (A J)^† y, so A, J and y are
+    # scaled by powers of two to largest entries in [1, 2) first (no spurious overflow in A J for any
+    # finite scale) and ĉ is scaled back
+    Ad = A.to_dense()
+    if float(xp.max(xp.abs(y))) == 0.0:
+        return xp.zeros((N,), dtype=J.dtype, device=array_api_compat.device(J))
+    a, b, c = (_pow2(float(xp.max(xp.abs(X)))) for X in (Ad, J, y))     # powers of two: exact scalings
+    M = (Ad / a) @ (J / b)
     U, s, Vt = xp.linalg.svd(M, full_matrices=False)
     if rcond is None:
         rcond = max(M.shape) * float(xp.finfo(M.dtype).eps)
     cutoff = rcond * float(xp.max(s)) if s.shape[0] else 0.0
     keep = s > cutoff
     s_inv = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), xp.zeros_like(s))
-    return Vt.T @ (s_inv * (U.T @ y))
+    try:
+        factor = math.ldexp(c, -(math.frexp(a)[1] - 1) - (math.frexp(b)[1] - 1))   # c / (a b), exactly
+    except OverflowError:
+        raise ValueError("the minimum-norm coefficients exceed the floating-point range (y is much larger than "
+                         "A times J); rescale y") from None
+    return (Vt.T @ (s_inv * (U.T @ (y / c)))) * factor

@@ -25,8 +25,8 @@ import numpy as np
 from ._repr import compact_repr
 from . import _checks
 from ._backend import as_generator, asarray, fft2, ifft2, namespace, resolve, resolve_namespace, to_numpy
-from .operators import LinearOperator
-from .signals import load_image
+from .operators import LinearOperator, _norm
+from .signals import IMAGES, load_image
 
 __all__ = ["cartesian_mask", "random_mask", "centre_mask", "kspace_distance", "MASK_DENSITIES",
            "SubsampledFourier", "phantom", "natural_image", "MRIProblem", "simulate_kspace", "mri_problem",
@@ -43,9 +43,8 @@ MASK_DENSITIES = ("variable", "uniform")
 
 
 def _image_shape(shape, name="shape"):
-    if isinstance(shape, (int, np.integer)) or not hasattr(shape, "__len__") or len(shape) != 2:
-        raise ValueError(f"{name} must be a pair (h, w) of positive integers, got {shape!r}")
-    return tuple(_checks.positive_int(s, name) for s in shape)
+    """A pair (h, w) of positive integers: ``TypeError`` for an int or a non-tuple, ``ValueError`` otherwise."""
+    return _checks.shape_tuple(shape, name, lengths=(2,), int_ok=False)
 
 
 def kspace_distance(s):
@@ -57,7 +56,9 @@ def kspace_distance(s):
     >>> kspace_distance(8)
     array([0, 1, 2, 3, 4, 3, 2, 1])
     """
-    j = np.arange(_checks.positive_int(s, "s"))
+    s = _checks.positive_int(s, "s")
+    _checks.memory(_checks.nbytes((s,)) * 3, f"kspace_distance(s={s})")
+    j = np.arange(s)
     return np.minimum(j, s - j)
 
 
@@ -72,13 +73,20 @@ def _mask_args(acceleration, center_fraction, density, decay):
         raise ValueError(f"acceleration must be >= 1 (1 = fully sampled), got {acceleration}")
     if center_fraction is None:
         center_fraction = 0.32 / acceleration
-    center_fraction = _checks.positive_float(center_fraction, "center_fraction")
-    if center_fraction > 1.0:
-        raise ValueError(f"center_fraction must be in (0, 1], got {center_fraction}")
-    if density not in MASK_DENSITIES:
-        raise ValueError(f"density must be one of {MASK_DENSITIES}, got {density!r}")
+    center_fraction = _checks.real(center_fraction, "center_fraction", low=0.0, high=1.0, low_open=True)
+    _checks.choice(density, MASK_DENSITIES, "density")
     decay = _checks.positive_float(decay, "decay", allow_zero=True)
     return acceleration, center_fraction, decay
+
+
+def _mask_setup(shape, acceleration, center_fraction, density, decay, rng, xp, what):
+    """Validate every argument of a mask generator (before any work); return the checked values."""
+    h, w = _image_shape(shape)
+    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
+    host_rng = as_generator(rng)
+    resolve_namespace(xp)
+    _checks.memory(_checks.nbytes((h, w), itemsize=40), f"{what}(shape={shape!r}): the mask and its weights")
+    return h, w, acceleration, center_fraction, decay, host_rng
 
 
 def _density_weights(r, decay):
@@ -140,8 +148,8 @@ def cartesian_mask(shape, acceleration, center_fraction=None, density="variable"
     >>> print(bool(mask[:, 0].all()))                                          # the centre (DC) is sampled
     True
     """
-    h, w = _image_shape(shape)
-    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
+    h, w, acceleration, center_fraction, decay, rng = _mask_setup(shape, acceleration, center_fraction, density,
+                                                                   decay, rng, xp, "cartesian_mask")
     n_lines = max(1, int(round(w / acceleration)))
     n_centre = max(1, int(round(center_fraction * w)))
     if n_centre > n_lines:
@@ -187,8 +195,8 @@ def random_mask(shape, acceleration, center_fraction=None, density="variable", d
     >>> print(int(mask.sum()), bool(mask[0, 0]))        # 256 / 4 locations, DC included
     64 True
     """
-    h, w = _image_shape(shape)
-    acceleration, center_fraction, decay = _mask_args(acceleration, center_fraction, density, decay)
+    h, w, acceleration, center_fraction, decay, rng = _mask_setup(shape, acceleration, center_fraction, density,
+                                                                   decay, rng, xp, "random_mask")
     n_total = max(1, int(round(h * w / acceleration)))
     ch = max(1, int(round(center_fraction * h)))
     cw = max(1, int(round(center_fraction * w)))
@@ -225,7 +233,9 @@ def centre_mask(shape, center_fraction, lines=True):
     [0 1]
     """
     h, w = _image_shape(shape)
-    center_fraction = _checks.positive_float(center_fraction, "center_fraction")
+    center_fraction = _checks.real(center_fraction, "center_fraction", low=0.0, high=1.0, low_open=True)
+    lines = _checks.flag(lines, "lines")
+    _checks.memory(_checks.nbytes((h, w), itemsize=1), f"centre_mask(shape={shape!r})")
     mask = np.zeros((h, w), dtype=bool)
     cw = max(1, int(round(center_fraction * w)))
     if lines:
@@ -302,8 +312,10 @@ class SubsampledFourier(LinearOperator):
 
     def __init__(self, shape, mask, xp=None, dtype=None, device=None):
         h, w = self.image_shape = _image_shape(shape)
-        _checks.array(mask, "mask", ndim=2, finite=False)
-        _checks.shape(mask, (h, w), "mask")
+        _checks.array(mask, "mask", ndim=2, dtype="mask")
+        if tuple(mask.shape) != (h, w):
+            raise ValueError(f"mask must have the image shape {(h, w)}, got {tuple(mask.shape)}")
+        xp = None if xp is None else resolve_namespace(xp)
         host = to_numpy(mask)
         if host.dtype != np.bool_:
             if not np.all((host == 0) | (host == 1)):
@@ -338,6 +350,7 @@ class SubsampledFourier(LinearOperator):
 
     def _check_image(self, x, name="x"):
         h, w = self.image_shape
+        self.check_input(x, name)
         _checks.array(x, name, ndim=(1, 2), finite=False)
         if tuple(x.shape) not in ((h * w,), (h, w)):
             raise ValueError(f"{name} must have shape ({h * w},) or ({h}, {w}), got {tuple(x.shape)}")
@@ -355,21 +368,22 @@ class SubsampledFourier(LinearOperator):
         z = self.kspace(x)
         return xp.concat([xp.real(z), xp.imag(z)])
 
-    def to_complex(self, r):
+    def to_complex(self, r, name="r"):
         """r = [r_re; r_im] ∈ R^{2m} → r_re + i r_im ∈ C^m."""
         xp = self.xp
         m = self.num_samples
-        _checks.array(r, "r", ndim=1, finite=False)
+        self.check_input(r, name)
+        _checks.array(r, name, ndim=1, finite=False)
         if r.shape[0] != 2 * m:
-            raise ValueError(f"r must have length 2m = {2 * m}, got {r.shape[0]}")
+            raise ValueError(f"{name} must have length 2m = {2 * m}, got {r.shape[0]}")
         cdt = self._complex_dtype()
         unit = xp.asarray(1j, dtype=cdt) if self.device is None else xp.asarray(1j, dtype=cdt, device=self.device)
         return xp.astype(r[:m], cdt) + unit * xp.astype(r[m:], cdt)
 
-    def zero_filled_kspace(self, r):
+    def zero_filled_kspace(self, r, name="r"):
         """The (h, w) complex k-space with the measurements at Ω and zeros elsewhere (P_Ωᵀ c)."""
         xp = self.xp
-        c = self.to_complex(r)
+        c = self.to_complex(r, name)
         padded = xp.concat([c, xp.zeros((1,), dtype=c.dtype, device=self.device)])
         return xp.reshape(xp.take(padded, self._scatter), self.image_shape)
 
@@ -387,9 +401,9 @@ class SubsampledFourier(LinearOperator):
         real part, which is exactly ``(A.T @ y)`` reshaped (the adjoint).
         """
         xp = self.xp
-        if part not in ("magnitude", "real"):
-            raise ValueError(f"part must be 'magnitude' or 'real', got {part!r}")
-        img = ifft2(self.zero_filled_kspace(y), norm="ortho")
+        _checks.choice(part, ("magnitude", "real"), "part")
+        _checks.array(y, "y", ndim=1)
+        img = ifft2(self.zero_filled_kspace(y, "y"), norm="ortho")
         return xp.abs(img) if part == "magnitude" else xp.real(img)
 
 
@@ -429,6 +443,7 @@ def natural_image(size=64, name="camera", xp=None, dtype=None, device=None):
     """
     if name == "shepp_logan":
         raise ValueError("name must be a natural image (e.g. 'camera'); use phantom() for the phantom")
+    _checks.choice(name, tuple(n for n in IMAGES if n != "shepp_logan"), "name")
     return load_image(name, size=size, xp=xp, dtype=dtype, device=device)
 
 
@@ -508,17 +523,20 @@ def simulate_kspace(image, mask, snr_db=None, rng=0):
     20.7
     """
     _checks.array(image, "image", ndim=2)
+    _checks.array(mask, "mask", ndim=2, dtype="mask")
+    _checks.namespace(image=image, mask=mask)
+    if snr_db is not None:
+        _checks.real(snr_db, "snr_db")
+    host_rng = as_generator(rng)
     xp = namespace(image)
     dev = array_api_compat.device(image)
     A = SubsampledFourier(tuple(image.shape), mask, xp=xp, dtype=image.dtype, device=dev)
     y = A @ image
     s = 0.0
     if snr_db is not None:
-        if isinstance(snr_db, bool) or not isinstance(snr_db, (int, float)) or not math.isfinite(snr_db):
-            raise ValueError(f"snr_db must be a finite number of decibels or None, got {snr_db!r}")
-        power = float(xp.sum(y * y)) / y.shape[0]
-        s = math.sqrt(power * 10.0 ** (-snr_db / 10.0))
-        e = as_generator(rng).standard_normal(y.shape[0]) * s
+        rms = _norm(xp, y) / math.sqrt(y.shape[0])          # overflow-free ‖A x*‖ / √(2m)
+        s = rms * 10.0 ** (-snr_db / 20.0)
+        e = host_rng.standard_normal(y.shape[0]) * s
         y = y + asarray(e, xp=xp, dtype=y.dtype, device=dev)
     return MRIProblem(image=image, operator=A, y=y, noise_std=s, snr_db=snr_db)
 
@@ -556,13 +574,17 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
     >>> print(P.acceleration, round(psnr(zero_filled, P.image), 1))      # the zero-filled baseline, dB
     4.0 18.3
     """
+    _checks.choice(mask, MASKS, "mask")
+    host_rng = as_generator(rng)
+    _checks.real(acceleration, "acceleration", low=1.0)
+    if center_fraction is not None:
+        _checks.real(center_fraction, "center_fraction", low=0.0, high=1.0, low_open=True)
+    if snr_db is not None:
+        _checks.real(snr_db, "snr_db")
     if isinstance(image, str):
         image = load_image(image, size=size, xp=xp, dtype=dtype, device=device)
     else:
         _checks.array(image, "image", ndim=2)
-    if mask not in MASKS:
-        raise ValueError(f"mask must be one of {MASKS}, got {mask!r}")
-    host_rng = as_generator(rng)
     make = cartesian_mask if mask == "cartesian" else random_mask
     m = make(tuple(image.shape), acceleration, center_fraction=center_fraction, rng=host_rng,
              xp=namespace(image), device=array_api_compat.device(image))
@@ -570,13 +592,16 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
 
 
 def _pair(x, x_true, name):
+    _checks.array(x, "x", ndim=(1, 2))
+    _checks.array(x_true, "x_true", ndim=2)
+    _checks.namespace(x=x, x_true=x_true)
     a = np.asarray(to_numpy(x), dtype=np.float64)
     b = np.asarray(to_numpy(x_true), dtype=np.float64)
-    if b.ndim == 1:
-        raise ValueError("x_true must be a 2-D image")
-    a = a.reshape(b.shape) if a.size == b.size else a
-    if a.shape != b.shape:
-        raise ValueError(f"{name}: x has shape {a.shape} but x_true has shape {b.shape}")
+    if a.size != b.size or (a.ndim == 2 and a.shape != b.shape):
+        raise ValueError(f"{name}: x must have the shape of x_true {b.shape} (or be its flattening), got {a.shape}")
+    a = a.reshape(b.shape)
+    if not float(b.max() - b.min()) > 0:
+        raise ValueError(f"{name}: x_true must not be constant (its range max - min is the data range)")
     return a, b
 
 

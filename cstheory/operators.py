@@ -62,7 +62,10 @@ def gaussian_matrix(m, n, rng=0, xp=None, dtype=None, device=None):
     """
     m = _checks.positive_int(m, "m")
     n = _checks.positive_int(n, "n")
-    return normal((m, n), rng=rng, scale=1.0 / math.sqrt(m), xp=xp, dtype=dtype, device=device)
+    host_rng = as_generator(rng)
+    xp, dtype, device = resolve(xp, dtype, device)
+    _checks.memory(_checks.nbytes((m, n)) * 2, f"gaussian_matrix(m={m}, n={n}): the (m, n) matrix")
+    return normal((m, n), rng=host_rng, scale=1.0 / math.sqrt(m), xp=xp, dtype=dtype, device=device)
 
 
 
@@ -115,29 +118,48 @@ class LinearOperator:
         """Aᵀ r."""
         raise NotImplementedError
 
+    _ok_dtypes = ()
+
     def check_input(self, x, name="x"):
-        """Refuse an array of another backend than the operator's (``TypeError`` naming both)."""
-        if type(x) is self._array_type:            # the common case, checked in O(1)
+        """Refuse what the operator cannot apply: a non-array, an integer/bool/complex/float16 dtype
+        (``TypeError``), an empty array (``ValueError``), an array of another backend than the
+        operator's (``TypeError`` naming both).  O(1) for the array type and dtype seen last
+        (the hot path of a fit); NaN/inf are not scanned for (see the input contract in the README)."""
+        if type(x) is self._array_type and x.dtype in self._ok_dtypes:   # the common case, in O(1)
             return x
+        _checks.array(x, name, finite=False)
         got = namespace(x)
         if self.xp is not None and not same_backend(got, self.xp):
             raise TypeError(f"{name} is a {backend_name(got)} array but the operator works on "
                             f"{backend_name(self.xp)} arrays; convert it first (cstheory.to_numpy or xp.asarray)")
         self._array_type = type(x)
+        self._ok_dtypes = (*self._ok_dtypes[-1:], x.dtype)
         return x
+
+    def _check_length(self, x, length, name, what):
+        """``x`` of shape (length,) or (length, k): ``ValueError`` naming ``name`` otherwise."""
+        if x.ndim not in (1, 2) or x.shape[0] != length:
+            raise ValueError(f"{name} must have shape ({length},) or ({length}, k) ({what}), got {tuple(x.shape)}")
+        return x
+
+    #: what the right operand of ``A @ x`` is called in messages
+    _input_name = "x"
 
     def __matmul__(self, other):
         if isinstance(other, LinearOperator):
             return ProductOperator(self, other)
-        return self.matvec(self.check_input(other))
+        return self.matvec(self.check_input(other, self._input_name))
 
     def __rmatmul__(self, other):
         return ProductOperator(as_operator(other, "the left factor"), self)
 
     @property
     def T(self):
-        """The adjoint operator Aᵀ."""
-        return AdjointOperator(self)
+        """The adjoint operator Aᵀ (made once and kept: ``A.T @ r`` in a loop reuses its input check)."""
+        adjoint = self.__dict__.get("_adjoint")
+        if adjoint is None:
+            adjoint = self.__dict__["_adjoint"] = AdjointOperator(self)
+        return adjoint
 
     @property
     def H(self):
@@ -175,17 +197,20 @@ class MatrixOperator(LinearOperator):
     MatrixOperator(shape=(2, 3), dtype=float64, backend=numpy)
     """
 
-    def __init__(self, M, name="A"):
+    def __init__(self, M, name="M"):
         _checks.array(M, name, ndim=2)
         self.matrix = M
         self.shape = (int(M.shape[0]), int(M.shape[1]))
         self.xp, self.dtype, self.device = namespace(M), M.dtype, array_api_compat.device(M)
-        self._array_type = type(M)
 
     def matvec(self, x):
+        """M x for x of shape (n,) or (n, k)."""
+        self._check_length(self.check_input(x), self.shape[1], "x", "columns of A")
         return self.matrix @ x
 
     def rmatvec(self, r):
+        """Mᵀ r for r of shape (m,) or (m, k)."""
+        self._check_length(self.check_input(r, "r"), self.shape[0], "r", "rows of A")
         return self.matrix.T @ r
 
     def to_dense(self):
@@ -194,6 +219,8 @@ class MatrixOperator(LinearOperator):
 
 class AdjointOperator(LinearOperator):
     """Aᵀ of an operator A: its matvec is A's rmatvec and the other way round."""
+
+    _input_name = "r"
 
     def __init__(self, op):
         self.op = op
@@ -270,28 +297,52 @@ def as_operator(A, name="A") -> LinearOperator:
     TypeError: A must be a 2-D array or a cstheory.LinearOperator, got list
     """
     if isinstance(A, LinearOperator):
+        shape = getattr(A, "shape", None)
+        if (not isinstance(shape, tuple) or len(shape) != 2
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape)):
+            raise TypeError(f"{name} is a LinearOperator without a valid shape (a pair (m, n) of positive ints), "
+                            f"got shape={shape!r}")
         return A
-    if A is None or isinstance(A, (int, float, complex, str, list, tuple)) or not hasattr(A, "shape"):
+    if A is None or isinstance(A, (int, float, complex, str, bytes, list, tuple, dict)) or not hasattr(A, "shape"):
         raise TypeError(f"{name} must be a 2-D array or a cstheory.LinearOperator, got {type(A).__name__}")
     return MatrixOperator(A, name)
+
+
+def _norm(xp, x):
+    """‖x‖₂ without overflow or underflow: max|x| · ‖x / max|x|‖ (a Python float)."""
+    c = float(xp.max(xp.abs(x)))
+    if c == 0.0 or not math.isfinite(c):
+        return c
+    return c * float(xp.linalg.vector_norm(x / c))
 
 
 def power_iteration(apply, x0, iters=100, rtol=1e-10):
     """Largest eigenvalue of a symmetric PSD map ``apply`` by power iteration from ``x0``.
 
     Stops when the Rayleigh quotient changes by less than ``rtol`` (relative)
-    or after ``iters`` iterations; returns a Python float.
+    or after ``iters`` iterations; returns a Python float.  Each iterate is
+    normalised with an overflow-free norm, so maps of any finite scale work
+    (an eigenvalue beyond the floating-point range comes back as ``inf``).
     """
+    if not callable(apply):
+        raise TypeError(f"apply must be a callable x -> A x, got {type(apply).__name__}")
+    _checks.array(x0, "x0", ndim=1)
+    iters = _checks.positive_int(iters, "iters")
+    rtol = _checks.real(rtol, "rtol", low=0.0)
     xp = namespace(x0)
-    x = x0 / xp.linalg.vector_norm(x0)
+    nrm0 = _norm(xp, x0)
+    if nrm0 == 0.0:
+        raise ValueError("x0 must not be zero (power iteration needs a start with a component on the top eigenvector)")
+    x = x0 / nrm0
     lam = 0.0
     for _ in range(iters):
         y = apply(x)
-        new = float(xp.sum(x * y))
-        nrm = float(xp.linalg.vector_norm(y))
+        nrm = _norm(xp, y)
         if nrm == 0.0:
             return 0.0
-        x = y / nrm
+        z = y / nrm
+        new = nrm * float(xp.sum(x * z))          # ⟨x, A x⟩ = ‖A x‖ ⟨x, A x/‖A x‖⟩
+        x = z
         if abs(new - lam) <= rtol * abs(new):
             return new
         lam = new
@@ -300,6 +351,10 @@ def power_iteration(apply, x0, iters=100, rtol=1e-10):
 
 def operator_norm(A, rng=0, iters=100):
     """‖A‖ (largest singular value) of an array or operator, by power iteration on AᵀA.
+
+    Written as ‖A x_t‖ with x_t the normalised iterates, so ‖A‖ itself is never
+    squared: operators of any finite scale (1e±300) give a finite norm.
+    ``iters`` ≥ 1 is the number of iterations (it stops earlier at a relative change below 1e-10).
 
     Parameters
     ----------
@@ -312,7 +367,7 @@ def operator_norm(A, rng=0, iters=100):
     Returns
     -------
     float
-        The largest singular value σ₁(A) (to the power iteration's tolerance, 1e-10 relative in σ₁²).
+        The largest singular value σ₁(A) (to the power iteration's tolerance, 1e-10 relative in σ₁).
 
     Examples
     --------
@@ -324,9 +379,26 @@ def operator_norm(A, rng=0, iters=100):
     2.0
     """
     A = as_operator(A)
+    host_rng = as_generator(rng)
     iters = _checks.positive_int(iters, "iters")
-    x0 = asarray(as_generator(rng).standard_normal(A.shape[1]), xp=A.xp, dtype=A.dtype, device=A.device)
-    return math.sqrt(max(power_iteration(lambda v: A.T @ (A @ v), x0, iters=iters), 0.0))
+    x = asarray(host_rng.standard_normal(A.shape[1]), xp=A.xp, dtype=A.dtype, device=A.device)
+    xp = namespace(x)
+    x = x / float(xp.linalg.vector_norm(x))
+    est = 0.0
+    for _ in range(iters):
+        z = A @ x
+        s1 = _norm(xp, z)                          # ‖A x‖ → σ_max as x → v_1
+        if s1 == 0.0:
+            return 0.0 if est == 0.0 else est
+        w = A.T @ (z / s1)
+        s2 = _norm(xp, w)
+        if s2 == 0.0:
+            return s1
+        x = w / s2
+        if abs(s1 - est) <= 1e-10 * s1:
+            return s1
+        est = s1
+    return est
 
 
 # ---------------------------------------------------------------------------
@@ -378,18 +450,14 @@ class RandomSubsampledDCT(LinearOperator):
     """
 
     def __init__(self, m, n_or_shape, rng=0, xp=None, dtype=None, device=None):
-        if isinstance(n_or_shape, (tuple, list)):
-            if len(n_or_shape) not in (1, 2):
-                raise ValueError(f"n_or_shape must be an int n or a shape (h, w), got {n_or_shape!r}")
-            self.signal_shape = tuple(_checks.positive_int(s, "n_or_shape") for s in n_or_shape)
-        else:
-            self.signal_shape = (_checks.positive_int(n_or_shape, "n_or_shape"),)
+        self.signal_shape = _checks.shape_tuple(n_or_shape, "n_or_shape", lengths=(1, 2))
         n = math.prod(self.signal_shape)
         m = _checks.positive_int(m, "m")
         if m > n:
             raise ValueError(f"m must be at most n = {n}, got {m}")
         self.xp, self.dtype, self.device = resolve(xp, dtype, device)
         host_rng = as_generator(rng)
+        _checks.memory(_checks.nbytes((n,)) * 6, f"RandomSubsampledDCT(n_or_shape={n_or_shape!r}): signs and indices")
         signs = host_rng.choice(np.array([-1.0, 1.0]), size=n)
         rows = np.sort(host_rng.choice(n, size=m, replace=False))
         inv = np.full(n, m, dtype=np.int64)
@@ -404,7 +472,7 @@ class RandomSubsampledDCT(LinearOperator):
         """A x ∈ R^m for x of shape (n,) or ``signal_shape``."""
         xp = self.xp
         n = self.shape[1]
-        _checks.array(x, "x", finite=False)
+        self.check_input(x)
         if tuple(x.shape) not in ((n,), self.signal_shape):
             raise ValueError(f"x must have shape ({n},) or {self.signal_shape}, got {tuple(x.shape)}")
         z = xp.reshape(self.signs * xp.reshape(x, (-1,)), self.signal_shape)
@@ -415,9 +483,9 @@ class RandomSubsampledDCT(LinearOperator):
         """Aᵀ r ∈ R^n (flat) for r of shape (m,)."""
         xp = self.xp
         m = self.shape[0]
-        _checks.array(r, "r", ndim=1, finite=False)
-        if r.shape[0] != m:
-            raise ValueError(f"r must have length m = {m}, got {r.shape[0]}")
+        self.check_input(r, "r")
+        if r.ndim != 1 or r.shape[0] != m:
+            raise ValueError(f"r must have shape ({m},), got {tuple(r.shape)}")
         padded = xp.concat([r, xp.zeros((1,), dtype=r.dtype, device=self.device)])
         full = xp.reshape(xp.take(padded, self._scatter), self.signal_shape)
         return self.scale * self.signs * xp.reshape(idct(full), (-1,))

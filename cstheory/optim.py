@@ -21,8 +21,8 @@ import math
 from bisect import bisect_right
 
 from . import _checks
-from ._backend import as_generator, namespace
-from .generator import Iterate
+from ._backend import as_generator, backend_name, namespace, same_backend
+from .generator import Iterate, check_generator
 from .operators import as_operator, operator_norm, power_iteration
 
 __all__ = ["Schedule", "Constant", "StepDecay", "CosineDecay", "Optimizer", "OptimizerState", "GradientDescent", "Adam",
@@ -92,7 +92,7 @@ class StepDecay(Schedule):
     def __init__(self, milestones, factor=0.1):
         if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
             raise TypeError(f"milestones must be a sequence of integers, got {type(milestones).__name__}")
-        self.milestones = [_checks.positive_int(t, "each milestone") for t in milestones]
+        self.milestones = [_checks.positive_int(t, "each entry of milestones") for t in milestones]
         if any(b <= a for a, b in zip(self.milestones, self.milestones[1:])):
             raise ValueError(f"milestones must be strictly increasing, got {self.milestones}")
         self.factor = _checks.positive_float(factor, "factor")
@@ -229,10 +229,15 @@ def default_step_size(gen, A, params, rng=0):
     >>> print(abs(eta2 * np.linalg.norm(A, 2) ** 2 * two.U_norm ** 2 - 1) < 1e-6)   # two-layer: 1/(‖A‖²‖U‖²)
     True
     """
-    A = as_operator(A)
+    gen, A, params = _check_start(gen, A, params)
+    host_rng = as_generator(rng)
     bound = gen.smoothness_bound()
     if bound is not None:
-        L = operator_norm(A, rng=rng) ** 2 * bound
+        a = operator_norm(A, rng=host_rng)
+        if not (a > 0 and bound > 0):
+            raise ValueError("A is zero (or the generator's Jacobian bound is): cannot choose a step size; "
+                             "pass step_size explicitly")
+        eta = (1.0 / a) / a / bound                  # 1/(‖A‖² b) without squaring ‖A‖
     else:
         xp = namespace(params)
 
@@ -241,12 +246,30 @@ def default_step_size(gen, A, params, rng=0):
             back = A.T @ (A @ Jt)
             return gen.flatten(gen.vjp(params, xp.reshape(back, gen.output_shape)))
 
-        x0 = xp.asarray(as_generator(rng).standard_normal(gen.num_params), dtype=params.dtype,
+        x0 = xp.asarray(host_rng.standard_normal(gen.num_params), dtype=params.dtype,
                         device=getattr(params, "device", None))
         L = power_iteration(normal_op, x0)
-    if not L > 0:
-        raise ValueError("A J_G(θ₀) is zero (or A is): cannot choose a step size; pass step_size explicitly")
-    return 1.0 / L
+        if not L > 0:
+            raise ValueError("A J_G(θ₀) is zero (or A is): cannot choose a step size; pass step_size explicitly")
+        eta = 1.0 / L
+    if not (eta > 0 and math.isfinite(eta)):
+        raise ValueError(f"the default step size 1/L is {eta:g}: A and the generator are scaled beyond the "
+                         "floating-point range; rescale A (and y) or pass step_size explicitly")
+    return eta
+
+
+def _check_start(gen, A, params):
+    """Check (gen, A, θ₀) of an optimizer's start: a generator, an operator whose columns match its
+    output, and parameters of its shape and backend."""
+    check_generator(gen)
+    A = as_operator(A)
+    if A.shape[1] != gen.n:
+        raise ValueError(f"shapes do not chain: A has {A.shape[1]} columns but the generator outputs {gen.n} values")
+    params = gen.check_params(params)
+    if A.xp is not None and not same_backend(namespace(params), A.xp):
+        raise TypeError(f"params is a {backend_name(namespace(params))} array but A works on "
+                        f"{backend_name(A.xp)} arrays")
+    return gen, A, params
 
 
 # ---------------------------------------------------------------------------
@@ -389,6 +412,7 @@ class GradientDescent(Optimizer):
         return default_step_size(gen, A, params, rng)
 
     def start(self, gen, A, params, rng=0) -> GradientDescentState:
+        gen, A, params = _check_start(gen, A, params)
         eta = self.resolve_step_size(gen, A, params, rng)
         make = getattr(gen, "gd_iterate", None)
         iterate = make(params) if make is not None else Iterate(gen, params)
@@ -477,6 +501,7 @@ class Adam(Optimizer):
         return ADAM_DEFAULTS["step_size"]
 
     def start(self, gen, A, params, rng=0) -> AdamState:
+        gen, A, params = _check_start(gen, A, params)
         eta = self.resolve_step_size(gen, A, params, rng)
         return AdamState(Iterate(gen, params), eta, self.schedule, self.beta1, self.beta2, self.eps)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -62,7 +64,9 @@ def _cell(text: str) -> str:
 
 
 def write_report(runs, out_dir, meta=None):
-    """Write ``report.md`` and ``report.json`` into ``out_dir``; return their paths."""
+    """Write ``report.md`` and ``report.json`` into ``out_dir``; return their paths.
+
+    Both are written to temporary files and renamed into place (one helper, ``_write_pair``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     meta = dict(meta or {})
@@ -90,8 +94,6 @@ def write_report(runs, out_dir, meta=None):
         lines += ["", "Notes:", ""]
         lines += [f"- {name} — {c.name}: {c.note}" for name, c in notes]
     md = out / "report.md"
-    md.write_text("\n".join(lines) + "\n")
-
     payload = {
         "meta": meta,
         "passed": failed == 0,
@@ -102,5 +104,27 @@ def write_report(runs, out_dir, meta=None):
         ],
     }
     js = out / "report.json"
-    js.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    _write_pair([(md, "\n".join(lines) + "\n"), (js, json.dumps(payload, indent=2, default=float) + "\n")])
     return md, js
+
+
+def _write_pair(files):
+    """Write every (path, text) to a temporary file beside it, then rename them all into place.
+
+    Nothing is renamed before every text is fully on disk, so an interruption leaves either the
+    old files or the new ones (never a truncated report, and the two renames are back to back)."""
+    temps = []
+    try:
+        for path, text in files:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+            temps.append(tmp)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for (path, _), tmp in zip(files, temps):
+            os.replace(tmp, path)
+    finally:
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.remove(tmp)

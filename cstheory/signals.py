@@ -20,20 +20,31 @@ import math
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray
+from ._backend import as_generator, asarray, resolve
 
 __all__ = ["trig_basis", "frequency_order", "frequency", "smooth_signal", "load_image", "IMAGES"]
 
 
-def _trig_basis_host(n: int) -> np.ndarray:
+def _trig_columns(n: int, cols) -> np.ndarray:
+    """Columns ``cols`` of the basis of eq. (10), shape (n, len(cols)), without forming the others."""
     j = np.arange(n)[:, None]
-    i = np.arange(n)[None, :]
+    i = np.asarray(cols, dtype=np.int64)[None, :]
     angle = 2.0 * np.pi * ((j * i) % n) / n  # reduce j*i mod n: exact angles for large n
     W = np.where(i <= (n - 1) // 2, math.sqrt(2.0) * np.cos(angle), math.sqrt(2.0) * np.sin(angle))
-    W[:, 0] = 1.0
+    W[:, i[0] == 0] = 1.0
     if n % 2 == 0:
-        W[:, n // 2] = (-1.0) ** np.arange(n)
+        W[:, i[0] == n // 2] = ((-1.0) ** np.arange(n))[:, None]
     return W / math.sqrt(n)
+
+
+def _trig_basis_host(n: int) -> np.ndarray:
+    return _trig_columns(n, np.arange(n))
+
+
+def _check_size(n, what, columns=None):
+    """Refuse a basis (or ``columns`` of it) that would not fit in memory (the host build needs ~5 copies)."""
+    _checks.memory(_checks.nbytes((n, n if columns is None else columns)) * 5,
+                   f"{what}: the ({n}, {n if columns is None else columns}) trigonometric basis")
 
 
 def trig_basis(n, xp=None, dtype=None, device=None):
@@ -72,6 +83,8 @@ def trig_basis(n, xp=None, dtype=None, device=None):
     [ 1. -1.  1. -1.  1. -1.]
     """
     n = _checks.positive_int(n, "n")
+    xp, dtype, device = resolve(xp, dtype, device)
+    _check_size(n, f"trig_basis(n={n})")
     return asarray(_trig_basis_host(n), xp=xp, dtype=dtype, device=device)
 
 
@@ -95,6 +108,7 @@ def frequency(n) -> np.ndarray:
     array([0, 1, 2, 3, 4, 3, 2, 1])
     """
     n = _checks.positive_int(n, "n")
+    _checks.memory(_checks.nbytes((n,)) * 4, f"frequency(n={n}): the frequencies")
     i = np.arange(n)
     return np.minimum(i, n - i)
 
@@ -173,9 +187,11 @@ def smooth_signal(n, p, rng=0, xp=None, dtype=None, device=None):
     p = _checks.positive_int(p, "p")
     if p > n:
         raise ValueError(f"p must be <= n = {n}, got {p}")
-    coeffs = as_generator(rng).standard_normal(p)
-    W = _trig_basis_host(n)
-    x = W[:, frequency_order(n)[:p]] @ coeffs
+    host_rng = as_generator(rng)
+    xp, dtype, device = resolve(xp, dtype, device)
+    _check_size(n, f"smooth_signal(n={n}, p={p})", columns=p)
+    coeffs = host_rng.standard_normal(p)
+    x = _trig_columns(n, frequency_order(n)[:p]) @ coeffs
     x /= np.linalg.norm(x)
     return asarray(x, xp=xp, dtype=dtype, device=device)
 
@@ -197,7 +213,7 @@ def load_image(name, size=64, xp=None, dtype=None, device=None):
     name : str
         One of :data:`IMAGES`.
     size : int or (int, int)
-        Output shape.
+        Output shape: (size, size) for an int, else a pair (h, w).
     xp, dtype, device
         Namespace (default NumPy), dtype (default float64) and device of the result.
 
@@ -222,11 +238,13 @@ def load_image(name, size=64, xp=None, dtype=None, device=None):
     import skimage.transform
     from skimage.color import rgb2gray
 
-    if name not in IMAGES:
-        raise ValueError(f"name must be one of {IMAGES}, got {name!r}")
-    shape = (size, size) if not isinstance(size, (tuple, list)) else tuple(size)
-    for s in shape:
-        _checks.positive_int(s, "size")
+    _checks.choice(name, IMAGES, "name")
+    if isinstance(size, (tuple, list)):
+        shape = _checks.shape_tuple(size, "size", lengths=(2,))
+    else:
+        shape = (_checks.positive_int(size, "size"),) * 2
+    xp, dtype, device = resolve(xp, dtype, device)
+    _checks.memory(_checks.nbytes(shape) * 8, f"load_image(size={size!r}): the resized image")
     if name == "shepp_logan":
         img = skimage.data.shepp_logan_phantom()
     else:

@@ -26,7 +26,10 @@ import numpy as np
 
 from . import _checks
 from ._backend import as_generator, asarray, irfft, namespace, rfft, to_numpy
-from .kernels import autocorrelation, check_kernel
+from .kernels import _overflow_to_inf, _scale, autocorrelation, check_kernel
+
+#: sigma_matrix_mc refuses more than this many draws of a column of C (samples × channels)
+MAX_MC_COLUMNS = 2**40
 
 __all__ = [
     "g", "sigma_matrix", "sigma_matrix_mc", "sigma_mc_errors", "sigma_weights", "sigma_weights_eq11",
@@ -38,9 +41,27 @@ _PARALLEL_EPS = 16.0
 
 
 def g(z):
-    """g(z) = ½ (1 − acos(z)/π) z of eq. (11), entrywise for z ∈ [−1, 1]."""
+    """g(z) = ½ (1 − acos(z)/π) z of eq. (11), entrywise for a real array z with entries in [−1, 1]."""
+    _checks.array(z, "z", allow_empty=True)
+    xp = namespace(z)
+    if not bool(xp.all((z >= -1.0) & (z <= 1.0))):
+        raise ValueError("z must have entries in [-1, 1] (g is defined on cosines)")
+    return _g(z)
+
+
+def _g(z):
     xp = namespace(z)
     return 0.5 * (1.0 - xp.acos(z) / math.pi) * z
+
+
+def _row_scales(U):
+    """U = diag(s) V with s_i the power of two just below max_j |U_ij| (1 for a zero row).
+
+    V has rows with largest entry in [1, 2), so V Vᵀ neither overflows nor underflows, and because
+    the scaling is by powers of two, (V Vᵀ)_ij s_i s_j is bit for bit (U Uᵀ)_ij wherever that is finite."""
+    xp = namespace(U)
+    s = _scale(xp, U, axis=1)
+    return U / s, s[:, 0]
 
 
 def _snap_cosine(rho):
@@ -61,7 +82,12 @@ def sigma_matrix(U):
 
     Σ_ij = ⟨u_i, u_j⟩ · ½ (1 − θ_ij/π) = ‖u_i‖‖u_j‖ g(cos θ_ij)  (App. B),
 
-    computed in the first form from the Gram matrix U Uᵀ.
+    computed in the first form from the Gram matrix of the rows scaled by powers of
+    two (U = diag(s) V, V with largest entries in [1, 2)), then multiplied back:
+    Σ(diag(d) U) = diag(d) Σ(U) diag(d) for d > 0.  Rows of any finite scale (1e±300) give
+    no spurious overflow or underflow and never NaN (only values beyond the
+    floating-point range overflow, to ±inf); wherever nothing overflows the numbers
+    are bit for bit those of the unscaled formula.
 
     The cosine ρ_ij = ⟨u_i, u_j⟩/(‖u_i‖‖u_j‖) is clipped to [−1, 1] and snapped
     to ±1 within a few machine epsilons, so ρ = ±1 and repeated rows give
@@ -90,13 +116,18 @@ def sigma_matrix(U):
     """
     _checks.array(U, "U", ndim=2)
     xp = namespace(U)
-    G = U @ U.T
+    n = U.shape[0]
+    _checks.memory(_checks.nbytes((n, n)) * 4, f"sigma_matrix(U with {n} rows): the ({n}, {n}) matrix")
+    V, sc = _row_scales(U)
+    G = V @ V.T
     G = 0.5 * (G + G.T)
     norms = xp.sqrt(xp.clip(xp.linalg.diagonal(G), 0.0, None))
     denom = norms[:, None] * norms[None, :]
     safe = xp.where(denom > 0, denom, xp.ones_like(denom))
     rho = _snap_cosine(G / safe)
-    return G * (0.5 * (1.0 - xp.acos(rho) / math.pi))
+    H = G * (0.5 * (1.0 - xp.acos(rho) / math.pi))
+    with _overflow_to_inf():
+        return (H * sc[:, None]) * sc[None, :]    # powers of two: exact, and 0 stays 0 (never inf·0)
 
 
 def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):
@@ -139,21 +170,34 @@ def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):
     _checks.array(U, "U", ndim=2)
     samples = _checks.positive_int(samples, "samples")
     channels = _checks.positive_int(channels, "channels")
-    xp = namespace(U)
     host_rng = as_generator(rng)
-    d = U.shape[1]
+    max_chunk = _checks.positive_int(max_chunk, "max_chunk")
     total = samples * channels
-    per_chunk = max(1, max_chunk // max(d, 1))
-    acc = xp.zeros((U.shape[0], U.shape[0]), dtype=U.dtype, device=getattr(U, "device", None))
+    if total > MAX_MC_COLUMNS:
+        raise ValueError(f"samples * channels = {samples} * {channels} draws of a column of C is more than "
+                         f"{MAX_MC_COLUMNS:.3g} (the estimate's relative error ~1/sqrt(samples*channels) is then "
+                         f"below 1e-6): use sigma_matrix(U) for the exact value")
+    xp = namespace(U)
+    n, d = U.shape
+    per_chunk = max(1, max_chunk // d)
+    itemsize = 4 if U.dtype == xp.float32 else 8
+    _checks.memory(_checks.nbytes((n, n), (n, n), (min(per_chunk, total), d), (n, min(per_chunk, total)),
+                                  itemsize=itemsize) + _checks.nbytes((min(per_chunk, total), d)),
+                   f"sigma_matrix_mc(U of shape {(n, d)}, max_chunk={max_chunk}): the estimate and one chunk")
+    V, sc = _row_scales(U)      # 1(U C > 0) does not change when a row of U is scaled by a positive factor
+    dev = getattr(U, "device", None)
+    acc = xp.zeros((n, n), dtype=U.dtype, device=dev)
     done = 0
     while done < total:
         cols = min(per_chunk, total - done)
         # draw column by column (rows of a (cols, d) block) so chunking does not change the numbers
-        C = asarray(host_rng.standard_normal((cols, d)).T, xp=xp, dtype=U.dtype, device=getattr(U, "device", None))
-        M = xp.astype(U @ C > 0, U.dtype)
+        C = asarray(host_rng.standard_normal((cols, d)).T, xp=xp, dtype=U.dtype, device=dev)
+        M = xp.astype(V @ C > 0, U.dtype)
         acc = acc + M @ M.T
         done += cols
-    return (U @ U.T) * acc / total
+    H = (V @ V.T) * acc / total
+    with _overflow_to_inf():
+        return (H * sc[:, None]) * sc[None, :]
 
 
 def sigma_mc_errors(U, sample_counts, channels=1, rng=0):
@@ -161,13 +205,26 @@ def sigma_mc_errors(U, sample_counts, channels=1, rng=0):
 
     Independent estimates for each S (one generator stream).  Returns a NumPy
     array of the errors; they shrink like c/√(S·channels)."""
+    _checks.array(U, "U", ndim=2)
+    if isinstance(sample_counts, (str, bytes)) or not hasattr(sample_counts, "__iter__"):
+        raise TypeError(f"sample_counts must be an iterable of integers >= 1, got {type(sample_counts).__name__}")
+    counts = [_checks.positive_int(S, "each entry of sample_counts") for S in sample_counts]
+    if not counts:
+        raise ValueError("sample_counts must contain at least one sample count, got an empty iterable")
+    channels = _checks.positive_int(channels, "channels")
     host_rng = as_generator(rng)
+    for S in counts:
+        if S * channels > MAX_MC_COLUMNS:
+            raise ValueError(f"sample_counts entry {S} times channels = {channels} exceeds {MAX_MC_COLUMNS:.3g} "
+                             "draws (see sigma_matrix_mc)")
     exact = sigma_matrix(U)
     xp = namespace(U)
     ref = float(xp.linalg.vector_norm(exact))
+    if not ref > 0:
+        raise ValueError("U must not be all zero: Sigma(U) = 0 has no relative error")
     errs = []
-    for S in sample_counts:
-        est = sigma_matrix_mc(U, int(S), channels, rng=host_rng)
+    for S in counts:
+        est = sigma_matrix_mc(U, S, channels, rng=host_rng)
         errs.append(float(xp.linalg.vector_norm(est - exact)) / ref)
     return np.asarray(errs)
 
@@ -187,7 +244,9 @@ def sigma_weights(u):
     Index order: DFT index i is frequency min(i, n − i); the DFT of the
     symmetric sequence g(ρ) is real and equal at i and n − i, which are the
     cosine w_i and the sine w_{n−i} of eq. (10): so σ_i is the weight of w_i
-    for every i.  σ has u's namespace, dtype and device.
+    for every i.  σ has u's namespace, dtype and device.  Scale-safe: σ(c·u) = |c|·σ(u)
+    is used to compute with u / max|u|, so kernels of any finite scale (1e±300) give
+    finite weights.
 
     Parameters
     ----------
@@ -215,12 +274,14 @@ def sigma_weights(u):
     check_kernel(u)
     xp = namespace(u)
     n = u.shape[0]
-    a = autocorrelation(u)
+    c = _scale(xp, u)                  # σ(c u) = |c| σ(u): compute for u/c (c a power of two), rescale
+    a = autocorrelation(u / c)
     nrm2 = a[0]
-    half = xp.real(rfft(g(_snap_cosine(a / nrm2))))           # frequencies 0 … n//2
+    half = xp.real(rfft(_g(_snap_cosine(a / nrm2))))          # frequencies 0 … n//2
     full_index = np.minimum(np.arange(n), n - np.arange(n))     # σ_i = σ_{n-i}
     full = xp.take(half, xp.asarray(full_index, device=getattr(u, "device", None)))
-    return xp.sqrt(nrm2 * xp.abs(full))
+    with _overflow_to_inf():
+        return c * xp.sqrt(nrm2 * xp.abs(full))
 
 
 def sigma_weights_eq11(u):
@@ -231,39 +292,52 @@ def sigma_weights_eq11(u):
     check_kernel(u)
     xp = namespace(u)
     n = u.shape[0]
-    uh = rfft(u)
+    c = _scale(xp, u)
+    v = u / c
+    uh = rfft(v)
     conv = irfft(uh * uh, n)
-    nrm2 = xp.sum(u * u)
+    nrm2 = xp.sum(v * v)
     full_index = np.minimum(np.arange(n), n - np.arange(n))
-    half = xp.abs(rfft(g(_snap_cosine(conv / nrm2))))
-    return xp.sqrt(nrm2 * xp.take(half, xp.asarray(full_index, device=getattr(u, "device", None))))
+    half = xp.abs(rfft(_g(_snap_cosine(conv / nrm2))))
+    with _overflow_to_inf():
+        return c * xp.sqrt(nrm2 * xp.take(half, xp.asarray(full_index, device=getattr(u, "device", None))))
 
 
 def geometric_fit(sigma, start=1, stop=None, floor=1e-10):
     """Least-squares fit log σ_i² ≈ c + i log γ over the decaying part of the sorted spectrum.
 
     σ² is sorted decreasingly; the fit uses sorted indices ``start`` ≤ i <
-    ``stop`` (default: to the end) whose σ_i²/σ_max² exceeds ``floor``
-    (the numerical noise floor).  Index 0 (the largest, usually the mean
-    component) is skipped by default.
+    ``stop`` (default: to the end; a larger ``stop`` is cut to the length) whose
+    σ_i²/σ_max² exceeds ``floor`` (the numerical noise floor, ≥ 0).  Index 0 (the
+    largest, usually the mean component) is skipped by default.  ``start`` ≥ 0 and
+    ``stop`` ≥ start + 2 are integers (negative indices do not wrap).  The fit is done
+    on σ/σ_max, so any finite scale of σ works; c refers to σ itself.
 
     Returns
     -------
     (gamma, c, indices) : float, float, numpy.ndarray
         σ_i² ≈ exp(c) γ^i on ``indices`` (Fig. 3's straight line).
     """
-    s2 = np.sort(to_numpy(sigma).astype(np.float64) ** 2)[::-1]
-    if s2.ndim != 1 or s2.size < 2:
-        raise ValueError(f"sigma must be 1-D with at least 2 entries, got shape {s2.shape}")
-    if not np.all(np.isfinite(s2)):
-        raise ValueError("sigma contains non-finite values")
-    stop = s2.size if stop is None else min(int(stop), s2.size)
+    _checks.array(sigma, "sigma", ndim=1)
+    start = _checks.integer(start, "start", minimum=0)
+    if stop is not None:
+        stop = _checks.integer(stop, "stop", minimum=start + 2)
+    floor = _checks.real(floor, "floor", low=0.0)
+    s = to_numpy(sigma).astype(np.float64)
+    if s.size < 2:
+        raise ValueError(f"sigma must have at least 2 entries, got shape {s.shape}")
+    if np.any(s < 0):
+        raise ValueError("sigma must be non-negative (the weights sigma_i >= 0 of eq. 11)")
+    s = s / np.max(s) if np.max(s) > 0 else s      # the fitted γ is scale-invariant; c is shifted back below
+    s2 = np.sort(s ** 2)[::-1]
+    stop = s2.size if stop is None else min(stop, s2.size)
     idx = np.arange(start, stop)
     idx = idx[s2[idx] > floor * s2[0]]
     if idx.size < 2:
-        raise ValueError("fewer than 2 entries of sigma above the floor in [start, stop): nothing to fit")
+        raise ValueError(f"fewer than 2 entries of sigma above floor={floor:g} (relative to the largest) in "
+                         f"[start, stop) = [{start}, {stop}): nothing to fit")
     slope, c = np.polyfit(idx, np.log(s2[idx]), 1)
-    return float(np.exp(slope)), float(c), idx
+    return float(np.exp(slope)), float(c + 2.0 * np.log(np.max(to_numpy(sigma).astype(np.float64)))), idx
 
 
 def geometric_rate(sigma, start=1, stop=None, floor=1e-10):

@@ -13,13 +13,24 @@ With ``out=`` every finished row is appended to a CSV file as it arrives, and
 rerunning the same sweep skips the rows already there, so an interrupted
 sweep resumes instead of restarting.  A cell that raises is recorded with its
 error message (``status = "failed"``) and the sweep goes on.
+
+The CSV file is an append-only log: each row is one complete line written and
+flushed at once (the file is rewritten through a temporary file and a rename
+only when its header changes).  A row torn by a crash in the middle of a write
+— a last line without its newline, a row with missing or extra fields, or an
+unknown status — is dropped when the file is read back, and its cell is
+computed again.  Grid values and seeds are normalised before they are compared
+(NumPy scalars become Python numbers: ``np.int64(4)`` and ``4`` are the same
+cell), so a rerun finds the rows it wrote.
 """
 from __future__ import annotations
 
 import ast
 import csv
+import io
 import itertools
 import os
+import tempfile
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -27,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from . import _checks
 
 __all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor"]
 
@@ -46,17 +59,32 @@ class SerialExecutor(Executor):
         return fut
 
 
+def _plain(value):
+    """A grid value or seed as a plain Python value: NumPy scalars (and 0-d arrays) become int/float/str/bool."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
+
+
 def grid_cells(grid):
-    """The Cartesian product of ``grid`` (a mapping name → values) as a list of dicts, in order."""
+    """The Cartesian product of ``grid`` (a mapping name → values) as a list of dicts, in order.
+
+    Values are normalised with NumPy scalars turned into Python numbers (see the module docstring)."""
     if not isinstance(grid, dict) or not grid:
         raise TypeError("grid must be a non-empty dict mapping parameter names to lists of values")
+    lists = {}
     for name, values in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid parameter names must be Python identifiers (they are keywords), got {name!r}")
         if name in _META:
             raise ValueError(f"grid parameter name {name!r} is reserved (reserved: {', '.join(_META)})")
-        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
             raise TypeError(f"grid[{name!r}] must be a list of values, got {type(values).__name__}")
+        lists[name] = [_plain(v) for v in values]
+        if not lists[name]:
+            raise ValueError(f"grid[{name!r}] must not be empty")
     names = list(grid)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(list(grid[n]) for n in names))]
+    return [dict(zip(names, combo)) for combo in itertools.product(*(lists[n] for n in names))]
 
 
 def _call(experiment, params, seed):
@@ -129,7 +157,7 @@ def _sortable(v):
 
 
 def _key(row, params):
-    return tuple(repr(row[p]) for p in params) + (repr(row["seed"]),)
+    return tuple(repr(_plain(row[p])) for p in params) + (repr(_plain(row["seed"])),)
 
 
 def _parse(text):
@@ -140,12 +168,21 @@ def _parse(text):
 
 
 def _read_csv(path):
+    """The rows of a sweep CSV, without a row torn by an interrupted write; and whether one was dropped."""
     with open(path, newline="") as fh:
-        rows = []
-        for raw in csv.DictReader(fh):
-            row = {k: (_parse(v) if k not in ("status", "message") else v) for k, v in raw.items() if v != ""}
-            rows.append(row)
-        return rows
+        text = fh.read()
+    torn = bool(text) and not text.endswith("\n")
+    lines = text.splitlines(keepends=True)
+    if torn:
+        lines = lines[:-1]                         # the last line was cut in the middle of its write
+    rows = []
+    reader = csv.DictReader(lines)
+    for raw in reader:
+        if None in raw or None in raw.values() or raw.get("status") not in ("ok", "failed"):
+            torn = True                            # missing or extra fields, or no valid status: not a finished row
+            continue
+        rows.append({k: (_parse(v) if k not in ("status", "message") else v) for k, v in raw.items() if v != ""})
+    return rows, torn
 
 
 class _CsvSink:
@@ -165,17 +202,32 @@ class _CsvSink:
         if not new_file:
             with open(self.path, newline="") as fh:
                 header_ok = next(csv.reader(fh), []) == cols
-        if header_ok:
+        if header_ok:      # one complete line, written and flushed at once
+            buf = io.StringIO()
+            csv.DictWriter(buf, cols).writerow({c: _cell(row.get(c)) for c in cols})
             with open(self.path, "a", newline="") as fh:
-                csv.DictWriter(fh, cols).writerow({c: _cell(row.get(c)) for c in cols})
-        else:  # (re)write the whole file atomically with the new header
-            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            with open(tmp, "w", newline="") as fh:
+                fh.write(buf.getvalue())
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            self.rewrite(cols)
+
+    def rewrite(self, cols=None):
+        """(Re)write the whole file atomically (temporary file, then rename) with the rows so far."""
+        cols = SweepTable(self.rows, self.params).columns if cols is None else cols
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", newline="") as fh:
                 w = csv.DictWriter(fh, cols)
                 w.writeheader()
                 for r in self.rows:
                     w.writerow({c: _cell(r.get(c)) for c in cols})
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
 
 def _cell(v):
@@ -204,7 +256,9 @@ def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, ma
         ``Client(address).get_executor()``.
     out : str or Path, optional
         CSV file.  Finished rows are appended as they arrive; rows already in the
-        file (same parameters and seed) are skipped, so a rerun resumes.
+        file (same parameters and seed, compared after normalising NumPy scalars)
+        are skipped, so a rerun resumes; a row torn by an interrupted write is
+        dropped and computed again.
     progress : bool
         tqdm progress bar over cells.
 
@@ -216,22 +270,37 @@ def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, ma
     if not callable(experiment):
         raise TypeError(f"experiment must be callable, got {type(experiment).__name__}")
     cells = grid_cells(grid)
-    seeds = list(seeds)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be an iterable of integers, got {type(seeds).__name__}")
+    seeds = [_plain(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
+    for s in seeds:
+        _checks.integer(s, "each entry of seeds", minimum=0)
     params = tuple(grid)
     if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
         raise TypeError("executor must be a concurrent.futures.Executor (or provide submit())")
-    existing = []
+    progress = _checks.flag(progress, "progress")
+    if max_workers is not None:
+        max_workers = _checks.positive_int(max_workers, "max_workers")
+    existing, torn = [], False
     if out is not None:
+        if not isinstance(out, (str, os.PathLike)):
+            raise TypeError(f"out must be a path (str or pathlib.Path), got {type(out).__name__}")
         out = Path(out)
         if out.suffix.lower() != ".csv":
             raise ValueError(f"out must be a .csv file, got {out.name!r}")
+        if out.exists() and not out.is_file():
+            raise ValueError(f"out {str(out)!r} exists and is not a file")
+        if not out.parent.is_dir():
+            raise ValueError(f"out must be in an existing directory, got {str(out)!r}")
         if out.exists():
-            existing = _read_csv(out)
+            existing, torn = _read_csv(out)
     done = {_key(r, params) for r in existing if all(p in r for p in params) and "seed" in r}
     todo = [(c, s) for c in cells for s in seeds if _key({**c, "seed": s}, params) not in done]
     sink = _CsvSink(out, params, existing) if out is not None else None
+    if torn:
+        sink.rewrite()        # drop the torn row from the file before appending after it
     rows = list(existing)
 
     own = executor is None and todo

@@ -21,7 +21,8 @@ import math
 import array_api_compat
 
 from . import _checks
-from ._backend import irfft, namespace, normal, rfft
+from ._backend import as_generator, irfft, namespace, normal, rfft
+from .operators import _norm
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator, Iterate
 from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_norm
 
@@ -39,9 +40,11 @@ def theorem3_scale(y_norm, n, U_norm, xi=DEFAULT_XI):
     E‖G(C₀)‖² = n ω² ‖u‖² (1/2 − 1/(2π)) for C₀ with iid N(0, ω²) entries, so
     ‖G(C₀)‖ ≈ 0.58 √n ω ‖u‖ ≤ 0.29 ξ ‖y‖ (as ‖u‖ ≤ ‖U‖): a small start for ξ ≤ 1.
     """
-    xi = _checks.positive_float(xi, "xi")
+    y_norm = _checks.positive_float(y_norm, "y_norm", allow_zero=True)
     n = _checks.positive_int(n, "n")
-    return xi * float(y_norm) / (2.0 * math.sqrt(n) * float(U_norm))
+    U_norm = _checks.positive_float(U_norm, "U_norm")
+    xi = _checks.positive_float(xi, "xi")
+    return xi * y_norm / (2.0 * math.sqrt(n)) / U_norm
 
 
 def theorem3_step_size(m, n, U_norm):
@@ -53,7 +56,8 @@ def theorem3_step_size(m, n, U_norm):
     """
     m = _checks.positive_int(m, "m")
     n = _checks.positive_int(n, "n")
-    return m / (4.0 * n * float(U_norm) ** 2)
+    U_norm = _checks.positive_float(U_norm, "U_norm")
+    return m / (4.0 * n) / U_norm / U_norm
 
 
 class TwoLayerGenerator(Generator):
@@ -89,6 +93,8 @@ class TwoLayerGenerator(Generator):
         k = _checks.positive_int(k, "k", minimum=2)
         if k % 2:
             raise ValueError(f"k must be even (v = [+1..., -1...]/sqrt(k) has two equal halves), got {k}")
+        _checks.memory(_checks.nbytes((u.shape[0], k)) * 3,
+                       f"TwoLayerGenerator(u of length {u.shape[0]}, k={k}): the parameters C (n, k) of a step")
         self.u = u
         self.k = k
         self.xp = namespace(u)
@@ -132,14 +138,16 @@ class TwoLayerGenerator(Generator):
         (:func:`theorem3_scale`) with ξ = ``xi`` (default :data:`DEFAULT_XI`)
         and, when ``y`` is not given either, ‖y‖ = 1.
         """
+        host_rng = as_generator(rng)
+        if y is not None:
+            _checks.array(y, "y", ndim=1)
+            self._check_backend(y, "y")
+        xi = _checks.positive_float(xi, "xi")
         if scale is None:
-            y_norm = 1.0
-            if y is not None:
-                _checks.array(y, "y", ndim=1)
-                y_norm = float(self.xp.linalg.vector_norm(y))
+            y_norm = 1.0 if y is None else _norm(self.xp, y)
             scale = theorem3_scale(y_norm, self.n, self.U_norm, xi)
         scale = _checks.positive_float(scale, "scale", allow_zero=True)
-        return normal(self.param_shape, rng=rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)
+        return normal(self.param_shape, rng=host_rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)
 
     def smoothness_bound(self):
         """‖J_G(C)‖² ≤ ‖v‖²‖U‖² = ‖U‖² for every C (Lemma 2 of App. D)."""
@@ -199,7 +207,9 @@ class TwoLayerGenerator(Generator):
 
     def gram(self, params):
         """J_G(C) J_G(C)ᵀ = (U Uᵀ) ∘ (M Mᵀ)/k by one matrix product, never forming J."""
-        M = self._mask(self._U(self.check_params(params)))
+        params = self.check_params(params)
+        _checks.memory(_checks.nbytes((self.n, self.n)) * 4, f"gram: the ({self.n}, {self.n}) matrices")
+        M = self._mask(self._U(params))
         return self.UUt * (M @ M.T) / self.k
 
 

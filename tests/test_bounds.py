@@ -183,3 +183,49 @@ def test_spectral_bound_bad_inputs():
         cst.spectral_bound(np.array([1.0, -1.0]), np.ones(2), 2)
     with pytest.raises(ValueError, match="m must be"):
         cst.spectral_bound(np.ones(3), np.ones(3), 0)
+
+
+# ---------------------------------------------------------------------------
+# scale safety (issue 14): the bounds are invariant under J → cJ, σ → cσ and homogeneous in x
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("c", [1e-300, 1e-200, 1e200, 1e300])
+def test_theorem1_bound_is_invariant_under_scaling_J(xp, c):
+    rng = np.random.default_rng(0)
+    J = B.asarray(rng.standard_normal((6, 9)) * 0.5 ** np.arange(6)[:, None], xp=xp)
+    x = B.asarray(rng.standard_normal(6), xp=xp)
+    ref = cst.theorem1_bound(J, x, 6)
+    got = cst.theorem1_bound(c * J, x, 6)
+    assert math.isfinite(got) and got == pytest.approx(ref, rel=1e-10)
+
+
+@pytest.mark.parametrize("c", [1e-150, 1e150])
+def test_theorem1_bound_is_quadratic_in_x(xp, c):
+    rng = np.random.default_rng(1)
+    J = B.asarray(rng.standard_normal((5, 7)), xp=xp)
+    x = B.asarray(rng.standard_normal(5), xp=xp)
+    assert cst.theorem1_bound(J, c * x, 3) == pytest.approx(c * c * cst.theorem1_bound(J, x, 3), rel=1e-12)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_spectral_bound_is_invariant_under_scaling_sigma(c):
+    sigma = 0.8 ** np.arange(10)
+    coeff = np.random.default_rng(2).standard_normal(10)
+    ref = cst.spectral_bound(sigma, coeff, 6)
+    assert cst.spectral_bound(c * sigma, coeff, 6) == pytest.approx(ref, rel=1e-13)
+    assert cst.spectral_bound(sigma, np.zeros(10), 6) == 0.0
+    assert cst.spectral_bound(np.zeros(10), coeff, 6) == math.inf
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_theorem2_bound_is_invariant_under_scaling_the_kernel(c):
+    u = np.asarray(cst.kernels.triangular(16, 3))
+    x = np.asarray(cst.smooth_signal(16, 3, rng=1))
+    ref = cst.theorem2_bound(u, x, 8, xi=0.1)
+    assert cst.theorem2_bound(c * u, x, 8, xi=0.1) == pytest.approx(ref, rel=1e-10)
+
+
+def test_geometric_bound_without_overflow():
+    assert cst.geometric_bound(0.5, 3, x_norm=1e150) == pytest.approx(0.5 / 0.5 * 1e300, rel=1e-12)
+    assert cst.geometric_bound(0.5, 3, x_norm=1e200) == math.inf      # 1e400: beyond the float range
+    assert cst.geometric_bound(0.5, 3, x_norm=0.0) == 0.0
+    assert cst.geometric_bound(0.9, 3000) == pytest.approx(0.9**1000 / 0.1, rel=1e-10)

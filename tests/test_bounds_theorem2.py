@@ -185,3 +185,39 @@ def test_theorem3_quantities_bad_inputs():
         theorem3_quantities(u, 4, k=2.5)
     with pytest.raises(ValueError, match="all zero"):
         theorem3_quantities(u * 0.0, 4)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_theorem3_quantities_scale_with_the_kernel(c):
+    """κ, β/α, the widths and Theorem 4's ratio do not depend on the scale of u; α, β, ‖U‖ scale with it."""
+    u = np.asarray(cst.kernels.triangular(32, 4))
+    q, qc = theorem3_quantities(u, 3), theorem3_quantities(c * u, 3)
+    assert qc.kappa == pytest.approx(q.kappa, rel=1e-10)
+    assert qc.log10_width_eq21 == pytest.approx(q.log10_width_eq21, rel=1e-10)
+    assert qc.theorem4_condition == pytest.approx(q.theorem4_condition, rel=1e-10)
+    assert qc.U_norm == pytest.approx(c * q.U_norm, rel=1e-12) and qc.alpha == pytest.approx(c * q.alpha, rel=1e-10)
+    assert "nan" not in str(qc).lower()
+
+
+def test_theorem3_summary_with_a_zero_weight_does_not_divide_by_zero():
+    import dataclasses
+
+    q = theorem3_quantities(np.asarray(cst.kernels.triangular(16, 2)), 2)
+    z = dataclasses.replace(q, sigma_min=0.0, alpha=0.0, kappa=math.inf, log10_width_eq21=math.inf)
+    assert z.theorem4_condition == math.inf and not z.width_ok
+    text = str(z)
+    assert "beta/alpha = inf" in text and "fails" in text
+
+
+def test_theorem2_weights_at_rounding_level_count_as_zero(monkeypatch):
+    """σ_i² ≤ n·eps·σ_max² counts as 0: energy of x there gives inf; a weight just above it does not."""
+    from cstheory import spectrum
+
+    n = 8
+    u = np.asarray(cst.kernels.triangular(n, 2))
+    x = np.asarray(cst.trig_basis(n))[:, n - 1]                 # all of x on w_{n-1}
+    rounding = math.sqrt(n * np.finfo(np.float64).eps)
+    for last, finite in ((0.5 * rounding, False), (2.0 * rounding, True)):
+        sigma = np.array([1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, last])
+        monkeypatch.setattr(spectrum, "sigma_weights", lambda v, s=sigma: s)
+        assert math.isfinite(theorem2_bound(u, x, 4)) == finite

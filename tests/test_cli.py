@@ -98,3 +98,76 @@ def test_reproduce_quick_everything(tmp_path):
               for e in data["experiments"] if not e["passed"]]
     assert code == 0, failed
     assert {e["name"] for e in data["experiments"]} == set(cli.reproducible())
+
+
+# ---------------------------------------------------------------------------
+# the input contract of the command line (issue 14); tests/test_inputs_fuzz.py drives the bad lines
+# ---------------------------------------------------------------------------
+def test_out_is_checked_before_any_experiment_runs(tmp_path, capsys, monkeypatch):
+    ran = []
+    monkeypatch.setattr(cli, "run_experiments", lambda *a, **k: ran.append(a))
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    for out, words in ((afile, "exists and is not a directory"), (afile / "sub", "cannot be written"),
+                       ("/proc/cstheory-no", "cannot be written"), ("", "empty path")):
+        assert cli.main(["reproduce", "--only", "fig2", "--out", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err and err.startswith("cstheory: error: --out")
+    assert ran == []
+
+
+@pytest.mark.parametrize("only", [",", " , ,", ""])
+def test_an_empty_only_is_a_usage_error(only, tmp_path, capsys):
+    assert cli.main(["reproduce", "--only", only, "--out", str(tmp_path)]) == 2
+    assert "--only needs at least one experiment name" in capsys.readouterr().err
+
+
+def test_argparse_errors_are_one_line(capsys):
+    assert cli.main(["reproduce", "--dtype", "float16"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'float16'" in err and "usage:" not in err
+
+
+def test_an_interrupted_reproduce_leaves_a_report_of_what_finished(tmp_path, capsys, monkeypatch):
+    """Ctrl-C after the first experiment: exit 130, one line; the report lists exactly the PNGs written,
+    and a report of an older run is not left beside the new figures."""
+    from cstheory.report import ExperimentRun
+
+    (tmp_path / "report.md").write_text("an old report\n")
+    (tmp_path / "report.json").write_text("{}\n")
+
+    def one_then_interrupt(names, out, runs=None, **kwargs):
+        (out / "fig2.png").write_bytes(b"png")
+        runs.append(ExperimentRun("fig2", "Fig. 2", 0.1, str(out / "fig2.png"), []))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_experiments", one_then_interrupt)
+    assert cli.main(["reproduce", "--only", "fig2,fig3", "--out", str(tmp_path), "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("cstheory: interrupted") and "Traceback" not in err
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert [e["name"] for e in data["experiments"]] == ["fig2"]
+    assert data["meta"]["interrupted"] == "after 1 of 2 experiments"
+    assert "an old report" not in (tmp_path / "report.md").read_text()
+
+
+def test_the_report_is_written_through_temporary_files(tmp_path, monkeypatch):
+    """If writing fails half-way, the previous report stays whole and no temporary file is left."""
+    import os
+
+    runs = [ExperimentRun("a", "A", 1.0, None, [Check("c", 0.5, 1.0)])]
+    md, js = write_report(runs, tmp_path, {"mode": "quick"})
+    before = md.read_text(), js.read_text()
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(runs + runs, tmp_path, {"mode": "full"})
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (md.read_text(), js.read_text()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]

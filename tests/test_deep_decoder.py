@@ -373,7 +373,7 @@ def test_fit_with_gradient_descent_default_step():
 @pytest.mark.parametrize("kwargs, exc, word", [
     (dict(output_shape=(4, 4, 4)), ValueError, "output_shape"),
     (dict(output_shape=(0,)), ValueError, "output_shape"),
-    (dict(output_shape="abc"), ValueError, "output_shape"),
+    (dict(output_shape="abc"), TypeError, "output_shape"),
     (dict(layers=0), ValueError, "layers"),
     (dict(layers=2.5), TypeError, "layers"),
     (dict(channels=0), ValueError, "channels"),
@@ -436,3 +436,38 @@ def test_forward_and_vjp_match_pytorch_autograd(cfg):
     grads = {key: [a.grad.numpy() for a in val] for key, val in leaves.items()}
     want = np.asarray(gen.pack(**grads))
     np.testing.assert_allclose(np.asarray(gen.vjp(theta, r)), want, rtol=1e-9, atol=1e-11 * np.abs(want).max())
+
+
+# ---------------------------------------------------------------------------
+# input contract (issue 14)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs", [dict(layers=10**30), dict(channels=10**15), dict(output_shape=(10**12, 10**12)),
+                                    dict(out_channels=10**15, output="conv")])
+def test_absurd_sizes_are_refused_at_once_with_the_bytes(kwargs):
+    import time
+
+    args = dict(output_shape=(16,), channels=4, layers=2)
+    args.update(kwargs)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"DeepDecoder\(.*needs \S+ bytes"):
+        dd.DeepDecoder(**args)
+    assert time.perf_counter() - start < 1.0        # refused before any loop over the layers
+
+
+def test_pack_refuses_wrong_pieces():
+    gen = dd.DeepDecoder((8,), channels=4, layers=2)
+    parts = gen.unpack(gen.init(rng=0))
+    with pytest.raises(TypeError, match="C must be a list of 3 arrays"):
+        gen.pack(3, parts["scale"], parts["shift"])
+    with pytest.raises(TypeError, match=r"C\[0\] must be a real floating array"):
+        gen.pack([p.astype(np.int64) for p in parts["C"]], parts["scale"], parts["shift"])
+    with pytest.raises(ValueError, match=r"scale\[1\] contains non-finite"):
+        gen.pack(parts["C"], [parts["scale"][0], parts["scale"][1] * np.nan], parts["shift"])
+    np.testing.assert_array_equal(gen.pack(parts["C"], parts["scale"], parts["shift"]), gen.init(rng=0))
+
+
+def test_hidden_sizes_do_not_hang_on_many_layers():
+    sizes = dd.hidden_sizes((64,), 200)
+    assert len(sizes) == 201 and sizes[0] == (4,) and sizes[-1] == (64,)
+    with pytest.raises(TypeError, match="input_size"):
+        dd.hidden_sizes((64, 64), 3, input_size=(4, 2.5))

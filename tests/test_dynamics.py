@@ -250,3 +250,57 @@ def test_bad_inputs(xp):
         linearization_gap(gen, A, y, c0, [1], step_size=-1.0)
     with pytest.raises(TypeError, match="different backends"):
         linearization_gap(gen, A, B.asarray(cst.to_numpy(y), xp=other), c0, [1])
+
+
+# ---------------------------------------------------------------------------
+# the divergence rule of the closed form (issue 14)
+# ---------------------------------------------------------------------------
+def _linear_problem():
+    n, m = 8, 5
+    J = np.asarray(cst.trig_basis(n)) * (0.8 ** np.arange(n))[None, :]
+    A = np.asarray(cst.gaussian_matrix(m, n, rng=1))
+    x = np.asarray(cst.smooth_signal(n, 3, rng=2))
+    return J, A, A @ x
+
+
+def test_closed_form_diverges_at_the_step_where_fit_does():
+    """With η > 2/σ_1², fit raises DivergenceError at some step t; eq. (39) raises at the same t, not before."""
+    import re
+
+    J, A, y = _linear_problem()
+    s1 = np.linalg.norm(A @ J, 2)
+    eta = 3.0 / s1**2
+    with pytest.raises(cst.DivergenceError) as info:
+        cst.fit(cst.LinearGenerator(J), A, y, steps=200, step_size=eta)
+    t = int(re.search(r"at step (\d+)", str(info.value)).group(1))
+    assert 0 < t < 50
+    ok = cst.linear_residuals(A @ J, -y, eta, list(range(t)))       # r̃_0 = A J c_0 − y with c_0 = 0
+    assert np.all(np.isfinite(ok))
+    for f in (cst.linear_residuals, cst.linear_parameter_distance):
+        with pytest.raises(cst.DivergenceError, match=f"diverged at step {t}:"):
+            f(A @ J, -y, eta, list(range(t + 1)))
+
+
+def test_closed_form_never_returns_nan_for_a_large_iteration_count():
+    J, A, y = _linear_problem()
+    s1 = np.linalg.norm(A @ J, 2)
+    r = cst.linear_residuals(A @ J, -y, 1.0 / s1**2, [0, 10**6, 10**15])
+    d = cst.linear_parameter_distance(A @ J, -y, 1.0 / s1**2, [0, 10**6, 10**15])
+    assert np.all(np.isfinite(r)) and np.all(np.isfinite(d))
+    with pytest.raises(cst.DivergenceError):
+        cst.linear_residuals(A @ J, -y, 2.5 / s1**2, [0, 10**6])    # would be inf - inf = NaN
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_closed_form_at_extreme_scales_of_the_residual(c):
+    J, A, y = _linear_problem()
+    s1 = np.linalg.norm(A @ J, 2)
+    ref = cst.linear_residuals(A @ J, -y, 0.5 / s1**2, [0, 3, 50])
+    got = cst.linear_residuals(A @ J, -c * y, 0.5 / s1**2, [0, 3, 50])
+    np.testing.assert_allclose(got, c * ref, rtol=1e-12)
+
+
+def test_tiny_problems():
+    """n = 1: one singular value; the closed form is (1 − η σ²)^t r₀."""
+    r = cst.linear_residuals(np.array([[2.0]]), np.array([1.0]), 0.1, [0, 1, 2])
+    np.testing.assert_allclose(r[:, 0], [1.0, 0.6, 0.36])

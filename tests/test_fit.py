@@ -198,3 +198,54 @@ def test_zero_operator_needs_explicit_step_size(xp):
     Z = A * 0.0
     with pytest.raises(ValueError, match="step_size"):
         cst.fit(gen, Z, y, steps=1)
+
+
+# ---------------------------------------------------------------------------
+# input contract (issue 14)
+# ---------------------------------------------------------------------------
+def test_fit_refuses_flags_callbacks_and_records_that_cannot_be():
+    A, gen, x, y = problem(B.resolve_namespace("numpy"))
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        cst.fit(gen, A, y, progress=1)
+    with pytest.raises(TypeError, match="callback must be a callable"):
+        cst.fit(gen, A, y, callback="print")
+    with pytest.raises(TypeError, match="gen must be a cstheory generator"):
+        cst.fit("gen", A, y)
+    with pytest.raises(ValueError, match=r"fit\(steps=10\*\*30|fit\(steps=1000000000000000000000000000000"):
+        cst.fit(gen, A, y, steps=10**30)
+    with pytest.raises(ValueError, match="x_true must have 12 entries"):
+        cst.fit(gen, A, y, x_true=x[None, :])
+    with pytest.raises(TypeError, match="params must be a real floating array"):
+        cst.fit(gen, A, y, params=np.zeros(gen.param_shape, dtype=np.int64))
+
+
+def test_fit_result_repr_without_records():
+    r = cst.FitResult(np.zeros(2), np.zeros(2), np.zeros(0), None, np.zeros(0, dtype=int), 0.1, "gd")
+    assert "loss — → —" in repr(r)
+
+
+def test_default_step_size_refuses_a_zero_operator_and_extreme_scales():
+    A, gen, x, y = problem(B.resolve_namespace("numpy"))
+    params = gen.init(rng=0, y=y)
+    with pytest.raises(ValueError, match="pass step_size explicitly"):
+        default_step_size(gen, np.zeros_like(A), params)
+    eta = default_step_size(gen, A, params)
+    assert default_step_size(gen, 1e100 * A, params) == pytest.approx(eta * 1e-200, rel=1e-8)
+
+
+def test_the_divergence_monitor_checks_its_step_size():
+    from cstheory.fit import DivergenceMonitor
+
+    for bad, exc in ((0.0, ValueError), (float("nan"), ValueError), ("0.1", TypeError)):
+        with pytest.raises(exc, match="step_size"):
+            DivergenceMonitor(bad)
+
+
+def test_default_step_size_with_a_smoothness_bound_is_one_over_norms_squared():
+    """Two-layer generator: η = 1/(‖A‖² ‖U‖²) (Lemma 2), and η(cA) = η(A)/c² without squaring ‖cA‖."""
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(16, 3), 4)
+    A = np.asarray(cst.gaussian_matrix(8, 16, rng=0))
+    params = gen.init(rng=0, scale=0.1)
+    want = 1.0 / (np.linalg.norm(A, 2) ** 2 * gen.U_norm**2)
+    assert default_step_size(gen, A, params) == pytest.approx(want, rel=1e-8)
+    assert default_step_size(gen, 1e150 * A, params) == pytest.approx(want * 1e-300, rel=1e-8)

@@ -86,3 +86,35 @@ def test_repr_names_shapes_dtype_and_backend(xp):
     text = repr(gen)
     assert "TwoLayerGenerator" in text and "(4, 2)" in text and "float32" in text
     assert B.backend_name(xp) in text
+
+
+# ---------------------------------------------------------------------------
+# input contract (issue 14)
+# ---------------------------------------------------------------------------
+def test_flatten_and_unflatten_check_what_they_get():
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(6, 2), 4)
+    with pytest.raises(TypeError, match="params must be an array"):
+        gen.flatten([[0.0] * 4] * 6)
+    with pytest.raises(TypeError, match="vec must be a real floating array"):
+        gen.unflatten(np.zeros(24, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"vec must have shape \(24,\)"):
+        gen.unflatten(np.zeros(23))
+    import array_api_strict as strict
+    with pytest.raises(TypeError, match="vec is a array_api_strict array but the generator was built on numpy"):
+        gen.unflatten(strict.zeros(24, dtype=strict.float64))
+
+
+@pytest.mark.parametrize("max_bytes, exc", [(0, ValueError), (-5, ValueError), (2.5, TypeError), ("1", TypeError)])
+def test_jacobian_max_bytes_is_a_positive_integer(max_bytes, exc):
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(6, 2), 4)
+    with pytest.raises(exc, match="max_bytes"):
+        gen.jacobian(gen.init(rng=0, scale=0.1), max_bytes=max_bytes)
+
+
+def test_check_generator():
+    from cstheory.generator import check_generator
+
+    gen = cst.LinearGenerator(np.eye(2))
+    assert check_generator(gen) is gen
+    with pytest.raises(TypeError, match="gen must be a cstheory generator"):
+        check_generator(np.eye(2))

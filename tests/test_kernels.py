@@ -80,3 +80,45 @@ def test_mixed_backends_rejected():
     import array_api_strict as xs
     with pytest.raises(TypeError, match="different backends"):
         cst.circular_convolve(np.ones(4), xs.ones(4, dtype=xs.float64))
+
+
+# ---------------------------------------------------------------------------
+# input contract and scale safety (issue 14)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cu, cx", [(1e300, 1e-300), (1e-300, 1e300), (1e200, 1e-200), (1e-150, 1e-150)])
+def test_convolution_is_bilinear_at_every_finite_scale(xp, cu, cx):
+    """(cu u) ⊛ (cx x) = cu cx (u ⊛ x) without spurious overflow in the FFTs."""
+    rng = np.random.default_rng(0)
+    u, x = rng.standard_normal(9), rng.standard_normal((9, 2))
+    ref = cst.to_numpy(cst.circular_convolve(on_backend(u, xp), on_backend(x, xp)))
+    got = cst.to_numpy(cst.circular_convolve(on_backend(cu * u, xp), on_backend(cx * x, xp)))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, cu * cx * ref, rtol=1e-12, atol=cu * cx * 1e-14)
+    got_t = cst.to_numpy(kernels.circular_correlate(on_backend(cu * u, xp), on_backend(cx * x, xp)))
+    ref_t = cst.to_numpy(kernels.circular_correlate(on_backend(u, xp), on_backend(x, xp)))
+    np.testing.assert_allclose(got_t, cu * cx * ref_t, rtol=1e-12, atol=cu * cx * 1e-14)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-150, 1e150, 1e200, 1e300])
+def test_autocorrelation_and_norm_scale(xp, c):
+    u = on_backend(np.random.default_rng(1).standard_normal(8), xp)
+    a = cst.to_numpy(kernels.autocorrelation(u))
+    ac = cst.to_numpy(kernels.autocorrelation(c * u))
+    assert not np.any(np.isnan(ac))
+    with np.errstate(over="ignore", under="ignore"):
+        want = c * c * a
+    ok = np.isfinite(want) & (np.abs(want) > 1e-290)
+    np.testing.assert_allclose(ac[ok], want[ok], rtol=1e-12)
+    assert kernels.spectral_norm(c * u) == pytest.approx(c * kernels.spectral_norm(u), rel=1e-13)
+
+
+@pytest.mark.parametrize("axis, ndim", [(1, 1), (2, 2), (-2, 1), (-3, 2), (5, 2)])
+def test_axes_that_would_wrap_are_refused(axis, ndim):
+    x = np.ones((4,) * ndim)
+    with pytest.raises(ValueError, match="axis must lie in"):
+        cst.circular_convolve(np.ones(4), x, axis=axis)
+
+
+def test_the_circulant_of_a_long_kernel_is_refused_with_its_size():
+    with pytest.raises(ValueError, match=r"circulant_matrix\(u of length 1048576\).* needs 17592186044416 bytes"):
+        cst.circulant_matrix(np.ones(2**20))

@@ -253,5 +253,42 @@ def test_linear_generator_bad_inputs(xp):
         cst.LinearGenerator(J[0, :])
     with pytest.raises(TypeError, match="J must be an array"):
         cst.LinearGenerator([[1.0, 2.0]])
-    with pytest.raises(ValueError, match="scale must be > 0"):
+    with pytest.raises(ValueError, match="scale must be >= 0"):
         gen.init(scale=-1.0)
+
+
+# ---------------------------------------------------------------------------
+# input contract and scale safety (issue 14)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("a, b, c", [(1e200, 1e200, 1.0), (1e-150, 1e-150, 1.0), (1e300, 1.0, 1e300),
+                                     (1.0, 1e-300, 1e-300), (1e150, 1e150, 1e-10)])
+def test_min_norm_coefficients_are_homogeneous(xp, a, b, c):
+    """ĉ(aA, bJ, cy) = c/(ab) ĉ(A, J, y), and A J ĉ = y still holds: no overflow in A J."""
+    rng = np.random.default_rng(0)
+    A, J, y = rng.standard_normal((3, 5)), rng.standard_normal((5, 7)), rng.standard_normal(3)
+    ref = B.to_numpy(cst.min_norm_coefficients(*(B.asarray(v, xp=xp) for v in (A, J, y))))
+    got = B.to_numpy(cst.min_norm_coefficients(*(B.asarray(v, xp=xp) for v in (a * A, b * J, c * y))))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, c / (a * b) * ref, rtol=1e-10)
+
+
+def test_min_norm_coefficients_beyond_the_float_range_are_refused():
+    """ĉ(1e-200 A, 1e-200 J, y) = 1e400 ĉ(A, J, y) cannot be represented: a ValueError, not inf or NaN."""
+    with pytest.raises(ValueError, match="exceed the floating-point range"):
+        cst.min_norm_coefficients(1e-200 * np.eye(2), 1e-200 * np.eye(2), np.ones(2))
+
+
+def test_min_norm_refuses_complex_data_instead_of_missing_the_constraint():
+    A, J = np.eye(3), np.eye(3)
+    with pytest.raises(TypeError, match="y must be real"):
+        cst.min_norm_coefficients(A, J, np.ones(3) * (1 + 1j))
+    with pytest.raises(TypeError, match="J must be real"):
+        cst.min_norm_coefficients(A, J.astype(complex), np.ones(3))
+
+
+def test_linear_generator_refuses_int_and_bool_arrays():
+    with pytest.raises(TypeError, match=r"J must be a real floating array .* convert with J.astype\(float\)"):
+        cst.LinearGenerator(np.eye(3, dtype=np.int64))
+    gen = cst.LinearGenerator(np.eye(3))
+    with pytest.raises(TypeError, match="params must be a real floating array"):
+        gen.forward(np.ones(3, dtype=bool))

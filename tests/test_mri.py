@@ -109,7 +109,7 @@ def test_operator_validates_arguments():
         SubsampledFourier((4, 4), np.zeros((4, 4), dtype=bool))
     with pytest.raises(ValueError, match="0 and 1"):
         SubsampledFourier((2, 2), np.full((2, 2), 0.5))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(TypeError, match="shape"):
         SubsampledFourier(8, mask)
     A = SubsampledFourier((8, 8), mask)
     with pytest.raises(ValueError, match="x must have shape"):
@@ -256,3 +256,46 @@ def test_the_moved_names_still_import_from_operators_with_a_warning():
         assert ops.SubsampledFourier is SubsampledFourier
     with pytest.raises(AttributeError):
         ops.no_such_name
+
+
+# ---------------------------------------------------------------------------
+# input contract (issue 14)
+# ---------------------------------------------------------------------------
+def test_mri_operator_refuses_other_backends_in_every_public_method():
+    import array_api_strict as strict
+
+    A = SubsampledFourier((4, 4), cartesian_mask((4, 4), 2, rng=0))
+    x = strict.zeros((4, 4), dtype=strict.float64)
+    r = strict.zeros(A.shape[0], dtype=strict.float64)
+    for call, name in ((lambda: A.kspace(x), "x"), (lambda: A.matvec(x), "x"), (lambda: A.rmatvec(r), "r"),
+                       (lambda: A.to_complex(r), "r"), (lambda: A.zero_filled(r), "y")):
+        with pytest.raises(TypeError, match=f"{name} is a array_api_strict array"):
+            call()
+    with pytest.raises(TypeError, match="complex"):
+        A.kspace(np.zeros((4, 4), dtype=complex))
+
+
+@pytest.mark.parametrize("shape, exc", [(8, TypeError), ((8,), ValueError), ((8, 8, 8), ValueError),
+                                        ((8, 2.5), TypeError), ((8, -1), ValueError)])
+def test_mask_shapes(shape, exc):
+    with pytest.raises(exc, match="shape"):
+        cartesian_mask(shape, 2)
+
+
+def test_metrics_refuse_a_constant_ground_truth():
+    with pytest.raises(ValueError, match="x_true must not be constant"):
+        mri.psnr(np.zeros((4, 4)), np.ones((4, 4)))
+    with pytest.raises(ValueError, match="x must have the shape of x_true"):
+        mri.ssim(np.zeros((4, 5)), np.eye(4))
+
+
+def test_simulated_noise_is_scale_safe():
+    """The noise level s = ‖A x‖/√(2m) · 10^(−snr/20) is computed without squaring ‖A x‖."""
+    img = np.asarray(cst.load_image("shepp_logan", size=8))
+    mask = cartesian_mask((8, 8), 2, rng=0)
+    p = mri.simulate_kspace(img, mask, snr_db=20, rng=1)
+    big = mri.simulate_kspace(1e200 * img, mask, snr_db=20, rng=1)
+    assert big.noise_std == pytest.approx(1e200 * p.noise_std, rel=1e-12)
+    np.testing.assert_allclose(to_numpy(big.y), 1e200 * to_numpy(p.y), rtol=1e-12)
+    with pytest.raises(ValueError, match="snr_db must be finite"):
+        mri.simulate_kspace(img, mask, snr_db=float("nan"))

@@ -215,3 +215,79 @@ def test_an_operator_declaring_plain_numpy_accepts_numpy_arrays():
     x = np.arange(3.0)
     assert np.array_equal(Identity(3) @ x, x)
     assert np.array_equal((Identity(3) @ cst.as_operator(np.eye(3))) @ x, x)
+
+
+# ---------------------------------------------------------------------------
+# input contract and scale safety (issue 14)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("c", [1e-300, 1e-200, 1e200, 1e300])
+def test_operator_norm_is_homogeneous_at_every_finite_scale(xp, c):
+    """‖cA‖ = |c| ‖A‖: the iteration never squares ‖A‖, so 1e±300 gives a finite norm."""
+    A = B.asarray(np.diag([3.0, 2.0, 1.0]) @ np.random.default_rng(0).standard_normal((3, 5)), xp=xp)
+    ref = cst.operator_norm(A)
+    assert ref == pytest.approx(np.linalg.norm(B.to_numpy(A), 2), rel=1e-8)
+    got = cst.operator_norm(c * A)
+    assert math.isfinite(got) and got == pytest.approx(c * ref, rel=1e-8)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_power_iteration_is_scale_safe(c):
+    M = np.diag([4.0, 1.0, 0.5])
+    lam = power_iteration(lambda v: (c * M) @ v, np.ones(3))
+    assert lam == pytest.approx(4.0 * c, rel=1e-8)
+
+
+def test_operator_norm_refuses_zero_iterations_and_is_zero_for_zero():
+    with pytest.raises(ValueError, match="iters must be an integer >= 1"):
+        cst.operator_norm(np.eye(3), iters=0)
+    with pytest.raises(TypeError, match="iters must be an integer"):
+        cst.operator_norm(np.eye(3), iters=2.0)
+    assert cst.operator_norm(np.zeros((2, 3))) == 0.0
+    with pytest.raises(ValueError, match="x0 must not be zero"):
+        power_iteration(lambda v: v, np.zeros(3))
+
+
+def test_operators_refuse_other_backends_and_dtypes_naming_the_operand():
+    import array_api_strict as strict
+
+    A = as_operator(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="x is a array_api_strict array but the operator works on numpy"):
+        A @ strict.ones(3)
+    with pytest.raises(TypeError, match="r is a array_api_strict array"):
+        A.T @ strict.ones(2)
+    with pytest.raises(TypeError, match=r"x must be a real floating array .* convert with x.astype\(float\)"):
+        A @ np.ones(3, dtype=np.int64)
+    with pytest.raises(TypeError, match="complex"):
+        A @ np.ones(3, dtype=complex)
+    with pytest.raises(ValueError, match=r"x must have shape \(3,\) or \(3, k\)"):
+        A.matvec(np.ones(4))
+    np.testing.assert_allclose(A @ np.ones(3), [3.0, 3.0])   # the O(1) path still accepts what it accepted
+
+
+def test_int_arrays_cannot_slip_through_the_fast_path():
+    """check_input caches the array type; the dtype is part of the O(1) test."""
+    A = as_operator(np.ones((2, 3)))
+    A @ np.ones(3)
+    with pytest.raises(TypeError, match="x must be a real floating array"):
+        A @ np.ones(3, dtype=bool)
+
+
+def test_the_adjoint_is_made_once():
+    A = as_operator(np.ones((2, 3)))
+    assert A.T is A.T and A.T.T is A
+
+
+def test_an_operator_without_a_shape_is_refused():
+    class NoShape(cst.LinearOperator):
+        def matvec(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="A is a LinearOperator without a valid shape"):
+        as_operator(NoShape())
+
+
+def test_huge_sizes_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"gaussian_matrix\(m=1000000000, n=1000000000\).* needs 1.60e\+19 bytes"):
+        cst.gaussian_matrix(10**9, 10**9)
+    with pytest.raises(ValueError, match="n_or_shape"):
+        cst.RandomSubsampledDCT(4, 10**15)

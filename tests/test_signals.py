@@ -170,3 +170,39 @@ def test_load_image_range_and_shape(name, xp):
 def test_load_image_bad_name():
     with pytest.raises(ValueError, match="name must be one of"):
         cst.load_image("lena")
+
+
+# ---------------------------------------------------------------------------
+# input contract (issue 14)
+# ---------------------------------------------------------------------------
+@given(n=sizes(1, 40), p=sizes(1, 40), seed=seeds())
+def test_smooth_signal_builds_only_the_columns_it_needs(n, p, seed):
+    """The p columns are those of the full basis: x = W[:, frequency_order[:p]] c / ‖·‖ with the same c."""
+    p = min(p, n)
+    W = B.to_numpy(cst.trig_basis(n))
+    coeffs = np.random.default_rng(seed).standard_normal(p)
+    x = W[:, cst.frequency_order(n)[:p]] @ coeffs
+    assert_allclose(cst.smooth_signal(n, p, rng=seed), x / np.linalg.norm(x), rtol=1e-13)
+
+
+def test_absurd_sizes_are_refused_with_the_memory_they_need():
+    with pytest.raises(ValueError, match=r"trig_basis\(n=1000000\).* needs 40000000000000 bytes"):
+        cst.trig_basis(10**6)
+    with pytest.raises(ValueError, match=r"smooth_signal\(n=10\*\*30|smooth_signal\(n=1000000000000000000000000000000"):
+        cst.smooth_signal(10**30, 2)
+    assert cst.smooth_signal(10**5, 3).shape == (10**5,)     # p columns only: 2.4 MB, not 80 GB
+
+
+@pytest.mark.parametrize("size, exc", [((8,), ValueError), ((8, 8, 8), ValueError), ("8", TypeError),
+                                       (8.0, TypeError), ((8, 0), ValueError), (True, TypeError)])
+def test_load_image_refuses_bad_sizes(size, exc):
+    with pytest.raises(exc, match="size"):
+        cst.load_image("camera", size=size)
+
+
+@pytest.mark.parametrize("dtype", ["int64", np.int32, np.float16, np.complex128, "bool"])
+def test_creation_functions_refuse_non_real_dtypes(dtype):
+    for make in (lambda: cst.trig_basis(4, dtype=dtype), lambda: cst.smooth_signal(4, 2, dtype=dtype),
+                 lambda: cst.gaussian_matrix(2, 3, dtype=dtype), lambda: cst.kernels.triangular(4, 2, dtype=dtype)):
+        with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
+            make()

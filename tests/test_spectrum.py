@@ -178,3 +178,106 @@ def test_g_of_eq11(xp):
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ---------------------------------------------------------------------------
+# scale safety and extreme inputs (issue 14): σ(c·u) = |c|·σ(u), Σ(diag(d) U) = diag(|d|) Σ(U) diag(|d|)
+# ---------------------------------------------------------------------------
+SCALES = [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300]
+
+
+@pytest.mark.parametrize("c", SCALES + [-1e-300, -1e300])
+def test_sigma_weights_are_homogeneous_at_every_finite_scale(xp, c):
+    """σ(c u) = |c| σ(u): finite and equal to the scaled weights for kernels scaled by 1e±300."""
+    u = np.asarray(cst.kernels.triangular(16, 4)) + 0.1 * np.random.default_rng(0).standard_normal(16)
+    ref = cst.to_numpy(cst.sigma_weights(on_backend(u, xp)))
+    got = cst.to_numpy(cst.sigma_weights(on_backend(c * u, xp)))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, abs(c) * ref, rtol=1e-12, atol=abs(c) * 1e-15 * ref.max())
+    got11 = cst.to_numpy(sigma_weights_eq11(on_backend(c * u, xp)))
+    np.testing.assert_allclose(got11, abs(c) * cst.to_numpy(sigma_weights_eq11(on_backend(u, xp))), rtol=1e-12,
+                               atol=abs(c) * 1e-15 * ref.max())
+
+
+@given(u=kernel_strategy(9), e=st.integers(-300, 300))
+def test_sigma_weights_scaling_property(u, e):
+    c = 10.0 ** e
+    ref = cst.to_numpy(cst.sigma_weights(u))
+    got = cst.to_numpy(cst.sigma_weights(c * u))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, c * ref, rtol=1e-12, atol=c * 1e-14 * ref.max())
+
+
+@pytest.mark.parametrize("c", [1e-150, 1e150])
+def test_sigma_matrix_is_homogeneous_of_degree_two(xp, c):
+    U = np.random.default_rng(1).standard_normal((5, 3))
+    ref = cst.to_numpy(cst.sigma_matrix(on_backend(U, xp)))
+    got = cst.to_numpy(cst.sigma_matrix(on_backend(c * U, xp)))
+    np.testing.assert_allclose(got, c * c * ref, rtol=1e-13, atol=c * c * 1e-15 * np.abs(ref).max())
+
+
+def test_sigma_matrix_never_nan_for_extreme_rows(xp):
+    """Rows scaled by 1e±300 (and zero rows): Σ = diag(d) Σ(U) diag(d), d ≥ 0, where representable,
+    ±inf only where the true value overflows, 0 where it underflows — never NaN."""
+    U = np.random.default_rng(2).standard_normal((6, 4))
+    d = np.array([1e-300, 1e300, 1.0, 0.0, 1e200, 1e-200])
+    S = cst.to_numpy(cst.sigma_matrix(on_backend(d[:, None] * U, xp)))
+    ref = cst.to_numpy(cst.sigma_matrix(on_backend(U, xp)))
+    assert not np.any(np.isnan(S))
+    with np.errstate(over="ignore", under="ignore"):
+        want = d[:, None] * ref * d[None, :]
+    finite = np.isfinite(want) & (np.abs(want) > 1e-290)
+    np.testing.assert_allclose(S[finite], want[finite], rtol=1e-12)
+    np.testing.assert_array_equal(S[3], 0.0)
+    np.testing.assert_array_equal(S[:, 3], 0.0)
+    assert np.isinf(S[1, 1]) and S[1, 1] > 0                 # ½‖u‖² · 1e600 overflows
+    assert S[0, 1] == pytest.approx(ref[0, 1], rel=1e-12)    # 1e-300 · 1e300: representable
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_tiny_sizes_give_finite_spectra(xp, n):
+    u = on_backend(np.arange(1.0, n + 1.0), xp)
+    sigma = cst.to_numpy(cst.sigma_weights(u))
+    S = cst.to_numpy(cst.sigma_matrix(cst.circulant_matrix(u)))
+    assert np.all(np.isfinite(sigma)) and np.all(np.isfinite(S))
+    np.testing.assert_allclose(np.sort(sigma**2), np.sort(np.linalg.eigvalsh(S)), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e300])
+def test_monte_carlo_sigma_is_homogeneous(xp, c):
+    """The masks 1(U C > 0) do not change when U is scaled: Σ̂(cU) = c² Σ̂(U) draw for draw."""
+    U = np.random.default_rng(3).standard_normal((4, 3))
+    ref = cst.to_numpy(cst.sigma_matrix_mc(on_backend(U, xp), 50, rng=1))
+    got = cst.to_numpy(cst.sigma_matrix_mc(on_backend(np.sqrt(c) * U, xp), 50, rng=1))
+    np.testing.assert_allclose(got, c * ref, rtol=1e-13)
+
+
+def test_g_refuses_values_outside_the_cosines():
+    np.testing.assert_allclose(g(np.array([-1.0, 0.0, 1.0])), [0.0, 0.0, 0.5])
+    with pytest.raises(ValueError, match=r"z must have entries in \[-1, 1\]"):
+        g(np.array([0.5, 1.0 + 1e-12]))
+
+
+def test_monte_carlo_refuses_absurd_sample_counts_before_drawing():
+    U = np.eye(3)
+    with pytest.raises(ValueError, match="samples \\* channels .* use sigma_matrix"):
+        cst.sigma_matrix_mc(U, 10**30)
+    for bad, exc in ((-4, ValueError), (2.5, TypeError), (0, ValueError)):
+        with pytest.raises(exc, match="max_chunk"):
+            cst.sigma_matrix_mc(U, 4, max_chunk=bad)
+
+
+def test_geometric_fit_refuses_wrapping_indices_and_is_scale_invariant():
+    sigma = 0.7 ** np.arange(20)
+    gamma, c, idx = geometric_fit(sigma)
+    assert gamma == pytest.approx(0.49) and idx[0] == 1
+    for kwargs, exc, name in (({"start": -3}, ValueError, "start"), ({"floor": -1.0}, ValueError, "floor"),
+                              ({"stop": 1}, ValueError, "stop"), ({"start": 1.5}, TypeError, "start")):
+        with pytest.raises(exc, match=name):
+            geometric_fit(sigma, **kwargs)
+    with pytest.raises(ValueError, match="sigma must be non-negative"):
+        geometric_fit(-sigma)
+    for scale in (1e-300, 1e300):
+        g2, c2, idx2 = geometric_fit(scale * sigma)
+        assert g2 == pytest.approx(gamma, rel=1e-12) and np.array_equal(idx2, idx)
+        assert c2 == pytest.approx(c + 2 * math.log(scale), rel=1e-12)

@@ -109,3 +109,69 @@ def test_bad_arguments(tmp_path):
         run_grid(toy, GRID, seeds=[0], out=tmp_path / "rows.txt")
     with pytest.raises(TypeError, match="executor"):
         run_grid(toy, GRID, seeds=[0], executor=object())
+
+
+# ---------------------------------------------------------------------------
+# resuming: normalised keys and torn rows (issue 14)
+# ---------------------------------------------------------------------------
+def test_numpy_grid_values_match_python_numbers_on_resume(tmp_path):
+    import numpy as np
+
+    out = tmp_path / "rows.csv"
+    calls = []
+
+    def counting(a, b, seed):
+        calls.append((a, b, seed))
+        return float(a)
+
+    run_grid(counting, {"a": np.array([1, 2]), "b": [np.float64(0.5)]}, seeds=np.arange(2),
+             executor=SerialExecutor(), out=out, progress=False)
+    assert len(calls) == 4 and all(type(a) is int and type(b) is float and type(s) is int for a, b, s in calls)
+    calls.clear()
+    table = run_grid(counting, {"a": [1, 2], "b": [0.5]}, seeds=[0, 1], executor=SerialExecutor(), out=out,
+                     progress=False)
+    assert calls == [] and len(table) == 4
+    with open(out, newline="") as fh:
+        assert sum(1 for _ in csv.DictReader(fh)) == 4          # no duplicates appended
+
+
+@pytest.mark.parametrize("damage", ["cut the last line", "drop a field", "bad status"])
+def test_a_torn_last_row_is_recomputed(tmp_path, damage):
+    out = tmp_path / "rows.csv"
+    run_grid(toy, GRID, seeds=[0], executor=SerialExecutor(), out=out, progress=False)
+    text = out.read_text()
+    lines = text.splitlines(keepends=True)
+    last = lines[-1]
+    if damage == "cut the last line":
+        lines[-1] = last[: len(last) // 2]                        # no newline: the write was interrupted
+    elif damage == "drop a field":
+        lines[-1] = ",".join(last.rstrip("\n").split(",")[:-3]) + "\n"
+    else:
+        lines[-1] = last.replace(",ok,", ",o,")
+    out.write_text("".join(lines))
+    calls = []
+
+    def counting(a, b, seed):
+        calls.append((a, b))
+        return toy(a, b, seed)
+
+    table = run_grid(counting, GRID, seeds=[0], executor=SerialExecutor(), out=out, progress=False)
+    assert calls == [(3, "y")]                                     # only the torn cell again
+    assert len(table) == 6 and not table.failures
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows)
+    assert out.read_text().endswith("\n")
+
+
+def test_bad_sweep_arguments_are_named(tmp_path):
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        run_grid(toy, GRID, seeds=[0], progress="yes")
+    with pytest.raises(TypeError, match="each entry of seeds must be an integer"):
+        run_grid(toy, GRID, seeds=[0.5])
+    with pytest.raises(ValueError, match="grid\\['a'\\] must not be empty"):
+        run_grid(toy, {"a": []}, seeds=[0])
+    with pytest.raises(ValueError, match="out .* is not a file"):
+        run_grid(toy, GRID, seeds=[0], out=tmp_path / "dir.csv" if (tmp_path / "dir.csv").mkdir() is None else None)
+    with pytest.raises(TypeError, match="max_workers must be an integer"):
+        run_grid(toy, GRID, seeds=[0], max_workers=1.5)

@@ -203,3 +203,31 @@ def test_mixed_backends_rejected():
     gen = cst.TwoLayerGenerator(np.ones(4), 2)
     with pytest.raises(TypeError):
         gen.forward(xs.ones((4, 2), dtype=xs.float64))
+
+
+# ---------------------------------------------------------------------------
+# input contract (issue 14)
+# ---------------------------------------------------------------------------
+def test_theorem3_helpers_refuse_a_zero_norm_and_do_not_overflow():
+    with pytest.raises(ValueError, match="U_norm must be > 0"):
+        theorem3_scale(1.0, 8, 0.0)
+    with pytest.raises(ValueError, match="U_norm must be > 0"):
+        theorem3_step_size(4, 8, 0.0)
+    with pytest.raises(ValueError, match="y_norm must be >= 0"):
+        theorem3_scale(-1.0, 8, 1.0)
+    assert theorem3_step_size(4, 8, 1e150) == pytest.approx(0.125e-300, rel=1e-12)   # (1e150)**2 would raise
+
+
+def test_init_checks_every_argument_first():
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(8, 2), 4)
+    with pytest.raises(ValueError, match="xi must be > 0"):
+        gen.init(scale=0.1, xi=-1.0)           # checked although scale is given
+    with pytest.raises(TypeError, match="y must be a real floating array"):
+        gen.init(y=np.ones(8, dtype=np.int64))
+    with pytest.raises(TypeError, match="rng must be an int seed"):
+        gen.init(rng=2.5, scale=0.1)
+
+
+def test_a_huge_width_is_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"TwoLayerGenerator\(u of length 8, k=1000000000000000000000000000000\)"):
+        cst.TwoLayerGenerator(cst.kernels.triangular(8, 2), 10**30)

@@ -167,6 +167,7 @@ def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps
     progress : bool
         Progress bars.
     """
+    quick = _checks.flag(quick, "quick")
     cfg = dict(QUICK if quick else FULL)
     for key, val in (("size", size), ("channels", channels), ("layers", layers), ("steps", steps)):
         if val is not None:

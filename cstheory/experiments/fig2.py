@@ -67,6 +67,7 @@ def run(quick=False, n=300, indices_1based=PAPER_INDICES):
     indices_1based : sequence of int
         The paper's 1-based numbers of the functions to show, each in 1 … n.
     """
+    quick = _checks.flag(quick, "quick")
     n = _checks.positive_int(n, "n")
     idx = np.asarray([_checks.positive_int(k, "indices_1based entry") for k in indices_1based], dtype=int)
     if idx.size == 0 or np.any(idx > n):

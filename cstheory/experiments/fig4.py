@@ -108,6 +108,7 @@ def run(quick=False, n=None, channels=None, layers=None, iterations=None, step_s
     xp, dtype, device
         Backend (results come back as NumPy).
     """
+    quick = _checks.flag(quick, "quick")
     cfg = dict(QUICK if quick else FULL)
     for key, val in (("n", n), ("channels", channels), ("layers", layers)):
         if val is not None:

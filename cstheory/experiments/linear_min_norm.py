@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from .._repr import compact_repr
 from .._backend import as_generator, asarray, resolve_namespace, to_numpy
 from ..bounds import geometric_bound, spectral_bound
@@ -61,6 +62,7 @@ def geometric_generator(n, N, gamma, rng=0, xp=None, dtype=None):
 
 def run(quick=False, xp=None, dtype=None, rng=0):
     """GD → min-norm on one problem, then recovery error against m for p-smooth signals."""
+    quick = _checks.flag(quick, "quick")
     xp = resolve_namespace(xp)
     n, N = (64, 128) if quick else (128, 256)
     gamma = 0.85 if quick else 0.9

@@ -138,6 +138,7 @@ def run(quick=False, n=None, ps=None, ms=None, k=None, steps=None, trials=None, 
     rng : int
         Base seed.
     """
+    quick = _checks.flag(quick, "quick")
     n = _checks.positive_int(n if n is not None else (64 if quick else 128), "n")
     ps = np.asarray([_checks.positive_int(p, "each entry of ps") for p in
                      (ps if ps is not None else ((4,) if quick else (4, 8)))], dtype=np.int64)

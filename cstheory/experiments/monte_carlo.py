@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from .._repr import compact_repr
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..kernels import circulant_matrix
@@ -33,6 +34,7 @@ class MonteCarloResult:
 
 def run(quick=False, xp=None, dtype=None, rng=0):
     """Errors of sigma_matrix_mc for an asymmetric random kernel, and closed form vs eigenvalues."""
+    quick = _checks.flag(quick, "quick")
     xp = resolve_namespace(xp)
     n = 32 if quick else 64
     u = asarray(np.random.default_rng(rng).standard_normal(n), xp=xp, dtype=dtype)

@@ -116,6 +116,7 @@ def run(quick=False, n=None, m=None, k=None, steps=None, p=None, kernel_width=No
     rng : int
         Seed of the smooth signal, of A (rng + 1) and of C₀ (rng + 2).
     """
+    quick = _checks.flag(quick, "quick")
     n = _checks.positive_int(n if n is not None else (64 if quick else 128), "n")
     m = _checks.positive_int(m if m is not None else max(1, n // 4), "m")
     k = _checks.positive_int(k if k is not None else (64 if quick else 128), "k", minimum=2)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from .._repr import compact_repr
 
 METHODS = ("two-layer", "linear", "l1-dct")
@@ -88,6 +89,7 @@ class PhaseTransitionResult:
 
 def run(quick=False, executor=None, out=None, workers=None, tau=TAU, progress=False):
     """Sweep (method, m, p) × seeds with :func:`cstheory.sweep.run_grid`; aggregate recovery rates."""
+    quick = _checks.flag(quick, "quick")
     import time
 
     from ..sweep import run_grid

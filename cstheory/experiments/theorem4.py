@@ -128,6 +128,7 @@ def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=
     rng : int
         Base seed (signal, measurement matrix, initialisations).
     """
+    quick = _checks.flag(quick, "quick")
     n = _checks.positive_int(n if n is not None else (32 if quick else 64), "n")
     m = _checks.positive_int(m if m is not None else (8 if quick else 12), "m")
     ks = tuple(ks) if ks is not None else ((16, 64, 256, 1024) if quick else (16, 64, 256, 1024, 4096))
