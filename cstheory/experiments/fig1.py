@@ -10,9 +10,13 @@ both bundled with scikit-image, grayscale, resized and scaled to [0, 1]:
   with a sigmoid, the original architecture for images) fitted by Adam
   (:func:`cstheory.fit`, standard β₁ = 0.9, β₂ = 0.999, ε = 1e-8) at step size
   ``step_size`` (5e-3 at full size, 1e-2 in quick mode), annealed over the
-  last ``settle_fraction`` (40 %) of the steps by a cosine down to 5 %
+  last ``settle_fraction`` (20 %) of the steps by a cosine down to 5 %
   (:class:`cstheory.optim.CosineDecay`, one fit, Adam's moments kept) so that
-  the loss converges instead of oscillating at Adam's noise floor;
+  the loss converges instead of oscillating at Adam's noise floor.  Measured at
+  full size over seeds 0, 1, 2 (mean final relative error, camera / grass):
+  0.00403 / 0.0568 with this schedule, 0.00406 / 0.0573 with the former two
+  fits (Adam restarted at step_size/10 for the last 20 %), 0.00412 / 0.0575
+  with the annealing over the last 40 % that Fig. 5 uses;
 * per iteration the training loss ½‖A G(C_t) − y‖² (eq. 2, panel a) and the
   true error ‖G(C_t) − x*‖² (panel b).
 
@@ -144,7 +148,7 @@ def _operator(kind, m, size, rng, xp, dtype, device):
 
 
 def run(quick=False, images=IMAGES, size=None, channels=None, layers=None, steps=None, step_size=None,
-        settle_fraction=0.4, operator="auto", rng=0, xp=None, dtype=None, device=None, progress=False):
+        settle_fraction=0.2, operator="auto", rng=0, xp=None, dtype=None, device=None, progress=False):
     """Compute the data of Fig. 1 (no drawing).
 
     Parameters
