@@ -664,6 +664,10 @@ def test_oracle_rule_picks_the_best_psnr_of_its_grid(noisy16, method):
     assert ch.scores[i] == pytest.approx(mri.psnr(ch.result.image, P.image), abs=1e-12)
     assert set(grid) <= set(ch.grid.tolist()) and np.all(np.diff(ch.grid) > 0)
     assert not ch.at_edge or len(ch.grid) >= len(grid) + 6       # the walk stops at max_steps = 6
+    # refined: the chosen λ's neighbours on the grid are a factor √4 = 2 away, not 4
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(ch.grid):
+            assert max(ch.grid[j], ch.lam) / min(ch.grid[j], ch.lam) == pytest.approx(2.0)
     # independent: solved from scratch (no warm start), the chosen λ and its grid neighbours score the same
     # up to 0.1 dB (A Ψᵀ has fewer rows than columns: LASSO minimisers within the gap tolerance differ
     # slightly with the starting point — measured up to 0.04 dB even at a relative gap of 1e-6)
