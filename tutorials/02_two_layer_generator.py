@@ -258,3 +258,14 @@ for pk in sweep:
 assert err_patient[-1] < 0.8 * final[patient_p], (err_patient[-1], final[patient_p])
 assert limit_patient < err_patient[-1] and limit_patient < 0.1, limit_patient
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "02_two_layer_generator.json"), "w") as fh:
+    json.dump({"quick": QUICK, "final": final, "best": best, "wide_p": wide_p, "patient_p": patient_p,
+               "tail_drop": tail_drop, "wide_loss_ratio": res_wide.loss[-1] / res_wide.loss[0],
+               "identity_loss_ratio": sweep[1].loss[-1] / sweep[1].loss[0], "patient_longer": err_patient[-1],
+               "patient_limit": limit_patient, "adjoint_difference": abs(lhs - rhs)},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

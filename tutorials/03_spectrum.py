@@ -250,3 +250,15 @@ assert rec_err["smooth"] < 0.1 and rec_err["rough"] > 0.5, rec_err
 assert limit_rough < rough_longer < rec_err["rough"], (limit_rough, rough_longer, rec_err)
 assert limit_rough > 0.5, limit_rough
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "03_spectrum.json"), "w") as fh:
+    json.dump({"quick": QUICK, "samples_times_channels": samples * channels, "mc_vs_exact": mc_vs_exact,
+               "error_constants": c_const, "slope": slope, "closed_vs_eig": closed_vs_eig,
+               "diag_vs_closed": diag_vs_closed, "off_diagonal": np.abs(off).max() / (sigma**2).max(),
+               "eq11_ours": eq11_ours, "eq11_printed": eq11_printed, "symmetric_gap": sym_gap, "bounds": bounds,
+               "recovery_error": rec_err, "rough_longer": rough_longer, "rough_limit": limit_rough},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

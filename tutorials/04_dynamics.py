@@ -203,3 +203,13 @@ assert err_net[-1] < 1e-2 and err_net[-1] < 1e-2 * err_net[0]             # O(p)
 assert np.all(err_net / bound < 1.0)                                      # error below the eq.-(13) RHS
 assert not all(below.values())                                            # below the theorems' range (text)
 assert below["m >= 12 (Theorem 2)"] == (not QUICK)
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "04_dynamics.json"), "w") as fh:
+    json.dump({"quick": QUICK, "closed_form_error": closed_form_error, "r0_norm": float(np.linalg.norm(r0)),
+               "gaps": gaps, "gap_slope": slope, "ms": ms, "err_net": err_net, "err_lin": err_lin, "bound": bound,
+               "hypotheses": below},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

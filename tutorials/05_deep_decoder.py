@@ -191,3 +191,15 @@ assert res1.error[smooth][-1] < 1.5 * res1.best_error[smooth], "early stopping s
 assert gain[smooth] < 0.1 and gain[rough] > gain[smooth], gain
 assert all(res1.loss[name][-1] < 1e-3 * res1.loss[name][0] for name in res1.names), "the fit did not converge"
 assert change < 0.25, "the spectrum should change little along gradient descent"
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "05_deep_decoder.json"), "w") as fh:
+    json.dump({"quick": QUICK, "adjoint_gap": adjoint_gap, "fd_gap": fd_gap, "quarter": quarter,
+               "names": list(res1.names), "relative_error": res1.relative_error, "psnr": res1.psnr,
+               "low_frequency_energy": res1.low_frequency_energy, "early_stopping_gain": gain,
+               "final_error": {k: v[-1] for k, v in res1.error.items()}, "best_error": res1.best_error,
+               "loss_ratio": {k: v[-1] / v[0] for k, v in res1.loss.items()}, "spectrum_change": change},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

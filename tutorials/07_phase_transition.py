@@ -157,3 +157,14 @@ smooth = [i for i, p in enumerate(ps) if p <= 4]
 assert np.all(need[smooth] <= needed["linear"][smooth]), (need, needed["linear"])
 assert all(two[ps.index(p), ms.index(m)] - two[ps.index(p), ms.index(m2)] <= 1.0 / len(seeds) + 1e-12
            for p, m, m2 in dips), dips
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "07_phase_transition.json"), "w") as fh:
+    json.dump({"quick": QUICK, "seeds": len(seeds), "ms": ms, "ps": ps, "failures": len(table.failures),
+               "two_layer": result.probability["two-layer"], "linear": result.probability["linear"],
+               "needed_two_layer": needed["two-layer"], "needed_linear": needed["linear"],
+               "slow": {str(k): v for k, v in slow.items()}, "steps": sizes["steps"], "dips": dips},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))
