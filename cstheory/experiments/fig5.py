@@ -41,7 +41,7 @@ Measured (phantom, noiseless, seed 0; the full tables are in the README):
 
 * full size (64², 2500 Adam steps), PSNR in dB, 4× / 8×: zero filling 20.23 / 18.61,
   ℓ1-DCT 20.30 / 18.92, ℓ1-Haar 21.96 / 18.60, TV 28.04 / 20.90 and TV+box 28.04 / 20.90
-  (oracle-tuned; rule-tuned within 0.15 dB), deep decoder 27.44 / 25.00: it **loses to TV by
+  (oracle-tuned; rule-tuned within 0.25 dB), deep decoder 27.44 / 25.00: it **loses to TV by
   0.6 dB at 4×** and wins by 4.1 dB at 8×; oracle early stopping (best iterates 2060 and 1804
   of 2500) would gain 0.11 / 0.19 dB;
 * quick size (32², 400 steps, 4× only): zero filling 19.79, ℓ1-DCT 20.66, ℓ1-Haar 20.29, TV
