@@ -126,6 +126,15 @@ def test_mfista_objective_is_monotone_and_plain_fista_converges_too(xp):
     assert mono.objective[-1] < 0.05 * mono.objective[0]
 
 
+def test_haar_lambda_scale_is_lambda_max(xp):
+    """‖Ψ Aᵀ y‖_∞ with the Haar Ψ: x = 0 is optimal exactly from that λ on."""
+    P = mri.mri_problem("shepp_logan", size=16, acceleration=2, rng=0, xp=xp)
+    at_max = baselines.l1_haar(P.operator, P.y, lam_fraction=1.0)
+    assert at_max.converged and float(xp.max(xp.abs(at_max.image))) == 0.0
+    below = baselines.l1_haar(P.operator, P.y, lam_fraction=0.9)
+    assert float(xp.max(xp.abs(below.image))) > 0.0
+
+
 def test_l1_lambda_rule_zero_solution_at_lambda_max(xp):
     """‖Ψ Aᵀ y‖_∞ is the smallest λ with x = 0 optimal: the rule's scale."""
     P = mri.mri_problem("shepp_logan", size=16, acceleration=2, rng=0, xp=xp)
