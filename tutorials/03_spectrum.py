@@ -185,9 +185,9 @@ for name, res in fits.items():
 # steps GD barely reduces its loss, and what it does fit of $y$ it fits with the *large-weight*,
 # smooth directions — the estimate is smooth and wrong.
 #
-# Is that only slowness? Run four times longer, and compare with where GD is heading: near the
-# start the network behaves like its linearization, and GD from zero on a linear model converges
-# to the minimum-norm fit in the geometry of the weights — the linear generator
+# Is that only slowness? Run four times longer, and compare with where the theory says GD is
+# heading: a wide enough network behaves like its linearization, and GD from zero on a linear
+# model converges to the minimum-norm fit in the geometry of the weights — the linear generator
 # $J = W\,\mathrm{diag}(\sigma)$ with `cst.min_norm_coefficients` (the same limit as in tutorial 02).
 
 # %%
@@ -200,9 +200,11 @@ print(f"rough signal: relative error {rec_err['rough']:.3f} after {steps} steps,
       f"{4 * steps} (loss reduced by {longer.loss[0] / longer.loss[-1]:.1e}x); the linear limit: {limit_rough:.3f}")
 
 # %% [markdown]
-# Running longer does lower the error — slowly, as in tutorial 02 — but towards a limit that is
-# itself poor (printed above): with $m = 30$ measurements, the measurements of a rough signal are
-# explained by GD in the smoothest way it can, and no number of steps recovers it. For the smooth
+# The printed line answers it. The limit is itself poor: with $m = 30$ measurements, the
+# measurements of a rough signal are explained in the smoothest way the weights allow, and no
+# number of steps recovers it. The longer run stays far from $x^*$ too — at quick size it moves
+# towards that limit; at full size ($n = 128$ with the same $k = 64$ channels) it first moves
+# *away* from it, the network being too narrow to stay linear along this path. For the smooth
 # signal the same limit is accurate. That, not slowness, is the difference the weights make.
 
 # %%
@@ -230,7 +232,7 @@ fig.savefig(os.path.join(FIGURES, "03_decay_and_recovery.png"), dpi=110)
 # Every number is printed above; the assertions check the sentences: Monte-Carlo → exact at the
 # $1/\sqrt{Sk}$ rate, exact → closed form to rounding, the printed eq. (11) wrong for the asymmetric
 # ramp, the smooth signal's bound far below the rough one's, GD recovering the smooth signal but
-# not the rough one, and the rough signal's longer run improving only towards a poor limit.
+# not the rough one, and longer runs not recovering it either (the linear limit is poor).
 
 # %%
 # Monte-Carlo -> exact at the 1/sqrt(S k) rate (constant measured ≈ 1; allowed up to 3)
@@ -246,9 +248,9 @@ assert sym_gap < 1e-12
 # decay: the smooth signal has a far smaller bound at every m, and GD recovers it but not the rough one
 assert all(bs < 0.05 * br for bs, br in zip(bounds["smooth"], bounds["rough"])), bounds
 assert rec_err["smooth"] < 0.1 and rec_err["rough"] > 0.5, rec_err
-# longer runs help the rough signal only towards a limit that stays poor
-assert limit_rough < rough_longer < rec_err["rough"], (limit_rough, rough_longer, rec_err)
-assert limit_rough > 0.5, limit_rough
+# the limit of long runs is poor for the rough signal, and the longer run stays far from x* too
+assert limit_rough > 0.5 and rough_longer > 0.5, (limit_rough, rough_longer)
+assert not QUICK or limit_rough < rough_longer < rec_err["rough"], (limit_rough, rough_longer, rec_err)
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 
 # %%

@@ -235,11 +235,13 @@ ax.set_xlabel("iteration t"), ax.set_ylabel("MSE"), ax.legend()
 fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 
 # %% [markdown]
-# The printed numbers say: the true error reaches its minimum before the end and then rises a
-# little as the decoder starts fitting the noise, but the last iterate is within a fraction of a dB
-# of the best one — early stopping would help, slightly; running to convergence is not the
-# disaster one might fear from an over-parameterized network. The discrepancy principle, which
-# never sees $x^*$, picks λ close to the oracle's.
+# The printed numbers say: the true error reaches its minimum before the end and then rises as
+# the decoder starts fitting the noise. How much that costs depends on how long one keeps going
+# and on how over-parameterized the decoder is: at quick size the loss is a fraction of a dB; at
+# full size (64², 21 184 parameters for 2 048 measurements, run three times as long as in Fig. 5)
+# it exceeds a dB — there early stopping *does* help, a caveat to Sec. 5's observation, which is
+# about the noiseless fits above. Even then the last iterate stays far above zero filling. The
+# discrepancy principle, which never sees $x^*$, picks λ close to the oracle's.
 #
 # ## 6.6 What we saw — asserted
 #
@@ -250,8 +252,9 @@ fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 # * the deep decoder beats zero filling clearly at 4×, and its gap to the best baseline is the
 #   one the report claims (it loses at 4×);
 # * early stopping was put to the test (best iterate before the end) and gains under 1 dB;
-# * with noise: the best iterate comes before the end, the gain of early stopping stays under
-#   1 dB, and the discrepancy rule is within 1 dB of the oracle.
+# * with noise: the best iterate comes before the end, early stopping gains something (under
+#   1 dB at quick size, more than 1 dB at full size, under 3 dB), the last iterate beats zero
+#   filling by more than 2 dB, and the discrepancy rule is within 1 dB of the oracle.
 
 # %%
 elapsed = time.perf_counter() - start
@@ -266,7 +269,8 @@ assert all(c.passed for c in fig5.checks(result)), [c.note for c in fig5.checks(
 assert gaps[4.0] < 0                                     # the text says: it loses to TV at 4x
 assert all(result.best_iteration[R] < result.mse_curve[R].size - 1 for R in result.accelerations)
 assert max(gains.values()) < 1.0
-assert t_best < noise_steps and 0 < dd_noisy_best - dd_noisy < 1.0
+assert t_best < noise_steps and 0 < dd_noisy_best - dd_noisy < (1.0 if QUICK else 3.0)
+assert QUICK or dd_noisy_best - dd_noisy > 1.0
 assert dd_noisy > zf_noisy + 2
 assert all(abs(rule - oracle) < 1.0 for rule, oracle in noisy_base.values())
 
