@@ -128,3 +128,22 @@ def test_fig3_bad_input():
         fig3.run(n=20, triangle_widths=(11,), gaussian_widths=())
     with pytest.raises(ValueError, match="fit_stop"):
         fig3.run(quick=True, fit_start=5, fit_stop=6)
+
+
+def test_fig3_plot_draws_sigma_with_a_legend_and_one_colour_per_fit(fig3_quick):
+    """The paper plots σ (not σ²); the middle panel has a legend; each fitted line has its kernel's colour."""
+    from matplotlib.colors import to_rgba
+    fig = fig3.plot(fig3_quick)
+    _, ax_ll, ax_sl = fig.axes[:3]
+    assert ax_ll.get_legend() is not None and ax_sl.get_legend() is not None
+    K = len(fig3_quick.names)
+    data, fits = ax_ll.get_lines()[0::2], ax_ll.get_lines()[1::2]
+    assert len(data) == len(fits) == K
+    for k in range(K):
+        np.testing.assert_allclose(data[k].get_ydata(), np.sqrt(fig3_quick.sigma2_sorted[k]))
+        idx = fig3_quick.fit_indices[k]
+        np.testing.assert_allclose(fits[k].get_ydata() ** 2,
+                                   np.exp(fig3_quick.fit_c[k]) * fig3_quick.gamma[k] ** idx, rtol=1e-12)
+        assert to_rgba(fits[k].get_color()) == to_rgba(data[k].get_color())
+    assert len({to_rgba(f.get_color()) for f in fits}) == K
+    assert "sigma" in ax_ll.get_ylabel() and "sigma_i^2" not in ax_ll.get_ylabel().split("(")[0]

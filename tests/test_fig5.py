@@ -1,24 +1,82 @@
-"""Figure 5 (compressive-sensing MRI): the deep decoder against zero filling and the classical baselines."""
+"""Figure 5 (compressive-sensing MRI): the deep decoder against zero filling and baselines at their best."""
+import copy
+
 import numpy as np
 import pytest
 
+from cstheory import baselines
 from cstheory.experiments import fig5
 
 
 @pytest.fixture(scope="module")
 def quick4():
-    return fig5.run(quick=True, accelerations=(4,))
+    return fig5.run(quick=True)
+
+
+def test_quick_mode_is_4x_only_and_without_the_inverse_crime(quick4):
+    r = quick4
+    assert r.accelerations == (4.0,) and r.config["oversample"] == 4
+    assert r.truth.min() == pytest.approx(0.0, abs=1e-12) and r.truth.max() == pytest.approx(1.0, abs=1e-12)
 
 
 def test_deep_decoder_beats_zero_filling_on_the_phantom_at_4x(quick4):
     r = quick4
-    assert r.psnr["deep-decoder"][4.0] > r.psnr["zero-filled"][4.0] + 3.0
+    assert r.psnr["deep-decoder"][4.0] > r.psnr["zero-filled"][4.0] + 2.0
     assert r.ssim["deep-decoder"][4.0] > r.ssim["zero-filled"][4.0]
+
+
+def test_baselines_are_converged_and_oracle_tuning_is_an_upper_bound(quick4):
+    r = quick4
+    for m in fig5.BASELINES:
+        oracle, rule = f"{m} oracle", f"{m} rule"
+        assert r.converged[oracle][4.0] and r.converged[rule][4.0], m
+        assert r.rule[oracle][4.0] == "oracle" and r.rule[rule][4.0] == "fraction"
+        # the rule's λ lies on the oracle's walk: the oracle can only be better (up to warm starts, 0.1 dB)
+        assert r.psnr[oracle][4.0] >= r.psnr[rule][4.0] - 0.1, m
+        base = baselines.FRACTIONS[m]
+        assert r.config["fractions"][m] == base
+        assert r.iterations[rule][4.0] >= 1 and r.relative_change[rule][4.0] < 1e-3
+    # TV with the same λ rule is the strongest baseline on the piecewise-constant phantom, far above zero filling
+    assert r.psnr["tv oracle"][4.0] > r.psnr["zero-filled"][4.0] + 3.0
+
+
+def test_best_baseline_is_the_best_row_and_the_checks_compare_with_it(quick4):
+    r = quick4
+    rows = [row for row in fig5.ROWS if row != "deep-decoder"]
+    best = max(rows, key=lambda row: r.psnr[row][4.0])
+    assert r.best_baseline[4.0] == best
+    assert r.best_rule_baseline[4.0] == max([row for row in rows if not row.endswith("oracle")],
+                                            key=lambda row: r.psnr[row][4.0])
+    check = fig5.checks(r)[0]
+    assert check.value == pytest.approx(r.psnr["deep-decoder"][4.0] - r.psnr[best][4.0])
+    assert check.tolerance == fig5.CLAIMS["quick"][4.0] and check.relation == ">="
+    assert best in check.note
+
+
+def test_checks_say_plainly_when_the_decoder_loses(quick4):
+    r = copy.deepcopy(quick4)
+    best = r.best_baseline[4.0]
+    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] - 3.0          # a loss beyond the claim
+    c = fig5.checks(r)[0]
+    assert c.value == pytest.approx(-3.0) and not c.passed and "LOSES by 3.00 dB" in c.note
+    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] + 0.5
+    c = fig5.checks(r)[0]
+    assert c.passed and "wins" in c.note
+    # a baseline run that hit its cap fails the convergence check
+    r.converged["tv rule"][4.0] = False
+    assert not [c for c in fig5.checks(r) if "iteration cap" in c.name][0].passed
+    # an acceleration without a claim: the decoder must win
+    r.config["quick"] = False
+    r.accelerations = (4.0,)
+    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] - 0.5
+    assert fig5.checks(r)[0].tolerance == fig5.CLAIMS["full"][4.0]
 
 
 def test_result_structure_and_early_stopping_bookkeeping(quick4):
     r = quick4
-    assert set(r.psnr) == set(r.ssim) == set(fig5.METHODS) == {"zero-filled", "l1-dct", "tv", "deep-decoder"}
+    assert set(r.psnr) == set(r.ssim) == set(r.images) == set(fig5.ROWS)
+    assert set(r.lam) == set(fig5.ROWS) - {"zero-filled", "deep-decoder"}
+    assert all(r.lam[f"{m} {t}"][4.0] > 0 for m in fig5.BASELINES for t in ("oracle", "rule"))
     steps = fig5.QUICK["steps"]
     mse = r.mse_curve[4.0]
     assert mse.shape == (steps + 1,) and r.loss_curve[4.0].shape == (steps + 1,)
@@ -30,19 +88,30 @@ def test_result_structure_and_early_stopping_bookkeeping(quick4):
     assert r.psnr_early_stopped[4.0] >= r.psnr["deep-decoder"][4.0] - 1e-9
     assert r.masks[4.0].mean() == pytest.approx(0.25)
     assert r.config["num_params"] > 2 * r.masks[4.0].sum()          # over-parameterized: N > #measurements
-    assert "deep-decoder" in fig5.table(r)
+    text = fig5.table(r)
+    assert all(row in text for row in fig5.ROWS) and f"{r.lam['tv oracle'][4.0]:8.2e}" in text
 
 
 def test_plot_draws_without_computing(quick4, tmp_path):
     path = tmp_path / "fig5.png"
     fig = fig5.plot(quick4, path)
     assert path.stat().st_size > 0
-    assert len(fig.axes) >= 2 + len(fig5.METHODS)
+    assert len(fig.axes) >= 2 + 3 + len(fig5.BASELINES)
+
+
+def test_noisy_data_use_the_discrepancy_rule():
+    r = fig5.run(quick=True, size=16, channels=4, steps=5, snr_db=20, oversample=2, methods=("l1-dct", "tv-box"))
+    assert all(r.rule[f"{m} rule"][4.0] == "discrepancy" for m in ("l1-dct", "tv-box"))
 
 
 def test_runs_on_every_backend(xp):
-    r = fig5.run(quick=True, size=16, channels=8, steps=6, baseline_iters=5, accelerations=(4,), xp=xp)
+    kw = dict(quick=True, size=16, channels=4, steps=6, oversample=2, methods=("tv",))
+    r = fig5.run(xp=xp, **kw)
     assert np.isfinite(r.psnr["deep-decoder"][4.0]) and r.mse_curve[4.0].shape == (7,)
+    assert set(r.psnr) == {"zero-filled", "tv oracle", "tv rule", "deep-decoder"}
+    ref = fig5.run(**kw)
+    assert r.psnr["tv oracle"][4.0] == pytest.approx(ref.psnr["tv oracle"][4.0], abs=1e-6)
+    assert "l1-dct" not in fig5.table(r) and len(fig5.checks(r)) == 3
 
 
 def test_validates_arguments():
@@ -52,3 +121,7 @@ def test_validates_arguments():
         fig5.run(quick=True, accelerations=())
     with pytest.raises(TypeError, match="steps"):
         fig5.run(quick=True, steps=1.5)
+    with pytest.raises(TypeError, match="oversample"):
+        fig5.run(quick=True, oversample=1.5)
+    with pytest.raises(ValueError, match="methods"):
+        fig5.run(quick=True, methods=("tv", "wavelets"))

@@ -23,6 +23,7 @@
 # This tutorial watches both moves numerically, with the public API only.
 
 # %%
+import math
 import os
 import time
 
@@ -136,6 +137,17 @@ fig.savefig(os.path.join(FIGURES, "04_gap_vs_width.png"), dpi=110)
 # %%
 q = cst.theorem3_quantities(u, m, xi=0.1, k=int(ks[-1]))
 print(q)
+below = {"m >= 12 (Theorem 2)": m >= 12, "m <= n/9 (App. D)": bool(q.measurements_ok),
+         "k >= eq. (21)": math.log10(ks[-1]) >= q.log10_width_eq21}
+print("hypotheses of Theorems 2-3 met here:", below)
+
+# %% [markdown]
+# **What this means for the reading.** Theorem 2 assumes $m \ge 12$, its proof (App. D) $m \le n/9$
+# and a width $k$ of eq. (21); the dictionary above says which of them this setup meets — in quick
+# mode ($n = 32$, $m = 8$) none, in full mode ($n = 64$, $m = 12$) only $m \ge 12$. So nothing in this
+# tutorial *tests* the theorems: the theorems are silent at these sizes. What the numbers show is the
+# *mechanism* their proof uses — GD following eq. (39), the linearization gap shrinking with the width —
+# at sizes where it already works, far outside the range where it is guaranteed.
 
 # %% [markdown]
 # ## How many measurements does a smooth signal need?
@@ -144,7 +156,8 @@ print(q)
 # compare with the linear min-norm estimate of a linear generator with the *same spectrum*,
 # $J_G = W\,\mathrm{diag}(\sigma)$ ($J_G J_G^T = \Sigma(U)$, the generator Theorem 3's proof
 # compares the network with), and with the right-hand side of eq. (13) (`cst.theorem2_bound`,
-# without the constant $C$).
+# without the constant $C$). The constant $C$ is not known, so "below the right-hand side" is a
+# heuristic reading at every $m$; for $m < 12$ (marked) Theorem 2 does not apply at all.
 
 # %%
 n2, p = (64, 4) if QUICK else (128, 6)
@@ -162,7 +175,7 @@ for m2 in ms:
     err_lin.append(float(np.sum((J_G @ cst.min_norm_coefficients(A2, J_G, y2) - x2) ** 2)))
     bound.append(cst.theorem2_bound(u2, x2, m2))
     print(f"m = {m2:3d} (m/p = {m2 / p:4.1f}): network {err_net[-1]:.2e}, linear {err_lin[-1]:.2e}, "
-          f"eq. (13) RHS {bound[-1]:.2f}")
+          f"eq. (13) RHS {bound[-1]:.2f}" + ("   (m < 12: outside Theorem 2)" if m2 < 12 else ""))
 err_net, err_lin, bound = map(np.asarray, (err_net, err_lin, bound))
 
 fig = Figure(figsize=(6.5, 3.8), layout="constrained")
@@ -188,3 +201,15 @@ assert gaps[-1] < gaps[0] / 3                                             # widt
 assert slope < -0.2
 assert err_net[-1] < 1e-2 and err_net[-1] < 1e-2 * err_net[0]             # O(p) measurements suffice
 assert np.all(err_net / bound < 1.0)                                      # error below the eq.-(13) RHS
+assert not all(below.values())                                            # below the theorems' range (text)
+assert below["m >= 12 (Theorem 2)"] == (not QUICK)
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "04_dynamics.json"), "w") as fh:
+    json.dump({"quick": QUICK, "closed_form_error": closed_form_error, "r0_norm": float(np.linalg.norm(r0)),
+               "gaps": gaps, "gap_slope": slope, "ms": ms, "err_net": err_net, "err_lin": err_lin, "bound": bound,
+               "hypotheses": below},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

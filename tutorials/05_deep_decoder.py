@@ -13,12 +13,21 @@
 # $G(C) = \mathrm{ReLU}(UC)v$ (eq. 3). The network used in practice is the **deep decoder**
 # (eq. 4):
 #
-# $$G(C) = \mathrm{ReLU}(B_d C_d)\,v, \qquad B_{i+1} = \mathrm{cn}(\mathrm{ReLU}(U_i B_i C_i)),\ i = 0,\dots,d-1,$$
+# $$G(C) = \mathrm{ReLU}(U B_d C_d)\,v, \qquad B_{i+1} = \mathrm{cn}(\mathrm{ReLU}(U_i B_i C_i)),\ i = 0,\dots,d-1,$$
 #
 # * $B_0$ is a fixed random input ($k$ channels on a coarse grid),
-# * $C_i \in \mathbb{R}^{k\times k}$ are 1×1 convolutions (channel mixing) — the trainable weights,
-# * $U_i$ are **fixed** upsampling operators (linear in 1-D, bilinear in 2-D),
-# * $\mathrm{cn}$ normalises every channel (zero mean, unit variance) and applies a learned scale and shift.
+# * $C_i \in \mathbb{R}^{k\times k}$ are 1×1 convolutions (channel mixing) — the weights the paper trains,
+# * $U_i$ and $U$ are **fixed** upsampling operators (linear in 1-D, bilinear in 2-D); in
+#   `cst.DeepDecoder` the last fixed operator $U$ is the last upsampling $U_{d-1}$, already applied
+#   inside $B_d$,
+# * $\mathrm{cn}$ normalises every channel (zero mean, unit variance).
+#
+# One addition to the paper's formula: after normalising, `cst.DeepDecoder` multiplies each channel
+# by a learned scale $\gamma$ and adds a learned shift $\beta$ — the affine part of batch
+# normalisation, which the original deep decoder (Heckel & Hand 2019) uses and whose behaviour we
+# reproduce. They are trainable parameters like the $C_i$ ($2k$ per layer, a few percent of $N$);
+# without them a normalised channel could not be scaled down or offset, which the output layer
+# would otherwise have to compensate for.
 #
 # For images the original deep decoder replaces the output layer by a learned 1×1 convolution and a
 # sigmoid. `cst.DeepDecoder` implements both (`output="fixed"` / `output="conv"`), in 1-D and 2-D,
@@ -122,8 +131,11 @@ for name, q in quarter.items():
 # ## 3. Compressive sensing of images (Fig. 1)
 #
 # A smooth picture and the grass texture, $m = n/4$ Gaussian measurements, a 5-layer deep decoder
-# fitted by Adam until the loss has converged — no early stopping. The right panel shows why the
+# fitted by Adam for a fixed budget, until the loss has fallen by more than two orders of magnitude
+# (printed below; near, not at, convergence for the texture at full size) — no early stopping. The right panel shows why the
 # results differ: the smooth picture keeps more of its energy in the lowest DCT frequencies.
+# We also print what *oracle* early stopping (the best iterate along the path, which needs $x^*$)
+# would have gained over the last iterate.
 
 # %%
 res1 = fig1.run(quick=QUICK)
@@ -133,6 +145,19 @@ for name in res1.names:
           f"error {res1.error[name][-1]:.3g} (best along the path {res1.best_error[name]:.3g}) | "
           f"relative {res1.relative_error[name]:.4f} | PSNR {res1.psnr[name]:.1f} dB | "
           f"energy in lowest m: {100 * res1.low_frequency_energy[name]:.2f}%")
+gain = {name: 1.0 - res1.best_error[name] / res1.error[name][-1] for name in res1.names}
+for name in res1.names:
+    print(f"{name:7s}: stopping at the best iterate (t = {res1.best_iteration[name]}) instead of the last would "
+          f"lower the squared error by {100 * gain[name]:.1f}%")
+
+# %% [markdown]
+# Read the numbers above honestly. For the smooth picture the last iterate is essentially as good
+# as the best one along the path: this is Fig. 1's claim, that early stopping is not needed. For
+# the grass texture the error at the end is visibly larger than its minimum along the path —
+# early stopping would help there. The texture keeps a larger share of its energy in frequencies
+# that $m = n/4$ measurements do not pin down; after fitting the low frequencies, the network
+# goes on fitting the measurements with detail that is not the texture's. Fig. 1's "no early
+# stopping" holds for the signals the theory is about (smooth ones), not for every image.
 
 # %% [markdown]
 # ## 4. The spectrum along gradient descent (Fig. 4)
@@ -163,5 +188,19 @@ assert res1.relative_error[smooth] < 0.2 * res1.relative_error[rough], "the smoo
 assert res1.low_frequency_energy[smooth] > res1.low_frequency_energy[rough]
 assert res1.psnr[smooth] > 25.0, f"PSNR {res1.psnr[smooth]:.1f} dB too low"
 assert res1.error[smooth][-1] < 1.5 * res1.best_error[smooth], "early stopping should not be needed"
-assert all(res1.loss[name][-1] < 1e-3 * res1.loss[name][0] for name in res1.names), "the fit did not converge"
+# ... for the smooth picture; for the texture early stopping gains more (the caveat in the text)
+assert gain[smooth] < 0.1 and gain[rough] > gain[smooth], gain
+assert all(res1.loss[name][-1] < 1e-2 * res1.loss[name][0] for name in res1.names), "the loss did not fall 100x"
 assert change < 0.25, "the spectrum should change little along gradient descent"
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "05_deep_decoder.json"), "w") as fh:
+    json.dump({"quick": QUICK, "adjoint_gap": adjoint_gap, "fd_gap": fd_gap, "quarter": quarter,
+               "names": list(res1.names), "relative_error": res1.relative_error, "psnr": res1.psnr,
+               "low_frequency_energy": res1.low_frequency_energy, "early_stopping_gain": gain,
+               "final_error": {k: v[-1] for k, v in res1.error.items()}, "best_error": res1.best_error,
+               "loss_ratio": {k: v[-1] / v[0] for k, v in res1.loss.items()}, "spectrum_change": change},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

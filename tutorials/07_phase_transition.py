@@ -52,17 +52,21 @@ for method in phase_transition.METHODS:
 # %% [markdown]
 # ## A grid of cells on a process pool, saved as it goes
 # `run_grid` takes a picklable function of the grid parameters and a `seed`. Here the
-# function is `recovery_error` with the sizes fixed by `functools.partial`.
+# function is `recovery_error` with the sizes fixed by `functools.partial`. Each cell is run for
+# `len(seeds)` random draws, so a recovery probability is a multiple of `1/len(seeds)`: with 8
+# seeds (quick) or 12 (full) it can take 9 or 13 values, not only 0, ½ and 1 — still coarse, so a
+# single unlucky draw moves a cell by 1/8.
 
 # %%
 import functools
 
 experiment = functools.partial(phase_transition.recovery_error, **sizes)
-ms = [4, 8, 12, 16] if QUICK else [4, 8, 12, 16, 24, 32, 48]
-ps = [1, 2, 4] if QUICK else [1, 2, 4, 6, 8]
+ms = [4, 8, 12, 16, 24, 32] if QUICK else [4, 8, 12, 16, 24, 32, 48]
+ps = [1, 4, 8, 12] if QUICK else [1, 2, 4, 6, 8]
+seeds = list(range(8 if QUICK else 12))
 grid = {"method": ["two-layer", "linear"], "m": ms, "p": ps}
 out = Path(tempfile.mkdtemp()) / "rows.csv"
-table = run_grid(experiment, grid, seeds=[0, 1], out=out, max_workers=2, progress=False)
+table = run_grid(experiment, grid, seeds=seeds, out=out, max_workers=2, progress=False)
 print(table.summary())
 print("first rows:", table.rows[:2])
 
@@ -71,50 +75,96 @@ print("first rows:", table.rows[:2])
 # there. (Interrupt a long sweep with Ctrl-C and rerun it: only the missing cells run.)
 
 # %%
-again = run_grid(experiment, grid, seeds=[0, 1], out=out, max_workers=2, progress=False)
+again = run_grid(experiment, grid, seeds=seeds, out=out, max_workers=2, progress=False)
 assert len(again) == len(table) and [r["error"] for r in again.rows] == [r["error"] for r in table.rows]
 
 # %% [markdown]
 # ## The recovery probability
-# For each method, cell (p, m) holds the fraction of seeds with relative error below τ = 0.1.
+# For each method, cell (p, m) holds the fraction of seeds with relative error below τ = 0.1;
+# `phase_transition.summarize` aggregates the rows, and `m_needed` is, for each p, the smallest m
+# at which at least half of the draws are recovered.
 
 # %%
 tau = phase_transition.TAU
-for method in grid["method"]:
-    P = np.zeros((len(ps), len(ms)))
-    for r in table.rows:
-        if r["method"] == method and r["status"] == "ok":
-            P[ps.index(r["p"]), ms.index(r["m"])] += (r["error"] < tau) / 2
-    print(method)
-    print(P)
+result = phase_transition.summarize(table.rows, ms, ps, n, tau=tau, methods=grid["method"])
+needed = {}
+for method, P in result.probability.items():
+    print(f"{method}: P(relative error < {tau}) over {len(seeds)} seeds, n = {n}")
+    print("       " + "".join(f"{f'm={m}':>7}" for m in ms))
+    for p, row in zip(ps, P):
+        print(f"  p={p:<3}" + "".join(f"{v:7.3f}" for v in row))
+    needed[method] = phase_transition.measurements_needed(result, method)
+    print("  m needed for 50 % recovery, by p:", dict(zip(ps, needed[method].tolist())))
 
 # %% [markdown]
-# ## The full diagram with three methods
-# `phase_transition.run` does all of the above for the three methods and returns the
-# probabilities; `phase_transition.plot` draws the heat maps with the line m = 3p (Sec. 4:
-# a signal in span(w_1 … w_{m/3}) is recovered). The command line does the same:
-# `cstheory sweep phase-transition --quick`, and with `--scheduler tcp://host:8786` it runs
-# on an existing Dask cluster.
+# ## The diagram
+# `phase_transition.plot` draws the heat maps with the line m = 3p (Sec. 4: a signal in
+# span(w_1 … w_{m/3}) is recovered). In full mode `phase_transition.run` adds the ℓ1-DCT
+# estimator on a finer grid; the command line does the same: `cstheory sweep phase-transition
+# --quick`, and with `--scheduler tcp://host:8786` it runs on an existing Dask cluster.
 
 # %%
+fig = phase_transition.plot(result, path=FIGURES / "07_phase_transition.png")
+print("figure:", FIGURES / "07_phase_transition.png")
 if not QUICK:
-    result = phase_transition.run(quick=True, workers=2)
-    fig = phase_transition.plot(result, path=FIGURES / "07_phase_transition.png")
-    print("figure:", FIGURES / "07_phase_transition.png")
-    for c in phase_transition.checks(result):
+    full = phase_transition.run(quick=True, workers=2)
+    phase_transition.plot(full, path=FIGURES / "07_phase_transition_three_methods.png")
+    for c in phase_transition.checks(full):
         print(("PASS" if c.passed else "FAIL"), c.name, f"{c.value:.3g}")
 
 # %% [markdown]
-# ## What we see, asserted
-# The smoothest signals (p = 1, 2) are recovered by the two-layer generator once m reaches a
-# small multiple of p, and a rougher signal needs more measurements.
+# ## Caveat: 600 gradient steps are not "convergence" for rough signals
+# The theory is about GD run to convergence. At quick size each two-layer fit runs 600 steps,
+# plenty for smooth signals but not for the high frequencies of a rough one, whose weights σ² are
+# tiny (tutorials 02 and 03): in quick mode at m = n = 32 the Gaussian A is invertible, so a converged
+# fit *must* return x* — yet the p = 12 cell is hardly ever recovered. Running longer settles it:
 
 # %%
-two = {(r["m"], r["p"]): [] for r in table.rows}
-for r in table.rows:
-    if r["method"] == "two-layer":
-        two[(r["m"], r["p"])].append(r["error"])
+slow = {s_: [phase_transition.recovery_error("two-layer", m=ms[-1], p=ps[-1], seed=seed, **dict(sizes, steps=s_))
+             for seed in seeds[:4]] for s_ in (sizes["steps"], 5 * sizes["steps"])}
+for s_, errs in slow.items():
+    print(f"p = {ps[-1]}, m = {ms[-1]}, {s_:5d} steps: relative errors {np.round(errs, 3).tolist()}")
+dips = [(p, ms[j], ms[j + 1]) for i, p in enumerate(ps) for j in range(len(ms) - 1)
+        if result.probability["two-layer"][i, j + 1] < result.probability["two-layer"][i, j]]
+print("cells where the two-layer probability drops as m grows (p, m, next m):", dips)
+
+# %% [markdown]
+# ## What we see, asserted
+# Read off the printed tables:
+#
+# * the smoothest signal (p = 1) is recovered by the two-layer generator in every draw at the
+#   largest m;
+# * a rougher signal needs more measurements: where 50 % recovery is reached, the m needed does
+#   not decrease as p grows and stays within a small multiple of p (at most 12p) — the O(p) of
+#   Theorem 2;
+# * the roughest signal at the largest m is recovered in few draws (quick mode: p = 12 at m = n),
+#   but five times more steps lower every error: slow convergence, not a failure of the theory;
+# * for the smooth signals the two-layer generator needs no more measurements than the linear
+#   estimator with the same spectrum;
+# * with 8 draws a cell's probability is coarse: it may drop by one draw as m grows (printed above).
+
+# %%
+two = result.probability["two-layer"]
 assert not table.failures
-assert max(two[(ms[-1], 1)]) < tau, two[(ms[-1], 1)]
-assert np.median(two[(ms[0], ps[-1])]) > np.median(two[(ms[-1], ps[-1])])
-print("recovery at the largest m for p = 1:", two[(ms[-1], 1)])
+assert two[0, -1] == 1.0, two[0]
+need = needed["two-layer"]
+reached = ~np.isnan(need)
+assert reached[:2].all(), need
+assert np.all(np.diff(need[reached]) >= 0), need
+assert np.all(need[reached] <= 12 * np.asarray(ps)[reached]), need
+assert np.all(np.asarray(slow[5 * sizes["steps"]]) < np.asarray(slow[sizes["steps"]])), slow
+smooth = [i for i, p in enumerate(ps) if p <= 4]
+assert np.all(need[smooth] <= needed["linear"][smooth]), (need, needed["linear"])
+assert all(two[ps.index(p), ms.index(m)] - two[ps.index(p), ms.index(m2)] <= 1.0 / len(seeds) + 1e-12
+           for p, m, m2 in dips), dips
+
+# %%
+# the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
+import json
+
+with open(os.path.join(FIGURES, "07_phase_transition.json"), "w") as fh:
+    json.dump({"quick": QUICK, "seeds": len(seeds), "ms": ms, "ps": ps, "failures": len(table.failures),
+               "two_layer": result.probability["two-layer"], "linear": result.probability["linear"],
+               "needed_two_layer": needed["two-layer"], "needed_linear": needed["linear"],
+               "slow": {str(k): v for k, v in slow.items()}, "steps": sizes["steps"], "dips": dips},
+              fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))

@@ -29,9 +29,10 @@ triangles (p = 3 is not monotone in frequency beyond frequency ≈ 130);
 :attr:`Fig3Result.monotone_in_frequency` records it per kernel.
 
 On the log-log axes of the paper a geometric sequence is *not* a straight
-line (log σ_i² is linear in i, not in log i); :func:`plot` therefore draws
-the log-log panel of the paper and a semi-log panel on which the fitted
-γ^i is the straight line.
+line (log σ_i is linear in i, not in log i); :func:`plot` therefore draws
+the log-log panel of the paper and a semi-log panel on which the fit is the
+straight line.  Both panels show σ, as the paper's Fig. 3 does (the fit
+and γ are stated for σ² = the eigenvalues of Σ(U), so σ_i ∝ γ^{i/2}).
 """
 from __future__ import annotations
 
@@ -176,7 +177,10 @@ def run(quick=False, n=None, triangle_widths=None, gaussian_widths=None, fit_sta
 
 
 def plot(result, path=None):
-    """Draw Fig. 3 from a :class:`Fig3Result`: kernels (left), σ² log-log (middle), σ² semi-log with γ^i (right).
+    """Draw Fig. 3 from a :class:`Fig3Result`: kernels (left), σ log-log as in the paper (middle, with a
+    legend), σ semi-log with the fitted geometric rate (right; γ is the rate of σ², so σ_i ∝ γ^{i/2}).
+
+    Each fitted line is dotted in its kernel's colour.
 
     Returns the :class:`matplotlib.figure.Figure` (created without pyplot, so
     no GUI backend is needed); saves it to ``path`` if given.
@@ -203,26 +207,30 @@ def plot(result, path=None):
     ax_k.set_title("kernels")
     ax_k.legend(fontsize=7)
 
+    # the paper plots the weights σ (Fig. 3); σ_i = √(σ_i²), and the fit σ_i² ≈ e^c γ^i reads σ_i ≈ e^{c/2} γ^{i/2}
     rank = np.arange(n)
     for k, name in enumerate(result.names):
-        s2 = result.sigma2_sorted[k]
+        s = np.sqrt(result.sigma2_sorted[k])
         idx = result.fit_indices[k]
+        fit = np.exp(result.fit_c[k] / 2.0) * result.gamma[k] ** (idx / 2.0)
         label = f"{name}: γ = {result.gamma[k]:.3f}"
         # (b) the paper's log-log axes: rank i + 1 ≥ 1
-        ax_ll.loglog(rank + 1, s2, styles[k], color=colors[k], lw=1.3, label=label)
-        ax_ll.loglog(idx + 1, np.exp(result.fit_c[k]) * result.gamma[k] ** idx, ":", color="k", lw=1.0)
-        # (c) semi-log: γ^i is a straight line
+        ax_ll.loglog(rank + 1, s, styles[k], color=colors[k], lw=1.3, label=name)
+        ax_ll.loglog(idx + 1, fit, ":", color=colors[k], lw=2.2, alpha=0.9)
+        # (c) semi-log: γ^{i/2} is a straight line
         shown = rank < min(n, 3 * result.fit_stop)
-        ax_sl.semilogy(rank[shown], s2[shown], styles[k], color=colors[k], lw=1.3, label=label)
-        ax_sl.semilogy(idx, np.exp(result.fit_c[k]) * result.gamma[k] ** idx, ":", color="k", lw=1.2)
-    ax_ll.set_xlabel("rank $i+1$ of $\\sigma_i^2$ sorted decreasingly (≈ frequency order)")
-    ax_ll.set_ylabel("$\\sigma_i^2$  (eigenvalues of $\\Sigma(U)$, eq. 11 squared)")
-    ax_ll.set_title(f"weights on log-log axes (n = {n}); dotted: fit $e^c\\gamma^i$")
+        ax_sl.semilogy(rank[shown], s[shown], styles[k], color=colors[k], lw=1.3, label=label)
+        ax_sl.semilogy(idx, fit, ":", color=colors[k], lw=2.2, alpha=0.9)
+    ax_ll.set_xlabel("rank $i+1$ of $\\sigma_i$ sorted decreasingly (≈ frequency order)")
+    ax_ll.set_ylabel("$\\sigma_i$  (eq. 11; the eigenvalues of $\\Sigma(U)$ are $\\sigma_i^2$)")
+    ax_ll.set_title(f"weights σ on log-log axes, as in the paper (n = {n})\ndotted, in each kernel's colour: "
+                    "the geometric fit")
+    ax_ll.legend(fontsize=7, title="kernel", title_fontsize=7)
     ax_sl.axvspan(result.fit_start, result.fit_stop - 1, color="0.92", zorder=0)
-    ax_sl.set_xlabel("rank $i$ of $\\sigma_i^2$ sorted decreasingly")
-    ax_sl.set_ylabel("$\\sigma_i^2$")
-    ax_sl.set_title(f"semi-log: fit $\\sigma_i^2 \\approx e^c\\gamma^i$ on "
-                    f"{result.fit_start} ≤ i < {result.fit_stop} (shaded)")
+    ax_sl.set_xlabel("rank $i$ of $\\sigma_i$ sorted decreasingly")
+    ax_sl.set_ylabel("$\\sigma_i$")
+    ax_sl.set_title(f"semi-log: fit $\\sigma_i^2 \\approx e^c\\gamma^i$ ($\\sigma_i \\propto \\gamma^{{i/2}}$)\n"
+                    f"on {result.fit_start} ≤ i < {result.fit_stop} (shaded)")
     ax_sl.legend(fontsize=7)
     save(fig, path)
     return fig

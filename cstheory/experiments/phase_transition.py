@@ -33,7 +33,8 @@ METHODS = ("two-layer", "linear", "l1-dct")
 #: recovery threshold on the relative error ‖x̂ − x*‖/‖x*‖
 TAU = 0.1
 
-__all__ = ["METHODS", "TAU", "PhaseTransitionResult", "recovery_error", "config", "run", "plot", "checks"]
+__all__ = ["METHODS", "TAU", "PhaseTransitionResult", "recovery_error", "config", "run", "summarize", "plot",
+           "checks"]
 
 
 def config(quick=False):
@@ -101,21 +102,37 @@ def run(quick=False, executor=None, out=None, workers=None, tau=TAU, progress=Fa
     start = time.perf_counter()
     table = run_grid(experiment, grid, cfg["seeds"], executor=executor, out=out, progress=progress,
                      max_workers=workers)
-    ms, ps = np.asarray(cfg["ms"]), np.asarray(cfg["ps"])
+    result = summarize(table.rows, cfg["ms"], cfg["ps"], cfg["n"], tau=tau, methods=METHODS)
+    result.failures = table.failures
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def summarize(rows, ms, ps, n, tau=TAU, methods=None):
+    """Aggregate sweep rows (dicts with method, m, p, error, status) into a :class:`PhaseTransitionResult`.
+
+    Cell (p, m) of ``probability[method]`` is the fraction of the rows with status "ok" whose relative
+    error is below ``tau`` (NaN where there is none), ``median_error`` their median.  ``methods``
+    defaults to those present in ``rows``, in order of appearance.
+    """
+    if methods is None:
+        methods = list(dict.fromkeys(r["method"] for r in rows))
+    ms, ps = np.asarray(ms), np.asarray(ps)
     prob, med = {}, {}
-    for method in METHODS:
+    for method in methods:
         P = np.full((ps.size, ms.size), np.nan)
         E = np.full((ps.size, ms.size), np.nan)
         for a, p in enumerate(ps):
             for b, m in enumerate(ms):
-                errs = [r["error"] for r in table.rows
+                errs = [r["error"] for r in rows
                         if r["method"] == method and r["m"] == m and r["p"] == p and r.get("status") == "ok"]
                 if errs:
                     P[a, b] = np.mean(np.asarray(errs) < tau)
                     E[a, b] = np.median(errs)
         prob[method], med[method] = P, E
-    return PhaseTransitionResult(n=cfg["n"], ms=ms, ps=ps, tau=tau, probability=prob, median_error=med,
-                                 failures=table.failures, seconds=time.perf_counter() - start)
+    failures = [r for r in rows if r.get("status") not in (None, "ok")]
+    return PhaseTransitionResult(n=int(n), ms=ms, ps=ps, tau=tau, probability=prob, median_error=med,
+                                 failures=failures, seconds=float("nan"))
 
 
 def measurements_needed(result, method, level=0.5):
@@ -130,13 +147,14 @@ def measurements_needed(result, method, level=0.5):
 
 
 def plot(result, path=None):
-    """Heat maps of the recovery probability for each method, with the line m = 3p of Theorem 2."""
+    """Heat maps of the recovery probability for each method of the result, with the line m = 3p of Theorem 2."""
     from ..plotting import figure, save
 
-    fig = figure(4.2 * len(METHODS), 3.8)
-    axes = fig.subplots(1, len(METHODS), sharey=True)
+    methods = list(result.probability)
+    fig = figure(4.2 * len(methods), 3.8)
+    axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)[0]
     n = result.n
-    for ax, method in zip(axes, METHODS):
+    for ax, method in zip(axes, methods):
         im = ax.imshow(result.probability[method], origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
                        extent=(-0.5, result.ms.size - 0.5, -0.5, result.ps.size - 0.5))
         ax.set_xticks(range(result.ms.size), [f"{m / n:.2g}" for m in result.ms], rotation=60, fontsize=7)

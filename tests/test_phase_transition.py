@@ -1,0 +1,37 @@
+"""phase_transition.summarize: rows of a sweep → recovery probabilities (what tutorial 07 draws)."""
+import numpy as np
+import pytest
+
+from cstheory.experiments import phase_transition
+
+
+def rows_of(errors):
+    """errors[(method, m, p)] = list of per-seed errors → sweep rows."""
+    return [{"method": k[0], "m": k[1], "p": k[2], "seed": s, "error": e, "status": "ok"}
+            for k, errs in errors.items() for s, e in enumerate(errs)]
+
+
+def test_summarize_counts_the_fraction_below_tau_and_the_median():
+    errs = {("a", 4, 1): [0.05, 0.2, 0.09, 0.5], ("a", 8, 1): [0.01, 0.02, 0.5, 0.099],
+            ("a", 4, 2): [0.3, 0.3, 0.3, 0.1], ("b", 4, 1): [0.0, 0.0, 0.0, 0.0]}
+    rows = rows_of(errs) + [{"method": "a", "m": 8, "p": 2, "seed": 0, "error": float("nan"), "status": "error"}]
+    res = phase_transition.summarize(rows, [4, 8], [1, 2], n=16, tau=0.1)
+    assert list(res.probability) == ["a", "b"]
+    np.testing.assert_array_equal(res.probability["a"], [[0.5, 0.75], [0.0, np.nan]])   # 0.1 is not < 0.1
+    np.testing.assert_allclose(res.median_error["a"][0],
+                               [np.median([0.05, 0.2, 0.09, 0.5]), np.median([0.01, 0.02, 0.5, 0.099])])
+    assert np.isnan(res.probability["b"][1]).all() and res.probability["b"][0, 0] == 1.0
+    assert len(res.failures) == 1 and res.n == 16
+    need = phase_transition.measurements_needed(res, "a")
+    np.testing.assert_array_equal(need, [4.0, np.nan])
+    only_b = phase_transition.summarize(rows, [4, 8], [1, 2], n=16, methods=["b"])
+    assert list(only_b.probability) == ["b"]
+
+
+def test_plot_draws_the_methods_of_the_result(tmp_path):
+    pytest.importorskip("matplotlib")
+    rows = rows_of({("two-layer", 4, 1): [0.05], ("two-layer", 8, 1): [0.01]})
+    res = phase_transition.summarize(rows, [4, 8], [1], n=16)
+    fig = phase_transition.plot(res, path=tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 0
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["two-layer"]
