@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from cstheory import baselines, mri
 from cstheory.baselines import haar2, ihaar2
 from cstheory._backend import to_numpy
+from cstheory.operators import LinearOperator
 from cstheory.mri import SubsampledFourier, cartesian_mask, random_mask
 from cstheory.testing import assert_adjoint, assert_allclose, on_backend
 
@@ -377,15 +378,18 @@ def test_fourier_gram_refuses_other_operators(xp):
     with pytest.raises(ValueError, match="subsampled Fourier"):
         baselines.fourier_gram(G, shape=(3, 4))
 
-    class FakeFourier:                                  # has a mask, but its Gram is not F^H Q F
+    class FakeFourier(LinearOperator):             # has a mask, but its Gram is not F^H Q F
         def __init__(self):
             self.M = np.random.default_rng(1).standard_normal((12, 12))
             self.shape, self.image_shape = (12, 12), (3, 4)
+            self.xp, self.dtype = np, np.float64
             self.mask = np.ones((3, 4), dtype=bool)
-            self.T = type("T", (), {"__matmul__": lambda _, r: self.M.T @ r})()
 
-        def __matmul__(self, x):
+        def matvec(self, x):
             return self.M @ x
+
+        def rmatvec(self, r):
+            return self.M.T @ r
     with pytest.raises(ValueError, match="not an orthonormal"):
         baselines.fourier_gram(FakeFourier())
 
