@@ -337,11 +337,43 @@ def test_init_is_seeded_and_documented_scale(xp):
     assert_allclose(same.input, gen.input, rtol=0, atol=0)
 
 
-def test_float32_keeps_dtype():
-    gen = dd.DeepDecoder((8, 8), channels=4, layers=2, output="conv", sigmoid=True, dtype="float32")
+@pytest.mark.parametrize("cfg", [CONFIGS[1], CONFIGS[4]], ids=[IDS[1], IDS[4]])
+def test_float32_keeps_dtype(xp, cfg):
+    """float32 in → float32 out for init, forward, jvp, vjp, jacobian, gram, forward_vjp and fit (GD, Adam)."""
+    shape, k, d, output, sig = cfg
+    gen = dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, xp=xp, dtype="float32")
+    f32 = xp.float32
     theta = gen.init()
-    assert gen(theta).dtype == np.float32
-    assert gen.vjp(theta, np.ones(64, dtype=np.float32)).dtype == np.float32
+    t = asarray(host(1, gen.num_params), xp=xp, dtype="float32")
+    r = asarray(host(2, gen.n), xp=xp, dtype="float32")
+    x, vjp_fn = gen.forward_vjp(theta)
+    for a in (theta, gen(theta), gen.jvp(theta, t), gen.vjp(theta, r), gen.jacobian(theta), gen.gram(theta), x,
+              vjp_fn(r)):
+        assert a.dtype == f32
+    A = asarray(host(3, 5, gen.n), xp=xp, dtype="float32")
+    y = asarray(host(4, 5), xp=xp, dtype="float32")
+    for opt, eta in (("gd", 1e-3), ("adam", 1e-3)):
+        res = cst.fit(gen, A, y, steps=2, optimizer=opt, step_size=eta)
+        assert res.params.dtype == f32 and res.signal.dtype == f32
+
+
+def test_relu_derivative_is_zero_at_the_kink(xp):
+    """ReLU'(0) = 0 in float32 and float64, for +0 and −0; and in the network: with C_d = 0 the fixed
+    output ReLU(B_d C_d) v sits exactly at the kink, so J(θ) = 0 (jvp, vjp and gram vanish) although
+    every earlier layer is active.  kills mutants: ``>=`` for ``>`` in relu_mask."""
+    for dtype in ("float32", "float64"):
+        z = asarray(np.array([0.0, -0.0, 1.0, -1.0]), xp=xp, dtype=dtype)
+        np.testing.assert_array_equal(cst.to_numpy(dd.relu_mask(z)), [0.0, 0.0, 1.0, 0.0])
+        g = asarray(np.array([2.0, 3.0, 4.0, 5.0]), xp=xp, dtype=dtype)
+        np.testing.assert_array_equal(cst.to_numpy(dd.relu_backward(g, z)), [0.0, 0.0, 4.0, 0.0])
+    gen = dd.DeepDecoder((12,), channels=4, layers=2, output="fixed", rng=1, xp=xp)
+    theta = cst.to_numpy(random_params(gen, 0)).copy()
+    theta[-4 * 4:] = 0.0          # θ ends with vec C_d, k × k for output="fixed" (class docstring)
+    theta = asarray(theta, xp=xp)
+    t = asarray(host(5, gen.num_params), xp=xp)
+    r = asarray(host(6, gen.n), xp=xp)
+    for value in (gen(theta), gen.jvp(theta, t), gen.vjp(theta, r), gen.gram(theta)):
+        np.testing.assert_array_equal(cst.to_numpy(value), 0.0)
 
 
 def test_out_channels_conv_output():

@@ -229,10 +229,24 @@ def test_linear_generator_protocol(xp):
 
 
 def test_linear_generator_float32(xp):
+    """float32 J → float32 parameters, outputs, derivatives and fits (GD and Adam), with the right values."""
+    f32 = xp.float32
     J = B.normal((4, 6), rng=0, xp=xp, dtype="float32")
+    Jh = cst.to_numpy(J).astype(np.float64)
     gen = cst.LinearGenerator(J)
     c = gen.init(rng=1, scale=1.0)
-    assert c.dtype == xp.float32 and gen.forward(c).dtype == xp.float32
+    t = B.normal(6, rng=2, xp=xp, dtype="float32")
+    r = B.normal(4, rng=3, xp=xp, dtype="float32")
+    x, vjp_fn = gen.forward_vjp(c)
+    for a in (c, gen.init(), gen.forward(c), gen.jvp(c, t), gen.vjp(c, r), gen.jacobian(c), gen.gram(c), x, vjp_fn(r)):
+        assert a.dtype == f32
+    assert_allclose(gen.jvp(c, t), Jh @ cst.to_numpy(t), rtol=1e-6)
+    assert_allclose(gen.gram(c), Jh @ Jh.T, rtol=1e-6)
+    A = B.normal((3, 4), rng=4, xp=xp, dtype="float32")
+    y = B.normal(3, rng=5, xp=xp, dtype="float32")
+    for opt in ("gd", "adam"):
+        res = cst.fit(gen, A, y, steps=3, optimizer=opt)
+        assert res.params.dtype == f32 and res.signal.dtype == f32
 
 
 def test_linear_generator_bad_inputs(xp):
