@@ -328,8 +328,13 @@ def test_init_is_seeded_and_documented_scale(xp):
     P = gen.unflatten(a)
     assert_allclose(P["scale"][0], np.ones(8), rtol=0, atol=0)
     assert_allclose(P["shift"][1], np.zeros(8), rtol=0, atol=0)
-    c = np.concatenate([cst.to_numpy(C).ravel() for C in P["C"]])
-    assert 0.2 < c.std() * math.sqrt(8) < 2.0                  # default scale 1/√k
+    # default scale 1/√k: θ is, piece by piece, the host draws of the seed (documented order), times 1/√k
+    g = np.random.default_rng(3)
+    pieces = []
+    for _ in range(gen.layers):
+        pieces += [g.standard_normal(64) / math.sqrt(8), np.ones(8), np.zeros(8)]
+    pieces.append(g.standard_normal(8) / math.sqrt(8))
+    assert_allclose(a, np.concatenate(pieces), rtol=1e-15)
     big = gen.unflatten(gen.init(rng=3, scale=2.0))["C"][0]
     assert_allclose(big, cst.to_numpy(P["C"][0]) * 2.0 * math.sqrt(8))
     # the fixed input B_0 depends on the constructor's rng only
@@ -398,7 +403,8 @@ def test_fit_with_gradient_descent_default_step():
     gen = dd.DeepDecoder((32,), channels=8, layers=2, output="fixed", rng=0)
     x = np.sin(np.linspace(0, 3, 32))
     res = cst.fit(gen, np.eye(32), x, steps=100)
-    assert res.loss[-1] < 0.5 * res.loss[0]
+    assert res.loss[-1] < 0.02 * res.loss[0]     # measured 0.0091 (deterministic)
+    assert np.all(np.diff(res.loss) <= 0)        # the default step 1/‖A J(θ₀)‖² is stable here
 
 
 @pytest.mark.parametrize("kwargs, exc, word", [

@@ -57,14 +57,19 @@ def test_printed_eq11_differs_for_asymmetric_kernels():
 
 @given(data=st.data(), n=sizes(2, 10), d=sizes(1, 10))
 def test_sigma_matrix_entries_and_psd_for_any_U(xp, data, n, d):
-    """Σ_ij = ⟨u_i,u_j⟩ ½(1 − θ_ij/π) for a general (non-circulant) U; symmetric PSD."""
+    """Σ_ij = ⟨u_i,u_j⟩ ½(1 − θ_ij/π) for a general (non-circulant) U; symmetric PSD.
+
+    θ_ij by Kahan's stable formula 2·atan2(‖a − b‖, ‖a + b‖) for the unit rows a, b (acos of the
+    cosine, the library's route, loses √eps near θ = 0: the reference must not).  Measured error over
+    2000 random draws of this kind: ≤ 2.1e-13 ‖u_i‖‖u_j‖ (acos as reference: 3.4e-9); asserted 1e-12."""
     U = np.random.default_rng(data.draw(seeds())).standard_normal((n, d))
     S = cst.to_numpy(cst.sigma_matrix(on_backend(U, xp)))
     for i in range(n):
         for j in range(n):
-            c = U[i] @ U[j] / (np.linalg.norm(U[i]) * np.linalg.norm(U[j]))
-            theta = math.acos(min(1.0, max(-1.0, c)))
-            assert S[i, j] == pytest.approx(U[i] @ U[j] * 0.5 * (1 - theta / math.pi), abs=1e-7)
+            a, b = U[i] / np.linalg.norm(U[i]), U[j] / np.linalg.norm(U[j])
+            theta = 2.0 * math.atan2(np.linalg.norm(a - b), np.linalg.norm(a + b))
+            scale = np.linalg.norm(U[i]) * np.linalg.norm(U[j])
+            assert S[i, j] == pytest.approx(U[i] @ U[j] * 0.5 * (1 - theta / math.pi), abs=1e-12 * scale)
     np.testing.assert_array_equal(S, S.T)
     assert np.linalg.eigvalsh(S).min() >= -1e-12 * np.abs(S).max()
 
@@ -87,14 +92,14 @@ def test_sigma_matrix_is_the_mean_of_gram(seed):
     """Σ(U) = E[J_G J_Gᵀ]: the average of TwoLayerGenerator.gram over random C, any scale ω.
 
     With 400 draws of k = 50 channels (2·10⁴ columns) the relative Frobenius error is
-    about 1/√(2·10⁴) ≈ 0.007; we allow 0.05."""
+    about 1/√(2·10⁴) ≈ 0.007: measured over seeds 0–39 median 0.0079, max 0.0153; we allow 0.03."""
     rng = np.random.default_rng(seed)
     u = rng.standard_normal(6)
     gen = cst.TwoLayerGenerator(u, 50)
     exact = cst.to_numpy(cst.sigma_matrix(cst.circulant_matrix(u)))
     omega = float(rng.uniform(1e-3, 1e3))
     mean = sum(cst.to_numpy(gen.gram(gen.init(rng=rng, scale=omega))) for _ in range(400)) / 400
-    assert np.linalg.norm(mean - exact) <= 0.05 * np.linalg.norm(exact)
+    assert np.linalg.norm(mean - exact) <= 0.03 * np.linalg.norm(exact)
 
 
 def test_monte_carlo_error_shrinks_like_inverse_sqrt(xp):

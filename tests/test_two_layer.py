@@ -100,7 +100,9 @@ def test_loss_gradient_matches_finite_differences(xp, data):
 
     grad = gen.vjp(C, A.T @ (A @ gen(C) - y))
     fd = (loss(C + h * T) - loss(C - h * T)) / (2 * h)
-    assert fd == pytest.approx(inner(grad, T), rel=1e-6, abs=1e-7)
+    # L is quadratic between kinks, so the central difference is exact up to rounding eps·L/h:
+    # measured ≤ 9.4e-8 (relative for |⟨∇L, T⟩| > 0.1, absolute below) over 2865 random draws
+    assert fd == pytest.approx(inner(grad, T), rel=3e-7, abs=1e-7)
 
 
 @given(data=st.data())
@@ -111,14 +113,17 @@ def test_gram_equals_J_Jt(xp, data):
 
 
 def test_gram_does_not_form_the_jacobian(xp):
-    """gram works where the explicit Jacobian is refused by the memory limit."""
-    gen = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4, xp=xp), 64)
+    """gram works where the explicit Jacobian is refused by the memory limit, and equals the dense
+    (U Uᵀ) ∘ (M Mᵀ)/k with M = 1(U C > 0), written out on the host (asymmetric kernel, n = 63)."""
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(63)
+    gen = cst.TwoLayerGenerator(on_backend(u, xp), 64)
     C = gen.init(rng=0, scale=1.0)
     with pytest.raises(ValueError, match="max_bytes"):
         gen.jacobian(C, max_bytes=1000)
-    G = cst.to_numpy(gen.gram(C))
-    assert G.shape == (64, 64)
-    np.testing.assert_allclose(G, G.T)
+    _, U, _, Z = _dense_forward(u, cst.to_numpy(C))
+    M = (Z > 0).astype(float)
+    assert_allclose(gen.gram(C), (U @ U.T) * (M @ M.T) / 64, rtol=1e-12)
 
 
 def test_smoothness_bound_is_lemma2(xp):
@@ -151,17 +156,18 @@ def test_fit_recovers_smooth_signal_from_5p_measurements():
     with a wide triangular kernel, with no early stopping.
 
     Measured (n = 128, p = 6, m = 30, k = 128, p_kernel = 16, 2000 GD steps, default step
-    1/(‖A‖²‖U‖²) = 4.8e-3): loss 0.51 → 9.5e-6, relative error ‖x̂ − x*‖/‖x*‖ = 0.0129, which is
-    also the smallest error along the path."""
+    1/(‖A‖²‖U‖²) = 4.8e-3): loss 0.51 → 9.5e-6 (ratio 1.9e-5), relative error ‖x̂ − x*‖/‖x*‖ = 0.0129,
+    which is also the smallest error along the path.  Deterministic (fixed seeds): asserted ratio
+    < 5e-5 and error < 0.03."""
     n, p = 128, 6
     m = 5 * p
     x = cst.smooth_signal(n, p, rng=0)
     A = cst.gaussian_matrix(m, n, rng=1)
     gen = cst.TwoLayerGenerator(cst.kernels.triangular(n, 16), 128)
     res = cst.fit(gen, A, A @ x, steps=2000, x_true=x, record_every=50)
-    assert res.loss[-1] < 1e-3 * res.loss[0]
+    assert res.loss[-1] < 5e-5 * res.loss[0]
     rel = math.sqrt(res.error[-1]) / float(np.linalg.norm(x))
-    assert rel < 0.1
+    assert rel < 0.03
     # the no-early-stopping claim: the final error is within 2x of the best along the path
     assert res.error[-1] <= 2 * res.error.min() + 1e-12
 
