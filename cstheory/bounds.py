@@ -209,7 +209,9 @@ class Theorem3Quantities:
 
     @property
     def theorem4_condition(self) -> float:
-        """2β(ε₀ + ε)/α² at width k; Theorem 4 needs it ≤ 1."""
+        """2β(ε₀ + ε)/α² at width k; Theorem 4 needs it ≤ 1 (``inf`` when σ_n = 0, i.e. α = 0)."""
+        if self.alpha == 0:
+            return math.inf
         return 2.0 * self.beta * (self.epsilon0 + self.epsilon) / self.alpha**2
 
     @property
@@ -225,7 +227,8 @@ class Theorem3Quantities:
             f"Theorem 3 for n = {self.n}, m = {self.m}, k = {self.k}, xi = {self.xi:g}, delta = {self.delta:g}:",
             f"  ||U|| = {self.U_norm:.4g}, sigma_n = {self.sigma_min:.4g}, "
             f"kappa_u = ||U||^2/sigma_n^2 = {self.kappa:.4g}",
-            f"  alpha = {self.alpha:.4g}, beta = {self.beta:.4g} (beta/alpha = {self.beta / self.alpha:.4g}), "
+            f"  alpha = {self.alpha:.4g}, beta = {self.beta:.4g} "
+            f"(beta/alpha = {self.beta / self.alpha if self.alpha > 0 else math.inf:.4g}), "
             f"omega = {self.omega:.4g} (for ||y|| = {self.y_norm:g})",
             f"  step size eta <= m/(4 n ||U||^2) = {self.step_size_bound:.4g}",
             f"  epsilon0 = 2 beta (log(2n/delta)/k)^(1/4) = {self.epsilon0:.4g} at k = {self.k}; "
