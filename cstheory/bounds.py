@@ -36,18 +36,22 @@ def spectral_bound(sigma, coefficients, m):
     Returns
     -------
     float
-        The bound; ``inf`` when x has energy on a direction with σ_i = 0.
+        The bound; ``inf`` when x has energy on a direction with σ_i = 0 (a coefficient up to
+        1000·eps·max|c| there, eps of the coefficients' precision, counts as rounding).
     """
     m = _checks.positive_int(m, "m")
     s = to_numpy(sigma).astype(np.float64)
-    c = to_numpy(coefficients).astype(np.float64)
+    c_in = to_numpy(coefficients)
+    c = c_in.astype(np.float64)
     if s.shape != c.shape or s.ndim != 1:
         raise ValueError(f"sigma and coefficients must be 1-D of equal length, got {s.shape} and {c.shape}")
     if np.any(s < 0) or not np.all(np.isfinite(s)):
         raise ValueError("sigma must be finite and non-negative")
     order = np.argsort(-s, kind="stable")
     s, c = s[order], c[order]
-    tiny = np.finfo(np.float64).eps * max(float(np.max(np.abs(c))), 1e-300) * 1e3
+    # rounding level of the coefficients in their own precision (float32 inputs: eps = 1.2e-7)
+    eps = float(np.finfo(np.result_type(c_in.dtype, np.float32)).eps)
+    tiny = eps * max(float(np.max(np.abs(c))), 1e-300) * 1e3
     energy = 0.0
     for si, ci in zip(s, c):
         if si > 0:
@@ -81,7 +85,8 @@ def theorem1_bound(J, x, m):
     # thin SVD gives all n left singular vectors when N >= n; otherwise the full
     # one does (its V is only N x N) and the missing n - N singular values are 0
     W, s, _ = xp.linalg.svd(J, full_matrices=N < n)
-    s = np.concatenate([to_numpy(s), np.zeros(n - s.shape[0])])
+    s = to_numpy(s)
+    s = np.concatenate([s, np.zeros(n - s.shape[0], dtype=s.dtype)])   # keep J's precision for eps below
     # a rank-deficient J has rounding-level singular values (~eps s_max), not zeros: count them
     # as zero, so that x in the range of J gets a finite bound and x outside it gets inf
     s[s <= max(n, N) * np.finfo(s.dtype).eps * s.max(initial=0.0)] = 0.0
@@ -155,8 +160,9 @@ def theorem2_bound(u, x, m, xi=0.0):
         raise ValueError(f"x must have length n = {n} (the length of the kernel u), got {x.shape[0]}")
     m = _checks.positive_int(m, "m")
     xi = _checks.positive_float(xi, "xi", allow_zero=True)
-    s = to_numpy(sigma_weights(u)).astype(np.float64)
-    s[s * s <= n * np.finfo(np.float64).eps * float(np.max(s)) ** 2] = 0.0
+    s_in = to_numpy(sigma_weights(u))
+    s = s_in.astype(np.float64)
+    s[s * s <= n * np.finfo(s_in.dtype).eps * float(np.max(s)) ** 2] = 0.0
     W = trig_basis(n, xp=xp, dtype=x.dtype, device=array_api_compat.device(x))
     x_norm = float(xp.linalg.vector_norm(x))
     return spectral_bound(s, W.T @ x, m) + xi * xi * x_norm * x_norm
