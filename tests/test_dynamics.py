@@ -1,5 +1,6 @@
 """Tests of cstheory/dynamics.py: the closed form of linear GD (eq. 39, 40) and the Theorem-4 gap."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -300,3 +301,69 @@ def test_theorem4_gap_is_not_invariant_when_only_y_scales(xp):
     g1 = linearization_gap(gen, A, y, C0, steps, step_size=0.2)
     g10 = linearization_gap(gen, A, 10.0 * y, C0, steps, step_size=0.2)
     assert abs(g10 - g1) > 0.1 * g1
+
+
+# ---------------------------------------------------------------------------
+# edge cases of eq. (39)/(40): η σ² = 1, precision and device, records, messages
+# ---------------------------------------------------------------------------
+def test_step_exactly_one_over_sigma_squared(xp):
+    """η σ² = 1 removes that direction in one step: r̃_t = 0 and ‖θ̃_t − θ₀‖ = |⟨w, r₀⟩|/σ for t ≥ 1, r̃_0 = r₀
+    (the plain power (1 − 1)^t, with no log(0) warning — RuntimeWarnings are errors in this suite)."""
+    J = on_backend(np.diag([2.0, 0.5]), xp)
+    r0 = on_backend(np.array([3.0, 1.0]), xp)
+    R = cst.to_numpy(linear_residuals(J, r0, 0.25, [0, 1, 3]))
+    np.testing.assert_allclose(R, [[3.0, 1.0], [0.0, (1 - 0.0625) ** 1], [0.0, (1 - 0.0625) ** 3]], rtol=1e-15, atol=0)
+    D = cst.to_numpy(linear_parameter_distance(J, r0, 0.25, [0, 1]))
+    np.testing.assert_allclose(D, [0.0, math.hypot(3.0 / 2.0, 0.0625 / 0.5)], rtol=1e-15)
+
+
+def test_float32_and_a_non_default_device():
+    """The closed form keeps J's dtype and device (the step numbers are moved to J's device)."""
+    import array_api_strict as xs
+    dev, cpu = xs.Device("device1"), xs.Device("CPU_DEVICE")
+    rng = np.random.default_rng(0)
+    Jh, r0h = rng.standard_normal((3, 5)), rng.standard_normal(3)
+    eta = 0.5 / np.linalg.norm(Jh, 2) ** 2
+    ref_r, ref_d = linear_residuals(Jh, r0h, eta, [0, 4]), linear_parameter_distance(Jh, r0h, eta, [0, 4])
+    J, r0 = xs.asarray(Jh, device=dev), xs.asarray(r0h, device=dev)
+    for got, ref in ((linear_residuals(J, r0, eta, [0, 4]), ref_r), (linear_parameter_distance(J, r0, eta, [0, 4]), ref_d)):
+        assert got.device == dev
+        np.testing.assert_allclose(cst.to_numpy(xs.asarray(got, device=cpu)), ref, rtol=1e-13)
+    J32, r32 = xs.asarray(Jh, dtype=xs.float32), xs.asarray(r0h, dtype=xs.float32)
+    got = linear_residuals(J32, r32, eta, [0, 4])
+    assert got.dtype == xs.float32
+    np.testing.assert_allclose(cst.to_numpy(got), ref_r, rtol=1e-5, atol=1e-6)
+
+
+def test_linearization_records_sorted_unique_steps_and_the_reference_spectrum(xp):
+    """steps in any order with repeats are recorded once each, sorted; eigenvalues are those of
+    J Jᵀ = A J_G(θ₀) J_G(θ₀)ᵀ Aᵀ (decreasing, clipped at 0), here for the linear generator J_G = J."""
+    gen, A, y, c0 = linear_setup(xp)
+    res = linearization(gen, A, y, c0, [12, 0, 4, 12, 8])
+    assert res.steps.tolist() == [0, 4, 8, 12]
+    M = cst.to_numpy(A) @ cst.to_numpy(gen.J)
+    np.testing.assert_allclose(res.eigenvalues, np.sort(np.linalg.eigvalsh(M @ M.T))[::-1], rtol=1e-12, atol=1e-15)
+    assert res.residual_gap.shape == res.parameter_gap.shape == (4,)
+    assert res.max_residual_gap == float(np.max(res.residual_gap))
+    assert res.max_parameter_gap == float(np.max(res.parameter_gap))
+    direct = np.linalg.norm(cst.to_numpy(A @ gen(c0) - y))
+    assert res.r0_norm == pytest.approx(direct, rel=1e-14)
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda J, r: linear_residuals(J, r[:3], 0.1, [1]), ValueError, "r0 must have length m = 4 (rows of J), got 3"),
+    (lambda J, r: linear_residuals(J, r, 0.1, "12"), TypeError,
+     "steps must be an iterable of integers >= 0 (or one integer T), got str"),
+    (lambda J, r: linear_residuals(J, r, 0.1, []), ValueError,
+     "steps must contain at least one iteration number, got an empty iterable"),
+    (lambda J, r: linear_residuals(J, r, 0.1, [3, -2]), ValueError, "each entry of steps must be an integer >= 0, got -2"),
+    (lambda J, r: linear_residuals(J, r, 0.1, -1), ValueError, "steps must be an integer >= 0, got -1"),
+    (lambda J, r: linear_parameter_distance(J, r, 0.0, [1]), ValueError, "step_size must be > 0, got 0.0"),
+    (lambda J, r: linear_residuals(r, r, 0.1, [1]), ValueError, "J must be 2-D, got shape (4,)"),
+    (lambda J, r: linear_residuals(J, J, 0.1, [1]), ValueError, "r0 must be 1-D, got shape (4, 6)"),
+])
+def test_bad_input_messages(call, exc, message):
+    """The whole message, anchored (kills renamed arguments and altered messages)."""
+    J, r0 = np.ones((4, 6)), np.ones(4)
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call(J, r0)
