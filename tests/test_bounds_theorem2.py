@@ -238,13 +238,15 @@ def test_theorem3_quantities_defaults_and_small_width():
 
 @pytest.mark.parametrize("scale", [1e-4, 1.0, 1e4])
 def test_theorem2_bound_zero_weights_at_any_kernel_scale(scale):
-    """u = c·[1, 1]: Σ(U) = c²[[1, 1], [1, 1]] has a zero eigenvalue (direction [1, −1]) that the FFT
-    returns at rounding level: it counts as zero relative to σ_max² for any scale c, so x with energy there
-    gets inf, and x = [1, 1] in the range gets the scale-free value 2 (energy 2/(2c²)·… · tail 2c²).
-    kills mutants: threshold eps/σ_max², σ_max·2, σ_max³ instead of σ_max²."""
-    u = scale * np.array([1.0, 1.0])
-    assert theorem2_bound(u, np.array([2.0, 0.0]), 1) == math.inf
-    assert theorem2_bound(u, np.array([1.0, 1.0]), 1) == pytest.approx(2.0, rel=1e-12)
+    """u = c·1 (n = 7): Σ(U) = (c²·7/2)·𝟙𝟙ᵀ has rank one, and the FFT returns σ_2 … σ_5 at rounding level
+    (≈ 5e-9 σ_max, σ² ≈ 3e-17 σ_max²): they count as zero relative to σ_max² at any scale c, so x = w_2 gets
+    inf, while the constant x = 1 in the range gets the scale-free value n = 7.
+    kills mutants: threshold eps/σ_max², σ_max·2, σ_max³ instead of σ_max², ``<`` instead of ``<=``."""
+    u = scale * np.ones(7)
+    s = cst.sigma_weights(u)
+    assert 0 < s[2] < 1e-8 * s.max()                 # rounding level, not an exact zero
+    assert theorem2_bound(u, cst.trig_basis(7)[:, 2], 1) == math.inf
+    assert theorem2_bound(u, np.ones(7), 1) == pytest.approx(7.0, rel=1e-12)
 
 
 def test_theorem2_bound_float32_kernel():

@@ -367,3 +367,104 @@ def test_bad_input_messages(call, exc, message):
     J, r0 = np.ones((4, 6)), np.ones(4)
     with pytest.raises(exc, match="^" + re.escape(message) + "$"):
         call(J, r0)
+
+
+class _Saturating(cst.Generator):
+    """G(θ) = tanh(g θ) entrywise (n = N = 2): Jacobian g at θ = 0, shrinking as θ moves, so a step that
+    is unstable for the linearization at 0 can be stable for the nonlinear run."""
+
+    def __init__(self, gain):
+        self.xp, self.dtype, self.device = B.get_namespace(), np.float64, None
+        self.output_shape, self.param_shape = (2,), (2,)
+        self.gain = gain
+
+    def forward(self, p):
+        return np.tanh(self.gain * p)
+
+    def jvp(self, p, t):
+        return self.gain * (1 - np.tanh(self.gain * p) ** 2) * t
+
+    def vjp(self, p, r):
+        return self.gain * (1 - np.tanh(self.gain * p) ** 2) * r
+
+
+@pytest.mark.parametrize("eta, y_scale, T, step", [(0.05, 1.0, 200, 5), (0.021, 1.0, 120, 100), (0.021, 0.1, 140, 100)])
+def test_linearized_divergence_is_caught_at_the_documented_step(eta, y_scale, T, step):
+    """The linearized run is checked like fit: every step below 50, then every 50 steps and at the last
+    one; it diverges when ‖r̃‖² > 1e6 ‖r₀‖².  Gain 10 at θ₀ = 0: the factor |1 − 100η| is 4 (η = 0.05:
+    4⁵ > 1000 → step 5) or 1.1 (η = 0.021: 1.1^73 > 1000 → caught at the check of step 100), whatever
+    ‖r₀‖ (also below 1).  The message gives the step, both residuals and a step 10× smaller.
+    kills mutants: the check schedule (< / <= 50, % 50, last step), the threshold (/ for ·, max(‖r₀‖², 1)),
+    and the numbers in the message."""
+    y = y_scale * np.array([0.9, -0.9])
+    r0 = float(np.linalg.norm(y))
+    with pytest.raises(cst.DivergenceError) as info:
+        linearization(_Saturating(10.0), np.eye(2), y, np.zeros(2), [0, T], step_size=eta)
+    growth = abs(1 - 100 * eta)
+    rn = r0 * growth**step
+    msg = (f"the linearized run diverged at step {step}: residual {rn:.3g} (initial {r0:.3g}) "
+           f"with step_size={eta:.3g}; use a smaller step_size (e.g. {eta / 10:.3g})")
+    assert str(info.value) == msg
+
+
+def test_linearization_defaults_use_rng_for_the_start_and_the_step():
+    """params=None draws gen.init(rng, y); step_size=None is default_step_size(gen, A, θ₀, rng) — the same
+    rng (default 0) — and the wrappers pass params, step_size and rng through (results identical bit for bit).
+    kills mutants: default rng 1, rng=None or dropped in start_params/default_step_size/wrappers."""
+    from cstheory.fit import default_step_size
+    gen, A, y = _two_layer_problem(B.get_namespace())
+    steps = [0, 3, 6]
+    for kwargs, seed in (({}, 0), ({"rng": 5}, 5)):
+        res = linearization(gen, A, y, None, steps, **kwargs)
+        C0 = gen.init(rng=seed, y=y)
+        assert res.step_size == default_step_size(gen, A, C0, rng=seed)
+        ref = linearization(gen, A, y, C0, steps, step_size=res.step_size)
+        np.testing.assert_array_equal(res.residual_gap, ref.residual_gap)
+        assert linearization_gap(gen, A, y, None, steps, **kwargs) == res.max_residual_gap
+        assert linearization_parameter_gap(gen, A, y, None, steps, **kwargs) == res.max_parameter_gap
+    C1 = gen.init(rng=7, scale=0.5)
+    ref = linearization(gen, A, y, C1, steps, step_size=0.05, rng=3)
+    assert linearization_parameter_gap(gen, A, y, C1, steps, step_size=0.05, rng=3) == ref.max_parameter_gap
+    assert linearization_gap(gen, A, y, C1, steps, step_size=0.05, rng=3) == ref.max_residual_gap
+
+
+def test_linearization_curves_are_the_runs_they_name(xp):
+    """residual_norm and parameter_distance are ‖r_t‖ and ‖θ_t − θ₀‖ of cst.fit's own GD run; the linear
+    curves are eq. (39)/(40) also when 0 is not among the steps (the linear run starts at t = 0); steps
+    are int64 and every requested step is recorded (also t = 1 next to larger steps).
+    kills mutants: swapped columns, the linear run started at t = 1, steps as floats, 1 dropped from the gcd."""
+    gen, A, y = _two_layer_problem(xp)
+    C0 = gen.init(rng=2, scale=0.4)
+    steps, eta = [1, 4, 10], 0.1
+    res = linearization(gen, A, y, C0, steps, step_size=eta)
+    assert res.steps.dtype == np.int64 and res.steps.tolist() == steps
+    seen = {}
+    run = cst.fit(gen, A, y, params=C0, steps=10, step_size=eta,
+                  callback=lambda t, P: seen.__setitem__(t, float(np.linalg.norm(cst.to_numpy(P - C0)))))
+    np.testing.assert_allclose(res.residual_norm, np.sqrt(2 * run.loss[steps]), rtol=1e-12)
+    np.testing.assert_allclose(res.parameter_distance, [seen[t] for t in steps], rtol=1e-12)
+    J = cst.to_numpy(A @ gen.jacobian(C0))
+    r0 = cst.to_numpy(A @ gen(C0) - y)
+    np.testing.assert_allclose(res.linear_residual_norm, np.linalg.norm(linear_residuals(J, r0, eta, steps), axis=1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(res.linear_parameter_distance, linear_parameter_distance(J, r0, eta, steps), rtol=1e-12)
+
+
+def test_linearization_edge_cases():
+    """steps = [0] (nothing to run), r₀ = 0 (the start fits y: every residual stays 0, the relative gap
+    is 0, not 0/0), clipped eigenvalues of a rank-deficient J Jᵀ (m = 6 > N = 3: rounding gives −1e-15),
+    an int T for steps, and only T steps of the nonlinear run (a run that diverges after step ~350 is
+    not reached with T = 10).  kills mutants: gcd of no steps, the ‖r₀‖ > 0 guard, the clip, fit's steps."""
+    rng = np.random.default_rng(0)
+    gen = cst.LinearGenerator(rng.standard_normal((8, 3)))
+    A, y = rng.standard_normal((6, 8)), rng.standard_normal(6)
+    one = linearization(gen, A, y, gen.init(), [0])
+    assert one.steps.tolist() == [0] and one.residual_gap.tolist() == [0.0]
+    assert np.all(one.eigenvalues >= 0) and one.eigenvalues[-1] == 0.0 and one.eigenvalues[0] > 1.0
+    c0 = rng.standard_normal(3)
+    fits = linearization(gen, A, A @ gen(c0), c0, 5)
+    assert fits.steps.tolist() == [0, 1, 2, 3, 4, 5] and fits.r0_norm == 0.0
+    np.testing.assert_array_equal(fits.residual_gap, 0.0)
+    s1 = np.linalg.norm(A @ gen.J, 2)
+    slow = linearization(gen, A, y, gen.init(), 10, step_size=2.02 / s1**2)   # |1 − 2.02| = 1.02 per step
+    assert slow.steps.tolist() == list(range(11))
