@@ -388,12 +388,20 @@ class _Saturating(cst.Generator):
         return self.gain * (1 - np.tanh(self.gain * p) ** 2) * r
 
 
-@pytest.mark.parametrize("eta, y_scale, T, step", [(0.05, 1.0, 200, 5), (0.021, 1.0, 120, 100), (0.021, 0.1, 140, 100)])
+@pytest.mark.parametrize("eta, y_scale, T, step", [
+    (0.05, 1.0, 200, 5),          # factor 4: 4^5 > 1000, every step below 50 is checked
+    (0.021, 1.0, 120, 100),       # factor 1.1: crosses at 73, caught at the check of step 100
+    (0.021, 0.01, 140, 100),      # ‖r₀‖ = 0.0127 < 1: the threshold is 1000‖r₀‖ (relative), not 1000
+    (0.021466, 1.0, 120, 100),    # factor 1.1466: crosses at 51, not checked before 100
+    (0.02153, 1.0, 120, 49),      # factor 1.153: crosses at 49, the last step below 50
+    (0.02068, 1.0, 120, 120),     # factor 1.068: crosses at 103, caught at the last step (not a multiple of 50)
+])
 def test_linearized_divergence_is_caught_at_the_documented_step(eta, y_scale, T, step):
     """The linearized run is checked like fit: every step below 50, then every 50 steps and at the last
     one; it diverges when ‖r̃‖² > 1e6 ‖r₀‖².  Gain 10 at θ₀ = 0: the factor |1 − 100η| is 4 (η = 0.05:
     4⁵ > 1000 → step 5) or 1.1 (η = 0.021: 1.1^73 > 1000 → caught at the check of step 100), whatever
-    ‖r₀‖ (also below 1).  The message gives the step, both residuals and a step 10× smaller.
+    ‖r₀‖ (also below 1); see the cases for the others.  The message gives the step, both residuals and
+    a step 10× smaller.
     kills mutants: the check schedule (< / <= 50, % 50, last step), the threshold (/ for ·, max(‖r₀‖², 1)),
     and the numbers in the message."""
     y = y_scale * np.array([0.9, -0.9])
@@ -468,3 +476,20 @@ def test_linearization_edge_cases():
     s1 = np.linalg.norm(A @ gen.J, 2)
     slow = linearization(gen, A, y, gen.init(), 10, step_size=2.02 / s1**2)   # |1 − 2.02| = 1.02 per step
     assert slow.steps.tolist() == list(range(11))
+
+
+def test_linearization_on_a_non_default_device():
+    """θ₀, A, y on array_api_strict's device1: the reference kernel's unit vectors are built there too, and
+    the curves equal those of the same problem on the default device.  kills mutants: eye without device."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    rng = np.random.default_rng(0)
+    u, A, y = rng.standard_normal(7), rng.standard_normal((3, 7)), rng.standard_normal(3)
+    runs = []
+    for device in (None, dev):
+        gen = cst.TwoLayerGenerator(xs.asarray(u, device=device), 4)
+        C0 = gen.init(rng=1, scale=0.3)
+        runs.append(linearization(gen, xs.asarray(A, device=device), xs.asarray(y, device=device), C0, [0, 2, 4],
+                                  step_size=0.1))
+    np.testing.assert_allclose(runs[1].residual_gap, runs[0].residual_gap, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(runs[1].eigenvalues, runs[0].eigenvalues, rtol=1e-12)

@@ -43,7 +43,8 @@ def main(argv=None):
     parser.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
     parser.add_argument("--mutants", nargs="+", default=None, help="run only these mutant names")
     parser.add_argument("--results", action="store_true", help="print the results of the last run and stop")
-    parser.add_argument("--fresh", action="store_true", help="delete mutants/ (earlier results) first")
+    parser.add_argument("--fresh", action="store_true",
+                        help="delete mutants/ (earlier results) first; done anyway when the module or tests change")
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -55,8 +56,14 @@ def main(argv=None):
     for t in tests:
         if not Path(t.split("::")[0]).exists():
             parser.error(f"no test file {t}")
-    if args.fresh and Path("mutants").exists():
+    # mutmut keeps one module's mutants in mutants/ and takes a plain copy of another module there for
+    # already mutated: start afresh whenever the module or the test files change
+    stamp = Path("mutants") / ".cstheory-target"
+    target = " ".join([str(path), *tests])
+    if Path("mutants").exists() and (args.fresh or not stamp.exists() or stamp.read_text() != target):
         shutil.rmtree("mutants")
+    Path("mutants").mkdir(exist_ok=True)
+    stamp.write_text(target)
 
     from mutmut import configuration
     from mutmut.__main__ import cli
