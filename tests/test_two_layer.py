@@ -418,3 +418,52 @@ def test_float32_in_float32_out(xp):
     for opt in ("gd", "adam"):
         res = cst.fit(gen, A, y, steps=3, optimizer=opt)
         assert res.params.dtype == f32 and res.signal.dtype == f32
+
+
+def test_two_layer_generator_on_a_non_default_device():
+    """u on array_api_strict's device1: v, the zero of the ReLU, C₀ and every result live there, and agree
+    with the default device.  kills mutants: device=None for the generator, v, the ReLU's zero, init."""
+    import array_api_strict as xs
+    dev, cpu = xs.Device("device1"), xs.Device("CPU_DEVICE")
+    rng = np.random.default_rng(0)
+    u, A, y = rng.standard_normal(7), rng.standard_normal((3, 7)), rng.standard_normal(3)
+    out = {}
+    for device in (cpu, dev):
+        gen = cst.TwoLayerGenerator(xs.asarray(u, device=device), 4)
+        assert gen.device == device
+        C = gen.init(rng=1, scale=0.5)
+        res = cst.fit(gen, xs.asarray(A, device=device), xs.asarray(y, device=device), params=C, steps=3, step_size=0.05)
+        values = (C, gen(C), gen.init(rng=2, y=xs.asarray(y, device=device)), res.params, res.signal)
+        assert all(a.device == device for a in values)
+        out[device] = [cst.to_numpy(xs.asarray(a, device=cpu)) for a in values]
+    for a, b in zip(out[cpu], out[dev]):
+        np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-15)
+
+
+def test_init_defaults_and_zero_scale(xp):
+    """init() uses rng = 0; scale = 0 is allowed and gives C₀ = 0 (kills default rng 1 and allow_zero dropped)."""
+    gen = cst.TwoLayerGenerator(on_backend(np.array([1.0, 2.0, 0.5]), xp), 2)
+    assert_allclose(gen.init(scale=0.3), 0.3 * np.random.default_rng(0).standard_normal((3, 2)), rtol=1e-15)
+    np.testing.assert_array_equal(cst.to_numpy(gen.init(scale=0.0)), 0.0)
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda g: theorem3_scale(1.0, 0, 1.0), ValueError, "n must be an integer >= 1, got 0"),
+    (lambda g: theorem3_scale(1.0, 4, 1.0, xi=0.0), ValueError, "xi must be > 0, got 0.0"),
+    (lambda g: theorem3_step_size(0, 4, 1.0), ValueError, "m must be an integer >= 1, got 0"),
+    (lambda g: theorem3_step_size(2, 0, 1.0), ValueError, "n must be an integer >= 1, got 0"),
+    (lambda g: cst.TwoLayerGenerator(np.ones(4), 0), ValueError, "k must be an integer >= 2, got 0"),
+    (lambda g: g.vjp(np.ones((4, 2)), np.ones((4, 1))), ValueError, "cotangent must be 1-D, got shape (4, 1)"),
+    (lambda g: g.vjp(np.ones((4, 2)), np.ones(3)), ValueError, "cotangent must have shape (4,), got (3,)"),
+    (lambda g: g.vjp(np.ones((4, 2)), [1.0] * 4), TypeError, "cotangent must be an array, got list"),
+    (lambda g: g.jvp(np.ones((4, 2)), np.ones((4, 3))), ValueError, "tangent must have shape (4, 2), got (4, 3)"),
+    (lambda g: g.init(y=np.ones((3, 1))), ValueError, "y must be 1-D, got shape (3, 1)"),
+    (lambda g: g.init(y=[1.0, 2.0]), TypeError, "y must be an array, got list"),
+    (lambda g: g.init(scale=-1.0), ValueError, "scale must be >= 0, got -1.0"),
+])
+def test_bad_input_messages(call, exc, message):
+    """The whole message, anchored (kills renamed arguments and dropped dimension checks)."""
+    import re
+    gen = cst.TwoLayerGenerator(np.array([1.0, -2.0, 0.5, 0.0]), 2)
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call(gen)
