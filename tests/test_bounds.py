@@ -240,3 +240,9 @@ def test_bounds_messages_and_defaults():
         cst.spectral_bound(np.array([1.0, np.inf]), np.ones(2), 2)
     with pytest.raises(ValueError, match="^" + re.escape("x must be 1-D, got shape (4, 1)") + "$"):
         cst.theorem1_bound(np.ones((4, 6)), np.ones((4, 1)), 2)
+
+
+def test_spectral_bound_integer_coefficients():
+    """Integer ⟨w_i, x⟩ are accepted (their rounding level is float64's): energy 3²/2² = 2.25 times the
+    tail σ_1² + σ_2² = 4 (m = 1: every index), 9.  kills mutant: finfo of an integer dtype."""
+    assert cst.spectral_bound(np.array([2.0, 0.0]), np.array([3, 0]), 1) == pytest.approx(9.0 / 4.0 * 4.0, rel=1e-15)

@@ -277,3 +277,22 @@ def test_theorem3_quantities_messages(kwargs, message):
     import re
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         theorem3_quantities(cst.kernels.triangular(16, 3), 4, **kwargs)
+
+
+def test_rounding_level_weights_of_a_float32_kernel():
+    """u = 1 in float32 (n = 7): the FFT leaves σ_1 at 1.3e-4 σ_max (σ² ≈ 2e-8 σ_max², float32 rounding),
+    below n·eps₃₂·σ_max², so x = w_1 gets inf; judged with float64's eps it would stay a (spurious)
+    weight.  kills mutant: finfo(None) for the kernel's dtype in theorem2_bound."""
+    u = np.ones(7, dtype=np.float32)
+    assert theorem2_bound(u, cst.trig_basis(7, dtype="float32")[:, 1], 1) == math.inf
+    assert theorem2_bound(u, np.ones(7, dtype=np.float32), 1) == pytest.approx(7.0, rel=1e-6)
+
+
+def test_theorem3_summary_fails_between_one_and_two():
+    """At k = 10^(log10 width of Theorem 4)/8 the condition 2β(ε₀ + ε)/α² is ≈ 8^{1/4} = 1.68: 'fails'
+    (kills the verdict threshold 2 for 1)."""
+    u = cst.kernels.triangular(64, 8)
+    k = int(10 ** theorem3_quantities(u, 3, k=10**100).log10_width_theorem4 / 8)
+    q = theorem3_quantities(u, 3, k=k)
+    assert 1.6 < q.theorem4_condition < 1.75
+    assert f"the ratio is {q.theorem4_condition:.4g} (fails)" in q.summary()
