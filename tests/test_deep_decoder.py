@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import cstheory as cst
 from cstheory import deep_decoder as dd
 from cstheory._backend import asarray
+from cstheory._backend import namespace as B_namespace
 from cstheory.generator import Generator
 from cstheory.testing import assert_adjoint, assert_allclose, inner, seeds
 
@@ -473,3 +474,134 @@ def test_forward_and_vjp_match_pytorch_autograd(cfg):
     grads = {key: [a.grad.numpy() for a in val] for key, val in leaves.items()}
     want = np.asarray(gen.flatten(**grads))
     np.testing.assert_allclose(np.asarray(gen.vjp(theta, r)), want, rtol=1e-9, atol=1e-11 * np.abs(want).max())
+
+
+# ---------------------------------------------------------------------------
+# backends, defaults, eps, batches and messages
+# ---------------------------------------------------------------------------
+def _other(xp):
+    import array_api_strict
+    return "numpy" if xp is array_api_strict else "array_api_strict"
+
+
+@pytest.mark.parametrize("func, nargs", [
+    (lambda a, b, c: dd.channel_norm(a, b, c), 3),
+    (lambda a, b, c: dd.channel_norm_backward(a, b, c, c[:, 0]), 2),      # checks g and z
+    (lambda a, b, c: dd.channel_norm_jvp(a, None, None, b, c, b[:, 0]), 2),  # checks da and z
+    (lambda a, b, c: dd.mix_backward(a, b, c), 3),
+], ids=["channel_norm", "channel_norm_backward", "channel_norm_jvp", "mix_backward"])
+def test_building_blocks_refuse_an_argument_from_another_backend(xp, func, nargs):
+    """Each array argument of the backend check (the first ``nargs``) from another library is a
+    TypeError naming both (kills every argument dropped from ``namespace(...)``)."""
+    host_args = [np.random.default_rng(i).standard_normal((3, 5)) + 2.0 for i in range(3)]
+    for bad in range(nargs):
+        args = [asarray(h, xp=(_other(xp) if i == bad else xp)) for i, h in enumerate(host_args)]
+        with pytest.raises(TypeError, match="different backends"):
+            func(*args)
+
+
+def test_channel_norm_of_a_batch_is_per_slice(xp):
+    """channel_norm works on (..., k, s): each slice of a batch is normalised on its own (the mean and
+    variance run over the last axis, not axis 1).  kills mutants: axis=+1 for the mean and the variance."""
+    a = asarray(3.0 + host(0, 2, 4, 6), xp=xp)
+    scale, shift = asarray(host(1, 4), xp=xp), asarray(host(2, 4), xp=xp)
+    out, _, _ = dd.channel_norm(a, scale, shift)
+    for b in range(2):
+        assert_allclose(out[b, ...], dd.channel_norm(a[b, ...], scale, shift)[0], rtol=1e-13)
+
+
+def test_eps_reaches_the_forward_pass_and_the_jvp():
+    """A non-default ε of the channel normalisation is used by forward (checked against the pieces)
+    and by the JVP (checked against central differences).  kills mutants: eps dropped in _forward, jvp."""
+    gen = dd.DeepDecoder((12,), channels=4, layers=2, output="fixed", rng=5, eps=0.5)
+    theta = random_params(gen, 0)
+    C, B = [], cst.to_numpy(gen.input)
+    t = np.asarray(theta)
+    pos = 0
+    for i in range(gen.layers):
+        Ct = t[pos:pos + 16].reshape(4, 4)
+        sc, sh = t[pos + 16:pos + 20], t[pos + 20:pos + 24]
+        pos += 24
+        A = np.maximum((Ct @ B) @ dd.interpolation_matrix(gen.sizes[i][0], gen.sizes[i + 1][0]).T, 0)
+        B = sc[:, None] * (A - A.mean(1, keepdims=True)) / np.sqrt(A.var(1, keepdims=True) + 0.5) + sh[:, None]
+    Ct = t[pos:].reshape(4, 4)
+    v = np.r_[np.ones(2), -np.ones(2)] / 2.0
+    assert_allclose(gen(theta), v @ np.maximum(Ct @ B, 0), rtol=1e-12)
+    d = asarray(host(3, gen.num_params))
+    assert rel_err(gen.jvp(theta, d), central_difference(lambda p: gen(p), theta, d)) < 1e-6
+
+
+def test_defaults_and_sigmoid_output():
+    """Defaults: output="fixed", rng = 0 for the input B₀ (iid N(0, 1)), init rng = 0; an int output_shape
+    n means (n,); sigmoid=True squashes the conv output: G_sig(θ) = sigmoid(G(θ)) for the same θ.
+    kills mutants: default output, default rng, the int shape, self.sigmoid lost."""
+    gen = dd.DeepDecoder(16, channels=4, layers=2)
+    assert gen.output == "fixed" and gen.output_shape == (16,)
+    np.testing.assert_array_equal(cst.to_numpy(gen.input), np.random.default_rng(0).standard_normal((4, *gen.sizes[0])))
+    assert_allclose(gen.init(), gen.init(rng=0), rtol=0, atol=0)
+    plain = dd.DeepDecoder(16, channels=4, layers=2, output="conv", rng=3)
+    squashed = dd.DeepDecoder(16, channels=4, layers=2, output="conv", sigmoid=True, rng=3)
+    theta = random_params(plain, 1)
+    assert_allclose(squashed(theta), 1.0 / (1.0 + np.exp(-cst.to_numpy(plain(theta)))), rtol=1e-13)
+
+
+def test_deep_decoder_on_a_non_default_device():
+    """xp=array_api_strict, device=device1: B₀, the upsampling matrices, v, θ₀ and every result live
+    there (also the unit cotangents of the Jacobian) and agree with the default device.
+    kills mutants: device dropped in resolve, _to and the Jacobian's eye."""
+    import array_api_strict as xs
+    dev, cpu = xs.Device("device1"), xs.Device("CPU_DEVICE")
+    out = {}
+    for device in (None, dev):
+        gen = dd.DeepDecoder((10,), channels=4, layers=2, output="fixed", rng=2, xp=xs, device=device)
+        theta = gen.init(rng=1)
+        r = xs.asarray(host(4, 10), device=device)
+        values = (theta, gen(theta), gen.vjp(theta, r), gen.jacobian(theta), gen.gram(theta))
+        assert all(a.device == (device or cpu) for a in values)
+        out[device] = [cst.to_numpy(xs.asarray(a, device=cpu)) for a in values]
+    for a, b in zip(out[None], out[dev]):
+        np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-15)
+
+
+def test_gram_respects_max_bytes():
+    """gram builds the Jacobian, so it is refused above max_bytes too (kills max_bytes not passed on)."""
+    gen = make(CONFIGS[0], None)
+    with pytest.raises(ValueError, match="max_bytes"):
+        gen.gram(gen.init(), max_bytes=16)
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: dd.hidden_sizes((20,), 0), ValueError, "layers must be an integer >= 1, got 0"),
+    (lambda: dd.hidden_sizes((20,), 2, input_size=0), ValueError, "input_size must be an integer >= 1, got 0"),
+    (lambda: dd.interpolation_matrix(0, 3), ValueError, "n_in must be an integer >= 1, got 0"),
+    (lambda: dd.interpolation_matrix(3, 0), ValueError, "n_out must be an integer >= 1, got 0"),
+    (lambda: dd.DeepDecoder((0,), 4, 2), ValueError, "output_shape must be an integer >= 1, got 0"),
+    (lambda: dd.DeepDecoder((8,), 0, 2), ValueError, "channels must be an integer >= 1, got 0"),
+    (lambda: dd.DeepDecoder((8,), 4, 0), ValueError, "layers must be an integer >= 1, got 0"),
+    (lambda: dd.DeepDecoder((8,), 4, 2, sigmoid=1), TypeError, "sigmoid must be a bool, got int"),
+    (lambda: dd.DeepDecoder((8,), 4, 2, sigmoid=True), ValueError, "sigmoid=True needs output='conv'"),
+    (lambda: dd.DeepDecoder((8,), 4, 2, output="conv", out_channels=0), ValueError,
+     "out_channels must be an integer >= 1, got 0"),
+    (lambda: dd.DeepDecoder((8,), 4, 2, out_channels=2), ValueError, "out_channels > 1 needs output='conv'"),
+    (lambda: dd.DeepDecoder((8,), 4, 2, eps=0.0), ValueError, "eps must be > 0, got 0.0"),
+    (lambda: dd.DeepDecoder((8,), 4, 2).init(scale=-1.0), ValueError, "scale must be > 0, got -1.0"),
+    (lambda: dd.DeepDecoder((8,), 4, 2).jvp(np.zeros(64), np.zeros(63)), ValueError,
+     "tangent must have shape (64,), got (63,)"),
+    (lambda: dd.DeepDecoder((8,), 4, 2).vjp(np.zeros(64), [0.0] * 8), TypeError, "cotangent must be an array, got list"),
+])
+def test_bad_input_messages(call, exc, message):
+    """The whole message, anchored (kills renamed arguments and altered messages)."""
+    import re
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call()
+
+
+def test_cotangent_from_another_backend_and_input_size_equal_to_the_output(xp):
+    """A cotangent of another library is refused with both names; input_size may equal the output size."""
+    import re
+    gen = dd.DeepDecoder((8,), 4, 2, xp=xp)
+    other = asarray(np.ones(8), xp=_other(xp))
+    ours, theirs = xp.__name__, B_namespace(other).__name__
+    with pytest.raises(TypeError, match="^" + re.escape(f"cotangent is a {theirs} array but the generator was built on {ours}") + "$"):
+        gen.vjp(gen.init(), other)
+    assert dd.hidden_sizes((20,), 2, input_size=20) == [(20,), (20,), (20,)]
