@@ -534,10 +534,13 @@ def test_eps_reaches_the_forward_pass_and_the_jvp():
 def test_defaults_and_sigmoid_output():
     """Defaults: output="fixed", rng = 0 for the input B₀ (iid N(0, 1)), init rng = 0; an int output_shape
     n means (n,); sigmoid=True squashes the conv output: G_sig(θ) = sigmoid(G(θ)) for the same θ.
-    kills mutants: default output, default rng, the int shape, self.sigmoid lost."""
+    kills mutants: default output, default rng, the rng not passed on, the int shape, self.sigmoid lost."""
     gen = dd.DeepDecoder(16, channels=4, layers=2)
     assert gen.output == "fixed" and gen.output_shape == (16,)
     np.testing.assert_array_equal(cst.to_numpy(gen.input), np.random.default_rng(0).standard_normal((4, *gen.sizes[0])))
+    seeded = dd.DeepDecoder(16, channels=4, layers=2, rng=3)
+    np.testing.assert_array_equal(cst.to_numpy(seeded.input),
+                                  np.random.default_rng(3).standard_normal((4, *seeded.sizes[0])))
     assert_allclose(gen.init(), gen.init(rng=0), rtol=0, atol=0)
     plain = dd.DeepDecoder(16, channels=4, layers=2, output="conv", rng=3)
     squashed = dd.DeepDecoder(16, channels=4, layers=2, output="conv", sigmoid=True, rng=3)
