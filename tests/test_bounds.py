@@ -233,7 +233,8 @@ def test_theorem1_bound_float32_rank_deficient_and_tiny_scale(xp):
 
 
 def test_bounds_messages_and_defaults():
-    """Anchored messages; geometric_bound's default ‖x*‖ = 1."""
+    """Anchored messages; geometric_bound's default ‖x*‖ = 1.  kills mutants: default x_norm 2, altered
+    message of spectral_bound, x's 1-D check dropped in theorem1_bound."""
     import re
     assert cst.geometric_bound(0.5, 12) == pytest.approx(0.5**4 / 0.5, rel=1e-15)
     with pytest.raises(ValueError, match="^" + re.escape("sigma must be finite and non-negative") + "$"):

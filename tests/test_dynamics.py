@@ -318,7 +318,8 @@ def test_step_exactly_one_over_sigma_squared(xp):
 
 
 def test_float32_and_a_non_default_device():
-    """The closed form keeps J's dtype and device (the step numbers are moved to J's device)."""
+    """The closed form keeps J's dtype and device (the step numbers are moved to J's device).
+    kills mutants: the step numbers t built without J's dtype or device."""
     import array_api_strict as xs
     dev, cpu = xs.Device("device1"), xs.Device("CPU_DEVICE")
     rng = np.random.default_rng(0)
