@@ -37,7 +37,8 @@ def spectral_bound(sigma, coefficients, m):
     Returns
     -------
     float
-        The bound; ``inf`` when x has energy on a direction with σ_i = 0.  It is
+        The bound; ``inf`` when x has energy on a direction with σ_i = 0 (a coefficient up to
+        1000·eps·max|c| there, eps of the coefficients' precision, counts as rounding).  It is
         invariant under σ → λσ and computed from σ/σ_max and the coefficients over
         their largest entry, so σ and x of any finite scale give no spurious
         overflow, underflow or NaN.
@@ -56,15 +57,17 @@ def spectral_bound(sigma, coefficients, m):
     _checks.namespace(sigma=sigma, coefficients=coefficients)
     m = _checks.positive_int(m, "m")
     s = to_numpy(sigma).astype(np.float64)
-    c = to_numpy(coefficients).astype(np.float64)
+    c_in = to_numpy(coefficients)
+    c = c_in.astype(np.float64)
     if s.shape != c.shape:
         raise ValueError(f"sigma and coefficients must have equal lengths, got {s.shape} and {c.shape}")
     if np.any(s < 0):
         raise ValueError("sigma must be non-negative (sigma_i >= 0 are singular values or weights)")
-    return _spectral_bound(s, c, m)
+    # rounding level of the coefficients in their own precision (float32 inputs: eps = 1.2e-7)
+    return _spectral_bound(s, c, m, eps=float(np.finfo(np.result_type(c_in.dtype, np.float32)).eps))
 
 
-def _spectral_bound(s, c, m):
+def _spectral_bound(s, c, m, eps=float(np.finfo(np.float64).eps)):
     """The bound for host float64 arrays, scale-safe: with s = a ŝ and c = b ĉ (a, b the powers of two
     just below the largest entries) it is b² · [Σ ĉ_i²/ŝ_i²] · [Σ_tail ŝ_i²]: invariant under s → λ s,
     never inf·0, and bit for bit the unscaled sum wherever that is finite."""
@@ -78,7 +81,7 @@ def _spectral_bound(s, c, m):
         return 0.0
     if a == 0.0:
         return math.inf
-    tiny = np.finfo(np.float64).eps * max(b, 1e-300) * 1e3 / _pow2(b)
+    tiny = eps * max(b, 1e-300) * 1e3 / _pow2(b)
     a, b = _pow2(a), _pow2(b)              # powers of two: the scaling is exact
     s, c = s / a, c / b
     energy = 0.0
@@ -139,12 +142,12 @@ def theorem1_bound(J, x, m):
 
     scale = _pow2(float(xp.max(xp.abs(J))))
     W, s, _ = xp.linalg.svd(J / scale, full_matrices=N < n)
-    s = np.concatenate([to_numpy(s).astype(np.float64), np.zeros(n - s.shape[0])])
+    s = np.concatenate([to_numpy(s).astype(np.float64), np.zeros(n - s.shape[0])])   # J's eps is used below
     # a rank-deficient J has rounding-level singular values (~eps s_max), not zeros: count them
     # as zero, so that x in the range of J gets a finite bound and x outside it gets inf
     s[s <= max(n, N) * float(xp.finfo(J.dtype).eps) * s.max(initial=0.0)] = 0.0
     c = to_numpy(W.T @ x).astype(np.float64)
-    return _spectral_bound(s, c, m)
+    return _spectral_bound(s, c, m, eps=float(xp.finfo(J.dtype).eps))
 
 
 def geometric_bound(gamma, m, x_norm=1.0):
@@ -238,9 +241,11 @@ def theorem2_bound(u, x, m, xi=0.0):
         raise ValueError(f"x must have length n = {n} (the length of the kernel u), got {x.shape[0]}")
     m = _checks.positive_int(m, "m")
     xi = _checks.positive_float(xi, "xi", allow_zero=True)
-    s = to_numpy(sigma_weights(u)).astype(np.float64)
+    s_in = to_numpy(sigma_weights(u))
+    s = s_in.astype(np.float64)
     s_max = float(np.max(s))
-    s[s <= math.sqrt(n * np.finfo(np.float64).eps) * s_max] = 0.0
+    # rounding level in the precision of the weights (float32 kernels: eps = 1.2e-7)
+    s[s <= math.sqrt(n * float(np.finfo(s_in.dtype).eps)) * s_max] = 0.0
     # ⟨w_i, x⟩ for every w_i of eq. (10): the basis is orthonormal, so W^T x = W^T (x/‖x‖_∞) ‖x‖_∞
     W = trig_basis(n, xp=xp, dtype=x.dtype, device=array_api_compat.device(x))
     if float(xp.max(xp.abs(x))) == 0.0:
@@ -249,7 +254,7 @@ def theorem2_bound(u, x, m, xi=0.0):
     xs = x / c_x
     coeff = to_numpy(W.T @ xs).astype(np.float64)
     x_norm = float(xp.linalg.vector_norm(xs))
-    core = _spectral_bound(s, coeff, m) + xi * xi * x_norm * x_norm
+    core = _spectral_bound(s, coeff, m, eps=float(xp.finfo(x.dtype).eps)) + xi * xi * x_norm * x_norm
     return c_x * (c_x * core) if core > 0 else 0.0
 
 

@@ -213,8 +213,8 @@ class Generator:
         _checks.array(cotangent, name)
         self._check_backend(cotangent, name)
         if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
-            raise ValueError(f"{name} must have shape {tuple(self.output_shape)} (or ({self.n},)), "
-                             f"got {tuple(cotangent.shape)}")
+            flat = "" if tuple(self.output_shape) == (self.n,) else f" (or ({self.n},))"
+            raise ValueError(f"{name} must have shape {tuple(self.output_shape)}{flat}, got {tuple(cotangent.shape)}")
         return namespace(cotangent).reshape(cotangent, self.output_shape)
 
     def _check_backend(self, x, name):

@@ -189,7 +189,7 @@ def test_spectral_bound_bad_inputs():
 # scale safety (issue 14): the bounds are invariant under J → cJ, σ → cσ and homogeneous in x
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("c", [1e-300, 1e-200, 1e200, 1e300])
-def test_theorem1_bound_is_invariant_under_scaling_J(xp, c):
+def test_theorem1_bound_is_invariant_under_extreme_scalings_of_J(xp, c):
     rng = np.random.default_rng(0)
     J = B.asarray(rng.standard_normal((6, 9)) * 0.5 ** np.arange(6)[:, None], xp=xp)
     x = B.asarray(rng.standard_normal(6), xp=xp)
@@ -229,3 +229,67 @@ def test_geometric_bound_without_overflow():
     assert cst.geometric_bound(0.5, 3, x_norm=1e200) == math.inf      # 1e400: beyond the float range
     assert cst.geometric_bound(0.5, 3, x_norm=0.0) == 0.0
     assert cst.geometric_bound(0.9, 3000) == pytest.approx(0.9**1000 / 0.1, rel=1e-10)
+@given(n=st.integers(2, 10), extra=st.integers(0, 6), m=st.integers(1, 16), seed=seeds(),
+       c=st.sampled_from([-1e3, -2.5, -1.0, 1e-20, 1e-3, 0.3, 7.0]))
+def test_theorem1_bound_is_invariant_under_scaling_J(n, extra, m, seed, c, xp):
+    """Eq. (7) is scale-free in J: J → cJ (c ≠ 0) multiplies every σ_i by |c| (and may flip w_i), so
+    Σ⟨w_i,x⟩²/σ_i² gains 1/c² and the tail Σσ_i² gains c².  Also invariant under J → J Q for an
+    orthogonal Q (same left singular vectors and values).  Measured relative change ≤ 1.4e-14 over 200 random
+    draws of this kind; asserted 1e-12 (the 1/σ_n² term amplifies rounding by κ(J)² on ill-conditioned draws)."""
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((n, n + extra))
+    x = rng.standard_normal(n)
+    Q, _ = np.linalg.qr(rng.standard_normal((n + extra, n + extra)))
+    ref = cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(x, xp=xp), m)
+    assert cst.theorem1_bound(B.asarray(c * J, xp=xp), B.asarray(x, xp=xp), m) == pytest.approx(ref, rel=1e-12)
+    assert cst.theorem1_bound(B.asarray(J @ Q, xp=xp), B.asarray(x, xp=xp), m) == pytest.approx(ref, rel=1e-12)
+    # and it is quadratic in x
+    assert cst.theorem1_bound(B.asarray(J, xp=xp), B.asarray(c * x, xp=xp), m) == pytest.approx(c * c * ref, rel=1e-12)
+
+
+def test_spectral_bound_rounding_threshold_on_zero_weights():
+    """On a direction with σ_i = 0 a coefficient up to 1000·eps·max|c| is rounding (finite bound), anything
+    above is energy the generator cannot produce (inf), at every scale of c.
+    kills mutants: eps/max|c|, max(max|c|, 1), 1001 for 1000, ≥ for >."""
+    eps = np.finfo(np.float64).eps
+    sigma = np.array([2.0, 0.0])
+    for big in (1e-20, 1.0, 1e3):
+        tiny = eps * big * 1e3
+        assert cst.spectral_bound(sigma, np.array([big, tiny]), 1) == pytest.approx((big / 2) ** 2 * 4.0, rel=1e-15)
+        assert cst.spectral_bound(sigma, np.array([big, 1.0005 * tiny]), 1) == math.inf
+
+
+def test_theorem1_bound_float32_rank_deficient_and_tiny_scale(xp):
+    """Rounding-level singular values (and coefficients) are judged in J's own precision (float32:
+    eps = 1.2e-7) and relative to σ_max (also for a J scaled by 1e-20): x outside the range gets inf, x
+    inside the float64 value (float32: measured relative error 9.4e-8, asserted 1e-6; before the fix a
+    float32 J gave 81 instead of 12.85 and a finite 7e16 off the range).
+    kills mutants: finfo(None) (float64's eps for a float32 J), s.max(initial=1.0)."""
+    rng = np.random.default_rng(2)
+    J = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 9))
+    x_in = J @ rng.standard_normal(9)
+    x_out = rng.standard_normal(6)
+    ref = cst.theorem1_bound(J, x_in, 2)
+    for scale, dtype, rtol in ((1.0, "float32", 1e-6), (1e-20, "float64", 1e-9)):
+        Jb = B.asarray(scale * J, xp=xp, dtype=dtype)
+        assert cst.theorem1_bound(Jb, B.asarray(x_in, xp=xp, dtype=dtype), 2) == pytest.approx(ref, rel=rtol)
+        assert cst.theorem1_bound(Jb, B.asarray(x_out, xp=xp, dtype=dtype), 2) == math.inf
+
+
+def test_bounds_messages_and_defaults():
+    """Anchored messages; geometric_bound's default ‖x*‖ = 1.  kills mutants: default x_norm 2, altered
+    message of spectral_bound, x's 1-D check dropped in theorem1_bound."""
+    import re
+    assert cst.geometric_bound(0.5, 12) == pytest.approx(0.5**4 / 0.5, rel=1e-15)
+    with pytest.raises(ValueError, match="^" + re.escape("sigma contains non-finite values (NaN or inf)") + "$"):
+        cst.spectral_bound(np.array([1.0, np.inf]), np.ones(2), 2)
+    with pytest.raises(ValueError, match="^" + re.escape("x must be 1-D, got shape (4, 1)") + "$"):
+        cst.theorem1_bound(np.ones((4, 6)), np.ones((4, 1)), 2)
+
+
+def test_spectral_bound_integer_coefficients():
+    """Integer ⟨w_i, x⟩ are refused (the input contract); as floats: energy 3²/2² = 2.25 times the
+    tail σ_1² + σ_2² = 4 (m = 1: every index), 9."""
+    with pytest.raises(TypeError, match="coefficients"):
+        cst.spectral_bound(np.array([2.0, 0.0]), np.array([3, 0]), 1)
+    assert cst.spectral_bound(np.array([2.0, 0.0]), np.array([3.0, 0.0]), 1) == pytest.approx(9.0, rel=1e-15)

@@ -221,3 +221,112 @@ def test_theorem2_weights_at_rounding_level_count_as_zero(monkeypatch):
         sigma = np.array([1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, last])
         monkeypatch.setattr(spectrum, "sigma_weights", lambda v, s=sigma: s)
         assert math.isfinite(theorem2_bound(u, x, 4)) == finite
+def test_theorem3_quantities_for_a_kernel_with_singular_sigma():
+    """u = [1, 1] gives Σ(U) = [[1, 1], [1, 1]]: σ_n = 0, so κ_u, β/α and every width are infinite, α = ε = 0,
+    and the summary says so (it used to divide by α = 0).  kills mutants: the `if σ_n > 0`, `if α > 0` and
+    `if slack > 0` guards dropped or relaxed to ≥."""
+    q = theorem3_quantities(np.array([1.0, 1.0]), 1)
+    assert q.sigma_min == 0.0 and q.alpha == 0.0 and q.epsilon == 0.0
+    assert q.kappa == q.log10_width_eq21 == q.log10_width_proof == q.log10_width_theorem4 == math.inf
+    assert q.theorem4_condition == math.inf and q.width_eq21 == math.inf and not q.width_ok
+    text = q.summary()
+    assert "(beta/alpha = inf)" in text and "the ratio is inf (fails); it holds only from k ~ inf channels" in text
+    assert "eq. (21) asks k >= inf channels (C = 1; the proof's explicit constant: inf)" in text
+    assert "short by a factor inf" in text
+
+
+def test_theorem3_summary_lines_when_everything_holds_and_when_nothing_does():
+    """The summary's verdicts follow the fields: Theorem 4's condition holds at k = 10^100 (and eq. (21)
+    too, so no shortfall is printed), m ≤ n/9 and ξ ≤ ξ_max are 'ok'; for m = 16, ξ = 0.5 they are
+    'violated' and the shortfall is 10^(log10 width − log10 k).  kills mutants: altered or inverted verdicts."""
+    u = cst.kernels.triangular(64, 8)
+    good = theorem3_quantities(u, 3, k=10**100, xi=0.1)
+    lines = good.summary().split("\n")
+    assert len(lines) == 10 and lines[0].startswith("Theorem 3 for n = 64, m = 3, k = 1") and all(
+        line.startswith("  ") for line in lines[1:])
+    assert lines[2] == (f"  alpha = {good.alpha:.4g}, beta = {good.beta:.4g} (beta/alpha = {good.beta / good.alpha:.4g}), "
+                        f"omega = {good.omega:.4g} (for ||y|| = 1)")
+    assert f"the ratio is {good.theorem4_condition:.4g} (holds)" in lines[5] and good.theorem4_condition <= 1
+    assert good.width_ok and lines[6].endswith(f"this setup uses {10**100}")
+    assert lines[7] == "  m <= n/9: 3 <= 7.111 (ok)"
+    assert lines[8] == f"  xi <= 1/sqrt(2 log(2n/delta)) = {good.xi_max:.4g} (ok)"
+    bad = theorem3_quantities(u, 16, xi=0.5)
+    text = bad.summary()
+    assert f"the ratio is {bad.theorem4_condition:.4g} (fails)" in text and bad.theorem4_condition > 1
+    assert "m <= n/9: 16 <= 7.111 (violated)" in text
+    assert f"xi <= 1/sqrt(2 log(2n/delta)) = {bad.xi_max:.4g} (violated)" in text and not bad.xi_ok
+    assert text.endswith(f"success probability >= 1 - n e^(-k^2) - 2 e^(-m/2) - delta = {bad.probability:.4g}")
+    assert f", short by a factor 1e{bad.log10_width_eq21 - math.log10(256):.0f}" in text
+
+
+def test_theorem3_quantities_defaults_and_small_width():
+    """Defaults ξ = 0.1 and ‖y‖ = 1 (ω = ξ/(2√n‖U‖)); at k = 3 the success probability keeps the term
+    n e^{−k²} (kills exp(−2k) for exp(−k²), which agree only at k = 2)."""
+    u = cst.kernels.triangular(27, 3)
+    q = theorem3_quantities(u, 3, k=3)
+    U_norm = np.abs(np.fft.fft(cst.to_numpy(u))).max()
+    assert q.xi == 0.1 and q.y_norm == 1.0
+    assert q.omega == pytest.approx(0.1 / (2 * math.sqrt(27) * U_norm), rel=1e-12)
+    assert q.probability == pytest.approx(1 - 27 * math.exp(-9) - 2 * math.exp(-1.5) - 0.01, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e4])
+def test_theorem2_bound_zero_weights_at_any_kernel_scale(scale):
+    """u = c·1 (n = 7): Σ(U) = (c²·7/2)·𝟙𝟙ᵀ has rank one, and the FFT returns σ_2 … σ_5 at rounding level
+    (≈ 5e-9 σ_max, σ² ≈ 3e-17 σ_max²): they count as zero relative to σ_max² at any scale c, so x = w_2 gets
+    inf, while the constant x = 1 in the range gets the scale-free value n = 7.
+    kills mutants: threshold eps/σ_max², σ_max·2, σ_max³ instead of σ_max², ``<`` instead of ``<=``."""
+    u = scale * np.ones(7)
+    s = cst.sigma_weights(u)
+    assert 0 < s[2] < 1e-8 * s.max()                 # rounding level, not an exact zero
+    assert theorem2_bound(u, cst.trig_basis(7)[:, 2], 1) == math.inf
+    assert theorem2_bound(u, np.ones(7), 1) == pytest.approx(7.0, rel=1e-12)
+
+
+def test_theorem2_bound_float32_kernel():
+    """A float32 kernel and signal: rounding-level weights judged in float32; the value is the float64 one
+    (measured relative difference 6.6e-8; asserted 1e-6)."""
+    u, x = cst.kernels.triangular(16, 3), cst.smooth_signal(16, 3, rng=1)
+    ref = theorem2_bound(u, x, 4)
+    assert theorem2_bound(u.astype(np.float32), x.astype(np.float32), 4) == pytest.approx(ref, rel=1e-6)
+    assert theorem2_bound(np.array([1.0, 1.0], dtype=np.float32), np.array([2.0, 0.0], dtype=np.float32), 1) == math.inf
+
+
+def test_theorem2_bound_keeps_the_device():
+    """x on a non-default array_api_strict device: the basis W is built there (kills device dropped)."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    u_h, x_h = cst.to_numpy(cst.kernels.triangular(8, 2)), np.random.default_rng(0).standard_normal(8)
+    got = theorem2_bound(xs.asarray(u_h, device=dev), xs.asarray(x_h, device=dev), 3)
+    assert got == pytest.approx(theorem2_bound(u_h, x_h, 3), rel=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n=0), "n must be an integer >= 1, got 0"),
+    (dict(delta=-0.1), "delta must lie in (0, 1), got -0.1"),
+    (dict(y_norm=0.0), "y_norm must be > 0, got 0"),
+])
+def test_theorem3_quantities_messages(kwargs, message):
+    """The whole message, anchored (kills renamed arguments)."""
+    import re
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        theorem3_quantities(cst.kernels.triangular(16, 3), 4, **kwargs)
+
+
+def test_rounding_level_weights_of_a_float32_kernel():
+    """u = 1 in float32 (n = 7): the FFT leaves σ_1 at 1.3e-4 σ_max (σ² ≈ 2e-8 σ_max², float32 rounding),
+    below n·eps₃₂·σ_max², so x = w_1 gets inf; judged with float64's eps it would stay a (spurious)
+    weight.  kills mutant: finfo(None) for the kernel's dtype in theorem2_bound."""
+    u = np.ones(7, dtype=np.float32)
+    assert theorem2_bound(u, cst.trig_basis(7, dtype="float32")[:, 1], 1) == math.inf
+    assert theorem2_bound(u, np.ones(7, dtype=np.float32), 1) == pytest.approx(7.0, rel=1e-6)
+
+
+def test_theorem3_summary_fails_between_one_and_two():
+    """At k = 10^(log10 width of Theorem 4)/8 the condition 2β(ε₀ + ε)/α² is ≈ 8^{1/4} = 1.68: 'fails'
+    (kills the verdict threshold 2 for 1)."""
+    u = cst.kernels.triangular(64, 8)
+    k = int(10 ** theorem3_quantities(u, 3, k=10**100).log10_width_theorem4 / 8)
+    q = theorem3_quantities(u, 3, k=k)
+    assert 1.6 < q.theorem4_condition < 1.75
+    assert f"the ratio is {q.theorem4_condition:.4g} (fails)" in q.summary()

@@ -1,5 +1,6 @@
 """Tests of cstheory/dynamics.py: the closed form of linear GD (eq. 39, 40) and the Theorem-4 gap."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -108,13 +109,14 @@ def linear_setup(xp, seed=0, n=12, N=20, m=6):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_linearization_gap_is_zero_for_a_linear_generator(xp, seed):
-    """Measured: max gaps ~2e-16 (residual, relative) and ~5e-15 (parameters) over 200 steps."""
+    """Measured over seeds 0–2 (both backends): max gaps ≤ 7.5e-16 (residual, relative) and ≤ 3.8e-15
+    (parameters, with ‖θ_t − θ₀‖ up to 1.8) over 200 steps; asserted 2e-15 and 1e-14."""
     gen, A, y, c0 = linear_setup(xp, seed)
     steps = range(0, 201, 10)
     res = linearization(gen, A, y, c0, steps)
     assert isinstance(res, LinearizationResult)
-    assert res.max_residual_gap < 1e-12
-    assert res.max_parameter_gap < 1e-12 * max(1.0, res.parameter_distance.max())
+    assert res.max_residual_gap < 2e-15
+    assert res.max_parameter_gap < 1e-14 * max(1.0, res.parameter_distance.max())
     assert linearization_gap(gen, A, y, c0, steps) == pytest.approx(res.max_residual_gap, abs=1e-15)
     assert linearization_parameter_gap(gen, A, y, c0, steps) == pytest.approx(res.max_parameter_gap, abs=1e-14)
     # the linear run is eq. (39)/(40) with J = A J_G
@@ -304,3 +306,242 @@ def test_tiny_problems():
     """n = 1: one singular value; the closed form is (1 − η σ²)^t r₀."""
     r = cst.linear_residuals(np.array([[2.0]]), np.array([1.0]), 0.1, [0, 1, 2])
     np.testing.assert_allclose(r[:, 0], [1.0, 0.6, 0.36])
+# invariances of the Theorem-4 gap
+# ---------------------------------------------------------------------------
+def _two_layer_problem(xp, n=9, k=8, m=5, seed=0):
+    rng = np.random.default_rng(seed)
+    gen = cst.TwoLayerGenerator(on_backend(rng.standard_normal(n), xp), k)   # asymmetric kernel
+    A = on_backend(rng.standard_normal((m, n)) / math.sqrt(m), xp)
+    y = on_backend(rng.standard_normal(m), xp)
+    return gen, A, y
+
+
+@pytest.mark.parametrize("c", [4.0, 0.25, 3.7])
+def test_theorem4_gap_is_invariant_when_y_and_the_start_scale_together(xp, c):
+    """ReLU is positively homogeneous: G(cC) = c G(C) and J_G(cC) = J_G(C) for c > 0.  Scaling y and C₀
+    by c therefore scales every GD iterate C_t, every residual r_t and every linearized residual r̃_t by c
+    (same A, same η, same reference Jacobian), so the relative residual gap ‖r_t − r̃_t‖/‖r₀‖ is unchanged
+    and the parameter gap scales by c.  For c a power of two every operation scales exactly, so the
+    gaps agree bit for bit; for c = 3.7 measured relative change ≤ 1.5e-15, asserted 1e-11.
+    Theorem 3's start ω = ξ‖y‖/(2√n‖U‖) scales with y, so the default start (params=None) has the same
+    invariance."""
+    gen, A, y = _two_layer_problem(xp)
+    C0 = gen.init(rng=1, scale=0.3)
+    steps, eta = range(0, 31, 5), 0.2
+    ref = linearization(gen, A, y, C0, steps, step_size=eta)
+    got = linearization(gen, A, c * y, c * C0, steps, step_size=eta)
+    exact = c in (4.0, 0.25)
+    rtol = 0 if exact else 1e-11
+    # step 0: both gaps are rounding of fit's Fourier coordinates (~1e-15), judged on the curve's scale
+    atol = 0 if exact else 1e-13
+    np.testing.assert_allclose(got.residual_gap, ref.residual_gap, rtol=rtol, atol=atol * ref.max_residual_gap)
+    np.testing.assert_allclose(got.parameter_gap, c * ref.parameter_gap, rtol=rtol, atol=atol * c * ref.max_parameter_gap)
+    np.testing.assert_allclose(got.residual_norm, c * ref.residual_norm, rtol=rtol)
+    assert got.r0_norm == pytest.approx(c * ref.r0_norm, rel=1e-15)
+    assert ref.max_residual_gap > 1e-3            # a real nonlinear gap, not zero = zero
+    d_ref = linearization_gap(gen, A, y, None, steps, rng=3)
+    assert linearization_gap(gen, A, c * y, None, steps, rng=3) == pytest.approx(d_ref, rel=1e-11)
+
+
+def test_theorem4_gap_is_not_invariant_when_only_y_scales(xp):
+    """With the start C₀ fixed, scaling y alone changes how far GD must travel relative to C₀, hence the
+    gap: the invariance above needs the start scaled too.  Measured: gap 0.101 (c = 1) vs 0.260 (c = 10)."""
+    gen, A, y = _two_layer_problem(xp)
+    C0 = gen.init(rng=1, scale=0.3)
+    steps = range(0, 31, 5)
+    g1 = linearization_gap(gen, A, y, C0, steps, step_size=0.2)
+    g10 = linearization_gap(gen, A, 10.0 * y, C0, steps, step_size=0.2)
+    assert abs(g10 - g1) > 0.1 * g1
+
+
+# ---------------------------------------------------------------------------
+# edge cases of eq. (39)/(40): η σ² = 1, precision and device, records, messages
+# ---------------------------------------------------------------------------
+def test_step_exactly_one_over_sigma_squared(xp):
+    """η σ² = 1 removes that direction in one step: r̃_t = 0 and ‖θ̃_t − θ₀‖ = |⟨w, r₀⟩|/σ for t ≥ 1, r̃_0 = r₀
+    (the plain power (1 − 1)^t, with no log(0) warning — RuntimeWarnings are errors in this suite)."""
+    J = on_backend(np.diag([2.0, 0.5]), xp)
+    r0 = on_backend(np.array([3.0, 1.0]), xp)
+    R = cst.to_numpy(linear_residuals(J, r0, 0.25, [0, 1, 3]))
+    np.testing.assert_allclose(R, [[3.0, 1.0], [0.0, (1 - 0.0625) ** 1], [0.0, (1 - 0.0625) ** 3]], rtol=1e-15, atol=0)
+    D = cst.to_numpy(linear_parameter_distance(J, r0, 0.25, [0, 1]))
+    np.testing.assert_allclose(D, [0.0, math.hypot(3.0 / 2.0, 0.0625 / 0.5)], rtol=1e-15)
+
+
+def test_float32_and_a_non_default_device():
+    """The closed form keeps J's dtype and device (the step numbers are moved to J's device).
+    kills mutants: the step numbers t built without J's dtype or device."""
+    import array_api_strict as xs
+    dev, cpu = xs.Device("device1"), xs.Device("CPU_DEVICE")
+    rng = np.random.default_rng(0)
+    Jh, r0h = rng.standard_normal((3, 5)), rng.standard_normal(3)
+    eta = 0.5 / np.linalg.norm(Jh, 2) ** 2
+    ref_r, ref_d = linear_residuals(Jh, r0h, eta, [0, 4]), linear_parameter_distance(Jh, r0h, eta, [0, 4])
+    J, r0 = xs.asarray(Jh, device=dev), xs.asarray(r0h, device=dev)
+    for got, ref in ((linear_residuals(J, r0, eta, [0, 4]), ref_r), (linear_parameter_distance(J, r0, eta, [0, 4]), ref_d)):
+        assert got.device == dev
+        np.testing.assert_allclose(cst.to_numpy(xs.asarray(got, device=cpu)), ref, rtol=1e-13)
+    J32, r32 = xs.asarray(Jh, dtype=xs.float32), xs.asarray(r0h, dtype=xs.float32)
+    got = linear_residuals(J32, r32, eta, [0, 4])
+    assert got.dtype == xs.float32
+    np.testing.assert_allclose(cst.to_numpy(got), ref_r, rtol=1e-5, atol=1e-6)
+
+
+def test_linearization_records_sorted_unique_steps_and_the_reference_spectrum(xp):
+    """steps in any order with repeats are recorded once each, sorted; eigenvalues are those of
+    J Jᵀ = A J_G(θ₀) J_G(θ₀)ᵀ Aᵀ (decreasing, clipped at 0), here for the linear generator J_G = J."""
+    gen, A, y, c0 = linear_setup(xp)
+    res = linearization(gen, A, y, c0, [12, 0, 4, 12, 8])
+    assert res.iterations.tolist() == [0, 4, 8, 12]
+    M = cst.to_numpy(A) @ cst.to_numpy(gen.J)
+    np.testing.assert_allclose(res.eigenvalues, np.sort(np.linalg.eigvalsh(M @ M.T))[::-1], rtol=1e-12, atol=1e-15)
+    assert res.residual_gap.shape == res.parameter_gap.shape == (4,)
+    assert res.max_residual_gap == float(np.max(res.residual_gap))
+    assert res.max_parameter_gap == float(np.max(res.parameter_gap))
+    direct = np.linalg.norm(cst.to_numpy(A @ gen(c0) - y))
+    assert res.r0_norm == pytest.approx(direct, rel=1e-14)
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda J, r: linear_residuals(J, r[:3], 0.1, [1]), ValueError, "r0 must have length m = 4 (rows of J), got 3"),
+    (lambda J, r: linear_residuals(J, r, 0.1, "12"), TypeError,
+     "iterations must be an iterable of integers >= 0 (or one integer T), got str"),
+    (lambda J, r: linear_residuals(J, r, 0.1, []), ValueError,
+     "iterations must contain at least one iteration number, got an empty iterable"),
+    (lambda J, r: linear_residuals(J, r, 0.1, [3, -2]), ValueError, "each entry of iterations must be an integer >= 0, got -2"),
+    (lambda J, r: linear_residuals(J, r, 0.1, -1), ValueError, "iterations must be an integer >= 0, got -1"),
+    (lambda J, r: linear_parameter_distance(J, r, 0.0, [1]), ValueError, "step_size must be > 0, got 0"),
+    (lambda J, r: linear_residuals(r, r, 0.1, [1]), ValueError, "J must be 2-D, got shape (4,)"),
+    (lambda J, r: linear_residuals(J, J, 0.1, [1]), ValueError, "r0 must be 1-D, got shape (4, 6)"),
+])
+def test_bad_input_messages(call, exc, message):
+    """The whole message, anchored (kills renamed arguments and altered messages)."""
+    J, r0 = np.ones((4, 6)), np.ones(4)
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call(J, r0)
+
+
+class _Saturating(cst.Generator):
+    """G(θ) = tanh(g θ) entrywise (n = N = 2): Jacobian g at θ = 0, shrinking as θ moves, so a step that
+    is unstable for the linearization at 0 can be stable for the nonlinear run."""
+
+    def __init__(self, gain):
+        self.xp, self.dtype, self.device = B.resolve_namespace(), np.float64, None
+        self.output_shape, self.param_shape = (2,), (2,)
+        self.gain = gain
+
+    def forward(self, p):
+        return np.tanh(self.gain * p)
+
+    def jvp(self, p, t):
+        return self.gain * (1 - np.tanh(self.gain * p) ** 2) * t
+
+    def vjp(self, p, r):
+        return self.gain * (1 - np.tanh(self.gain * p) ** 2) * r
+
+
+@pytest.mark.parametrize("eta, y_scale, T, step", [
+    (0.05, 1.0, 200, 5),          # factor 4: 4^5 > 1000, every step below 50 is checked
+    (0.021, 1.0, 120, 100),       # factor 1.1: crosses at 73, caught at the check of step 100
+    (0.021, 0.01, 140, 100),      # ‖r₀‖ = 0.0127 < 1: the threshold is 1000‖r₀‖ (relative), not 1000
+    (0.021466, 1.0, 120, 100),    # factor 1.1466: crosses at 51, not checked before 100
+    (0.02153, 1.0, 120, 49),      # factor 1.153: crosses at 49, the last step below 50
+    (0.02068, 1.0, 120, 120),     # factor 1.068: crosses at 103, caught at the last step (not a multiple of 50)
+])
+def test_linearized_divergence_is_caught_at_the_documented_step(eta, y_scale, T, step):
+    """The linearized run is checked like fit: every step below 50, then every 50 steps and at the last
+    one; it diverges when ‖r̃‖² > 1e6 ‖r₀‖².  Gain 10 at θ₀ = 0: the factor |1 − 100η| is 4 (η = 0.05:
+    4⁵ > 1000 → step 5) or 1.1 (η = 0.021: 1.1^73 > 1000 → caught at the check of step 100), whatever
+    ‖r₀‖ (also below 1); see the cases for the others.  The message gives the step, both residuals and
+    a step 10× smaller.
+    kills mutants: the check schedule (< / <= 50, % 50, last step), the threshold (/ for ·, max(‖r₀‖², 1)),
+    and the numbers in the message."""
+    y = y_scale * np.array([0.9, -0.9])
+    r0 = float(np.linalg.norm(y))
+    with pytest.raises(cst.DivergenceError) as info:
+        linearization(_Saturating(10.0), np.eye(2), y, np.zeros(2), [0, T], step_size=eta)
+    growth = abs(1 - 100 * eta)
+    rn = r0 * growth**step
+    msg = (f"the linearized run diverged at step {step}: loss {0.5 * rn * rn:.3g} (initial {0.5 * r0 * r0:.3g}) "
+           f"with step_size={eta:.3g}; use a smaller step_size (e.g. {eta / 10:.3g})")
+    assert str(info.value) == msg
+
+
+def test_linearization_defaults_use_rng_for_the_start_and_the_step():
+    """params=None draws gen.init(rng, y); step_size=None is default_step_size(gen, A, θ₀, rng) — the same
+    rng (default 0) — and the wrappers pass params, step_size and rng through (results identical bit for bit).
+    kills mutants: default rng 1, rng=None or dropped in start_params/default_step_size/wrappers."""
+    from cstheory.fit import default_step_size
+    gen, A, y = _two_layer_problem(B.resolve_namespace())
+    steps = [0, 3, 6]
+    for kwargs, seed in (({}, 0), ({"rng": 5}, 5)):
+        res = linearization(gen, A, y, None, steps, **kwargs)
+        C0 = gen.init(rng=seed, y=y)
+        assert res.step_size == default_step_size(gen, A, C0, rng=seed)
+        ref = linearization(gen, A, y, C0, steps, step_size=res.step_size)
+        np.testing.assert_array_equal(res.residual_gap, ref.residual_gap)
+        assert linearization_gap(gen, A, y, None, steps, **kwargs) == res.max_residual_gap
+        assert linearization_parameter_gap(gen, A, y, None, steps, **kwargs) == res.max_parameter_gap
+    C1 = gen.init(rng=7, scale=0.5)
+    ref = linearization(gen, A, y, C1, steps, step_size=0.05, rng=3)
+    assert linearization_parameter_gap(gen, A, y, C1, steps, step_size=0.05, rng=3) == ref.max_parameter_gap
+    assert linearization_gap(gen, A, y, C1, steps, step_size=0.05, rng=3) == ref.max_residual_gap
+
+
+def test_linearization_curves_are_the_runs_they_name(xp):
+    """residual_norm and parameter_distance are ‖r_t‖ and ‖θ_t − θ₀‖ of cst.fit's own GD run; the linear
+    curves are eq. (39)/(40) also when 0 is not among the steps (the linear run starts at t = 0); steps
+    are int64 and every requested step is recorded (also t = 1 next to larger steps).
+    kills mutants: swapped columns, the linear run started at t = 1, steps as floats, 1 dropped from the gcd."""
+    gen, A, y = _two_layer_problem(xp)
+    C0 = gen.init(rng=2, scale=0.4)
+    steps, eta = [1, 4, 10], 0.1
+    res = linearization(gen, A, y, C0, steps, step_size=eta)
+    assert res.iterations.dtype == np.int64 and res.iterations.tolist() == steps
+    seen = {}
+    run = cst.fit(gen, A, y, params=C0, steps=10, step_size=eta,
+                  callback=lambda t, P: seen.__setitem__(t, float(np.linalg.norm(cst.to_numpy(P - C0)))))
+    np.testing.assert_allclose(res.residual_norm, np.sqrt(2 * run.loss[steps]), rtol=1e-12)
+    np.testing.assert_allclose(res.parameter_distance, [seen[t] for t in steps], rtol=1e-12)
+    J = cst.to_numpy(A @ gen.jacobian(C0))
+    r0 = cst.to_numpy(A @ gen(C0) - y)
+    np.testing.assert_allclose(res.linear_residual_norm, np.linalg.norm(linear_residuals(J, r0, eta, steps), axis=1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(res.linear_parameter_distance, linear_parameter_distance(J, r0, eta, steps), rtol=1e-12)
+
+
+def test_linearization_edge_cases():
+    """steps = [0] (nothing to run), r₀ = 0 (the start fits y: every residual stays 0, the relative gap
+    is 0, not 0/0), clipped eigenvalues of a rank-deficient J Jᵀ (m = 6 > N = 3: rounding gives −1e-15),
+    an int T for steps, and only T steps of the nonlinear run (a run that diverges after step ~350 is
+    not reached with T = 10).  kills mutants: gcd of no steps, the ‖r₀‖ > 0 guard, the clip, fit's steps."""
+    rng = np.random.default_rng(0)
+    gen = cst.LinearGenerator(rng.standard_normal((8, 3)))
+    A, y = rng.standard_normal((6, 8)), rng.standard_normal(6)
+    one = linearization(gen, A, y, gen.init(), [0])
+    assert one.iterations.tolist() == [0] and one.residual_gap.tolist() == [0.0]
+    assert np.all(one.eigenvalues >= 0) and one.eigenvalues[-1] == 0.0 and one.eigenvalues[0] > 1.0
+    c0 = rng.standard_normal(3)
+    fits = linearization(gen, A, A @ gen(c0), c0, 5)
+    assert fits.iterations.tolist() == [0, 1, 2, 3, 4, 5] and fits.r0_norm == 0.0
+    np.testing.assert_array_equal(fits.residual_gap, 0.0)
+    s1 = np.linalg.norm(A @ gen.J, 2)
+    slow = linearization(gen, A, y, gen.init(), 10, step_size=2.02 / s1**2)   # |1 − 2.02| = 1.02 per step
+    assert slow.iterations.tolist() == list(range(11))
+
+
+def test_linearization_on_a_non_default_device():
+    """θ₀, A, y on array_api_strict's device1: the reference kernel's unit vectors are built there too, and
+    the curves equal those of the same problem on the default device.  kills mutants: eye without device."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    rng = np.random.default_rng(0)
+    u, A, y = rng.standard_normal(7), rng.standard_normal((3, 7)), rng.standard_normal(3)
+    runs = []
+    for device in (None, dev):
+        gen = cst.TwoLayerGenerator(xs.asarray(u, device=device), 4)
+        C0 = gen.init(rng=1, scale=0.3)
+        runs.append(linearization(gen, xs.asarray(A, device=device), xs.asarray(y, device=device), C0, [0, 2, 4],
+                                  step_size=0.1))
+    np.testing.assert_allclose(runs[1].residual_gap, runs[0].residual_gap, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(runs[1].eigenvalues, runs[0].eigenvalues, rtol=1e-12)

@@ -30,8 +30,8 @@ def test_measurements_quick_error_falls_with_m(tmp_path):
     r = measurements.run(quick=True)
     assert r.error_two_layer.shape == r.error_linear.shape == r.bound.shape == (1, 4, 1)
     e2 = r.error_two_layer[0, :, 0]
-    assert e2[-1] < 1e-3 and e2[-1] < 1e-2 * e2[0]
-    assert r.error_linear[0, -1, 0] < 1e-2
+    assert e2[-1] < 2e-4 and e2[-1] < 1e-3 * e2[0]      # measured 6.8e-5 = 2.2e-4 · e2[0] (deterministic)
+    assert r.error_linear[0, -1, 0] < 4e-3                # measured 1.4e-3
     assert np.all(r.error_two_layer / r.bound < 1.0)
     assert r.m_needed_two_layer[0] in (8, 16)
     measurements.plot(r, tmp_path / "m.png")

@@ -1,4 +1,7 @@
 """Tests for cstheory.kernels: circulant matrices and FFT convolution, for arbitrary kernels."""
+import math
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -6,6 +9,7 @@ from hypothesis import strategies as st
 
 import cstheory as cst
 from cstheory import kernels
+from cstheory._backend import namespace as namespace_of
 from cstheory.testing import assert_allclose, kernels as kernel_strategy, on_backend, sizes
 
 
@@ -49,13 +53,6 @@ def test_triangular_kernel_shape_and_norm(xp):
     np.testing.assert_allclose(u, expected / np.linalg.norm(expected))
     assert np.count_nonzero(u) == 2 * 3 - 1
     np.testing.assert_allclose(cst.to_numpy(kernels.triangular(5, 1, xp=xp)), [1, 0, 0, 0, 0])
-
-
-def test_gaussian_kernel(xp):
-    u = cst.to_numpy(kernels.gaussian(16, 2.0, xp=xp))
-    assert np.linalg.norm(u) == pytest.approx(1.0)
-    np.testing.assert_allclose(u[1:], u[1:][::-1])  # symmetric about index 0
-    assert np.argmax(u) == 0
 
 
 @pytest.mark.parametrize(
@@ -122,3 +119,120 @@ def test_axes_that_would_wrap_are_refused(axis, ndim):
 def test_the_circulant_of_a_long_kernel_is_refused_with_its_size():
     with pytest.raises(ValueError, match=r"circulant_matrix\(u of length 1048576\).* needs 17592186044416 bytes"):
         cst.circulant_matrix(np.ones(2**20))
+# every kernel against its formula, entry by entry (odd and even n, several widths)
+# ---------------------------------------------------------------------------
+def _circ_dist(n, d):
+    return min(d, n - d)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 15, 16])
+@pytest.mark.parametrize("width", [0.4, 1.0, 2.5, 7.0])
+def test_gaussian_kernel_entry_by_entry(xp, n, width):
+    """u[d] = exp(−dist(d)²/(2 width²)) / ‖·‖ with dist(d) = min(d, n − d), written out here.
+
+    kills mutants: −1.5 for −0.5, (d/w)·2 for (d/w)², d·w for d/w, exponent 3 for 2."""
+    raw = [math.exp(-_circ_dist(n, d) ** 2 / (2.0 * width**2)) for d in range(n)]
+    norm = math.sqrt(sum(r * r for r in raw))
+    u = kernels.gaussian(n, width, xp=xp)
+    assert namespace_of(u) is xp and u.dtype == xp.float64
+    # exp amplifies the rounding of its argument x by |x| (≤ 800 here): measured max rel. error 2.9e-14
+    np.testing.assert_allclose(cst.to_numpy(u), [r / norm for r in raw], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 6, 9, 12])
+def test_triangular_kernel_entry_by_entry_for_every_admissible_p(xp, n):
+    """u[d] = max(p − dist(d), 0)/‖·‖ for every p with 2p − 1 ≤ n, including the largest one."""
+    for p in range(1, (n + 1) // 2 + 1):
+        raw = [max(p - _circ_dist(n, d), 0) for d in range(n)]
+        norm = math.sqrt(sum(r * r for r in raw))
+        u = kernels.triangular(n, p, xp=xp)
+        assert namespace_of(u) is xp and u.dtype == xp.float64
+        np.testing.assert_allclose(cst.to_numpy(u), [r / norm for r in raw], rtol=1e-14, atol=0)
+        assert np.count_nonzero(cst.to_numpy(u)) == 2 * p - 1
+
+
+@pytest.mark.parametrize("n, p", [(5, 4), (6, 4), (2, 2), (9, 6)])
+def test_triangular_support_too_wide_is_refused_with_the_numbers(n, p):
+    """2p − 1 > n is refused, 2p − 1 = n is not (the boundary above); the message gives both numbers.
+
+    kills mutants: 2p+1, 3p−1, 2p−2, ≥ in the test, and every altered number in the message."""
+    msg = (f"the support 2*half_width-1 = {2 * p - 1} must not exceed n = {n}; "
+           f"choose half_width <= {(n + 1) // 2}")
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        kernels.triangular(n, p)
+
+
+@pytest.mark.parametrize("make", [kernels.triangular, kernels.gaussian], ids=["triangular", "gaussian"])
+def test_kernels_keep_the_asked_namespace_dtype_and_device(make):
+    """float32 and a non-default array_api_strict device are kept (kills xp=/dtype=/device= dropped)."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    u = make(8, 2, xp=xs, dtype="float32", device=dev)
+    assert namespace_of(u) is xs and u.dtype == xs.float32 and u.device == dev
+    ref = cst.to_numpy(make(8, 2))
+    np.testing.assert_allclose(cst.to_numpy(xs.asarray(u, device=xs.Device("CPU_DEVICE"))), ref, rtol=1e-7)
+
+
+def test_circulant_products_stay_on_the_kernels_device():
+    """Every function of the module works on a non-default array_api_strict device and keeps it
+    (index arrays built on the host must be moved to u's device; no NumPy function may touch u).
+
+    kills mutants: device=None / getattr(None, ...) in circulant_matrix and autocorrelation,
+    namespace(None) in check_kernel, circular_correlate and spectral_norm."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    rng = np.random.default_rng(0)
+    u_h, x_h = rng.standard_normal(7), rng.standard_normal((7, 3))
+    u, x = xs.asarray(u_h, device=dev), xs.asarray(x_h, device=dev)
+    U = _dense_circulant(u_h)
+    cpu = xs.Device("CPU_DEVICE")
+
+    def host(a):
+        assert a.device == dev
+        return cst.to_numpy(xs.asarray(a, device=cpu))
+
+    np.testing.assert_array_equal(host(cst.circulant_matrix(u)), U)
+    np.testing.assert_allclose(host(cst.circular_convolve(u, x)), U @ x_h, rtol=1e-12)
+    np.testing.assert_allclose(host(kernels.circular_correlate(u, x)), U.T @ x_h, rtol=1e-12)
+    np.testing.assert_allclose(host(cst.circulant_matrix(kernels.autocorrelation(u))), U @ U.T, rtol=1e-12)
+    assert kernels.spectral_norm(u) == pytest.approx(np.linalg.norm(U, 2), rel=1e-12)
+    with pytest.raises(ValueError, match="^u must not be all zero$"):
+        kernels.check_kernel(xs.zeros(4, dtype=xs.float64, device=dev))
+
+
+@given(data=st.data(), n=sizes(1, 20), k=st.integers(1, 4))
+def test_default_axis_is_zero_for_batches(xp, data, n, k):
+    """x of shape (n, k) is convolved column by column when no axis is given (kills default axis=1)."""
+    u = data.draw(kernel_strategy(n))
+    X = np.random.default_rng(data.draw(st.integers(0, 1000))).standard_normal((n, k + n))
+    U = _dense_circulant(u)
+    ub, Xb = on_backend(u, xp), on_backend(X, xp)
+    assert_allclose(cst.circular_convolve(ub, Xb), U @ X)
+    assert_allclose(kernels.circular_correlate(ub, Xb), U.T @ X)
+
+
+@given(data=st.data(), n=sizes(1, 30))
+def test_autocorrelation_is_exactly_symmetric(xp, data, n):
+    """a[d] = a[n − d] bit for bit (the rounding of the inverse FFT is symmetrised away), and
+    a[d] = Σ_l u[(l + d) mod n] u[l] written out (kills the mirror index (+d) mod n)."""
+    u = data.draw(kernel_strategy(n))
+    a = cst.to_numpy(kernels.autocorrelation(on_backend(u, xp)))
+    np.testing.assert_array_equal(a, a[(-np.arange(n)) % n])
+    want = [sum(u[(l + d) % n] * u[l] for l in range(n)) for d in range(n)]
+    np.testing.assert_allclose(a, want, rtol=0, atol=1e-12 * max(1.0, float(u @ u)))
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: cst.circular_convolve(np.ones(4), [1.0, 2.0, 3.0, 4.0]), TypeError, "x must be an array, got list; convert with numpy.asarray(x)"),
+    (lambda: cst.circular_convolve(np.ones(4), np.asarray(1.0)), ValueError, "x must have at least one dimension, got a 0-d array"),
+    (lambda: cst.circular_convolve(np.ones((2, 2)), np.ones(2)), ValueError, "u must be 1-D, got shape (2, 2)"),
+    (lambda: kernels.check_kernel(np.ones((2, 2))), ValueError, "u must be 1-D, got shape (2, 2)"),
+    (lambda: kernels.check_kernel(np.ones(0)), ValueError, "u must not be empty, got shape (0,)"),
+    (lambda: kernels.check_kernel(np.zeros(3), name="w"), ValueError, "w must not be all zero"),
+    (lambda: kernels.gaussian(0, 1.0), ValueError, "n must be an integer >= 1, got 0"),
+    (lambda: kernels.gaussian(4, 0.0), ValueError, "width must be > 0, got 0"),
+])
+def test_bad_input_messages_name_the_argument(call, exc, message):
+    """The whole message, anchored: names the argument and what was expected (kills renamed arguments)."""
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call()

@@ -1,5 +1,6 @@
 """Tests of cstheory/signals.py: the trigonometric basis of eq. (10), frequency order, smooth signals."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -206,3 +207,64 @@ def test_creation_functions_refuse_non_real_dtypes(dtype):
                  lambda: cst.gaussian_matrix(2, 3, dtype=dtype), lambda: cst.kernels.triangular(4, 2, dtype=dtype)):
         with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
             make()
+# load_image against its definition; defaults, devices, messages
+# ---------------------------------------------------------------------------
+def _load_by_hand(img, shape):
+    """Gray, centred square crop, anti-aliased resize, min-max scaling to [0, 1] (the load_image docstring)."""
+    import skimage.transform
+    from skimage.color import rgb2gray
+    img = np.asarray(img, dtype=np.float64)
+    if img.ndim == 3:
+        img = rgb2gray(img[..., :3])
+    h, w = img.shape
+    s = min(h, w)
+    img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    img = skimage.transform.resize(img, shape, anti_aliasing=True)
+    return (img - img.min()) / (img.max() - img.min())
+
+
+@pytest.mark.parametrize("name, size", [("coins", 303), ("coins", 20), ("astronaut", (16, 24)), ("grass", 12)])
+def test_load_image_is_its_definition(name, size):
+    """coins (303 × 384) at its own height keeps the centred 303 × 303 square (columns 40 … 342) unchanged
+    up to the [0, 1] scaling; astronaut (RGB) becomes gray; sizes may be (h, w); downsampling is
+    anti-aliased (grass: fine texture).  kills mutants: crop offsets, RGB test, tuple sizes, anti_aliasing=False."""
+    import skimage.data
+    raw = getattr(skimage.data, name)()
+    shape = (size, size) if isinstance(size, int) else size
+    got = cst.to_numpy(cst.load_image(name, size=size))
+    assert got.shape == shape
+    np.testing.assert_allclose(got, _load_by_hand(raw, shape), rtol=0, atol=1e-12)
+    if name == "coins" and size == 303:
+        crop = raw[:, 40:343].astype(float)
+        np.testing.assert_allclose(got, (crop - crop.min()) / (crop.max() - crop.min()), atol=1e-12)
+
+
+def test_load_image_defaults_and_backend():
+    """Default size 64; float32 on a non-default array_api_strict device is honoured.
+    kills mutants: default size 65, xp/dtype/device dropped in load_image."""
+    import array_api_strict as xs
+    assert cst.to_numpy(cst.load_image("moon")).shape == (64, 64)
+    dev = xs.Device("device1")
+    img = cst.load_image("moon", size=8, xp=xs, dtype="float32", device=dev)
+    assert B.namespace(img) is xs and img.dtype == xs.float32 and img.device == dev
+
+
+def test_creation_functions_keep_the_device():
+    """trig_basis and smooth_signal honour device= (kills device dropped); smooth_signal's default rng is 0."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    assert cst.trig_basis(5, xp=xs, device=dev).device == dev
+    assert cst.smooth_signal(7, 3, xp=xs, device=dev).device == dev
+    np.testing.assert_array_equal(cst.to_numpy(cst.smooth_signal(7, 3)), cst.to_numpy(cst.smooth_signal(7, 3, rng=0)))
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: cst.frequency(0), ValueError, "n must be an integer >= 1, got 0"),
+    (lambda: cst.frequency_order(2.0), TypeError, "n must be an integer, got float 2.0"),
+    (lambda: cst.load_image("camera", size=0), ValueError, "size must be an integer >= 1, got 0"),
+    (lambda: cst.load_image("camera", size=(8, 0)), ValueError, "size must be an integer >= 1, got 0"),
+])
+def test_bad_input_messages(call, exc, message):
+    """The whole message, anchored (kills renamed arguments)."""
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call()
