@@ -50,6 +50,8 @@ def namespace(*arrays):
     TypeError
         If the arrays come from different libraries; the message names both.
     """
+    if arrays and all(type(a) is np.ndarray for a in arrays):
+        return array_api_compat.numpy        # the hot path: plain NumPy arrays, no lookup needed
     arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, complex))]
     if not arrs:
         return array_api_compat.numpy
