@@ -38,6 +38,11 @@ __all__ = [
 #: Number of threads scipy.fft may use for NumPy arrays.
 FFT_WORKERS = int(os.environ.get("CSTHEORY_FFT_WORKERS", os.cpu_count() or 1))
 
+#: glibc malloc settings applied by :func:`retain_freed_memory`: arrays below 32 MiB come from the
+#: heap, and up to 256 MiB of freed heap is kept for reuse instead of being returned to the system
+MALLOC_MMAP_THRESHOLD = 32 * 1024**2
+MALLOC_TRIM_THRESHOLD = 256 * 1024**2
+
 
 # --------------------------------------------------------------------------
 # namespaces
@@ -162,6 +167,35 @@ def resolve(xp=None, dtype=None, device=None):
     """Resolve the shared creation keywords to ``(xp, dtype, device)``."""
     xp = resolve_namespace(xp)
     return xp, real_dtype(xp, dtype), device
+
+
+# --------------------------------------------------------------------------
+# host memory: reuse freed blocks instead of faulting fresh pages in
+# --------------------------------------------------------------------------
+def retain_freed_memory() -> bool:
+    """Keep freed host memory for reuse (glibc only); return whether the setting took effect.
+
+    A gradient step allocates and frees the same megabyte-sized temporaries again and again.
+    By default glibc hands such blocks back to the system when they are freed (``mmap`` above
+    a threshold, heap trimming below it), and the next step pays a page fault for every 4 KiB
+    it touches again — on a virtual machine that can double the time of a deep-decoder step.
+    Raising ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD`` (see ``mallopt(3)``) keeps up to
+    :data:`MALLOC_TRIM_THRESHOLD` bytes of freed heap for reuse.  Called once when cstheory is
+    imported, unless the environment sets ``CSTHEORY_RETAIN_MEMORY=0``; a no-op without glibc.
+    """
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD,
+                                                                                    MALLOC_TRIM_THRESHOLD))
+
+
+if os.environ.get("CSTHEORY_RETAIN_MEMORY", "1") != "0":
+    retain_freed_memory()
 
 
 # --------------------------------------------------------------------------
