@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cstheory as cst
@@ -258,7 +258,11 @@ def test_jvp_vjp_random_draws_numpy(seed, which):
     r = asarray(host(seed + 2, gen.n))
     Jt = np.reshape(gen.jvp(theta, t), -1)
     assert abs(inner(Jt, r) - inner(t, gen.vjp(theta, r))) <= 1e-10 * (1 + np.abs(cst.to_numpy(Jt)).sum())
-    assert rel_err(Jt, central_difference(lambda p: np.reshape(gen(p), -1), theta, t)) < 1e-5
+    f = lambda p: np.reshape(gen(p), -1)  # noqa: E731
+    # a ReLU input within h|t| of its kink makes the difference quotient jump (seen: seed 958787566):
+    # such draws are not smooth at the scale of the test
+    assume(rel_err(central_difference(f, theta, t, h=1e-6), central_difference(f, theta, t, h=1e-7)) < 1e-4)
+    assert rel_err(Jt, central_difference(f, theta, t)) < 1e-5
 
 
 def test_forward_vjp_shares_the_forward_pass(xp):
