@@ -254,6 +254,7 @@ class Row:
     repeats: int = 0
     number: int = 0                    # calls per repeat
     ours_over: float | None = None     # median(ours) / median(this); < 1 means ours is faster
+    ours_over_cpu: float | None = None  # the same ratio of process CPU times (robust to load, one thread)
     target: str = ""
     met: bool | None = None            # whether the target (if any) was met
     floor_s: float | None = None       # ours only: the machine's floor for this step
@@ -292,12 +293,14 @@ class Report:
                 self.rows.append(Row(bench, size, dtype, impl, note=t))
                 continue
             ratio = base.median / t.median if isinstance(base, Timing) and impl != ours else None
+            cpu_ratio = (base.cpu_median / t.cpu_median if ratio is not None and base.cpu_median and t.cpu_median
+                         else None)
             text, met = "", None
             if impl in targets:
                 what = targets[impl][0]
                 text, met = target_text(targets[impl], ratio if what == "ratio" else t.median)
-            row = Row(bench, size, dtype, impl, t.median, t.min, t.cpu_median, t.repeats, t.number, ratio, text, met,
-                      note=notes.get(impl, ""))
+            row = Row(bench, size, dtype, impl, t.median, t.min, t.cpu_median, t.repeats, t.number, ratio, cpu_ratio,
+                      text, met, note=notes.get(impl, ""))
             if impl == ours:
                 if work is not None:
                     row.floor_s = work.floor(dtype)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,8 @@ _CHILD = ("import resource, sys; from cstheory.cli import main; rc = main(sys.ar
 
 
 def run_reproduce(quick, threads=None):
-    """Run reproduce once; return dict(wall, rc, peak_rss, passed, seconds={experiment: s}, error)."""
+    """Run reproduce once; return dict(wall, cpu (user + system seconds of the child), rc, peak_rss,
+    passed, seconds={experiment: s}, error)."""
     env = dict(os.environ)
     if threads is not None:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CSTHEORY_FFT_WORKERS"):
@@ -42,13 +44,16 @@ def run_reproduce(quick, threads=None):
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-c", _CHILD, "reproduce", *(["--quick"] if quick else []), "--out", out]
         t0 = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT, env=env)
         except subprocess.TimeoutExpired:
             return {"wall": time.perf_counter() - t0, "rc": None, "error": f"stopped after {TIMEOUT} s"}
         wall = time.perf_counter() - t0
-        result = {"wall": wall, "rc": proc.returncode, "peak_rss": None, "passed": False, "seconds": {},
-                  "error": None}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        result = {"wall": wall, "cpu": cpu, "rc": proc.returncode, "peak_rss": None, "passed": False,
+                  "seconds": {}, "error": None}
         for line in proc.stderr.splitlines():
             if line.startswith("peak_rss_kib"):
                 result["peak_rss"] = int(line.split()[1]) * 1024
@@ -71,8 +76,8 @@ def bench_reproduce(report, args):
         note = "; ".join(f"{k} {v:.1f} s" for k, v in res.get("seconds", {}).items())
         if res.get("error"):
             note = f"exit {res['rc']}: {res['error']}" + (f"; {note}" if note else "")
-        row = _timing.Row(name, "all experiments", "", "wall time", res["wall"], res["wall"], None, 1, 1, None, text,
-                          met, peak_bytes=res.get("peak_rss"), note=note)
+        row = _timing.Row(name, "all experiments", "", "wall time", res["wall"], res["wall"], res.get("cpu"), 1, 1,
+                          target=text, met=met, peak_bytes=res.get("peak_rss"), note=note)
         report.rows.append(row)
         report.checks.append(Check(f"{name}: every check of the report passes (1 = yes)",
                                    1.0 if res.get("passed") else 0.0, 1.0, relation=">="))

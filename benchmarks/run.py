@@ -123,16 +123,17 @@ def markdown(report, env):
         lines.append(f"Measured rates ({rates['threads']} thread(s)): memory bandwidth {rates['bandwidth_GBps']} GB/s, "
                      f"GEMM {rates['gemm_GFlops']} GFlop/s, real FFT {rates['fft_GFlops']} GFlop/s.")
     lines.append("")
-    lines.append("| benchmark | size | dtype | implementation | median | ours ÷ this | target | floor | ours ÷ floor "
-                 "| peak memory | note |")
-    lines.append("|---|---|---|---|---:|---:|---|---:|---:|---:|---|")
+    lines.append("| benchmark | size | dtype | implementation | median | CPU | ours ÷ this | (CPU) | target | floor "
+                 "| ours ÷ floor | peak memory | note |")
+    lines.append("|---|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
     for r in report.rows:
         floor = "" if r.floor_s is None else fmt_time(r.floor_s)
         over = "" if r.over_floor is None else f"{r.over_floor:.3g}" + (f" ({r.floor_target})" if r.floor_target
                                                                       else "")
         peak = "" if r.peak_bytes is None else fmt_bytes(r.peak_bytes)
-        lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {fmt_time(r.median_s)} | {_ratio(r.ours_over)} "
-                     f"| {r.target} | {floor} | {over} | {peak} | {r.note} |")
+        lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {fmt_time(r.median_s)} | {fmt_time(r.cpu_s)} "
+                     f"| {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} | {floor} | {over} | {peak} "
+                     f"| {r.note} |")
     works = {(r.bench.split(" (")[0], r.size, r.dtype): r.work for r in report.rows if r.work}
     if works:
         lines.append("")
@@ -156,8 +157,9 @@ def readme_table(data):
     for r in rows:
         if r["impl"].startswith("ours") and r["impl"] != "ours (cst.fit)" and r["ours_over"] is None:
             ours.setdefault((r["bench"], r["size"], r["dtype"]), r)
-    lines = ["| benchmark | size | dtype | ours | peer | ours ÷ peer | target | floor | ours ÷ floor | peak memory |",
-             "|---|---|---|---:|---|---:|---|---:|---:|---:|"]
+    lines = ["| benchmark | size | dtype | ours | peer | ours ÷ peer | (CPU time) | target | floor | ours ÷ floor "
+             "| peak memory |",
+             "|---|---|---|---:|---|---:|---:|---|---:|---:|---:|"]
     for r in rows:
         key = (r["bench"], r["size"], r["dtype"])
         o = ours.get(key)
@@ -168,10 +170,11 @@ def readme_table(data):
         peak = "" if o is None or o.get("peak_bytes") is None else fmt_bytes(o["peak_bytes"])
         if r["ours_over"] is not None and r["target"]:
             lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {fmt_time(o['median_s'])} | {r['impl']} "
-                         f"{fmt_time(r['median_s'])} | {r['ours_over']:.3g} | {r['target']} | {floor} | {over} | "
-                         f"{peak} |")
+                         f"{fmt_time(r['median_s'])} | {r['ours_over']:.3g} | {_ratio(r.get('ours_over_cpu'))} | "
+                         f"{r['target']} | {floor} | {over} | {peak} |")
         elif r["ours_over"] is None and r["target"] and r["impl"] not in ("ours (cst.fit)",):
             lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {fmt_time(r['median_s'])} | — | — | "
+                         f"{'' if r.get('cpu_s') is None else 'CPU ' + fmt_time(r['cpu_s'])} | "
                          f"{r['target']} | {floor} | {over} | "
                          f"{'' if r.get('peak_bytes') is None else fmt_bytes(r['peak_bytes'])} |")
     env = data["env"]
