@@ -37,6 +37,9 @@ __all__ = [
 
 #: Number of threads scipy.fft may use for NumPy arrays.
 FFT_WORKERS = int(os.environ.get("CSTHEORY_FFT_WORKERS", os.cpu_count() or 1))
+#: Transforms of fewer elements than this run on one thread: handing a few microseconds of work to a
+#: thread pool costs more than it saves (a 128 × 128 two-layer GD step: a third of its time).
+FFT_PARALLEL_MIN = 2**17
 
 #: glibc malloc settings applied by :func:`retain_freed_memory`: arrays below 32 MiB come from the
 #: heap, and up to 256 MiB of freed heap is kept for reuse instead of being returned to the system
@@ -267,6 +270,11 @@ def _np(x):
     return np.asarray(x)
 
 
+def _workers(x):
+    """scipy.fft's ``workers`` for ``x``: :data:`FFT_WORKERS` for large transforms, one thread for small."""
+    return FFT_WORKERS if x.size >= FFT_PARALLEL_MIN else 1
+
+
 def _complex(xp, x):
     """``x`` as a complex array: strict namespaces refuse real input to ``fft``/``fftn``."""
     if xp.isdtype(x.dtype, "complex floating"):
@@ -279,7 +287,7 @@ def rfft(x, axis=-1):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=_workers(x)))
     return mod.rfft(x, axis=axis)
 
 
@@ -288,7 +296,7 @@ def irfft(x, n, axis=-1):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=_workers(x)))
     return mod.irfft(x, n=n, axis=axis)
 
 
@@ -297,7 +305,7 @@ def fft(x, axis=-1, norm="backward"):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.fft(_np(x), axis=axis, norm=norm, workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.fft(_np(x), axis=axis, norm=norm, workers=_workers(x)))
     return mod.fft(_complex(xp, x), axis=axis, norm=norm)
 
 
@@ -306,7 +314,7 @@ def ifft(x, axis=-1, norm="backward"):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.ifft(_np(x), axis=axis, norm=norm, workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.ifft(_np(x), axis=axis, norm=norm, workers=_workers(x)))
     return mod.ifft(_complex(xp, x), axis=axis, norm=norm)
 
 
@@ -315,7 +323,7 @@ def fft2(x, norm="ortho"):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.fft2(_np(x), norm=norm, workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.fft2(_np(x), norm=norm, workers=_workers(x)))
     if hasattr(mod, "fft2"):
         return mod.fft2(_complex(xp, x), norm=norm)
     return mod.fftn(_complex(xp, x), axes=(-2, -1), norm=norm)
@@ -326,7 +334,7 @@ def ifft2(x, norm="ortho"):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.ifft2(_np(x), norm=norm, workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.ifft2(_np(x), norm=norm, workers=_workers(x)))
     if hasattr(mod, "ifft2"):
         return mod.ifft2(_complex(xp, x), norm=norm)
     return mod.ifftn(_complex(xp, x), axes=(-2, -1), norm=norm)
@@ -335,7 +343,7 @@ def ifft2(x, norm="ortho"):
 def _dct_via_host(func, x, axes):
     xp = namespace(x)
     dev = array_api_compat.device(x)
-    out = func(to_numpy(x), type=2, axes=axes, norm="ortho", workers=FFT_WORKERS)
+    out = func(to_numpy(x), type=2, axes=axes, norm="ortho", workers=_workers(x))
     return asarray(out, xp=xp, dtype=x.dtype, device=dev)
 
 
@@ -346,7 +354,7 @@ def dct(x, axes=None):
     """
     xp = namespace(x)
     if is_numpy(xp):
-        return xp.asarray(scipy.fft.dctn(_np(x), type=2, axes=axes, norm="ortho", workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.dctn(_np(x), type=2, axes=axes, norm="ortho", workers=_workers(x)))
     if is_cupy(xp):
         import cupyx.scipy.fft as cufft
         return cufft.dctn(x, type=2, axes=axes, norm="ortho")
@@ -357,7 +365,7 @@ def idct(x, axes=None):
     """Inverse of :func:`dct` (orthonormal, so also its adjoint)."""
     xp = namespace(x)
     if is_numpy(xp):
-        return xp.asarray(scipy.fft.idctn(_np(x), type=2, axes=axes, norm="ortho", workers=FFT_WORKERS))
+        return xp.asarray(scipy.fft.idctn(_np(x), type=2, axes=axes, norm="ortho", workers=_workers(x)))
     if is_cupy(xp):
         import cupyx.scipy.fft as cufft
         return cufft.idctn(x, type=2, axes=axes, norm="ortho")
