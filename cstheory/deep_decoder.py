@@ -471,7 +471,7 @@ class DeepDecoder(Generator):
             c = A - xp.mean(A, axis=-1, keepdims=True)
             sd = xp.sqrt(xp.vecdot(c, c, axis=-1) / c.shape[-1] + self.eps)
             alpha = scales[i] / sd
-            cache.append((X, mask, c, sd, alpha))
+            cache.append((mask, c, sd, alpha))
             W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]        # fold cn into C_{i+1}ᵀ
             X = c
         Zout = W @ X + bias[:, None]                                    # C_dᵀ B_d
@@ -479,7 +479,7 @@ class DeepDecoder(Generator):
             x = self.v @ relu(Zout)                   # (s,)
         else:
             x = sigmoid(Zout) if self.sigmoid else Zout   # (k_out, s)
-        cache.append((X, Zout, x))
+        cache.append((Zout, x))
         return xp.reshape(x, self.output_shape), (Cts, shifts, cache)
 
     def forward(self, params):
@@ -505,7 +505,7 @@ class DeepDecoder(Generator):
         """
         xp = self.xp
         Cts, shifts, cache = state
-        X, Zout, x = cache[-1]
+        Zout, x = cache[-1]
         batch = r.shape[:-1]
         if self.output == "fixed":
             g = xp.expand_dims(self.v, axis=-1) * xp.expand_dims(r, axis=-2)   # (..., k, s)
@@ -516,7 +516,7 @@ class DeepDecoder(Generator):
                 g = sigmoid_backward(g, x)
         grads = []
         for i in range(self.layers - 1, -1, -1):
-            X, mask, c, sd, alpha = cache[i]
+            mask, c, sd, alpha = cache[i]
             Ct, s = Cts[i + 1], c.shape[-1]
             gc = g @ xp.matrix_transpose(c)                            # (..., k_next, k)
             gsum = xp.sum(g, axis=-1)                                  # (..., k_next)
