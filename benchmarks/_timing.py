@@ -259,6 +259,7 @@ class Row:
     met: bool | None = None            # whether the target (if any) was met
     floor_s: float | None = None       # ours only: the machine's floor for this step
     over_floor: float | None = None    # ours only: median(ours) / floor
+    over_floor_cpu: float | None = None  # ours only: CPU median / floor (a loaded machine inflates the wall time)
     floor_target: str = ""
     floor_met: bool | None = None
     peak_bytes: int | None = None      # ours only: peak traced memory of one step (tracemalloc)
@@ -305,6 +306,7 @@ class Report:
                 if work is not None:
                     row.floor_s = work.floor(dtype)
                     row.over_floor = t.median / row.floor_s
+                    row.over_floor_cpu = None if t.cpu_median is None else t.cpu_median / row.floor_s
                     row.work = work.describe()
                     if "floor" in targets:
                         row.floor_target, row.floor_met = target_text(targets["floor"], row.over_floor)

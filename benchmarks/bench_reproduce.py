@@ -27,10 +27,20 @@ TARGETS = {"quick": 25.0, "full": 150.0}
 MEMORY_LIMIT = 2 * 1024**3
 ROOT = Path(__file__).resolve().parents[1]
 
-#: the child: run the command line, then report its own peak resident memory on stderr
-_CHILD = ("import resource, sys; from cstheory.cli import main; rc = main(sys.argv[1:]); "
-          "print('peak_rss_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
-          "sys.exit(rc)")
+#: the child: run the command line, then report its own peak resident memory on stderr — VmHWM of
+#: /proc/self/status where there is one (ru_maxrss would include the benchmark process it was forked from)
+_CHILD = """
+import re, resource, sys
+from cstheory.cli import main
+rc = main(sys.argv[1:])
+try:
+    with open("/proc/self/status") as fh:
+        kib = int(re.search(r"VmHWM:\\s+(\\d+)", fh.read()).group(1))
+except (OSError, AttributeError):
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("peak_rss_kib", kib, file=sys.stderr)
+sys.exit(rc)
+"""
 
 
 def run_reproduce(quick, threads=None):

@@ -128,8 +128,8 @@ def markdown(report, env):
     lines.append("|---|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
     for r in report.rows:
         floor = "" if r.floor_s is None else fmt_time(r.floor_s)
-        over = "" if r.over_floor is None else f"{r.over_floor:.3g}" + (f" ({r.floor_target})" if r.floor_target
-                                                                      else "")
+        over = "" if r.over_floor is None else (f"{r.over_floor:.3g} (CPU {_ratio(r.over_floor_cpu)})"
+                                                + (f" {r.floor_target}" if r.floor_target else ""))
         peak = "" if r.peak_bytes is None else fmt_bytes(r.peak_bytes)
         lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {fmt_time(r.median_s)} | {fmt_time(r.cpu_s)} "
                      f"| {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} | {floor} | {over} | {peak} "
@@ -165,8 +165,10 @@ def readme_table(data):
         o = ours.get(key)
         floor = "" if o is None or o.get("floor_s") is None else fmt_time(o["floor_s"])
         over = "" if o is None or o.get("over_floor") is None else f"{o['over_floor']:.3g}"
+        if o is not None and o.get("over_floor_cpu") is not None:
+            over += f" (CPU {o['over_floor_cpu']:.3g})"
         if o is not None and o.get("floor_target"):
-            over += f" ({o['floor_target']})"
+            over += f" {o['floor_target']}"
         peak = "" if o is None or o.get("peak_bytes") is None else fmt_bytes(o["peak_bytes"])
         if r["ours_over"] is not None and r["target"]:
             lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {fmt_time(o['median_s'])} | {r['impl']} "
