@@ -189,6 +189,10 @@ def readme_table(data):
     if rates:
         head += (f" Floors from the measured bandwidth ({rates['bandwidth_GBps']} GB/s) and GEMM / FFT rates "
                  f"({rates['gemm_GFlops']['float64']} / {rates['fft_GFlops']['float64']} GFlop/s float64).")
+    peaks = env.get("peak_rss_after") or {}
+    if peaks:
+        head += (" Peak resident memory of the benchmark process after each benchmark (peers included): "
+                 + ", ".join(f"{k} {fmt_bytes(v)}" for k, v in peaks.items()) + ".")
     checks = data.get("checks", [])
     failed = [c for c in checks if not c["passed"]]
     head += f" Correctness checks: {len(checks) - len(failed)} of {len(checks)} pass."
@@ -259,10 +263,12 @@ def main(argv=None):
         env["cupy"] = cupy.__version__
         bench_two_layer.bench_gpu(report, args)
     else:
+        env["peak_rss_after"] = {}        # the process's high-water mark after each benchmark (peers included)
         for name, bench in BENCHMARKS.items():
             if name in args.only:
                 t0 = time.perf_counter()
                 bench(report, args)
+                env["peak_rss_after"][name] = _timing.peak_rss_bytes()
                 print(f"[{name}: {time.perf_counter() - t0:.1f} s, peak RSS {fmt_bytes(_timing.peak_rss_bytes())}]",
                       file=sys.stderr, flush=True)
     env["peak_rss_bytes"] = _timing.peak_rss_bytes()
