@@ -144,7 +144,8 @@ def fmt_bytes(b):
         return "—"
     for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if b >= size:
-            return f"{b / size:.3g} {unit}"
+            v = b / size
+            return f"{v:.3g} {unit}" if v < 1000 else f"{v:.0f} {unit}"
     return f"{int(b)} B"
 
 

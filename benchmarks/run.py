@@ -12,6 +12,7 @@ process with their repeats interleaved, so that a load change on a shared machin
     python benchmarks/run.py --quick               # smaller sweeps, fewer repeats, reproduce --quick only
     python benchmarks/run.py --only twolayer,deep --threads 1 --json bench.json
     python benchmarks/run.py --readme bench.json   # regenerate README's "Performance (measured)" table
+                                                   # (benchmarks/results.json: the run behind README's table)
     python benchmarks/run.py --gpu                 # CuPy vs PyTorch CUDA (needs a CUDA device)
 
 The benchmarks live one topic per file: ``bench_two_layer.py`` (``twolayer``, ``sweep``, ``--gpu``),
@@ -278,7 +279,8 @@ def main(argv=None):
     print(text)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"env": env, "args": vars(args), "rows": [asdict(r) for r in report.rows],
+            kept = {k: v for k, v in vars(args).items() if k not in ("json", "readme")}   # no local paths
+            json.dump({"env": env, "args": kept, "rows": [asdict(r) for r in report.rows],
                        "checks": [asdict(c) | {"passed": c.passed} for c in report.checks]}, fh, indent=2)
     failed = [c for c in report.checks if not c.passed]
     if failed:
