@@ -28,6 +28,10 @@ each written out below as a small named function with its own test:
 :func:`relu_backward` (the ReLU mask), :func:`channel_norm_backward`, and
 :func:`sigmoid_backward`.  The forward-mode derivatives (JVP) use the same
 pieces: the ReLU and the normalisation are self-adjoint in their input.
+:class:`DeepDecoder`'s forward and backward passes (the gradient-descent hot path) compute
+the same maps with one shortcut — each channel normalisation, affine in every channel, is
+folded into the next 1×1 convolution (see :meth:`DeepDecoder._forward`) — and a test pins them
+to the plain composition of the functions above.
 """
 from __future__ import annotations
 
@@ -117,23 +121,32 @@ def upsample(x, mats):
     """U x: apply the per-axis interpolation matrices ``mats`` to the last ``len(mats)`` axes of x.
 
     1-D: ``x @ Uᵀ``; 2-D (bilinear, separable): ``U_h (x U_wᵀ)``.  Leading axes
-    (batch, channel) are carried along.
+    (batch, channel) are carried along.  ``x U_wᵀ`` runs as one matrix product over all
+    leading axes and rows at once (a single GEMM instead of one per channel).
     """
     if len(mats) == 1:
-        return x @ mats[0].T
+        return _rows_times(x, mats[0].T)
     Uh, Uw = mats
-    return Uh @ (x @ Uw.T)
+    return Uh @ _rows_times(x, Uw.T)
 
 
 def upsample_adjoint(g, mats):
     """Uᵀ g, the adjoint of :func:`upsample` (the backward step of the upsampling).
 
-    1-D: ``g @ U``; 2-D: ``U_hᵀ (g U_w)``.
+    1-D: ``g @ U``; 2-D: ``U_hᵀ (g U_w)``, computed as ``(U_hᵀ g) U_w`` (the smaller
+    product first, the larger one as a single matrix product).
     """
     if len(mats) == 1:
-        return g @ mats[0]
+        return _rows_times(g, mats[0])
     Uh, Uw = mats
-    return Uh.T @ (g @ Uw)
+    return _rows_times(Uh.T @ g, Uw)
+
+
+def _rows_times(x, M):
+    """x @ M for x of any number of leading axes, computed as one 2-D matrix product."""
+    xp = namespace(x, M)
+    flat = xp.reshape(x, (-1, x.shape[-1])) @ M
+    return xp.reshape(flat, (*x.shape[:-1], M.shape[-1]))
 
 
 # ---------------------------------------------------------------------------
@@ -151,13 +164,15 @@ def mix_backward(Ct, x, g):
     and ``dx = C g``.
     """
     xp = namespace(Ct, x, g)
-    return g @ xp.matrix_transpose(x), xp.matrix_transpose(Ct) @ g
+    Ct_T = xp.matrix_transpose(Ct)
+    # one output channel (the image layer): Cg is an outer product, a broadcast beats a K = 1 GEMM
+    dx = Ct_T * g if Ct.shape[-2] == 1 else Ct_T @ g
+    return g @ xp.matrix_transpose(x), dx
 
 
 def relu(z):
     """max(z, 0)."""
-    xp = namespace(z)
-    return xp.where(z > 0, z, xp.zeros_like(z))
+    return namespace(z).maximum(z, 0.0)
 
 
 def relu_mask(z):
@@ -203,11 +218,10 @@ def channel_norm(a, scale, shift, eps=CN_EPS):
         ``z`` and ``sd`` are what the derivatives need.
     """
     xp = namespace(a, scale, shift)
-    mu = xp.mean(a, axis=-1, keepdims=True)
-    c = a - mu
-    sd = xp.sqrt(xp.mean(c * c, axis=-1, keepdims=True) + eps)
-    z = c / sd
-    return xp.expand_dims(scale, axis=-1) * z + xp.expand_dims(shift, axis=-1), z, sd
+    c = a - xp.mean(a, axis=-1, keepdims=True)
+    sd = xp.sqrt(xp.vecdot(c, c, axis=-1)[..., None] / a.shape[-1] + eps)
+    z = c * (1.0 / sd)
+    return z * scale[:, None] + shift[:, None], z, sd
 
 
 def _cn_project(d, z, sd):
@@ -236,10 +250,17 @@ def channel_norm_backward(g, z, sd, scale):
     since ∂z is symmetric, ``da = (γg − mean(γg) − z · mean(z γg)) / sd``.
     """
     xp = namespace(g, z)
-    dscale = xp.sum(g * z, axis=-1)
+    s = g.shape[-1]
+    dscale = xp.vecdot(g, z, axis=-1)
     dshift = xp.sum(g, axis=-1)
-    da = _cn_project(xp.expand_dims(scale, axis=-1) * g, z, sd)
+    alpha = scale / sd[..., 0]                       # γ / sd per channel
+    da = alpha[..., None] * g - (alpha * dscale / s)[..., None] * z - (alpha * dshift / s)[..., None]
     return da, dscale, dshift
+
+
+def _vecmat(xp, v, M):
+    """vᵀ M for v of shape (..., m) and M (m, k): shape (..., k)."""
+    return xp.squeeze(xp.expand_dims(v, axis=-2) @ M, axis=-2)
 
 
 # ---------------------------------------------------------------------------
@@ -342,6 +363,7 @@ class DeepDecoder(Generator):
         # fixed pieces, built on the host and moved once: B_0, the per-axis U_i, and v
         host = host_rng.standard_normal((k, *self.sizes[0]))
         self.input = self._to(host)
+        self._input_flat = self.xp.reshape(self.input, (k, -1))
         self._mats = [tuple(self._to(interpolation_matrix(a, b)) for a, b in zip(self.sizes[i], self.sizes[i + 1]))
                       for i in range(d)]
         if output == "fixed":
@@ -448,24 +470,43 @@ class DeepDecoder(Generator):
         return self.xp.reshape(x, (*x.shape[:-nd], -1))
 
     def _forward(self, params):
-        """x = G(θ) and the cache of activations that the derivatives reuse."""
+        """x = G(θ) and the cache of activations that the derivatives reuse.
+
+        Layer i computes Y_i = C_iᵀ B_i (:func:`mix`), Z_i = U_i Y_i (:func:`upsample`),
+        A_i = ReLU(Z_i) and B_{i+1} = cn(A_i) (:func:`channel_norm`).  The channel
+        normalisation is affine in each channel, B_{i+1} = α_i ∘ c_i + β_i with the centred
+        c_i = A_i − mean(A_i) and α_i = γ_i / √(var(A_i) + ε), so B_{i+1} is never formed:
+        the next 1×1 convolution absorbs it,
+
+            C_{i+1}ᵀ B_{i+1} = (C_{i+1}ᵀ diag α_i) c_i + C_{i+1}ᵀ β_i,
+
+        a k × k rescaling of the weights instead of passes over the activations (the
+        backward pass uses the same identity).  A test pins both passes to the plain
+        composition of the named steps.
+        """
         xp = self.xp
         Cts, scales, shifts = self._pieces(params)
-        B = xp.reshape(self.input, (self.channels, -1))
+        X = self._input_flat                       # B_0; later c_{i-1}, with B_i = α c + β
+        W, bias = Cts[0], None                     # C_iᵀ with the previous normalisation folded in
         cache = []
         for i in range(self.layers):
-            Y = mix(Cts[i], B)
+            Y = W @ X if bias is None else W @ X + bias[:, None]        # Y_i = C_iᵀ B_i
             Z = self._flat_space(upsample(self._spatial(Y, i), self._mats[i]))
-            Bn, z, sd = channel_norm(relu(Z), scales[i], shifts[i], self.eps)
-            cache.append((B, Z, z, sd))
-            B = Bn
-        Zout = mix(Cts[-1], B)
+            mask = relu_mask(Z)
+            A = Z * mask                                                # ReLU(Z_i)
+            c = A - xp.mean(A, axis=-1, keepdims=True)
+            sd = xp.sqrt(xp.vecdot(c, c, axis=-1) / c.shape[-1] + self.eps)
+            alpha = scales[i] / sd
+            cache.append((mask, c, sd, alpha))
+            W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]        # fold cn into C_{i+1}ᵀ
+            X = c
+        Zout = W @ X + bias[:, None]                                    # C_dᵀ B_d
         if self.output == "fixed":
             x = self.v @ relu(Zout)                   # (s,)
         else:
             x = sigmoid(Zout) if self.sigmoid else Zout   # (k_out, s)
-        cache.append((B, Zout, x))
-        return xp.reshape(x, self.output_shape), (Cts, scales, cache)
+        cache.append((Zout, x))
+        return xp.reshape(x, self.output_shape), (Cts, shifts, cache)
 
     def forward(self, params):
         """G(θ), shape ``output_shape``."""
@@ -476,10 +517,21 @@ class DeepDecoder(Generator):
     def _backward(self, state, r):
         """J(θ)ᵀ r by backpropagation; r has shape (..., n) with any leading batch axes.
 
-        Returns the gradient with shape (..., N)."""
+        Returns the gradient with shape (..., N).  Going down from the output, g = ∂L/∂Y_{i+1}
+        for the convolution Y_{i+1} = C_{i+1}ᵀ B_{i+1} with B_{i+1} = α_i ∘ c_i + β_i (see
+        :meth:`_forward`); with g_B = C_{i+1} g the steps of :func:`mix_backward` and
+        :func:`channel_norm_backward` read
+
+            ∂C_{i+1}ᵀ = g B_{i+1}ᵀ = (g c_iᵀ) diag α_i + (g 1) β_iᵀ,
+            ∂β_i = Σ_s g_B = C_{i+1} (g 1),    ∂γ_i = Σ_s g_B ∘ z_i = diag(C_{i+1} g c_iᵀ) / sd_i,
+            ∂A_i = α_i ∘ (g_B − mean(g_B) − z_i mean(z_i g_B))
+                 = (C_{i+1}ᵀ diag α_i)ᵀ g − α_i ∂γ_i / (s sd_i) ∘ c_i − α_i ∂β_i / s,
+
+        then :func:`relu_backward` (the cached mask) and :func:`upsample_adjoint` give ∂L/∂Y_i.
+        """
         xp = self.xp
-        Cts, scales, cache = state
-        B, Zout, x = cache[-1]
+        Cts, shifts, cache = state
+        Zout, x = cache[-1]
         batch = r.shape[:-1]
         if self.output == "fixed":
             g = xp.expand_dims(self.v, axis=-1) * xp.expand_dims(r, axis=-2)   # (..., k, s)
@@ -488,18 +540,21 @@ class DeepDecoder(Generator):
             g = xp.reshape(r, (*batch, self._k_out, -1))
             if self.sigmoid:
                 g = sigmoid_backward(g, x)
-        dCt, g = mix_backward(Cts[-1], B, g)
-        grads = [xp.reshape(dCt, (*batch, -1))]
+        grads = []
         for i in range(self.layers - 1, -1, -1):
-            B, Z, z, sd = cache[i]
-            g, dscale, dshift = channel_norm_backward(g, z, sd, scales[i])
-            g = relu_backward(g, Z)
-            g = self._flat_space(upsample_adjoint(self._spatial(g, i + 1), self._mats[i]))
-            if i > 0:
-                dCt, g = mix_backward(Cts[i], B, g)
-            else:  # B_0 is fixed: no need for its gradient
-                dCt = g @ xp.matrix_transpose(B)
-            grads += [dshift, dscale, xp.reshape(dCt, (*batch, -1))]
+            mask, c, sd, alpha = cache[i]
+            Ct, s = Cts[i + 1], c.shape[-1]
+            gc = g @ xp.matrix_transpose(c)                            # (..., k_next, k)
+            gsum = xp.sum(g, axis=-1)                                  # (..., k_next)
+            dCt = gc * alpha + gsum[..., None] * shifts[i]             # ∂C_{i+1}ᵀ
+            dshift = _vecmat(xp, gsum, Ct)                             # ∂β_i
+            dscale = xp.sum(Ct * gc, axis=-2) / sd                     # ∂γ_i
+            Wt = xp.matrix_transpose(Ct * alpha)
+            gB = Wt * g if Ct.shape[0] == 1 else Wt @ g                # α ∘ C_{i+1} g (outer product for 1 channel)
+            dA = gB - (alpha * dscale / (s * sd))[..., None] * c - (alpha * dshift / s)[..., None]
+            g = self._flat_space(upsample_adjoint(self._spatial(dA * mask, i + 1), self._mats[i]))
+            grads += [xp.reshape(dCt, (*batch, -1)), dshift, dscale]
+        grads.append(xp.reshape(g @ xp.matrix_transpose(self._input_flat), (*batch, -1)))   # ∂C_0ᵀ
         return xp.concat(grads[::-1], axis=-1)
 
     def _flat_cotangent(self, cotangent):

@@ -280,6 +280,7 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
     if progress:
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, desc=f"fit ({opt.name})", leave=False)
+    AT = A.T                                   # the adjoint, built once for the whole loop
     for t in iterator:
         x, vjp_fn = state.forward_vjp()
         x = _flat(xp, x)
@@ -297,7 +298,7 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
                     callback(t, state.params)
         if t == steps:
             break
-        state.step(t, vjp_fn(xp.reshape(A.T @ r, gen.output_shape)))
+        state.step(t, vjp_fn(xp.reshape(AT @ r, gen.output_shape)))
 
     return FitResult(
         params=state.params,

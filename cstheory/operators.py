@@ -26,7 +26,7 @@ from . import _checks
 from ._backend import (as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve,
                        same_backend, to_numpy)
 
-__all__ = ["gaussian_matrix", "LinearOperator", "MatrixOperator", "as_operator", "operator_norm",
+__all__ = ["gaussian_matrix", "LinearOperator", "MatrixOperator", "Identity", "as_operator", "operator_norm",
            "power_iteration", "RandomSubsampledDCT"]
 
 
@@ -215,6 +215,40 @@ class MatrixOperator(LinearOperator):
 
     def to_dense(self):
         return self.matrix
+
+
+class Identity(LinearOperator):
+    """The identity I on R^n (A = I: denoising, or fitting a generator to the signal itself).
+
+    Parameters
+    ----------
+    n : int
+        The dimension.
+    xp, dtype, device
+        Namespace (default NumPy), real dtype (default float64) and device of its arrays.
+
+    Examples
+    --------
+    >>> import numpy as np, cstheory as cst
+    >>> I = cst.operators.Identity(3)
+    >>> print(I @ np.array([1.0, 2.0, 3.0]), I.T.shape, cst.operator_norm(I))
+    [1. 2. 3.] (3, 3) 1.0
+    """
+
+    def __init__(self, n, xp=None, dtype=None, device=None):
+        n = _checks.positive_int(n, "n")
+        self.shape = (n, n)
+        self.xp, self.dtype, self.device = resolve(xp, dtype, device)
+
+    def matvec(self, x):
+        """x itself."""
+        self._check_length(self.check_input(x), self.shape[1], "x", "columns of A")
+        return x
+
+    def rmatvec(self, r):
+        """r itself."""
+        self._check_length(self.check_input(r, "r"), self.shape[0], "r", "rows of A")
+        return r
 
 
 class AdjointOperator(LinearOperator):

@@ -230,14 +230,18 @@ class FourierIterate(Iterate):
         super().__init__(gen, rfft(xp.permute_dims(params, (1, 0)), axis=-1))
         self._uhat_row = xp.reshape(gen._uhat, (1, -1))
         self._v_conj_uhat = gen._v_col * xp.conj(self._uhat_row)     # v_l conj(û_f), (k, n//2+1)
-        self._zero = xp.zeros((), dtype=gen.dtype, device=gen.device)
 
     def forward_vjp(self):
-        xp, gen = self.gen.xp, self.gen
+        gen = self.gen
         Zt = irfft(self._uhat_row * self.state, gen.n, axis=-1)   # (k, n): row l is U c_l
-        active = Zt > 0                                           # the ReLU mask M, channel-major
-        x = gen.v @ xp.where(active, Zt, self._zero)              # Σ_l v_l ReLU(U c_l)
-        return x, lambda r: self._v_conj_uhat * rfft(xp.where(active, r[None, :], self._zero), axis=-1)
+        mask = gen._mask(Zt)                                      # the ReLU mask M (0/1), channel-major
+        x = gen.v @ (Zt * mask)                                   # Σ_l v_l ReLU(U c_l)
+        return x, lambda r: self._v_conj_uhat * rfft(mask * r, axis=-1)
+
+    def add(self, alpha, direction):
+        """S ← S + α·direction, in place: the spectra are this iterate's own array (:attr:`params`
+        returns a new C), so no caller can hold a reference to it."""
+        self.state += alpha * direction
 
     @property
     def params(self):

@@ -1,10 +1,12 @@
-"""Smoke tests of benchmarks/run.py's own-code paths at tiny sizes (no torch, no jax, no timing asserted).
+"""Smoke tests of the benchmarks' own code at tiny sizes (no timing asserted; torch only where present).
 
-What is asserted is mathematics: the timed GD step is the step of ``cst.fit``,
-and the explicit-Jacobian Monte-Carlo loop used as the slow reference gives
-the same Σ̂ as ``sigma_matrix_mc`` for the same draws.
+What is asserted is mathematics: the timed GD steps are the steps of ``cst.fit``, the explicit-Jacobian
+Monte-Carlo loop gives the same Σ̂ as ``sigma_matrix_mc`` for the same draws, the PyTorch deep decoder
+packs θ in cstheory's order and takes the same first step, the floor is the roofline formula, and the
+README table is rendered from the JSON that ``run.py --json`` writes.
 """
 import importlib.util
+import json
 import pathlib
 import sys
 
@@ -13,49 +15,113 @@ import pytest
 
 import cstheory as cst
 
-RUN = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
 
 
 @pytest.fixture(scope="module")
 def run():
+    sys.path.insert(0, str(ROOT))
     spec = importlib.util.spec_from_file_location("cstheory_bench_run", RUN)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod          # dataclasses look their module up there
     spec.loader.exec_module(mod)
     yield mod
     sys.modules.pop(spec.name, None)
+    sys.path.remove(str(ROOT))
 
 
-def test_timed_step_is_the_step_of_fit(run):
-    p = run.two_layer_problem(32, 4, 8)
-    gen, ours = run.ours_two_layer(p, "float64")
+def test_timed_two_layer_step_is_the_step_of_fit(run):
+    tl = run.bench_two_layer
+    p = tl.two_layer_problem(32, 4, 8)
+    gen, ours = tl.ours_two_layer(p, "float64")
     for _ in range(5):
         ours.step()
     C0 = cst._backend.asarray(p.C0)
     C_fit = cst.fit(gen, ours.A, ours.y, params=C0, steps=5, step_size=p.eta, record_every=5).params
-    assert run.rel_diff(cst.to_numpy(C_fit), ours.params()) < 1e-12
+    assert run._timing.rel_diff(cst.to_numpy(C_fit), ours.params()) < 1e-12
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_timed_deep_decoder_step_is_the_step_of_fit_with_identity(run, optimizer):
+    dd = run.bench_deep_decoder
+    gen, theta0, y, eta = dd.deep_problem((8, 8), 4, 2, "float64")
+    assert eta > 0
+    opt = dd._optimizer(optimizer, eta)
+    ours = run.bench_two_layer.OursStepper(gen, None, y, theta0, opt)
+    for _ in range(4):
+        ours.step()
+    got = cst.fit(gen, np.eye(gen.n), y, params=theta0, steps=4, optimizer=dd._optimizer(optimizer, eta),
+                  record_every=4).params
+    assert run._timing.rel_diff(ours.params(), cst.to_numpy(got)) < 1e-12
+
+
+def test_torch_deep_decoder_packs_theta_and_takes_the_same_step(run):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    dd = run.bench_deep_decoder
+    gen, theta0, y, eta = dd.deep_problem((8, 8), 4, 2, "float64")
+    tt = run.peers.TorchDeepDecoder(gen, theta0, None, cst.to_numpy(y), eta, "float64")
+    np.testing.assert_array_equal(tt.params(), cst.to_numpy(theta0))       # the same θ₀, in cstheory's order
+    ours = run.bench_two_layer.OursStepper(gen, None, y, theta0, cst.GradientDescent(eta))
+    ours.step()
+    tt.step()
+    assert run._timing.rel_diff(ours.params(), tt.params()) < 1e-12
 
 
 def test_explicit_jacobian_loop_equals_sigma_matrix_mc(run):
     u = cst.kernels.triangular(16, 3)
     fast = cst.sigma_matrix_mc(cst.circulant_matrix(u), 5, 4, rng=3)
-    slow = run.sigma_mc_explicit(u, 5, 4, rng=3)
+    slow = run.bench_spectrum.sigma_mc_explicit(u, 5, 4, rng=3)
     np.testing.assert_allclose(slow, cst.to_numpy(fast), rtol=1e-12, atol=1e-14)
 
 
-def test_compare_and_table(run):
+def test_floor_is_the_roofline_of_the_counted_work(run):
+    T = run._timing
+    rates = T.Rates(threads=1, bandwidth=1e10, gemm={"float64": 1e10}, fft={"float64": 5e9})
+    memory_bound = T.Work(bytes=1e8, gemm_flops=1e8, fft_flops=0.0)
+    assert memory_bound.floor("float64", rates) == pytest.approx(1e-2)          # 1e8 B / 1e10 B/s
+    compute_bound = T.Work(bytes=1e6, gemm_flops=1e9, fft_flops=1e9)
+    assert compute_bound.floor("float64", rates) == pytest.approx(0.1 + 0.2)    # GEMM + FFT time
+    assert T.fft_flops(1024) == pytest.approx(2.5 * 1024 * 10)
+    w = run.bench_two_layer.two_layer_work(1024, 512, 256, "float64")
+    assert w.bytes == 2 * 512 * 513 * 16 + 2 * 256 * 1024 * 8
+    assert w.fft_flops == pytest.approx(2 * 512 * 2.5 * 1024 * 10)
+
+
+def test_compare_table_json_and_readme(run, tmp_path):
+    T = run._timing
     calls = []
-    t = run.compare({"a": (lambda: calls.append(1), None)}, repeats=3, min_time=0.0, warmup=1)
-    assert t["a"].repeats == 3 and len(t["a"].times) == 3 and calls
-    report = run.Report()
+    t = T.compare({"a": (lambda: calls.append(1), None)}, repeats=3, min_time=0.0, warmup=1)
+    assert t["a"].repeats == 3 and len(t["a"].times) == 3 and calls and t["a"].cpu_median is not None
+    report = T.Report()
+    rates = T.Rates(threads=1, bandwidth=1e10, gemm={"float64": 1e10}, fft={"float64": 1e10})
+    T._RATES[T.THREADS] = rates
+    work = T.Work(bytes=1e3)
     report.add_group("demo", "n=1", "float64", {"ours": t["a"], "peer": t["a"], "gone": "not installed"},
-                     targets={"peer": ("ratio", "≤", 2.0)})
-    assert report.rows[1].ours_over == pytest.approx(1.0) and report.rows[1].met
-    report.checks.append(run.agreement_check("x", "float64", np.ones(3), np.ones(3)))
-    env = {"cpu_count": 2, "processor": "", "machine": "x", "python": "3", "numpy": "2", "scipy": "1",
-           "cstheory_fft_workers": 2, "OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None, "threadpools": "none"}
+                     targets={"peer": ("ratio", "≤", 2.0), "floor": ("ratio", "≤", 1e12)}, work=work, peak=1024)
+    ours_row, peer_row = report.rows[0], report.rows[1]
+    assert peer_row.ours_over == pytest.approx(1.0) and peer_row.met and peer_row.target == "≤ 2 ✓"
+    assert ours_row.floor_s == pytest.approx(1e-7) and ours_row.over_floor == pytest.approx(t["a"].median / 1e-7)
+    report.checks.append(T.agreement_check("x", "float64", np.ones(3), np.ones(3)))
+    env = {"cpu_count": 2, "processor": "", "machine": "x", "python": "3", "numpy": "2", "scipy": "1", "threads": 1,
+           "rates": {"threads": 1, "bandwidth_GBps": 10.0, "gemm_GFlops": {"float64": 10.0},
+                     "fft_GFlops": {"float64": 10.0}}}
     text = run.markdown(report, env)
     assert "| demo | n=1 | float64 | peer |" in text and "not installed" in text and "PASS" in text
+    assert "≤ 2 ✓" in text
+    from dataclasses import asdict
+    data = {"env": env, "args": {"repeats": 3}, "rows": [asdict(r) for r in report.rows],
+            "checks": [asdict(c) | {"passed": c.passed} for c in report.checks]}
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(data))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{run.README_START}\nold table\n{run.README_END}\nafter\n")
+    table = run.update_readme(path, readme)
+    new = readme.read_text()
+    assert "old table" not in new and new.startswith("intro\n") and new.endswith("after\n")
+    assert "| demo | n=1 | float64 |" in table and "peer" in table and "≤ 2 ✓" in table
+    assert "1 of 1 pass" in table
 
 
 def test_bad_arguments_are_refused(run):
@@ -63,3 +129,5 @@ def test_bad_arguments_are_refused(run):
         run.parse_args(["--only", "nonsense"])
     with pytest.raises(SystemExit):
         run.parse_args(["--repeats", "0"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--threads", "0"])

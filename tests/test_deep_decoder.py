@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cstheory as cst
@@ -260,7 +260,11 @@ def test_jvp_vjp_random_draws_numpy(seed, which):
     r = asarray(host(seed + 2, gen.n))
     Jt = np.reshape(gen.jvp(theta, t), -1)
     assert abs(inner(Jt, r) - inner(t, gen.vjp(theta, r))) <= 1e-10 * (1 + np.abs(cst.to_numpy(Jt)).sum())
-    assert rel_err(Jt, central_difference(lambda p: np.reshape(gen(p), -1), theta, t)) < 1e-5
+    f = lambda p: np.reshape(gen(p), -1)  # noqa: E731
+    # a ReLU input within h|t| of its kink makes the difference quotient jump (seen: seed 958787566):
+    # such draws are not smooth at the scale of the test
+    assume(rel_err(central_difference(f, theta, t, h=1e-6), central_difference(f, theta, t, h=1e-7)) < 1e-4)
+    assert rel_err(Jt, central_difference(f, theta, t)) < 1e-5
 
 
 def test_forward_vjp_shares_the_forward_pass(xp):
@@ -444,6 +448,96 @@ def test_bad_parameter_and_cotangent_shapes(xp):
         gen([0.0] * gen.num_params)
     with pytest.raises(ValueError, match="pack needs"):
         gen.pack(C=[], scale=[], shift=[])
+
+
+# ---------------------------------------------------------------------------
+# the fast passes against the plain composition of the named steps
+# ---------------------------------------------------------------------------
+def plain_forward_vjp(gen, theta, r):
+    """G(θ) and J(θ)ᵀ r written as the straightforward composition of the module's named steps:
+    mix → upsample → relu → channel_norm per layer, then mix_backward, channel_norm_backward,
+    relu_backward, upsample_adjoint (and sigmoid_backward) in reverse.  No folding, no caching tricks."""
+    xp = gen.xp
+    P = gen.unpack(theta)
+    k = gen.channels
+    mats = [tuple(asarray(dd.interpolation_matrix(a, b), xp=xp) for a, b in zip(gen.sizes[i], gen.sizes[i + 1]))
+            for i in range(gen.layers)]
+
+    def spatial(x, i):
+        return xp.reshape(x, (*x.shape[:-1], *gen.sizes[i]))
+
+    def flat(x):
+        return xp.reshape(x, (*x.shape[:-len(gen.spatial_shape)], -1))
+
+    B = xp.reshape(gen.input, (k, -1))
+    acts = []
+    for i in range(gen.layers):
+        Z = flat(dd.upsample(spatial(dd.mix(xp.matrix_transpose(P["C"][i]), B), i), mats[i]))
+        Bn, z, sd = dd.channel_norm(dd.relu(Z), P["scale"][i], P["shift"][i], gen.eps)
+        acts.append((B, Z, z, sd))
+        B = Bn
+    Zout = dd.mix(xp.matrix_transpose(P["C"][-1]), B)
+    if gen.output == "fixed":
+        x = gen.v @ dd.relu(Zout)
+        g = dd.relu_backward(gen.v[:, None] * r[None, :], Zout)
+    else:
+        x = dd.sigmoid(Zout) if gen.sigmoid else Zout
+        g = xp.reshape(r, (gen.out_channels, -1))
+        g = dd.sigmoid_backward(g, x) if gen.sigmoid else g
+    dCt, g = dd.mix_backward(xp.matrix_transpose(P["C"][-1]), B, g)
+    dC, dscale, dshift = [xp.matrix_transpose(dCt)], [], []
+    for i in range(gen.layers - 1, -1, -1):
+        B, Z, z, sd = acts[i]
+        g, ds, db = dd.channel_norm_backward(g, z, sd, P["scale"][i])
+        g = flat(dd.upsample_adjoint(spatial(dd.relu_backward(g, Z), i + 1), mats[i]))
+        dCt, g = dd.mix_backward(xp.matrix_transpose(P["C"][i]), B, g)
+        dC.insert(0, xp.matrix_transpose(dCt))
+        dscale.insert(0, ds)
+        dshift.insert(0, db)
+    return xp.reshape(x, gen.output_shape), gen.pack(dC, dscale, dshift)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_fast_forward_and_backward_equal_the_plain_composition(xp, cfg):
+    """The generator folds each channel normalisation into the next 1×1 convolution; its output and
+    its VJP (one cotangent and a batch of them) must equal the plain composition of the named steps."""
+    gen = make(cfg, xp)
+    for seed in (0, 1):
+        theta = random_params(gen, seed)
+        r = asarray(host(seed + 30, gen.n), xp=xp)
+        x_plain, g_plain = plain_forward_vjp(gen, theta, r)
+        x, vjp = gen.forward_vjp(theta)
+        assert rel_err(x, x_plain) < 1e-13
+        assert rel_err(vjp(r), g_plain) < 1e-12
+    R = asarray(host(40, 3, gen.n), xp=xp)                 # a batch of cotangents (the Jacobian's path)
+    _, state = gen._forward(theta)
+    batched = gen._backward(state, R)
+    for b in range(3):
+        assert rel_err(batched[b, :], plain_forward_vjp(gen, theta, R[b, :])[1]) < 1e-12
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_fit_iterates_equal_the_plain_composition(optimizer):
+    """The Fig.-1/Fig.-5 hot path (A = I, float64): θ after 15 steps of cst.fit equals 15 steps written
+    out with the plain composition of the named steps, to 1e-12."""
+    gen = dd.DeepDecoder((12, 10), channels=6, layers=3, output="conv", sigmoid=True, rng=1)
+    y = asarray(np.random.default_rng(2).uniform(0, 1, gen.n))
+    theta0 = gen.init(rng=3)
+    eta, b1, b2, eps = (0.1, 0.9, 0.999, 1e-8)
+    steps = 15
+    opt = cst.optim.GradientDescent(eta) if optimizer == "gd" else cst.optim.Adam(0.01)
+    got = cst.fit(gen, np.eye(gen.n), y, params=theta0, steps=steps, optimizer=opt, record_every=steps).params
+    theta, m1, m2 = np.asarray(theta0), 0.0, 0.0
+    for t in range(steps):
+        x = plain_forward_vjp(gen, theta, np.zeros(gen.n))[0].reshape(-1)
+        grad = np.asarray(plain_forward_vjp(gen, theta, x - y)[1])
+        if optimizer == "gd":
+            theta = theta - eta * grad
+        else:
+            m1 = b1 * m1 + (1 - b1) * grad
+            m2 = b2 * m2 + (1 - b2) * grad * grad
+            theta = theta - 0.01 * (m1 / (1 - b1 ** (t + 1))) / (np.sqrt(m2 / (1 - b2 ** (t + 1))) + eps)
+    assert rel_err(got, theta) < 1e-12
 
 
 # ---------------------------------------------------------------------------

@@ -172,6 +172,30 @@ def test_fit_recovers_smooth_signal_from_5p_measurements():
     assert res.error[-1] <= 2 * res.error.min() + 1e-12
 
 
+@given(data=st.data())
+def test_gd_fast_path_iterates_equal_the_plain_formula(xp, data):
+    """cst.fit's GD moves C in the Fourier domain (FourierIterate, in-place update of the spectra);
+    its iterates must equal C ← C − η Uᵀ[(r vᵀ) ∘ M] with r = Aᵀ(A ReLU(UC)v − y), M = 1(UC > 0),
+    written out with the dense circulant U — for odd and even n, every step recorded by a callback."""
+    gen, u, C0, rng = _setup(xp, data, n_max=16)
+    n, k = C0.shape
+    m = data.draw(st.integers(1, n), label="m")
+    A = rng.standard_normal((m, n)) / math.sqrt(m)
+    y = rng.standard_normal(m)
+    eta, steps = 0.5 / (np.linalg.norm(A, 2) ** 2 * np.abs(np.fft.fft(u)).max() ** 2), 6
+    seen = {}
+    cst.fit(gen, on_backend(A, xp), on_backend(y, xp), params=C0, steps=steps, step_size=eta,
+            callback=lambda t, P: seen.__setitem__(t, cst.to_numpy(P)))
+    _, U, v, _ = _dense_forward(u, cst.to_numpy(C0))
+    C = cst.to_numpy(C0)
+    for t in range(steps + 1):
+        np.testing.assert_allclose(seen[t], C, rtol=0, atol=1e-12 * max(1.0, np.abs(C).max()))
+        Z = U @ C
+        M = (Z > 0).astype(float)
+        r = A.T @ (A @ (np.maximum(Z, 0) @ v) - y)
+        C = C - eta * U.T @ (np.outer(r, v) * M)
+
+
 def test_fit_with_adam_and_callback(xp):
     n = 32
     gen = cst.TwoLayerGenerator(cst.kernels.triangular(n, 4, xp=xp), 16)
