@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 from ..kernels import circulant_matrix, gaussian, triangular
 from ..signals import frequency_order
 from ..spectrum import geometric_fit, sigma_matrix, sigma_weights
@@ -56,6 +57,7 @@ GAUSSIAN_WIDTHS = (2.0, 8.0)
 QUICK = {"n": 100, "triangle_widths": (1, 3, 10, 30), "gaussian_widths": (2.0, 8.0)}
 
 
+@compact_repr
 @dataclass
 class Fig3Result:
     """Data of Fig. 3 (all NumPy, float64).

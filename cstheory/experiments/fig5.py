@@ -68,6 +68,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 from .. import baselines
 from .._backend import to_numpy
 from ..deep_decoder import DeepDecoder
@@ -98,6 +99,7 @@ QUICK = {"size": 32, "channels": 32, "steps": 400, "accelerations": (4,)}
 CLAIMS = {"full": {4.0: -1.0, 8.0: 2.0}, "quick": {4.0: -2.0}}
 
 
+@compact_repr
 @dataclass
 class Fig5Result:
     """Data of Fig. 5.
