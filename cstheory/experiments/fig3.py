@@ -117,7 +117,8 @@ def run(quick=False, n=None, triangle_widths=None, gaussian_widths=None, fit_sta
     Parameters
     ----------
     quick : bool
-        Use the smaller defaults of :data:`QUICK` (n = 100) instead of n = 300.
+        Use the smaller defaults of :data:`QUICK` (n = 100) instead of n = 300 (``True``/``False``
+        only: a ``TypeError`` names ``quick`` otherwise).
     n : int, optional
         Signal length (default 300, or 100 with ``quick``).
     triangle_widths : sequence of int, optional
@@ -128,6 +129,7 @@ def run(quick=False, n=None, triangle_widths=None, gaussian_widths=None, fit_sta
         Window of sorted indices for the geometric fit; ``fit_stop`` defaults to n // 10
         (at least ``fit_start + 2``).
     """
+    quick = _checks.flag(quick, "quick")
     defaults = QUICK if quick else {"n": 300, "triangle_widths": TRIANGLE_WIDTHS, "gaussian_widths": GAUSSIAN_WIDTHS}
     n = _checks.positive_int(defaults["n"] if n is None else n, "n", minimum=4)
     tri = tuple(defaults["triangle_widths"] if triangle_widths is None else triangle_widths)
