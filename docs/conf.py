@@ -64,9 +64,6 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(?!cstheory\b).*"),              # anything that is not ours
     (r"py:.*", r"cstheory\..*\.(xp|dtype|device)"),  # array-API attribute names read as types
 ]
-nitpick_ignore = [
-    ("py:func", "cstheory._backend.dct"),     # cited by cstheory/baselines.py (being rewritten): a private helper
-]
 
 # -- autodoc / autosummary / numpydoc -----------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}

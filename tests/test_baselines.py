@@ -298,7 +298,7 @@ def test_classical_methods_improve_on_zero_filling_for_the_phantom(phantom32):
 def test_baselines_validate_arguments():
     A = SubsampledFourier((8, 8), cartesian_mask((8, 8), 2, rng=0))
     y = np.zeros(A.shape[0])
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="method must be one of .*'zero-filled'"):
         baselines.reconstruct("wavelet", A, y)
     with pytest.raises(ValueError, match="y must have length"):
         baselines.tv(A, np.zeros(3))
@@ -310,6 +310,158 @@ def test_baselines_validate_arguments():
         baselines.tv(A, y, lam=-1.0)
     with pytest.raises(TypeError, match="iters"):
         baselines.l1_dct(A, y, iters=2.5)
+    # the shape is a pair of integers, flags are bools, names are strings (before any work)
+    with pytest.raises(TypeError, match="shape"):
+        baselines.tv(A, y, shape="8, 8")
+    with pytest.raises(TypeError, match="monotone"):
+        baselines.l1_dct(A, y, monotone=1)
+    with pytest.raises(TypeError, match="isotropic"):
+        baselines.tv(A, y, isotropic="yes")
+    with pytest.raises(TypeError, match="method"):
+        baselines.reconstruct(3, A, y)
+    with pytest.raises(TypeError, match="box"):
+        baselines.tv_admm(A, y, box="01")
+    with pytest.raises(ValueError, match="box"):
+        baselines.tv(A, y, box=(1.0, 0.0))
+    with pytest.raises(TypeError, match="x0 is an array of array_api_strict"):
+        baselines.tv_admm(A, y, x0=on_backend(np.zeros((8, 8)), _strict()))
+    with pytest.raises(ValueError, match="x0 must hold 64 pixels"):
+        baselines.l1_haar(A, y, x0=np.zeros((8, 7)))
+
+
+def test_solvers_and_rules_check_every_argument_before_any_work(monkeypatch):
+    """Bad input is refused before the λ scale, the operator norm, a solve or a simulation is computed."""
+    def work(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    solve = baselines.solve
+    for name in ("_lambda_scale", "_lipschitz", "solve", "fourier_gram", "calibration_phantom"):
+        monkeypatch.setattr(baselines, name, work)
+    monkeypatch.setattr(mri, "mri_problem", work)
+    A = SubsampledFourier((8, 8), cartesian_mask((8, 8), 2, rng=0))
+    y = np.zeros(A.shape[0])
+    cases = [(baselines.l1_dct, {"monotone": 1}, TypeError), (baselines.l1_dct, {"x0": np.ones((8, 7))}, ValueError),
+             (baselines.l1_haar, {"levels": -1}, ValueError), (baselines.tv, {"isotropic": 0}, TypeError),
+             (baselines.tv, {"box": (1.0, 0.0)}, ValueError), (baselines.tv_admm, {"adapt_rho": "no"}, TypeError),
+             (baselines.tv_admm, {"rho": 0.0}, ValueError), (baselines.tv_admm, {"rng": -1}, ValueError)]
+    for f, kwargs, exc in cases:
+        with pytest.raises(exc):
+            f(A, y, **kwargs)
+    for kwargs, exc in [({"iters": 2.5}, TypeError), ({"boundary": "periodic"}, TypeError),
+                        ({"rule": "oracle"}, ValueError), ({"refine": 1}, TypeError), ({"grid": []}, ValueError),
+                        ({"grid": "1e-3"}, TypeError), ({"cache": []}, TypeError), ({"ratio": 1.0}, ValueError),
+                        ({"truth": np.zeros((4, 16))}, ValueError)]:
+        with pytest.raises(exc):
+            baselines.tune_lambda("tv", A, y, **kwargs)
+    for kwargs, exc in [({"seeds": "0"}, TypeError), ({"accelerations": ()}, ValueError), ({"iters": 0}, ValueError),
+                        ({"methods": ("tv", "wavelet")}, ValueError), ({"size": 10**30}, ValueError)]:
+        with pytest.raises(exc):
+            baselines.calibrate_fractions(**kwargs)
+    with pytest.raises(TypeError, match="seeds must be a sequence"):
+        baselines.calibrate_fractions(seeds="012")
+    with pytest.raises(TypeError, match="'tv' sets it"):
+        solve("tv", A, y, box=(0.0, 1.0))
+
+
+def test_relative_change_of_an_empty_result_says_so():
+    res = baselines.BaselineResult(np.zeros((2, 2)), np.zeros(0), 0.1, 0, "tv")
+    with pytest.raises(ValueError, match="records no objective"):
+        res.relative_change
+    assert "relative_change=—" in repr(res)
+
+
+def _strict():
+    return pytest.importorskip("array_api_strict", reason="the other backend of the check")
+
+
+def test_fista_refuses_a_zero_operator_with_a_value_error():
+    """A = 0 has no step 1/‖A‖²: a ValueError naming A, not a ZeroDivisionError."""
+    Z = np.zeros((6, 16))
+    with pytest.raises(ValueError, match="A is zero"):
+        baselines.l1_dct(Z, np.ones(6), shape=(4, 4))
+    with pytest.raises(ValueError, match="A is zero"):
+        baselines.fista_l1(Z, np.ones(6), haar2, ihaar2, shape=(4, 4), lam=0.1)
+    # the λ rules need a scale: Aᵀy = 0 leaves no grid to search
+    with pytest.raises(ValueError, match="Aᵀy = 0"):
+        baselines.tune_lambda("tv", Z, np.ones(6), shape=(4, 4), rule="oracle", truth=np.zeros((4, 4)))
+
+
+def test_the_helpers_refuse_bad_arrays_and_thresholds():
+    x = np.ones((3, 4))
+    with pytest.raises(TypeError, match="x must be a real floating array"):
+        baselines.gradient(x.astype(int))
+    with pytest.raises(ValueError, match="p must have shape"):
+        baselines.gradient_adjoint(np.ones((3, 3, 4)))
+    with pytest.raises(ValueError, match="x contains non-finite"):
+        baselines.total_variation(np.full((3, 4), np.nan))
+    with pytest.raises(ValueError, match="t must be >= 0"):
+        baselines.soft_threshold(x, -0.1)
+    with pytest.raises(TypeError, match="t must be a real number"):
+        baselines.shrink(np.ones((2, 3, 4)), np.ones(2))
+    with pytest.raises(ValueError, match="c must be 2-D"):
+        ihaar2(np.ones(4))
+    with pytest.raises(TypeError, match="levels"):
+        haar2(x, levels=1.0)
+
+
+# ---------------------------------------------------------------------------
+# divergence: the rule of cstheory.fit.DivergenceMonitor on each solver's objective
+# ---------------------------------------------------------------------------
+def test_the_divergence_rule_is_the_fit_loops():
+    """DivergenceError when F is NaN/inf or above DIVERGENCE_FACTOR × max(F(x0), ½‖y‖²), not before."""
+    from cstheory.fit import DIVERGENCE_FACTOR, DivergenceError
+
+    watch = baselines._Watch("test", "", 1e-20, np.full(2, 1.0), np)       # scale ½‖y‖² = 1, not F(x0)
+    watch(1, 0.99 * DIVERGENCE_FACTOR)
+    for bad in (1.01 * DIVERGENCE_FACTOR, math.inf, math.nan):
+        with pytest.raises(DivergenceError, match="test diverged at iteration 2"):
+            watch(2, bad)
+    idle = baselines._Watch("test", "", math.inf, np.ones(2), np)           # no finite scale to compare with
+    idle(1, math.inf)
+
+
+@pytest.mark.parametrize("monotone", [False, True])
+def test_fista_with_a_basis_that_is_not_orthonormal_raises_divergence_error(monotone):
+    """Ψ = 3·DCT: ‖A Ψᵀ‖² = 9‖A‖² > L, so steps of 1/L blow up; the objective is watched at every iterate."""
+    from cstheory import DivergenceError
+
+    P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    with pytest.raises(DivergenceError, match="FISTA.*orthonormal"):
+        baselines.fista_l1(P.operator, P.y, lambda x: 3.0 * scipy.fft.dctn(x, norm="ortho"),
+                           lambda c: 3.0 * scipy.fft.idctn(c, norm="ortho"), lam=1e-3, monotone=monotone, iters=2000)
+
+
+class _NotTheAdjoint(LinearOperator):
+    """A x = M x, but A.T r = −Mᵀ r: the primal–dual iteration runs uphill."""
+
+    def __init__(self, M):
+        self.M, self.shape, self.xp, self.dtype = M, M.shape, np, np.float64
+
+    def matvec(self, x):
+        return self.M @ x
+
+    def rmatvec(self, r):
+        return -(self.M.T @ r)
+
+
+def test_chambolle_pock_with_a_wrong_adjoint_raises_divergence_error():
+    from cstheory import DivergenceError
+
+    M = np.random.default_rng(0).standard_normal((40, 64))
+    y = M @ np.linspace(0.0, 1.0, 64)
+    assert baselines.tv(M, y, shape=(8, 8), lam=0.01, iters=3000).objective[-1] < 0.01 * 0.5 * (y @ y)
+    with pytest.raises(DivergenceError, match="Chambolle-Pock.*adjoint"):
+        baselines.tv(_NotTheAdjoint(M), y, shape=(8, 8), lam=0.01, iters=3000)
+
+
+def test_admm_with_a_wrong_fourier_symbol_raises_divergence_error(monkeypatch):
+    from cstheory import DivergenceError
+
+    P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    true_gram = baselines.fourier_gram
+    monkeypatch.setattr(baselines, "fourier_gram", lambda *a, **k: -true_gram(*a, **k))
+    with pytest.raises(DivergenceError, match="ADMM"):
+        baselines.tv_admm(P.operator, P.y, iters=3000)
 
 
 # ---------------------------------------------------------------------------

@@ -29,10 +29,6 @@ API_MODULES = ["optim", "mri", "kernels", "baselines", "operators", "spectrum", 
                "two_layer", "deep_decoder", "fit", "sweep", "report", "plotting"]
 #: submodules whose public functions and classes must carry a runnable example
 EXAMPLE_MODULES = ["optim", "mri", "kernels", "baselines"]
-#: cstheory/baselines.py is being rewritten; its examples come with the rewrite
-PENDING = {f"cstheory.baselines.{n}" for n in (
-    "BaselineResult", "zero_filled", "l1_dct", "tv", "gradient", "gradient_adjoint", "total_variation",
-    "soft_threshold", "reconstruct")}
 
 
 # ---------------------------------------------------------------------------
@@ -118,10 +114,7 @@ def example_targets():
 TARGETS = example_targets()
 
 
-@pytest.mark.parametrize("name, obj", [
-    pytest.param(n, o, marks=pytest.mark.xfail(strict=True, reason="cstheory/baselines.py is being rewritten; "
-                                                "its examples come with it")) if n in PENDING else (n, o)
-    for n, o in TARGETS], ids=[n for n, _ in TARGETS])
+@pytest.mark.parametrize("name, obj", TARGETS, ids=[n for n, _ in TARGETS])
 def test_every_public_function_and_class_has_a_runnable_example(name, obj):
     doc = inspect.getdoc(obj) or ""
     assert re.search(r"^Examples\n--------\n", doc, flags=re.M), f"{name} has no Examples section"

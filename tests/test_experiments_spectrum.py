@@ -121,6 +121,15 @@ def test_plots_return_figures_and_write_png(tmp_path, fig2_result, fig3_quick):
     assert isinstance(fig2.plot(fig2_result), Figure)  # no path: nothing written, still a Figure
 
 
+def test_fig3_repr_and_the_quick_flag(fig3_quick):
+    text = repr(fig3_quick)
+    assert text.startswith("Fig3Result(\n    n=100,") and "kernels=array(6, 100) float64" in text
+    assert f"gamma=[{' '.join(f'{g:.4g}' for g in fig3_quick.gamma)}]" in text
+    for bad in ("yes", 1, None):
+        with pytest.raises(TypeError, match="quick must be True or False"):
+            fig3.run(quick=bad)
+
+
 def test_fig3_bad_input():
     with pytest.raises(ValueError, match="at least one kernel"):
         fig3.run(triangle_widths=(), gaussian_widths=())

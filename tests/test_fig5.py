@@ -19,6 +19,39 @@ def test_quick_mode_is_4x_only_and_without_the_inverse_crime(quick4):
     assert r.truth.min() == pytest.approx(0.0, abs=1e-12) and r.truth.max() == pytest.approx(1.0, abs=1e-12)
 
 
+def test_repr_shows_sizes_and_tables_not_images(quick4):
+    text = repr(quick4)
+    assert text.startswith("Fig5Result(\n    image_name='shepp_logan',") and len(text.splitlines()) < 40
+    assert "truth=array(32, 32) float64" in text and "accelerations=(4,)" in text
+    assert "masks={4.0: array(32, 32) bool}" in text and "psnr=dict(10 entries)" in text
+    assert "[[" not in text and "..." not in text                      # no image printed
+
+
+def test_run_refuses_a_non_bool_quick_and_bad_accelerations_before_any_work(monkeypatch):
+    def work(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    monkeypatch.setattr(fig5, "mri_problem", work)
+    for bad in ("yes", 1, None):
+        with pytest.raises(TypeError, match="quick must be True or False"):
+            fig5.run(quick=bad)
+    for bad in ("48", True, {4: 1}, np.array(4.0)):
+        with pytest.raises(TypeError, match="accelerations"):
+            fig5.run(quick=True, accelerations=bad)
+    for bad in ((4, 0.5), (), (4, float("nan"))):
+        with pytest.raises(ValueError, match="accelerations"):
+            fig5.run(quick=True, accelerations=bad)
+
+
+def test_a_single_acceleration_is_one_factor():
+    """``accelerations=4`` means (4,): the same data as ``accelerations=(4,)``."""
+    kw = dict(quick=True, size=16, channels=8, steps=3, methods=("tv",))
+    one, seq = fig5.run(accelerations=4, **kw), fig5.run(accelerations=(4.0,), **kw)
+    assert one.accelerations == seq.accelerations == (4.0,) and one.config["accelerations"] == (4.0,)
+    assert one.psnr["tv oracle"][4.0] == seq.psnr["tv oracle"][4.0]
+    np.testing.assert_array_equal(one.images["deep-decoder"][4.0], seq.images["deep-decoder"][4.0])
+
+
 def test_deep_decoder_beats_zero_filling_on_the_phantom_at_4x(quick4):
     r = quick4
     assert r.psnr["deep-decoder"][4.0] > r.psnr["zero-filled"][4.0] + 2.0

@@ -29,6 +29,10 @@ RESULTS = [
     ("cstheory.dynamics", "LinearizationResult"),
     ("cstheory.bounds", "Theorem3Quantities"),
     ("cstheory.mri", "MRIProblem"),
+    ("cstheory.experiments.fig3", "Fig3Result"),
+    ("cstheory.experiments.fig5", "Fig5Result"),
+    ("cstheory.baselines", "BaselineResult"),
+    ("cstheory.baselines", "LambdaChoice"),
 ]
 
 #: a NumPy array printed in full or summarised by NumPy: "[0.1 0.2 …" or "array([…"
@@ -150,3 +154,22 @@ def test_sweep_table_repr_counts_rows():
     text = repr(SweepTable(rows, ("m",)))
     _assert_compact(text, max_lines=1)
     assert text.startswith("SweepTable(50 rows: 49 ok, 1 failed;") and "'error'" in text
+
+
+def test_baseline_result_and_lambda_choice_reprs_show_the_solve(xp):
+    from cstheory import baselines
+    from cstheory.mri import mri_problem
+
+    P = mri_problem("shepp_logan", size=16, acceleration=2, rng=0, xp=xp)
+    ch = baselines.tune_lambda("tv", P.operator, P.y)
+    res = ch.result
+    text = repr(res)
+    _assert_compact(text)
+    assert text.splitlines()[:2] == ["BaselineResult(", f"    relative_change={res.relative_change:.4g},"]
+    assert "image=array(16, 16) float64" in text and f"objective=array({res.iterations + 1},) float64" in text
+    assert f"lam={res.lam:.4g}" in text and f"iterations={res.iterations}" in text and "converged=True" in text
+    assert f"step_sizes={{rho: {res.step_sizes['rho']:.4g}}}" in text
+    choice = repr(ch)
+    _assert_compact(choice)
+    assert "rule='fraction'" in choice and f"lam={ch.lam:.4g}" in choice and "result=BaselineResult" in choice
+    assert "grid=[]" in choice and "at_edge=False" in choice

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 from ..kernels import circulant_matrix, gaussian, triangular
 from ..signals import frequency_order
 from ..spectrum import geometric_fit, sigma_matrix, sigma_weights
@@ -56,6 +57,7 @@ GAUSSIAN_WIDTHS = (2.0, 8.0)
 QUICK = {"n": 100, "triangle_widths": (1, 3, 10, 30), "gaussian_widths": (2.0, 8.0)}
 
 
+@compact_repr
 @dataclass
 class Fig3Result:
     """Data of Fig. 3 (all NumPy, float64).
@@ -115,7 +117,8 @@ def run(quick=False, n=None, triangle_widths=None, gaussian_widths=None, fit_sta
     Parameters
     ----------
     quick : bool
-        Use the smaller defaults of :data:`QUICK` (n = 100) instead of n = 300.
+        Use the smaller defaults of :data:`QUICK` (n = 100) instead of n = 300 (``True``/``False``
+        only: a ``TypeError`` names ``quick`` otherwise).
     n : int, optional
         Signal length (default 300, or 100 with ``quick``).
     triangle_widths : sequence of int, optional
@@ -126,6 +129,7 @@ def run(quick=False, n=None, triangle_widths=None, gaussian_widths=None, fit_sta
         Window of sorted indices for the geometric fit; ``fit_stop`` defaults to n // 10
         (at least ``fit_start + 2``).
     """
+    quick = _checks.flag(quick, "quick")
     defaults = QUICK if quick else {"n": 300, "triangle_widths": TRIANGLE_WIDTHS, "gaussian_widths": GAUSSIAN_WIDTHS}
     n = _checks.positive_int(defaults["n"] if n is None else n, "n", minimum=4)
     tri = tuple(defaults["triangle_widths"] if triangle_widths is None else triangle_widths)

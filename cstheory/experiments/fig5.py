@@ -71,10 +71,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
 from .. import _checks
+from .._repr import compact_repr
 from .. import baselines
 from .._backend import to_numpy
 from ..deep_decoder import DeepDecoder
@@ -106,6 +108,7 @@ QUICK = {"size": 32, "channels": 32, "steps": 400, "accelerations": (4,)}
 CLAIMS = {"full": {4.0: -1.0, 8.0: -5.0}, "quick": {4.0: -2.0}}
 
 
+@compact_repr
 @dataclass
 class Fig5Result:
     """Data of Fig. 5.
@@ -201,13 +204,14 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
     ----------
     quick : bool
         Use :data:`QUICK` (32×32, 32 channels, 400 steps, 4× only) instead of
-        :data:`FULL` (64×64, 64 channels, 2500 steps, 4× and 8×).
+        :data:`FULL` (64×64, 64 channels, 2500 steps, 4× and 8×); ``True``/``False`` only.
     image : str
         ``"shepp_logan"`` (default) or a bundled scikit-image picture (e.g. ``"camera"``).
     size, channels, steps : int, optional
         Override the defaults of ``quick``/full.
-    accelerations : sequence of float, optional
-        Undersampling factors (default: those of the mode; the paper's figure is 8×).
+    accelerations : float or sequence of float, optional
+        Undersampling factors ≥ 1 (default: those of the mode; the paper's figure is 8×); a single
+        number means that one factor (``accelerations=8`` is ``(8,)``).
     mask : {"cartesian", "random"}
         Sampling pattern (see :func:`cstheory.mri.mri_problem`).
     snr_db : float, optional
@@ -231,18 +235,25 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
     progress : bool
         Show progress bars.
     """
+    quick = _checks.flag(quick, "quick")
     cfg = dict(QUICK if quick else FULL)
     for key, val in (("size", size), ("channels", channels), ("steps", steps)):
         if val is not None:
             cfg[key] = _checks.positive_int(val, key)
     if accelerations is not None:
+        if isinstance(accelerations, Real) and not isinstance(accelerations, (bool, np.bool_)):
+            accelerations = (accelerations,)
+        elif (isinstance(accelerations, (str, bytes, dict, set)) or not hasattr(accelerations, "__iter__")
+              or getattr(accelerations, "ndim", 1) != 1):
+            raise TypeError(f"accelerations must be a number or a sequence of numbers >= 1 (e.g. 8 or (4, 8)), "
+                            f"got {type(accelerations).__name__} {accelerations!r}"[:200])
         cfg["accelerations"] = tuple(accelerations)
     layers = _checks.positive_int(layers, "layers")
     step_size = _checks.positive_float(step_size, "step_size")
     settle_fraction = _checks.positive_float(settle_fraction, "settle_fraction", allow_zero=True)
     if settle_fraction >= 1.0:
         raise ValueError(f"settle_fraction must be in [0, 1), got {settle_fraction}")
-    accelerations = tuple(_checks.positive_float(a, "accelerations entry") for a in cfg["accelerations"])
+    accelerations = tuple(_checks.real(a, "accelerations entry", low=1.0) for a in cfg["accelerations"])
     if not accelerations:
         raise ValueError("accelerations must hold at least one factor")
     oversample = _checks.positive_int(oversample, "oversample")
