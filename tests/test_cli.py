@@ -174,3 +174,23 @@ def test_the_report_is_written_through_temporary_files(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", real_replace)
     assert (md.read_text(), js.read_text()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]
+
+
+@pytest.mark.parametrize("argv", [["exercise", "check"], ["exercise", "bogus"], ["exercise", "grade", "min_norm"],
+                                  ["exercise", "check", "min_norm", "/nonexistent/student.py"]])
+def test_exercise_usage_errors_are_one_line_with_exit_2(argv, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cstheory exercise: error: ") and "\n" not in err
+
+
+def test_an_interrupted_exercise_command_exits_130_with_one_line(capsys, monkeypatch):
+    from cstheory.exercises import _command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_command, "_list", interrupted)
+    code = cli.main(["exercise", "list"])
+    err = capsys.readouterr().err.strip()
+    assert code == 130 and err == "cstheory exercise: interrupted"

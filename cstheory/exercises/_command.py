@@ -85,6 +85,11 @@ def _parser_class(stdout, stderr):
                 stderr.write(message)
             raise _ParserExit(status)
 
+        def error(self, message):
+            """A usage error: one line, no usage block, exit status 2 (as the rest of the command line)."""
+            stderr.write(f"cstheory exercise: error: {message} (see '{self.prog} --help')\n")
+            raise _ParserExit(2)
+
     return Parser
 
 
@@ -222,3 +227,6 @@ def command(argv, stdout=None, stderr=None) -> int:
     except UsageError as exc:
         print(f"cstheory exercise: error: {exc}", file=stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cstheory exercise: interrupted", file=stderr)
+        return 130
