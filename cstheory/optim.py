@@ -435,21 +435,29 @@ class AdamState(OptimizerState):
     True
     """
 
-    def __init__(self, iterate, step_size, schedule, beta1, beta2, eps):
+    def __init__(self, iterate, step_size, schedule, beta1, beta2, eps, restarts=()):
         super().__init__(iterate, step_size, schedule)
         xp = namespace(iterate.params)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.restarts = frozenset(restarts)
         self.m1 = xp.zeros_like(iterate.params)
         self.m2 = xp.zeros_like(iterate.params)
         self.xp = xp
+        self.start_t = 0
 
     def step(self, t, grad):
-        """Adam with bias correction, step k = t + 1:
+        """Adam with bias correction, step k = t − t₀ + 1 (t₀ the last restart, 0 without):
 
         m₁ ← β₁ m₁ + (1 − β₁) g,  m₂ ← β₂ m₂ + (1 − β₂) g²,
-        θ ← θ − η_t (m₁ / (1 − β₁^k)) / (√(m₂ / (1 − β₂^k)) + ε).
+        θ ← θ − η_t (m₁ / (1 − β₁^k)) / (√(m₂ / (1 − β₂^k)) + ε),
+
+        with m₁ = m₂ = 0 again at a restart t₀ (before its update).
         """
-        k = t + 1
+        if t in self.restarts:
+            self.m1 = self.xp.zeros_like(self.m1)
+            self.m2 = self.xp.zeros_like(self.m2)
+            self.start_t = t
+        k = t - self.start_t + 1
         b1, b2 = self.beta1, self.beta2
         self.m1 = b1 * self.m1 + (1.0 - b1) * grad
         self.m2 = b2 * self.m2 + (1.0 - b2) * (grad * grad)
@@ -469,6 +477,14 @@ class Adam(Optimizer):
         η_t = η · schedule(t); the moment estimates are kept across a change of η.
     beta1, beta2, eps : float
         The standard defaults 0.9, 0.999, 1e-8.
+    restarts : sequence of int, optional
+        Iterations t at which the moment estimates are reset to zero and the bias
+        correction starts again ("warm restarts").  A decay of η with a restart at the
+        same step is what running Adam twice does, the second time at the smaller η;
+        the restart lets the second-moment estimate forget the large gradients of the
+        early phase (with β₂ = 0.999 it remembers about 1000 steps), so the step after
+        a decay is η_t-sized instead of much smaller.  Fig. 5 decays tenfold with a
+        restart at 80 % of its steps.
 
     Examples
     --------
@@ -488,8 +504,11 @@ class Adam(Optimizer):
     name = "adam"
 
     def __init__(self, step_size=None, schedule=None, beta1=ADAM_DEFAULTS["beta1"], beta2=ADAM_DEFAULTS["beta2"],
-                 eps=ADAM_DEFAULTS["eps"]):
+                 eps=ADAM_DEFAULTS["eps"], restarts=()):
         super().__init__(step_size, schedule)
+        if isinstance(restarts, (str, bytes)) or not hasattr(restarts, "__iter__"):
+            raise TypeError(f"restarts must be a sequence of iteration numbers, got {type(restarts).__name__}")
+        self.restarts = tuple(sorted({_checks.positive_int(t, "each entry of restarts") for t in restarts}))
         for value, label in ((beta1, "beta1"), (beta2, "beta2")):
             v = _checks.positive_float(value, label, allow_zero=True)
             if not v < 1.0:
@@ -503,7 +522,11 @@ class Adam(Optimizer):
     def start(self, gen, A, params, rng=0) -> AdamState:
         gen, A, params = _check_start(gen, A, params)
         eta = self.resolve_step_size(gen, A, params, rng)
-        return AdamState(Iterate(gen, params), eta, self.schedule, self.beta1, self.beta2, self.eps)
+        return AdamState(Iterate(gen, params), eta, self.schedule, self.beta1, self.beta2, self.eps, self.restarts)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        return text[:-1] + f", restarts={list(self.restarts)})" if self.restarts else text
 
 
 #: optimizers by name, for ``fit(..., optimizer="gd")``

@@ -158,3 +158,20 @@ def test_validates_arguments():
         fig5.run(quick=True, oversample=1.5)
     with pytest.raises(ValueError, match="methods"):
         fig5.run(quick=True, methods=("tv", "wavelets"))
+
+
+def test_one_fit_with_a_warm_restart_is_the_former_two_fits():
+    """fit_deep_decoder is one Adam run with StepDecay([t0]) and restarts=[t0]; its iterates are those of
+    Adam to t0 then a fresh Adam at step_size/10 from there (what two calls of fit did), to the last bit."""
+    import cstheory as cst
+    from cstheory.deep_decoder import DeepDecoder
+    from cstheory.mri import mri_problem
+
+    P = mri_problem("shepp_logan", size=16, acceleration=4, rng=0, oversample=2)
+    signal, loss, err, _ = fig5.fit_deep_decoder(P, channels=8, layers=2, steps=30, step_size=0.01,
+                                                 settle_fraction=0.2, rng=3)
+    gen = DeepDecoder(P.operator.image_shape, channels=8, layers=2, output="conv", sigmoid=True, rng=3)
+    a = cst.fit(gen, P.operator, P.y, params=gen.init(rng=3), steps=24, optimizer="adam", step_size=0.01)
+    b = cst.fit(gen, P.operator, P.y, params=a.params, steps=6, optimizer="adam", step_size=0.001)
+    np.testing.assert_array_equal(cst.to_numpy(signal), cst.to_numpy(b.signal))
+    np.testing.assert_array_equal(loss, np.concatenate([a.loss, b.loss[1:]]))

@@ -122,3 +122,19 @@ def test_default_step_size_is_one_over_the_largest_curvature():
     assert default_step_size(two, A, two.init(rng=0)) == pytest.approx(want, rel=1e-8)
     with pytest.raises(ValueError, match="cannot choose a step size"):
         default_step_size(gen, np.zeros((5, 9)), gen.init())
+
+
+def test_adam_restarts_reset_the_moments_and_the_bias_correction():
+    """With restarts=[3], steps 3, 4, … are those of a fresh Adam started at θ_3 (k counts from the restart)."""
+    gen, A, y = _problem(B.resolve_namespace("numpy"), seed=11)
+    whole = cst.fit(gen, A, y, steps=7, optimizer=cst.Adam(0.05, restarts=[3]))
+    head = cst.fit(gen, A, y, steps=3, optimizer=cst.Adam(0.05))
+    tail = cst.fit(gen, A, y, params=head.params, steps=4, optimizer=cst.Adam(0.05))
+    np.testing.assert_array_equal(whole.params, tail.params)
+    kept = cst.fit(gen, A, y, steps=7, optimizer=cst.Adam(0.05))
+    assert not np.array_equal(kept.params, whole.params)
+    assert repr(cst.Adam(0.05, restarts=[3])) == "Adam(step_size=0.05, schedule=Constant(), restarts=[3])"
+    with pytest.raises(TypeError, match="restarts must be a sequence"):
+        cst.Adam(0.05, restarts=3)
+    with pytest.raises(ValueError, match="each entry of restarts"):
+        cst.Adam(0.05, restarts=[0])

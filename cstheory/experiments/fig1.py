@@ -14,9 +14,9 @@ both bundled with scikit-image, grayscale, resized and scaled to [0, 1]:
   (:class:`cstheory.optim.CosineDecay`, one fit, Adam's moments kept) so that
   the loss converges instead of oscillating at Adam's noise floor.  Measured at
   full size over seeds 0, 1, 2 (mean final relative error, camera / grass):
-  0.00403 / 0.0568 with this schedule, 0.00406 / 0.0573 with the former two
-  fits (Adam restarted at step_size/10 for the last 20 %), 0.00412 / 0.0575
-  with the annealing over the last 40 % that Fig. 5 uses;
+  0.00398 / 0.0567 with this schedule, 0.00406 / 0.0573 with the former two
+  fits (Adam restarted at step_size/10 for the last 20 %); annealing over the
+  last 40 % instead was worse (0.00412 / 0.0575);
 * per iteration the training loss ½‖A G(C_t) − y‖² (eq. 2, panel a) and the
   true error ‖G(C_t) − x*‖² (panel b).
 

@@ -31,10 +31,10 @@ until convergence.  Here, offline (nothing of fastMRI is assumed):
 
 The deep decoder's reported image is the *last* iterate (what one has in
 practice); the early-stopping oracle is reported separately
-(``psnr_early_stopped``).  One Adam run at ``step_size``, annealed by a cosine
-to 5 % over the last ``settle_fraction`` (40 %) of the steps
-(:class:`cstheory.optim.CosineDecay`, Adam's moments kept), so that the last
-iterate is not caught in one of Adam's transient loss spikes.
+(``psnr_early_stopped``).  One Adam run at ``step_size``, decayed tenfold with a
+warm restart of its moments for the last ``settle_fraction`` (20 %) of the steps
+(:func:`fit_deep_decoder`), so that the last iterate is not caught in one of
+Adam's transient loss spikes.
 
 The paper's claim for Fig. 5 is about early stopping only: stopping at the best iterate
 gains little over running to convergence.  The comparison with the classical baselines is
@@ -81,7 +81,7 @@ from .. import baselines
 from .._backend import to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
-from ..optim import Adam, CosineDecay
+from ..optim import Adam, StepDecay
 from ..mri import mri_problem, psnr, ssim
 from ..plotting import figure, save
 
@@ -171,13 +171,18 @@ class Fig5Result:
     config: dict = field(default_factory=dict)
 
 
-def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settle_fraction=0.4, rng=0,
+def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settle_fraction=0.2, rng=0,
                      progress=False):
     """Fit a ``layers``-layer deep decoder to the k-space of an :class:`cstheory.mri.MRIProblem`.
 
-    One Adam run at ``step_size``, annealed to 5 % over the last ``settle_fraction``
-    of the ``steps`` (:meth:`cstheory.optim.CosineDecay.settle`; Adam's
-    moments carry over), with the true error recorded at every iteration.
+    One Adam run at ``step_size``, decayed tenfold for the last ``settle_fraction`` of
+    the ``steps`` with a warm restart of Adam's moments at the decay
+    (``Adam(step_size, schedule=StepDecay([t₀]), restarts=[t₀])``), with the true error
+    recorded at every iteration.  Why a restart (see :class:`cstheory.optim.Adam`):
+    on the three masks of seeds 0–2 at full size it ends 0.2 dB (4×) and 0.4 dB (8×)
+    higher on average than a cosine annealing over the last 40 % that keeps the moments
+    (30.01 / 20.19 against 29.80 / 19.75 dB), and a tenfold step decay that keeps them
+    stalls (4.6 dB lower at 4× on the former data).
 
     Returns
     -------
@@ -188,7 +193,9 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
     xp = P.operator.xp
     gen = DeepDecoder(P.operator.image_shape, channels=channels, layers=layers, output="conv", sigmoid=True,
                       rng=rng, xp=xp, dtype=P.operator.dtype, device=P.operator.device)
-    adam = Adam(step_size, schedule=CosineDecay.settle(steps, settle_fraction))
+    first = steps - int(round(settle_fraction * steps))
+    adam = (Adam(step_size, schedule=StepDecay([first], 0.1), restarts=[first]) if 0 < first < steps
+            else Adam(step_size))
     res = fit(gen, P.operator, P.y, params=gen.init(rng=rng), steps=steps, optimizer=adam, x_true=P.image,
               record_every=1, rng=rng, progress=progress)
     loss, err, signal = res.loss, res.error, res.signal
@@ -196,7 +203,7 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
 
 
 def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="cartesian", snr_db=None,
-        channels=None, layers=5, steps=None, step_size=0.01, settle_fraction=0.4, oversample=4,
+        channels=None, layers=5, steps=None, step_size=0.01, settle_fraction=0.2, oversample=4,
         methods=BASELINES, rng=0, xp=None, dtype=None, device=None, progress=False):
     """Compute the data of Fig. 5 (no drawing).
 
@@ -222,7 +229,8 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
     step_size : float
         Adam's learning rate.
     settle_fraction : float
-        Fraction of the steps at the end over which the step size is annealed to 5 %.
+        Fraction of the steps at the end run at step_size / 10, after a warm restart of
+        Adam's moments (:func:`fit_deep_decoder`).
     oversample : int
         Fineness of the grid the k-space is simulated on (1: the inverse crime, see above).
     methods : sequence of str
