@@ -190,8 +190,8 @@ fig5.plot(result, os.path.join(FIGURES, "06_fig5.png"))
 #   README); the report's check (printed above with its tolerance, `fig5.CLAIMS`) states how
 #   close to the best baseline the library claims it to be. At 8× — the paper's setting, full
 #   size only — the answer depends on the mask: on the default one the decoder beats every
-#   baseline, oracle-tuned TV included, by 3.5 dB; on the masks of seeds 1 and 2 it loses by 4.0
-#   and 2.2 dB (the `fig5` docstring has the three-mask study). With the old,
+#   baseline, oracle-tuned TV included, by 3.6 dB; on the masks of seeds 1 and 2 it loses by 3.0
+#   and 2.1 dB (the `fig5` docstring has the three-mask study). With the old,
 #   inverse-crime simulation it appeared to win at 4× by several dB: a reminder of what the crime
 #   does (the `fig5` docstring has the numbers).
 
