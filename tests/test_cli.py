@@ -194,3 +194,30 @@ def test_an_interrupted_exercise_command_exits_130_with_one_line(capsys, monkeyp
     code = cli.main(["exercise", "list"])
     err = capsys.readouterr().err.strip()
     assert code == 130 and err == "cstheory exercise: interrupted"
+
+
+def test_reproduce_runs_blas_on_the_asked_number_of_threads(tmp_path, monkeypatch):
+    """The experiments run under threadpoolctl's limit (default 1, --threads N), so the numbers do not
+    depend on the core count; 0 leaves the libraries' default."""
+    from threadpoolctl import threadpool_info
+
+    from cstheory import experiments
+
+    seen = []
+
+    class Probe:
+        def run(self, quick=False):
+            seen.append(max((p["num_threads"] for p in threadpool_info()), default=1))
+            return None
+
+    fake = experiments.Experiment("probe", "probe", "a probe")
+    monkeypatch.setattr(experiments.Experiment, "load", lambda self: Probe() if self.name == "probe" else None)
+    monkeypatch.setattr(experiments.Experiment, "plot", lambda self, result, path=None: None)
+    monkeypatch.setattr(experiments.Experiment, "checks", lambda self, result: [])
+    monkeypatch.setitem(cli.EXPERIMENTS, "probe", fake)
+    cli.run_experiments(["probe"], tmp_path, progress=False)
+    assert seen == [1]
+    if any(p["num_threads"] > 1 for p in threadpool_info()):       # only meaningful with a multi-threaded BLAS
+        cli.run_experiments(["probe"], tmp_path, progress=False, threads=None)
+        assert seen[-1] > 1
+    assert cli.main(["reproduce", "--threads", "-1", "--out", str(tmp_path / "x")]) == 2
