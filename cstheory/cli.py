@@ -29,11 +29,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
 
+from ._files import check_writable_directory
 from .experiments import EXPERIMENTS, reproducible
 
 __all__ = ["main", "run_experiments", "UsageError"]
@@ -151,11 +151,11 @@ def _check_out(text):
         raise UsageError(f"--out {text} exists and is not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".cstheory-probe-", dir=out)
-        os.close(fd)
-        os.remove(probe)
     except OSError as exc:
         raise UsageError(f"--out {text} cannot be written: {exc.strerror or exc}") from None
+    reason = check_writable_directory(out)
+    if reason is not None:
+        raise UsageError(f"--out {text}: {reason}")
     return out
 
 
@@ -283,22 +283,25 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p):
-        p.add_argument("--quick", action="store_true", help="classroom sizes, about a minute in all")
+        p.add_argument("--quick", action="store_true",
+                       help="classroom sizes (reproduce --quick: about 15 s in all on two cores)")
         p.add_argument("--out", default="figures", help="output directory (default: ./figures)")
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     rep = sub.add_parser("reproduce", help="run every experiment, write the figures and report.md/json")
     common(rep)
     rep.add_argument("--only", help="comma-separated experiment names, e.g. fig3,fig4")
-    rep.add_argument("--backend", choices=["numpy", "cupy", "array_api_strict"], default=None)
-    rep.add_argument("--dtype", choices=["float32", "float64"], default=None)
+    rep.add_argument("--backend", choices=["numpy", "cupy", "array_api_strict"], default=None,
+                     help="array library of the experiments that take one (default numpy; cupy needs a GPU)")
+    rep.add_argument("--dtype", choices=["float32", "float64"], default=None,
+                     help="floating-point type of those experiments (default float64); tolerances follow it")
     rep.add_argument("--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
                      help=f"BLAS/OpenMP threads (default {DEFAULT_THREADS}, so that the numbers do not depend on "
                           "the machine; 0 for the libraries' default)")
     rep.set_defaults(func=_cmd_reproduce)
 
     fig = sub.add_parser("figure", help="reproduce one figure of the paper")
-    fig.add_argument("number", type=int)
+    fig.add_argument("number", type=int, help="the figure of the paper, 1 to 5")
     common(fig)
     fig.add_argument("--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
                      help=f"BLAS/OpenMP threads (default {DEFAULT_THREADS}; 0 for the libraries' default)")

@@ -348,7 +348,7 @@ def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, 
         Iterations t at which the runs are compared (an int T means 0, …, T);
         ``steps=`` is its deprecated name.
     step_size : float, optional
-        η; default :func:`cstheory.fit.default_step_size` (1/(‖A‖²‖U‖²) for
+        η; default :func:`cstheory.optim.default_step_size` (1/(‖A‖²‖U‖²) for
         the two-layer generator, ≤ 1/‖J‖² so the linear run converges too).
     rng : int or numpy.random.Generator
         For the default θ₀ and the power iteration of the default step size.

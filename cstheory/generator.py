@@ -191,9 +191,14 @@ class Generator:
         params = self.check_params(params)
         self._check_jacobian_size(max_bytes)
         xp = namespace(params)
-        eye = xp.eye(self.num_params, dtype=params.dtype, device=getattr(params, "device", None))
-        cols = [xp.reshape(self.jvp(params, self.unflatten(eye[j, :])), (-1,)) for j in range(self.num_params)]
-        return xp.stack(cols, axis=1)
+        device = getattr(params, "device", None)
+        J = xp.zeros((self.n, self.num_params), dtype=params.dtype, device=device)
+        unit = xp.zeros((self.num_params,), dtype=params.dtype, device=device)
+        for j in range(self.num_params):          # one unit vector at a time: O(n·N) memory, never N × N
+            unit[j] = 1.0
+            J[:, j] = xp.reshape(self.jvp(params, self.unflatten(unit)), (-1,))
+            unit[j] = 0.0
+        return J
 
     def gram(self, params):
         """J(θ) J(θ)ᵀ, shape (n, n); the base class forms the Jacobian, subclasses avoid it."""

@@ -9,8 +9,9 @@ it, so an interrupted run never leaves a truncated PNG behind.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from ._files import temporary_name
 
 __all__ = ["figure", "save", "DPI"]
 
@@ -33,8 +34,7 @@ def save(fig, path, dpi=DPI):
     if path is None:
         return None
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix or ".png", dir=path.parent or ".")
-    os.close(fd)
+    tmp = temporary_name(path if path.suffix else path.with_suffix(".png"))
     try:
         fig.savefig(tmp, dpi=dpi)
         os.replace(tmp, path)

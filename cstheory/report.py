@@ -5,9 +5,10 @@ import json
 import math
 import os
 import platform
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ._files import temporary_name
 
 __all__ = ["Check", "ExperimentRun", "write_report"]
 
@@ -116,9 +117,9 @@ def _write_pair(files):
     temps = []
     try:
         for path, text in files:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+            tmp = temporary_name(path)
             temps.append(tmp)
-            with os.fdopen(fd, "w") as fh:
+            with open(tmp, "x", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())

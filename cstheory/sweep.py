@@ -30,7 +30,6 @@ import csv
 import io
 import itertools
 import os
-import tempfile
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -40,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _checks
+from ._files import temporary_name
 
 __all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor"]
 
@@ -215,9 +215,9 @@ class _CsvSink:
     def rewrite(self, cols=None):
         """(Re)write the whole file atomically (temporary file, then rename) with the rows so far."""
         cols = SweepTable(self.rows, self.params).columns if cols is None else cols
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".tmp", dir=self.path.parent)
+        tmp = temporary_name(self.path)
         try:
-            with os.fdopen(fd, "w", newline="") as fh:
+            with open(tmp, "x", newline="") as fh:
                 w = csv.DictWriter(fh, cols)
                 w.writeheader()
                 for r in self.rows:

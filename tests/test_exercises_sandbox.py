@@ -460,3 +460,27 @@ def test_sigsegv_name_is_reported(tmp_path):
     result = check(tmp_path, "import os, signal\ndef min_norm(A, J, y):\n    os.kill(os.getpid(), signal.SIGSEGV)\n")
     assert not result.accepted and "SIGSEGV" in result.message
     assert signal.SIGSEGV.name == "SIGSEGV"
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(timeout=0), "timeout must be a positive"),
+                                           (dict(timeout=float("nan")), "timeout must be a positive"),
+                                           (dict(memory=80 * 1024**2), "memory must be 0 .* at least 256M"),
+                                           (dict(memory=-1), "memory must be a number of bytes")])
+def test_bad_limits_are_usage_errors_not_verdicts(tmp_path, kwargs, match):
+    """A timeout ≤ 0 or NaN, or a memory limit too small for Python and NumPy to start, is the caller's
+    mistake: a UsageError naming the argument, before the submission runs (it used to be blamed on it)."""
+    from cstheory import exercises
+
+    good = tmp_path / "good.py"
+    good.write_text("import numpy as np\n\ndef min_norm(A, J, y):\n    return np.linalg.pinv(A @ J) @ y\n")
+    with pytest.raises(exercises.UsageError, match=match):
+        exercises.check_file("min_norm", good, **kwargs)
+
+
+def test_a_too_small_memory_limit_is_exit_2_on_the_command_line(tmp_path, capsys):
+    from cstheory import cli
+
+    good = tmp_path / "good.py"
+    good.write_text("def min_norm(A, J, y):\n    return None\n")
+    assert cli.main(["exercise", "check", "min_norm", str(good), "--memory", "20M"]) == 2
+    assert "at least 256M" in capsys.readouterr().err

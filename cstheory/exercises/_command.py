@@ -174,7 +174,7 @@ def _show(args, out, err):
 
 def _notebook(args, out, err):
     from . import UsageError, get
-    from ._files import check_writable_directory
+    from .._files import check_writable_directory
     from ._notebook import write_notebook
     exercise = get(args.name)
     path = args.out or f"{exercise.name}.ipynb"

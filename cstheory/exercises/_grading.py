@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import secrets
 import time
@@ -29,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._files import atomic_write, check_writable_directory
-from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT
+from .._files import atomic_write, check_writable_directory
+from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, check_limits
 
 __all__ = ["COLUMNS", "GradeRow", "GradeReport", "grade", "fresh_seed"]
 
@@ -87,11 +86,10 @@ def _validate(name, directory, out, workers, timeout, seed, feedback, memory, ma
         workers = os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise _usage(f"--workers must be a positive integer, got {workers!r}")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
-            or timeout <= 0:
-        raise _usage(f"--timeout must be a positive number of seconds, got {timeout!r}")
-    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:
-        raise _usage(f"--memory must be a number of bytes >= 0 (0: no limit), got {memory!r}")
+    try:
+        check_limits(timeout, memory)
+    except ValueError as exc:
+        raise _usage(f"--{exc}") from None
     if max_examples is not None and (isinstance(max_examples, bool) or not isinstance(max_examples, int)
                                      or max_examples < 1):
         raise _usage(f"--max-examples must be a positive integer, got {max_examples!r}")

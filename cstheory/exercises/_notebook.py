@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ._files import atomic_write
+from .._files import atomic_write
 
 __all__ = ["exercise_notebook", "write_notebook"]
 

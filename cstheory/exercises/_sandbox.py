@@ -51,6 +51,26 @@ __all__ = ["Sandbox", "StudentError", "SubmissionAbort", "LoadError", "DEFAULT_T
 DEFAULT_TIMEOUT = 60.0
 #: Default address-space limit of the child (bytes): 2 GiB.
 DEFAULT_MEMORY = 2 * 1024**3
+#: the smallest address-space limit a submission's process gets: below it Python and NumPy cannot start
+#: (measured: 80 MiB fails, 100 MiB works), and every submission would be blamed for the limit
+MIN_MEMORY = 256 * 1024**2
+
+
+def check_limits(timeout, memory):
+    """Validate the sandbox's limits (``UsageError`` naming the argument); return them as (float, int)."""
+    import math
+
+    from . import UsageError
+
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
+            or timeout <= 0:
+        raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 0:
+        raise UsageError(f"memory must be a number of bytes >= 0 (0: no limit), got {memory!r}")
+    if 0 < memory < MIN_MEMORY:
+        raise UsageError(f"memory must be 0 (no limit) or at least {MIN_MEMORY // 1024**2}M, the least Python "
+                         f"and NumPy need to start; got {memory} bytes")
+    return float(timeout), int(memory)
 #: Most bytes the student's prints may write (the rest kills the child).
 OUTPUT_LIMIT = 16 * 1024**2
 
@@ -138,8 +158,7 @@ class Sandbox:
     def __init__(self, path, function, timeout=DEFAULT_TIMEOUT, memory=DEFAULT_MEMORY, allow_cstheory=False):
         self.path = os.path.abspath(os.fspath(path))
         self.function = function
-        self.timeout = float(timeout)
-        self.memory = int(memory)
+        self.timeout, self.memory = check_limits(timeout, memory)
         self.allow_cstheory = bool(allow_cstheory)
         self.used = 0.0              # seconds spent waiting for the child
         self.calls = 0

@@ -102,7 +102,7 @@ def run(quick=False, n=None, channels=None, layers=None, iterations=None, step_s
     iterations : sequence of int, optional
         GD iterations (≥ 0) at which to take the spectrum.
     step_size : float, optional
-        GD step size; default :func:`cstheory.fit.default_step_size` (1 / ‖J(θ₀)‖²).
+        GD step size; default :func:`cstheory.optim.default_step_size` (1 / ‖J(θ₀)‖²).
     rng : int
         Seed of the input B_0 and of θ₀.
     xp, dtype, device

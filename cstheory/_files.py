@@ -1,15 +1,22 @@
-"""Atomic writes for the files the exercise commands produce (notebooks, grades, feedback)."""
+"""Atomic writes (floor 1): every file cstheory writes goes to a temporary name beside it, then is renamed.
+
+Figures, reports, sweep tables, grades, feedback and notebooks all use these helpers, so an
+interrupted run never leaves a truncated or mismatched file, and every file gets the usual
+permissions (``0o666`` less the umask; ``tempfile.mkstemp`` would make them private, ``0o600``).
+"""
 from __future__ import annotations
 
 import os
 import uuid
 
-__all__ = ["atomic_write", "check_writable_directory"]
+__all__ = ["atomic_write", "temporary_name", "check_writable_directory"]
 
 
-def _temporary_name(path):
-    directory, base = os.path.split(os.path.abspath(path))
-    return os.path.join(directory, f".{base}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+def temporary_name(path):
+    """A fresh hidden name beside ``path`` that keeps its suffix (matplotlib reads the format from it)."""
+    directory, base = os.path.split(os.path.abspath(os.fspath(path)))
+    stem, suffix = os.path.splitext(base)
+    return os.path.join(directory, f".{stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{suffix}")
 
 
 def atomic_write(path, text: str, newline: str | None = None) -> str:
@@ -19,7 +26,7 @@ def atomic_write(path, text: str, newline: str | None = None) -> str:
     the previous file (if any) untouched.  The file gets the usual
     permissions (``0o666`` less the umask)."""
     path = os.fspath(path)
-    tmp = _temporary_name(path)
+    tmp = temporary_name(path)
     try:
         with open(tmp, "x", encoding="utf-8", newline=newline) as f:
             f.write(text)
@@ -38,7 +45,7 @@ def check_writable_directory(directory) -> str | None:
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         return f"{directory!r} is not a directory"
-    probe = _temporary_name(os.path.join(directory, "probe"))
+    probe = temporary_name(os.path.join(directory, "probe"))
     try:
         with open(probe, "x"):
             pass
