@@ -624,6 +624,14 @@ def checked(name, func):
     return exercises.check(name, func)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _verdicts_of_this_session():
+    """Forget the verdicts of an earlier session in this process (pytest.main run twice, as mutation testing
+    does once per mutant): each session judges with the code it imports."""
+    checked.cache_clear()
+    yield
+
+
 def _hint_of(name, key):
     ex = exercises.get(name)
     if key == "complex_result":

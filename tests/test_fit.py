@@ -249,3 +249,198 @@ def test_default_step_size_with_a_smoothness_bound_is_one_over_norms_squared():
     want = 1.0 / (np.linalg.norm(A, 2) ** 2 * gen.U_norm**2)
     assert default_step_size(gen, A, params) == pytest.approx(want, rel=1e-8)
     assert default_step_size(gen, 1e150 * A, params) == pytest.approx(want * 1e-300, rel=1e-8)
+
+
+# ---------------------------------------------------------------------------
+# the contract in detail (mutation testing, tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_fit_defaults_are_documented_ones():
+    """steps=1000, rng=0 and no progress bar by default.
+
+    kills mutants: x_fit__mutmut_1, 5, 6."""
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(12, 3), 4)
+    A = cst.gaussian_matrix(6, 12, rng=1)
+    y = A @ cst.smooth_signal(12, 3, rng=2)
+    res = cst.fit(gen, A, y, record_every=500)
+    assert res.iterations.tolist() == [0, 500, 1000]
+    again = cst.fit(gen, A, y, record_every=500, rng=0)
+    np.testing.assert_array_equal(cst.to_numpy(res.params), cst.to_numpy(again.params))
+
+
+def test_fit_shows_no_progress_bar_unless_asked(capsys):
+    """progress=False by default; progress=True draws a bar named after the optimizer and clears it.
+
+    kills mutants: x_fit__mutmut_6, 123, 124, 125, 126, 127, 128, 129, 130."""
+    A, gen, x, y = problem("numpy")
+    quiet = cst.fit(gen, A, y, steps=5)
+    assert capsys.readouterr().err == ""
+    shown = cst.fit(gen, A, y, steps=5, progress=True)
+    err = capsys.readouterr().err
+    assert "fit (gd)" in err and "/6" in err           # 6 iterations t = 0 … 5
+    assert err.rsplit("\r", 2)[-2].strip() == ""        # the bar is erased when the fit ends (leave=False)
+    np.testing.assert_array_equal(shown.params, quiet.params)
+    assert shown.iterations.tolist() == list(range(6))
+    cst.fit(gen, A, y, steps=2, optimizer="adam", progress=True)
+    assert "fit (adam)" in capsys.readouterr().err
+
+
+def test_fit_starts_at_the_generators_init_with_y_and_rng():
+    """θ₀ = gen.init(rng=rng, y=y): the two-layer generator's Theorem-3 scale uses ‖y‖, the seed is fit's rng.
+
+    kills mutants: x_fit__mutmut_100, 102, 106; x_start_params__mutmut_1, 4, 5, 6, 7."""
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(12, 3), 4)
+    A = cst.gaussian_matrix(6, 12, rng=1)
+    y = 7.0 * (A @ cst.smooth_signal(12, 3, rng=2))     # ‖y‖ far from 1, the scale without y
+    want = cst.to_numpy(gen.init(rng=5, y=y))
+    assert not np.allclose(want, cst.to_numpy(gen.init(rng=5)))
+    assert not np.allclose(want, cst.to_numpy(gen.init(rng=0, y=y)))
+    np.testing.assert_allclose(cst.to_numpy(cst.fit(gen, A, y, steps=0, rng=5).params), want, rtol=1e-12, atol=1e-15)
+    from cstheory.fit import start_params
+    np.testing.assert_array_equal(cst.to_numpy(start_params(gen, y, rng=5)), want)
+    np.testing.assert_array_equal(cst.to_numpy(start_params(gen, y)), cst.to_numpy(gen.init(rng=0, y=y)))
+
+
+def test_fit_power_iteration_uses_fits_rng():
+    """The default step size comes from the power iteration seeded with fit's rng (reproducible).
+
+    kills mutants: x_fit__mutmut_111, 115."""
+    from cstheory.optim import default_step_size as dss
+    gen = cst.DeepDecoder(16, channels=4, layers=2, rng=0)
+    A = cst.gaussian_matrix(8, 16, rng=1)
+    y = A @ cst.smooth_signal(16, 3, rng=2)
+    p = gen.init(rng=0)
+    etas = {dss(gen, A, p, rng=r) for r in (0, 7)}
+    assert len(etas) == 2                       # the seed moves the estimate in its last digits
+    assert cst.fit(gen, A, y, params=p, steps=0, rng=7).step_size == dss(gen, A, p, rng=7)
+
+
+def test_fit_validates_rng_before_work():
+    """rng is checked even when neither the start nor the step size needs it.
+
+    kills mutant: x_fit__mutmut_48."""
+    A, gen, x, y = problem("numpy")
+    with pytest.raises(TypeError, match=r"^rng must be"):
+        cst.fit(gen, A, y, params=gen.init(), step_size=0.1, rng="seed")
+
+
+def test_fit_names_x_true_and_the_callback_signature():
+    """Errors name the argument (x_true) and say what was expected (callback(t, params)).
+
+    kills mutants: x_fit__mutmut_36, 78, 81, 82."""
+    A, gen, x, y = problem("numpy")
+    with pytest.raises(TypeError, match=r"^x_true must be an array"):
+        cst.fit(gen, A, y, x_true=[1.0] * 12)
+    with pytest.raises(TypeError, match=r"callback\(t, params\)"):
+        cst.fit(gen, A, y, callback=3)
+
+
+class _NoBackend(cst.Generator):
+    """A user generator that declares no backend (xp = None): G(θ) = θ."""
+
+    def __init__(self, n):
+        self.param_shape = self.output_shape = (n,)
+        self.dtype = np.float64
+
+    def init(self, rng=0, scale=None, y=None):
+        return np.zeros(self.param_shape)
+
+    def forward(self, params):
+        return params
+
+    def jvp(self, params, tangent):
+        return tangent
+
+    def vjp(self, params, cotangent):
+        return cotangent
+
+
+def test_params_of_another_backend_are_refused_first_for_a_generator_without_backend():
+    """A generator with xp = None cannot check θ's backend: fit and start_params compare θ with y.
+
+    kills mutants: x_fit__mutmut_72, 73, 74, 75; x_start_params__mutmut_10, 11, 12, 13."""
+    import array_api_strict as strict
+    from cstheory.fit import start_params
+    gen = _NoBackend(12)
+    A, _, x, y = problem("numpy")
+    p = B.asarray(np.zeros(12), xp=strict)
+    with pytest.raises(TypeError, match=r"^params is an array of array_api_strict but y"):
+        cst.fit(gen, A, y, params=p, x_true=B.asarray(cst.to_numpy(x), xp=strict))
+    with pytest.raises(TypeError, match=r"^params is an array of array_api_strict but y"):
+        start_params(gen, y, p)
+    assert cst.fit(gen, A, y, steps=3).params.shape == (12,)   # and it fits with θ on y's backend
+
+
+def test_backend_errors_name_both_backends():
+    """kills mutants: x_check_problem__mutmut_30, 31, 33, 39, 40, 41."""
+    import array_api_strict as strict
+    A, gen, x, y = problem("numpy")
+    ys = B.asarray(cst.to_numpy(y), xp=strict)
+    with pytest.raises(TypeError, match=r"A works on numpy arrays but y is a array_api_strict array"):
+        cst.fit(gen, Dense(A), ys)
+    with pytest.raises(TypeError, match=r"the generator works on numpy arrays but y is a array_api_strict array"):
+        cst.fit(gen, B.asarray(cst.to_numpy(A), xp=strict), ys)
+
+
+def test_divergence_message_names_the_first_step_past_the_threshold():
+    """'diverged at step t': t is the first step whose loss exceeds 1e6 × the initial loss.
+
+    kills mutant: x_fit__mutmut_149."""
+    import re
+    A, gen, x, y = problem("numpy")
+    with pytest.raises(cst.DivergenceError) as info:
+        cst.fit(gen, A, y, steps=200, step_size=30.0)
+    t = int(re.search(r"diverged at step (\d+)", str(info.value)).group(1))
+    assert t >= 2
+    before = cst.fit(gen, A, y, steps=t - 1, step_size=30.0)
+    assert before.loss.max() <= 1e6 * before.loss[0]
+
+
+def test_divergence_monitor_rule():
+    """½‖r‖² > 1e6 × ½‖r₀‖² diverges (equality does not), relative to the initial loss at any scale;
+    the message names what diverged, the step and a ten times smaller step size.
+
+    kills mutants: xǁDivergenceMonitorǁ__init____mutmut_1, 2, 8, 11, 12, 13; xǁDivergenceMonitorǁcheck__mutmut_10, 11, 16, 18, 19."""
+    from cstheory.fit import DivergenceMonitor
+    m = DivergenceMonitor(0.1)
+    assert m.check(0, 1.0) == 0.5
+    assert m.check(1, 1000.0) == 5e5                 # exactly 1e6 × the initial loss: not yet
+    with pytest.raises(cst.DivergenceError, match=r"^fit diverged at step 2: .*step_size=0\.1; .*\(e\.g\. 0\.01\)$"):
+        m.check(2, 1000.001)
+    big = DivergenceMonitor(2.0, what="the linearized run")
+    big.check(0, 1e3)
+    assert big.check(1, 2e3) == 2e6                  # 4× the initial loss
+    with pytest.raises(cst.DivergenceError, match=r"^the linearized run diverged at step 3.*\(e\.g\. 0\.2\)$"):
+        big.check(3, float("inf"))
+    tiny = DivergenceMonitor(1.0)
+    tiny.check(0, 1e-6)
+    with pytest.raises(cst.DivergenceError):
+        tiny.check(1, 1e-2)                          # 1e8 × a tiny initial loss
+    with pytest.raises(ValueError, match=r"^step_size must be"):
+        DivergenceMonitor(-1.0)
+    with pytest.raises(TypeError, match=r"^what must be a string, got int$"):
+        DivergenceMonitor(1.0, what=3)
+
+
+def test_divergence_monitor_due():
+    """Checked at every t < 50 and every 50th step after.
+
+    kills mutants: xǁDivergenceMonitorǁdue__mutmut_3, 4, 5."""
+    from cstheory.fit import DivergenceMonitor
+    due = [t for t in range(230) if DivergenceMonitor.due(t)]
+    assert due == list(range(50)) + [50, 100, 150, 200]
+
+
+def test_fit_result_repr_shows_the_headline_numbers(xp):
+    """The repr shows optimizer, last iteration, step size, first and last loss, final error, θ's shape and dtype.
+
+    kills mutants: xǁFitResultǁ__repr____mutmut_2, 4, 7, 9, 10, 12, 14, 15, 18, 19, 20, 21, 22, 24, 25, 26, 27, 30, 31."""
+    A, gen, x, y = problem(xp)
+    res = cst.fit(gen, A, y, steps=7, record_every=3, x_true=x)
+    text = repr(res)
+    assert text == (f"FitResult(gd, 7 steps, step_size={res.step_size:.4g}, loss {res.loss[0]:.4g} → "
+                    f"{res.loss[-1]:.4g}, final error {res.error[-1]:.4g}, params (18,) float64)")
+    res = cst.fit(gen, A, y, steps=4, record_every=3)
+    assert repr(res).endswith(f"loss {res.loss[0]:.4g} → {res.loss[-1]:.4g}, params (18,) float64)")
+    empty = cst.FitResult(np.zeros(2, dtype=np.float32), np.zeros(2), np.zeros(0), np.zeros(0),
+                          np.zeros(0, dtype=int), 0.1, "adam")
+    assert repr(empty) == "FitResult(adam, 0 steps, step_size=0.1, loss — → —, params (2,) float32)"

@@ -149,3 +149,120 @@ def test_the_generic_jacobian_needs_memory_of_the_jacobian_only():
     tracemalloc.stop()
     np.testing.assert_array_equal(J, W)
     assert peak < 4 * W.nbytes
+
+
+# ---------------------------------------------------------------------------
+# the base class's generic parts on a generator that overrides nothing (mutation testing)
+# ---------------------------------------------------------------------------
+class _Square(Generator):
+    """G(θ) = θ ∘ θ entry by entry, J(θ) = diag(2θ); only the four required methods."""
+
+    def __init__(self, shape, xp=None, dtype=None, device=None):
+        self.param_shape = self.output_shape = tuple(shape)
+        self.xp, self.dtype, self.device = xp, dtype, device
+
+    def init(self, rng=0, scale=None, y=None):
+        return B.normal(self.param_shape, rng=rng, xp=self.xp, dtype=self.dtype, device=self.device)
+
+    def forward(self, params):
+        return params * params
+
+    def jvp(self, params, tangent):
+        return 2 * params * tangent
+
+    def vjp(self, params, cotangent):
+        return 2 * params * self.check_cotangent(cotangent)
+
+
+def test_generic_call_forward_vjp_and_jacobian(xp):
+    """gen(θ) = forward(θ), forward_vjp = (G(θ), r ↦ Jᵀ r), and the generic Jacobian is diag(2 vec θ) for θ² with
+    a 2-D θ (columns in vec order).
+
+    kills mutants: xǁGeneratorǁ__call____mutmut_1, xǁGeneratorǁforward_vjp__mutmut_1 … 6."""
+    gen = _Square((3, 2), xp=xp, dtype=xp.float64)
+    theta = gen.init(rng=1)
+    th = cst.to_numpy(theta)
+    assert_allclose(gen(theta), th**2, rtol=0, atol=0)
+    x, vjp = gen.forward_vjp(theta)
+    assert_allclose(x, th**2, rtol=0, atol=0)
+    r = B.normal((3, 2), rng=2, xp=xp)
+    assert_allclose(vjp(r), 2 * th * cst.to_numpy(r), rtol=0, atol=0)
+    J = cst.to_numpy(gen.jacobian(theta))
+    rows = np.arange(6).reshape(3, 2)          # row-major output positions
+    want = np.zeros((6, 6))
+    for col, (i, j) in enumerate((i, j) for j in range(2) for i in range(3)):   # vec order: column by column
+        want[rows[i, j], col] = 2 * th[i, j]
+    np.testing.assert_array_equal(J, want)
+
+
+def test_generic_jacobian_keeps_dtype_and_device():
+    """The unit vectors e_j of the generic Jacobian follow θ's dtype and device (array_api_strict refuses a mix
+    of devices; a float64 e_j would promote a float32 Jacobian).
+
+    kills mutants: xǁGeneratorǁjacobian__mutmut_8, 9, 11, 12, 13, 18, 19."""
+    import array_api_strict as xs
+    gen = _Square((4,), xp=xs, dtype=xs.float32)
+    assert gen.jacobian(gen.init(rng=0)).dtype == xs.float32
+    dev = xs.Device("device1")
+    gen = _Square((6,), xp=xs, dtype=xs.float64, device=dev)
+    theta = gen.init(rng=0)
+    J = gen.jacobian(theta)
+    assert J.device == dev
+    np.testing.assert_array_equal(np.diag(cst.to_numpy(xs.asarray(J, device=xs.Device("CPU_DEVICE")))),
+                                  2 * cst.to_numpy(xs.asarray(gen.flatten(theta), device=xs.Device("CPU_DEVICE"))))
+
+
+def test_jacobian_size_limit_counts_four_or_eight_bytes_per_entry(monkeypatch):
+    """The explicit J has n·N entries of 4 (float32) or 8 (float64) bytes: exactly max_bytes is allowed, one byte
+    less refused, with the sizes in GiB; the memory check asks for twice that (J and its pieces).
+
+    kills mutants: xǁGeneratorǁ_check_jacobian_size__mutmut_6, 9 … 28, 30, 33 … 37."""
+    for dtype, size in ((np.float32, 4), (np.float64, 8)):
+        gen = _Square((5,), xp=B.resolve_namespace("numpy"), dtype=dtype)
+        theta = gen.init(rng=0)
+        assert gen.jacobian(theta, max_bytes=25 * size).shape == (5, 5)
+        with pytest.raises(ValueError, match=r"^the explicit Jacobian would take 0\.00 GiB \(n=5, N=5\)"):
+            gen.jacobian(theta, max_bytes=25 * size - 1)
+    big = _Square((40000,), xp=B.resolve_namespace("numpy"), dtype=np.float64)
+    with pytest.raises(ValueError, match=r"^the explicit Jacobian would take 11\.92 GiB \(n=40000, N=40000\), "
+                                         r"above max_bytes=1\.50 GiB; use jvp/vjp/gram instead or raise max_bytes$"):
+        big.jacobian(np.ones(40000), max_bytes=3 * 2**29)
+    with pytest.raises(ValueError, match=r"^max_bytes must be"):
+        big.jacobian(np.ones(40000), max_bytes=0)
+    gen = _Square((100,), xp=B.resolve_namespace("numpy"), dtype=np.float64)   # J: 80 000 bytes
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "200000")
+    assert gen.jacobian(gen.init(rng=0)).shape == (100, 100)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "150000")
+    with pytest.raises(ValueError, match=r"^jacobian \(max_bytes=\d+\): the explicit \(100, 100\) Jacobian and its "
+                                         r"pieces needs"):
+        gen.jacobian(gen.init(rng=0))
+
+
+def test_check_params_and_cotangent_name_what_is_wrong():
+    """kills mutants: xǁGeneratorǁcheck_cotangent__mutmut_1, 2, 4, 8, 14 … 22; xǁGeneratorǁcheck_params__mutmut_14;
+    xǁGeneratorǁunflatten__mutmut_3, 6."""
+    import array_api_strict as xs
+    flat = _Square((4,), xp=B.resolve_namespace("numpy"), dtype=np.float64)
+    with pytest.raises(ValueError, match=r"^cotangent must have shape \(4,\), got \(3,\)$"):
+        flat.check_cotangent(np.zeros(3))
+    square = _Square((2, 3), xp=B.resolve_namespace("numpy"), dtype=np.float64)
+    with pytest.raises(ValueError, match=r"^cotangent must have shape \(2, 3\) \(or \(6,\)\), got \(3, 2\)$"):
+        square.check_cotangent(np.zeros((3, 2)))
+    assert square.check_cotangent(np.arange(6.0)).shape == (2, 3)
+    with pytest.raises(TypeError, match=r"^cotangent must be an array"):
+        square.check_cotangent([0.0] * 6)
+    with pytest.raises(TypeError, match=r"^cotangent is a array_api_strict array but the generator was built on numpy$"):
+        square.check_cotangent(xs.zeros(6, dtype=xs.float64))
+    with pytest.raises(TypeError, match=r"^params is a array_api_strict array but the generator was built on numpy$"):
+        square.check_params(xs.zeros((2, 3), dtype=xs.float64))
+    with pytest.raises(ValueError, match=r"^vec must be 1-D"):
+        square.unflatten(np.zeros((6, 1)))
+
+
+def test_repr_of_a_generator_without_backend_and_of_numpy():
+    """kills mutants: xǁGeneratorǁ__repr____mutmut_8, 11, 14, 15, 16, 17; x_check_generator__mutmut_5."""
+    from cstheory.generator import check_generator
+    assert repr(_Square((2,), dtype=np.float64)).endswith("dtype=float64, backend=?)")
+    assert repr(_Square((2,), xp=B.resolve_namespace("numpy"), dtype=np.float64)).endswith(", backend=numpy)")
+    with pytest.raises(TypeError, match=r"got ndarray$"):
+        check_generator(np.eye(2))

@@ -138,3 +138,197 @@ def test_adam_restarts_reset_the_moments_and_the_bias_correction():
         cst.Adam(0.05, restarts=3)
     with pytest.raises(ValueError, match="each entry of restarts"):
         cst.Adam(0.05, restarts=[0])
+
+
+# ---------------------------------------------------------------------------
+# the contract in detail (mutation testing, tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def _decoder_problem(xp=None, device=None, dtype=None):
+    """A generator without a smoothness bound (the step size comes from a seeded power iteration)."""
+    gen = cst.DeepDecoder(16, channels=4, layers=2, rng=0, xp=xp, device=device, dtype=dtype)
+    A = cst.gaussian_matrix(8, 16, rng=1, xp=xp, device=device, dtype=dtype)
+    return gen, A, gen.init(rng=0)
+
+
+def test_default_step_size_seeds_its_power_iteration_with_rng():
+    """The power iteration starts from rng's draw: rng=0 by default (method or function), another seed moves the
+    last digits; for the two-layer generator ‖A‖ comes from operator_norm(A, rng).
+
+    kills mutants: x_default_step_size__mutmut_1, 15, 17; xǁGradientDescentǁdefault_step_size__mutmut_1,
+    xǁGradientDescentǁstart__mutmut_1, xǁOptimizerǁresolve_step_size__mutmut_1."""
+    gen, A, p = _decoder_problem()
+    eta0 = default_step_size(gen, A, p, rng=0)
+    assert eta0 != default_step_size(gen, A, p, rng=1)
+    assert default_step_size(gen, A, p) == eta0
+    gd = cst.GradientDescent()
+    assert gd.default_step_size(gen, A, p) == eta0
+    assert gd.resolve_step_size(gen, A, p) == eta0
+    assert gd.start(gen, A, p).step_size == eta0
+    two = cst.TwoLayerGenerator(np.random.default_rng(2).standard_normal(16), 4)
+    for seed in (0, 5):
+        a = cst.operator_norm(A, rng=seed)
+        assert default_step_size(two, A, two.init(rng=0), rng=seed) == (1.0 / a) / a / two.U_norm**2
+    assert cst.operator_norm(A, rng=0) != cst.operator_norm(A, rng=5)
+
+
+class _Flat(cst.Generator):
+    """G(θ) = s·θ: a Jacobian bound s² that can be 0 or below 1."""
+
+    def __init__(self, n, s):
+        self.param_shape = self.output_shape = (n,)
+        self.dtype, self.xp, self.s = np.float64, B.resolve_namespace("numpy"), s
+
+    def init(self, rng=0, scale=None, y=None):
+        return np.zeros(self.param_shape)
+
+    def forward(self, params):
+        return self.s * params
+
+    def jvp(self, params, tangent):
+        return self.s * tangent
+
+    def vjp(self, params, cotangent):
+        return self.s * cotangent
+
+    def smoothness_bound(self):
+        return self.s**2
+
+
+def test_default_step_size_with_small_and_zero_bounds_and_norms():
+    """η = 1/(‖A‖² b) for any ‖A‖ > 0 and b > 0 (also below 1); A = 0 or b = 0 is refused, as is an η that
+    under- or overflows; without a bound, L < 1 is fine and L = 0 refused.
+
+    kills mutants: x_default_step_size__mutmut_19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 81, 83, 84, 90, 91, 94,
+    95, 96, 97."""
+    A = 0.25 * np.asarray(cst.gaussian_matrix(8, 16, rng=1)) / cst.operator_norm(cst.gaussian_matrix(8, 16, rng=1))
+    a = cst.operator_norm(A)
+    assert a < 1
+    assert default_step_size(_Flat(16, 0.5), A, np.zeros(16)) == pytest.approx(1.0 / (a * a * 0.25), rel=1e-12)
+    msg = r"^A is zero \(or the generator's Jacobian bound is\): cannot choose a step size; pass step_size explicitly$"
+    with pytest.raises(ValueError, match=msg):
+        default_step_size(_Flat(16, 0.0), A, np.zeros(16))
+    with pytest.raises(ValueError, match=msg):
+        default_step_size(_Flat(16, 0.5), np.zeros((8, 16)), np.zeros(16))
+    with pytest.raises(ValueError, match=r"^the default step size 1/L is inf: .* or pass step_size explicitly$"):
+        default_step_size(_Flat(16, 1.0), 1e-200 * A, np.zeros(16))
+    with pytest.raises(ValueError, match=r"^the default step size 1/L is 0: .*; rescale A \(and y\) or pass"):
+        default_step_size(_Flat(16, 1.0), 1e200 * A, np.zeros(16))
+    gen, B0, p = _decoder_problem()
+    small = 1e-3 * np.asarray(B0)
+    assert default_step_size(gen, small, p) == pytest.approx(1e6 * default_step_size(gen, B0, p), rel=1e-6)
+    with pytest.raises(ValueError, match=r"^A J_G\(θ₀\) is zero \(or A is\): cannot choose a step size"):
+        default_step_size(gen, np.zeros((8, 16)), p)
+
+
+def test_default_step_size_draws_its_start_in_the_dtype_and_on_the_device_of_params():
+    """array_api_strict refuses mixed dtypes and devices: the start vector follows θ₀.
+
+    kills mutants: x_default_step_size__mutmut_61, 62, 64, 65, 67, 72, 73."""
+    import array_api_strict as xs
+    gen, A, p = _decoder_problem(xp=xs, dtype="float32")
+    assert 0 < default_step_size(gen, A, p) == pytest.approx(default_step_size(*_decoder_problem()), rel=1e-4)
+    dev = xs.Device("device1")
+    gen, A, p = _decoder_problem(xp=xs, device=dev)
+    assert default_step_size(gen, A, p) == pytest.approx(default_step_size(*_decoder_problem()), rel=1e-12)
+
+
+def test_start_checks_shapes_and_backends_naming_both():
+    """kills mutants: x__check_start__mutmut_6, 7, 11, 18, 19, 20, 21."""
+    import array_api_strict as xs
+    gen, A, y = _problem(B.resolve_namespace("numpy"))
+    p = gen.init()
+    with pytest.raises(ValueError, match=r"^shapes do not chain: A has 11 columns but the generator outputs 9 values$"):
+        cst.GradientDescent(0.1).start(gen, np.ones((5, 11)), p)
+    As = B.asarray(cst.to_numpy(A), xp=xs)
+    for opt in (cst.GradientDescent(0.1), cst.Adam(0.1)):
+        with pytest.raises(TypeError, match=r"^params is a numpy array but A works on array_api_strict arrays$"):
+            opt.start(gen, As, p)
+    strict_gen = cst.LinearGenerator(B.asarray(cst.to_numpy(gen.J), xp=xs))
+    with pytest.raises(TypeError, match=r"^params is a array_api_strict array but A works on numpy arrays$"):
+        cst.Adam(0.1).start(strict_gen, A, strict_gen.init())
+
+
+def test_gradient_descent_runs_the_generators_own_iterate():
+    """A generator's gd_iterate (the two-layer Fourier iterate) is what GradientDescent moves; others get Iterate.
+
+    kills mutants: xǁGradientDescentǁstart__mutmut_18, 19, 24, 25, 27."""
+    from cstheory.generator import Iterate
+    two = cst.TwoLayerGenerator(cst.kernels.triangular(12, 3), 4)
+    A = cst.gaussian_matrix(6, 12, rng=0)
+    C0 = two.init(rng=1)
+    state = cst.GradientDescent(0.1).start(two, A, C0)
+    assert type(state.iterate) is type(two.gd_iterate(C0)) and type(state.iterate) is not Iterate
+    gen, A, y = _problem(B.resolve_namespace("numpy"))
+    assert type(cst.GradientDescent(0.1).start(gen, A, gen.init()).iterate) is Iterate
+
+
+def test_adam_accepts_zero_betas_and_names_its_arguments():
+    """β₁ = β₂ = 0 are allowed (then m̂ = g, v̂ = g², a sign step); bad β or ε are refused by name.
+
+    kills mutants: xǁAdamǁ__init____mutmut_5, 6, 11, 12, 15, 16, 26, 29, 30."""
+    gen, A, y = _problem(B.resolve_namespace("numpy"))
+    opt = cst.Adam(0.1, beta1=0.0, beta2=0.0, eps=1e-3)
+    res = cst.fit(gen, A, y, steps=1, optimizer=opt)
+    g = cst.to_numpy(gen.J.T @ (A.T @ (-y)))
+    np.testing.assert_allclose(res.params, -0.1 * g / (np.abs(g) + 1e-3), rtol=1e-13)
+    with pytest.raises(ValueError, match=r"^beta1 must lie in \[0, 1\), got 1"):
+        cst.Adam(beta1=1.0)
+    with pytest.raises(ValueError, match=r"^beta1 must be >= 0"):
+        cst.Adam(beta1=-0.5)
+    with pytest.raises(ValueError, match=r"^eps must be > 0"):
+        cst.Adam(eps=0.0)
+
+
+def test_as_optimizer_default_and_type_error():
+    """kills mutants: x_as_optimizer__mutmut_1, 2, 7, 18; x__check_schedule__mutmut_5."""
+    assert type(as_optimizer()) is cst.GradientDescent
+    with pytest.raises(TypeError, match=r"got int$"):
+        as_optimizer(3)
+    with pytest.raises(ValueError, match=r"^pass step_size and schedule to the optimizer object"):
+        as_optimizer(cst.Adam(0.1), schedule=Constant())
+    with pytest.raises(TypeError, match=r"got float$"):
+        cst.GradientDescent(0.1, schedule=0.5)
+
+
+def test_reprs_are_the_documented_ones():
+    """The reprs shown in the docstrings: the optimizer's step size ("default" when unset) and its schedule.
+
+    kills mutants: xǁConstantǁ__repr____mutmut_1, 2, 3; xǁOptimizerǁ__repr____mutmut_1 … 7."""
+    assert repr(cst.GradientDescent()) == "GradientDescent(step_size=default, schedule=Constant())"
+    assert repr(cst.Adam(0.05)) == "Adam(step_size=0.05, schedule=Constant())"
+    assert repr(cst.GradientDescent(0.5, schedule=StepDecay([25]))) == \
+        "GradientDescent(step_size=0.5, schedule=StepDecay(milestones=[25], factor=0.1))"
+
+
+def test_schedule_arguments_and_boundaries():
+    """StepDecay's factor and CosineDecay's floor lie in (0, 1] (1 allowed), CosineDecay's start may be 0 and
+    its floor defaults to 0.05, settle passes its floor on and anneals a single step; bad values are named.
+
+    kills mutants: xǁStepDecayǁ__init____mutmut_11, 14, 17, 18, 29, 32, 33, 34; xǁCosineDecayǁ__init____mutmut_1,
+    4, 5, 9, 10, 14, 17, 18, 23, 26, 27, 28, 29, 30; xǁCosineDecayǁsettle__mutmut_4, 7, 8, 11, 16, 17, 33, 36."""
+    assert [StepDecay([2], factor=1.0)(t) for t in (0, 5)] == [1.0, 1.0]
+    with pytest.raises(TypeError, match=r"got int$"):
+        StepDecay(5)
+    with pytest.raises(ValueError, match=r"^each entry of milestones must be"):
+        StepDecay([0, 3])
+    with pytest.raises(ValueError, match=r"^factor must be > 0"):
+        StepDecay([3], factor=0.0)
+    assert CosineDecay(2, 6).floor == 0.05
+    flat = CosineDecay(0, 4, floor=1.0)
+    assert [flat(t) for t in range(6)] == [1.0] * 6 and flat(0) == 1.0
+    with pytest.raises(ValueError, match=r"^floor must lie in \(0, 1\], got 1.5"):
+        CosineDecay(0, 4, floor=1.5)
+    with pytest.raises(ValueError, match=r"^floor must be > 0"):
+        CosineDecay(0, 4, floor=0.0)
+    with pytest.raises(ValueError, match=r"^start must be an integer >= 0"):
+        CosineDecay(-1, 4)
+    with pytest.raises(ValueError, match=r"^stop must be an integer >= 1"):
+        CosineDecay(0, 0)
+    s = CosineDecay.settle(100, 0.4, floor=0.2)
+    assert (s.start, s.stop, s.floor) == (60, 100, 0.2)
+    one = CosineDecay.settle(10, 0.1)
+    assert isinstance(one, CosineDecay) and (one.start, one.stop) == (9, 10)
+    with pytest.raises(ValueError, match=r"^steps must be an integer >= 1"):
+        CosineDecay.settle(0, 0.4)
+    with pytest.raises(ValueError, match=r"^fraction must be >= 0"):
+        CosineDecay.settle(10, -0.1)
