@@ -317,6 +317,55 @@ def test_fit_gd_fast_path_equals_the_plain_formula(xp, n, dtype, steps):
     assert np.abs(C_ref - C0).max() > 100 * tol * np.abs(C0).max()
 
 
+@pytest.mark.parametrize("n", [7, 8])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("per_block", [1, 4])
+def test_gd_fast_path_by_channel_blocks_equals_the_plain_formula(monkeypatch, n, dtype, per_block):
+    """The NumPy step by channel blocks (FFTs on one thread): blocks of 1 and of 4 channels out of k = 6
+    (a ragged last block) give the iterates of C ← C − η J_G(C)ᵀ Aᵀ(A G(C) − y) to the tolerance of the
+    one-block step (measured ≤ 5e-16 / 2e-7 relative to the largest entry).  A block skipped, taken twice,
+    or a mask of another block makes this fail; so does a block size counted in elements, not bytes."""
+    from cstheory import _backend, two_layer
+    k, m, steps = 6, 5, 4
+    itemsize = np.dtype(dtype).itemsize
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 1)
+    monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", per_block * n * itemsize + itemsize - 1)
+    u, A, y, C0, U, v = _dense_setup(n, k, m, seed=n + 20)
+    eta = float(0.5 / (np.linalg.norm(A, 2) ** 2 * np.linalg.norm(U, 2) ** 2))
+    C_ref, x_ref, loss_ref = _plain_gd(U, v, A, y, C0, eta, steps)
+    gen = cst.TwoLayerGenerator(u.astype(dtype), k)
+    want = [slice(i, min(i + per_block, k)) for i in range(0, k, per_block)]
+    assert gen.gd_iterate(C0.astype(dtype)).channel_blocks() == want
+    res = cst.fit(gen, A.astype(dtype), y.astype(dtype), params=C0.astype(dtype), steps=steps, step_size=eta)
+    tol = 1.5e-15 if dtype == "float64" else 5e-7
+    assert res.params.dtype == dtype and res.signal.dtype == dtype
+    np.testing.assert_allclose(res.params, C_ref, rtol=tol, atol=tol * np.abs(C_ref).max())
+    np.testing.assert_allclose(res.signal, x_ref, rtol=tol, atol=tol * np.abs(x_ref).max())
+    np.testing.assert_allclose(res.loss, loss_ref, rtol=tol)
+
+
+def test_channel_blocks_only_when_the_ffts_run_on_one_thread(monkeypatch):
+    """Several FFT threads on a large (k, n): one block (splitting would run each block's FFTs on one
+    thread); one thread or another namespace's arrays: blocks of CHANNEL_BLOCK_BYTES / one block."""
+    import array_api_strict as xs
+    from cstheory import _backend, two_layer
+    n, k = 1024, 512
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(n, 8), k)
+    C0 = gen.init(rng=0)
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 2)
+    assert gen.gd_iterate(C0).channel_blocks() == [slice(0, k)]
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 1)
+    per = two_layer.CHANNEL_BLOCK_BYTES // (8 * n)
+    assert gen.gd_iterate(C0).channel_blocks() == [slice(i, i + per) for i in range(0, k, per)]
+    small = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4), 8)      # k·n below FFT_PARALLEL_MIN
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 2)
+    assert small.gd_iterate(small.init(rng=0)).channel_blocks() == [slice(0, 8)]
+    strict = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4, xp=xs), 8)
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 1)
+    monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 8)
+    assert strict.gd_iterate(strict.init(rng=0)).channel_blocks() == [slice(0, 8)]
+
+
 def test_fit_gd_fast_path_agrees_with_vjp_of_the_generator(xp):
     """Several fast-path steps equal the same loop written with the generator's public vjp
     (C ← C − η vjp(C, Aᵀ(A G(C) − y))), on an odd n with an asymmetric kernel."""
