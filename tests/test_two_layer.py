@@ -565,3 +565,49 @@ def test_bad_input_messages(call, exc, message):
     gen = cst.TwoLayerGenerator(np.array([1.0, -2.0, 0.5, 0.0]), 2)
     with pytest.raises(exc, match="^" + re.escape(message) + "$"):
         call(gen)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of two_layer.py after the channel blocks (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_memory_checks_count_three_n_by_k_arrays_and_four_n_by_n(monkeypatch):
+    """The constructor asks for 3·n·k·8 bytes (C, U C and the mask of a step), gram for 4·n²·8: exactly
+    that is allowed, one byte less refused with a message naming the call.
+
+    kills mutants: xǁTwoLayerGeneratorǁ__init____mutmut_19, 22; xǁTwoLayerGeneratorǁgram__mutmut_4, 7, 9."""
+    u = cst.kernels.triangular(8, 2)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(3 * 8 * 4 * 8))
+    gen = cst.TwoLayerGenerator(u, 4)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(3 * 8 * 4 * 8 - 1))
+    with pytest.raises(ValueError, match=r"^TwoLayerGenerator\(u of length 8, k=4\): the parameters C \(n, k\) "
+                                         r"of a step needs 768 bytes"):
+        cst.TwoLayerGenerator(u, 4)
+    C = gen.init(rng=0, scale=1.0)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(4 * 8 * 8 * 8))
+    assert gen.gram(C).shape == (8, 8)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(4 * 8 * 8 * 8 - 1))
+    with pytest.raises(ValueError, match=r"^gram: the \(8, 8\) matrices needs 2048 bytes"):
+        gen.gram(C)
+
+
+def test_init_names_y_from_another_backend():
+    """kills mutants: xǁTwoLayerGeneratorǁinit__mutmut_15, 18, 19."""
+    import array_api_strict as xs
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(8, 2), 4)
+    with pytest.raises(TypeError, match=r"^y is a array_api_strict array but the generator was built on numpy$"):
+        gen.init(y=xs.ones(8, dtype=xs.float64))
+
+
+def test_one_block_from_exactly_fft_parallel_min_entries(monkeypatch):
+    """k·n = FFT_PARALLEL_MIN is the first size whose FFTs run on several threads: one block there, and
+    blocks one entry below it.
+
+    kills mutant: xǁFourierIterateǁchannel_blocks__mutmut_9."""
+    from cstheory import _backend, two_layer
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4), 8)
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 2)
+    monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 64 * 8 * 2)
+    monkeypatch.setattr(_backend, "FFT_PARALLEL_MIN", 64 * 8)
+    assert gen.gd_iterate(gen.init(rng=0)).channel_blocks() == [slice(0, 8)]
+    monkeypatch.setattr(_backend, "FFT_PARALLEL_MIN", 64 * 8 + 1)
+    assert gen.gd_iterate(gen.init(rng=0)).channel_blocks() == [slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 8)]
