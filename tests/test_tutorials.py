@@ -35,13 +35,13 @@ def claims_01(d):
 
 def claims_02(d):
     final, best = d["final"], d["best"]
-    wide, patient = str(d["wide_p"]), str(d["patient_p"])
+    wide, patient = str(d["wide_h"]), str(d["patient_h"])
     assert d["adjoint_difference"] <= 1e-12                    # <Jt, r> = <t, J^T r>
     assert final[wide] < 0.05 and d["wide_loss_ratio"] < 1e-3  # the wide kernel recovers x* from m = 5p
     assert d["tail_drop"] > 0                                  # still falling at the end: no plateau yet
     assert final["1"] > 0.5 and d["identity_loss_ratio"] < 1e-10   # U = I fits y, not x*
     assert final[wide] < 0.1 * final["1"]
-    assert all(final[p] <= 1.01 * best[p] + 1e-12 for p in final)  # early stopping would gain nothing
+    assert all(final[h] <= 1.01 * best[h] + 1e-12 for h in final)  # early stopping would gain nothing
     assert d["patient_longer"] < 0.8 * final[patient]          # the very wide kernel is slow, not wrong
     assert d["patient_limit"] < d["patient_longer"] and d["patient_limit"] < 0.1   # ... towards a good limit
 

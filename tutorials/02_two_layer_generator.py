@@ -134,12 +134,12 @@ def relative_error(res):
     return np.sqrt(res.error)
 
 
-wide_p = 16
+wide_h = 16
 t0 = time.perf_counter()
-res_wide = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, wide_p), k), A, y, steps=steps,
+res_wide = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, wide_h), k), A, y, steps=steps,
                    x_true=x_true, record_every=record_every)
 err_wide = relative_error(res_wide)
-print(f"triangle p = {wide_p}: {time.perf_counter() - t0:.1f} s, step size {res_wide.step_size:.2e}")
+print(f"triangle half-width h = {wide_h}: {time.perf_counter() - t0:.1f} s, step size {res_wide.step_size:.2e}")
 print(f"  loss {res_wide.loss[0]:.3e} -> {res_wide.loss[-1]:.3e}")
 print(f"  relative error {err_wide[0]:.3f} -> {err_wide[-1]:.4f}  (best along the path {err_wide.min():.4f})")
 
@@ -148,7 +148,7 @@ fig, (ax_l, ax_x) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
 ax_l.semilogy(res_wide.steps, res_wide.loss, label=r"loss $\frac{1}{2}\|AG(C_t)-y\|^2$")
 ax_l.semilogy(res_wide.steps, err_wide, label=r"true error $\|G(C_t)-x^*\|/\|x^*\|$")
 ax_l.set_xlabel("GD iteration $t$")
-ax_l.set_title(f"triangle p = {wide_p}: the error decreases and never turns back up")
+ax_l.set_title(f"triangle half-width h = {wide_h}: the error decreases and never turns back up")
 ax_l.legend()
 ax_x.plot(cst.to_numpy(x_true), "k", lw=2, label="$x^*$")
 ax_x.plot(cst.to_numpy(res_wide.signal), "C1--", label=f"$G(C_T)$, error {err_wide[-1]:.3f}")
@@ -179,23 +179,23 @@ print(f"over the last 10% of the steps the relative error fell by another {100 *
 # the weights over all frequencies; wide kernels concentrate them on low frequencies.
 
 # %%
-widths = (1, 4, 16, 32) if QUICK else (1, 2, 4, 8, 16, 32)
+half_widths = (1, 4, 16, 32) if QUICK else (1, 2, 4, 8, 16, 32)
 sweep = {}
-for pk in widths:
-    res = res_wide if pk == wide_p else cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, pk), k), A, y,
+for h in half_widths:
+    res = res_wide if h == wide_h else cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, h), k), A, y,
                                                 steps=steps, x_true=x_true, record_every=record_every)
-    sweep[pk] = res
+    sweep[h] = res
     e = relative_error(res)
-    print(f"triangle p = {pk:2d}: final loss {res.loss[-1]:.2e}, final relative error {e[-1]:.4f}, "
+    print(f"triangle half-width h = {h:2d}: final loss {res.loss[-1]:.2e}, final relative error {e[-1]:.4f}, "
           f"best along the path {e.min():.4f} (at step {res.steps[e.argmin()]})")
 
 # %% [markdown]
-# * **p = 1** ($u$ = a one-hot, $U = I$): $G(C) = \mathrm{ReLU}(C)v$ can produce any signal,
+# * **h = 1** ($u$ = a one-hot, $U = I$): $G(C) = \mathrm{ReLU}(C)v$ can produce any signal,
 #   and every frequency has the same weight. GD fits the measurements exactly (loss ≈ 0) but
 #   lands on a signal far from $x^*$: with $m < n$ nothing favours smoothness.
-# * **moderate widths** (p = 8, 16): the weights decay over exactly the frequencies that a
+# * **moderate half-widths** (h = 8, 16): the weights decay over exactly the frequencies that a
 #   smooth signal does not use — accurate recovery.
-# * **very wide** (p = 32, support 63 of 128): the weights decay so fast that even the
+# * **very wide** (h = 32, support 63 of 128): the weights decay so fast that even the
 #   signal's own frequencies (up to 3) get small weights, and GD needs many more steps to fit
 #   them (slow convergence, not over-fitting). Running 4× longer keeps improving it.
 #
@@ -206,26 +206,26 @@ for pk in widths:
 # (`cst.min_norm_coefficients`) is the limit the slow run is heading to:
 
 # %%
-patient_p = 32
-res_patient = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, patient_p), k), A, y, steps=4 * steps,
+patient_h = 32
+res_patient = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, patient_h), k), A, y, steps=4 * steps,
                       x_true=x_true, record_every=10 * record_every)
 err_patient = relative_error(res_patient)
-J_patient = cst.trig_basis(n) * cst.sigma_weights(cst.kernels.triangular(n, patient_p))[None, :]
+J_patient = cst.trig_basis(n) * cst.sigma_weights(cst.kernels.triangular(n, patient_h))[None, :]
 limit_patient = float(np.linalg.norm(cst.to_numpy(J_patient @ cst.min_norm_coefficients(A, J_patient, y) - x_true)))
-print(f"triangle p = {patient_p}: error {relative_error(sweep[patient_p])[-1]:.4f} after {steps} steps, "
+print(f"triangle half-width h = {patient_h}: error {relative_error(sweep[patient_h])[-1]:.4f} after {steps} steps, "
       f"{err_patient[-1]:.4f} after {4 * steps} steps; the linear limit (same spectrum): {limit_patient:.4f}")
 
 # %%
 fig, (ax_e, ax_r) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
-for pk, res in sweep.items():
-    ax_e.semilogy(res.steps, relative_error(res), label=f"p = {pk}")
+for h, res in sweep.items():
+    ax_e.semilogy(res.steps, relative_error(res), label=f"h = {h}")
 ax_e.set_xlabel("GD iteration $t$")
 ax_e.set_ylabel(r"$\|G(C_t)-x^*\|/\|x^*\|$")
-ax_e.set_title("true error along the path, by kernel half-width p")
+ax_e.set_title("true error along the path, by kernel half-width h")
 ax_e.legend(fontsize=8)
 ax_r.plot(cst.to_numpy(x_true), "k", lw=2, label="$x^*$")
-for pk in (widths[0], wide_p):
-    ax_r.plot(cst.to_numpy(sweep[pk].signal), "--", label=f"p = {pk}: error {relative_error(sweep[pk])[-1]:.3f}")
+for h in (half_widths[0], wide_h):
+    ax_r.plot(cst.to_numpy(sweep[h].signal), "--", label=f"h = {h}: error {relative_error(sweep[h])[-1]:.3f}")
 ax_r.set_title("narrow vs wide kernel")
 ax_r.legend(fontsize=8)
 fig.savefig(os.path.join(FIGURES, "02_kernel_width.png"), dpi=110)
@@ -240,22 +240,22 @@ fig.savefig(os.path.join(FIGURES, "02_kernel_width.png"), dpi=110)
 # steps lower its error towards the linear limit, which is itself accurate.
 
 # %%
-final = {pk: relative_error(res)[-1] for pk, res in sweep.items()}
-best = {pk: relative_error(res).min() for pk, res in sweep.items()}
-print("final relative errors:", {pk: round(float(e), 4) for pk, e in final.items()})
+final = {h: relative_error(res)[-1] for h, res in sweep.items()}
+best = {h: relative_error(res).min() for h, res in sweep.items()}
+print("final relative errors:", {h: round(float(e), 4) for h, e in final.items()})
 # the wide kernel recovers the smooth signal from m = 5p measurements
-assert final[wide_p] < 0.05, final[wide_p]
+assert final[wide_h] < 0.05, final[wide_h]
 assert res_wide.loss[-1] < 1e-3 * res_wide.loss[0]
 # still decreasing at the end (no plateau reached), never rising
 assert tail_drop > 0, tail_drop
 # the identity kernel (p = 1) fits y but not x*
 assert final[1] > 0.5 and sweep[1].loss[-1] < 1e-10 * sweep[1].loss[0], final[1]
-assert final[wide_p] < 0.1 * final[1]
+assert final[wide_h] < 0.1 * final[1]
 # no early stopping needed: at every width the final error is within 1% of the best along the path
-for pk in sweep:
-    assert final[pk] <= 1.01 * best[pk] + 1e-12, (pk, final[pk], best[pk])
+for h in sweep:
+    assert final[h] <= 1.01 * best[h] + 1e-12, (h, final[h], best[h])
 # the very wide kernel is slow, not wrong: more steps keep lowering its error, towards an accurate limit
-assert err_patient[-1] < 0.8 * final[patient_p], (err_patient[-1], final[patient_p])
+assert err_patient[-1] < 0.8 * final[patient_h], (err_patient[-1], final[patient_h])
 assert limit_patient < err_patient[-1] and limit_patient < 0.1, limit_patient
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 
@@ -264,7 +264,7 @@ print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 import json
 
 with open(os.path.join(FIGURES, "02_two_layer_generator.json"), "w") as fh:
-    json.dump({"quick": QUICK, "final": final, "best": best, "wide_p": wide_p, "patient_p": patient_p,
+    json.dump({"quick": QUICK, "final": final, "best": best, "wide_h": wide_h, "patient_h": patient_h,
                "tail_drop": tail_drop, "wide_loss_ratio": res_wide.loss[-1] / res_wide.loss[0],
                "identity_loss_ratio": sweep[1].loss[-1] / sweep[1].loss[0], "patient_longer": err_patient[-1],
                "patient_limit": limit_patient, "adjoint_difference": abs(lhs - rhs)},

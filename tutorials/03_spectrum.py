@@ -37,11 +37,11 @@ os.makedirs(FIGURES, exist_ok=True)
 T_START = time.perf_counter()
 
 n = 64 if QUICK else 128
-u = cst.kernels.triangular(n, n // 8)          # unit-norm triangle, support 2p - 1, p = n/8
+u = cst.kernels.triangular(n, n // 8)          # unit-norm triangle, half-width h = n/8, support 2h - 1
 U = cst.circulant_matrix(u)
 W = cst.trig_basis(n)
 order = cst.frequency_order(n)                 # column indices of W from low to high frequency
-print(f"{'quick' if QUICK else 'full'} mode: n = {n}, triangle p = {n // 8}")
+print(f"{'quick' if QUICK else 'full'} mode: n = {n}, triangle half-width h = {n // 8}")
 
 # %% [markdown]
 # ## 1. Three ways to the same numbers
