@@ -308,6 +308,9 @@ def test_linear_generator_refuses_int_and_bool_arrays():
     gen = cst.LinearGenerator(np.eye(3))
     with pytest.raises(TypeError, match="params must be a real floating array"):
         gen.forward(np.ones(3, dtype=bool))
+
+
+# ---------------------------------------------------------------------------
 # edge cases, devices, defaults and messages
 # ---------------------------------------------------------------------------
 class VectorOnly(cst.LinearOperator):
@@ -377,3 +380,90 @@ def test_min_norm_refuses_mixed_backends_in_any_argument(xp):
         cst.min_norm_coefficients(A, J, B.asarray(cst.to_numpy(y), xp=other))
     with pytest.raises(TypeError, match="different backends|one backend per call"):
         cst.min_norm_coefficients(B.asarray(cst.to_numpy(A), xp=other), J, y)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of linear.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_init_checks_y_is_one_dimensional_and_names_it():
+    """init(y=...) is ignored but checked: a 2-D y is refused with a message naming y.
+
+    kills mutants: xǁLinearGeneratorǁinit__mutmut_19, 20, 23, 24, 25."""
+    gen = cst.LinearGenerator(np.ones((3, 4)))
+    with pytest.raises(ValueError, match=r"^y must be 1-D, got shape \(3, 1\)$"):
+        gen.init(y=np.ones((3, 1)))
+    np.testing.assert_array_equal(gen.init(y=np.ones(3)), np.zeros(4))
+
+
+@pytest.mark.parametrize("method", ["jacobian", "gram"])
+def test_jacobian_and_gram_check_params_only_when_given(method):
+    """params=None (the default) is allowed, a params of the wrong shape is refused.
+
+    kills mutants: xǁLinearGeneratorǁjacobian__mutmut_1, xǁLinearGeneratorǁgram__mutmut_1."""
+    J = np.arange(12.0).reshape(3, 4)
+    gen = cst.LinearGenerator(J)
+    expected = J if method == "jacobian" else J @ J.T
+    np.testing.assert_array_equal(getattr(gen, method)(), expected)
+    np.testing.assert_array_equal(getattr(gen, method)(np.ones(4)), expected)
+    with pytest.raises(ValueError, match=r"^params must have shape \(4,\), got \(3,\)$"):
+        getattr(gen, method)(np.ones(3))
+
+
+def test_min_norm_names_the_backends_of_a_and_of_j_and_y():
+    """kills mutants: x_min_norm_coefficients__mutmut_34, 35, 36."""
+    import array_api_strict as xs
+    with pytest.raises(TypeError, match=r"^A works on array_api_strict arrays but J and y are numpy arrays; "
+                                        r"use one backend per call$"):
+        cst.min_norm_coefficients(xs.asarray(np.eye(2)), np.eye(2), np.ones(2))
+
+
+def test_min_norm_rcond_cuts_relative_singular_values():
+    """A J = diag(1, 0.1): rcond = 0 (allowed) and the default keep both singular values, ĉ = (1, 10);
+    rcond = 0.5 cuts 0.1 < 0.5·1, ĉ = (1, 0).  A negative or non-real rcond is refused, naming rcond.
+
+    kills mutants: x_min_norm_coefficients__mutmut_48 to 57."""
+    A, J, y = np.eye(2), np.diag([1.0, 0.1]), np.ones(2)
+    np.testing.assert_allclose(cst.min_norm_coefficients(A, J, y), [1.0, 10.0], rtol=1e-14)
+    np.testing.assert_allclose(cst.min_norm_coefficients(A, J, y, rcond=0.0), [1.0, 10.0], rtol=1e-14)
+    np.testing.assert_allclose(cst.min_norm_coefficients(A, J, y, rcond=0.09), [1.0, 10.0], rtol=1e-14)
+    np.testing.assert_allclose(cst.min_norm_coefficients(A, J, y, rcond=0.5), [1.0, 0.0], rtol=1e-14)
+    with pytest.raises(ValueError, match=r"^rcond must be >= 0, got -1$"):
+        cst.min_norm_coefficients(A, J, y, rcond=-1)
+    with pytest.raises(TypeError, match=r"^rcond must be a real number, got str 'a'$"):
+        cst.min_norm_coefficients(A, J, y, rcond="a")
+
+
+def test_min_norm_memory_estimate_is_twice_a_aj_aj_and_n_by_n(monkeypatch):
+    """m, n, N = 2, 3, 4: 2·8·(m n + 2 m N + N²) = 608 bytes are allowed, 607 refused, with a message
+    naming the call.
+
+    kills mutants: x_min_norm_coefficients__mutmut_61, 64, 69, 70, 71, 72, 73."""
+    A, J, y = np.ones((2, 3)), np.ones((3, 4)), np.ones(2)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "608")
+    assert cst.min_norm_coefficients(A, J, y).shape == (4,)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "607")
+    with pytest.raises(ValueError, match=r"^min_norm_coefficients\(A of shape \(2, 3\), J of shape \(3, 4\)\): "
+                                         r"A, A J and its SVD needs 608 bytes \(608 bytes\), more than the limit "
+                                         r"of 607 bytes"):
+        cst.min_norm_coefficients(A, J, y)
+
+
+def test_min_norm_of_zero_y_is_zero_of_j_dtype_on_j_device():
+    """y = 0 gives ĉ = 0 at once: shape (N,), J's dtype (float32 here) and J's device.
+
+    kills mutants: x_min_norm_coefficients__mutmut_80 to 86."""
+    import array_api_strict as xs
+    dev = xs.Device("device1")
+    A = xs.asarray(np.ones((2, 3)), dtype=xs.float32, device=dev)
+    J = xs.asarray(np.ones((3, 4)), dtype=xs.float32, device=dev)
+    y = xs.zeros(2, dtype=xs.float32, device=dev)
+    c = cst.min_norm_coefficients(A, J, y)
+    assert c.shape == (4,) and c.dtype == xs.float32 and c.device == dev
+    np.testing.assert_array_equal(np.asarray(xs.asarray(c, device=xs.Device("CPU_DEVICE"))), 0.0)
+
+
+def test_min_norm_overflow_message():
+    """kills mutants: x_min_norm_coefficients__mutmut_150, 152, 153, 154."""
+    with pytest.raises(ValueError, match=r"^the minimum-norm coefficients exceed the floating-point range "
+                                         r"\(y is much larger than A times J\); rescale y$"):
+        cst.min_norm_coefficients(1e-200 * np.eye(2), 1e-200 * np.eye(2), np.ones(2))
