@@ -119,6 +119,9 @@ def test_axes_that_would_wrap_are_refused(axis, ndim):
 def test_the_circulant_of_a_long_kernel_is_refused_with_its_size():
     with pytest.raises(ValueError, match=r"circulant_matrix\(u of length 1048576\).* needs 17592186044416 bytes"):
         cst.circulant_matrix(np.ones(2**20))
+
+
+# ---------------------------------------------------------------------------
 # every kernel against its formula, entry by entry (odd and even n, several widths)
 # ---------------------------------------------------------------------------
 def _circ_dist(n, d):
@@ -236,3 +239,84 @@ def test_bad_input_messages_name_the_argument(call, exc, message):
     """The whole message, anchored: names the argument and what was expected (kills renamed arguments)."""
     with pytest.raises(exc, match="^" + re.escape(message) + "$"):
         call()
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of kernels.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_scale_is_the_power_of_two_below_the_largest_entry_per_row():
+    """_scale (also used by spectrum.py with axis=1): 2^e ≤ max|x| < 2^(e+1), 1 for all-zero x or rows,
+    kept as a column (keepdims) when an axis is given; values below 1 get powers below 1.
+
+    kills mutants: x__scale__mutmut_3, 6, 7, 19, 20."""
+    X = np.array([[3.0, -0.5], [0.0, 0.0], [0.25, -0.1], [-1.0, 0.75]])
+    s = kernels._scale(np, X, axis=1)
+    assert s.shape == (4, 1)
+    np.testing.assert_array_equal(s, [[2.0], [1.0], [0.25], [1.0]])
+    assert float(kernels._scale(np, X)) == 2.0
+    assert float(kernels._scale(np, np.array([0.3, -0.2]))) == 0.25
+    assert float(kernels._scale(np, np.zeros(3))) == 1.0
+
+
+def test_convolving_zero_gives_zero_not_nan(xp):
+    """x = 0 is a valid signal: u ⊛ 0 = Uᵀ 0 = 0 (the scale of an all-zero x is 1, not 0).
+
+    kills mutant: x__scale__mutmut_19."""
+    u = on_backend(np.array([1.0, 2.0, 0.5]), xp)
+    z = on_backend(np.zeros((3, 2)), xp)
+    np.testing.assert_array_equal(cst.to_numpy(cst.circular_convolve(u, z)), 0.0)
+    np.testing.assert_array_equal(cst.to_numpy(kernels.circular_correlate(u, z)), 0.0)
+
+
+def test_subnormal_kernel_is_scaled_up_before_the_fft(xp):
+    """u = 2^-1070 u0 (subnormal, a few bits each) and x = 2^1000 x0 with small integers: u ⊛ x =
+    2^-70 (U0 x0) exactly, and the scaled FFT route gets it to 1e-14.  FFTs of the subnormals themselves
+    round every product to the subnormal grid (errors of about 1e-2 here).
+
+    kills mutant: x__scale__mutmut_20."""
+    u0 = np.array([3.0, 1, 0, 2, 0, 0, 5])
+    x0 = np.array([1.0, -2, 0, 4, 1, 3, -1])
+    U0 = _dense_circulant(u0)
+    u, x = on_backend(u0 * 2.0**-1070, xp), on_backend(x0 * 2.0**1000, xp)
+    np.testing.assert_allclose(cst.to_numpy(cst.circular_convolve(u, x)), (U0 @ x0) * 2.0**-70,
+                               rtol=1e-14, atol=1e-14 * 2.0**-70 * np.abs(U0 @ x0).max())
+    np.testing.assert_allclose(cst.to_numpy(kernels.circular_correlate(u, x)), (U0.T @ x0) * 2.0**-70,
+                               rtol=1e-14, atol=1e-14 * 2.0**-70 * np.abs(U0.T @ x0).max())
+
+
+@pytest.mark.parametrize("c, want", [(3.0, 2.0), (-3.0, 2.0), (1.0, 1.0), (2.0, 2.0), (0.75, 0.5),
+                                     (1e300, 2.0**996), (5e-324, 5e-324), (0.0, 1.0),
+                                     (float("inf"), 1.0), (float("-inf"), 1.0), (float("nan"), 1.0)])
+def test_pow2_is_the_host_power_of_two_below_abs_c(c, want):
+    """_pow2 (used by linear.py and bounds.py): 2^e ≤ |c| < 2^(e+1), 1.0 for 0 and non-finite c.
+
+    kills mutants: x__pow2__mutmut_1 to 16 (not reached by the kernels tests before)."""
+    assert kernels._pow2(c) == want
+
+
+def test_triangular_takes_the_deprecated_p_with_a_warning_and_names_both():
+    """p= is half_width= with a DeprecationWarning; both or neither is a TypeError naming them.
+
+    kills mutants: x_triangular__mutmut_3 to 6, 12 to 17."""
+    with pytest.warns(DeprecationWarning, match=r"^triangular\(\): the argument 'p' is now called 'half_width'$"):
+        u = kernels.triangular(7, p=2)
+    np.testing.assert_array_equal(u, kernels.triangular(7, 2))
+    np.testing.assert_allclose(u * 6**0.5, [2, 1, 0, 0, 0, 0, 1], rtol=1e-15)
+    with pytest.raises(TypeError, match=r"^triangular\(\): give 'half_width' only \('p' is its deprecated name\)$"):
+        kernels.triangular(7, 2, p=2)
+    with pytest.raises(TypeError, match=r"^triangular\(\) missing required argument: 'half_width'$"):
+        kernels.triangular(7)
+
+
+@pytest.mark.parametrize("make, args", [(kernels.triangular, (8, 2)), (kernels.gaussian, (8, 2.0))],
+                         ids=["triangular", "gaussian"])
+def test_kernel_memory_estimate_is_four_vectors_of_n(monkeypatch, make, args):
+    """4·8·n bytes for a kernel of length n: 256 bytes for n = 8 are allowed, 255 refused, naming the call.
+
+    kills mutants: x_triangular__mutmut_40, 43, 45, x_gaussian__mutmut_23, 26, 28."""
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "256")
+    assert make(*args).shape == (8,)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "255")
+    with pytest.raises(ValueError, match=rf"^{make.__name__}\(n=8\): the kernel needs 256 bytes \(256 bytes\), "
+                                         r"more than the limit of 255 bytes"):
+        make(*args)
