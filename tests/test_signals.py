@@ -268,3 +268,27 @@ def test_bad_input_messages(call, exc, message):
     """The whole message, anchored (kills renamed arguments)."""
     with pytest.raises(exc, match="^" + re.escape(message) + "$"):
         call()
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of signals.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("call, need, message", [
+    (lambda: cst.trig_basis(4), 5 * 8 * 4 * 4, r"trig_basis\(n=4\): the \(4, 4\) trigonometric basis"),
+    (lambda: cst.smooth_signal(8, 3), 5 * 8 * 8 * 3, r"smooth_signal\(n=8, p=3\): the \(8, 3\) trigonometric basis"),
+    (lambda: cst.frequency(8), 4 * 8 * 8, r"frequency\(n=8\): the frequencies"),
+    (lambda: cst.load_image("camera", (2, 3)), 8 * 8 * 2 * 3, r"load_image\(size=\(2, 3\)\): the resized image"),
+], ids=["trig_basis", "smooth_signal", "frequency", "load_image"])
+def test_memory_estimates_exactly_and_the_shape_they_name(monkeypatch, call, need, message):
+    """Five n×n (or n×p) float64 arrays for the basis, four vectors for the frequencies, eight images for
+    load_image: exactly that many bytes are allowed, one fewer refused; the message names the call and
+    the shape of the basis, (n, n) for trig_basis and (n, p) for smooth_signal.
+
+    kills mutants: x__check_size__mutmut_11, 12, 13, x_frequency__mutmut_9, 12, 14,
+    x_load_image__mutmut_37, 40, 42."""
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(need))
+    call()
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(need - 1))
+    with pytest.raises(ValueError, match=rf"^{message} needs {need} bytes \({need} bytes\), more than the limit "
+                                         rf"of {need - 1} bytes \(the physical memory, or CSTHEORY_MAX_BYTES\)"):
+        call()
