@@ -469,3 +469,138 @@ def test_bad_input_messages(call, exc, message):
     """The whole message, anchored (kills renamed arguments and altered messages)."""
     with pytest.raises(exc, match="^" + re.escape(message) + "$"):
         call()
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of spectrum.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_g_accepts_empty_arrays_and_names_z():
+    """g is entrywise: empty arrays give empty results; a bad z is refused with a message naming z.
+
+    kills mutants: x_g__mutmut_2, 3, 6, 7, 8, 9."""
+    assert g(np.zeros(0)).shape == (0,) and g(np.zeros((0, 3))).shape == (0, 3)
+    with pytest.raises(ValueError, match=r"^z contains non-finite values \(NaN or inf\)$"):
+        g(np.array([0.5, np.nan]))
+    with pytest.raises(TypeError, match=r"^z must be an array, got list; convert with numpy.asarray\(z\)$"):
+        g([0.5])
+
+
+def test_g_refuses_cosines_below_minus_one_and_works_on_the_arrays_device():
+    """z < −1 is refused like z > 1 (exact message); the range check runs in z's own namespace, so g
+    works on a non-default array_api_strict device and keeps it.
+
+    kills mutants: x_g__mutmut_11, 18, 22."""
+    import array_api_strict as xs
+    for bad in (-1.5, -1.0 - 1e-12, 1.0 + 1e-12):
+        with pytest.raises(ValueError, match=r"^z must have entries in \[-1, 1\] \(g is defined on cosines\)$"):
+            g(np.array([0.5, bad]))
+    dev = xs.Device("device1")
+    out = g(xs.asarray([-1.0, 0.5, 1.0], device=dev))
+    assert out.device == dev
+    np.testing.assert_allclose(cst.to_numpy(xs.asarray(out, device=xs.Device("CPU_DEVICE"))),
+                               [0.0, 0.5 * (1 - 1 / 3) * 0.5, 0.5], rtol=1e-15)
+
+
+def test_sigma_matrix_memory_estimate_is_four_n_by_n_for_n_rows(monkeypatch):
+    """U of shape (2, 3): 4·8·n² = 128 bytes for its n = 2 rows (not its 3 columns) allowed, 127 refused.
+
+    kills mutants: x_sigma_matrix__mutmut_13, 15, 18, 20."""
+    U = np.ones((2, 3))
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "128")
+    np.testing.assert_allclose(cst.sigma_matrix(U), np.full((2, 2), 1.5), rtol=1e-15)   # parallel rows: G/2
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "127")
+    with pytest.raises(ValueError, match=r"^sigma_matrix\(U with 2 rows\): the \(2, 2\) matrix needs 128 bytes "
+                                         r"\(128 bytes\), more than the limit of 127 bytes"):
+        cst.sigma_matrix(U)
+
+
+@pytest.mark.parametrize("dtype, itemsize", [("float64", 8), ("float32", 4)])
+def test_sigma_matrix_mc_memory_estimate(monkeypatch, dtype, itemsize):
+    """U (n, d) = (2, 3), S·k = 2 draws, max_chunk = 1 < d gives chunks of one column: the estimate,
+    U U^T, one chunk of C and its mask in U's dtype, plus the float64 host draw, i.e.
+    itemsize·(2n² + d + n) + 8·d bytes, allowed exactly, one byte less refused.
+
+    kills mutants: x_sigma_matrix_mc__mutmut_47, 50 to 54, 56, 59, 65 to 69."""
+    U = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 2.0]], dtype=dtype)
+    need = itemsize * (2 * 4 + 3 + 2) + 8 * 3
+    whole = cst.sigma_matrix_mc(U, 2, rng=0)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(need))
+    est = cst.sigma_matrix_mc(U, 2, max_chunk=1, rng=0)
+    assert est.dtype == U.dtype
+    np.testing.assert_array_equal(est, whole)       # chunking does not change the numbers
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", str(need - 1))
+    with pytest.raises(ValueError, match=rf"^sigma_matrix_mc\(U of shape \(2, 3\), max_chunk=1\): the estimate and "
+                                         rf"one chunk needs {need} bytes \({need} bytes\), more than the limit"):
+        cst.sigma_matrix_mc(U, 2, max_chunk=1, rng=0)
+
+
+def test_sigma_matrix_mc_allows_exactly_max_mc_columns_draws(monkeypatch):
+    """samples·channels = MAX_MC_COLUMNS passes the count check (and is then refused by the memory check
+    here); one more is refused by the count check.  A bad max_chunk is named.
+
+    kills mutants: x_sigma_matrix_mc__mutmut_33, 37."""
+    U = np.ones((2, 3))
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "1000")
+    with pytest.raises(ValueError, match=r"^sigma_matrix_mc\(U of shape \(2, 3\), max_chunk=4194304\): the estimate"):
+        cst.sigma_matrix_mc(U, cst.spectrum.MAX_MC_COLUMNS)
+    with pytest.raises(ValueError, match=r"^samples \* channels = 1099511627777 \* 1 draws of a column of C is more "
+                                         r"than 1.1e\+12 "):
+        cst.sigma_matrix_mc(U, cst.spectrum.MAX_MC_COLUMNS + 1)
+    with pytest.raises(ValueError, match=r"^max_chunk must be an integer >= 1, got 0$"):
+        cst.sigma_matrix_mc(U, 2, max_chunk=0)
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda U: sigma_mc_errors(np.ones(3), []), ValueError, "U must be 2-D, got shape (3,)"),
+    (lambda U: sigma_mc_errors(np.ones(3), "ab"), ValueError, "U must be 2-D, got shape (3,)"),
+    (lambda U: sigma_mc_errors(U, "ab"), TypeError, "sample_counts must be an iterable of integers >= 1, got str"),
+    (lambda U: sigma_mc_errors(U, 5), TypeError, "sample_counts must be an iterable of integers >= 1, got int"),
+    (lambda U: sigma_mc_errors(U, [4, 0]), ValueError, "each entry of sample_counts must be an integer >= 1, got 0"),
+    (lambda U: sigma_mc_errors(U, []), ValueError,
+     "sample_counts must contain at least one sample count, got an empty iterable"),
+    (lambda U: sigma_mc_errors(U, [1], channels=0), ValueError, "channels must be an integer >= 1, got 0"),
+    (lambda U: sigma_mc_errors(U, [2**30], channels=2**11), ValueError,
+     "sample_counts entry 1073741824 times channels = 2048 exceeds 1.1e+12 draws (see sigma_matrix_mc)"),
+    (lambda U: sigma_mc_errors(0 * U, [1]), ValueError, "U must not be all zero: Sigma(U) = 0 has no relative error"),
+])
+def test_sigma_mc_errors_messages(call, exc, message):
+    """The whole message, anchored; U is checked first (a 1-D U is named before any sample_counts problem).
+
+    kills mutants: x_sigma_mc_errors__mutmut_4, 5, 8, 9, 10, 12, 20, 21, 24, 27, 28, 30, 31, 32, 35, 38, 39,
+    42, 44, 45, 46, 55, 57, 58, 59, 60."""
+    U = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 2.0]])
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        call(U)
+
+
+def test_sigma_mc_errors_counts_exactly_max_mc_columns_and_any_scale_of_u(monkeypatch):
+    """S·channels = MAX_MC_COLUMNS is not refused by sigma_mc_errors' own check (sigma_matrix_mc's memory
+    check stops it here); the relative errors do not depend on the scale of U, small ‖Σ‖ included.
+
+    kills mutants: x_sigma_mc_errors__mutmut_43, 56."""
+    U = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 2.0]])
+    errs = sigma_mc_errors(U, [1, 4], rng=3)
+    np.testing.assert_array_equal(sigma_mc_errors(2.0**-10 * U, [1, 4], rng=3), errs)
+    assert errs.shape == (2,) and np.all(errs > 0)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "1000")
+    with pytest.raises(ValueError, match=r"^sigma_matrix_mc\(U of shape \(2, 3\), max_chunk=4194304\): the estimate"):
+        sigma_mc_errors(U, [cst.spectrum.MAX_MC_COLUMNS])
+
+
+def test_geometric_fit_argument_messages_and_two_entries():
+    """start, stop (≥ start + 2) and floor are named in their messages; two entries are enough to fit.
+
+    kills mutants: x_geometric_fit__mutmut_19, 26, 29, 30, 32, 41, 47, 48, 54."""
+    sigma = 0.7 ** np.arange(6)
+    for kwargs, message in (({"start": -1}, "start must be an integer >= 0, got -1"),
+                            ({"stop": 2}, "stop must be an integer >= 3, got 2"),
+                            ({"start": 2, "stop": 3}, "stop must be an integer >= 4, got 3"),
+                            ({"floor": -1.0}, "floor must be >= 0, got -1")):
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            geometric_fit(sigma, **kwargs)
+    assert geometric_fit(sigma, start=2, stop=4)[0] == pytest.approx(0.49, rel=1e-12)
+    with pytest.raises(ValueError, match=r"^sigma must be non-negative \(the weights sigma_i >= 0 of eq. 11\)$"):
+        geometric_fit(-sigma)
+    gamma, c, idx = geometric_fit(np.array([1.0, 0.5]), start=0)
+    assert gamma == pytest.approx(0.25, rel=1e-12) and c == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_array_equal(idx, [0, 1])
