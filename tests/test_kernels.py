@@ -261,7 +261,7 @@ def test_scale_is_the_power_of_two_below_the_largest_entry_per_row():
 def test_convolving_zero_gives_zero_not_nan(xp):
     """x = 0 is a valid signal: u ⊛ 0 = Uᵀ 0 = 0 (the scale of an all-zero x is 1, not 0).
 
-    kills mutant: x__scale__mutmut_19."""
+    kills mutants: x__scale__mutmut_19."""
     u = on_backend(np.array([1.0, 2.0, 0.5]), xp)
     z = on_backend(np.zeros((3, 2)), xp)
     np.testing.assert_array_equal(cst.to_numpy(cst.circular_convolve(u, z)), 0.0)
@@ -273,7 +273,7 @@ def test_subnormal_kernel_is_scaled_up_before_the_fft(xp):
     2^-70 (U0 x0) exactly, and the scaled FFT route gets it to 1e-14.  FFTs of the subnormals themselves
     round every product to the subnormal grid (errors of about 1e-2 here).
 
-    kills mutant: x__scale__mutmut_20."""
+    kills mutants: x__scale__mutmut_20."""
     u0 = np.array([3.0, 1, 0, 2, 0, 0, 5])
     x0 = np.array([1.0, -2, 0, 4, 1, 3, -1])
     U0 = _dense_circulant(u0)
