@@ -181,7 +181,9 @@ def test_the_example_is_a_fixed_valid_input(name):
 # the judges: their diagnoses and messages
 # ---------------------------------------------------------------------------
 def test_min_norm_judge_tells_zero_non_minimal_stopped_early_and_infeasible():
-    """A = [I₂ 0] (J = I₃), y = (1, 2): ĉ = (1, 2, 0); each wrong c gets its diagnosis, with the numbers."""
+    """A = [I₂ 0] (J = I₃), y = (1, 2): ĉ = (1, 2, 0); each wrong c gets its diagnosis, with the numbers.
+
+    kills mutants: min_norm.x_judge__mutmut_18, 32, 33, 36, 49 … 51, 63, 73 … 81, 90 … 92."""
     judge = exercises.get("min_norm").judge
     inputs = {"A": np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), "J": np.eye(3), "y": np.array([1.0, 2.0])}
     best = np.array([1.0, 2.0, 0.0])
@@ -191,22 +193,28 @@ def test_min_norm_judge_tells_zero_non_minimal_stopped_early_and_infeasible():
 
     message, hint, key = verdict([0.0, 0.0, 0.0])
     assert key == "zero" and message == "Your c is zero, but y ≠ 0: c = 0 solves A J c = y only for y = 0."
-    assert hint.startswith("return the minimum-norm solution itself, ĉ = (A J)ᵀ w with (A J)(A J)ᵀ w = y")
+    assert hint == ("return the minimum-norm solution itself, ĉ = (A J)ᵀ w with (A J)(A J)ᵀ w = y (a zero vector "
+                    "is what an unfinished function returns).")
     message, hint, key = verdict([1.0, 2.0, 0.5])
     assert key == "non_minimal" and message == (
         "Your c solves A J c = y (residual 0.00e+00) but is NOT the minimum-norm solution: ‖c‖ = 2.29129 > "
         "‖ĉ‖ = 2.23607.")
-    assert hint.startswith("a non-minimal solution: your c has a component in the null space of A J.")
+    assert hint == ("a non-minimal solution: your c has a component in the null space of A J. Eq. (5) picks the "
+                    "solution in the row space of A J, ĉ = (A J)ᵀ w with (A J)(A J)ᵀ w = y, i.e. ĉ = (A J)^† y.")
     message, hint, key = verdict([0.5, 1.0, 0.0])
     assert key == "gd_not_converged" and message == (
         "Your c lies in the row space of A J (as every gradient-descent iterate from c = 0 does) but does not "
         "solve A J c = y: ‖A J c − y‖ = 1.118.")
-    assert hint.startswith("gradient descent from c = 0 stopped before it converged")
+    assert hint == ("gradient descent from c = 0 stopped before it converged: it reaches ĉ only in the limit, and "
+                    "the direction of the smallest singular value σ_min of A J shrinks by the factor 1 − η σ_min² "
+                    "per step. Iterate until ‖A J c − y‖ is at rounding level (with η ≤ 1/σ_max²), or solve "
+                    "(A J)(A J)ᵀ w = y and return ĉ = (A J)ᵀ w.")
     message, hint, key = verdict([0.5, 1.0, 1.0])
     assert key == "infeasible" and message == (
         "Your c does not solve A J c = y: ‖A J c − y‖ = 1.118 (ĉ has residual 0.00e+00), and it is not in the "
         "row space of A J.")
-    assert hint.startswith("the constraint of eq. (5) is A J c = y with the PRODUCT A J (m × N)")
+    assert hint == ("the constraint of eq. (5) is A J c = y with the PRODUCT A J (m × N), and the minimum-norm "
+                    "solution lies in the row space of A J; check which linear system you solved.")
     # the thresholds: relative to max(1, ‖ĉ‖), max(1, ‖y‖), max(1, ‖c‖)
     assert verdict([1e-9, 0.0, 0.0])[2] == "gd_not_converged"          # small, but not zero
     assert verdict([2e-12, 0.0, 0.0])[2] == "zero"                      # ≤ 1e-12 · ‖ĉ‖ (‖ĉ‖ = 2.24)
@@ -222,6 +230,13 @@ def test_min_norm_judge_tells_zero_non_minimal_stopped_early_and_infeasible():
     assert verdict([0.1 + 1.1e-6, 0.2, 0.5], small, best_small)[2] == "infeasible"
     assert verdict([0.05, 0.1, 0.9e-6], small, best_small)[2] == "gd_not_converged"
     assert verdict([0.05, 0.1, 1.1e-6], small, best_small)[2] == "infeasible"
+    # exactly at each threshold (the norms below are exact in floating point): still the lenient diagnosis
+    exact = {"A": inputs["A"], "J": np.eye(3), "y": np.array([0.5, 0.25])}
+    best_exact = np.array([0.5, 0.25, 0.0])
+    assert verdict([1e-12, 0.0, 0.0], exact, best_exact)[2] == "zero"                   # ‖c‖ = 1e-12 · 1
+    assert verdict([0.25, 0.125, 1e-6], exact, best_exact)[2] == "gd_not_converged"     # outside = 1e-6 · 1
+    zero_y = {"A": inputs["A"], "J": np.eye(3), "y": np.zeros(2)}
+    assert verdict([1e-6, 0.0, 0.5], zero_y, np.zeros(3))[2] == "non_minimal"           # residual = 1e-6 · 1
 
 
 def test_adjoint_judge_reports_the_adjoint_identity_with_the_numbers():
@@ -265,3 +280,19 @@ def test_the_module_check_passes_the_function_the_examples_and_the_seed(name):
         return tuple(2 * np.asarray(p) + 1 for p in out) if ex.outputs else 2 * np.asarray(out) + 1
 
     assert not module.check(wrong, 2).accepted
+
+
+def test_sigma_mistakes_clip_the_rounded_correlation_as_the_library_does():
+    """For u = (1.35, −1.35, …) (n = 6) the autocorrelation/‖u‖² from the FFT rounds to just above 1 and just
+    below −1; the classic mistakes clip it to [−1, 1] (as the library does), so arccos stays finite and the
+    mistake is still recognised on this u alone.
+
+    kills mutants: sigma_weights.x__variant__mutmut_30, 31, 37, 38."""
+    ex = exercises.get("sigma_weights")
+    u = np.tile([1.35, -1.35], 3)
+    uh = np.fft.fft(u)
+    rounded = np.fft.ifft(uh * np.conj(uh)).real / float(u @ u)
+    assert rounded.max() > 1.0 and rounded.min() < -1.0                   # the premise: rounding leaves [−1, 1]
+    rho = np.array([float(np.roll(u, -d) @ u) for d in range(6)]) / float(u @ u)      # exactly ±1 here
+    got = np.linalg.norm(u) * np.sqrt(np.abs(np.fft.fft((1.0 - np.arccos(rho) / math.pi) * rho)))
+    assert ex.diagnose([({"u": u}, got)]).key == "missing_half"
