@@ -298,3 +298,21 @@ def test_sigma_mistakes_clip_the_rounded_correlation_as_the_library_does():
     rho = np.array([float(np.roll(u, -d) @ u) for d in range(6)]) / float(u @ u)      # exactly ±1 here
     got = np.linalg.norm(u) * np.sqrt(np.abs(np.fft.fft((1.0 - np.arccos(rho) / math.pi) * rho)))
     assert ex.diagnose([({"u": u}, got)]).key == "missing_half"
+
+
+def test_channel_norm_mistakes_are_recognised_on_one_example_with_several_channels():
+    """k = 2 channels of s = 3 entries (k ≠ 1, k ≠ s): the statistics of the classic mistakes' re-derivation keep
+    their channel axis, so each mistake is recognised from this one wrong answer.
+
+    kills mutants: channel_norm_vjp.x__vjp__mutmut_12, 13, 21, 23, 45, 46, 54, 56."""
+    from test_exercises import MISTAKES
+
+    ex = exercises.get("channel_norm_vjp")
+    rng = np.random.default_rng(3)
+    inputs = {"a": rng.standard_normal((2, 3)), "scale": np.array([1.5, -0.5]), "g": rng.standard_normal((2, 3)),
+              "eps": 0.01}
+    students = [(func, key) for name, func, key in MISTAKES if name == "channel_norm_vjp"]
+    assert len(students) == len(ex.mistakes)
+    for func, key in students:
+        got = tuple(np.asarray(p, dtype=float) for p in func(**inputs))
+        assert ex.diagnose([(inputs, got)]).key == key, key
