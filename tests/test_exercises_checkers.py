@@ -242,6 +242,7 @@ def test_min_norm_judge_tells_zero_non_minimal_stopped_early_and_infeasible():
 
 
 def test_adjoint_judge_reports_the_adjoint_identity_with_the_numbers():
+    """kills mutants: subsampled_fourier_adjoint.x_judge__mutmut_21, 22, 23."""
     ex = exercises.get("subsampled_fourier_adjoint")
     mask = np.array([[True, False, True], [False, True, False]])
     r = np.array([1.0, -0.5, 0.25, 0.5, 0.0, -1.0])
@@ -255,7 +256,9 @@ def test_adjoint_judge_reports_the_adjoint_identity_with_the_numbers():
     assert key == "not_adjoint" and message == (
         f"Wrong values: your function is not the adjoint of A. For a random image x, ⟨A x, r⟩ = {lhs:.6g} but "
         f"⟨x, your Aᵀ r⟩ = {2 * lhs:.6g} (cstheory's gives {lhs:.6g}).")
-    assert hint.startswith("Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)): zero-fill the m values c")
+    assert hint == ("Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)): zero-fill the m values c at their k-space locations, "
+                    "apply the orthonormal inverse DFT (np.fft.ifft2(…, norm='ortho')), keep the real part, flatten "
+                    "row-major.")
     assert ex.judge(inputs, expected, expected.reshape(2, 3)) is None
 
 
@@ -315,4 +318,22 @@ def test_channel_norm_mistakes_are_recognised_on_one_example_with_several_channe
     assert len(students) == len(ex.mistakes)
     for func, key in students:
         got = tuple(np.asarray(p, dtype=float) for p in func(**inputs))
+        assert ex.diagnose([(inputs, got)]).key == key, key
+
+
+def test_adjoint_mistakes_are_recognised_on_one_example_with_three_samples():
+    """A 2 × 3 mask with m = 3 samples: each classic mistake is recognised from this one wrong answer (the
+    interleaved layout needs m ≥ 2 to differ from the stacked one).
+
+    kills mutants: subsampled_fourier_adjoint.x__adjoint__mutmut_14, 17, 18."""
+    from test_exercises import MISTAKES
+
+    ex = exercises.get("subsampled_fourier_adjoint")
+    inputs = {"mask": np.array([[True, False, True], [False, True, False]]),
+              "r": np.array([1.0, -0.5, 0.25, 0.5, 0.75, -1.0])}
+    keys = {m.key for m in ex.mistakes}
+    students = [(func, key) for name, func, key in MISTAKES if name == "subsampled_fourier_adjoint" and key in keys]
+    assert {key for _, key in students} == keys
+    for func, key in students:
+        got = np.asarray(func(**inputs), dtype=float)
         assert ex.diagnose([(inputs, got)]).key == key, key
