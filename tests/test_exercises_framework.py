@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity
-from hypothesis import strategies as st
 
 from cstheory.exercises._framework import (CheckResult, Exercise, InProcess, Mistake, Rejection,
                                            check_settings, circulant, float_arrays, format_value, no_relu_ties)
