@@ -332,3 +332,30 @@ def test_schedule_arguments_and_boundaries():
         CosineDecay.settle(0, 0.4)
     with pytest.raises(ValueError, match=r"^fraction must be >= 0"):
         CosineDecay.settle(10, -0.1)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of optim.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_adam_restarts_are_named_sorted_and_deduplicated(xp):
+    """restarts is a sequence of iteration numbers >= 1 (a number, str or bytes is refused, naming the type),
+    kept sorted without repeats; on every backend, two restarts chain three fresh Adam runs (the moments are
+    reset to zero arrays of the backend: NumPy's zeros_like(None) would pass for one, array_api_strict's not).
+
+    kills mutants: AD_NAMES."""
+    for bad, kind in ((3, "int"), ("3", "str"), (b"3", "bytes")):
+        with pytest.raises(TypeError, match=rf"^restarts must be a sequence of iteration numbers, got {kind}$"):
+            cst.Adam(0.05, restarts=bad)
+    with pytest.raises(ValueError, match=r"^each entry of restarts must be an integer >= 1, got 0$"):
+        cst.Adam(0.05, restarts=[4, 0])
+    with pytest.raises(TypeError, match=r"^each entry of restarts must be an integer, got float 2\.5$"):
+        cst.Adam(0.05, restarts=[2.5])
+    opt = cst.Adam(0.05, restarts=[5, 2, 5])
+    assert opt.restarts == (2, 5)
+    assert repr(opt) == "Adam(step_size=0.05, schedule=Constant(), restarts=[2, 5])"
+    gen, A, y = _problem(xp, seed=13)
+    whole = cst.fit(gen, A, y, steps=8, optimizer=opt)
+    p = gen.init()
+    for steps in (2, 3, 3):
+        p = cst.fit(gen, A, y, params=p, steps=steps, optimizer=cst.Adam(0.05)).params
+    np.testing.assert_array_equal(cst.to_numpy(whole.params), cst.to_numpy(p))
