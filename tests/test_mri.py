@@ -751,7 +751,7 @@ def test_kspace_distance_and_mask_memory_estimates_are_exact(monkeypatch):
     per entry (the mask and its weights): exactly that many bytes pass, one byte less is refused, and the message
     states the bytes.
 
-    kills mutants: KD_NAMES."""
+    kills mutants: x_kspace_distance__mutmut_14, x__mask_setup__mutmut_23."""
     monkeypatch.setenv("CSTHEORY_MAX_BYTES", "2400")
     np.testing.assert_array_equal(kspace_distance(100)[[0, 1, 50, 99]], [0, 1, 50, 1])
     monkeypatch.setenv("CSTHEORY_MAX_BYTES", "2399")
@@ -770,7 +770,7 @@ def test_fourier_downsample_checks_fine_and_shape_by_name_and_takes_any_backend(
     """fine must be a 2-D real array (named "fine"), of any backend (the result is the same float64 host array);
     shape a pair no larger than fine's, both named in the message.
 
-    kills mutants: FD_NAMES."""
+    kills mutants: x_fourier_downsample__mutmut_2, 3, 6, 7, 8."""
     import array_api_strict as xs
     fine = np.random.default_rng(2).standard_normal((8, 10))
     out = mri.fourier_downsample(fine, (4, 5))

@@ -223,7 +223,8 @@ def test_default_step_size_with_small_and_zero_bounds_and_norms():
 def test_default_step_size_draws_its_start_in_the_dtype_and_on_the_device_of_params():
     """array_api_strict refuses mixed dtypes and devices: the start vector follows θ₀.
 
-    kills mutants: x_default_step_size__mutmut_61, 62, 64, 65, 67, 72, 73."""
+    kills mutants: x_default_step_size__mutmut_62, 65, 67, 72, 73 (61 and 64, a float64 start vector, survive it:
+    see test_default_step_size_runs_its_power_iteration_in_the_dtype_of_params)."""
     import array_api_strict as xs
     gen, A, p = _decoder_problem(xp=xs, dtype="float32")
     assert 0 < default_step_size(gen, A, p) == pytest.approx(default_step_size(*_decoder_problem()), rel=1e-4)
@@ -342,7 +343,7 @@ def test_adam_restarts_are_named_sorted_and_deduplicated(xp):
     kept sorted without repeats; on every backend, two restarts chain three fresh Adam runs (the moments are
     reset to zero arrays of the backend: NumPy's zeros_like(None) would pass for one, array_api_strict's not).
 
-    kills mutants: AD_NAMES."""
+    kills mutants: xǁAdamǁ__init____mutmut_14, 22; xǁAdamStateǁstep__mutmut_3, 5."""
     for bad, kind in ((3, "int"), ("3", "str"), (b"3", "bytes")):
         with pytest.raises(TypeError, match=rf"^restarts must be a sequence of iteration numbers, got {kind}$"):
             cst.Adam(0.05, restarts=bad)
@@ -359,3 +360,41 @@ def test_adam_restarts_are_named_sorted_and_deduplicated(xp):
     for steps in (2, 3, 3):
         p = cst.fit(gen, A, y, params=p, steps=steps, optimizer=cst.Adam(0.05)).params
     np.testing.assert_array_equal(cst.to_numpy(whole.params), cst.to_numpy(p))
+
+
+class _Recorder(cst.Generator):
+    """G(θ) = W θ without a smoothness bound, recording the dtype of every tangent the power iteration hands it."""
+
+    def __init__(self, W):
+        self.W = W
+        self.param_shape, self.output_shape = (W.shape[1],), (W.shape[0],)
+        self.dtype, self.xp, self.tangent_dtypes = W.dtype, B.resolve_namespace("numpy"), set()
+
+    def init(self, rng=0, scale=None, y=None):
+        return np.ones(self.param_shape, dtype=self.dtype)
+
+    def forward(self, params):
+        return self.W @ params
+
+    def jvp(self, params, tangent):
+        self.tangent_dtypes.add(tangent.dtype)
+        return self.W @ tangent
+
+    def vjp(self, params, cotangent):
+        return self.W.T @ cotangent
+
+
+def test_default_step_size_runs_its_power_iteration_in_the_dtype_of_params():
+    """Without a smoothness bound, L = ‖A J‖² comes from a power iteration whose start vector — and so every
+    tangent handed to the generator — has θ₀'s dtype (a float32 run stays float32); 1/L matches the exact value
+    to the iteration's tolerance.
+
+    kills mutants: x_default_step_size__mutmut_61, 64."""
+    W = np.random.default_rng(4).standard_normal((6, 5))
+    A = np.random.default_rng(5).standard_normal((4, 6))
+    want = 1.0 / np.linalg.norm(A @ W, 2) ** 2
+    for dtype, rtol in ((np.float32, 1e-4), (np.float64, 1e-5)):
+        gen = _Recorder(W.astype(dtype))
+        eta = default_step_size(gen, A.astype(dtype), gen.init())
+        assert gen.tangent_dtypes == {np.dtype(dtype)}
+        assert eta == pytest.approx(want, rel=rtol)
