@@ -741,3 +741,51 @@ def test_metrics_of_float32_images_are_computed_in_float64():
     a = (b + 0.003 * rng.standard_normal(b.shape)).astype(np.float32)
     for metric in (mri.psnr, mri.ssim):
         assert metric(a, b) == pytest.approx(metric(a.astype(np.float64), b.astype(np.float64)), rel=1e-12, abs=0)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of mri.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_kspace_distance_and_mask_memory_estimates_are_exact(monkeypatch):
+    """kspace_distance(s) asks for 3 host arrays of s int64 (24 s bytes), a mask of shape (h, w) for 40 bytes
+    per entry (the mask and its weights): exactly that many bytes pass, one byte less is refused, and the message
+    states the bytes.
+
+    kills mutants: x_kspace_distance__mutmut_14, x__mask_setup__mutmut_23."""
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "2400")
+    np.testing.assert_array_equal(kspace_distance(100)[[0, 1, 50, 99]], [0, 1, 50, 1])
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "2399")
+    with pytest.raises(ValueError, match=r"^kspace_distance\(s=100\) needs 2400 bytes \(2\.34 KiB\), more than"):
+        kspace_distance(100)
+    for make, name in ((cartesian_mask, "cartesian_mask"), (random_mask, "random_mask")):
+        monkeypatch.setenv("CSTHEORY_MAX_BYTES", "4000")
+        assert make((10, 10), 2, rng=0).shape == (10, 10)
+        monkeypatch.setenv("CSTHEORY_MAX_BYTES", "3999")
+        with pytest.raises(ValueError, match=rf"^{name}\(shape=\(10, 10\)\): the mask and its weights needs 4000 "
+                                             r"bytes \(3\.91 KiB\), more than the limit of 3\.91 KiB"):
+            make((10, 10), 2, rng=0)
+
+
+def test_fourier_downsample_checks_fine_and_shape_by_name_and_takes_any_backend():
+    """fine must be a 2-D real array (named "fine"), of any backend (the result is the same float64 host array);
+    shape a pair no larger than fine's, both named in the message.
+
+    kills mutants: x_fourier_downsample__mutmut_2, 3, 6, 7, 8."""
+    import array_api_strict as xs
+    fine = np.random.default_rng(2).standard_normal((8, 10))
+    out = mri.fourier_downsample(fine, (4, 5))
+    strict = mri.fourier_downsample(xs.asarray(fine), (4, 5))
+    assert type(strict) is np.ndarray and strict.dtype == np.float64
+    np.testing.assert_array_equal(strict, out)
+    with pytest.raises(ValueError, match=r"^fine must be 2-D, got shape \(2, 4, 5\)$"):
+        mri.fourier_downsample(np.zeros((2, 4, 5)), (2, 2))
+    with pytest.raises(ValueError, match=r"^fine must be 2-D, got shape \(40,\)$"):
+        mri.fourier_downsample(np.zeros(40), (2, 2))
+    with pytest.raises(TypeError, match=r"^fine must be an array, got list"):
+        mri.fourier_downsample(fine.tolist(), (4, 5))
+    with pytest.raises(TypeError, match=r"^shape must be a tuple of 2 entries \(e\.g\. \(h, w\)\), got the int 4$"):
+        mri.fourier_downsample(fine, 4)
+    with pytest.raises(ValueError, match=r"^shape \(9, 10\) must not exceed the fine image's \(8, 10\)$"):
+        mri.fourier_downsample(fine, (9, 10))
+    with pytest.raises(ValueError, match=r"^shape \(8, 11\) must not exceed the fine image's \(8, 10\)$"):
+        mri.fourier_downsample(fine, (8, 11))

@@ -223,7 +223,8 @@ def test_default_step_size_with_small_and_zero_bounds_and_norms():
 def test_default_step_size_draws_its_start_in_the_dtype_and_on_the_device_of_params():
     """array_api_strict refuses mixed dtypes and devices: the start vector follows θ₀.
 
-    kills mutants: x_default_step_size__mutmut_61, 62, 64, 65, 67, 72, 73."""
+    kills mutants: x_default_step_size__mutmut_62, 65, 67, 72, 73 (61 and 64, a float64 start vector, survive it:
+    see test_default_step_size_runs_its_power_iteration_in_the_dtype_of_params)."""
     import array_api_strict as xs
     gen, A, p = _decoder_problem(xp=xs, dtype="float32")
     assert 0 < default_step_size(gen, A, p) == pytest.approx(default_step_size(*_decoder_problem()), rel=1e-4)
@@ -332,3 +333,68 @@ def test_schedule_arguments_and_boundaries():
         CosineDecay.settle(0, 0.4)
     with pytest.raises(ValueError, match=r"^fraction must be >= 0"):
         CosineDecay.settle(10, -0.1)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of optim.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_adam_restarts_are_named_sorted_and_deduplicated(xp):
+    """restarts is a sequence of iteration numbers >= 1 (a number, str or bytes is refused, naming the type),
+    kept sorted without repeats; on every backend, two restarts chain three fresh Adam runs (the moments are
+    reset to zero arrays of the backend: NumPy's zeros_like(None) would pass for one, array_api_strict's not).
+
+    kills mutants: xǁAdamǁ__init____mutmut_14, 22; xǁAdamStateǁstep__mutmut_3, 5."""
+    for bad, kind in ((3, "int"), ("3", "str"), (b"3", "bytes")):
+        with pytest.raises(TypeError, match=rf"^restarts must be a sequence of iteration numbers, got {kind}$"):
+            cst.Adam(0.05, restarts=bad)
+    with pytest.raises(ValueError, match=r"^each entry of restarts must be an integer >= 1, got 0$"):
+        cst.Adam(0.05, restarts=[4, 0])
+    with pytest.raises(TypeError, match=r"^each entry of restarts must be an integer, got float 2\.5$"):
+        cst.Adam(0.05, restarts=[2.5])
+    opt = cst.Adam(0.05, restarts=[5, 2, 5])
+    assert opt.restarts == (2, 5)
+    assert repr(opt) == "Adam(step_size=0.05, schedule=Constant(), restarts=[2, 5])"
+    gen, A, y = _problem(xp, seed=13)
+    whole = cst.fit(gen, A, y, steps=8, optimizer=opt)
+    p = gen.init()
+    for steps in (2, 3, 3):
+        p = cst.fit(gen, A, y, params=p, steps=steps, optimizer=cst.Adam(0.05)).params
+    np.testing.assert_array_equal(cst.to_numpy(whole.params), cst.to_numpy(p))
+
+
+class _Recorder(cst.Generator):
+    """G(θ) = W θ without a smoothness bound, recording the dtype of every tangent the power iteration hands it."""
+
+    def __init__(self, W):
+        self.W = W
+        self.param_shape, self.output_shape = (W.shape[1],), (W.shape[0],)
+        self.dtype, self.xp, self.tangent_dtypes = W.dtype, B.resolve_namespace("numpy"), set()
+
+    def init(self, rng=0, scale=None, y=None):
+        return np.ones(self.param_shape, dtype=self.dtype)
+
+    def forward(self, params):
+        return self.W @ params
+
+    def jvp(self, params, tangent):
+        self.tangent_dtypes.add(tangent.dtype)
+        return self.W @ tangent
+
+    def vjp(self, params, cotangent):
+        return self.W.T @ cotangent
+
+
+def test_default_step_size_runs_its_power_iteration_in_the_dtype_of_params():
+    """Without a smoothness bound, L = ‖A J‖² comes from a power iteration whose start vector — and so every
+    tangent handed to the generator — has θ₀'s dtype (a float32 run stays float32); 1/L matches the exact value
+    to the iteration's tolerance.
+
+    kills mutants: x_default_step_size__mutmut_61, 64."""
+    W = np.random.default_rng(4).standard_normal((6, 5))
+    A = np.random.default_rng(5).standard_normal((4, 6))
+    want = 1.0 / np.linalg.norm(A @ W, 2) ** 2
+    for dtype, rtol in ((np.float32, 1e-4), (np.float64, 1e-5)):
+        gen = _Recorder(W.astype(dtype))
+        eta = default_step_size(gen, A.astype(dtype), gen.init())
+        assert gen.tangent_dtypes == {np.dtype(dtype)}
+        assert eta == pytest.approx(want, rel=rtol)
