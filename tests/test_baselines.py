@@ -1,5 +1,6 @@
 """Tests of the classical reconstructions: closed forms and independent solvers as references."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -978,3 +979,75 @@ def test_chambolle_pock_first_iterates_follow_the_update_equations(xp, iters, is
     assert_allclose(res.image, image, rtol=1e-15)
     np.testing.assert_allclose(res.objective, history, rtol=1e-15)
     assert np.abs(image).max() > 0.01      # the iterates moved
+
+
+# ---------------------------------------------------------------------------
+# tests written for the survivors of mutation testing (tests/MUTATION.md, "baselines")
+# ---------------------------------------------------------------------------
+def _refuses(exc, message, f, *args, **kwargs):
+    """``f(*args, **kwargs)`` raises ``exc`` whose message *starts* with the regex ``message`` (the argument's
+    name comes first, so a mutated name such as "XXlamXX" or "LAM" does not match)."""
+    with pytest.raises(exc) as info:
+        f(*args, **kwargs)
+    assert re.match(message, str(info.value)), str(info.value)
+
+
+def _phantom_reference(size, oversample, ellipses, seed):
+    """calibration_phantom written out pixel by pixel from its docstring: pixel centres t_i = −1 + (2i + 1)/N,
+    a rim 1 − 0.8 (the ellipses (0, 0; 0.92, 0.69) and (−0.02, 0; 0.87, 0.63), semi-axes (vertical,
+    horizontal)), then per ellipse: centre ~ U(−½, ½)² (y, x), semi-axes ~ U(0.05, 0.3)² (y, x), intensity
+    ~ U(0.1, 0.9), angle ~ U(0, π), a point p inside when the complex offset (x − cx) + i(y − cy) turned by
+    −angle has (Re/ax)² + (Im/ay)² ≤ 1."""
+    N = size * oversample
+    t = [-1.0 + (2 * i + 1) / N for i in range(N)]
+    gen = np.random.default_rng(seed)
+    shapes = [(1.0, 0.0, 0.0, 0.92, 0.69, 0.0), (-0.8, -0.02, 0.0, 0.87, 0.63, 0.0)]
+    for _ in range(ellipses):
+        cy, cx = gen.uniform(-0.5, 0.5, 2)
+        ay, ax = gen.uniform(0.05, 0.3, 2)
+        value = gen.uniform(0.1, 0.9)
+        angle = gen.uniform(0.0, math.pi)
+        shapes.append((value, cy, cx, ay, ax, angle))
+    img = np.zeros((N, N))
+    for value, cy, cx, ay, ax, angle in shapes:
+        turn = complex(math.cos(angle), -math.sin(angle))
+        for i in range(N):
+            for j in range(N):
+                p = complex(t[j] - cx, t[i] - cy) * turn
+                if (p.real / ax) ** 2 + (p.imag / ay) ** 2 <= 1.0:
+                    img[i, j] += value
+    return img
+
+
+@pytest.mark.parametrize("size, oversample, ellipses, seed", [(12, 2, 8, 1), (10, 3, 3, 7), (16, 1, 0, 0)])
+def test_calibration_phantom_is_the_documented_ellipse_image(size, oversample, ellipses, seed):
+    """The phantom equals the construction of its docstring written out pixel by pixel (rim 1, inside 0.2,
+    random ellipses added), for a seed ≠ 0 (``rng=None`` is seed 0) and a Generator alike.
+    kills mutants: x_calibration_phantom__mutmut_26 … 166 (the grid, the rim's constants, the rotation,
+    the ranges of the draws, the inside test)."""
+    got = baselines.calibration_phantom(size, oversample=oversample, ellipses=ellipses, rng=seed)
+    want = _phantom_reference(size, oversample, ellipses, seed)
+    assert got.shape == (size * oversample,) * 2 and got.dtype == np.float64
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    again = baselines.calibration_phantom(size, oversample, ellipses, rng=np.random.default_rng(seed))
+    np.testing.assert_array_equal(again, got)
+    # the rim is 1, the inside 0.2 plus the ellipses, outside 0
+    assert got[0, 0] == 0.0 and np.any(got == 1.0)
+    if ellipses == 0:
+        np.testing.assert_allclose(np.unique(got), [0.0, 0.2, 1.0], atol=1e-15)
+
+
+def test_calibration_phantom_checks_its_counts():
+    """ellipses in 0 … MAX_ELLIPSES (both ends accepted), sizes ≥ 1; messages name the argument and the grid.
+    kills mutants: x_calibration_phantom__mutmut_26 … 30, 36 (the ellipses range and names, the memory
+    message)."""
+    assert baselines.calibration_phantom(2, oversample=1, ellipses=0).shape == (2, 2)
+    assert baselines.calibration_phantom(1, oversample=1, ellipses=baselines.MAX_ELLIPSES).shape == (1, 1)
+    _refuses(ValueError, r"ellipses must be an integer >= 0", baselines.calibration_phantom, 4, ellipses=-1)
+    _refuses(ValueError, r"ellipses must be an integer <= 10000", baselines.calibration_phantom, 4,
+             ellipses=baselines.MAX_ELLIPSES + 1)
+    _refuses(TypeError, r"ellipses must be an integer", baselines.calibration_phantom, 4, ellipses=2.0)
+    _refuses(ValueError, r"size must be an integer >= 1", baselines.calibration_phantom, 0)
+    _refuses(ValueError, r"oversample must be an integer >= 1", baselines.calibration_phantom, 4, oversample=0)
+    _refuses(ValueError, r"calibration_phantom\(size=1000000, oversample=4\): the \(4000000, 4000000\) grid needs",
+             baselines.calibration_phantom, 10**6)
