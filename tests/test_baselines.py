@@ -1051,3 +1051,91 @@ def test_calibration_phantom_checks_its_counts():
     _refuses(ValueError, r"oversample must be an integer >= 1", baselines.calibration_phantom, 4, oversample=0)
     _refuses(ValueError, r"calibration_phantom\(size=1000000, oversample=4\): the \(4000000, 4000000\) grid needs",
              baselines.calibration_phantom, 10**6)
+
+
+def test_calibrate_fractions_follows_its_protocol_and_defaults(monkeypatch):
+    """The protocol of the docstring, with the acquisitions and the solves recorded (no real solve):
+    one problem per (acceleration, seed) from calibration_phantom(size, oversample, rng=seed) with the mask
+    drawn from the same seed; each fraction f solved at λ = f · lambda_scale(method, A, y) with the
+    keywords passed on; scored by the mean PSNR over the problems; the best fraction its argmax.
+    Defaults (module docstring): every method of ITERATIVE, 64×64, accelerations 4 and 8, seeds 0, 1, 2,
+    the 8 fractions 1e-5 … 1e-1, a 4× finer grid.
+    kills mutants: x_calibrate_fractions__mutmut_1, 2, 104 … 131 (defaults, the problem's arguments,
+    λ = f · scale)."""
+    small = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    built, problems, solved = [], [], []
+
+    def fake_problem(image, acceleration=None, rng=None, oversample=None, **kwargs):
+        assert not kwargs
+        built.append((np.asarray(image), acceleration, rng, oversample))
+        P = type("P", (), {"operator": small.operator, "y": small.y * (1.0 + len(problems)),
+                           "image": small.image})()
+        problems.append(P)
+        return P
+
+    def offset(method, frac, k):         # the PSNR of a solve is set by its fraction and its problem
+        best = {"l1-dct": 1e-4, "l1-haar": 1e-2, "tv": 3e-3, "tv-box": 1e-1}[method]
+        return 0.01 * (1.0 + k + 3.0 * abs(math.log10(frac / best)))
+
+    def fake_solve(method, A, y, shape=None, lam=None, **kwargs):
+        k = next(i for i, P in enumerate(problems) if P.y is y)
+        frac = lam / baselines.lambda_scale(method, A, y)
+        solved.append((method, k, frac, kwargs))
+        return baselines.BaselineResult(small.image + offset(method, frac, k), np.zeros(1), lam, 1, method)
+
+    monkeypatch.setattr(mri, "mri_problem", fake_problem)
+    monkeypatch.setattr(baselines, "solve", fake_solve)
+    fractions = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+    out = baselines.calibrate_fractions(iters=7)
+    assert [(b[1], b[2], b[3]) for b in built] == [(a, s, 4) for a in (4, 8) for s in (0, 1, 2)]
+    for (image, _, seed, _), in zip(built):
+        np.testing.assert_array_equal(image, baselines.calibration_phantom(64, 4, rng=seed))
+    assert set(out) == set(baselines.ITERATIVE)
+    assert len(solved) == 4 * 8 * 6 and all(kw == {"iters": 7} for *_, kw in solved)
+    for method, (best, mean) in out.items():
+        assert list(mean) == list(fractions)
+        for f in fractions:
+            assert {round(fr / f, 9) for m, _, fr, _ in solved if m == method and abs(fr / f - 1) < 1e-6} == {1.0}
+            want = np.mean([mri.psnr(small.image + offset(method, f, k), small.image) for k in range(6)])
+            assert mean[f] == pytest.approx(want, rel=1e-12)
+        assert best == {"l1-dct": 1e-4, "l1-haar": 1e-2, "tv": 3e-3, "tv-box": 1e-1}[method]
+    # a scalar for a sequence, and other sizes
+    built.clear(), problems.clear(), solved.clear()
+    out = baselines.calibrate_fractions("tv", size=6, accelerations=3, seeds=5, fractions=1e-3, oversample=2)
+    assert [(b[0].shape, b[1], b[2], b[3]) for b in built] == [((12, 12), 3.0, 5, 2)]
+    assert list(out) == ["tv"] and list(out["tv"][1]) == [1e-3]
+
+
+def test_calibrate_fractions_checks_every_argument_by_name():
+    """Each refusal names the argument (or its entry), before any work.
+    kills mutants: x_calibrate_fractions__mutmut_5 … 99 (argument names, ranges, scalars, the memory message),
+    x__names__mutmut_*, x__sequence__mutmut_* (the messages of the sequence checks)."""
+    cf = baselines.calibrate_fractions
+    _refuses(TypeError, r"methods must be a sequence \(a tuple or list\), got int 3", cf, 3)
+    _refuses(ValueError, r"methods must be one of \('l1-dct', 'l1-haar', 'tv', 'tv-box'\), got 'wavelet'", cf,
+             "wavelet")
+    _refuses(ValueError, r"methods entry must be one of .*, got 'wavelet'", cf, ("tv", "wavelet"))
+    _refuses(TypeError, r"methods must be a sequence \(a tuple or list\), got dict", cf, {"tv": 1})
+    _refuses(ValueError, r"methods must not be empty", cf, [])
+    _refuses(ValueError, r"size must be an integer >= 1", cf, "tv", size=0)
+    _refuses(TypeError, r"accelerations must be a sequence \(a tuple or list\), got str '4'", cf,
+             accelerations="4")
+    _refuses(TypeError, r"accelerations must be a sequence \(a tuple or list\), got bool True", cf,
+             accelerations=True)
+    _refuses(TypeError, r"accelerations must be a sequence \(a tuple or list\), got ndarray", cf,
+             accelerations=np.ones((2, 2)))
+    _refuses(ValueError, r"accelerations must not be empty", cf, accelerations=())
+    _refuses(ValueError, r"accelerations entry must be >= 1, got 0.5", cf, accelerations=(4, 0.5))
+    _refuses(TypeError, r"seeds must be a sequence \(a tuple or list\), got float 1.0", cf, seeds=1.0)
+    _refuses(TypeError, r"seeds entry must be an integer, got float 1.5", cf, seeds=(0, 1.5))
+    _refuses(ValueError, r"seeds entry must be an integer >= 0, got -1", cf, seeds=(-1,))
+    _refuses(TypeError, r"fractions must be a sequence \(a tuple or list\), got str", cf, fractions="1e-3")
+    _refuses(ValueError, r"fractions entry must be > 0, got 0", cf, fractions=(1e-3, 0.0))
+    _refuses(ValueError, r"oversample must be an integer >= 1", cf, oversample=0)
+    _refuses(ValueError, r"calibrate_fractions\(size=1000000, oversample=4\): the \(4000000, 4000000\) phantom grid "
+             r"needs", cf, size=10**6)
+    _refuses(TypeError, r"calibrate_fractions got an unexpected keyword argument 'levels' for method 'tv'", cf,
+             "tv", levels=2)
+    with pytest.raises(TypeError) as info:                   # long values are cut: the message has 200 characters
+        cf(seeds="x" * 500)
+    assert len(str(info.value)) == 200 and str(info.value).startswith("seeds must be a sequence (a tuple or list), got str")
