@@ -1139,3 +1139,98 @@ def test_calibrate_fractions_checks_every_argument_by_name():
     with pytest.raises(TypeError) as info:                   # long values are cut: the message has 200 characters
         cf(seeds="x" * 500)
     assert len(str(info.value)) == 200 and str(info.value).startswith("seeds must be a sequence (a tuple or list), got str")
+
+
+class _ScriptedSolves:
+    """A stand-in for baselines.solve whose reconstruction at λ is the constant image √(λ/n) (so that with
+    A = I and y = 0 the residual ‖A x_λ − y‖² is exactly λ when λ/n is a power of 4), recording every call as
+    (λ, λ of the warm start or None, shape, keywords); with an oracle score −|log λ − log λ*| read back
+    from the image."""
+
+    def __init__(self, monkeypatch, shape, lam_star=1.0):
+        self.shape, self.n, self.lam_star, self.calls, self.lam_of = shape, shape[0] * shape[1], lam_star, [], {}
+        monkeypatch.setattr(baselines, "solve", self.solve)
+        monkeypatch.setattr(baselines, "_psnr", self.psnr)
+
+    def solve(self, method, A, y, shape=None, lam=None, x0=None, **kwargs):
+        image = np.full(self.shape, math.sqrt(lam / self.n))
+        self.lam_of[id(image)] = lam
+        self.calls.append((lam, None if x0 is None else self.lam_of[id(x0)], shape, kwargs))
+        return baselines.BaselineResult(image, np.zeros(1), lam, 1, method)
+
+    def psnr(self, x, truth):
+        return -abs(math.log(self.lam_of[id(x)]) - math.log(self.lam_star))
+
+
+def test_oracle_walk_refinement_and_warm_starts_follow_the_rule(monkeypatch):
+    """The oracle rule of tune_lambda's docstring, on scripted solves (score peaked at λ*): from the grid
+    λ₀·(4, 1, ¼) (solved largest first, each warm-started from the nearest λ solved so far in log λ),
+    walk by 4 towards the better score until the best is inside, then try the geometric midpoints next to
+    the best; the choice, the grid, the scores, the edge flag; at most max_steps = 6 steps by default.
+    kills mutants: x_tune_lambda__mutmut_3, 133 … 208, 228, 240 … 272, 334 … 354."""
+    shape = (2, 3)
+    A, y = np.eye(6), np.arange(1.0, 7.0)
+    lam0 = baselines.FRACTIONS["tv"] * 6.0
+    script = _ScriptedSolves(monkeypatch, shape, lam_star=lam0 * 4 ** 2.3)
+    cache = {}
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), cache=cache, iters=5)
+    lams = [c[0] / lam0 for c in script.calls]
+    np.testing.assert_allclose(lams, [4, 1, 0.25, 16, 64, 8, 32], rtol=1e-12)
+    starts = [None if c[1] is None else c[1] / lam0 for c in script.calls]
+    assert starts[0] is None
+    np.testing.assert_allclose(starts[1:5], [4, 1, 4, 16], rtol=1e-12)        # nearest in log λ, then chained
+    assert starts[6] == pytest.approx(8)
+    assert all(c[2] == shape and c[3] == {"iters": 5} for c in script.calls)
+    assert ch.method == "tv" and ch.rule == "oracle" and ch.lam == pytest.approx(32 * lam0)
+    assert ch.result is cache[ch.lam] and ch.result.lam == ch.lam and math.isnan(ch.target) and ch.at_edge is False
+    np.testing.assert_allclose(ch.grid / lam0, [0.25, 1, 4, 8, 16, 32, 64], rtol=1e-12)
+    np.testing.assert_allclose(ch.scores, [-abs(math.log(g / script.lam_star)) for g in ch.grid], rtol=1e-12)
+    assert set(cache) == set(ch.grid.tolist())
+    # the same cache again: nothing is solved twice
+    again = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), cache=cache, iters=5)
+    assert len(script.calls) == 7 and again.lam == ch.lam
+    # the optimum far above: 6 steps up (the default max_steps), then one midpoint below the top, at the edge
+    script.calls.clear()
+    script.lam_star = lam0 * 4.0 ** 20
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape))
+    np.testing.assert_allclose(ch.grid / lam0, [0.25, 1, 4, 16, 64, 256, 1024, 4096, 2 * 4096, 16384], rtol=1e-12)
+    assert ch.lam == ch.grid[-1] and ch.at_edge is True
+    # far below: 6 steps down, at the lower edge
+    script.calls.clear()
+    script.lam_star = lam0 * 4.0 ** -20
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), max_steps=2)
+    np.testing.assert_allclose(ch.grid / lam0, [4.0 ** -3, 2 * 4.0 ** -3, 4.0 ** -2, 0.25, 1, 4], rtol=1e-12)
+    assert ch.lam == ch.grid[0] and ch.at_edge is True
+    # the best is the second λ of the grid: both midpoints are tried, the lower one wins
+    script.calls.clear()
+    script.lam_star = lam0 / 1.5
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape))
+    np.testing.assert_allclose(ch.grid / lam0, [0.25, 0.5, 1, 2, 4], rtol=1e-12)
+    assert ch.lam == pytest.approx(lam0 / 2) and ch.at_edge is False
+    # without refinement the best of the walk is kept
+    script.calls.clear()
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), refine=False)
+    assert ch.lam == pytest.approx(lam0) and len(ch.grid) == 3
+
+
+@pytest.mark.parametrize("grid, sigma, kwargs, want_grid, want", [
+    ([6, 24, 96], 4.0, {}, [6, 24, 96, 192, 384], 96),          # all fit (96 exactly): up once, the midpoint fails
+    ([6, 24, 96], 4.0, {"refine": False}, [6, 24, 96, 384], 96),
+    ([6, 96], 2.0, {}, [6, 24, 96], 24),                        # the midpoint fits exactly
+    ([6, 24, 384], 4.0, {}, [6, 24, 96, 384], 96),             # the second λ fits, its midpoint to the next too
+    ([24, 96, 384], 1.0, {}, [6, 12, 24, 96, 384], 6),         # none fits: down until one does
+    ([96, 384], 1.0, {"max_steps": 1}, [24, 96, 384], 24),    # none fits within the steps: the smallest λ
+])
+def test_discrepancy_walk_and_refinement_follow_the_rule(monkeypatch, grid, sigma, kwargs, want_grid, want):
+    """Morozov's rule of tune_lambda's docstring on scripted solves with ‖A x_λ − y‖² = λ exactly (A = I,
+    y = 0, 6 pixels; λ/6 a power of 4) and target m σ² = 6 σ²: the largest λ with residual ≤ target
+    (equality fits), walking up while every λ fits and down while none does, then the midpoint towards the
+    next λ when it fits; the smallest λ tried when none fits.
+    kills mutants: x_tune_lambda__mutmut_293 … 338 (the walk, ≤ against <, the refinement's conditions)."""
+    shape = (2, 3)
+    _ScriptedSolves(monkeypatch, shape)
+    ch = baselines.tune_lambda("tv-box", np.eye(6), np.zeros(6), shape, noise_std=sigma, grid=grid, **kwargs)
+    assert ch.rule == "discrepancy" and ch.target == 6 * sigma ** 2
+    np.testing.assert_allclose(ch.grid, want_grid, rtol=1e-12)
+    np.testing.assert_allclose(ch.scores, want_grid, rtol=1e-12)
+    assert ch.lam == want and ch.at_edge == (want in (want_grid[0], want_grid[-1]))
