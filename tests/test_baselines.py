@@ -1479,3 +1479,73 @@ def test_every_refusal_is_the_documented_one_naming_its_argument(name, call, exc
         assert text.startswith(message), text
     else:
         assert text == message
+
+
+def test_fista_l1_is_the_solver_behind_l1_dct_with_its_own_defaults():
+    """fista_l1 with Ψ = the DCT is l1_dct at the same λ, iterate for iterate: with and without MFISTA's
+    monotone step (plain FISTA's objective rises here at the 10th iterate), from a given x0 (flat or 2-D),
+    with the power-iteration seed passed on (rng=5 gives another 1/L than rng=0); defaults λ = 0,
+    monotone, rng 0, method "l1".
+    kills mutants: x_fista_l1__mutmut_1, 4 … 6, 50 … 92 (defaults, the arguments handed to _fista)."""
+    from cstheory._backend import dct, idct
+
+    A, y, shape = _small_problem(seed=4)
+    lam = 0.005
+    for monotone in (True, False):
+        got = baselines.fista_l1(A, y, dct, idct, shape, lam=lam, iters=12, tol=0.0, monotone=monotone)
+        want = baselines.l1_dct(A, y, shape, lam=lam, iters=12, tol=0.0, monotone=monotone)
+        np.testing.assert_array_equal(got.image, want.image)
+        np.testing.assert_array_equal(got.objective, want.objective)
+    plain = baselines.l1_dct(A, y, shape, lam=lam, iters=12, tol=0.0, monotone=False).objective
+    assert np.any(np.diff(plain) > 0)                    # so monotone=True/False are told apart above
+    x0 = np.linspace(0.0, 1.0, 20)
+    got = baselines.fista_l1(A, y, dct, idct, shape, lam=lam, iters=2, tol=0.0, x0=x0)
+    np.testing.assert_array_equal(got.image, baselines.l1_dct(A, y, shape, lam=lam, iters=2, tol=0.0,
+                                                               x0=x0.reshape(shape)).image)
+    assert got.objective[0] == pytest.approx(0.5 * np.sum((A @ x0 - y) ** 2)
+                                             + lam * np.abs(scipy.fft.dctn(x0.reshape(shape), norm="ortho")).sum())
+    seeded = baselines.fista_l1(A, y, dct, idct, shape, iters=1, tol=0.0, rng=5)
+    assert seeded.step_sizes == baselines.l1_dct(A, y, shape, lam=0.0, iters=1, tol=0.0, rng=5).step_sizes
+    default = baselines.fista_l1(A, y, dct, idct, shape, iters=1, tol=0.0)
+    assert default.step_sizes == baselines.l1_dct(A, y, shape, lam=0.0, iters=1, tol=0.0, rng=0).step_sizes
+    assert seeded.step_sizes != default.step_sizes
+    assert default.lam == 0.0 and default.method == "l1"
+    assert baselines.fista_l1(A, y, dct, idct, shape, iters=1, method="mine").method == "mine"
+
+
+def test_the_edges_of_the_argument_ranges_are_accepted():
+    """λ = 0, a fraction 0, tol = 0, t = 0, noise_std = 0, ratio in (1, 2), max_steps = 0, levels = 0, a
+    flat x0 and ``shape`` given for a dense A are accepted and mean what they say.
+    kills mutants: the allow_zero/minimum/low variants of the argument checks (e.g. x_tune_lambda__mutmut_53,
+    56, 59, 73, 78, 81, 84, x_shrink__mutmut_16 … 28, x_soft_threshold__mutmut_*, x_lambda_scale__mutmut_13)."""
+    c = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(baselines.soft_threshold(c, 0.0), c)
+    g = np.zeros((2, 1, 2))
+    g[:, 0, 0], g[:, 0, 1] = [3.0, 4.0], [0.3, 0.4]
+    np.testing.assert_array_equal(baselines.shrink(g, 0.0), g)
+    out = baselines.shrink(g, 1.0)                       # length 5 → 4 along (3, 4)/5; length 0.5 → 0
+    np.testing.assert_allclose(out[:, 0, 0], [2.4, 3.2], rtol=1e-15)
+    assert np.all(out[:, 0, 1] == 0.0)
+    step = np.zeros((4, 6))
+    step[:, 3:] = 2.0
+    assert baselines.total_variation(step, boundary="periodic") == 16.0
+    assert baselines.total_variation(step, isotropic=False, boundary="periodic") == 16.0
+    assert baselines.haar_plan((12, 8), levels=1) == [(12, 8, True, True)]
+    assert baselines.haar_plan((12, 8), levels=0) == []
+    np.testing.assert_array_equal(baselines.haar2(step, levels=0), step)
+    G = np.random.default_rng(0).standard_normal((6, 12))
+    r = np.arange(6.0)
+    assert baselines.lambda_scale("tv", G, r, shape=(3, 4)) == pytest.approx(np.abs(G.T @ r).max(), rel=1e-15)
+    A, y, shape = _small_problem()
+    assert baselines.l1_dct(A, y, shape, lam_fraction=0.0, iters=3, tol=0.0).lam == 0.0
+    assert baselines.tv(A, y, shape, lam=0.0, iters=3, tol=0.0).lam == 0.0
+    P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    assert baselines.tv_admm(P.operator, P.y, lam_fraction=0.0, iters=3, tol=0.0).lam == 0.0
+    flat = baselines.tv_admm(P.operator, P.y, lam=0.01, iters=3, tol=0.0, x0=np.full(64, 0.5))
+    square = baselines.tv_admm(P.operator, P.y, lam=0.01, iters=3, tol=0.0, x0=np.full((8, 8), 0.5))
+    np.testing.assert_array_equal(flat.image, square.image)
+    ch = baselines.tune_lambda("tv", P.operator, P.y, noise_std=0.0, ratio=1.5, max_steps=0, tol=0.0, iters=2)
+    assert ch.rule == "fraction" and ch.result.iterations == 2
+    ch = baselines.tune_lambda("l1-dct", P.operator, P.y, rule="oracle", truth=P.image, ratio=1.5, max_steps=0,
+                               refine=False, iters=2)
+    np.testing.assert_allclose(ch.grid / ch.grid[1], [1 / 1.5, 1.0, 1.5], rtol=1e-12)
