@@ -1610,7 +1610,8 @@ def test_l1_solvers_hand_their_documented_defaults_to_fista(monkeypatch):
     """l1_dct, l1_haar and fista_l1 run FISTA with the defaults of their signatures: iters 20000, tol TOL,
     MFISTA, x0 = 0, rng 0 (recorded at the FISTA core, without running 20000 iterations), l1_haar with its
     ``levels`` in both transforms.
-    kills mutants: x_l1_haar__mutmut_1 … 3, x_l1_dct__mutmut_1 … 3, x_fista_l1__mutmut_2, 3 (defaults)."""
+    kills mutants: x_l1_haar__mutmut_1 … 3, 68 … 96, x_l1_dct__mutmut_1 … 3, x_fista_l1__mutmut_2, 3 (defaults,
+    the arguments handed to FISTA)."""
     calls = []
 
     def spy(A, y, xp, shape, analysis, synthesis, lam, iters, tol, monotone, x0, rng, method):
@@ -1633,3 +1634,10 @@ def test_l1_solvers_hand_their_documented_defaults_to_fista(monkeypatch):
     np.testing.assert_array_equal(calls[0]["analysis"](x), haar2(x, 1))
     np.testing.assert_array_equal(calls[0]["synthesis"](x), ihaar2(x, 1))
     assert not np.array_equal(haar2(x, 1), haar2(x))
+    # and what is given is handed on
+    x0, gen = np.ones(shape), np.random.default_rng(3)
+    for solver in (baselines.l1_dct, baselines.l1_haar):
+        calls.clear()
+        solver(A, y, shape, lam=0.1, iters=7, tol=1e-5, monotone=False, x0=x0, rng=gen)
+        assert (calls[0]["iters"], calls[0]["tol"], calls[0]["monotone"], calls[0]["x0"], calls[0]["rng"]) == (
+            7, 1e-5, False, x0, gen)
