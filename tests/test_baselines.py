@@ -1641,3 +1641,37 @@ def test_l1_solvers_hand_their_documented_defaults_to_fista(monkeypatch):
         solver(A, y, shape, lam=0.1, iters=7, tol=1e-5, monotone=False, x0=x0, rng=gen)
         assert (calls[0]["iters"], calls[0]["tol"], calls[0]["monotone"], calls[0]["x0"], calls[0]["rng"]) == (
             7, 1e-5, False, x0, gen)
+
+
+def _haar_reference(x, plan):
+    """haar2 from its docstring: per level, the top-left (a, b) block goes through the pair rotation
+    ((even + odd)/√2 | (even − odd)/√2) along axis 0 and/or 1, sums first (written in place, on the host)."""
+    c = np.array(x, dtype=float)
+    r = 1.0 / math.sqrt(2.0)
+    for a, b, d0, d1 in plan:
+        blk = c[:a, :b].copy()
+        if d0:
+            blk = np.concatenate([(blk[0::2] + blk[1::2]) * r, (blk[0::2] - blk[1::2]) * r], axis=0)
+        if d1:
+            blk = np.concatenate([(blk[:, 0::2] + blk[:, 1::2]) * r, (blk[:, 0::2] - blk[:, 1::2]) * r], axis=1)
+        c[:a, :b] = blk
+    return c
+
+
+@pytest.mark.parametrize("shape, levels, plan", [
+    ((3, 8), None, [(3, 8, False, True), (3, 4, False, True), (3, 2, False, True)]),
+    ((8, 3), None, [(8, 3, True, False), (4, 3, True, False), (2, 3, True, False)]),
+    ((12, 10), None, [(12, 10, True, True), (6, 5, True, False)]),
+    ((1, 8), 2, [(1, 8, False, True), (1, 4, False, True)]),
+    ((2, 2), None, [(2, 2, True, True)]),
+    ((5, 7), None, []),
+])
+def test_haar_plan_and_coefficients_with_odd_sides(shape, levels, plan):
+    """An odd side is never halved nor transformed, the even one goes on (docstring of haar_plan); haar2 and
+    ihaar2 are the per-level pair rotations on those blocks (an independent host version).
+    kills mutants: x__plan__mutmut_27, 31 (an odd side halved anyway)."""
+    assert baselines.haar_plan(shape, levels) == plan
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    c = haar2(x, levels)
+    np.testing.assert_allclose(c, _haar_reference(x, plan), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(ihaar2(c, levels), x, rtol=1e-14, atol=1e-14)
