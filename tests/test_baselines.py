@@ -1675,3 +1675,30 @@ def test_haar_plan_and_coefficients_with_odd_sides(shape, levels, plan):
     c = haar2(x, levels)
     np.testing.assert_allclose(c, _haar_reference(x, plan), rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(ihaar2(c, levels), x, rtol=1e-14, atol=1e-14)
+
+
+def test_solve_runs_the_named_method_with_its_arguments():
+    """solve("l1-dct") is l1_dct and solve("l1-haar") is l1_haar (not a TV solver), with ``shape`` and the
+    keywords passed on; for a dense A, "tv"/"tv-box" are Chambolle–Pock with the periodic TV, the fraction of
+    the method (or the one given) and the box (0, 1) for "tv-box".
+    kills mutants: x_solve__mutmut_11 … 31 and the TV branch's arguments."""
+    A, y, shape = _small_problem()
+    for method, solver in (("l1-dct", baselines.l1_dct), ("l1-haar", baselines.l1_haar)):
+        got = baselines.solve(method, A, y, shape, lam=0.02, iters=3, tol=0.0)
+        want = solver(A, y, shape, lam=0.02, iters=3, tol=0.0)
+        assert got.method == method and got.iterations == 3
+        np.testing.assert_array_equal(got.image, want.image)
+        np.testing.assert_array_equal(got.objective, want.objective)
+    got = baselines.solve("l1-haar", A, y, shape, iters=2, tol=0.0, levels=1, lam=None)
+    np.testing.assert_array_equal(got.image, baselines.l1_haar(A, y, shape, iters=2, tol=0.0, levels=1).image)
+    for method, box in (("tv", None), ("tv-box", (0.0, 1.0))):
+        got = baselines.solve(method, A, y, shape, iters=4, tol=0.0)
+        want = baselines.tv(A, y, shape, lam_fraction=baselines.FRACTIONS[method], boundary="periodic", box=box,
+                            iters=4, tol=0.0)
+        assert got.method == method and got.lam == want.lam and got.step_sizes.keys() == {"tau", "sigma"}
+        np.testing.assert_array_equal(got.image, want.image)
+        got = baselines.solve(method, A, y, shape, lam_fraction=0.5, iters=2, tol=0.0, isotropic=False)
+        want = baselines.tv(A, y, shape, lam_fraction=0.5, boundary="periodic", box=box, iters=2, tol=0.0,
+                            isotropic=False)
+        np.testing.assert_array_equal(got.image, want.image)
+        assert got.lam == want.lam
