@@ -1702,3 +1702,169 @@ def test_solve_runs_the_named_method_with_its_arguments():
                             isotropic=False)
         np.testing.assert_array_equal(got.image, want.image)
         assert got.lam == want.lam
+
+
+def _fista_gaps_by_hand(A, y, shape, lam, step, iters, monotone=True):
+    """The relative duality gap of the fista_l1 docstring at v_k for k = 1 … iters (the iteration of
+    _fista_by_hand, Ψ the orthonormal DCT): r = A Ψᵀ v − y, s = min(1, λ/‖Ψ Aᵀ r‖_∞),
+    gap = F(v) + ½ s²‖r‖² + s⟨r, y⟩, relative to F(v) and clipped at 0."""
+    def synth(c):
+        return scipy.fft.idctn(c, norm="ortho").reshape(-1)
+
+    def objective(c):
+        r = A @ synth(c) - y
+        return 0.5 * r @ r + lam * np.abs(c).sum()
+
+    c = np.zeros(shape)
+    v, t, F = c, 1.0, objective(c)
+    gaps = []
+    for _ in range(iters):
+        r = A @ synth(v) - y
+        grad = scipy.fft.dctn((A.T @ r).reshape(shape), norm="ortho")
+        gmax = np.abs(grad).max()
+        s = min(1.0, lam / gmax) if gmax > 0 else 1.0
+        Fv = objective(v)
+        gaps.append(max(Fv + 0.5 * s * s * (r @ r) + s * (r @ y), 0.0) / Fv)
+        z = np.sign(v - step * grad) * np.maximum(np.abs(v - step * grad) - step * lam, 0.0)
+        Fz = objective(z)
+        c_new, F_new = (c, F) if (monotone and Fz > F) else (z, Fz)
+        t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        v = c_new + (t / t_next) * (z - c_new) + ((t - 1) / t_next) * (c_new - c)
+        c, F, t = c_new, F_new, t_next
+    return np.array(gaps)
+
+
+def test_fista_residual_is_the_documented_duality_gap_and_stops_the_iteration(xp):
+    """After k iterations (tol = 0) the reported residual is the relative duality gap at v_k written out on the
+    host; with a tolerance the iteration stops at the first k whose gap is ≤ tol, returns the certified v_k
+    (its objective recorded last) and says so.
+    kills mutants: x__fista (the gap, its scaling s, the stopping test, the returned iterate, the record)."""
+    A, y, shape = _small_problem(seed=4)
+    lam = 0.01
+    first = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=1, tol=0.0)
+    step = first.step_sizes["step"]
+    gaps = _fista_gaps_by_hand(A, y, shape, lam, step, 40)
+    for k in (1, 2, 5):
+        res = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=k, tol=0.0)
+        assert res.residual == pytest.approx(gaps[k - 1], rel=1e-10) and not res.converged
+        assert res.criterion == "relative duality gap (FISTA)" and res.tol == 0.0
+    tol = float(np.sort(gaps)[5]) * (1 + 1e-9)           # some gap in the middle of the first 40
+    stop = int(np.argmax(gaps <= tol)) + 1
+    res = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=100, tol=tol)
+    assert res.converged and res.iterations == stop and res.residual == pytest.approx(gaps[stop - 1], rel=1e-10)
+    assert len(res.objective) == stop + 1
+    x = to_numpy(res.image)
+    F = 0.5 * np.sum((A @ x.reshape(-1) - y) ** 2) + lam * np.abs(scipy.fft.dctn(x, norm="ortho")).sum()
+    assert res.objective[-1] == pytest.approx(F, rel=1e-12)          # the certified v_k is returned
+    capped = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=stop - 1, tol=tol)
+    assert not capped.converged and capped.iterations == stop - 1
+
+
+def _cp_residuals_by_hand(A, y, shape, lam, tau, sigma, iters, D, box=None):
+    """The relative primal–dual residual of the tv docstring after each of ``iters`` Chambolle–Pock steps
+    (isotropic, ∇ the dense matrix D): ‖x − x_new‖/τ over ‖Aᵀq‖ + ‖∇ᵀp‖ + ‖(x − x_new)/τ − Kᵀ(q, p)‖, and
+    ‖((q, p)_old − (q, p))/σ + K(x̄ − x_new)‖ over ‖K x_new‖; their maximum."""
+    n = shape[0] * shape[1]
+    x = xbar = np.zeros(n)
+    q, p = np.zeros(len(y)), np.zeros(2 * n)
+    out = []
+    for _ in range(iters):
+        q_new = (q + sigma * (A @ xbar - y)) / (1 + sigma)
+        P = (p + sigma * (D @ xbar)).reshape(2, n)
+        p_new = (P / np.maximum(1.0, np.sqrt(P[0] ** 2 + P[1] ** 2) / lam)).reshape(-1)
+        KT = A.T @ q_new + D.T @ p_new
+        x_new = x - tau * KT
+        if box is not None:
+            x_new = np.clip(x_new, *box)
+        r_primal = np.linalg.norm(x - x_new) / tau
+        scale_p = np.linalg.norm(A.T @ q_new) + np.linalg.norm(D.T @ p_new) + np.linalg.norm((x - x_new) / tau - KT)
+        dq = (q - q_new) / sigma + A @ (xbar - x_new)
+        dp = (p - p_new) / sigma + D @ (xbar - x_new)
+        r_dual = math.hypot(np.linalg.norm(dq), np.linalg.norm(dp))
+        scale_d = math.hypot(np.linalg.norm(A @ x_new), np.linalg.norm(D @ x_new))
+        out.append(max(r_primal / scale_p, r_dual / scale_d))
+        xbar, x, q, p = 2 * x_new - x, x_new, q_new, p_new
+    return np.array(out)
+
+
+@pytest.mark.parametrize("box", [None, (0.0, 0.6)])
+def test_chambolle_pock_residual_is_the_documented_one_and_stops_the_iteration(box):
+    """After k steps (tol = 0) the reported residual is the relative primal–dual residual of the docstring,
+    written out on the host; with a tolerance the iteration stops at the first k whose residual is ≤ tol.
+    kills mutants: x_tv (the residuals, their scales, the carried A x̄ and ∇x̄, the stopping test)."""
+    A, y, shape = _small_problem(seed=4)
+    lam = 0.05
+    D = difference_matrix(shape)
+    first = baselines.tv(A, y, shape=shape, lam=lam, iters=1, tol=0.0, box=box)
+    tau, sigma = first.step_sizes["tau"], first.step_sizes["sigma"]
+    hand = _cp_residuals_by_hand(A, y, shape, lam, tau, sigma, 60, D, box)
+    for k in (1, 2, 7):
+        res = baselines.tv(A, y, shape=shape, lam=lam, iters=k, tol=0.0, box=box)
+        assert res.residual == pytest.approx(hand[k - 1], rel=1e-9) and not res.converged
+    assert res.criterion == "relative primal-dual residual (Chambolle-Pock)"
+    assert res.method == ("tv" if box is None else "tv-box")
+    tol = float(np.sort(hand)[10]) * (1 + 1e-9)
+    stop = int(np.argmax(hand <= tol)) + 1
+    res = baselines.tv(A, y, shape=shape, lam=lam, iters=200, tol=tol, box=box)
+    assert res.converged and res.iterations == stop and res.tol == tol
+    assert res.residual == pytest.approx(hand[stop - 1], rel=1e-9) and len(res.objective) == stop + 1
+
+
+def _admm_by_hand(M, y, shape, lam, rho, iters, box=None, adapt=True):
+    """tv_admm's iteration from its docstring with a DENSE x-solve (periodic ∇ as a matrix): the image, the
+    objective ½‖M x − y‖² + λ TV(x) of every x-iterate, the residual max(r/‖·‖, s/‖·‖) of the last step and
+    the final ρ, residual balancing (ρ doubled/halved, u and v rescaled, every 10th step) included."""
+    n = shape[0] * shape[1]
+    D = periodic_difference_matrix(shape)
+    beta = 0.0 if box is None else 1.0
+    x = np.zeros(n)
+    z, u, w, v = D @ x, np.zeros(2 * n), x.copy(), np.zeros(n)
+
+    def objective(x):
+        return tv_objective_periodic(x.reshape(shape), M, y, lam)
+
+    history, res = [objective(x)], None
+    for k in range(1, iters + 1):
+        H = M.T @ M + rho * D.T @ D + rho * beta * np.eye(n)
+        x = np.linalg.solve(H, M.T @ y + rho * D.T @ (z - u) + rho * beta * (w - v))
+        s = (D @ x + u).reshape(2, -1)
+        z_old, w_old = z, w
+        z = (s * np.maximum(1 - (lam / rho) / np.maximum(np.sqrt((s ** 2).sum(0)), 1e-300), 0)).reshape(-1)
+        u = u + D @ x - z
+        if box is not None:
+            w = np.clip(x + v, *box)
+            v = v + x - w
+        r_p = math.sqrt(np.sum((D @ x - z) ** 2) + beta * np.sum((x - w) ** 2))
+        s_d = rho * np.linalg.norm(D.T @ (z - z_old) + beta * (w - w_old))
+        scale_p = max(math.sqrt(np.sum((D @ x) ** 2) + beta * np.sum(x ** 2)),
+                      math.sqrt(np.sum(z ** 2) + beta * np.sum(w ** 2)))
+        scale_d = rho * np.linalg.norm(D.T @ u + beta * v)
+        rel_p, rel_d = r_p / scale_p, s_d / scale_d
+        res = max(rel_p, rel_d)
+        history.append(objective(x))
+        if adapt and k % 10 == 0:
+            if rel_p > 10 * rel_d:
+                rho, u, v = 2 * rho, u / 2, v / 2
+            elif rel_d > 10 * rel_p:
+                rho, u, v = rho / 2, 2 * u, 2 * v
+    return (x if box is None else w), np.array(history), res, rho
+
+
+@pytest.mark.parametrize("box, rho0", [(None, 1.0), (None, 0.01), ((0.0, 0.5), 1.0), ((0.0, 0.5), 50.0)])
+def test_admm_residual_balancing_residual_and_objective_follow_the_docstring(box, rho0):
+    """25 ADMM steps with residual balancing against the iteration written out with a dense x-solve: the
+    image, every recorded objective (tv_admm evaluates it in k-space by Parseval), the last residual and the
+    final ρ (which changes here).
+    kills mutants: x_tv_admm (the adaptation of ρ, u, v; the residuals and their scales; the objective)."""
+    A, y = _small_fourier((6, 5))
+    M = np.asarray(A.to_dense())
+    lam = 0.03
+    image, history, residual, rho = _admm_by_hand(M, y, (6, 5), lam, rho0, 25, box)
+    res = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0)
+    assert rho != rho0 and res.step_sizes == {"rho": rho}
+    np.testing.assert_allclose(np.asarray(res.image).reshape(-1), image, atol=1e-10)
+    np.testing.assert_allclose(res.objective, history, rtol=1e-9)
+    assert res.residual == pytest.approx(residual, rel=1e-6)
+    assert res.criterion == "max relative primal/dual residual (ADMM)" and not res.converged
+    fixed = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0, adapt_rho=False)
+    assert fixed.step_sizes == {"rho": rho0}
