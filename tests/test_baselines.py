@@ -1868,3 +1868,48 @@ def test_admm_residual_balancing_residual_and_objective_follow_the_docstring(box
     assert res.criterion == "max relative primal/dual residual (ADMM)" and not res.converged
     fixed = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0, adapt_rho=False)
     assert fixed.step_sizes == {"rho": rho0}
+
+
+class _ScaledFourier(SubsampledFourier):
+    """A subsampled Fourier operator whose forward map is off by a factor: AᵀA = factor · F^H Q F."""
+
+    def __init__(self, shape, mask, factor, **kwargs):
+        super().__init__(shape, mask, **kwargs)
+        self.factor = factor
+
+    def matvec(self, x):
+        return self.factor * super().matvec(x)
+
+
+@pytest.mark.parametrize("dtype, good, bad", [("float64", 1.0, 1.0 + 1e-6), ("float32", 1.0, 1.01)])
+def test_fourier_gram_check_tolerates_rounding_only(dtype, good, bad):
+    """The identity check of fourier_gram accepts the exact operator in float64 and in float32 (rounding
+    ~1e-7 against its 1e-4) and refuses a Gram off by 1e-6 relative (float64, tolerance 1e-10) or by 1 %
+    (float32); Q comes in A's dtype; ``check=False`` skips the test.
+    kills mutants: x_fourier_gram (the tolerances and their dtype switch, the probe, the dtype of Q)."""
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=1)
+    Q = baselines.fourier_gram(_ScaledFourier((6, 5), mask, good, dtype=dtype), rng=3)
+    assert Q.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(Q, baselines.fourier_gram(SubsampledFourier((6, 5), mask)).astype(dtype))
+    with pytest.raises(ValueError, match="^A's Gram matrix AᵀA is not F\\^H diag\\(\\(P \\+ P̃\\)/2\\) F for its mask"):
+        baselines.fourier_gram(_ScaledFourier((6, 5), mask, bad, dtype=dtype))
+    np.testing.assert_array_equal(baselines.fourier_gram(_ScaledFourier((6, 5), mask, bad, dtype=dtype),
+                                                         check=False), Q)
+    np.testing.assert_array_equal(baselines.fourier_gram(SubsampledFourier((6, 5), mask), shape=(6, 5)),
+                                  baselines.fourier_gram(SubsampledFourier((6, 5), mask)))
+
+
+def test_laplacian_symbol_backend_and_dtype(xp):
+    """Default: a float64 NumPy array; with ``xp``/``dtype`` the same values on that backend in that dtype.
+    kills mutants: x_laplacian_symbol (the conversion)."""
+    host = baselines.laplacian_symbol((4, 6))
+    assert isinstance(host, np.ndarray) and host.dtype == np.float64
+    k, l_ = np.arange(4)[:, None], np.arange(6)[None, :]
+    np.testing.assert_allclose(host, 4 * np.sin(np.pi * k / 4) ** 2 + 4 * np.sin(np.pi * l_ / 6) ** 2, atol=1e-15)
+    on = baselines.laplacian_symbol((4, 6), xp=xp)
+    assert on.dtype == xp.float64
+    assert_allclose(on, on_backend(host, xp), rtol=0, atol=0)
+    f32 = baselines.laplacian_symbol((4, 6), xp=xp, dtype="float32")
+    assert f32.dtype == xp.float32
+    np.testing.assert_allclose(to_numpy(f32), host.astype(np.float32), rtol=0, atol=0)
+    assert baselines.laplacian_symbol((4, 6), dtype="float32").dtype == np.float32
