@@ -1913,3 +1913,46 @@ def test_laplacian_symbol_backend_and_dtype(xp):
     assert f32.dtype == xp.float32
     np.testing.assert_allclose(to_numpy(f32), host.astype(np.float32), rtol=0, atol=0)
     assert baselines.laplacian_symbol((4, 6), dtype="float32").dtype == np.float32
+
+
+def test_tv_solvers_defaults_and_starting_points():
+    """tv: Neumann boundary, isotropic TV, λ = FRACTIONS["tv"] · ‖Aᵀy‖_∞, tol TOL_CP, the start clipped into
+    the box (its objective recorded first), τ = σ = 0.99/√(L + 8); tv_admm: ρ = 1, λ from FRACTIONS of its
+    method, tol TOL_ADMM, the start clipped into the box and z = ∇x0.
+    kills mutants: x_tv and x_tv_admm (defaults, the clipped start, the fraction's key)."""
+    A, y, shape = _small_problem(seed=4)
+    scale = np.abs(A.T @ y).max()
+    kw = dict(iters=3, tol=0.0)
+    plain = baselines.tv(A, y, shape, **kw)
+    explicit = baselines.tv(A, y, shape, lam=baselines.FRACTIONS["tv"] * scale, boundary="neumann", isotropic=True,
+                            rng=0, **kw)
+    np.testing.assert_array_equal(plain.image, explicit.image)
+    assert plain.lam == pytest.approx(1e-3 * scale, rel=1e-15) and plain.method == "tv"
+    assert baselines.tv(A, y, shape, iters=1).tol == baselines.TOL_CP == 1e-5
+    assert not np.array_equal(plain.image, baselines.tv(A, y, shape, boundary="periodic", **kw).image)
+    assert not np.array_equal(plain.image, baselines.tv(A, y, shape, isotropic=False, lam=plain.lam, **kw).image)
+    x0 = np.linspace(-1.0, 2.0, 20).reshape(shape)
+    boxed = baselines.tv(A, y, shape, lam=0.05, box=(0.0, 1.0), x0=x0, **kw)
+    clipped = np.clip(x0, 0.0, 1.0)
+    assert boxed.objective[0] == pytest.approx(tv_objective(clipped, A, y, 0.05), rel=1e-14)
+    again = baselines.tv(A, y, shape, lam=0.05, box=(0.0, 1.0), x0=clipped, **kw)
+    np.testing.assert_array_equal(boxed.image, again.image)
+    assert float(np.min(boxed.image)) >= 0.0 and float(np.max(boxed.image)) <= 1.0
+    L = 1.01 * np.linalg.norm(A, 2) ** 2
+    assert boxed.step_sizes["tau"] == boxed.step_sizes["sigma"] == pytest.approx(0.99 / math.sqrt(L + 8), rel=1e-8)
+
+    F, b = _small_fourier((6, 5))
+    fscale = float(np.abs(F.T @ b).max())
+    for box, key in ((None, "tv"), ((0.0, 1.0), "tv-box")):
+        default = baselines.tv_admm(F, b, box=box, **kw)
+        assert default.lam == pytest.approx(baselines.FRACTIONS[key] * fscale, rel=1e-15) and default.method == key
+        np.testing.assert_array_equal(default.image,
+                                      baselines.tv_admm(F, b, box=box, rho=1.0, lam=default.lam, **kw).image)
+        assert default.step_sizes == {"rho": 1.0}
+    assert baselines.tv_admm(F, b, iters=1).tol == baselines.TOL_ADMM == 1e-4
+    x0 = np.linspace(-1.0, 2.0, 30).reshape(6, 5)
+    boxed = baselines.tv_admm(F, b, lam=0.03, box=(0.0, 1.0), x0=x0, **kw)
+    again = baselines.tv_admm(F, b, lam=0.03, box=(0.0, 1.0), x0=np.clip(x0, 0.0, 1.0), **kw)
+    np.testing.assert_array_equal(boxed.image, again.image)
+    M = np.asarray(F.to_dense())
+    assert boxed.objective[0] == pytest.approx(tv_objective_periodic(np.clip(x0, 0, 1), M, b, 0.03), rel=1e-10)
