@@ -1039,9 +1039,10 @@ def test_calibration_phantom_is_the_documented_ellipse_image(size, oversample, e
 
 def test_calibration_phantom_checks_its_counts():
     """ellipses in 0 … MAX_ELLIPSES (both ends accepted), sizes ≥ 1; messages name the argument and the grid.
-    kills mutants: x_calibration_phantom__mutmut_26 … 30, 36 (the ellipses range and names, the memory
-    message)."""
+    kills mutants: x_calibration_phantom__mutmut_1, 3, 4 (defaults 64, 4, 8 ellipses, seed 0), 26 … 30, 36 (the
+    ellipses range and names, the memory message)."""
     assert baselines.calibration_phantom(2, oversample=1, ellipses=0).shape == (2, 2)
+    np.testing.assert_array_equal(baselines.calibration_phantom(), _phantom_reference(64, 4, 8, 0))   # defaults
     assert baselines.calibration_phantom(1, oversample=1, ellipses=baselines.MAX_ELLIPSES).shape == (1, 1)
     _refuses(ValueError, r"ellipses must be an integer >= 0", baselines.calibration_phantom, 4, ellipses=-1)
     _refuses(ValueError, r"ellipses must be an integer <= 10000", baselines.calibration_phantom, 4,
@@ -1169,8 +1170,8 @@ def test_oracle_walk_refinement_and_warm_starts_follow_the_rule(monkeypatch):
     the best; the choice, the grid, the scores, the edge flag; at most max_steps = 6 steps by default.
     kills mutants: x_tune_lambda__mutmut_3, 133 … 208, 228, 240 … 272, 334 … 354."""
     shape = (2, 3)
-    A, y = np.eye(6), np.arange(1.0, 7.0)
-    lam0 = baselines.FRACTIONS["tv"] * 6.0
+    A, y = np.eye(6), 1000.0 * np.arange(1.0, 7.0)          # λ₀ = 6 > 1: log λ > 0 (nearest is |log λ − log λ'|)
+    lam0 = baselines.FRACTIONS["tv"] * 6000.0
     script = _ScriptedSolves(monkeypatch, shape, lam_star=lam0 * 4 ** 2.3)
     cache = {}
     ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), cache=cache, iters=5)
@@ -1582,7 +1583,7 @@ def test_the_edges_of_the_argument_ranges_are_accepted():
     square = baselines.tv_admm(P.operator, P.y, lam=0.01, iters=3, tol=0.0, x0=np.full((8, 8), 0.5))
     np.testing.assert_array_equal(flat.image, square.image)
     ch = baselines.tune_lambda("tv", P.operator, P.y, noise_std=0.0, ratio=1.5, max_steps=0, tol=0.0, iters=2)
-    assert ch.rule == "fraction" and ch.result.iterations == 2
+    assert ch.rule == "fraction" and ch.method == "tv" and ch.result.iterations == 2
     ch = baselines.tune_lambda("l1-dct", P.operator, P.y, rule="oracle", truth=P.image, ratio=1.5, max_steps=0,
                                refine=False, iters=2)
     np.testing.assert_allclose(ch.grid / ch.grid[1], [1 / 1.5, 1.0, 1.5], rtol=1e-12)
