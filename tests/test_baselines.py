@@ -1957,3 +1957,43 @@ def test_tv_solvers_defaults_and_starting_points():
     np.testing.assert_array_equal(boxed.image, again.image)
     M = np.asarray(F.to_dense())
     assert boxed.objective[0] == pytest.approx(tv_objective_periodic(np.clip(x0, 0, 1), M, b, 0.03), rel=1e-10)
+
+
+def test_divergence_messages_name_the_solver_the_rule_and_the_likely_cause(monkeypatch):
+    """The DivergenceError of each solver: who diverged, at which iteration, the objective against 1e6 times
+    its scale max(F(x0), ½‖y‖²) (here x0 = 0, so ½‖y‖²), and the solver's hint (module docstring); a finite
+    F exactly at the threshold is still tolerated.
+    kills mutants: xǁ_Watchǁ__init__ and __call__ (the scale, the rule, the message), the hints and names given to
+    the watch by x__fista, x_tv, x_tv_admm."""
+    from cstheory import DivergenceError
+
+    P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    scale = f"{0.5 * float(P.y @ P.y):.3g}"
+    head = r"^{} diverged at iteration \d+: objective [0-9.e+]+, more than 1e\+06 times its scale {} \(the larger " \
+           r"of the objective at x0 and at 0\); "
+    with pytest.raises(DivergenceError) as info:
+        baselines.fista_l1(P.operator, P.y, lambda x: 3.0 * scipy.fft.dctn(x, norm="ortho"),
+                           lambda c: 3.0 * scipy.fft.idctn(c, norm="ortho"), lam=1e-3, iters=2000, method="mine")
+    assert re.match(head.format(r"FISTA \(mine\)", re.escape(scale)) + re.escape(
+        "is the analysis Ψ orthonormal with synthesis Ψᵀ, and A.T the adjoint of A? The step 1/‖A‖² assumes both")
+        + "$", str(info.value)), str(info.value)
+    M = np.random.default_rng(0).standard_normal((40, 64))
+    y = M @ np.linspace(0.0, 1.0, 64)
+    with pytest.raises(DivergenceError) as info:
+        baselines.tv(_NotTheAdjoint(M), y, shape=(8, 8), lam=0.01, iters=3000)
+    assert re.match(head.format(r"Chambolle-Pock \(tv\)", re.escape(f"{0.5 * float(y @ y):.3g}")) + re.escape(
+        "is A.T the adjoint of A? The steps assume ‖K‖² ≤ ‖A‖² + 8") + "$", str(info.value)), str(info.value)
+    true_gram = baselines.fourier_gram
+    monkeypatch.setattr(baselines, "fourier_gram", lambda *a, **k: -true_gram(*a, **k))
+    with pytest.raises(DivergenceError) as info:
+        baselines.tv_admm(P.operator, P.y, iters=3000)
+    assert re.match(head.format(r"ADMM \(tv\)", re.escape(scale)) + re.escape(
+        "is A's Gram F^H diag(Q) F (fourier_gram)?") + "$", str(info.value)), str(info.value)
+    # the rule itself: F(x0) counts when larger than ½‖y‖²; exactly 1e6 × scale is not yet divergence
+    watch = baselines._Watch("w", "h", 4.0, np.ones(2), np)
+    assert watch.scale == 4.0 and watch.active
+    watch(1, 4e6)
+    with pytest.raises(DivergenceError, match=r"^w diverged at iteration 3: objective 4e\+06, more than 1e\+06 "
+                                              r"times its scale 4 \(the larger of the objective at x0 and at 0\); h$"):
+        watch(3, 4.0000001e6)
+    assert baselines._Watch("w", "h", 0.0, np.zeros(2), np).scale == 1e-300
