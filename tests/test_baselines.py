@@ -1997,3 +1997,55 @@ def test_divergence_messages_name_the_solver_the_rule_and_the_likely_cause(monke
                                               r"times its scale 4 \(the larger of the objective at x0 and at 0\); h$"):
         watch(3, 4.0000001e6)
     assert baselines._Watch("w", "h", 0.0, np.zeros(2), np).scale == 1e-300
+
+
+def test_float32_in_float32_out(xp):
+    """Every building block and solver keeps y's (or its input's) dtype and backend: float32 in, float32 out
+    (the zeros, multipliers and starting points are made in that dtype), values as in float64 to float32
+    accuracy.
+    kills mutants: the dtype=… of the zeros and starts in x__grad, x__grad_t, x__start, x_tv, x_tv_admm."""
+    rng = np.random.default_rng(0)
+    x64 = rng.standard_normal((5, 6))
+    x = on_backend(x64, xp, dtype="float32")
+    p = on_backend(rng.standard_normal((2, 5, 6)), xp, dtype="float32")
+    for b in ("neumann", "periodic"):
+        g = baselines.gradient(x, b)
+        assert g.dtype == xp.float32 and baselines.gradient_adjoint(p, b).dtype == xp.float32
+        np.testing.assert_allclose(to_numpy(g), to_numpy(baselines.gradient(on_backend(x64, xp), b)), atol=1e-5)
+    assert baselines.shrink(p, 0.5).dtype == xp.float32 and baselines.soft_threshold(x, 0.5).dtype == xp.float32
+    assert haar2(x).dtype == xp.float32 and ihaar2(x).dtype == xp.float32
+    A, y, shape = _small_problem(seed=4)
+    A32, y32 = on_backend(A, xp, dtype="float32"), on_backend(y, xp, dtype="float32")
+    x0 = on_backend(np.full(shape, 0.25), xp)                   # a float64 start is taken in y's dtype
+    for res in (baselines.tv(A32, y32, shape, lam=0.05, iters=3, tol=0.0, x0=x0),
+                baselines.tv(A32, y32, shape, lam=0.05, iters=3, tol=0.0, box=(0.0, 1.0)),
+                baselines.l1_dct(A32, y32, shape, lam=0.02, iters=3, tol=0.0, x0=x0),
+                baselines.l1_haar(A32, y32, shape, lam=0.02, iters=3, tol=0.0)):
+        assert res.image.dtype == xp.float32, res.method
+        assert array_api_compat_namespace(res.image) is array_api_compat_namespace(y32)
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3, xp=xp)
+    F32 = SubsampledFourier((6, 5), mask, dtype="float32")
+    b32 = F32 @ on_backend(np.linspace(0.0, 1.0, 30), xp, dtype="float32")
+    for box in (None, (0.0, 1.0)):
+        res = baselines.tv_admm(F32, b32, lam=0.01, box=box, iters=3, tol=0.0, x0=on_backend(np.zeros(30), xp))
+        assert res.image.dtype == xp.float32
+        ref = baselines.tv_admm(SubsampledFourier((6, 5), mask), xp.astype(b32, xp.float64), lam=0.01, box=box,
+                                iters=3, tol=0.0)
+        np.testing.assert_allclose(to_numpy(res.image), to_numpy(ref.image), atol=1e-5)
+
+
+def array_api_compat_namespace(a):
+    import array_api_compat
+    return array_api_compat.array_namespace(a)
+
+
+def test_shrink_of_vectors_shorter_than_one():
+    """shrink(g, t) = g (1 − t/‖g‖)₊ also for 0 < t < ‖g‖ < 1 (the guard against ‖g‖ = 0 must not act there),
+    and 0 → 0.
+    kills mutants: x__shrink (the guard's value, the clip at 0)."""
+    g = np.zeros((2, 1, 3))
+    g[:, 0, 0], g[:, 0, 1] = [0.3, 0.4], [0.03, 0.04]
+    out = baselines.shrink(g, 0.2)
+    np.testing.assert_allclose(out[:, 0, 0], [0.18, 0.24], rtol=1e-14)
+    assert np.all(out[:, 0, 1:] == 0.0)
+    np.testing.assert_allclose(baselines.shrink(g, 0.01)[:, 0, 1], [0.024, 0.032], rtol=1e-14)
