@@ -2049,3 +2049,27 @@ def test_shrink_of_vectors_shorter_than_one():
     np.testing.assert_allclose(out[:, 0, 0], [0.18, 0.24], rtol=1e-14)
     assert np.all(out[:, 0, 1:] == 0.0)
     np.testing.assert_allclose(baselines.shrink(g, 0.01)[:, 0, 1], [0.024, 0.032], rtol=1e-14)
+
+
+def test_solve_tv_branches_pass_lam_shape_and_the_box():
+    """"tv-box" is the box (0, 1) in both TV branches (a truth above 1 makes it bind: the image tops out at
+    exactly 1), a given λ reaches the solver, and the shape too (a transposed shape of the same size is
+    refused by the Fourier branch).
+    kills mutants: x_solve__mutmut_45 … 79 (the box, λ, the shape, the keywords of the TV branches)."""
+    F, _ = _small_fourier((6, 5))
+    b = F @ np.full(30, 1.5)
+    kw = dict(iters=30, tol=0.0)
+    admm = baselines.solve("tv-box", F, b, lam=0.01, **kw)
+    want = baselines.tv_admm(F, b, lam=0.01, box=(0.0, 1.0), **kw)
+    np.testing.assert_array_equal(admm.image, want.image)
+    assert admm.lam == 0.01 and float(np.max(admm.image)) == 1.0 and admm.method == "tv-box"
+    free = baselines.solve("tv", F, b, (6, 5), lam=0.01, **kw)
+    assert free.method == "tv" and float(np.max(free.image)) > 1.0
+    with pytest.raises(ValueError, match=r"^shape must be A's image shape \(6, 5\), got \(5, 6\)"):
+        baselines.solve("tv", F, b, (5, 6), lam=0.01, **kw)
+    G = np.random.default_rng(0).standard_normal((20, 30))
+    g = G @ np.full(30, 1.5)
+    cp = baselines.solve("tv-box", G, g, (6, 5), lam=0.02, **kw)
+    want = baselines.tv(G, g, (6, 5), lam=0.02, boundary="periodic", box=(0.0, 1.0), **kw)
+    np.testing.assert_array_equal(cp.image, want.image)
+    assert cp.lam == 0.02 and float(np.max(cp.image)) == 1.0
