@@ -2073,3 +2073,17 @@ def test_solve_tv_branches_pass_lam_shape_and_the_box():
     want = baselines.tv(G, g, (6, 5), lam=0.02, boundary="periodic", box=(0.0, 1.0), **kw)
     np.testing.assert_array_equal(cp.image, want.image)
     assert cp.lam == 0.02 and float(np.max(cp.image)) == 1.0
+
+
+def test_zero_operator_message_in_full():
+    """The refusal of A = 0 by every FISTA solver, word for word.
+    kills mutants: x__fista__mutmut_9, 12, 13 (the message)."""
+    Z = np.zeros((6, 16))
+    message = ("A is zero (‖A‖ = 0): every x fits y equally badly and FISTA's step 1/‖A‖² does not exist; check "
+               "the operator")
+    for call in (lambda: baselines.l1_dct(Z, np.ones(6), shape=(4, 4)),
+                 lambda: baselines.l1_haar(Z, np.ones(6), shape=(4, 4), lam=0.1),
+                 lambda: baselines.fista_l1(Z, np.ones(6), haar2, ihaar2, shape=(4, 4), lam=0.1)):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
