@@ -2087,3 +2087,16 @@ def test_zero_operator_message_in_full():
         with pytest.raises(ValueError) as info:
             call()
         assert str(info.value) == message
+
+
+def test_fista_certifies_zero_at_once_when_zero_is_optimal():
+    """x = 0 is the minimiser when y = 0 (the gradient vanishes: the scaling s = 1) or when λ ≥ ‖Ψ Aᵀ y‖_∞
+    (s = min(1, λ/‖Ψ Aᵀ y‖_∞) = 1 at v = 0): the duality gap is exactly 0 at the first iterate, which is
+    returned, converged.
+    kills mutants: x__fista__mutmut_106 (s = λ/0 when the gradient vanishes), 111 (s up to 2)."""
+    A, y, shape = _small_problem(seed=4)
+    for yy, lam_fraction in ((np.zeros_like(y), None), (y, 1.5), (y, 1.0)):
+        kwargs = {"lam": 0.1} if lam_fraction is None else {"lam_fraction": lam_fraction}
+        res = baselines.l1_dct(A, yy, shape, tol=1e-12, **kwargs)
+        assert res.converged and res.iterations == 1 and res.residual == 0.0
+        assert np.all(np.asarray(res.image) == 0.0)
