@@ -2093,10 +2093,19 @@ def test_fista_certifies_zero_at_once_when_zero_is_optimal():
     """x = 0 is the minimiser when y = 0 (the gradient vanishes: the scaling s = 1) or when λ ≥ ‖Ψ Aᵀ y‖_∞
     (s = min(1, λ/‖Ψ Aᵀ y‖_∞) = 1 at v = 0): the duality gap is exactly 0 at the first iterate, which is
     returned, converged.
-    kills mutants: x__fista__mutmut_106 (s = λ/0 when the gradient vanishes), 111 (s up to 2)."""
+    kills mutants: x__fista__mutmut_106, 113 (s = λ/0 when the gradient vanishes), 111 (s up to 2), 115 (s = 2
+    when it vanishes), 143 (tol = 0 stopping on a zero gap)."""
     A, y, shape = _small_problem(seed=4)
     for yy, lam_fraction in ((np.zeros_like(y), None), (y, 1.5), (y, 1.0)):
         kwargs = {"lam": 0.1} if lam_fraction is None else {"lam_fraction": lam_fraction}
         res = baselines.l1_dct(A, yy, shape, tol=1e-12, **kwargs)
         assert res.converged and res.iterations == 1 and res.residual == 0.0
         assert np.all(np.asarray(res.image) == 0.0)
+    # y ⟂ range(A): Aᵀy = 0 exactly (y lives on rows where A is 0), so the gradient vanishes at 0 while the
+    # residual does not (s = 1 makes the gap 0)
+    T = np.vstack([A, np.zeros((3, 20))])
+    null = np.concatenate([np.zeros(12), [1.0, 2.0, 3.0]])
+    res = baselines.l1_dct(T, null, shape, lam=0.1, tol=1e-9)
+    assert res.converged and res.iterations == 1 and res.residual == 0.0
+    # tol = 0 runs every iteration even where the gap is 0
+    assert baselines.l1_dct(A, np.zeros_like(y), shape, lam=0.1, tol=0.0, iters=5).iterations == 5
