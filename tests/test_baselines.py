@@ -2109,3 +2109,20 @@ def test_fista_certifies_zero_at_once_when_zero_is_optimal():
     assert res.converged and res.iterations == 1 and res.residual == 0.0
     # tol = 0 runs every iteration even where the gap is 0
     assert baselines.l1_dct(A, np.zeros_like(y), shape, lam=0.1, tol=0.0, iters=5).iterations == 5
+
+
+def test_the_tolerance_is_inclusive():
+    """Every solver stops once its criterion is ≤ tol, equality included: with tol set to the exact value the
+    criterion takes at iterate k (a record low so far), the run stops at k.
+    kills mutants: the `res <= tol` → `res < tol` mutants of x__fista, x_tv, x_tv_admm."""
+    A, y, shape = _small_problem(seed=4)
+    F, b = _small_fourier((6, 5))
+    runs = [lambda **kw: baselines.l1_dct(A, y, shape, lam=0.01, **kw),
+            lambda **kw: baselines.tv(A, y, shape, lam=0.05, **kw),
+            lambda **kw: baselines.tv_admm(F, b, lam=0.03, adapt_rho=False, **kw)]
+    for run in runs:
+        residuals = [run(iters=k, tol=0.0).residual for k in range(1, 13)]
+        k = max(j for j in range(1, 13) if residuals[j - 1] < min(residuals[:j - 1], default=math.inf))
+        assert k > 1
+        res = run(iters=50, tol=residuals[k - 1])
+        assert res.converged and res.iterations == k and res.residual == residuals[k - 1]
