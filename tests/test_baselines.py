@@ -1,6 +1,7 @@
 """Tests of the classical reconstructions: closed forms and independent solvers as references."""
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -2042,13 +2043,16 @@ def array_api_compat_namespace(a):
 def test_shrink_of_vectors_shorter_than_one():
     """shrink(g, t) = g (1 − t/‖g‖)₊ also for 0 < t < ‖g‖ < 1 (the guard against ‖g‖ = 0 must not act there),
     and 0 → 0.
-    kills mutants: x__shrink (the guard's value, the clip at 0)."""
+    kills mutants: x__shrink (the guard's value, the clip at 0), x__shrink__mutmut_21, 23 (no guard: 0/0 at t = 0)."""
     g = np.zeros((2, 1, 3))
     g[:, 0, 0], g[:, 0, 1] = [0.3, 0.4], [0.03, 0.04]
     out = baselines.shrink(g, 0.2)
     np.testing.assert_allclose(out[:, 0, 0], [0.18, 0.24], rtol=1e-14)
     assert np.all(out[:, 0, 1:] == 0.0)
     np.testing.assert_allclose(baselines.shrink(g, 0.01)[:, 0, 1], [0.024, 0.032], rtol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # no 0/0 on the way
+        np.testing.assert_array_equal(baselines.shrink(g, 0.0), g)   # t = 0 keeps every vector, 0 included
 
 
 def test_solve_tv_branches_pass_lam_shape_and_the_box():
