@@ -2130,3 +2130,16 @@ def test_the_tolerance_is_inclusive():
         assert k > 1
         res = run(iters=50, tol=residuals[k - 1])
         assert res.converged and res.iterations == k and res.residual == residuals[k - 1]
+
+
+@pytest.mark.parametrize("box", [None, (0.0, 1.0)])
+def test_tv_solvers_on_zero_data_stop_at_once_at_zero(box):
+    """y = 0 (and x0 = 0): x = 0 is the minimiser, every residual and every scale is 0, and the solvers
+    report residual 0 (0 over the guard 1e-300, not 0/0) and stop after one iteration with the zero image.
+    kills mutants: the 1e-300 guards of the residual scales of x_tv and x_tv_admm (e.g. x_tv_admm__mutmut_321)."""
+    A, _, shape = _small_problem(seed=4)
+    F, b = _small_fourier((6, 5))
+    for res in (baselines.tv(A, np.zeros(12), shape, lam=0.05, box=box, tol=1e-8),
+                baselines.tv_admm(F, np.zeros_like(b), lam=0.03, box=box, tol=1e-8)):
+        assert res.converged and res.iterations == 1 and res.residual == 0.0
+        assert np.all(np.asarray(res.image) == 0.0) and res.objective[-1] == 0.0
