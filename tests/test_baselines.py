@@ -1825,7 +1825,7 @@ def _admm_by_hand(M, y, shape, lam, rho, iters, box=None, adapt=True):
     def objective(x):
         return tv_objective_periodic(x.reshape(shape), M, y, lam)
 
-    history, res = [objective(x)], None
+    history, res, residuals = [objective(x)], None, []
     for k in range(1, iters + 1):
         H = M.T @ M + rho * D.T @ D + rho * beta * np.eye(n)
         x = np.linalg.solve(H, M.T @ y + rho * D.T @ (z - u) + rho * beta * (w - v))
@@ -1843,30 +1843,36 @@ def _admm_by_hand(M, y, shape, lam, rho, iters, box=None, adapt=True):
         scale_d = rho * np.linalg.norm(D.T @ u + beta * v)
         rel_p, rel_d = r_p / scale_p, s_d / scale_d
         res = max(rel_p, rel_d)
+        residuals.append(res)
         history.append(objective(x))
         if adapt and k % 10 == 0:
             if rel_p > 10 * rel_d:
                 rho, u, v = 2 * rho, u / 2, v / 2
             elif rel_d > 10 * rel_p:
                 rho, u, v = rho / 2, 2 * u, 2 * v
-    return (x if box is None else w), np.array(history), res, rho
+    return (x if box is None else w), np.array(history), np.array(residuals), rho
 
 
-@pytest.mark.parametrize("box, rho0", [(None, 1.0), (None, 0.01), ((0.0, 0.5), 1.0), ((0.0, 0.5), 50.0)])
-def test_admm_residual_balancing_residual_and_objective_follow_the_docstring(box, rho0):
+@pytest.mark.parametrize("box, rho0, scale", [(None, 1.0, 1.0), (None, 0.01, 1.0), ((0.0, 0.5), 1.0, 1.0),
+                                              ((0.0, 0.5), 50.0, 1.0), ((0.0, 0.5), 1.0, 1e-3), ((-1.0, 0.0), 0.05, 0.3)])
+def test_admm_residual_balancing_residual_and_objective_follow_the_docstring(box, rho0, scale):
     """25 ADMM steps with residual balancing against the iteration written out with a dense x-solve: the
     image, every recorded objective (tv_admm evaluates it in k-space by Parseval), the last residual and the
     final ρ (which changes here).
     kills mutants: x_tv_admm (the adaptation of ρ, u, v; the residuals and their scales; the objective)."""
     A, y = _small_fourier((6, 5))
+    y = scale * y
     M = np.asarray(A.to_dense())
-    lam = 0.03
-    image, history, residual, rho = _admm_by_hand(M, y, (6, 5), lam, rho0, 25, box)
+    lam = 0.03 * scale
+    image, history, residuals, rho = _admm_by_hand(M, y, (6, 5), lam, rho0, 25, box)
     res = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0)
     assert rho != rho0 and res.step_sizes == {"rho": rho}
-    np.testing.assert_allclose(np.asarray(res.image).reshape(-1), image, atol=1e-10)
-    np.testing.assert_allclose(res.objective, history, rtol=1e-9)
-    assert res.residual == pytest.approx(residual, rel=1e-6)
+    np.testing.assert_allclose(np.asarray(res.image).reshape(-1), image, atol=1e-10 * scale)
+    np.testing.assert_allclose(res.objective, history, rtol=1e-9, atol=1e-12 * scale ** 2)
+    assert res.residual == pytest.approx(residuals[-1], rel=1e-6)
+    for k in (1, 2, 3, 5, 9, 10, 11, 17):                  # the residual along the way (primal or dual larger)
+        assert baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=k, tol=0.0).residual == pytest.approx(
+            residuals[k - 1], rel=1e-6)
     assert res.criterion == "max relative primal/dual residual (ADMM)" and not res.converged
     fixed = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0, adapt_rho=False)
     assert fixed.step_sizes == {"rho": rho0}
@@ -1965,7 +1971,7 @@ def test_divergence_messages_name_the_solver_the_rule_and_the_likely_cause(monke
     its scale max(F(x0), ½‖y‖²) (here x0 = 0, so ½‖y‖²), and the solver's hint (module docstring); a finite
     F exactly at the threshold is still tolerated.
     kills mutants: xǁ_Watchǁ__init__ and __call__ (the scale, the rule, the message), the hints and names given to
-    the watch by x__fista, x_tv, x_tv_admm."""
+    the watch by x__fista, x_tv, x_tv_admm, the objective watched (x_tv_admm__mutmut_387: the previous one)."""
     from cstheory import DivergenceError
 
     P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
@@ -1990,6 +1996,20 @@ def test_divergence_messages_name_the_solver_the_rule_and_the_likely_cause(monke
         baselines.tv_admm(P.operator, P.y, iters=3000)
     assert re.match(head.format(r"ADMM \(tv\)", re.escape(scale)) + re.escape(
         "is A's Gram F^H diag(Q) F (fourier_gram)?") + "$", str(info.value)), str(info.value)
+    # the iteration reported is the first whose objective is above the threshold: one fewer runs through
+    runs = [(lambda it: baselines.fista_l1(P.operator, P.y, lambda x: 3.0 * scipy.fft.dctn(x, norm="ortho"),
+                                           lambda c: 3.0 * scipy.fft.idctn(c, norm="ortho"), lam=1e-3, iters=it,
+                                           tol=0.0, monotone=False), 0.5 * float(P.y @ P.y)),
+            (lambda it: baselines.tv(_NotTheAdjoint(M), y, shape=(8, 8), lam=0.01, iters=it, tol=0.0),
+             0.5 * float(y @ y)),
+            (lambda it: baselines.tv_admm(P.operator, P.y, iters=it, tol=0.0), 0.5 * float(P.y @ P.y))]
+    for run, half_yy in runs:
+        with pytest.raises(DivergenceError) as info:
+            run(3000)
+        k = int(re.search(r"iteration (\d+):", str(info.value)).group(1))
+        assert k >= 2
+        history = run(k - 1).objective
+        assert len(history) == k and np.all(history <= 1e6 * half_yy)
     # the rule itself: F(x0) counts when larger than ½‖y‖²; exactly 1e6 × scale is not yet divergence
     watch = baselines._Watch("w", "h", 4.0, np.ones(2), np)
     assert watch.scale == 4.0 and watch.active
@@ -2136,10 +2156,15 @@ def test_the_tolerance_is_inclusive():
 def test_tv_solvers_on_zero_data_stop_at_once_at_zero(box):
     """y = 0 (and x0 = 0): x = 0 is the minimiser, every residual and every scale is 0, and the solvers
     report residual 0 (0 over the guard 1e-300, not 0/0) and stop after one iteration with the zero image.
-    kills mutants: the 1e-300 guards of the residual scales of x_tv and x_tv_admm (e.g. x_tv_admm__mutmut_321)."""
+    With tol = 0 they run every iteration all the same.
+    kills mutants: the 1e-300 guards of the residual scales of x_tv and x_tv_admm (e.g. x_tv_admm__mutmut_321),
+    x_tv_admm__mutmut_389 and its x_tv twin (tol = 0 stopping on a zero residual)."""
     A, _, shape = _small_problem(seed=4)
     F, b = _small_fourier((6, 5))
     for res in (baselines.tv(A, np.zeros(12), shape, lam=0.05, box=box, tol=1e-8),
                 baselines.tv_admm(F, np.zeros_like(b), lam=0.03, box=box, tol=1e-8)):
         assert res.converged and res.iterations == 1 and res.residual == 0.0
         assert np.all(np.asarray(res.image) == 0.0) and res.objective[-1] == 0.0
+    # tol = 0 runs every iteration although the residual is 0
+    assert baselines.tv(A, np.zeros(12), shape, lam=0.05, box=box, tol=0.0, iters=3).iterations == 3
+    assert baselines.tv_admm(F, np.zeros_like(b), lam=0.03, box=box, tol=0.0, iters=3).iterations == 3
