@@ -2168,3 +2168,13 @@ def test_tv_solvers_on_zero_data_stop_at_once_at_zero(box):
     # tol = 0 runs every iteration although the residual is 0
     assert baselines.tv(A, np.zeros(12), shape, lam=0.05, box=box, tol=0.0, iters=3).iterations == 3
     assert baselines.tv_admm(F, np.zeros_like(b), lam=0.03, box=box, tol=0.0, iters=3).iterations == 3
+
+
+@pytest.mark.parametrize("rho0, rho10", [(0.00545, 0.0109), (0.375, 0.1875), (0.0056, 0.0056), (0.366, 0.366)])
+def test_admm_balances_at_a_tenfold_imbalance(rho0, rho10):
+    """Residual balancing acts when one relative residual exceeds the other more than tenfold at step 10, not
+    below: measured (dense host ADMM) primal/dual ratios at step 10 are 10.8 (ρ = 0.00545: doubled), 1/10.3
+    (ρ = 0.375: halved), 9.85 and 1/9.98 (ρ = 0.0056, 0.366: kept).
+    kills mutants: x_tv_admm__mutmut_402 and its dual twin (the factor 10 → 11 or 9)."""
+    A, y = _small_fourier((6, 5))
+    assert baselines.tv_admm(A, y, lam=0.03, rho=rho0, iters=10, tol=0.0).step_sizes["rho"] == rho10
