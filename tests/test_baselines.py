@@ -2178,3 +2178,36 @@ def test_admm_balances_at_a_tenfold_imbalance(rho0, rho10):
     kills mutants: x_tv_admm__mutmut_402 and its dual twin (the factor 10 → 11 or 9)."""
     A, y = _small_fourier((6, 5))
     assert baselines.tv_admm(A, y, lam=0.03, rho=rho0, iters=10, tol=0.0).step_sizes["rho"] == rho10
+
+
+def test_everything_stays_on_a_non_default_device():
+    """On array_api_strict's second device every array the solvers make (zeros, starts, multipliers, the
+    Fourier and Laplacian symbols) is made on y's device: mixing devices would raise; the results live there,
+    and the numbers are those of the default device.
+    kills mutants: the device=… arguments (dropped or None) of x_laplacian_symbol, x_tv_admm, x_tv, x__start,
+    x__grad, x__grad_t, x_fourier_gram (e.g. x_laplacian_symbol__mutmut_27 … 55, x_tv_admm__mutmut_87 … 195)."""
+    S = pytest.importorskip("array_api_strict")
+    dev = S.Device("device1")
+    L = baselines.laplacian_symbol((4, 6), xp=S, device=dev)
+    assert L.device == dev
+    np.testing.assert_array_equal(to_numpy(L), baselines.laplacian_symbol((4, 6)))
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3)
+    A = SubsampledFourier((6, 5), S.asarray(mask, device=dev), xp=S, device=dev)
+    A0 = SubsampledFourier((6, 5), mask)
+    y = A @ S.asarray(np.linspace(0.0, 1.0, 30), device=dev)
+    y0 = A0 @ np.linspace(0.0, 1.0, 30)
+    assert baselines.fourier_gram(A).device == dev
+    runs = [(baselines.tv_admm, dict(box=None)), (baselines.tv_admm, dict(box=(0.0, 1.0))),
+            (baselines.tv, dict(box=None)), (baselines.tv, dict(box=(0.0, 1.0), boundary="periodic")),
+            (baselines.l1_dct, {}), (baselines.l1_haar, {})]
+    for solver, kw in runs:
+        res = solver(A, y, lam=0.01, iters=3, tol=0.0, **kw)
+        assert res.image.device == dev, solver.__name__
+        np.testing.assert_allclose(to_numpy(res.image), to_numpy(solver(A0, y0, lam=0.01, iters=3, tol=0.0,
+                                                                         **kw).image), atol=1e-12)
+        x0 = S.asarray(np.full((6, 5), 0.5), device=dev)
+        assert solver(A, y, lam=0.01, iters=2, tol=0.0, x0=x0, **kw).image.device == dev
+    x = S.reshape(y[:30], (6, 5))
+    for b in ("neumann", "periodic"):
+        assert baselines.gradient(x, b).device == dev
+        assert baselines.gradient_adjoint(baselines.gradient(x, b), b).device == dev
