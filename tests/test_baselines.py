@@ -2211,3 +2211,37 @@ def test_everything_stays_on_a_non_default_device():
     for b in ("neumann", "periodic"):
         assert baselines.gradient(x, b).device == dev
         assert baselines.gradient_adjoint(baselines.gradient(x, b), b).device == dev
+
+
+class _Wrapped(LinearOperator):
+    """A subsampled Fourier operator seen through a plain LinearOperator with no backend of its own (xp None,
+    no dtype), and a mask/image_shape that can be withheld or contradicted."""
+
+    def __init__(self, inner, mask="same", image_shape="same"):
+        self.inner, self.shape, self.xp, self.dtype = inner, inner.shape, None, None
+        self.mask = inner.mask if isinstance(mask, str) else mask
+        self.image_shape = inner.image_shape if isinstance(image_shape, str) else image_shape
+
+    def matvec(self, x):
+        return self.inner.matvec(x)
+
+    def rmatvec(self, r):
+        return self.inner.rmatvec(r)
+
+
+def test_fourier_gram_of_a_wrapped_operator_and_what_it_refuses():
+    """An operator without a backend of its own takes the mask's (float64 Q, checked); one without a mask, without
+    an image shape, or with a mask of another shape is refused with the message that points to tv().
+    kills mutants: x_fourier_gram__mutmut_44, 45, 69, 70 (the refusal's conditions, the namespace)."""
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3)
+    inner = SubsampledFourier((6, 5), mask)
+    Q = baselines.fourier_gram(_Wrapped(inner))
+    assert Q.dtype == np.float64
+    np.testing.assert_array_equal(Q, baselines.fourier_gram(inner))
+    message = ("A must be a subsampled Fourier operator (with .mask and .image_shape) for the Fourier-domain solve; "
+               "use tv() (Chambolle-Pock) for a general A")
+    for bad in (_Wrapped(inner, mask=None), _Wrapped(inner, image_shape=None),
+                _Wrapped(inner, image_shape=(5, 6))):
+        with pytest.raises(ValueError) as info:
+            baselines.fourier_gram(bad)
+        assert str(info.value) == message
