@@ -2232,12 +2232,17 @@ class _Wrapped(LinearOperator):
 def test_fourier_gram_of_a_wrapped_operator_and_what_it_refuses():
     """An operator without a backend of its own takes the mask's (float64 Q, checked); one without a mask, without
     an image shape, or with a mask of another shape is refused with the message that points to tv().
-    kills mutants: x_fourier_gram__mutmut_44, 45, 69, 70 (the refusal's conditions, the namespace)."""
+    kills mutants: x_fourier_gram__mutmut_44, 45, 69 … 71, 81 (the refusal's conditions, the namespace, the
+    float64 default)."""
     mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3)
     inner = SubsampledFourier((6, 5), mask)
     Q = baselines.fourier_gram(_Wrapped(inner))
     assert Q.dtype == np.float64
     np.testing.assert_array_equal(Q, baselines.fourier_gram(inner))
+    S = pytest.importorskip("array_api_strict")              # the same with the mask on array_api_strict
+    Qs = baselines.fourier_gram(_Wrapped(SubsampledFourier((6, 5), S.asarray(mask))))
+    assert Qs.dtype == S.float64
+    np.testing.assert_array_equal(to_numpy(Qs), Q)
     message = ("A must be a subsampled Fourier operator (with .mask and .image_shape) for the Fourier-domain solve; "
                "use tv() (Chambolle-Pock) for a general A")
     for bad in (_Wrapped(inner, mask=None), _Wrapped(inner, image_shape=None),
