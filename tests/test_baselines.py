@@ -1294,6 +1294,7 @@ def _bad_calls():
      'tol must be >= 0, got -1'),
     ('lam', lambda: B.l1_dct(A, y, lam=-1.0), ValueError,
      'lam must be >= 0, got -1'),
+    ('tv lamfrac', lambda: B.tv(A, y, lam_fraction=-2.0), ValueError, 'lam_fraction must be >= 0, got -2'),
     ('lamfrac', lambda: B.tv_admm(A, y, lam_fraction=-1.0), ValueError,
      'lam_fraction must be >= 0, got -1'),
     ('x0 list', lambda: B.tv(A, y, x0=[0.0] * 64), TypeError,
@@ -1889,22 +1890,32 @@ class _ScaledFourier(SubsampledFourier):
         return self.factor * super().matvec(x)
 
 
-@pytest.mark.parametrize("dtype, good, bad", [("float64", 1.0, 1.0 + 1e-6), ("float32", 1.0, 1.01)])
+@pytest.mark.parametrize("dtype, good, bad", [("float64", 1.0, 1.0 + 1e-6), ("float32", 1.0, 1.01),
+                                              ("float64", 1.0 + 5e-11, 1.0 + 1e-6), ("float32", 1.0 + 5e-5, 1.01)])
 def test_fourier_gram_check_tolerates_rounding_only(dtype, good, bad):
     """The identity check of fourier_gram accepts the exact operator in float64 and in float32 (rounding
     ~1e-7 against its 1e-4) and refuses a Gram off by 1e-6 relative (float64, tolerance 1e-10) or by 1 %
     (float32); Q comes in A's dtype; ``check=False`` skips the test.
-    kills mutants: x_fourier_gram (the tolerances and their dtype switch, the probe, the dtype of Q)."""
+    The tolerance is relative to the probe's norm (an error of 5e-11 relative passes in float64, 5e-5 in
+    float32), also for a probe shorter than 1 (a 1×1 image, probe 0.126: 1.5e-10 relative is refused).
+    kills mutants: x_fourier_gram (the tolerances and their dtype switch, the probe, the dtype of Q; 149: the
+    tolerance divided by ‖x‖; 158: the guard 1 for ‖x‖; 163 … 165: the message)."""
     mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=1)
     Q = baselines.fourier_gram(_ScaledFourier((6, 5), mask, good, dtype=dtype), rng=3)
     assert Q.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(Q, baselines.fourier_gram(SubsampledFourier((6, 5), mask)).astype(dtype))
-    with pytest.raises(ValueError, match="^A's Gram matrix AᵀA is not F\\^H diag\\(\\(P \\+ P̃\\)/2\\) F for its mask"):
+    with pytest.raises(ValueError) as info:
         baselines.fourier_gram(_ScaledFourier((6, 5), mask, bad, dtype=dtype))
+    assert str(info.value) == ("A's Gram matrix AᵀA is not F^H diag((P + P̃)/2) F for its mask: not an orthonormal "
+                               "subsampled Fourier operator; use tv() (Chambolle-Pock)")
     np.testing.assert_array_equal(baselines.fourier_gram(_ScaledFourier((6, 5), mask, bad, dtype=dtype),
                                                          check=False), Q)
     np.testing.assert_array_equal(baselines.fourier_gram(SubsampledFourier((6, 5), mask), shape=(6, 5)),
                                   baselines.fourier_gram(SubsampledFourier((6, 5), mask)))
+    one = np.ones((1, 1), dtype=bool)                # AᵀA = 1; the probe of seed 0 is 0.1257
+    baselines.fourier_gram(_ScaledFourier((1, 1), one, 1.0 + 0.5e-10), rng=0)
+    with pytest.raises(ValueError, match="^A's Gram matrix"):
+        baselines.fourier_gram(_ScaledFourier((1, 1), one, 1.0 + 1.5e-10), rng=0)
 
 
 def test_laplacian_symbol_backend_and_dtype(xp):
@@ -1937,6 +1948,7 @@ def test_tv_solvers_defaults_and_starting_points():
     np.testing.assert_array_equal(plain.image, explicit.image)
     assert plain.lam == pytest.approx(1e-3 * scale, rel=1e-15) and plain.method == "tv"
     assert baselines.tv(A, y, shape, iters=1).tol == baselines.TOL_CP == 1e-5
+    assert baselines.tv(A, y, shape, lam_fraction=0.5, iters=1).lam == pytest.approx(0.5 * scale, rel=1e-15)
     assert not np.array_equal(plain.image, baselines.tv(A, y, shape, boundary="periodic", **kw).image)
     assert not np.array_equal(plain.image, baselines.tv(A, y, shape, isotropic=False, lam=plain.lam, **kw).image)
     x0 = np.linspace(-1.0, 2.0, 20).reshape(shape)
