@@ -2262,3 +2262,13 @@ def test_fourier_gram_of_a_wrapped_operator_and_what_it_refuses():
         with pytest.raises(ValueError) as info:
             baselines.fourier_gram(bad)
         assert str(info.value) == message
+
+
+def test_tv_step_sizes_use_the_given_seed():
+    """τ = σ = 0.99/√(L + 8) with L from the power iteration seeded by ``rng``: another seed, another estimate
+    (to ~1e-9), the same seed, the same steps.
+    kills mutants: x_tv__mutmut_67, 69 (the seed not passed to the power iteration)."""
+    A, y, shape = _small_problem(seed=4)
+    steps = {seed: baselines.tv(A, y, shape, lam=0.05, iters=1, rng=seed).step_sizes["tau"] for seed in (0, 5)}
+    assert steps[0] != steps[5] and steps[5] == pytest.approx(steps[0], rel=1e-6)
+    assert baselines.tv(A, y, shape, lam=0.05, iters=1, rng=np.random.default_rng(5)).step_sizes["tau"] == steps[5]
