@@ -2272,3 +2272,12 @@ def test_tv_step_sizes_use_the_given_seed():
     steps = {seed: baselines.tv(A, y, shape, lam=0.05, iters=1, rng=seed).step_sizes["tau"] for seed in (0, 5)}
     assert steps[0] != steps[5] and steps[5] == pytest.approx(steps[0], rel=1e-6)
     assert baselines.tv(A, y, shape, lam=0.05, iters=1, rng=np.random.default_rng(5)).step_sizes["tau"] == steps[5]
+
+
+def test_long_values_are_cut_in_the_box_message():
+    """A refused box is quoted in at most 200 characters.
+    kills mutants: x__box__mutmut_5 (201)."""
+    A, y, shape = _small_problem()
+    with pytest.raises(TypeError) as info:
+        baselines.tv(A, y, shape, box="x" * 500)
+    assert len(str(info.value)) == 200 and str(info.value).startswith("box must be a pair (lower, upper) or None, got str")
