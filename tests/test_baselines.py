@@ -2281,3 +2281,12 @@ def test_long_values_are_cut_in_the_box_message():
     with pytest.raises(TypeError) as info:
         baselines.tv(A, y, shape, box="x" * 500)
     assert len(str(info.value)) == 200 and str(info.value).startswith("box must be a pair (lower, upper) or None, got str")
+
+
+def test_x0_refusal_counts_the_pixels_of_a_non_square_shape():
+    """The refusal of an x0 of the wrong size names the h·w pixels of the (non-square) shape.
+    kills mutants: x__check_x0__mutmut_30 (w·w)."""
+    A, y, shape = _small_problem()
+    with pytest.raises(ValueError) as info:
+        baselines.tv(A, y, shape, x0=np.zeros(21))
+    assert str(info.value) == "x0 must hold 20 pixels (shape (4, 5)), got shape (21,)"
