@@ -1,5 +1,7 @@
 """Tests of the classical reconstructions: closed forms and independent solvers as references."""
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -978,3 +980,1313 @@ def test_chambolle_pock_first_iterates_follow_the_update_equations(xp, iters, is
     assert_allclose(res.image, image, rtol=1e-15)
     np.testing.assert_allclose(res.objective, history, rtol=1e-15)
     assert np.abs(image).max() > 0.01      # the iterates moved
+
+
+# ---------------------------------------------------------------------------
+# tests written for the survivors of mutation testing (tests/MUTATION.md, "baselines")
+# ---------------------------------------------------------------------------
+def _refuses(exc, message, f, *args, **kwargs):
+    """``f(*args, **kwargs)`` raises ``exc`` whose message *starts* with the regex ``message`` (the argument's
+    name comes first, so a mutated name such as "XXlamXX" or "LAM" does not match)."""
+    with pytest.raises(exc) as info:
+        f(*args, **kwargs)
+    assert re.match(message, str(info.value)), str(info.value)
+
+
+def _phantom_reference(size, oversample, ellipses, seed):
+    """calibration_phantom written out pixel by pixel from its docstring: pixel centres t_i = −1 + (2i + 1)/N,
+    a rim 1 − 0.8 (the ellipses (0, 0; 0.92, 0.69) and (−0.02, 0; 0.87, 0.63), semi-axes (vertical,
+    horizontal)), then per ellipse: centre ~ U(−½, ½)² (y, x), semi-axes ~ U(0.05, 0.3)² (y, x), intensity
+    ~ U(0.1, 0.9), angle ~ U(0, π), a point p inside when the complex offset (x − cx) + i(y − cy) turned by
+    −angle has (Re/ax)² + (Im/ay)² ≤ 1."""
+    N = size * oversample
+    t = [-1.0 + (2 * i + 1) / N for i in range(N)]
+    gen = np.random.default_rng(seed)
+    shapes = [(1.0, 0.0, 0.0, 0.92, 0.69, 0.0), (-0.8, -0.02, 0.0, 0.87, 0.63, 0.0)]
+    for _ in range(ellipses):
+        cy, cx = gen.uniform(-0.5, 0.5, 2)
+        ay, ax = gen.uniform(0.05, 0.3, 2)
+        value = gen.uniform(0.1, 0.9)
+        angle = gen.uniform(0.0, math.pi)
+        shapes.append((value, cy, cx, ay, ax, angle))
+    img = np.zeros((N, N))
+    for value, cy, cx, ay, ax, angle in shapes:
+        turn = complex(math.cos(angle), -math.sin(angle))
+        for i in range(N):
+            for j in range(N):
+                p = complex(t[j] - cx, t[i] - cy) * turn
+                if (p.real / ax) ** 2 + (p.imag / ay) ** 2 <= 1.0:
+                    img[i, j] += value
+    return img
+
+
+@pytest.mark.parametrize("size, oversample, ellipses, seed", [(12, 2, 8, 1), (10, 3, 3, 7), (16, 1, 0, 0)])
+def test_calibration_phantom_is_the_documented_ellipse_image(size, oversample, ellipses, seed):
+    """The phantom equals the construction of its docstring written out pixel by pixel (rim 1, inside 0.2,
+    random ellipses added), for a seed ≠ 0 (``rng=None`` is seed 0) and a Generator alike.
+    kills mutants: x_calibration_phantom__mutmut_26 … 166 (the grid, the rim's constants, the rotation,
+    the ranges of the draws, the inside test)."""
+    got = baselines.calibration_phantom(size, oversample=oversample, ellipses=ellipses, rng=seed)
+    want = _phantom_reference(size, oversample, ellipses, seed)
+    assert got.shape == (size * oversample,) * 2 and got.dtype == np.float64
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    again = baselines.calibration_phantom(size, oversample, ellipses, rng=np.random.default_rng(seed))
+    np.testing.assert_array_equal(again, got)
+    # the rim is 1, the inside 0.2 plus the ellipses, outside 0
+    assert got[0, 0] == 0.0 and np.any(got == 1.0)
+    if ellipses == 0:
+        np.testing.assert_allclose(np.unique(got), [0.0, 0.2, 1.0], atol=1e-15)
+
+
+def test_calibration_phantom_checks_its_counts():
+    """ellipses in 0 … MAX_ELLIPSES (both ends accepted), sizes ≥ 1; messages name the argument and the grid.
+    kills mutants: x_calibration_phantom__mutmut_1, 3, 4 (defaults 64, 4, 8 ellipses, seed 0), 26 … 30, 36 (the
+    ellipses range and names, the memory message)."""
+    assert baselines.calibration_phantom(2, oversample=1, ellipses=0).shape == (2, 2)
+    np.testing.assert_array_equal(baselines.calibration_phantom(), _phantom_reference(64, 4, 8, 0))   # defaults
+    assert baselines.calibration_phantom(1, oversample=1, ellipses=baselines.MAX_ELLIPSES).shape == (1, 1)
+    _refuses(ValueError, r"ellipses must be an integer >= 0", baselines.calibration_phantom, 4, ellipses=-1)
+    _refuses(ValueError, r"ellipses must be an integer <= 10000", baselines.calibration_phantom, 4,
+             ellipses=baselines.MAX_ELLIPSES + 1)
+    _refuses(TypeError, r"ellipses must be an integer", baselines.calibration_phantom, 4, ellipses=2.0)
+    _refuses(ValueError, r"size must be an integer >= 1", baselines.calibration_phantom, 0)
+    _refuses(ValueError, r"oversample must be an integer >= 1", baselines.calibration_phantom, 4, oversample=0)
+    _refuses(ValueError, r"calibration_phantom\(size=1000000, oversample=4\): the \(4000000, 4000000\) grid needs",
+             baselines.calibration_phantom, 10**6)
+
+
+def test_calibrate_fractions_follows_its_protocol_and_defaults(monkeypatch):
+    """The protocol of the docstring, with the acquisitions and the solves recorded (no real solve):
+    one problem per (acceleration, seed) from calibration_phantom(size, oversample, rng=seed) with the mask
+    drawn from the same seed; each fraction f solved at λ = f · lambda_scale(method, A, y) with the
+    keywords passed on; scored by the mean PSNR over the problems; the best fraction its argmax.
+    Defaults (module docstring): every method of ITERATIVE, 64×64, accelerations 4 and 8, seeds 0, 1, 2,
+    the 8 fractions 1e-5 … 1e-1, a 4× finer grid.
+    kills mutants: x_calibrate_fractions__mutmut_1, 2, 104 … 131 (defaults, the problem's arguments,
+    λ = f · scale)."""
+    small = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    built, problems, solved = [], [], []
+
+    def fake_problem(image, acceleration=None, rng=None, oversample=None, **kwargs):
+        assert not kwargs
+        built.append((np.asarray(image), acceleration, rng, oversample))
+        P = type("P", (), {"operator": small.operator, "y": small.y * (1.0 + len(problems)),
+                           "image": small.image})()
+        problems.append(P)
+        return P
+
+    def offset(method, frac, k):         # the PSNR of a solve is set by its fraction and its problem
+        best = {"l1-dct": 1e-4, "l1-haar": 1e-2, "tv": 3e-3, "tv-box": 1e-1}[method]
+        return 0.01 * (1.0 + k + 3.0 * abs(math.log10(frac / best)))
+
+    def fake_solve(method, A, y, shape=None, lam=None, **kwargs):
+        k = next(i for i, P in enumerate(problems) if P.y is y)
+        frac = lam / baselines.lambda_scale(method, A, y)
+        solved.append((method, k, frac, kwargs))
+        return baselines.BaselineResult(small.image + offset(method, frac, k), np.zeros(1), lam, 1, method)
+
+    monkeypatch.setattr(mri, "mri_problem", fake_problem)
+    monkeypatch.setattr(baselines, "solve", fake_solve)
+    fractions = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+    out = baselines.calibrate_fractions(iters=7)
+    assert [(b[1], b[2], b[3]) for b in built] == [(a, s, 4) for a in (4, 8) for s in (0, 1, 2)]
+    for (image, _, seed, _), in zip(built):
+        np.testing.assert_array_equal(image, baselines.calibration_phantom(64, 4, rng=seed))
+    assert set(out) == set(baselines.ITERATIVE)
+    assert len(solved) == 4 * 8 * 6 and all(kw == {"iters": 7} for *_, kw in solved)
+    for method, (best, mean) in out.items():
+        assert list(mean) == list(fractions)
+        for f in fractions:
+            assert {round(fr / f, 9) for m, _, fr, _ in solved if m == method and abs(fr / f - 1) < 1e-6} == {1.0}
+            want = np.mean([mri.psnr(small.image + offset(method, f, k), small.image) for k in range(6)])
+            assert mean[f] == pytest.approx(want, rel=1e-12)
+        assert best == {"l1-dct": 1e-4, "l1-haar": 1e-2, "tv": 3e-3, "tv-box": 1e-1}[method]
+    # a scalar for a sequence, and other sizes
+    built.clear(), problems.clear(), solved.clear()
+    out = baselines.calibrate_fractions("tv", size=6, accelerations=3, seeds=5, fractions=1e-3, oversample=2)
+    assert [(b[0].shape, b[1], b[2], b[3]) for b in built] == [((12, 12), 3.0, 5, 2)]
+    assert list(out) == ["tv"] and list(out["tv"][1]) == [1e-3]
+
+
+def test_calibrate_fractions_checks_every_argument_by_name():
+    """Each refusal names the argument (or its entry), before any work.
+    kills mutants: x_calibrate_fractions__mutmut_5 … 99 (argument names, ranges, scalars, the memory message),
+    x__names__mutmut_*, x__sequence__mutmut_* (the messages of the sequence checks)."""
+    cf = baselines.calibrate_fractions
+    _refuses(TypeError, r"methods must be a sequence \(a tuple or list\), got int 3", cf, 3)
+    _refuses(ValueError, r"methods must be one of \('l1-dct', 'l1-haar', 'tv', 'tv-box'\), got 'wavelet'", cf,
+             "wavelet")
+    _refuses(ValueError, r"methods entry must be one of .*, got 'wavelet'", cf, ("tv", "wavelet"))
+    _refuses(TypeError, r"methods must be a sequence \(a tuple or list\), got dict", cf, {"tv": 1})
+    _refuses(ValueError, r"methods must not be empty", cf, [])
+    _refuses(ValueError, r"size must be an integer >= 1", cf, "tv", size=0)
+    _refuses(TypeError, r"accelerations must be a sequence \(a tuple or list\), got str '4'", cf,
+             accelerations="4")
+    _refuses(TypeError, r"accelerations must be a sequence \(a tuple or list\), got bool True", cf,
+             accelerations=True)
+    _refuses(TypeError, r"accelerations must be a sequence \(a tuple or list\), got ndarray", cf,
+             accelerations=np.ones((2, 2)))
+    _refuses(ValueError, r"accelerations must not be empty", cf, accelerations=())
+    _refuses(ValueError, r"accelerations entry must be >= 1, got 0.5", cf, accelerations=(4, 0.5))
+    _refuses(TypeError, r"seeds must be a sequence \(a tuple or list\), got float 1.0", cf, seeds=1.0)
+    _refuses(TypeError, r"seeds entry must be an integer, got float 1.5", cf, seeds=(0, 1.5))
+    _refuses(ValueError, r"seeds entry must be an integer >= 0, got -1", cf, seeds=(-1,))
+    _refuses(TypeError, r"fractions must be a sequence \(a tuple or list\), got str", cf, fractions="1e-3")
+    _refuses(ValueError, r"fractions entry must be > 0, got 0", cf, fractions=(1e-3, 0.0))
+    _refuses(ValueError, r"oversample must be an integer >= 1", cf, oversample=0)
+    _refuses(ValueError, r"calibrate_fractions\(size=1000000, oversample=4\): the \(4000000, 4000000\) phantom grid "
+             r"needs", cf, size=10**6)
+    _refuses(TypeError, r"calibrate_fractions got an unexpected keyword argument 'levels' for method 'tv'", cf,
+             "tv", levels=2)
+    with pytest.raises(TypeError) as info:                   # long values are cut: the message has 200 characters
+        cf(seeds="x" * 500)
+    assert len(str(info.value)) == 200 and str(info.value).startswith("seeds must be a sequence (a tuple or list), got str")
+
+
+class _ScriptedSolves:
+    """A stand-in for baselines.solve whose reconstruction at λ is the constant image √(λ/n) (so that with
+    A = I and y = 0 the residual ‖A x_λ − y‖² is exactly λ when λ/n is a power of 4), recording every call as
+    (λ, λ of the warm start or None, shape, keywords); with an oracle score −|log λ − log λ*| read back
+    from the image."""
+
+    def __init__(self, monkeypatch, shape, lam_star=1.0):
+        self.shape, self.n, self.lam_star, self.calls, self.lam_of = shape, shape[0] * shape[1], lam_star, [], {}
+        monkeypatch.setattr(baselines, "solve", self.solve)
+        monkeypatch.setattr(baselines, "_psnr", self.psnr)
+
+    def solve(self, method, A, y, shape=None, lam=None, x0=None, **kwargs):
+        image = np.full(self.shape, math.sqrt(lam / self.n))
+        self.lam_of[id(image)] = lam
+        self.calls.append((lam, None if x0 is None else self.lam_of[id(x0)], shape, kwargs))
+        return baselines.BaselineResult(image, np.zeros(1), lam, 1, method)
+
+    def psnr(self, x, truth):
+        return -abs(math.log(self.lam_of[id(x)]) - math.log(self.lam_star))
+
+
+def test_oracle_walk_refinement_and_warm_starts_follow_the_rule(monkeypatch):
+    """The oracle rule of tune_lambda's docstring, on scripted solves (score peaked at λ*): from the grid
+    λ₀·(4, 1, ¼) (solved largest first, each warm-started from the nearest λ solved so far in log λ),
+    walk by 4 towards the better score until the best is inside, then try the geometric midpoints next to
+    the best; the choice, the grid, the scores, the edge flag; at most max_steps = 6 steps by default.
+    kills mutants: x_tune_lambda__mutmut_3, 133 … 208, 228, 240 … 272, 334 … 354."""
+    shape = (2, 3)
+    A, y = np.eye(6), 1000.0 * np.arange(1.0, 7.0)          # λ₀ = 6 > 1: log λ > 0 (nearest is |log λ − log λ'|)
+    lam0 = baselines.FRACTIONS["tv"] * 6000.0
+    script = _ScriptedSolves(monkeypatch, shape, lam_star=lam0 * 4 ** 2.3)
+    cache = {}
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), cache=cache, iters=5)
+    lams = [c[0] / lam0 for c in script.calls]
+    np.testing.assert_allclose(lams, [4, 1, 0.25, 16, 64, 8, 32], rtol=1e-12)
+    starts = [None if c[1] is None else c[1] / lam0 for c in script.calls]
+    assert starts[0] is None
+    np.testing.assert_allclose(starts[1:5], [4, 1, 4, 16], rtol=1e-12)        # nearest in log λ, then chained
+    assert starts[6] == pytest.approx(8)
+    assert all(c[2] == shape and c[3] == {"iters": 5} for c in script.calls)
+    assert ch.method == "tv" and ch.rule == "oracle" and ch.lam == pytest.approx(32 * lam0)
+    assert ch.result is cache[ch.lam] and ch.result.lam == ch.lam and math.isnan(ch.target) and ch.at_edge is False
+    np.testing.assert_allclose(ch.grid / lam0, [0.25, 1, 4, 8, 16, 32, 64], rtol=1e-12)
+    np.testing.assert_allclose(ch.scores, [-abs(math.log(g / script.lam_star)) for g in ch.grid], rtol=1e-12)
+    assert set(cache) == set(ch.grid.tolist())
+    # the same cache again: nothing is solved twice
+    again = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), cache=cache, iters=5)
+    assert len(script.calls) == 7 and again.lam == ch.lam
+    # the optimum far above: 6 steps up (the default max_steps), then one midpoint below the top, at the edge
+    script.calls.clear()
+    script.lam_star = lam0 * 4.0 ** 20
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape))
+    np.testing.assert_allclose(ch.grid / lam0, [0.25, 1, 4, 16, 64, 256, 1024, 4096, 2 * 4096, 16384], rtol=1e-12)
+    assert ch.lam == ch.grid[-1] and ch.at_edge is True
+    # far below: 6 steps down, at the lower edge
+    script.calls.clear()
+    script.lam_star = lam0 * 4.0 ** -20
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), max_steps=2)
+    np.testing.assert_allclose(ch.grid / lam0, [4.0 ** -3, 2 * 4.0 ** -3, 4.0 ** -2, 0.25, 1, 4], rtol=1e-12)
+    assert ch.lam == ch.grid[0] and ch.at_edge is True
+    # the best is the second λ of the grid: both midpoints are tried, the lower one wins
+    script.calls.clear()
+    script.lam_star = lam0 / 1.5
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape))
+    np.testing.assert_allclose(ch.grid / lam0, [0.25, 0.5, 1, 2, 4], rtol=1e-12)
+    assert ch.lam == pytest.approx(lam0 / 2) and ch.at_edge is False
+    # without refinement the best of the walk is kept
+    script.calls.clear()
+    ch = baselines.tune_lambda("tv", A, y, shape, rule="oracle", truth=np.zeros(shape), refine=False)
+    assert ch.lam == pytest.approx(lam0) and len(ch.grid) == 3
+
+
+@pytest.mark.parametrize("grid, sigma, kwargs, want_grid, want", [
+    ([6, 24, 96], 4.0, {}, [6, 24, 96, 192, 384], 96),          # all fit (96 exactly): up once, the midpoint fails
+    ([6, 24, 96], 4.0, {"refine": False}, [6, 24, 96, 384], 96),
+    ([6, 96], 2.0, {}, [6, 24, 96], 24),                        # the midpoint fits exactly
+    ([6, 24, 384], 4.0, {}, [6, 24, 96, 384], 96),             # the second λ fits, its midpoint to the next too
+    ([24, 96, 384], 1.0, {}, [6, 12, 24, 96, 384], 6),         # none fits: down until one does
+    ([96, 384], 1.0, {"max_steps": 1}, [24, 96, 384], 24),    # none fits within the steps: the smallest λ
+])
+def test_discrepancy_walk_and_refinement_follow_the_rule(monkeypatch, grid, sigma, kwargs, want_grid, want):
+    """Morozov's rule of tune_lambda's docstring on scripted solves with ‖A x_λ − y‖² = λ exactly (A = I,
+    y = 0, 6 pixels; λ/6 a power of 4) and target m σ² = 6 σ²: the largest λ with residual ≤ target
+    (equality fits), walking up while every λ fits and down while none does, then the midpoint towards the
+    next λ when it fits; the smallest λ tried when none fits.
+    kills mutants: x_tune_lambda__mutmut_293 … 338 (the walk, ≤ against <, the refinement's conditions)."""
+    shape = (2, 3)
+    _ScriptedSolves(monkeypatch, shape)
+    ch = baselines.tune_lambda("tv-box", np.eye(6), np.zeros(6), shape, noise_std=sigma, grid=grid, **kwargs)
+    assert ch.rule == "discrepancy" and ch.target == 6 * sigma ** 2
+    np.testing.assert_allclose(ch.grid, want_grid, rtol=1e-12)
+    np.testing.assert_allclose(ch.scores, want_grid, rtol=1e-12)
+    assert ch.lam == want and ch.at_edge == (want in (want_grid[0], want_grid[-1]))
+
+
+def _bad_calls():
+    """(name, call, exception, message) for every argument check of the public functions: the message is the
+    documented one, the argument's name first (the README's input contract)."""
+    import array_api_strict as S
+    B = baselines
+    A = SubsampledFourier((8, 8), cartesian_mask((8, 8), 2, rng=0))
+    y, G, r, img = np.zeros(A.shape[0]), np.ones((6, 12)), np.ones(6), np.ones((3, 4))
+    fg, solve = B.fourier_gram, B.solve          # called as such although the test stubs them (see below)
+    x0s = S.zeros((8, 8), dtype=S.float64)
+    work = "work started before the arguments were checked"
+    return [
+    ('l1h x0 backend', lambda: B.l1_haar(A, y, x0=x0s), TypeError,
+     'x0 is an array of array_api_strict but y is an array of numpy: different backends in one call; convert '
+     'them to one (cstheory.to_numpy or xp.asarray)'),
+    ('tv x0 backend', lambda: B.tv(A, y, x0=x0s), TypeError,
+     'x0 is an array of array_api_strict but y is an array of numpy: different backends in one call; convert '
+     'them to one (cstheory.to_numpy or xp.asarray)'),
+    ('l1h rng', lambda: B.l1_haar(A, y, rng=-1), ValueError, 'rng seed must be non-negative, got -1'),
+    ('tv rng -1', lambda: B.tv(A, y, rng=-1), ValueError, 'rng seed must be non-negative, got -1'),
+    ('admm rng', lambda: B.tv_admm(A, y, rng=-3), ValueError, 'rng seed must be non-negative, got -3'),
+    ('l1d rng', lambda: B.l1_dct(A, y, rng=-1), ValueError, 'rng seed must be non-negative, got -1'),
+    ('cf rng', lambda: B.calibrate_fractions("tv", rng=-1), ValueError, 'rng seed must be non-negative, got -1'),
+    ('cf tol', lambda: B.calibrate_fractions("tv", tol=-1.0), ValueError, 'tol must be >= 0, got -1'),
+    ('cf kw', lambda: B.calibrate_fractions("l1-dct", rho=1.0), TypeError,
+     "calibrate_fractions got an unexpected keyword argument 'rho' for method 'l1-dct' (it passes on iters, tol, "
+     "monotone, rng)"),
+    # accepted: the checks pass and the work starts (stubbed)
+    ('tl ok tv', lambda: B.tune_lambda("tv", A, y, rho=None, tol=0.0, isotropic=True, adapt_rho=False,
+                                       rng=np.random.default_rng(0), iters=3), AssertionError, work),
+    ('tl ok rho', lambda: B.tune_lambda("tv-box", A, y, rho=2.0, rng=4), AssertionError, work),
+    ('tl ok l1', lambda: B.tune_lambda("l1-haar", A, y, levels=None, monotone=False, tol=0.0, iters=1),
+     AssertionError, work),
+    ('tl ok levels', lambda: B.tune_lambda("l1-haar", A, y, levels=0), AssertionError, work),
+    ('cf ok', lambda: B.calibrate_fractions("tv", iters=2, tol=0.0, isotropic=False), AssertionError, work),
+    ('zf A', lambda: B.zero_filled("A", y), TypeError,
+     'A must be a 2-D array or a cstheory.LinearOperator, got str'),
+    ('y 2d', lambda: B.tv(A, np.zeros((2, 2))), ValueError,
+     'y must be 1-D, got shape (2, 2)'),
+    ('y len', lambda: B.l1_dct(A, np.zeros(3)), ValueError,
+     'y must have length m = 64 (rows of A), got 3'),
+    ('noshape', lambda: B.l1_haar(G, r), ValueError,
+     'shape must be given (the image shape (h, w)) when A has no image_shape'),
+    ('shape str', lambda: B.tv(G, r, shape="3,4"), TypeError,
+     "shape must be a tuple of 2 entries, got str '3,4'"),
+    ('shape 1', lambda: B.tv(G, r, shape=(12,)), ValueError,
+     'shape must have 2 entries, got (12,)'),
+    ('pixels', lambda: B.tv_admm(A, y, shape=(4, 4)), ValueError,
+     'shape (4, 4) has 16 pixels but A has 64 columns'),
+    ('backend', lambda: B.l1_dct(A, S.asarray(y)), TypeError,
+     'A and y come from different backends: A works on numpy arrays but y is a array_api_strict array'),
+    ('iters', lambda: B.tv(A, y, iters=0), ValueError,
+     'iters must be an integer >= 1, got 0'),
+    ('tol', lambda: B.l1_haar(A, y, tol=-1.0), ValueError,
+     'tol must be >= 0, got -1'),
+    ('lam', lambda: B.l1_dct(A, y, lam=-1.0), ValueError,
+     'lam must be >= 0, got -1'),
+    ('tv lamfrac', lambda: B.tv(A, y, lam_fraction=-2.0), ValueError, 'lam_fraction must be >= 0, got -2'),
+    ('lamfrac', lambda: B.tv_admm(A, y, lam_fraction=-1.0), ValueError,
+     'lam_fraction must be >= 0, got -1'),
+    ('x0 list', lambda: B.tv(A, y, x0=[0.0] * 64), TypeError,
+     'x0 must be an array, got list; convert with numpy.asarray(x0)'),
+    ('x0 3d', lambda: B.tv(A, y, x0=np.zeros((1, 8, 8))), ValueError,
+     'x0 must be 1-D or 2-D, got shape (1, 8, 8)'),
+    ('x0 backend', lambda: B.l1_dct(A, y, x0=S.zeros((8, 8), dtype=S.float64)), TypeError,
+     'x0 is an array of array_api_strict but y is an array of numpy: different backends in one call; convert them to one (cstheory.to_numpy or xp.asarray)'),
+    ('x0 pixels', lambda: B.tv_admm(A, y, x0=np.zeros(63)), ValueError,
+     'x0 must hold 64 pixels (shape (8, 8)), got shape (63,)'),
+    ('box str', lambda: B.tv(A, y, box="01"), TypeError,
+     "box must be a pair (lower, upper) or None, got str '01'"),
+    ('box 3', lambda: B.tv_admm(A, y, box=(0, 1, 2)), ValueError,
+     'box must be a pair (lower, upper) or None, got 3 entries (0, 1, 2)'),
+    ('box lo', lambda: B.tv(A, y, box=("a", 1.0)), TypeError,
+     "box lower bound must be a real number, got str 'a'"),
+    ('box hi', lambda: B.tv(A, y, box=(0.0, float("inf"))), ValueError,
+     'box upper bound must be finite, got inf'),
+    ('box order', lambda: B.tv_admm(A, y, box=(1.0, 1.0)), ValueError,
+     'box must have lower < upper, got (1.0, 1.0)'),
+    ('boundary', lambda: B.tv(A, y, boundary="circular"), ValueError,
+     "boundary must be one of ('neumann', 'periodic'), got 'circular'"),
+    ('boundary int', lambda: B.gradient(img, boundary=1), TypeError,
+     "boundary must be one of ('neumann', 'periodic'), got int 1"),
+    ('levels', lambda: B.l1_haar(A, y, levels=-1), ValueError,
+     'levels must be an integer >= 0, got -1'),
+    ('levels f', lambda: B.haar2(img, levels=1.0), TypeError,
+     'levels must be an integer, got float 1.0'),
+    ('rng', lambda: B.l1_dct(A, y, rng=-1), ValueError,
+     'rng seed must be non-negative, got -1'),
+    ('rng tv', lambda: B.tv(A, y, rng="a"), TypeError,
+     'rng must be an int seed or a numpy.random.Generator, got str'),
+    ('rho', lambda: B.tv_admm(A, y, rho=0.0), ValueError,
+     'rho must be > 0, got 0'),
+    ('adapt', lambda: B.tv_admm(A, y, adapt_rho="no"), TypeError,
+     "adapt_rho must be True or False, got str 'no'"),
+    ('iso', lambda: B.tv(A, y, isotropic=1), TypeError,
+     'isotropic must be True or False, got int 1'),
+    ('mono', lambda: B.l1_dct(A, y, monotone=1), TypeError,
+     'monotone must be True or False, got int 1'),
+    ('mono haar', lambda: B.l1_haar(A, y, monotone=None), TypeError,
+     'monotone must be True or False, got NoneType None'),
+    ('fg shape', lambda: fg(A, shape="8"), TypeError,
+     "shape must be a tuple of 2 entries, got str '8'"),
+    ('fg shape2', lambda: fg(A, shape=(4, 16)), ValueError,
+     "shape must be A's image shape (8, 8), got (4, 16)"),
+    ('fg check', lambda: fg(A, check=1), TypeError,
+     'check must be True or False, got int 1'),
+    ('fg rng', lambda: fg(A, rng=-2), ValueError,
+     'rng seed must be non-negative, got -2'),
+    ('fg dense', lambda: fg(G), ValueError,
+     'A must be a subsampled Fourier operator (with .mask and .image_shape) for the Fourier-domain solve; use tv() (Chambolle-Pock) for a general A'),
+    ('lap shape', lambda: B.laplacian_symbol("8"), TypeError,
+     "shape must be a tuple of 2 entries, got str '8'"),
+    ('lap shape0', lambda: B.laplacian_symbol((0, 3)), ValueError,
+     'shape must be an integer >= 1, got 0'),
+    ('lap dtype', lambda: B.laplacian_symbol((2, 3), dtype="int32"), ValueError,
+     "dtype must be 'float32' or 'float64' (cstheory computes in real floating point), got 'int32'"),
+    ('lap xp', lambda: B.laplacian_symbol((2, 3), xp="nope"), ValueError,
+     "xp must be 'numpy', 'cupy' or 'array_api_strict', got 'nope'"),
+    ('lap mem', lambda: B.laplacian_symbol((10**6, 10**6)), ValueError,
+     'laplacian_symbol(shape=(1000000, 1000000)) needs '),
+    ('zf part', lambda: B.zero_filled(A, y, part="imag"), ValueError,
+     "part must be one of ('magnitude', 'real'), got 'imag'"),
+    ('zf part int', lambda: B.zero_filled(A, y, part=1), TypeError,
+     "part must be one of ('magnitude', 'real'), got int 1"),
+    ('rec method', lambda: B.reconstruct("wavelet", A, y), ValueError,
+     "method must be one of ('zero-filled', 'l1-dct', 'l1-haar', 'tv', 'tv-box'), got 'wavelet'"),
+    ('solve method', lambda: solve("zero-filled", A, y), ValueError,
+     "method must be one of ('l1-dct', 'l1-haar', 'tv', 'tv-box'), got 'zero-filled'"),
+    ('solve box', lambda: solve("tv-box", A, y, box=(0.0, 1.0)), TypeError,
+     "solve got the keyword argument 'box': method 'tv-box' sets it (None for 'tv', (0, 1) for 'tv-box'); call tv() or tv_admm() for another box"),
+    ('ls method', lambda: B.lambda_scale(3, A, y), TypeError,
+     "method must be one of ('l1-dct', 'l1-haar', 'tv', 'tv-box'), got int 3"),
+    ('plan shape', lambda: B.haar_plan((8,)), ValueError,
+     'shape must have 2 entries, got (8,)'),
+    ('plan int', lambda: B.haar_plan(8), TypeError,
+     'shape must be a tuple of 2 entries (e.g. (h, w)), got the int 8'),
+    ('plan str', lambda: B.haar_plan("8"), TypeError,
+     "shape must be a tuple of 2 entries, got str '8'"),
+    ('plan levels', lambda: B.haar_plan((8, 8), levels=-1), ValueError,
+     'levels must be an integer >= 0, got -1'),
+    ('haar2 1d', lambda: B.haar2(np.ones(4)), ValueError,
+     'x must be 2-D, got shape (4,)'),
+    ('haar2 list', lambda: B.haar2([[1.0]]), TypeError,
+     'x must be an array, got list; convert with numpy.asarray(x)'),
+    ('ihaar2 list', lambda: B.ihaar2([[1.0]]), TypeError,
+     'c must be an array, got list; convert with numpy.asarray(c)'),
+    ('grad 3d', lambda: B.gradient(np.ones((2, 3, 4))), ValueError,
+     'x must be 2-D, got shape (2, 3, 4)'),
+    ('grad list', lambda: B.gradient([[1.0]]), TypeError,
+     'x must be an array, got list; convert with numpy.asarray(x)'),
+    ('gradT 2d', lambda: B.gradient_adjoint(np.ones((3, 4))), ValueError,
+     'p must be 3-D, got shape (3, 4)'),
+    ('gradT list', lambda: B.gradient_adjoint([[[1.0]]]), TypeError,
+     'p must be an array, got list; convert with numpy.asarray(p)'),
+    ('gradT shape', lambda: B.gradient_adjoint(np.ones((3, 3, 4))), ValueError,
+     'p must have shape (2, h, w) (a vector per pixel), got (3, 3, 4)'),
+    ('gradT bnd', lambda: B.gradient_adjoint(np.ones((2, 3, 4)), "x"), ValueError,
+     "boundary must be one of ('neumann', 'periodic'), got 'x'"),
+    ('tvx 3d', lambda: B.total_variation(np.ones((2, 3, 4))), ValueError,
+     'x must be 2-D, got shape (2, 3, 4)'),
+    ('tvx iso', lambda: B.total_variation(img, isotropic=1), TypeError,
+     'isotropic must be True or False, got int 1'),
+    ('tvx bnd', lambda: B.total_variation(img, boundary="x"), ValueError,
+     "boundary must be one of ('neumann', 'periodic'), got 'x'"),
+    ('soft list', lambda: B.soft_threshold([1.0], 0.1), TypeError,
+     'c must be an array, got list; convert with numpy.asarray(c)'),
+    ('soft t', lambda: B.soft_threshold(np.ones(3), -0.1), ValueError,
+     't must be >= 0, got -0.1'),
+    ('soft t str', lambda: B.soft_threshold(np.ones(3), "a"), TypeError,
+     "t must be a real number, got str 'a'"),
+    ('shrink 2d', lambda: B.shrink(np.ones((3, 4)), 0.1), ValueError,
+     'g must be 3-D, got shape (3, 4)'),
+    ('shrink list', lambda: B.shrink([[[1.0]]], 0.1), TypeError,
+     'g must be an array, got list; convert with numpy.asarray(g)'),
+    ('shrink shape', lambda: B.shrink(np.ones((3, 2, 2)), 0.1), ValueError,
+     'g must have shape (2, h, w) (a vector per pixel), got (3, 2, 2)'),
+    ('shrink t', lambda: B.shrink(np.ones((2, 2, 2)), -1.0), ValueError,
+     't must be >= 0, got -1'),
+    ('fista an', lambda: B.fista_l1(A, y, 3, B.ihaar2), TypeError,
+     'analysis must be a callable Ψ (an (h, w) image → its coefficients), got int'),
+    ('fista sy', lambda: B.fista_l1(A, y, B.haar2, "s"), TypeError,
+     'synthesis must be a callable Ψᵀ (coefficients → an (h, w) image), got str'),
+    ('fista an None', lambda: B.fista_l1(A, y, None, B.ihaar2), TypeError,
+     'analysis must be a callable, got None'),
+    ('fista sy None', lambda: B.fista_l1(A, y, B.haar2, None), TypeError,
+     'synthesis must be a callable, got None'),
+    ('fista lam', lambda: B.fista_l1(A, y, B.haar2, B.ihaar2, lam=-1.0), ValueError,
+     'lam must be >= 0, got -1'),
+    ('fista method', lambda: B.fista_l1(A, y, B.haar2, B.ihaar2, method=3), TypeError,
+     'method must be a string (the name recorded in the result), got int'),
+    ('fista mono', lambda: B.fista_l1(A, y, B.haar2, B.ihaar2, monotone=0), TypeError,
+     'monotone must be True or False, got int 0'),
+    ('fista x0', lambda: B.fista_l1(A, y, B.haar2, B.ihaar2, x0=S.zeros((8, 8), dtype=S.float64)), TypeError,
+     'x0 is an array of array_api_strict but y is an array of numpy: different backends in one call; convert them to one (cstheory.to_numpy or xp.asarray)'),
+    ('fista x0 px', lambda: B.fista_l1(A, y, B.haar2, B.ihaar2, x0=np.zeros((8, 7))), ValueError,
+     'x0 must hold 64 pixels (shape (8, 8)), got shape (8, 7)'),
+    ('fista rng', lambda: B.fista_l1(A, y, B.haar2, B.ihaar2, rng=-1), ValueError,
+     'rng seed must be non-negative, got -1'),
+    ('tl method', lambda: B.tune_lambda(3, A, y), TypeError,
+     "method must be one of ('l1-dct', 'l1-haar', 'tv', 'tv-box'), got int 3"),
+    ('tl rule', lambda: B.tune_lambda("tv", A, y, rule=3), TypeError,
+     "rule must be one of ('oracle', 'discrepancy', 'fraction', 'auto'), got int 3"),
+    ('tl truth', lambda: B.tune_lambda("tv", A, y, truth=np.ones(64)), ValueError,
+     'truth must be 2-D, got shape (64,)'),
+    ('tl truth be', lambda: B.tune_lambda("tv", A, y, truth=S.zeros((8, 8), dtype=S.float64)), TypeError,
+     'truth is an array of array_api_strict but y is an array of numpy: different backends in one call; convert them to one (cstheory.to_numpy or xp.asarray)'),
+    ('tl truth shape', lambda: B.tune_lambda("tv", A, y, truth=np.ones((4, 16))), ValueError,
+     'truth must have the image shape (8, 8), got (4, 16)'),
+    ('tl noise', lambda: B.tune_lambda("tv", A, y, noise_std=-1.0), ValueError,
+     'noise_std must be >= 0, got -1'),
+    ('tl grid', lambda: B.tune_lambda("tv", A, y, grid="1e-3"), TypeError,
+     "grid must be a sequence (a tuple or list), got str '1e-3'"),
+    ('tl grid0', lambda: B.tune_lambda("tv", A, y, grid=[1e-3, 0.0]), ValueError,
+     'grid entry must be > 0, got 0'),
+    ('tl ratio', lambda: B.tune_lambda("tv", A, y, ratio=1.0), ValueError,
+     'ratio must be > 1, got 1'),
+    ('tl steps', lambda: B.tune_lambda("tv", A, y, max_steps=-1), ValueError,
+     'max_steps must be an integer >= 0, got -1'),
+    ('tl refine', lambda: B.tune_lambda("tv", A, y, refine=1), TypeError,
+     'refine must be True or False, got int 1'),
+    ('tl cache', lambda: B.tune_lambda("tv", A, y, cache=[]), TypeError,
+     'cache must be a dict (λ → BaselineResult) or None, got list'),
+    ('tl kw', lambda: B.tune_lambda("tv", A, y, levels=2), TypeError,
+     "tune_lambda got an unexpected keyword argument 'levels' for method 'tv' (it passes on iters, tol, rng, rho, adapt_rho, isotropic)"),
+    ('tl iters', lambda: B.tune_lambda("l1-haar", A, y, iters=0), ValueError,
+     'iters must be an integer >= 1, got 0'),
+    ('tl tol', lambda: B.tune_lambda("tv", A, y, tol=-1.0), ValueError,
+     'tol must be >= 0, got -1'),
+    ('tl mono', lambda: B.tune_lambda("l1-dct", A, y, monotone=1), TypeError,
+     'monotone must be True or False, got int 1'),
+    ('tl adapt', lambda: B.tune_lambda("tv", A, y, adapt_rho=1), TypeError,
+     'adapt_rho must be True or False, got int 1'),
+    ('tl iso', lambda: B.tune_lambda("tv-box", A, y, isotropic=1), TypeError,
+     'isotropic must be True or False, got int 1'),
+    ('tl rng', lambda: B.tune_lambda("tv", A, y, rng=-1), ValueError,
+     'rng seed must be non-negative, got -1'),
+    ('tl rho', lambda: B.tune_lambda("tv", A, y, rho=0.0), ValueError,
+     'rho must be > 0, got 0'),
+    ('tl levels', lambda: B.tune_lambda("l1-haar", A, y, levels=-1), ValueError,
+     'levels must be an integer >= 0, got -1'),
+    ('tl oracle', lambda: B.tune_lambda("tv", A, y, rule="oracle"), ValueError,
+     "rule='oracle' needs truth= (the ground-truth image)"),
+    ('tl disc', lambda: B.tune_lambda("tv", A, y, rule="discrepancy", noise_std=0.0), ValueError,
+     "rule='discrepancy' needs noise_std > 0 (the std of each real noise entry)"),
+    ('tl zero', lambda: B.tune_lambda("tv", A, y, rule="oracle", truth=np.zeros((8, 8))), ValueError,
+     'the λ scale of y is 0 (Aᵀy = 0: A or y is zero), so there is no grid of λ around it to search; check A and y, or pass grid='),
+
+    ]
+
+
+_BAD_CALLS = _bad_calls()
+
+
+def _work(*args, **kwargs):
+    raise AssertionError("work started before the arguments were checked")
+
+
+@pytest.mark.parametrize("name, call, exc, message", _BAD_CALLS, ids=[row[0] for row in _BAD_CALLS])
+def test_every_refusal_is_the_documented_one_naming_its_argument(name, call, exc, message, monkeypatch):
+    """Each bad argument raises the promised class with its message, which names the argument first (the
+    memory refusal: up to the machine-dependent limit).  Mutated names ("XXlamXX", "LAM", None), dropped
+    or widened checks, altered messages all fail here.
+    kills mutants: the argument names and checks of x__setup, x__check_iters, x__check_lam, x__check_x0,
+    x__box, x__check_boundary, x__check_levels, x__check_solver_keywords, x__check_grid, x__sequence,
+    x_fista_l1, x_l1_dct, x_l1_haar, x_tv, x_tv_admm, x_fourier_gram, x_laplacian_symbol, x_zero_filled,
+    x_reconstruct, x_solve, x_lambda_scale, x_haar_plan, x_haar2, x_ihaar2, x_gradient, x_gradient_adjoint,
+    x_total_variation, x_soft_threshold, x_shrink, x_tune_lambda (e.g. x_tune_lambda__mutmut_12 … 104,
+    x_fista_l1__mutmut_14 … 79, x_shrink__mutmut_2 … 24, x_haar_plan__mutmut_3 … 11, x__check_solver_keywords_*).
+    The work (the λ scale, ‖A‖, FISTA, the Fourier symbol, a solve, a simulation) is stubbed to raise, so
+    a check that a mutant drops but the solver would repeat later is still missed (the rows "… ok" pass
+    every check and reach the stub)."""
+    if name != "tl zero":                    # that refusal needs the λ scale
+        for stub in ("_lambda_scale", "_lipschitz", "_fista", "fourier_gram", "solve", "calibration_phantom"):
+            monkeypatch.setattr(baselines, stub, _work)
+        monkeypatch.setattr(mri, "mri_problem", _work)
+    with pytest.raises(exc) as info:
+        call()
+    text = str(info.value)
+    if message.endswith(" needs "):
+        assert text.startswith(message), text
+    else:
+        assert text == message
+
+
+def test_fista_l1_is_the_solver_behind_l1_dct_with_its_own_defaults():
+    """fista_l1 with Ψ = the DCT is l1_dct at the same λ, iterate for iterate: with and without MFISTA's
+    monotone step (plain FISTA's objective rises here at the 10th iterate), from a given x0 (flat or 2-D),
+    with the power-iteration seed passed on (rng=5 gives another 1/L than rng=0); defaults λ = 0,
+    monotone, rng 0, method "l1".
+    kills mutants: x_fista_l1__mutmut_1, 4 … 6, 50 … 92 (defaults, the arguments handed to _fista)."""
+    from cstheory._backend import dct, idct
+
+    A, y, shape = _small_problem(seed=4)
+    lam = 0.005
+    for monotone in (True, False):
+        got = baselines.fista_l1(A, y, dct, idct, shape, lam=lam, iters=12, tol=0.0, monotone=monotone)
+        want = baselines.l1_dct(A, y, shape, lam=lam, iters=12, tol=0.0, monotone=monotone)
+        np.testing.assert_array_equal(got.image, want.image)
+        np.testing.assert_array_equal(got.objective, want.objective)
+    plain = baselines.l1_dct(A, y, shape, lam=lam, iters=12, tol=0.0, monotone=False).objective
+    assert np.any(np.diff(plain) > 0)                    # so monotone=True/False are told apart above
+    x0 = np.linspace(0.0, 1.0, 20)
+    got = baselines.fista_l1(A, y, dct, idct, shape, lam=lam, iters=2, tol=0.0, x0=x0)
+    np.testing.assert_array_equal(got.image, baselines.l1_dct(A, y, shape, lam=lam, iters=2, tol=0.0,
+                                                               x0=x0.reshape(shape)).image)
+    assert got.objective[0] == pytest.approx(0.5 * np.sum((A @ x0 - y) ** 2)
+                                             + lam * np.abs(scipy.fft.dctn(x0.reshape(shape), norm="ortho")).sum())
+    seeded = baselines.fista_l1(A, y, dct, idct, shape, iters=1, tol=0.0, rng=5)
+    assert seeded.step_sizes == baselines.l1_dct(A, y, shape, lam=0.0, iters=1, tol=0.0, rng=5).step_sizes
+    default = baselines.fista_l1(A, y, dct, idct, shape, iters=1, tol=0.0)
+    assert default.step_sizes == baselines.l1_dct(A, y, shape, lam=0.0, iters=1, tol=0.0, rng=0).step_sizes
+    assert seeded.step_sizes != default.step_sizes
+    assert default.lam == 0.0 and default.method == "l1"
+    assert baselines.fista_l1(A, y, dct, idct, shape, iters=1, method="mine").method == "mine"
+
+
+def test_the_edges_of_the_argument_ranges_are_accepted():
+    """λ = 0, a fraction 0, tol = 0, t = 0, noise_std = 0, ratio in (1, 2), max_steps = 0, levels = 0, a
+    flat x0 and ``shape`` given for a dense A are accepted and mean what they say.
+    kills mutants: the allow_zero/minimum/low variants of the argument checks (e.g. x_tune_lambda__mutmut_53,
+    56, 59, 73, 78, 81, 84, x_shrink__mutmut_16 … 28, x_soft_threshold__mutmut_*, x_lambda_scale__mutmut_13)."""
+    c = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(baselines.soft_threshold(c, 0.0), c)
+    g = np.zeros((2, 1, 2))
+    g[:, 0, 0], g[:, 0, 1] = [3.0, 4.0], [0.3, 0.4]
+    np.testing.assert_array_equal(baselines.shrink(g, 0.0), g)
+    out = baselines.shrink(g, 1.0)                       # length 5 → 4 along (3, 4)/5; length 0.5 → 0
+    np.testing.assert_allclose(out[:, 0, 0], [2.4, 3.2], rtol=1e-15)
+    assert np.all(out[:, 0, 1] == 0.0)
+    step = np.zeros((4, 6))
+    step[:, 3:] = 2.0
+    assert baselines.total_variation(step, boundary="periodic") == 16.0
+    assert baselines.total_variation(step, isotropic=False, boundary="periodic") == 16.0
+    assert baselines.haar_plan((12, 8), levels=1) == [(12, 8, True, True)]
+    assert baselines.haar_plan((12, 8), levels=0) == []
+    np.testing.assert_array_equal(baselines.haar2(step, levels=0), step)
+    G = np.random.default_rng(0).standard_normal((6, 12))
+    r = np.arange(6.0)
+    assert baselines.lambda_scale("tv", G, r, shape=(3, 4)) == pytest.approx(np.abs(G.T @ r).max(), rel=1e-15)
+    A, y, shape = _small_problem()
+    assert baselines.l1_dct(A, y, shape, lam_fraction=0.0, iters=3, tol=0.0).lam == 0.0
+    assert baselines.tv(A, y, shape, lam=0.0, iters=3, tol=0.0).lam == 0.0
+    P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    assert baselines.tv_admm(P.operator, P.y, lam_fraction=0.0, iters=3, tol=0.0).lam == 0.0
+    flat = baselines.tv_admm(P.operator, P.y, lam=0.01, iters=3, tol=0.0, x0=np.full(64, 0.5))
+    square = baselines.tv_admm(P.operator, P.y, lam=0.01, iters=3, tol=0.0, x0=np.full((8, 8), 0.5))
+    np.testing.assert_array_equal(flat.image, square.image)
+    ch = baselines.tune_lambda("tv", P.operator, P.y, noise_std=0.0, ratio=1.5, max_steps=0, tol=0.0, iters=2)
+    assert ch.rule == "fraction" and ch.method == "tv" and ch.result.iterations == 2
+    ch = baselines.tune_lambda("l1-dct", P.operator, P.y, rule="oracle", truth=P.image, ratio=1.5, max_steps=0,
+                               refine=False, iters=2)
+    np.testing.assert_allclose(ch.grid / ch.grid[1], [1 / 1.5, 1.0, 1.5], rtol=1e-12)
+
+
+def test_zero_filled_and_reconstruct_pass_their_arguments_on():
+    """zero_filled's ``part`` reaches a Fourier A ("real" is Aᵀy, not the magnitude); reconstruct hands
+    ``shape`` and the keywords to zero_filled and to solve.
+    kills mutants: x_zero_filled__mutmut_6 … 15, 32, x_reconstruct__mutmut_15 … 28."""
+    A, y = _small_fourier()
+    real = baselines.zero_filled(A, y, part="real")
+    np.testing.assert_allclose(real, np.reshape(A.T @ y, (6, 5)), atol=1e-15)
+    assert np.min(real) < 0.0                                  # so the magnitude differs
+    np.testing.assert_allclose(baselines.zero_filled(A, y), A.zero_filled(y, part="magnitude"), atol=1e-15)
+    np.testing.assert_array_equal(baselines.reconstruct("zero-filled", A, y, part="real"), real)
+    G = np.random.default_rng(0).standard_normal((20, 30))
+    b = G @ np.linspace(0.0, 1.0, 30)
+    np.testing.assert_array_equal(baselines.reconstruct("zero-filled", G, b, (6, 5)), (G.T @ b).reshape(6, 5))
+    got = baselines.reconstruct("tv", G, b, (6, 5), lam=0.03, iters=3, tol=0.0)
+    np.testing.assert_array_equal(got, baselines.solve("tv", G, b, (6, 5), lam=0.03, iters=3, tol=0.0).image)
+    assert not np.array_equal(got, baselines.solve("tv", G, b, (6, 5), lam=0.03, iters=4, tol=0.0).image)
+
+
+def test_l1_solvers_hand_their_documented_defaults_to_fista(monkeypatch):
+    """l1_dct, l1_haar and fista_l1 run FISTA with the defaults of their signatures: iters 20000, tol TOL,
+    MFISTA, x0 = 0, rng 0 (recorded at the FISTA core, without running 20000 iterations), l1_haar with its
+    ``levels`` in both transforms.
+    kills mutants: x_l1_haar__mutmut_1 … 3, 68 … 96, x_l1_dct__mutmut_1 … 3, x_fista_l1__mutmut_2, 3 (defaults,
+    the arguments handed to FISTA)."""
+    calls = []
+
+    def spy(A, y, xp, shape, analysis, synthesis, lam, iters, tol, monotone, x0, rng, method):
+        calls.append(dict(analysis=analysis, synthesis=synthesis, lam=lam, iters=iters, tol=tol, monotone=monotone,
+                          x0=x0, rng=rng, method=method))
+        return "result"
+
+    monkeypatch.setattr(baselines, "_fista", spy)
+    A, y, shape = _small_problem()
+    assert baselines.l1_dct(A, y, shape, lam=0.1) == "result"
+    baselines.l1_haar(A, y, shape, lam=0.1)
+    baselines.fista_l1(A, y, haar2, ihaar2, shape)
+    for call in calls:
+        assert (call["iters"], call["tol"], call["monotone"], call["x0"], call["rng"]) == (20000, baselines.TOL,
+                                                                                           True, None, 0)
+    assert [c["method"] for c in calls] == ["l1-dct", "l1-haar", "l1"]
+    calls.clear()
+    baselines.l1_haar(A, y, (4, 4 + 1), lam=0.1, levels=1)
+    x = np.random.default_rng(0).standard_normal(shape)
+    np.testing.assert_array_equal(calls[0]["analysis"](x), haar2(x, 1))
+    np.testing.assert_array_equal(calls[0]["synthesis"](x), ihaar2(x, 1))
+    assert not np.array_equal(haar2(x, 1), haar2(x))
+    # and what is given is handed on
+    x0, gen = np.ones(shape), np.random.default_rng(3)
+    for solver in (baselines.l1_dct, baselines.l1_haar):
+        calls.clear()
+        solver(A, y, shape, lam=0.1, iters=7, tol=1e-5, monotone=False, x0=x0, rng=gen)
+        assert (calls[0]["iters"], calls[0]["tol"], calls[0]["monotone"], calls[0]["x0"], calls[0]["rng"]) == (
+            7, 1e-5, False, x0, gen)
+
+
+def _haar_reference(x, plan):
+    """haar2 from its docstring: per level, the top-left (a, b) block goes through the pair rotation
+    ((even + odd)/√2 | (even − odd)/√2) along axis 0 and/or 1, sums first (written in place, on the host)."""
+    c = np.array(x, dtype=float)
+    r = 1.0 / math.sqrt(2.0)
+    for a, b, d0, d1 in plan:
+        blk = c[:a, :b].copy()
+        if d0:
+            blk = np.concatenate([(blk[0::2] + blk[1::2]) * r, (blk[0::2] - blk[1::2]) * r], axis=0)
+        if d1:
+            blk = np.concatenate([(blk[:, 0::2] + blk[:, 1::2]) * r, (blk[:, 0::2] - blk[:, 1::2]) * r], axis=1)
+        c[:a, :b] = blk
+    return c
+
+
+@pytest.mark.parametrize("shape, levels, plan", [
+    ((3, 8), None, [(3, 8, False, True), (3, 4, False, True), (3, 2, False, True)]),
+    ((8, 3), None, [(8, 3, True, False), (4, 3, True, False), (2, 3, True, False)]),
+    ((12, 10), None, [(12, 10, True, True), (6, 5, True, False)]),
+    ((1, 8), 2, [(1, 8, False, True), (1, 4, False, True)]),
+    ((2, 2), None, [(2, 2, True, True)]),
+    ((5, 7), None, []),
+])
+def test_haar_plan_and_coefficients_with_odd_sides(shape, levels, plan):
+    """An odd side is never halved nor transformed, the even one goes on (docstring of haar_plan); haar2 and
+    ihaar2 are the per-level pair rotations on those blocks (an independent host version).
+    kills mutants: x__plan__mutmut_27, 31 (an odd side halved anyway)."""
+    assert baselines.haar_plan(shape, levels) == plan
+    x = np.random.default_rng(sum(shape)).standard_normal(shape)
+    c = haar2(x, levels)
+    np.testing.assert_allclose(c, _haar_reference(x, plan), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(ihaar2(c, levels), x, rtol=1e-14, atol=1e-14)
+
+
+def test_solve_runs_the_named_method_with_its_arguments():
+    """solve("l1-dct") is l1_dct and solve("l1-haar") is l1_haar (not a TV solver), with ``shape`` and the
+    keywords passed on; for a dense A, "tv"/"tv-box" are Chambolle–Pock with the periodic TV, the fraction of
+    the method (or the one given) and the box (0, 1) for "tv-box".
+    kills mutants: x_solve__mutmut_11 … 31 and the TV branch's arguments."""
+    A, y, shape = _small_problem()
+    for method, solver in (("l1-dct", baselines.l1_dct), ("l1-haar", baselines.l1_haar)):
+        got = baselines.solve(method, A, y, shape, lam=0.02, iters=3, tol=0.0)
+        want = solver(A, y, shape, lam=0.02, iters=3, tol=0.0)
+        assert got.method == method and got.iterations == 3
+        np.testing.assert_array_equal(got.image, want.image)
+        np.testing.assert_array_equal(got.objective, want.objective)
+    got = baselines.solve("l1-haar", A, y, shape, iters=2, tol=0.0, levels=1, lam=None)
+    np.testing.assert_array_equal(got.image, baselines.l1_haar(A, y, shape, iters=2, tol=0.0, levels=1).image)
+    for method, box in (("tv", None), ("tv-box", (0.0, 1.0))):
+        got = baselines.solve(method, A, y, shape, iters=4, tol=0.0)
+        want = baselines.tv(A, y, shape, lam_fraction=baselines.FRACTIONS[method], boundary="periodic", box=box,
+                            iters=4, tol=0.0)
+        assert got.method == method and got.lam == want.lam and got.step_sizes.keys() == {"tau", "sigma"}
+        np.testing.assert_array_equal(got.image, want.image)
+        got = baselines.solve(method, A, y, shape, lam_fraction=0.5, iters=2, tol=0.0, isotropic=False)
+        want = baselines.tv(A, y, shape, lam_fraction=0.5, boundary="periodic", box=box, iters=2, tol=0.0,
+                            isotropic=False)
+        np.testing.assert_array_equal(got.image, want.image)
+        assert got.lam == want.lam
+
+
+def _fista_gaps_by_hand(A, y, shape, lam, step, iters, monotone=True):
+    """The relative duality gap of the fista_l1 docstring at v_k for k = 1 … iters (the iteration of
+    _fista_by_hand, Ψ the orthonormal DCT): r = A Ψᵀ v − y, s = min(1, λ/‖Ψ Aᵀ r‖_∞),
+    gap = F(v) + ½ s²‖r‖² + s⟨r, y⟩, relative to F(v) and clipped at 0."""
+    def synth(c):
+        return scipy.fft.idctn(c, norm="ortho").reshape(-1)
+
+    def objective(c):
+        r = A @ synth(c) - y
+        return 0.5 * r @ r + lam * np.abs(c).sum()
+
+    c = np.zeros(shape)
+    v, t, F = c, 1.0, objective(c)
+    gaps = []
+    for _ in range(iters):
+        r = A @ synth(v) - y
+        grad = scipy.fft.dctn((A.T @ r).reshape(shape), norm="ortho")
+        gmax = np.abs(grad).max()
+        s = min(1.0, lam / gmax) if gmax > 0 else 1.0
+        Fv = objective(v)
+        gaps.append(max(Fv + 0.5 * s * s * (r @ r) + s * (r @ y), 0.0) / Fv)
+        z = np.sign(v - step * grad) * np.maximum(np.abs(v - step * grad) - step * lam, 0.0)
+        Fz = objective(z)
+        c_new, F_new = (c, F) if (monotone and Fz > F) else (z, Fz)
+        t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        v = c_new + (t / t_next) * (z - c_new) + ((t - 1) / t_next) * (c_new - c)
+        c, F, t = c_new, F_new, t_next
+    return np.array(gaps)
+
+
+def test_fista_residual_is_the_documented_duality_gap_and_stops_the_iteration(xp):
+    """After k iterations (tol = 0) the reported residual is the relative duality gap at v_k written out on the
+    host; with a tolerance the iteration stops at the first k whose gap is ≤ tol, returns the certified v_k
+    (its objective recorded last) and says so.
+    kills mutants: x__fista (the gap, its scaling s, the stopping test, the returned iterate, the record)."""
+    A, y, shape = _small_problem(seed=4)
+    lam = 0.01
+    first = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=1, tol=0.0)
+    step = first.step_sizes["step"]
+    gaps = _fista_gaps_by_hand(A, y, shape, lam, step, 40)
+    for k in (1, 2, 5):
+        res = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=k, tol=0.0)
+        assert res.residual == pytest.approx(gaps[k - 1], rel=1e-10) and not res.converged
+        assert res.criterion == "relative duality gap (FISTA)" and res.tol == 0.0
+    tol = float(np.sort(gaps)[5]) * (1 + 1e-9)           # some gap in the middle of the first 40
+    stop = int(np.argmax(gaps <= tol)) + 1
+    res = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=100, tol=tol)
+    assert res.converged and res.iterations == stop and res.residual == pytest.approx(gaps[stop - 1], rel=1e-10)
+    assert len(res.objective) == stop + 1
+    x = to_numpy(res.image)
+    F = 0.5 * np.sum((A @ x.reshape(-1) - y) ** 2) + lam * np.abs(scipy.fft.dctn(x, norm="ortho")).sum()
+    assert res.objective[-1] == pytest.approx(F, rel=1e-12)          # the certified v_k is returned
+    capped = baselines.l1_dct(on_backend(A, xp), on_backend(y, xp), shape=shape, lam=lam, iters=stop - 1, tol=tol)
+    assert not capped.converged and capped.iterations == stop - 1
+
+
+def _cp_residuals_by_hand(A, y, shape, lam, tau, sigma, iters, D, box=None):
+    """The relative primal–dual residual of the tv docstring after each of ``iters`` Chambolle–Pock steps
+    (isotropic, ∇ the dense matrix D): ‖x − x_new‖/τ over ‖Aᵀq‖ + ‖∇ᵀp‖ + ‖(x − x_new)/τ − Kᵀ(q, p)‖, and
+    ‖((q, p)_old − (q, p))/σ + K(x̄ − x_new)‖ over ‖K x_new‖; their maximum."""
+    n = shape[0] * shape[1]
+    x = xbar = np.zeros(n)
+    q, p = np.zeros(len(y)), np.zeros(2 * n)
+    out = []
+    for _ in range(iters):
+        q_new = (q + sigma * (A @ xbar - y)) / (1 + sigma)
+        P = (p + sigma * (D @ xbar)).reshape(2, n)
+        p_new = (P / np.maximum(1.0, np.sqrt(P[0] ** 2 + P[1] ** 2) / lam)).reshape(-1)
+        KT = A.T @ q_new + D.T @ p_new
+        x_new = x - tau * KT
+        if box is not None:
+            x_new = np.clip(x_new, *box)
+        r_primal = np.linalg.norm(x - x_new) / tau
+        scale_p = np.linalg.norm(A.T @ q_new) + np.linalg.norm(D.T @ p_new) + np.linalg.norm((x - x_new) / tau - KT)
+        dq = (q - q_new) / sigma + A @ (xbar - x_new)
+        dp = (p - p_new) / sigma + D @ (xbar - x_new)
+        r_dual = math.hypot(np.linalg.norm(dq), np.linalg.norm(dp))
+        scale_d = math.hypot(np.linalg.norm(A @ x_new), np.linalg.norm(D @ x_new))
+        out.append(max(r_primal / scale_p, r_dual / scale_d))
+        xbar, x, q, p = 2 * x_new - x, x_new, q_new, p_new
+    return np.array(out)
+
+
+@pytest.mark.parametrize("box", [None, (0.0, 0.6)])
+def test_chambolle_pock_residual_is_the_documented_one_and_stops_the_iteration(box):
+    """After k steps (tol = 0) the reported residual is the relative primal–dual residual of the docstring,
+    written out on the host; with a tolerance the iteration stops at the first k whose residual is ≤ tol.
+    kills mutants: x_tv (the residuals, their scales, the carried A x̄ and ∇x̄, the stopping test)."""
+    A, y, shape = _small_problem(seed=4)
+    lam = 0.05
+    D = difference_matrix(shape)
+    first = baselines.tv(A, y, shape=shape, lam=lam, iters=1, tol=0.0, box=box)
+    tau, sigma = first.step_sizes["tau"], first.step_sizes["sigma"]
+    hand = _cp_residuals_by_hand(A, y, shape, lam, tau, sigma, 60, D, box)
+    for k in (1, 2, 7):
+        res = baselines.tv(A, y, shape=shape, lam=lam, iters=k, tol=0.0, box=box)
+        assert res.residual == pytest.approx(hand[k - 1], rel=1e-9) and not res.converged
+    assert res.criterion == "relative primal-dual residual (Chambolle-Pock)"
+    assert res.method == ("tv" if box is None else "tv-box")
+    tol = float(np.sort(hand)[10]) * (1 + 1e-9)
+    stop = int(np.argmax(hand <= tol)) + 1
+    res = baselines.tv(A, y, shape=shape, lam=lam, iters=200, tol=tol, box=box)
+    assert res.converged and res.iterations == stop and res.tol == tol
+    assert res.residual == pytest.approx(hand[stop - 1], rel=1e-9) and len(res.objective) == stop + 1
+
+
+def _admm_by_hand(M, y, shape, lam, rho, iters, box=None, adapt=True):
+    """tv_admm's iteration from its docstring with a DENSE x-solve (periodic ∇ as a matrix): the image, the
+    objective ½‖M x − y‖² + λ TV(x) of every x-iterate, the residual max(r/‖·‖, s/‖·‖) of the last step and
+    the final ρ, residual balancing (ρ doubled/halved, u and v rescaled, every 10th step) included."""
+    n = shape[0] * shape[1]
+    D = periodic_difference_matrix(shape)
+    beta = 0.0 if box is None else 1.0
+    x = np.zeros(n)
+    z, u, w, v = D @ x, np.zeros(2 * n), x.copy(), np.zeros(n)
+
+    def objective(x):
+        return tv_objective_periodic(x.reshape(shape), M, y, lam)
+
+    history, res, residuals = [objective(x)], None, []
+    for k in range(1, iters + 1):
+        H = M.T @ M + rho * D.T @ D + rho * beta * np.eye(n)
+        x = np.linalg.solve(H, M.T @ y + rho * D.T @ (z - u) + rho * beta * (w - v))
+        s = (D @ x + u).reshape(2, -1)
+        z_old, w_old = z, w
+        z = (s * np.maximum(1 - (lam / rho) / np.maximum(np.sqrt((s ** 2).sum(0)), 1e-300), 0)).reshape(-1)
+        u = u + D @ x - z
+        if box is not None:
+            w = np.clip(x + v, *box)
+            v = v + x - w
+        r_p = math.sqrt(np.sum((D @ x - z) ** 2) + beta * np.sum((x - w) ** 2))
+        s_d = rho * np.linalg.norm(D.T @ (z - z_old) + beta * (w - w_old))
+        scale_p = max(math.sqrt(np.sum((D @ x) ** 2) + beta * np.sum(x ** 2)),
+                      math.sqrt(np.sum(z ** 2) + beta * np.sum(w ** 2)))
+        scale_d = rho * np.linalg.norm(D.T @ u + beta * v)
+        rel_p, rel_d = r_p / scale_p, s_d / scale_d
+        res = max(rel_p, rel_d)
+        residuals.append(res)
+        history.append(objective(x))
+        if adapt and k % 10 == 0:
+            if rel_p > 10 * rel_d:
+                rho, u, v = 2 * rho, u / 2, v / 2
+            elif rel_d > 10 * rel_p:
+                rho, u, v = rho / 2, 2 * u, 2 * v
+    return (x if box is None else w), np.array(history), np.array(residuals), rho
+
+
+@pytest.mark.parametrize("box, rho0, scale", [(None, 1.0, 1.0), (None, 0.01, 1.0), ((0.0, 0.5), 1.0, 1.0),
+                                              ((0.0, 0.5), 50.0, 1.0), ((0.0, 0.5), 1.0, 1e-3), ((-1.0, 0.0), 0.05, 0.3)])
+def test_admm_residual_balancing_residual_and_objective_follow_the_docstring(box, rho0, scale):
+    """25 ADMM steps with residual balancing against the iteration written out with a dense x-solve: the
+    image, every recorded objective (tv_admm evaluates it in k-space by Parseval), the last residual and the
+    final ρ (which changes here).
+    kills mutants: x_tv_admm (the adaptation of ρ, u, v; the residuals and their scales; the objective)."""
+    A, y = _small_fourier((6, 5))
+    y = scale * y
+    M = np.asarray(A.to_dense())
+    lam = 0.03 * scale
+    image, history, residuals, rho = _admm_by_hand(M, y, (6, 5), lam, rho0, 25, box)
+    res = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0)
+    assert rho != rho0 and res.step_sizes == {"rho": rho}
+    np.testing.assert_allclose(np.asarray(res.image).reshape(-1), image, atol=1e-10 * scale)
+    np.testing.assert_allclose(res.objective, history, rtol=1e-9, atol=1e-12 * scale ** 2)
+    assert res.residual == pytest.approx(residuals[-1], rel=1e-6)
+    for k in (1, 2, 3, 5, 9, 10, 11, 17):                  # the residual along the way (primal or dual larger)
+        assert baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=k, tol=0.0).residual == pytest.approx(
+            residuals[k - 1], rel=1e-6)
+    assert res.criterion == "max relative primal/dual residual (ADMM)" and not res.converged
+    fixed = baselines.tv_admm(A, y, lam=lam, rho=rho0, box=box, iters=25, tol=0.0, adapt_rho=False)
+    assert fixed.step_sizes == {"rho": rho0}
+
+
+class _ScaledFourier(SubsampledFourier):
+    """A subsampled Fourier operator whose forward map is off by a factor: AᵀA = factor · F^H Q F."""
+
+    def __init__(self, shape, mask, factor, **kwargs):
+        super().__init__(shape, mask, **kwargs)
+        self.factor = factor
+
+    def matvec(self, x):
+        return self.factor * super().matvec(x)
+
+
+@pytest.mark.parametrize("dtype, good, bad", [("float64", 1.0, 1.0 + 1e-6), ("float32", 1.0, 1.01),
+                                              ("float64", 1.0 + 5e-11, 1.0 + 1e-6), ("float32", 1.0 + 5e-5, 1.01)])
+def test_fourier_gram_check_tolerates_rounding_only(dtype, good, bad):
+    """The identity check of fourier_gram accepts the exact operator in float64 and in float32 (rounding
+    ~1e-7 against its 1e-4) and refuses a Gram off by 1e-6 relative (float64, tolerance 1e-10) or by 1 %
+    (float32); Q comes in A's dtype; ``check=False`` skips the test.
+    The tolerance is relative to the probe's norm (an error of 5e-11 relative passes in float64, 5e-5 in
+    float32), also for a probe shorter than 1 (a 1×1 image, probe 0.126: 1.5e-10 relative is refused).
+    kills mutants: x_fourier_gram (the tolerances and their dtype switch, the probe, the dtype of Q; 149: the
+    tolerance divided by ‖x‖; 158: the guard 1 for ‖x‖; 163 … 165: the message)."""
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=1)
+    Q = baselines.fourier_gram(_ScaledFourier((6, 5), mask, good, dtype=dtype), rng=3)
+    assert Q.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(Q, baselines.fourier_gram(SubsampledFourier((6, 5), mask)).astype(dtype))
+    with pytest.raises(ValueError) as info:
+        baselines.fourier_gram(_ScaledFourier((6, 5), mask, bad, dtype=dtype))
+    assert str(info.value) == ("A's Gram matrix AᵀA is not F^H diag((P + P̃)/2) F for its mask: not an orthonormal "
+                               "subsampled Fourier operator; use tv() (Chambolle-Pock)")
+    np.testing.assert_array_equal(baselines.fourier_gram(_ScaledFourier((6, 5), mask, bad, dtype=dtype),
+                                                         check=False), Q)
+    np.testing.assert_array_equal(baselines.fourier_gram(SubsampledFourier((6, 5), mask), shape=(6, 5)),
+                                  baselines.fourier_gram(SubsampledFourier((6, 5), mask)))
+    one = np.ones((1, 1), dtype=bool)                # AᵀA = 1; the probe of seed 0 is 0.1257
+    baselines.fourier_gram(_ScaledFourier((1, 1), one, 1.0 + 0.5e-10), rng=0)
+    with pytest.raises(ValueError, match="^A's Gram matrix"):
+        baselines.fourier_gram(_ScaledFourier((1, 1), one, 1.0 + 1.5e-10), rng=0)
+
+
+def test_laplacian_symbol_backend_and_dtype(xp):
+    """Default: a float64 NumPy array; with ``xp``/``dtype`` the same values on that backend in that dtype.
+    kills mutants: x_laplacian_symbol (the conversion)."""
+    host = baselines.laplacian_symbol((4, 6))
+    assert isinstance(host, np.ndarray) and host.dtype == np.float64
+    k, l_ = np.arange(4)[:, None], np.arange(6)[None, :]
+    np.testing.assert_allclose(host, 4 * np.sin(np.pi * k / 4) ** 2 + 4 * np.sin(np.pi * l_ / 6) ** 2, atol=1e-15)
+    on = baselines.laplacian_symbol((4, 6), xp=xp)
+    assert on.dtype == xp.float64
+    assert_allclose(on, on_backend(host, xp), rtol=0, atol=0)
+    f32 = baselines.laplacian_symbol((4, 6), xp=xp, dtype="float32")
+    assert f32.dtype == xp.float32
+    np.testing.assert_allclose(to_numpy(f32), host.astype(np.float32), rtol=0, atol=0)
+    assert baselines.laplacian_symbol((4, 6), dtype="float32").dtype == np.float32
+
+
+def test_tv_solvers_defaults_and_starting_points():
+    """tv: Neumann boundary, isotropic TV, λ = FRACTIONS["tv"] · ‖Aᵀy‖_∞, tol TOL_CP, the start clipped into
+    the box (its objective recorded first), τ = σ = 0.99/√(L + 8); tv_admm: ρ = 1, λ from FRACTIONS of its
+    method, tol TOL_ADMM, the start clipped into the box and z = ∇x0.
+    kills mutants: x_tv and x_tv_admm (defaults, the clipped start, the fraction's key)."""
+    A, y, shape = _small_problem(seed=4)
+    scale = np.abs(A.T @ y).max()
+    kw = dict(iters=3, tol=0.0)
+    plain = baselines.tv(A, y, shape, **kw)
+    explicit = baselines.tv(A, y, shape, lam=baselines.FRACTIONS["tv"] * scale, boundary="neumann", isotropic=True,
+                            rng=0, **kw)
+    np.testing.assert_array_equal(plain.image, explicit.image)
+    assert plain.lam == pytest.approx(1e-3 * scale, rel=1e-15) and plain.method == "tv"
+    assert baselines.tv(A, y, shape, iters=1).tol == baselines.TOL_CP == 1e-5
+    assert baselines.tv(A, y, shape, lam_fraction=0.5, iters=1).lam == pytest.approx(0.5 * scale, rel=1e-15)
+    assert not np.array_equal(plain.image, baselines.tv(A, y, shape, boundary="periodic", **kw).image)
+    assert not np.array_equal(plain.image, baselines.tv(A, y, shape, isotropic=False, lam=plain.lam, **kw).image)
+    x0 = np.linspace(-1.0, 2.0, 20).reshape(shape)
+    boxed = baselines.tv(A, y, shape, lam=0.05, box=(0.0, 1.0), x0=x0, **kw)
+    clipped = np.clip(x0, 0.0, 1.0)
+    assert boxed.objective[0] == pytest.approx(tv_objective(clipped, A, y, 0.05), rel=1e-14)
+    again = baselines.tv(A, y, shape, lam=0.05, box=(0.0, 1.0), x0=clipped, **kw)
+    np.testing.assert_array_equal(boxed.image, again.image)
+    assert float(np.min(boxed.image)) >= 0.0 and float(np.max(boxed.image)) <= 1.0
+    L = 1.01 * np.linalg.norm(A, 2) ** 2
+    assert boxed.step_sizes["tau"] == boxed.step_sizes["sigma"] == pytest.approx(0.99 / math.sqrt(L + 8), rel=1e-8)
+
+    F, b = _small_fourier((6, 5))
+    fscale = float(np.abs(F.T @ b).max())
+    for box, key in ((None, "tv"), ((0.0, 1.0), "tv-box")):
+        default = baselines.tv_admm(F, b, box=box, **kw)
+        assert default.lam == pytest.approx(baselines.FRACTIONS[key] * fscale, rel=1e-15) and default.method == key
+        np.testing.assert_array_equal(default.image,
+                                      baselines.tv_admm(F, b, box=box, rho=1.0, lam=default.lam, **kw).image)
+        assert default.step_sizes == {"rho": 1.0}
+    assert baselines.tv_admm(F, b, iters=1).tol == baselines.TOL_ADMM == 1e-4
+    x0 = np.linspace(-1.0, 2.0, 30).reshape(6, 5)
+    boxed = baselines.tv_admm(F, b, lam=0.03, box=(0.0, 1.0), x0=x0, **kw)
+    again = baselines.tv_admm(F, b, lam=0.03, box=(0.0, 1.0), x0=np.clip(x0, 0.0, 1.0), **kw)
+    np.testing.assert_array_equal(boxed.image, again.image)
+    M = np.asarray(F.to_dense())
+    assert boxed.objective[0] == pytest.approx(tv_objective_periodic(np.clip(x0, 0, 1), M, b, 0.03), rel=1e-10)
+
+
+def test_divergence_messages_name_the_solver_the_rule_and_the_likely_cause(monkeypatch):
+    """The DivergenceError of each solver: who diverged, at which iteration, the objective against 1e6 times
+    its scale max(F(x0), ½‖y‖²) (here x0 = 0, so ½‖y‖²), and the solver's hint (module docstring); a finite
+    F exactly at the threshold is still tolerated.
+    kills mutants: xǁ_Watchǁ__init__ and __call__ (the scale, the rule, the message), the hints and names given to
+    the watch by x__fista, x_tv, x_tv_admm, the objective watched (x_tv_admm__mutmut_387: the previous one)."""
+    from cstheory import DivergenceError
+
+    P = mri.mri_problem("shepp_logan", size=8, acceleration=2, rng=0)
+    scale = f"{0.5 * float(P.y @ P.y):.3g}"
+    head = r"^{} diverged at iteration \d+: objective [0-9.e+]+, more than 1e\+06 times its scale {} \(the larger " \
+           r"of the objective at x0 and at 0\); "
+    with pytest.raises(DivergenceError) as info:
+        baselines.fista_l1(P.operator, P.y, lambda x: 3.0 * scipy.fft.dctn(x, norm="ortho"),
+                           lambda c: 3.0 * scipy.fft.idctn(c, norm="ortho"), lam=1e-3, iters=2000, method="mine")
+    assert re.match(head.format(r"FISTA \(mine\)", re.escape(scale)) + re.escape(
+        "is the analysis Ψ orthonormal with synthesis Ψᵀ, and A.T the adjoint of A? The step 1/‖A‖² assumes both")
+        + "$", str(info.value)), str(info.value)
+    M = np.random.default_rng(0).standard_normal((40, 64))
+    y = M @ np.linspace(0.0, 1.0, 64)
+    with pytest.raises(DivergenceError) as info:
+        baselines.tv(_NotTheAdjoint(M), y, shape=(8, 8), lam=0.01, iters=3000)
+    assert re.match(head.format(r"Chambolle-Pock \(tv\)", re.escape(f"{0.5 * float(y @ y):.3g}")) + re.escape(
+        "is A.T the adjoint of A? The steps assume ‖K‖² ≤ ‖A‖² + 8") + "$", str(info.value)), str(info.value)
+    true_gram = baselines.fourier_gram
+    monkeypatch.setattr(baselines, "fourier_gram", lambda *a, **k: -true_gram(*a, **k))
+    with pytest.raises(DivergenceError) as info:
+        baselines.tv_admm(P.operator, P.y, iters=3000)
+    assert re.match(head.format(r"ADMM \(tv\)", re.escape(scale)) + re.escape(
+        "is A's Gram F^H diag(Q) F (fourier_gram)?") + "$", str(info.value)), str(info.value)
+    # the iteration reported is the first whose objective is above the threshold: one fewer runs through
+    runs = [(lambda it: baselines.fista_l1(P.operator, P.y, lambda x: 3.0 * scipy.fft.dctn(x, norm="ortho"),
+                                           lambda c: 3.0 * scipy.fft.idctn(c, norm="ortho"), lam=1e-3, iters=it,
+                                           tol=0.0, monotone=False), 0.5 * float(P.y @ P.y)),
+            (lambda it: baselines.tv(_NotTheAdjoint(M), y, shape=(8, 8), lam=0.01, iters=it, tol=0.0),
+             0.5 * float(y @ y)),
+            (lambda it: baselines.tv_admm(P.operator, P.y, iters=it, tol=0.0), 0.5 * float(P.y @ P.y))]
+    for run, half_yy in runs:
+        with pytest.raises(DivergenceError) as info:
+            run(3000)
+        k = int(re.search(r"iteration (\d+):", str(info.value)).group(1))
+        assert k >= 2
+        history = run(k - 1).objective
+        assert len(history) == k and np.all(history <= 1e6 * half_yy)
+    # the rule itself: F(x0) counts when larger than ½‖y‖²; exactly 1e6 × scale is not yet divergence
+    watch = baselines._Watch("w", "h", 4.0, np.ones(2), np)
+    assert watch.scale == 4.0 and watch.active
+    watch(1, 4e6)
+    with pytest.raises(DivergenceError, match=r"^w diverged at iteration 3: objective 4e\+06, more than 1e\+06 "
+                                              r"times its scale 4 \(the larger of the objective at x0 and at 0\); h$"):
+        watch(3, 4.0000001e6)
+    assert baselines._Watch("w", "h", 0.0, np.zeros(2), np).scale == 1e-300
+
+
+def test_float32_in_float32_out(xp):
+    """Every building block and solver keeps y's (or its input's) dtype and backend: float32 in, float32 out
+    (the zeros, multipliers and starting points are made in that dtype), values as in float64 to float32
+    accuracy.
+    kills mutants: the dtype=… of the zeros and starts in x__grad, x__grad_t, x__start, x_tv, x_tv_admm."""
+    rng = np.random.default_rng(0)
+    x64 = rng.standard_normal((5, 6))
+    x = on_backend(x64, xp, dtype="float32")
+    p = on_backend(rng.standard_normal((2, 5, 6)), xp, dtype="float32")
+    for b in ("neumann", "periodic"):
+        g = baselines.gradient(x, b)
+        assert g.dtype == xp.float32 and baselines.gradient_adjoint(p, b).dtype == xp.float32
+        np.testing.assert_allclose(to_numpy(g), to_numpy(baselines.gradient(on_backend(x64, xp), b)), atol=1e-5)
+    assert baselines.shrink(p, 0.5).dtype == xp.float32 and baselines.soft_threshold(x, 0.5).dtype == xp.float32
+    assert haar2(x).dtype == xp.float32 and ihaar2(x).dtype == xp.float32
+    A, y, shape = _small_problem(seed=4)
+    A32, y32 = on_backend(A, xp, dtype="float32"), on_backend(y, xp, dtype="float32")
+    x0 = on_backend(np.full(shape, 0.25), xp)                   # a float64 start is taken in y's dtype
+    for res in (baselines.tv(A32, y32, shape, lam=0.05, iters=3, tol=0.0, x0=x0),
+                baselines.tv(A32, y32, shape, lam=0.05, iters=3, tol=0.0, box=(0.0, 1.0)),
+                baselines.l1_dct(A32, y32, shape, lam=0.02, iters=3, tol=0.0, x0=x0),
+                baselines.l1_haar(A32, y32, shape, lam=0.02, iters=3, tol=0.0)):
+        assert res.image.dtype == xp.float32, res.method
+        assert array_api_compat_namespace(res.image) is array_api_compat_namespace(y32)
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3, xp=xp)
+    F32 = SubsampledFourier((6, 5), mask, dtype="float32")
+    b32 = F32 @ on_backend(np.linspace(0.0, 1.0, 30), xp, dtype="float32")
+    for box in (None, (0.0, 1.0)):
+        res = baselines.tv_admm(F32, b32, lam=0.01, box=box, iters=3, tol=0.0, x0=on_backend(np.zeros(30), xp))
+        assert res.image.dtype == xp.float32
+        ref = baselines.tv_admm(SubsampledFourier((6, 5), mask), xp.astype(b32, xp.float64), lam=0.01, box=box,
+                                iters=3, tol=0.0)
+        np.testing.assert_allclose(to_numpy(res.image), to_numpy(ref.image), atol=1e-5)
+
+
+def array_api_compat_namespace(a):
+    import array_api_compat
+    return array_api_compat.array_namespace(a)
+
+
+def test_shrink_of_vectors_shorter_than_one():
+    """shrink(g, t) = g (1 − t/‖g‖)₊ also for 0 < t < ‖g‖ < 1 (the guard against ‖g‖ = 0 must not act there),
+    and 0 → 0.
+    kills mutants: x__shrink (the guard's value, the clip at 0), x__shrink__mutmut_21, 23 (no guard: 0/0 at t = 0)."""
+    g = np.zeros((2, 1, 3))
+    g[:, 0, 0], g[:, 0, 1] = [0.3, 0.4], [0.03, 0.04]
+    out = baselines.shrink(g, 0.2)
+    np.testing.assert_allclose(out[:, 0, 0], [0.18, 0.24], rtol=1e-14)
+    assert np.all(out[:, 0, 1:] == 0.0)
+    np.testing.assert_allclose(baselines.shrink(g, 0.01)[:, 0, 1], [0.024, 0.032], rtol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                   # no 0/0 on the way
+        np.testing.assert_array_equal(baselines.shrink(g, 0.0), g)   # t = 0 keeps every vector, 0 included
+
+
+def test_solve_tv_branches_pass_lam_shape_and_the_box():
+    """"tv-box" is the box (0, 1) in both TV branches (a truth above 1 makes it bind: the image tops out at
+    exactly 1), a given λ reaches the solver, and the shape too (a transposed shape of the same size is
+    refused by the Fourier branch).
+    kills mutants: x_solve__mutmut_45 … 79 (the box, λ, the shape, the keywords of the TV branches)."""
+    F, _ = _small_fourier((6, 5))
+    b = F @ np.full(30, 1.5)
+    kw = dict(iters=30, tol=0.0)
+    admm = baselines.solve("tv-box", F, b, lam=0.01, **kw)
+    want = baselines.tv_admm(F, b, lam=0.01, box=(0.0, 1.0), **kw)
+    np.testing.assert_array_equal(admm.image, want.image)
+    assert admm.lam == 0.01 and float(np.max(admm.image)) == 1.0 and admm.method == "tv-box"
+    free = baselines.solve("tv", F, b, (6, 5), lam=0.01, **kw)
+    assert free.method == "tv" and float(np.max(free.image)) > 1.0
+    with pytest.raises(ValueError, match=r"^shape must be A's image shape \(6, 5\), got \(5, 6\)"):
+        baselines.solve("tv", F, b, (5, 6), lam=0.01, **kw)
+    G = np.random.default_rng(0).standard_normal((20, 30))
+    g = G @ np.full(30, 1.5)
+    cp = baselines.solve("tv-box", G, g, (6, 5), lam=0.02, **kw)
+    want = baselines.tv(G, g, (6, 5), lam=0.02, boundary="periodic", box=(0.0, 1.0), **kw)
+    np.testing.assert_array_equal(cp.image, want.image)
+    assert cp.lam == 0.02 and float(np.max(cp.image)) == 1.0
+
+
+def test_zero_operator_message_in_full():
+    """The refusal of A = 0 by every FISTA solver, word for word.
+    kills mutants: x__fista__mutmut_9, 12, 13 (the message)."""
+    Z = np.zeros((6, 16))
+    message = ("A is zero (‖A‖ = 0): every x fits y equally badly and FISTA's step 1/‖A‖² does not exist; check "
+               "the operator")
+    for call in (lambda: baselines.l1_dct(Z, np.ones(6), shape=(4, 4)),
+                 lambda: baselines.l1_haar(Z, np.ones(6), shape=(4, 4), lam=0.1),
+                 lambda: baselines.fista_l1(Z, np.ones(6), haar2, ihaar2, shape=(4, 4), lam=0.1)):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == message
+
+
+def test_fista_certifies_zero_at_once_when_zero_is_optimal():
+    """x = 0 is the minimiser when y = 0 (the gradient vanishes: the scaling s = 1) or when λ ≥ ‖Ψ Aᵀ y‖_∞
+    (s = min(1, λ/‖Ψ Aᵀ y‖_∞) = 1 at v = 0): the duality gap is exactly 0 at the first iterate, which is
+    returned, converged.
+    kills mutants: x__fista__mutmut_106, 113 (s = λ/0 when the gradient vanishes), 111 (s up to 2), 115 (s = 2
+    when it vanishes), 143 (tol = 0 stopping on a zero gap)."""
+    A, y, shape = _small_problem(seed=4)
+    for yy, lam_fraction in ((np.zeros_like(y), None), (y, 1.5), (y, 1.0)):
+        kwargs = {"lam": 0.1} if lam_fraction is None else {"lam_fraction": lam_fraction}
+        res = baselines.l1_dct(A, yy, shape, tol=1e-12, **kwargs)
+        assert res.converged and res.iterations == 1 and res.residual == 0.0
+        assert np.all(np.asarray(res.image) == 0.0)
+    # y ⟂ range(A): Aᵀy = 0 exactly (y lives on rows where A is 0), so the gradient vanishes at 0 while the
+    # residual does not (s = 1 makes the gap 0)
+    T = np.vstack([A, np.zeros((3, 20))])
+    null = np.concatenate([np.zeros(12), [1.0, 2.0, 3.0]])
+    res = baselines.l1_dct(T, null, shape, lam=0.1, tol=1e-9)
+    assert res.converged and res.iterations == 1 and res.residual == 0.0
+    # tol = 0 runs every iteration even where the gap is 0
+    assert baselines.l1_dct(A, np.zeros_like(y), shape, lam=0.1, tol=0.0, iters=5).iterations == 5
+
+
+def test_the_tolerance_is_inclusive():
+    """Every solver stops once its criterion is ≤ tol, equality included: with tol set to the exact value the
+    criterion takes at iterate k (a record low so far), the run stops at k.
+    kills mutants: the `res <= tol` → `res < tol` mutants of x__fista, x_tv, x_tv_admm."""
+    A, y, shape = _small_problem(seed=4)
+    F, b = _small_fourier((6, 5))
+    runs = [lambda **kw: baselines.l1_dct(A, y, shape, lam=0.01, **kw),
+            lambda **kw: baselines.tv(A, y, shape, lam=0.05, **kw),
+            lambda **kw: baselines.tv_admm(F, b, lam=0.03, adapt_rho=False, **kw)]
+    for run in runs:
+        residuals = [run(iters=k, tol=0.0).residual for k in range(1, 13)]
+        k = max(j for j in range(1, 13) if residuals[j - 1] < min(residuals[:j - 1], default=math.inf))
+        assert k > 1
+        res = run(iters=50, tol=residuals[k - 1])
+        assert res.converged and res.iterations == k and res.residual == residuals[k - 1]
+
+
+@pytest.mark.parametrize("box", [None, (0.0, 1.0)])
+def test_tv_solvers_on_zero_data_stop_at_once_at_zero(box):
+    """y = 0 (and x0 = 0): x = 0 is the minimiser, every residual and every scale is 0, and the solvers
+    report residual 0 (0 over the guard 1e-300, not 0/0) and stop after one iteration with the zero image.
+    With tol = 0 they run every iteration all the same.
+    kills mutants: the 1e-300 guards of the residual scales of x_tv and x_tv_admm (e.g. x_tv_admm__mutmut_321),
+    x_tv_admm__mutmut_389 and its x_tv twin (tol = 0 stopping on a zero residual)."""
+    A, _, shape = _small_problem(seed=4)
+    F, b = _small_fourier((6, 5))
+    for res in (baselines.tv(A, np.zeros(12), shape, lam=0.05, box=box, tol=1e-8),
+                baselines.tv_admm(F, np.zeros_like(b), lam=0.03, box=box, tol=1e-8)):
+        assert res.converged and res.iterations == 1 and res.residual == 0.0
+        assert np.all(np.asarray(res.image) == 0.0) and res.objective[-1] == 0.0
+    # tol = 0 runs every iteration although the residual is 0
+    assert baselines.tv(A, np.zeros(12), shape, lam=0.05, box=box, tol=0.0, iters=3).iterations == 3
+    assert baselines.tv_admm(F, np.zeros_like(b), lam=0.03, box=box, tol=0.0, iters=3).iterations == 3
+
+
+@pytest.mark.parametrize("rho0, rho10", [(0.00545, 0.0109), (0.375, 0.1875), (0.0056, 0.0056), (0.366, 0.366)])
+def test_admm_balances_at_a_tenfold_imbalance(rho0, rho10):
+    """Residual balancing acts when one relative residual exceeds the other more than tenfold at step 10, not
+    below: measured (dense host ADMM) primal/dual ratios at step 10 are 10.8 (ρ = 0.00545: doubled), 1/10.3
+    (ρ = 0.375: halved), 9.85 and 1/9.98 (ρ = 0.0056, 0.366: kept).
+    kills mutants: x_tv_admm__mutmut_402 and its dual twin (the factor 10 → 11 or 9)."""
+    A, y = _small_fourier((6, 5))
+    assert baselines.tv_admm(A, y, lam=0.03, rho=rho0, iters=10, tol=0.0).step_sizes["rho"] == rho10
+
+
+def test_everything_stays_on_a_non_default_device():
+    """On array_api_strict's second device every array the solvers make (zeros, starts, multipliers, the
+    Fourier and Laplacian symbols) is made on y's device: mixing devices would raise; the results live there,
+    and the numbers are those of the default device.
+    kills mutants: the device=… arguments (dropped or None) of x_laplacian_symbol, x_tv_admm, x_tv, x__start,
+    x__grad, x__grad_t, x_fourier_gram (e.g. x_laplacian_symbol__mutmut_27 … 55, x_tv_admm__mutmut_87 … 195)."""
+    S = pytest.importorskip("array_api_strict")
+    dev = S.Device("device1")
+    L = baselines.laplacian_symbol((4, 6), xp=S, device=dev)
+    assert L.device == dev
+    np.testing.assert_array_equal(to_numpy(L), baselines.laplacian_symbol((4, 6)))
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3)
+    A = SubsampledFourier((6, 5), S.asarray(mask, device=dev), xp=S, device=dev)
+    A0 = SubsampledFourier((6, 5), mask)
+    y = A @ S.asarray(np.linspace(0.0, 1.0, 30), device=dev)
+    y0 = A0 @ np.linspace(0.0, 1.0, 30)
+    assert baselines.fourier_gram(A).device == dev
+    runs = [(baselines.tv_admm, dict(box=None)), (baselines.tv_admm, dict(box=(0.0, 1.0))),
+            (baselines.tv, dict(box=None)), (baselines.tv, dict(box=(0.0, 1.0), boundary="periodic")),
+            (baselines.l1_dct, {}), (baselines.l1_haar, {})]
+    for solver, kw in runs:
+        res = solver(A, y, lam=0.01, iters=3, tol=0.0, **kw)
+        assert res.image.device == dev, solver.__name__
+        np.testing.assert_allclose(to_numpy(res.image), to_numpy(solver(A0, y0, lam=0.01, iters=3, tol=0.0,
+                                                                         **kw).image), atol=1e-12)
+        x0 = S.asarray(np.full((6, 5), 0.5), device=dev)
+        assert solver(A, y, lam=0.01, iters=2, tol=0.0, x0=x0, **kw).image.device == dev
+    x = S.reshape(y[:30], (6, 5))
+    for b in ("neumann", "periodic"):
+        assert baselines.gradient(x, b).device == dev
+        assert baselines.gradient_adjoint(baselines.gradient(x, b), b).device == dev
+
+
+class _Wrapped(LinearOperator):
+    """A subsampled Fourier operator seen through a plain LinearOperator with no backend of its own (xp None,
+    no dtype), and a mask/image_shape that can be withheld or contradicted."""
+
+    def __init__(self, inner, mask="same", image_shape="same"):
+        self.inner, self.shape, self.xp, self.dtype = inner, inner.shape, None, None
+        self.mask = inner.mask if isinstance(mask, str) else mask
+        self.image_shape = inner.image_shape if isinstance(image_shape, str) else image_shape
+
+    def matvec(self, x):
+        return self.inner.matvec(x)
+
+    def rmatvec(self, r):
+        return self.inner.rmatvec(r)
+
+
+def test_fourier_gram_of_a_wrapped_operator_and_what_it_refuses():
+    """An operator without a backend of its own takes the mask's (float64 Q, checked); one without a mask, without
+    an image shape, or with a mask of another shape is refused with the message that points to tv().
+    kills mutants: x_fourier_gram__mutmut_44, 45, 69 … 71, 81 (the refusal's conditions, the namespace, the
+    float64 default)."""
+    mask = random_mask((6, 5), 2.0, center_fraction=0.3, rng=3)
+    inner = SubsampledFourier((6, 5), mask)
+    Q = baselines.fourier_gram(_Wrapped(inner))
+    assert Q.dtype == np.float64
+    np.testing.assert_array_equal(Q, baselines.fourier_gram(inner))
+    S = pytest.importorskip("array_api_strict")              # the same with the mask on array_api_strict
+    Qs = baselines.fourier_gram(_Wrapped(SubsampledFourier((6, 5), S.asarray(mask))))
+    assert Qs.dtype == S.float64
+    np.testing.assert_array_equal(to_numpy(Qs), Q)
+    message = ("A must be a subsampled Fourier operator (with .mask and .image_shape) for the Fourier-domain solve; "
+               "use tv() (Chambolle-Pock) for a general A")
+    for bad in (_Wrapped(inner, mask=None), _Wrapped(inner, image_shape=None),
+                _Wrapped(inner, image_shape=(5, 6))):
+        with pytest.raises(ValueError) as info:
+            baselines.fourier_gram(bad)
+        assert str(info.value) == message
+
+
+def test_tv_step_sizes_use_the_given_seed():
+    """τ = σ = 0.99/√(L + 8) with L from the power iteration seeded by ``rng``: another seed, another estimate
+    (to ~1e-9), the same seed, the same steps.
+    kills mutants: x_tv__mutmut_67, 69 (the seed not passed to the power iteration)."""
+    A, y, shape = _small_problem(seed=4)
+    steps = {seed: baselines.tv(A, y, shape, lam=0.05, iters=1, rng=seed).step_sizes["tau"] for seed in (0, 5)}
+    assert steps[0] != steps[5] and steps[5] == pytest.approx(steps[0], rel=1e-6)
+    assert baselines.tv(A, y, shape, lam=0.05, iters=1, rng=np.random.default_rng(5)).step_sizes["tau"] == steps[5]
+
+
+def test_long_values_are_cut_in_the_box_message():
+    """A refused box is quoted in at most 200 characters.
+    kills mutants: x__box__mutmut_5 (201)."""
+    A, y, shape = _small_problem()
+    with pytest.raises(TypeError) as info:
+        baselines.tv(A, y, shape, box="x" * 500)
+    assert len(str(info.value)) == 200 and str(info.value).startswith("box must be a pair (lower, upper) or None, got str")
+
+
+def test_x0_refusal_counts_the_pixels_of_a_non_square_shape():
+    """The refusal of an x0 of the wrong size names the h·w pixels of the (non-square) shape.
+    kills mutants: x__check_x0__mutmut_30 (w·w)."""
+    A, y, shape = _small_problem()
+    with pytest.raises(ValueError) as info:
+        baselines.tv(A, y, shape, x0=np.zeros(21))
+    assert str(info.value) == "x0 must hold 20 pixels (shape (4, 5)), got shape (21,)"
