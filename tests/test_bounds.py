@@ -264,7 +264,8 @@ def test_theorem1_bound_float32_rank_deficient_and_tiny_scale(xp):
     eps = 1.2e-7) and relative to σ_max (also for a J scaled by 1e-20): x outside the range gets inf, x
     inside the float64 value (float32: measured relative error 9.4e-8, asserted 1e-6; before the fix a
     float32 J gave 81 instead of 12.85 and a finite 7e16 off the range).
-    kills mutants: finfo(None) (float64's eps for a float32 J), s.max(initial=1.0)."""
+    kills mutants: finfo(None) (float64's eps for a float32 J); s.max(initial=1.0) too before J was scaled
+    by max|J| (since then σ_max ≥ 1 and that mutant is equivalent, tests/MUTATION.md)."""
     rng = np.random.default_rng(2)
     J = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 9))
     x_in = J @ rng.standard_normal(9)
