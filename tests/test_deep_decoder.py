@@ -737,3 +737,74 @@ def test_cotangent_from_another_backend_and_input_size_equal_to_the_output(xp):
     with pytest.raises(TypeError, match="^" + re.escape(f"cotangent is a {theirs} array but the generator was built on {ours}") + "$"):
         gen.vjp(gen.init(), other)
     assert dd.hidden_sizes((20,), 2, input_size=20) == [(20,), (20,), (20,)]
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of deep_decoder.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_channel_norm_jvp_of_a_batch_is_per_slice(xp):
+    """channel_norm_jvp on (..., k, s): the projection's means run over space (the last axis), so each slice
+    of a batch equals the unbatched call on it.  kills mutants: x__cn_project__mutmut_15, 26 (axis=+1)."""
+    a = asarray(3.0 + host(0, 2, 4, 6), xp=xp)
+    scale, shift = asarray(host(1, 4), xp=xp), asarray(host(2, 4), xp=xp)
+    da, ds, db = asarray(host(3, 2, 4, 6), xp=xp), asarray(host(4, 4), xp=xp), asarray(host(5, 4), xp=xp)
+    _, z, sd = dd.channel_norm(a, scale, shift)
+    out = dd.channel_norm_jvp(da, ds, db, z, sd, scale)
+    for b in range(2):
+        assert_allclose(out[b, ...], dd.channel_norm_jvp(da[b, ...], ds, db, z[b, ...], sd[b, ...], scale), rtol=1e-13)
+
+
+def test_init_names_y():
+    """init's y is checked as an array named y.  kills mutants: xǁDeepDecoderǁinit__mutmut_19, 22, 23."""
+    with pytest.raises(TypeError, match=r"^y must be an array, got list; convert with numpy.asarray\(y\)$"):
+        dd.DeepDecoder((8,), 4, 2).init(y=[1.0])
+
+
+def test_jacobian_when_activations_and_parameters_weigh_the_same():
+    """n = 3, k = 2, d = 1, fixed output: the chunk estimate's two parts, 4·k·n = 24 and 2·N = 24, are equal
+    (a difference of them would be 0 bytes per row); the Jacobian is the JVP columns.
+    kills mutant: xǁDeepDecoderǁjacobian__mutmut_18 (− for + in the bytes per row: division by zero)."""
+    gen = dd.DeepDecoder((3,), channels=2, layers=1)
+    theta = gen.init(rng=1)
+    assert (gen.n, gen.num_params) == (3, 12)
+    np.testing.assert_allclose(gen.jacobian(theta), Generator.jacobian(gen, theta), rtol=1e-12, atol=1e-14)
+
+
+def _pack_parts():
+    gen = dd.DeepDecoder((8,), channels=4, layers=2, output="conv")
+    parts = gen.unpack(gen.init(rng=0))
+    return gen, parts["C"], parts["scale"], parts["shift"]
+
+
+@pytest.mark.parametrize("edit, exc, message", [
+    (lambda C, sc, sh: (None, sc, sh), TypeError, "C must be a list of 3 arrays, got NoneType"),
+    (lambda C, sc, sh: (C, "ab", sh), TypeError, "scale must be a list of 2 arrays, got str"),
+    (lambda C, sc, sh: (C, sc, 2.0), TypeError, "shift must be a list of 2 arrays, got float"),
+    (lambda C, sc, sh: (C[:2], sc, sh), ValueError,
+     "pack needs 3 matrices C and 2 scales and shifts; C has 2 entries"),
+    (lambda C, sc, sh: (C, sc[:1], sh), ValueError,
+     "pack needs 3 matrices C and 2 scales and shifts; scale has 1 entries"),
+    (lambda C, sc, sh: (C, sc, sh + sh), ValueError,
+     "pack needs 3 matrices C and 2 scales and shifts; shift has 4 entries"),
+    (lambda C, sc, sh: (C, [sc[0][:, None], sc[1]], sh), ValueError, "scale[0] must be 1-D, got shape (4, 1)"),
+    (lambda C, sc, sh: (C, sc, [sh[0], sh[1][:3]]), ValueError, "shift[1] must have shape (4,), got (3,)"),
+    (lambda C, sc, sh: ([C[0], C[1], C[1]], sc, sh), ValueError, "C[2] must have shape (4, 1), got (4, 4)"),
+    (lambda C, sc, sh: ([C[0], asarray(cst.to_numpy(C[1]), xp="array_api_strict"), C[2]], sc, sh), TypeError,
+     "C[1] is a array_api_strict array but the generator was built on numpy"),
+])
+def test_pack_messages_name_the_piece(edit, exc, message):
+    """pack (formerly flatten) refuses wrong pieces with the whole message anchored: the list that is not a list
+    (and its type), the counts of C (d + 1) and of the scales and shifts (d), the piece with a wrong rank, shape
+    or backend.  kills mutants: xǁDeepDecoderǁpack__mutmut_6, 7, 8, 9, 12, 15, 16, 32, 35, 38, 43 (time-outs of
+    the loaded rerun, not failures) and the rest of pack's argument and message mutants."""
+    import re
+    gen, C, sc, sh = _pack_parts()
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        gen.pack(*edit(list(C), list(sc), list(sh)))
+
+
+def test_pack_accepts_tuples_and_is_the_inverse_of_unpack():
+    """Tuples as well as lists; pack(unpack(θ)) = θ bit for bit, and unpack's C_d is (k, out_channels)."""
+    gen, C, sc, sh = _pack_parts()
+    assert tuple(C[-1].shape) == (4, 1)
+    np.testing.assert_array_equal(gen.pack(tuple(C), tuple(sc), tuple(sh)), gen.init(rng=0))
