@@ -808,3 +808,39 @@ def test_pack_accepts_tuples_and_is_the_inverse_of_unpack():
     gen, C, sc, sh = _pack_parts()
     assert tuple(C[-1].shape) == (4, 1)
     np.testing.assert_array_equal(gen.pack(tuple(C), tuple(sc), tuple(sh)), gen.init(rng=0))
+
+
+@pytest.mark.parametrize("x_lib, m_lib, first, second", [
+    ("numpy", "array_api_strict", "numpy", "array_api_strict"),
+    ("array_api_strict", "numpy", "array_api_strict", "numpy"),
+])
+def test_upsampling_refuses_matrices_of_another_backend(x_lib, m_lib, first, second):
+    """upsample/upsample_adjoint with x and the interpolation matrices from different libraries: a TypeError
+    naming both (not an error from inside the other library).  kills mutants: x__rows_times__mutmut_2, 3, 4, 5."""
+    import re
+    x = asarray(host(0, 2, 3), xp=x_lib)
+    mats = [asarray(dd.interpolation_matrix(3, 5), xp=m_lib)]
+    message = (f"arrays from different backends in one call: {first} and {second}; convert them to one namespace "
+               "first (cstheory.to_numpy or xp.asarray)")
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        dd.upsample(x, mats)
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        dd.upsample_adjoint(asarray(host(1, 2, 5), xp=x_lib), mats)
+
+
+def test_one_hidden_channel_and_two_output_channels():
+    """k = 1 hidden channel, a conv output of 2 channels: C_1ᵀ is (2, 1), a matrix product in the backward pass
+    (only one *output* channel makes it an outer product); ⟨J t, r⟩ = ⟨t, Jᵀ r⟩ and the plain composition.
+    kills mutant: xǁDeepDecoderǁ_backward__mutmut_98 (shape[1] == 1 tested instead of shape[0])."""
+    gen = dd.DeepDecoder((6,), channels=1, layers=1, output="conv", out_channels=2)
+    theta = random_params(gen, 0)
+    t, r = asarray(host(1, gen.num_params)), asarray(host(2, gen.n))
+    assert abs(inner(gen.jvp(theta, t), r) - inner(t, gen.vjp(theta, r))) < 1e-12 * gen.n
+    assert rel_err(gen.vjp(theta, r), plain_forward_vjp(gen, theta, r)[1]) < 1e-12
+
+
+def test_repr_names_dtype_and_backend():
+    """kills mutants: xǁDeepDecoderǁ__repr____mutmut_1, 2 (no test of this file called repr)."""
+    gen = dd.DeepDecoder((8,), 4, 2, xp="array_api_strict", dtype="float32")
+    assert repr(gen) == ("DeepDecoder(output_shape=(8,), channels=4, layers=2, output='fixed', sigmoid=False, N=64, "
+                         "dtype=float32, backend=array_api_strict)")
