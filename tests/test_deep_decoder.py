@@ -844,3 +844,10 @@ def test_repr_names_dtype_and_backend():
     gen = dd.DeepDecoder((8,), 4, 2, xp="array_api_strict", dtype="float32")
     assert repr(gen) == ("DeepDecoder(output_shape=(8,), channels=4, layers=2, output='fixed', sigmoid=False, N=64, "
                          "dtype=float32, backend=array_api_strict)")
+
+
+def test_hidden_sizes_names_output_shape():
+    """kills mutant: x_hidden_sizes__mutmut_3 (the name dropped; DeepDecoder checks the shape itself first)."""
+    with pytest.raises(TypeError, match=r"^output_shape must be an int or a tuple of 1 entries or 2 entries, "
+                                        r"got str 'ab'$"):
+        dd.hidden_sizes("ab", 2)
