@@ -847,7 +847,25 @@ def test_repr_names_dtype_and_backend():
 
 
 def test_hidden_sizes_names_output_shape():
-    """kills mutant: x_hidden_sizes__mutmut_3 (the name dropped; DeepDecoder checks the shape itself first)."""
+    """The names of output_shape and of a tuple input_size, anchored.
+    kills mutants: x_hidden_sizes__mutmut_3, 8, 9 (DeepDecoder checks the shape itself first), 47."""
     with pytest.raises(TypeError, match=r"^output_shape must be an int or a tuple of 1 entries or 2 entries, "
                                         r"got str 'ab'$"):
         dd.hidden_sizes("ab", 2)
+    with pytest.raises(TypeError, match=r"^input_size must be an integer, got float 2.5$"):
+        dd.hidden_sizes((20, 20), 2, input_size=(4, 2.5))
+
+
+def test_constructor_names_output_and_counts_the_fixed_output_channels(monkeypatch):
+    """output not in ('fixed', 'conv') is named; the memory estimate of one pass counts k output channels for
+    output='fixed' (C_d is k × k and ReLU(B_d C_d) has k channels): 3520 bytes for (8,), k = 4, d = 2, allowed at
+    exactly that, refused one byte below.  kills mutants: xǁDeepDecoderǁ__init____mutmut_37, 103, 106."""
+    with pytest.raises(ValueError, match=r"^output must be one of \('fixed', 'conv'\), got 'linear'$"):
+        dd.DeepDecoder((8,), 4, 2, output="linear")
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "3520")
+    assert dd.DeepDecoder((8,), 4, 2).num_params == 2 * (16 + 8) + 16
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "3519")
+    with pytest.raises(ValueError, match=r"^DeepDecoder\(output_shape=\(8,\), channels=4, layers=2, out_channels=1\): "
+                                         r"parameters, the fixed input and upsampling, and the activations of one pass "
+                                         r"needs 3520 bytes"):
+        dd.DeepDecoder((8,), 4, 2)
