@@ -869,3 +869,18 @@ def test_constructor_names_output_and_counts_the_fixed_output_channels(monkeypat
                                          r"parameters, the fixed input and upsampling, and the activations of one pass "
                                          r"needs 3520 bytes"):
         dd.DeepDecoder((8,), 4, 2)
+
+
+def test_constructor_lower_bound_of_the_memory_first(monkeypatch):
+    """Before the grids are listed, a lower bound (the parameters, C_d, the scales and the output):
+    8 · (2·24 + 4·4 + 2·4 + 4·8) = 832 bytes for (8,), k = 4, d = 2, fixed; one byte below it is refused by that
+    first check, at exactly it by the second (3520 bytes).
+    kills mutants: xǁDeepDecoderǁ__init____mutmut_119, 120, 121 and the other terms of the lower bound."""
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "831")
+    with pytest.raises(ValueError, match=r"^DeepDecoder\(output_shape=\(8,\), channels=4, layers=2, out_channels=1\): "
+                                         r"the parameters needs 832 bytes"):
+        dd.DeepDecoder((8,), 4, 2)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "832")
+    with pytest.raises(ValueError, match=r"^DeepDecoder\(.*\): parameters, the fixed input and upsampling, and the "
+                                         r"activations of one pass needs 3520 bytes"):
+        dd.DeepDecoder((8,), 4, 2)
