@@ -179,7 +179,10 @@ def geometric_bound(gamma, m, x_norm=1.0):
     if x_norm == 0.0:
         return 0.0
     log = (m / 3.0) * math.log(gamma) + 2.0 * math.log(x_norm) - math.log1p(-gamma)
-    return math.exp(log) if log < 709.0 else math.inf
+    try:
+        return math.exp(log)             # up to the largest float (log ≈ 709.78), not only below e^709
+    except OverflowError:
+        return math.inf
 
 
 # ---------------------------------------------------------------------------

@@ -264,7 +264,8 @@ def test_theorem1_bound_float32_rank_deficient_and_tiny_scale(xp):
     eps = 1.2e-7) and relative to σ_max (also for a J scaled by 1e-20): x outside the range gets inf, x
     inside the float64 value (float32: measured relative error 9.4e-8, asserted 1e-6; before the fix a
     float32 J gave 81 instead of 12.85 and a finite 7e16 off the range).
-    kills mutants: finfo(None) (float64's eps for a float32 J), s.max(initial=1.0)."""
+    kills mutants: finfo(None) (float64's eps for a float32 J); s.max(initial=1.0) too before J was scaled
+    by max|J| (since then σ_max ≥ 1 and that mutant is equivalent, tests/MUTATION.md)."""
     rng = np.random.default_rng(2)
     J = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 9))
     x_in = J @ rng.standard_normal(9)
@@ -293,3 +294,76 @@ def test_spectral_bound_integer_coefficients():
     with pytest.raises(TypeError, match="coefficients"):
         cst.spectral_bound(np.array([2.0, 0.0]), np.array([3, 0]), 1)
     assert cst.spectral_bound(np.array([2.0, 0.0]), np.array([3.0, 0.0]), 1) == pytest.approx(9.0, rel=1e-15)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of bounds.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("sigma, coefficients, exc, message", [
+    (np.ones((3, 1)), np.ones(3), ValueError, "sigma must be 1-D, got shape (3, 1)"),
+    (np.ones(3), np.ones((3, 1)), ValueError, "coefficients must be 1-D, got shape (3, 1)"),
+    (np.array([1.0, -1.0]), np.ones(2), ValueError,
+     "sigma must be non-negative (sigma_i >= 0 are singular values or weights)"),
+    (np.ones(3), "strict", TypeError, "coefficients is an array of array_api_strict but sigma is an array of numpy: "
+     "different backends in one call; convert them to one (cstheory.to_numpy or xp.asarray)"),
+    ("strict", np.ones(3), TypeError, "coefficients is an array of numpy but sigma is an array of array_api_strict: "
+     "different backends in one call; convert them to one (cstheory.to_numpy or xp.asarray)"),
+])
+def test_spectral_bound_messages_name_the_argument(sigma, coefficients, exc, message):
+    """The whole message, anchored: a 2-D σ or coefficient vector is refused by its own rank check (not by the
+    later length comparison), and an argument of another backend is named with the other one.
+
+    kills mutants: x_spectral_bound__mutmut_3, 6, 12, 15, 16, 19, 20, 21, 22, 43."""
+    import re
+    import array_api_strict as xs
+    sigma = xs.ones(3, dtype=xs.float64) if isinstance(sigma, str) else sigma
+    coefficients = xs.ones(3, dtype=xs.float64) if isinstance(coefficients, str) else coefficients
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        cst.spectral_bound(sigma, coefficients, 2)
+
+
+def test_spectral_bound_judges_rounding_in_the_coefficients_precision():
+    """On a direction with σ = 0 a coefficient up to 1000·eps·max|c| is rounding, eps of the coefficients'
+    own precision: 1e-5 is rounding for float32 coefficients (1000·eps₃₂ = 1.19e-4), so the bound is
+    (1²/1²)·(1² + 0²) = 1 for m = 1, but energy off the range for float64 ones (1000·eps₆₄ = 2.2e-13): inf.
+    1.5e-4 is above float32's level too.
+
+    kills mutants: x_spectral_bound__mutmut_52, 54, 55, 56 (float64's eps for float32 coefficients)."""
+    sigma = np.array([1.0, 0.0])
+    assert cst.spectral_bound(sigma, np.array([1.0, 1e-5], dtype=np.float32), 1) == 1.0
+    assert cst.spectral_bound(sigma, np.array([1.0, 1e-5]), 1) == math.inf
+    assert cst.spectral_bound(sigma, np.array([1.0, 1.5e-4], dtype=np.float32), 1) == math.inf
+
+
+def test_spectral_bound_energy_beyond_the_float_range_times_an_empty_tail_is_zero():
+    """σ = (1, 1e-200), c = (0, 1): the energy Σ c²/σ² = 1e400 overflows (σ² underflows to 0), but for m = 3
+    the tail Σ_{i > 2} σ_i² is empty, and the bound (1e400 · 0) is 0, not inf · 0 = NaN; for m = 1 the tail
+    is 1 and the bound inf.  (The overflow raises numpy's floating-point warnings, silenced here.)
+
+    kills mutant: x__spectral_bound__mutmut_72 (the ``core > 0`` guard dropped)."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        assert cst.spectral_bound(np.array([1.0, 1e-200]), np.array([0.0, 1.0]), 3) == 0.0
+        assert cst.spectral_bound(np.array([1.0, 1e-200]), np.array([0.0, 1.0]), 1) == math.inf
+
+
+def test_theorem1_bound_memory_estimate_is_twice_three_arrays(monkeypatch):
+    """theorem1_bound asks for 2 · 8 · (n² + n·N + min(n, N)·N) bytes (W, J, V of the SVD, twice): for
+    J of shape (4, 6) that is 2 · 8 · (16 + 24 + 24) = 1024 bytes; exactly that is allowed, one byte less is
+    refused with a message naming the call.
+
+    kills mutants: x_theorem1_bound__mutmut_39, 42, 46, 47, 48, 53."""
+    J, x = np.eye(4, 6), np.ones(4)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "1024")
+    assert cst.theorem1_bound(J, x, 2) == pytest.approx(4.0 * 3.0, rel=1e-15)   # Σ 1²/1² · (σ_2² + σ_3² + σ_4²), i > 4/3
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "1023")
+    with pytest.raises(ValueError, match=r"^theorem1_bound\(J of shape \(4, 6\)\): the SVD needs 1024 bytes \(1 KiB\), "
+                                         r"more than the limit of 1023 bytes"):
+        cst.theorem1_bound(J, x, 2)
+
+
+def test_geometric_bound_is_finite_up_to_the_largest_float():
+    """γ^{m/3}/(1 − γ)·‖x‖² for γ = ½, m = 3 is ‖x‖²: finite up to the largest float (1.797e308, log ≈ 709.78),
+    inf beyond it.  (Before the fix it returned inf from e^709 ≈ 8.2e307 on: 1.5e308 came back as inf.)"""
+    assert cst.geometric_bound(0.5, 3, x_norm=math.sqrt(1.5e308)) == pytest.approx(1.5e308, rel=1e-12)
+    assert cst.geometric_bound(0.5, 3, x_norm=math.sqrt(1.7e308)) == pytest.approx(1.7e308, rel=1e-12)
+    assert cst.geometric_bound(0.5, 3, x_norm=1.4e154) == math.inf        # 1.96e308: beyond the float range

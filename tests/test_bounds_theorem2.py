@@ -330,3 +330,32 @@ def test_theorem3_summary_fails_between_one_and_two():
     q = theorem3_quantities(u, 3, k=k)
     assert 1.6 < q.theorem4_condition < 1.75
     assert f"the ratio is {q.theorem4_condition:.4g} (fails)" in q.summary()
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of bounds.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_theorem2_bound_of_the_zero_signal_is_zero():
+    """x = 0: every coefficient and ‖x‖ vanish, so both terms are 0, whatever ξ.
+
+    kills mutant: x_theorem2_bound__mutmut_71 (1.0 returned for x = 0)."""
+    u = cst.kernels.triangular(8, 2)
+    assert theorem2_bound(u, np.zeros(8), 3) == 0.0
+    assert theorem2_bound(u, np.zeros(8), 3, xi=0.5) == 0.0
+
+
+def test_theorem3_summary_shortfall_at_width_one():
+    """k = 1 (log10 k = 0): the shortfall of eq. (21) is the whole width, 10^81.58 for triangular(64, 8), m = 4,
+    printed as 1e82.  kills mutant: xǁTheorem3Quantitiesǁsummary__mutmut_32 (max(k, 2): 1e81)."""
+    q = theorem3_quantities(cst.kernels.triangular(64, 8), 4, k=1)
+    assert 81.5 < q.log10_width_eq21 < 81.7 and not q.width_ok
+    assert q.summary().split("\n")[6].endswith("this setup uses 1, short by a factor 1e82")
+
+
+def test_theorem3_quantities_on_a_non_default_device():
+    """A kernel on array_api_strict's device1 (which cannot be read through NumPy): the scale max|u| is taken
+    in the kernel's own namespace, and every quantity equals that of the host kernel.
+    kills mutant: x_theorem3_quantities__mutmut_71 (the namespace of None, i.e. NumPy)."""
+    import array_api_strict as xs
+    u = cst.to_numpy(cst.kernels.triangular(16, 3))
+    assert theorem3_quantities(xs.asarray(u, device=xs.Device("device1")), 2) == theorem3_quantities(u, 2)

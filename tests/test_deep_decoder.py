@@ -737,3 +737,150 @@ def test_cotangent_from_another_backend_and_input_size_equal_to_the_output(xp):
     with pytest.raises(TypeError, match="^" + re.escape(f"cotangent is a {theirs} array but the generator was built on {ours}") + "$"):
         gen.vjp(gen.init(), other)
     assert dd.hidden_sizes((20,), 2, input_size=20) == [(20,), (20,), (20,)]
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of deep_decoder.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+def test_channel_norm_jvp_of_a_batch_is_per_slice(xp):
+    """channel_norm_jvp on (..., k, s): the projection's means run over space (the last axis), so each slice
+    of a batch equals the unbatched call on it.  kills mutants: x__cn_project__mutmut_15, 26 (axis=+1)."""
+    a = asarray(3.0 + host(0, 2, 4, 6), xp=xp)
+    scale, shift = asarray(host(1, 4), xp=xp), asarray(host(2, 4), xp=xp)
+    da, ds, db = asarray(host(3, 2, 4, 6), xp=xp), asarray(host(4, 4), xp=xp), asarray(host(5, 4), xp=xp)
+    _, z, sd = dd.channel_norm(a, scale, shift)
+    out = dd.channel_norm_jvp(da, ds, db, z, sd, scale)
+    for b in range(2):
+        assert_allclose(out[b, ...], dd.channel_norm_jvp(da[b, ...], ds, db, z[b, ...], sd[b, ...], scale), rtol=1e-13)
+
+
+def test_init_names_y():
+    """init's y is checked as an array named y.  kills mutants: xǁDeepDecoderǁinit__mutmut_19, 22, 23."""
+    with pytest.raises(TypeError, match=r"^y must be an array, got list; convert with numpy.asarray\(y\)$"):
+        dd.DeepDecoder((8,), 4, 2).init(y=[1.0])
+
+
+def test_jacobian_when_activations_and_parameters_weigh_the_same():
+    """n = 3, k = 2, d = 1, fixed output: the chunk estimate's two parts, 4·k·n = 24 and 2·N = 24, are equal
+    (a difference of them would be 0 bytes per row); the Jacobian is the JVP columns.
+    kills mutant: xǁDeepDecoderǁjacobian__mutmut_18 (− for + in the bytes per row: division by zero)."""
+    gen = dd.DeepDecoder((3,), channels=2, layers=1)
+    theta = gen.init(rng=1)
+    assert (gen.n, gen.num_params) == (3, 12)
+    np.testing.assert_allclose(gen.jacobian(theta), Generator.jacobian(gen, theta), rtol=1e-12, atol=1e-14)
+
+
+def _pack_parts():
+    gen = dd.DeepDecoder((8,), channels=4, layers=2, output="conv")
+    parts = gen.unpack(gen.init(rng=0))
+    return gen, parts["C"], parts["scale"], parts["shift"]
+
+
+@pytest.mark.parametrize("edit, exc, message", [
+    (lambda C, sc, sh: (None, sc, sh), TypeError, "C must be a list of 3 arrays, got NoneType"),
+    (lambda C, sc, sh: (C, "ab", sh), TypeError, "scale must be a list of 2 arrays, got str"),
+    (lambda C, sc, sh: (C, sc, 2.0), TypeError, "shift must be a list of 2 arrays, got float"),
+    (lambda C, sc, sh: (C[:2], sc, sh), ValueError,
+     "pack needs 3 matrices C and 2 scales and shifts; C has 2 entries"),
+    (lambda C, sc, sh: (C, sc[:1], sh), ValueError,
+     "pack needs 3 matrices C and 2 scales and shifts; scale has 1 entries"),
+    (lambda C, sc, sh: (C, sc, sh + sh), ValueError,
+     "pack needs 3 matrices C and 2 scales and shifts; shift has 4 entries"),
+    (lambda C, sc, sh: (C, [sc[0][:, None], sc[1]], sh), ValueError, "scale[0] must be 1-D, got shape (4, 1)"),
+    (lambda C, sc, sh: (C, sc, [sh[0], sh[1][:3]]), ValueError, "shift[1] must have shape (4,), got (3,)"),
+    (lambda C, sc, sh: ([C[0], C[1], C[1]], sc, sh), ValueError, "C[2] must have shape (4, 1), got (4, 4)"),
+    (lambda C, sc, sh: ([C[0], asarray(cst.to_numpy(C[1]), xp="array_api_strict"), C[2]], sc, sh), TypeError,
+     "C[1] is a array_api_strict array but the generator was built on numpy"),
+])
+def test_pack_messages_name_the_piece(edit, exc, message):
+    """pack (formerly flatten) refuses wrong pieces with the whole message anchored: the list that is not a list
+    (and its type), the counts of C (d + 1) and of the scales and shifts (d), the piece with a wrong rank, shape
+    or backend.  kills mutants: xǁDeepDecoderǁpack__mutmut_6, 7, 8, 9, 12, 15, 16, 32, 35, 38, 43 (time-outs of
+    the loaded rerun, not failures) and the rest of pack's argument and message mutants."""
+    import re
+    gen, C, sc, sh = _pack_parts()
+    with pytest.raises(exc, match="^" + re.escape(message) + "$"):
+        gen.pack(*edit(list(C), list(sc), list(sh)))
+
+
+def test_pack_accepts_tuples_and_is_the_inverse_of_unpack():
+    """Tuples as well as lists; pack(unpack(θ)) = θ bit for bit, and unpack's C_d is (k, out_channels)."""
+    gen, C, sc, sh = _pack_parts()
+    assert tuple(C[-1].shape) == (4, 1)
+    np.testing.assert_array_equal(gen.pack(tuple(C), tuple(sc), tuple(sh)), gen.init(rng=0))
+
+
+@pytest.mark.parametrize("x_lib, m_lib, first, second", [
+    ("numpy", "array_api_strict", "numpy", "array_api_strict"),
+    ("array_api_strict", "numpy", "array_api_strict", "numpy"),
+])
+def test_upsampling_refuses_matrices_of_another_backend(x_lib, m_lib, first, second):
+    """upsample/upsample_adjoint with x and the interpolation matrices from different libraries: a TypeError
+    naming both (not an error from inside the other library).  kills mutants: x__rows_times__mutmut_2, 3, 4, 5."""
+    import re
+    x = asarray(host(0, 2, 3), xp=x_lib)
+    mats = [asarray(dd.interpolation_matrix(3, 5), xp=m_lib)]
+    message = (f"arrays from different backends in one call: {first} and {second}; convert them to one namespace "
+               "first (cstheory.to_numpy or xp.asarray)")
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        dd.upsample(x, mats)
+    with pytest.raises(TypeError, match="^" + re.escape(message) + "$"):
+        dd.upsample_adjoint(asarray(host(1, 2, 5), xp=x_lib), mats)
+
+
+def test_one_hidden_channel_and_two_output_channels():
+    """k = 1 hidden channel, a conv output of 2 channels: C_1ᵀ is (2, 1), a matrix product in the backward pass
+    (only one *output* channel makes it an outer product); ⟨J t, r⟩ = ⟨t, Jᵀ r⟩ and the plain composition.
+    kills mutant: xǁDeepDecoderǁ_backward__mutmut_98 (shape[1] == 1 tested instead of shape[0])."""
+    gen = dd.DeepDecoder((6,), channels=1, layers=1, output="conv", out_channels=2)
+    theta = random_params(gen, 0)
+    t, r = asarray(host(1, gen.num_params)), asarray(host(2, gen.n))
+    assert abs(inner(gen.jvp(theta, t), r) - inner(t, gen.vjp(theta, r))) < 1e-12 * gen.n
+    assert rel_err(gen.vjp(theta, r), plain_forward_vjp(gen, theta, r)[1]) < 1e-12
+
+
+def test_repr_names_dtype_and_backend():
+    """kills mutants: xǁDeepDecoderǁ__repr____mutmut_1, 2 (no test of this file called repr)."""
+    gen = dd.DeepDecoder((8,), 4, 2, xp="array_api_strict", dtype="float32")
+    assert repr(gen) == ("DeepDecoder(output_shape=(8,), channels=4, layers=2, output='fixed', sigmoid=False, N=64, "
+                         "dtype=float32, backend=array_api_strict)")
+
+
+def test_hidden_sizes_names_output_shape():
+    """The names of output_shape and of a tuple input_size, anchored.
+    kills mutants: x_hidden_sizes__mutmut_3, 8, 9 (DeepDecoder checks the shape itself first), 47."""
+    with pytest.raises(TypeError, match=r"^output_shape must be an int or a tuple of 1 entries or 2 entries, "
+                                        r"got str 'ab'$"):
+        dd.hidden_sizes("ab", 2)
+    with pytest.raises(TypeError, match=r"^input_size must be an integer, got float 2.5$"):
+        dd.hidden_sizes((20, 20), 2, input_size=(4, 2.5))
+
+
+def test_constructor_names_output_and_counts_the_fixed_output_channels(monkeypatch):
+    """output not in ('fixed', 'conv') is named; the memory estimate of one pass counts k output channels for
+    output='fixed' (C_d is k × k and ReLU(B_d C_d) has k channels): 3520 bytes for (8,), k = 4, d = 2, allowed at
+    exactly that, refused one byte below.  kills mutants: xǁDeepDecoderǁ__init____mutmut_37, 103, 106."""
+    with pytest.raises(ValueError, match=r"^output must be one of \('fixed', 'conv'\), got 'linear'$"):
+        dd.DeepDecoder((8,), 4, 2, output="linear")
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "3520")
+    assert dd.DeepDecoder((8,), 4, 2).num_params == 2 * (16 + 8) + 16
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "3519")
+    with pytest.raises(ValueError, match=r"^DeepDecoder\(output_shape=\(8,\), channels=4, layers=2, out_channels=1\): "
+                                         r"parameters, the fixed input and upsampling, and the activations of one pass "
+                                         r"needs 3520 bytes"):
+        dd.DeepDecoder((8,), 4, 2)
+
+
+def test_constructor_lower_bound_of_the_memory_first(monkeypatch):
+    """Before the grids are listed, a lower bound (the parameters, C_d, the scales and the output):
+    8 · (2·24 + 4·4 + 2·4 + 4·8) = 832 bytes for (8,), k = 4, d = 2, fixed; one byte below it is refused by that
+    first check, at exactly it by the second (3520 bytes).
+    kills mutants: xǁDeepDecoderǁ__init____mutmut_119, 120, 121 and the other terms of the lower bound."""
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "831")
+    with pytest.raises(ValueError, match=r"^DeepDecoder\(output_shape=\(8,\), channels=4, layers=2, out_channels=1\): "
+                                         r"the parameters needs 832 bytes"):
+        dd.DeepDecoder((8,), 4, 2)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "832")
+    with pytest.raises(ValueError, match=r"^DeepDecoder\(.*\): parameters, the fixed input and upsampling, and the "
+                                         r"activations of one pass needs 3520 bytes"):
+        dd.DeepDecoder((8,), 4, 2)

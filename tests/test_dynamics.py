@@ -545,3 +545,212 @@ def test_linearization_on_a_non_default_device():
                                   step_size=0.1))
     np.testing.assert_allclose(runs[1].residual_gap, runs[0].residual_gap, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(runs[1].eigenvalues, runs[0].eigenvalues, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# mutation testing of dynamics.py on the current tree (tests/MUTATION.md)
+# ---------------------------------------------------------------------------
+class _Identity(cst.Generator):
+    """G(θ) = θ (n = N), declaring no backend (``xp`` stays None): only the calls' own checks compare
+    backends.  ``value`` replaces the output (to make r₀ non-finite)."""
+
+    def __init__(self, n=2, value=None):
+        self.output_shape, self.param_shape = (n,), (n,)
+        self.value = value
+
+    def forward(self, p):
+        return p if self.value is None else np.full(p.shape, self.value)
+
+    def jvp(self, p, t):
+        return t
+
+    def vjp(self, p, r):
+        return r
+
+
+def _small_linear_problem():
+    gen = cst.LinearGenerator(np.random.default_rng(0).standard_normal((4, 3)))
+    A, y = np.random.default_rng(1).standard_normal((3, 4)), np.random.default_rng(2).standard_normal(3)
+    return gen, A, y, gen.init(rng=3, scale=0.5)
+
+
+_J, _R0 = np.array([[1.0, 0.0], [0.0, 0.5]]), np.array([1.0, 1.0])
+_GEN, _A, _Y, _C0 = _small_linear_problem()
+
+
+@pytest.mark.parametrize("name, call", [
+    ("linear_residuals", lambda **kw: linear_residuals(_J, _R0, 0.5, **kw)),
+    ("linear_parameter_distance", lambda **kw: linear_parameter_distance(_J, _R0, 0.5, **kw)),
+    ("linearization", lambda **kw: linearization(_GEN, _A, _Y, _C0, step_size=0.05, **kw).residual_gap),
+    ("linearization_gap", lambda **kw: linearization_gap(_GEN, _A, _Y, _C0, step_size=0.05, **kw)),
+    ("linearization_parameter_gap", lambda **kw: linearization_parameter_gap(_GEN, _A, _Y, _C0, step_size=0.05, **kw)),
+])
+def test_steps_is_the_deprecated_name_of_iterations(name, call):
+    """``steps=`` still works, with a DeprecationWarning naming the function and both names, and gives the
+    result of ``iterations=``; both at once, or neither, is a TypeError saying so.
+
+    kills mutants: x_linear_residuals__mutmut_3, 4, 5, 6, 12, 13, 14, 15, 16, 17;
+    x_linear_parameter_distance__mutmut_3, 4, 5, 6, 12, 13, 14, 15, 16, 17;
+    x_linearization__mutmut_4, 5, 6, 7, 13, 14, 15, 16, 17, 18; x_linearization_gap__mutmut_4, 5, 6, 7, 13 … 18;
+    x_linearization_parameter_gap__mutmut_4, 5, 6, 7, 13 … 18."""
+    want = call(iterations=[0, 2])
+    with pytest.warns(DeprecationWarning, match=f"^{name}\\(\\): the argument 'steps' is now called 'iterations'$"):
+        got = call(steps=[0, 2])
+    np.testing.assert_array_equal(cst.to_numpy(got), cst.to_numpy(want))
+    with pytest.raises(TypeError, match=f"^{name}\\(\\): give 'iterations' only \\('steps' is its deprecated name\\)$"):
+        call(iterations=[0, 2], steps=[0, 2])
+    with pytest.raises(TypeError, match=f"^{name}\\(\\) missing required argument: 'iterations'$"):
+        call()
+
+
+@pytest.mark.parametrize("func", [linear_residuals, linear_parameter_distance])
+def test_closed_form_memory_estimate(monkeypatch, func):
+    """The closed form asks for 2 · 8 · (m·N + m·r + L·r + L·m) bytes (J, W, and two (L, ·) row blocks, r =
+    min(m, N), L iterations): J of shape (2, 3) and L = 2 give 2 · 8 · (6 + 4 + 4 + 4) = 288; exactly that is
+    allowed, one byte less refused with a message naming the function.
+
+    kills mutants: x__linear_setup__mutmut_41, 44, 49, 50, 51, 52, 61; x_linear_residuals__mutmut_23, 29, 30;
+    x_linear_parameter_distance__mutmut_23, 29, 30."""
+    J, r0 = np.ones((2, 3)), np.ones(2)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "288")
+    assert func(J, r0, 0.1, [0, 1]).shape[0] == 2
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "287")
+    with pytest.raises(ValueError, match=f"^{func.__name__}\\(J of shape \\(2, 3\\), 2 iterations\\): the SVD and the "
+                                         f"rows needs 288 bytes \\(288 bytes\\), more than the limit of 287 bytes"):
+        func(J, r0, 0.1, [0, 1])
+
+
+def test_an_int_iteration_count_asks_64_bytes_per_entry(monkeypatch):
+    """iterations = T lists 0, 1, …, T: (T + 1) · 64 bytes, 640 for T = 9 (allowed at exactly 640, refused
+    at 639 with a message naming T).
+
+    kills mutants: x__check_iterations__mutmut_14, 19, 20, 21, 22, 23."""
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "640")
+    assert linear_residuals(np.ones((1, 1)), np.ones(1), 0.1, 9).shape == (10, 1)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "639")
+    with pytest.raises(ValueError, match="^" + re.escape("iterations=9: the list 0, 1, …, T needs 640 bytes (640 bytes), "
+                                                         "more than the limit of 639 bytes")):
+        linear_residuals(np.ones((1, 1)), np.ones(1), 0.1, 9)
+
+
+def test_linearization_memory_estimate_is_three_m_by_m(monkeypatch):
+    """linearization asks for 3 · 8 · m² bytes (J Jᵀ and two more (m, m) arrays): 864 for m = 6, allowed at
+    exactly that, refused one byte below with a message naming m.
+
+    kills mutants: x_linearization__mutmut_48, 51, 53."""
+    gen = _Identity(6)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "864")
+    res = linearization(gen, np.eye(6), np.ones(6), np.zeros(6), [0, 1], step_size=0.1)
+    np.testing.assert_allclose(res.residual_norm, [math.sqrt(6), 0.9 * math.sqrt(6)], rtol=1e-15)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "863")
+    with pytest.raises(ValueError, match="^" + re.escape("linearization(m=6): the reference kernel J Jᵀ (m, m) needs 864 "
+                                                         "bytes (864 bytes), more than the limit of 863 bytes")):
+        linearization(gen, np.eye(6), np.ones(6), np.zeros(6), [0, 1], step_size=0.1)
+
+
+def test_linearization_checks_its_arguments_before_any_work(monkeypatch):
+    """A θ₀ of another backend than y (for a generator that declares none) and a bad rng are refused before
+    the memory check and before the runs — also when rng is not needed (θ₀ and η given).
+
+    kills mutants: x_linearization__mutmut_38, 41, 42, 43, 44."""
+    import array_api_strict as xs
+    gen = _Identity(2)
+    monkeypatch.setenv("CSTHEORY_MAX_BYTES", "1")
+    with pytest.raises(TypeError, match="^" + re.escape(
+            "params is an array of array_api_strict but y is an array of numpy: different backends in one call; "
+            "convert them to one (cstheory.to_numpy or xp.asarray)") + "$"):
+        linearization(gen, np.eye(2), np.ones(2), xs.zeros(2, dtype=xs.float64), [0, 1], step_size=0.1)
+    monkeypatch.delenv("CSTHEORY_MAX_BYTES")
+    with pytest.raises(TypeError, match="^rng must be an int seed or a numpy.random.Generator, got str$"):
+        linearization(gen, np.eye(2), np.ones(2), np.zeros(2), [0, 1], step_size=0.1, rng="0")
+
+
+def test_linearization_refuses_a_start_whose_residual_is_not_finite():
+    """G(θ₀) = (inf, inf), A = (1, 1): r₀ = A G(θ₀) − y = inf, and the linearized run stops at step 0 (before fit).
+
+    kills mutants: x_linearization__mutmut_118, 122 (the step number of that first check)."""
+    with pytest.raises(cst.DivergenceError, match=r"^the linearized run diverged at step 0: loss inf \(initial inf\) "
+                                                  r"with step_size=0.1; use a smaller step_size \(e.g. 0.01\)$"):
+        linearization(_Identity(2, value=np.inf), np.ones((1, 2)), np.ones(1), np.zeros(2), [0, 1], step_size=0.1)
+
+
+def test_max_gaps_of_one_and_of_no_recorded_iteration():
+    """One recorded iteration is a maximum (of itself); none is a ValueError saying so.
+
+    kills mutants: xǁLinearizationResultǁ_max__mutmut_2, 3, 4, 5, 6."""
+    one = linearization(_Identity(2), np.eye(2), np.ones(2), np.zeros(2), [0], step_size=0.1)
+    assert one.max_residual_gap == 0.0 and one.max_parameter_gap == 0.0
+    empty = LinearizationResult(*([np.zeros(0)] * 7), r0_norm=1.0, step_size=0.1, eigenvalues=np.zeros(0))
+    message = "^the LinearizationResult has no recorded iterations: no gap to take the maximum of$"
+    with pytest.raises(ValueError, match=message):
+        empty.max_residual_gap
+    with pytest.raises(ValueError, match=message):
+        empty.max_parameter_gap
+
+
+def test_closed_form_divergence_message():
+    """σ = ½, η = 40: the factor |1 − ησ²| = 9 per step, ‖r̃_t‖²/‖r₀‖² = 81^t passes 1e6 at t = 4 (81⁴ = 4.3e7);
+    the message gives that growth rounded to a power of ten and the limit 2/σ₁² = 8.
+
+    kills mutants: x__check_divergence__mutmut_104, 105, 107, 109, 114, 120, 122, 123, 124, 126;
+    x__linear_setup__mutmut_74."""
+    with pytest.raises(cst.DivergenceError, match="^" + re.escape(
+            "linear_residuals (linear GD, eq. 39) diverged at step 4: the loss grows by a factor 1e8 (more than 1e+06) "
+            "with step_size=40; gradient descent converges for step_size < 2/sigma_1^2 = 8") + "$"):
+        linear_residuals(np.array([[0.5]]), np.array([1.0]), 40.0, [0, 1, 2, 3, 4])
+
+
+def test_closed_form_divergence_when_the_step_overflows():
+    """η σ² beyond the float range (σ = 1e200), or t · log|1 − ησ²| beyond it (t = 10^307): the growth is
+    inf, reported without a floating-point warning (all warnings are errors here); a float32 J whose
+    ησ² = 1e40 overflows float32 only is judged in float64 (growth 1e80).
+
+    kills mutants: x__check_divergence__mutmut_7, 9, 18, 21, 65, 67, 106, 111, 112."""
+    import warnings
+    cases = [
+        (np.array([[1e200]]), np.array([1.0]), 1.0, [1], "at step 1: the loss grows by a factor inf (more than 1e+06) "
+         "with step_size=1; gradient descent converges for step_size < 2/sigma_1^2 = 0"),
+        (np.array([[1.0]]), np.array([1.0]), 1e10, [10**307], f"at step {10**307}: the loss grows by a factor inf "
+         "(more than 1e+06) with step_size=1e+10; gradient descent converges for step_size < 2/sigma_1^2 = 2"),
+        (np.array([[1e10]], dtype=np.float32), np.array([1.0], dtype=np.float32), 1e20, [1], "at step 1: the loss grows "
+         "by a factor 1e80 (more than 1e+06) with step_size=1e+20; gradient descent converges for step_size < "
+         "2/sigma_1^2 = 2e-20"),
+    ]
+    for J, r0, eta, its, tail in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(cst.DivergenceError, match="^" + re.escape("linear_residuals (linear GD, eq. 39) diverged "
+                                                                          + tail) + "$"):
+                linear_residuals(J, r0, eta, its)
+
+
+@pytest.mark.parametrize("d, diverges", [(-0.25, False), (0.25, True)])
+def test_closed_form_divergence_threshold_counts_the_part_outside_the_range(d, diverges):
+    """J = (1, 0)ᵀ, r₀ = (1, 1): half of ‖r₀‖² lies outside the range of J and stays, so after one step
+    ‖r̃_1‖²/‖r₀‖² = ½ + ½(1 − η)².  With η = 1 + √(2R − 1) that ratio is R; R = 1e6 ∓ ¼ lies just below / above
+    the limit 1e6: the run passes / is refused (‖r̃_1‖² = R ‖r₀‖² checked for the one that passes).
+
+    kills mutants: x__check_divergence__mutmut_43, 44, 47, 48, 54, 79, 93, 95."""
+    R = 1e6 + d
+    eta = 1 + math.sqrt(2 * R - 1)
+    J, r0 = np.array([[1.0], [0.0]]), np.array([1.0, 1.0])
+    if diverges:
+        with pytest.raises(cst.DivergenceError, match=r"diverged at step 1: the loss grows by a factor 1e6 "):
+            linear_residuals(J, r0, eta, [1])
+    else:
+        r1 = linear_residuals(J, r0, eta, [1])[0]
+        assert float(r1 @ r1) == pytest.approx(2 * R, rel=1e-12)
+
+
+def test_closed_form_divergence_check_edge_cases():
+    """r₀ = 0 (nothing to diverge: zeros, no 0/0), r₀ of norm 1 wholly on one direction with |1 − ησ²| = 2
+    (refused at t = 20, 2⁴⁰ > 1e6, for either sign of r₀), and η σ² = 1 (the direction is gone after one step:
+    ‖r̃_t‖ = 0, log 0 = −inf terms, no divergence).
+
+    kills mutants: x__check_divergence__mutmut_1, 3, 51, 94."""
+    np.testing.assert_array_equal(linear_residuals(np.array([[2.0]]), np.array([0.0]), 5.0, [0, 3]), [[0.0], [0.0]])
+    for sign in (1.0, -1.0):
+        with pytest.raises(cst.DivergenceError, match="diverged at step 20: the loss grows by a factor 1e12 "):
+            linear_residuals(np.array([[1.0]]), np.array([sign]), 3.0, [20])
+    np.testing.assert_array_equal(linear_residuals(np.array([[2.0]]), np.array([3.0]), 0.25, [0, 1, 3]),
+                                  [[3.0], [0.0], [0.0]])
