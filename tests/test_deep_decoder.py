@@ -884,3 +884,13 @@ def test_constructor_lower_bound_of_the_memory_first(monkeypatch):
     with pytest.raises(ValueError, match=r"^DeepDecoder\(.*\): parameters, the fixed input and upsampling, and the "
                                          r"activations of one pass needs 3520 bytes"):
         dd.DeepDecoder((8,), 4, 2)
+
+
+def test_v_is_the_fixed_output_layer_and_none_for_a_learned_one():
+    """``gen.v`` is eq. (4)'s fixed ±1/√k output vector for ``output="fixed"`` and ``None`` for ``"conv"``
+    (the learned C_d replaces it).
+
+    kills mutant: xǁDeepDecoderǁ__init____mutmut_216."""
+    fixed = cst.DeepDecoder((8, 8), channels=4, layers=2)
+    np.testing.assert_array_equal(cst.to_numpy(fixed.v), np.array([1.0, 1.0, -1.0, -1.0]) / 2.0)
+    assert cst.DeepDecoder((8, 8), channels=4, layers=2, output="conv").v is None
