@@ -244,6 +244,7 @@ class FourierIterate(Iterate):
         self._uhat_row = xp.reshape(gen._uhat, (1, -1))
         self._v_conj_uhat = gen._v_col * xp.conj(self._uhat_row)     # v_l conj(û_f), (k, n//2+1)
         self._numpy = is_numpy(xp)
+        self._blocks = self._channel_blocks()
 
     def forward_vjp(self):
         if self._numpy:
@@ -256,7 +257,11 @@ class FourierIterate(Iterate):
 
     def channel_blocks(self):
         """Slices of channels the NumPy step takes at a time: all k at once unless the FFTs run on
-        one thread (``_backend.FFT_WORKERS``), then blocks of :data:`CHANNEL_BLOCK_BYTES`."""
+        one thread (``_backend.FFT_WORKERS`` when the iterate was made), then blocks of
+        :data:`CHANNEL_BLOCK_BYTES`."""
+        return list(self._blocks)
+
+    def _channel_blocks(self):
         gen = self.gen
         k, n = gen.k, gen.n
         if not self._numpy or (_backend.FFT_WORKERS > 1 and k * n >= _backend.FFT_PARALLEL_MIN):
@@ -268,7 +273,7 @@ class FourierIterate(Iterate):
         """:meth:`forward_vjp` for NumPy, by channel blocks: the same sums, in place."""
         gen = self.gen
         n, v, state = gen.n, gen.v, self.state
-        blocks = self.channel_blocks()
+        blocks = self._blocks
         mask = np.empty((gen.k, n), dtype=bool)                  # M, channel-major
         x = np.zeros(n, dtype=gen.dtype)
         for sl in blocks:
@@ -290,11 +295,8 @@ class FourierIterate(Iterate):
     def add(self, alpha, direction):
         """S ← S + α·direction, in place (by channel blocks with NumPy): the spectra are this
         iterate's own array (:attr:`params` returns a new C), so no caller can hold a reference to it."""
-        if not self._numpy:
-            self.state += alpha * direction
-            return
-        for sl in self.channel_blocks():
-            self.state[sl] += alpha * direction[sl]
+        for sl in self._blocks:
+            self.state[sl, :] += alpha * direction[sl, :]
 
     @property
     def params(self):
