@@ -20,6 +20,7 @@ CuPy imports on machines without a GPU; it is used only when
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from numbers import Integral
 
@@ -33,6 +34,7 @@ __all__ = [
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
     "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
+    "perturbation", "PERTURB_ENV",
 ]
 
 #: Number of threads scipy.fft may use for NumPy arrays.
@@ -300,16 +302,72 @@ def _storage_dtype(xp, dtype):
     return real_dtype(xp, dtype)
 
 
-def asarray(x, xp=None, dtype=None, device=None):
+#: the environment variable of :func:`perturbation` (read once at import; workers inherit it)
+PERTURB_ENV = "CSTHEORY_PERTURB"
+_PERTURBATION = [0.0]
+
+
+def _read_perturbation(text):
+    try:
+        value = float(text or 0.0)
+    except ValueError:
+        raise ValueError(f"{PERTURB_ENV} must be a number in [0, 1e-3], got {text!r}") from None
+    if not 0.0 <= value <= 1e-3:
+        raise ValueError(f"{PERTURB_ENV} must be a number in [0, 1e-3], got {text!r}")
+    return value
+
+
+_PERTURBATION[0] = _read_perturbation(os.environ.get(PERTURB_ENV))
+
+
+@contextlib.contextmanager
+def perturbation(relative):
+    """Perturb every floating host array that :func:`asarray` moves to a backend by ``relative``.
+
+    Inside the block, each such array x becomes x ∘ (1 + relative·s) with a fixed pattern of signs
+    s = ±1 (drawn from the array's size): what another CPU's or library's rounding does to the
+    inputs of a computation, at a chosen size.  Every random draw (:func:`normal`), signal, image,
+    kernel and network input enters the computations through :func:`asarray`, so a claim that
+    holds only for the exact bits of one machine fails inside the block.  The setting is also put
+    in the environment (``CSTHEORY_PERTURB``), so worker processes started inside the block
+    inherit it.  ``relative`` is a float in [0, 1e-3].
+    """
+    relative = _read_perturbation(relative)
+    before, env = _PERTURBATION[0], os.environ.get(PERTURB_ENV)
+    _PERTURBATION[0] = relative
+    os.environ[PERTURB_ENV] = repr(relative)
+    try:
+        yield relative
+    finally:
+        _PERTURBATION[0] = before
+        if env is None:
+            os.environ.pop(PERTURB_ENV, None)
+        else:
+            os.environ[PERTURB_ENV] = env
+
+
+def _perturbed(x):
+    """``x`` with the active :func:`perturbation` applied (``x`` itself when there is none)."""
+    relative = _PERTURBATION[0]
+    if not relative or x.dtype.kind != "f" or x.size == 0:
+        return x
+    signs = np.where(np.random.default_rng(x.size).random(x.shape) < 0.5, -1.0, 1.0)
+    return x * (1.0 + relative * signs)
+
+
+def asarray(x, xp=None, dtype=None, device=None, exact=False):
     """Host data (NumPy array, list, scalar) → an array of ``xp`` on ``device``.
 
     ``dtype`` is float32/float64 (default float64), or an integer/bool dtype object of ``xp``
-    for index arrays."""
+    for index arrays.  Floating data is perturbed inside a :func:`perturbation` block unless
+    ``exact`` (for constants computed exactly, such as an orthonormal basis)."""
     xp = resolve_namespace(xp)
     dtype = _storage_dtype(xp, dtype)
     if not isinstance(x, np.ndarray):
         x = to_numpy(x) if hasattr(x, "__dlpack__") else np.asarray(x)
     x = np.ascontiguousarray(x)
+    if not exact:
+        x = _perturbed(x)
     if device is None:
         return xp.asarray(x, dtype=dtype)
     return xp.asarray(x, dtype=dtype, device=device)

@@ -34,6 +34,7 @@ import traceback
 from pathlib import Path
 
 from ._files import check_writable_directory
+from .ensemble import DRAWS
 from .experiments import EXPERIMENTS, reproducible
 
 __all__ = ["main", "run_experiments", "UsageError"]
@@ -49,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
-def _threads(text):
+def _nonnegative(text):
     """``--threads N``: an integer ≥ 0 (0: the libraries' default)."""
     try:
         value = int(text)
@@ -57,6 +58,14 @@ def _threads(text):
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _positive(text):
+    """``--draws N``, ``--workers N``: an integer ≥ 1."""
+    value = _nonnegative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value
 
 
@@ -74,52 +83,47 @@ def _backend_kwargs(experiment, backend, dtype):
     return kwargs
 
 
-#: BLAS/OpenMP threads of ``reproduce`` by default: one, so that the numbers do not depend on the
-#: machine's core count.  Adam amplifies rounding: on Fig. 5 at 8×, two BLAS threads instead of one
-#: moved the deep decoder's final PSNR by 1.7 dB (22.85 against 24.51 dB, mask of seed 0).
-DEFAULT_THREADS = 1
+#: the environment variables that set the BLAS/OpenMP thread pools of a fresh process
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def default_workers():
+    """Worker processes of ``reproduce`` by default: two where there are two cores, else one."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
 def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True, runs=None,
-                    threads=DEFAULT_THREADS):
-    """Run the named experiments of :data:`cstheory.experiments.EXPERIMENTS`, save their figures and
-    return a list of :class:`cstheory.report.ExperimentRun` (appended to ``runs`` as they finish, if given,
-    so that an interrupted call keeps the finished ones).  BLAS and OpenMP run on ``threads`` threads
-    (``None``: the libraries' own default)."""
+                    threads=None, draws=None, first_seed=0, workers=1):
+    """Run the named experiments of :data:`cstheory.experiments.EXPERIMENTS` over their draws
+    (:func:`cstheory.ensemble.run_ensemble`), save their figures and return a list of
+    :class:`cstheory.report.ExperimentRun` (appended to ``runs`` as they finish, if given, so that an
+    interrupted call keeps the finished ones).
+
+    ``threads``: BLAS/OpenMP threads, in this process and in the worker processes (``None``: the
+    libraries' own default).  The claims do not depend on it: each is a statistic over ``draws``
+    draws that holds for any thread count (``tests/test_ensemble.py``)."""
+    from .ensemble import run_ensemble
+
+    def kwargs_of(name):
+        return _backend_kwargs(EXPERIMENTS[name], backend, dtype)
+
+    call = dict(quick=quick, draws=draws, first_seed=first_seed, workers=workers, kwargs_of=kwargs_of,
+                progress=progress, runs=runs)
     if threads is None:
-        return _run_experiments(names, out_dir, quick, backend, dtype, progress, runs)
+        return run_ensemble(names, out_dir, **call)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads):
-        return _run_experiments(names, out_dir, quick, backend, dtype, progress, runs)
-
-
-def _run_experiments(names, out_dir, quick, backend, dtype, progress, runs):
-    from .report import ExperimentRun
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    runs = [] if runs is None else runs
-    iterator = names
-    if progress:
-        from tqdm.auto import tqdm
-        iterator = tqdm(names, desc="reproduce", unit="experiment")
-    for name in iterator:
-        experiment = EXPERIMENTS[name]
-        start = time.perf_counter()
-        try:
-            kwargs = _backend_kwargs(experiment, backend, dtype)
-            result = experiment.run(quick=quick, **kwargs)
-            fig_path = out / f"{name}.png"
-            experiment.plot(result, path=str(fig_path))
-            checks = experiment.checks(result)
-            runs.append(ExperimentRun(name, experiment.title, time.perf_counter() - start, str(fig_path), checks))
-        except Exception as exc:  # a failing experiment is reported, the others still run
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            runs.append(ExperimentRun(name, experiment.title, time.perf_counter() - start, None, [], error=detail))
-        if progress:
-            iterator.set_postfix_str(f"{name}: {runs[-1].seconds:.1f}s")
-    return runs
+    saved = {k: os.environ.get(k) for k in THREAD_ENV}
+    os.environ.update({k: str(threads) for k in THREAD_ENV})      # for the worker processes
+    try:
+        with threadpool_limits(limits=threads):
+            return run_ensemble(names, out_dir, **call)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _parse_only(text, available):
@@ -188,13 +192,16 @@ def _cmd_reproduce(args):
     out = _check_out(args.out)
     meta = {"command": "cstheory " + " ".join(sys.argv[1:]) if sys.argv[1:] else "cstheory reproduce",
             "mode": "quick" if args.quick else "full", "backend": args.backend or "numpy",
-            "dtype": args.dtype or "float64", "threads": args.threads or "library default"}
+            "dtype": args.dtype or "float64", "threads": args.threads or "library default",
+            "draws": f"{args.draws or DRAWS['quick' if args.quick else 'full']} per experiment with a random "
+                     f"source, seeds from {args.first_seed}", "workers": args.workers}
     for stale in ("report.md", "report.json"):   # a report beside new figures must describe them
         (out / stale).unlink(missing_ok=True)
     runs = []
     try:
         run_experiments(names, out, quick=args.quick, backend=args.backend, dtype=args.dtype,
-                        progress=not args.no_progress, runs=runs, threads=args.threads or None)
+                        progress=not args.no_progress, runs=runs, threads=args.threads or None,
+                        draws=args.draws, first_seed=args.first_seed, workers=args.workers)
     except KeyboardInterrupt:
         write_report(runs, out, {**meta, "interrupted": f"after {len(runs)} of {len(names)} experiments"})
         raise KeyboardInterrupt(f"report of the {len(runs)} finished experiments in {out}") from None
@@ -203,7 +210,8 @@ def _cmd_reproduce(args):
         status = "ok" if r.passed else "FAIL"
         print(f"{r.name:12s} {status:4s} {r.seconds:6.1f}s  {r.figure or r.error}")
         for c in r.checks:
-            print(f"    {'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.3g} ({c.relation} {c.tolerance:.3g})")
+            print(f"    {'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.3g} ({c.statistic} "
+                  f"{c.relation} {c.tolerance:.3g})")
     print(f"report: {md} and {js}")
     return 0 if all(r.passed for r in runs) else 1
 
@@ -288,6 +296,17 @@ def build_parser():
         p.add_argument("--out", default="figures", help="output directory (default: ./figures)")
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
+    def ensemble(p):
+        p.add_argument("--threads", type=_nonnegative, default=0, metavar="N",
+                       help="BLAS/OpenMP threads (default 0: the libraries' default)")
+        p.add_argument("--draws", type=_positive, default=None, metavar="N",
+                       help=f"draws (seeds of every random source) per claim (default {DRAWS['full']}, "
+                            f"--quick {DRAWS['quick']})")
+        p.add_argument("--first-seed", type=_nonnegative, default=0, metavar="S",
+                       help="the draws use seeds S, S+1, ... (default 0)")
+        p.add_argument("--workers", type=_positive, default=default_workers(), metavar="N",
+                       help=f"processes the draws run on (default {default_workers()})")
+
     rep = sub.add_parser("reproduce", help="run every experiment, write the figures and report.md/json")
     common(rep)
     rep.add_argument("--only", help="comma-separated experiment names, e.g. fig3,fig4")
@@ -295,16 +314,13 @@ def build_parser():
                      help="array library of the experiments that take one (default numpy; cupy needs a GPU)")
     rep.add_argument("--dtype", choices=["float32", "float64"], default=None,
                      help="floating-point type of those experiments (default float64); tolerances follow it")
-    rep.add_argument("--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
-                     help=f"BLAS/OpenMP threads (default {DEFAULT_THREADS}, so that the numbers do not depend on "
-                          "the machine; 0 for the libraries' default)")
+    ensemble(rep)
     rep.set_defaults(func=_cmd_reproduce)
 
     fig = sub.add_parser("figure", help="reproduce one figure of the paper")
     fig.add_argument("number", type=int, help="the figure of the paper, 1 to 5")
     common(fig)
-    fig.add_argument("--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
-                     help=f"BLAS/OpenMP threads (default {DEFAULT_THREADS}; 0 for the libraries' default)")
+    ensemble(fig)
     fig.set_defaults(func=_cmd_figure, backend=None, dtype=None)
 
     ex = sub.add_parser("exercise", add_help=False,
@@ -323,7 +339,23 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the command line; return the exit code (0 passed, 1 a check failed, 2 usage error, 130 interrupted)."""
+    """Run the command line; return the exit code (0 passed, 1 a check failed, 2 usage error, 130 interrupted).
+
+    Output piped into a reader that stops early (``cstheory exercise list | head -3``) ends quietly: the
+    broken pipe is not an error of ours, so no traceback, and exit code 141 (128 + SIGPIPE) as a shell's
+    own commands give."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        try:     # the interpreter flushes stdout at exit: point it at /dev/null so that flush is quiet too
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+
+
+def _main(argv):
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["exercise"]:  # every word after `exercise` (--help included) goes to the exercise commands
         from . import exercises

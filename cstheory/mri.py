@@ -105,8 +105,24 @@ def _mask_setup(shape, acceleration, center_fraction, density, decay, rng, xp, w
 
 
 def _density_weights(r, decay):
-    """Polynomial variable-density weights ∝ (1 − r)^decay for normalised distances r ∈ [0, 1)."""
-    return (1.0 - r) ** decay
+    """Log of the polynomial variable-density weights ∝ (1 − r)^decay for normalised distances r ∈ [0, 1)."""
+    return decay * np.log1p(-np.asarray(r, dtype=np.float64))
+
+
+def _draw_weighted(rng, items, size, log_w):
+    """``size`` of ``items`` drawn without replacement with probabilities ∝ exp(log_w).
+
+    Where the weights are representable (a dynamic range below e^600) this is NumPy's
+    ``choice(..., replace=False, p=...)``; for a steeper density (``decay=1e4``), where
+    the weights would underflow to zero, the same distribution is drawn in the log domain by
+    keeping the ``size`` largest keys log wᵢ + Gumbelᵢ (sequential sampling without replacement,
+    Efraimidis–Spirakis), so a steep density keeps the highest-weight items instead of failing."""
+    log_w = log_w - log_w.max()
+    if log_w.min() > -600.0:
+        w = np.exp(log_w)
+        return rng.choice(items, size=size, replace=False, p=w / w.sum())
+    keys = log_w + rng.gumbel(size=log_w.shape)
+    return items[np.argsort(-keys, kind="stable")[:size]]
 
 
 def _mask_to(mask, xp, device):
@@ -177,10 +193,10 @@ def cartesian_mask(shape, acceleration, center_fraction=None, density="variable"
     rest = order[n_centre:]
     if n_lines > n_centre:
         if density == "uniform" or decay == 0.0:
-            weights = np.ones(rest.size)
+            log_w = np.zeros(rest.size)
         else:
-            weights = _density_weights(kspace_distance(w)[rest] / (w / 2.0 + 1.0), decay)
-        chosen += list(as_generator(rng).choice(rest, size=n_lines - n_centre, replace=False, p=weights / weights.sum()))
+            log_w = _density_weights(kspace_distance(w)[rest] / (w / 2.0 + 1.0), decay)
+        chosen += list(_draw_weighted(as_generator(rng), rest, n_lines - n_centre, log_w))
     mask = np.zeros((h, w), dtype=bool)
     mask[:, np.asarray(chosen, dtype=np.int64)] = True
     return _mask_to(mask, xp, device)
@@ -225,13 +241,13 @@ def random_mask(shape, acceleration, center_fraction=None, density="variable", d
     rest = np.flatnonzero(~mask)
     if n_total > ch * cw:
         if density == "uniform" or decay == 0.0:
-            weights = np.ones(rest.size)
+            log_w = np.zeros(rest.size)
         else:
             ry = kspace_distance(h)[:, None] / (h / 2.0 + 1.0)
             rx = kspace_distance(w)[None, :] / (w / 2.0 + 1.0)
             r = np.sqrt(ry**2 + rx**2) / math.sqrt(2.0)
-            weights = _density_weights(r.reshape(-1)[rest], decay)
-        pick = as_generator(rng).choice(rest, size=n_total - ch * cw, replace=False, p=weights / weights.sum())
+            log_w = _density_weights(r.reshape(-1)[rest], decay)
+        pick = _draw_weighted(as_generator(rng), rest, n_total - ch * cw, log_w)
         mask.reshape(-1)[pick] = True
     return _mask_to(mask, xp, device)
 

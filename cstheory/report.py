@@ -15,10 +15,20 @@ __all__ = ["Check", "ExperimentRun", "write_report"]
 
 @dataclass
 class Check:
-    """One numerical check of the theory: ``value`` compared with ``tolerance``.
+    """One numerical claim of the theory: ``value`` compared with ``tolerance``.
 
     ``relation`` is ``"<="`` (the value must not exceed the tolerance, e.g. an
     error) or ``">="`` (it must reach it, e.g. a ratio of improvement).
+
+    A claim is a statistic over draws, not one draw.  An experiment's ``checks(result)`` states
+    its claims for one draw (one seed of every random source); :func:`cstheory.ensemble.combine`
+    merges the checks of several draws into one ``Check`` per claim, with the per-draw numbers in
+    ``values``.  ``aggregate`` says which statistic decides:
+
+    * ``"all"`` (default): every draw must satisfy the claim; ``value`` is the worst draw (the
+      largest for ``"<="``, the smallest for ``">="``);
+    * ``"mean"``: the mean over the draws must satisfy it; ``value`` is that mean, and
+      :attr:`interval` its 95 % confidence interval (Student's t over the draws).
     """
 
     name: str
@@ -26,18 +36,65 @@ class Check:
     tolerance: float
     relation: str = "<="
     note: str = ""
+    aggregate: str = "all"
+    values: tuple = ()
+    seeds: tuple = ()
 
     def __post_init__(self):
         if self.relation not in ("<=", ">="):
             raise ValueError(f"relation must be '<=' or '>=', got {self.relation!r}")
+        if self.aggregate not in ("all", "mean"):
+            raise ValueError(f"aggregate must be 'all' or 'mean', got {self.aggregate!r}")
         self.value = float(self.value)
         self.tolerance = float(self.tolerance)
+        self.values = tuple(float(v) for v in self.values)
+        self.seeds = tuple(int(s) for s in self.seeds)
+        if self.seeds and len(self.seeds) != len(self.values):
+            raise ValueError(f"seeds and values must have one entry per draw, got {len(self.seeds)} seeds "
+                             f"and {len(self.values)} values")
 
     @property
     def passed(self) -> bool:
-        if not math.isfinite(self.value):
+        if not math.isfinite(self.value) or not all(math.isfinite(v) for v in self.values):
             return False
         return self.value <= self.tolerance if self.relation == "<=" else self.value >= self.tolerance
+
+    @property
+    def draws(self) -> int:
+        """The number of draws behind ``value`` (1 for a check of one draw)."""
+        return max(1, len(self.values))
+
+    @property
+    def mean(self) -> float:
+        """The mean over the draws (``value`` for a check of one draw)."""
+        return float(sum(self.values) / len(self.values)) if self.values else self.value
+
+    @property
+    def interval(self) -> tuple:
+        """The 95 % confidence interval of the mean over the draws (Student's t; (value, value) for one draw)."""
+        if len(self.values) < 2:
+            return (self.mean, self.mean)
+        from scipy.stats import t
+
+        n = len(self.values)
+        sd = math.sqrt(sum((v - self.mean) ** 2 for v in self.values) / (n - 1))
+        half = float(t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+        return (self.mean - half, self.mean + half)
+
+    @property
+    def statistic(self) -> str:
+        """The claim in words: which statistic over how many draws, e.g. ``"mean of 5 draws"``."""
+        if self.draws == 1:
+            return "one draw"
+        return f"mean of {self.draws} draws" if self.aggregate == "mean" else f"worst of {self.draws} draws"
+
+    def spread(self) -> str:
+        """The draws in one line: mean, 95 % interval of the mean and the range, e.g. for the report."""
+        if self.draws == 1:
+            return "—"
+        lo, hi = self.interval
+        return (f"mean {_fmt(self.mean)}, 95 % CI [{_fmt(lo)}, {_fmt(hi)}], "
+                f"range [{_fmt(min(self.values))}, {_fmt(max(self.values))}]")
 
 
 @dataclass
@@ -79,13 +136,15 @@ def write_report(runs, out_dir, meta=None):
     lines = ["# cstheory reproduction report", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()]
     lines += [f"- checks: {total - failed} passed, {failed} failed", ""]
-    lines += ["| experiment | check | value | tolerance | result |", "|---|---|---|---|---|"]
+    lines += ["| experiment | check | statistic | value | tolerance | draws | result |",
+              "|---|---|---|---|---|---|---|"]
     for r in runs:
         if r.error:
-            lines.append(f"| {r.name} | run failed: {_cell(r.error)} | — | — | FAIL |")
+            lines.append(f"| {r.name} | run failed: {_cell(r.error)} | — | — | — | — | FAIL |")
         for c in r.checks:
             tol = f"{c.relation} {_fmt(c.tolerance)}"
-            lines.append(f"| {r.name} | {_cell(c.name)} | {_fmt(c.value)} | {tol} | {'PASS' if c.passed else 'FAIL'} |")
+            lines.append(f"| {r.name} | {_cell(c.name)} | {c.statistic} | {_fmt(c.value)} | {tol} | "
+                         f"{_cell(c.spread())} | {'PASS' if c.passed else 'FAIL'} |")
     lines += ["", "| experiment | title | figure | seconds |", "|---|---|---|---|"]
     for r in runs:
         fig = f"[{Path(r.figure).name}]({Path(r.figure).name})" if r.figure else "—"
@@ -100,7 +159,8 @@ def write_report(runs, out_dir, meta=None):
         "passed": failed == 0,
         "experiments": [
             {**{k: v for k, v in asdict(r).items() if k != "checks"}, "passed": r.passed,
-             "checks": [{**asdict(c), "passed": c.passed} for c in r.checks]}
+             "checks": [{**asdict(c), "passed": c.passed, "statistic": c.statistic, "mean": c.mean,
+                         "interval": list(c.interval)} for c in r.checks]}
             for r in runs
         ],
     }

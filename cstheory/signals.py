@@ -85,7 +85,7 @@ def trig_basis(n, xp=None, dtype=None, device=None):
     n = _checks.positive_int(n, "n")
     xp, dtype, device = resolve(xp, dtype, device)
     _check_size(n, f"trig_basis(n={n})")
-    return asarray(_trig_basis_host(n), xp=xp, dtype=dtype, device=device)
+    return asarray(_trig_basis_host(n), xp=xp, dtype=dtype, device=device, exact=True)
 
 
 def frequency(n) -> np.ndarray:

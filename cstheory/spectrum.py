@@ -85,9 +85,10 @@ def sigma_matrix(U):
     computed in the first form from the Gram matrix of the rows scaled by powers of
     two (U = diag(s) V, V with largest entries in [1, 2)), then multiplied back:
     Σ(diag(d) U) = diag(d) Σ(U) diag(d) for d > 0.  Rows of any finite scale (1e±300) give
-    no spurious overflow or underflow and never NaN (only values beyond the
-    floating-point range overflow, to ±inf); wherever nothing overflows the numbers
-    are bit for bit those of the unscaled formula.
+    no spurious overflow or underflow and never NaN; wherever nothing overflows the numbers
+    are bit for bit those of the unscaled formula.  A U whose Σ has entries beyond the
+    floating-point range (rows with ‖u_i‖² above it, e.g. ``1e200 * I``) is refused with a
+    ``ValueError`` naming ``U``.
 
     The cosine ρ_ij = ⟨u_i, u_j⟩/(‖u_i‖‖u_j‖) is clipped to [−1, 1] and snapped
     to ±1 within a few machine epsilons, so ρ = ±1 and repeated rows give
@@ -127,7 +128,12 @@ def sigma_matrix(U):
     rho = _snap_cosine(G / safe)
     H = G * (0.5 * (1.0 - xp.acos(rho) / math.pi))
     with _overflow_to_inf():
-        return (H * sc[:, None]) * sc[None, :]    # powers of two: exact, and 0 stays 0 (never inf·0)
+        S = (H * sc[:, None]) * sc[None, :]    # powers of two: exact, and 0 stays 0 (never inf·0)
+    if bool(xp.any(xp.isinf(S))):
+        big = float(xp.max(norms * sc))
+        raise ValueError(f"U's rows are too large for Σ(U) in {S.dtype}: Σ_ii = ½‖u_i‖² exceeds the largest "
+                         f"float (max ‖u_i‖ ≈ {big:.3g}); scale U down, Σ(cU) = c²·Σ(U)")
+    return S
 
 
 def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):

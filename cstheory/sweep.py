@@ -30,6 +30,7 @@ import csv
 import io
 import itertools
 import os
+import pickle
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -39,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _checks
-from ._files import temporary_name
+from ._files import check_writable_directory, temporary_name
 
 __all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor"]
 
@@ -238,6 +239,17 @@ def _cell(v):
     return repr(v.item() if hasattr(v, "item") else v)
 
 
+def _check_picklable(experiment):
+    """A process pool sends ``experiment`` to its workers by pickling it: refuse, naming the argument, what
+    cannot be pickled (a lambda, a function defined inside another, a bound method of a local class)."""
+    try:
+        pickle.dumps(experiment)
+    except Exception as exc:
+        name = getattr(experiment, "__qualname__", type(experiment).__name__)
+        raise TypeError(f"experiment must be picklable to run on a process pool: define it as a module-level "
+                        f"function (got {name!r}: {type(exc).__name__}: {exc})"[:300]) from None
+
+
 def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, max_workers=None):
     """Evaluate ``experiment`` over the Cartesian ``grid`` × ``seeds``; return a :class:`SweepTable`.
 
@@ -294,6 +306,9 @@ def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, ma
             raise ValueError(f"out {str(out)!r} exists and is not a file")
         if not out.parent.is_dir():
             raise ValueError(f"out must be in an existing directory, got {str(out)!r}")
+        reason = check_writable_directory(out.parent)
+        if reason is not None or (out.exists() and not os.access(out, os.W_OK)):
+            raise ValueError(f"out {str(out)!r} cannot be written: {reason or 'the file is read-only'}")
         if out.exists():
             existing, torn = _read_csv(out)
     done = {_key(r, params) for r in existing if all(p in r for p in params) and "seed" in r}
@@ -304,6 +319,8 @@ def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, ma
     rows = list(existing)
 
     own = executor is None and todo
+    if todo and (own or isinstance(executor, ProcessPoolExecutor)):
+        _check_picklable(experiment)
     if own:
         executor = ProcessPoolExecutor(max_workers=max_workers or os.cpu_count())
     bar = None

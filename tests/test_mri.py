@@ -789,3 +789,21 @@ def test_fourier_downsample_checks_fine_and_shape_by_name_and_takes_any_backend(
         mri.fourier_downsample(fine, (9, 10))
     with pytest.raises(ValueError, match=r"^shape \(8, 11\) must not exceed the fine image's \(8, 10\)$"):
         mri.fourier_downsample(fine, (8, 11))
+
+
+@pytest.mark.parametrize("make", ["cartesian", "random"])
+@pytest.mark.parametrize("decay", [1e4, 1e300])
+def test_steep_decay_keeps_the_lines_nearest_the_centre(make, decay):
+    """A steep density (1 − r)^decay underflows in the linear domain (NumPy's "probabilities contain NaN"):
+    computed in the log domain it gives a valid mask that favours the lowest frequencies."""
+    func = cst.cartesian_mask if make == "cartesian" else cst.random_mask
+    mask = cst.to_numpy(func((32, 32), 4, decay=decay, rng=0))
+    assert int(mask.sum()) == 256
+    if make == "cartesian" and decay == 1e4:
+        cols = np.flatnonzero(mask[0])
+        dist = np.minimum(cols, 32 - cols)
+        assert dist.max() <= 4              # the 8 lines of least |k|: 0, ±1, ±2, ±3 and one of ±4
+    shallow = cst.to_numpy(func((32, 32), 4, decay=2.0, rng=0))
+    freq = np.minimum(np.arange(32), 32 - np.arange(32))
+    radius = np.hypot(freq[:, None], freq[None, :])
+    assert radius[mask].mean() <= radius[shallow].mean()

@@ -244,7 +244,7 @@ def test_sigma_matrix_never_nan_for_extreme_rows(xp):
     """Rows scaled by 1e±300 (and zero rows): Σ = diag(d) Σ(U) diag(d), d ≥ 0, where representable,
     ±inf only where the true value overflows, 0 where it underflows — never NaN."""
     U = np.random.default_rng(2).standard_normal((6, 4))
-    d = np.array([1e-300, 1e300, 1.0, 0.0, 1e200, 1e-200])
+    d = np.array([1e-300, 1e153, 1.0, 0.0, 1e150, 1e-200])
     S = cst.to_numpy(cst.sigma_matrix(on_backend(d[:, None] * U, xp)))
     ref = cst.to_numpy(cst.sigma_matrix(on_backend(U, xp)))
     assert not np.any(np.isnan(S))
@@ -254,8 +254,17 @@ def test_sigma_matrix_never_nan_for_extreme_rows(xp):
     np.testing.assert_allclose(S[finite], want[finite], rtol=1e-12)
     np.testing.assert_array_equal(S[3], 0.0)
     np.testing.assert_array_equal(S[:, 3], 0.0)
-    assert np.isinf(S[1, 1]) and S[1, 1] > 0                 # ½‖u‖² · 1e600 overflows
-    assert S[0, 1] == pytest.approx(ref[0, 1], rel=1e-12)    # 1e-300 · 1e300: representable
+    assert S[0, 1] == pytest.approx(ref[0, 1] * 1e-147, rel=1e-12)    # 1e-300 · 1e153: representable
+    assert S[1, 4] == pytest.approx(ref[1, 4] * 1e303, rel=1e-12)     # near the top of the range
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e160])
+def test_sigma_matrix_refuses_rows_beyond_the_range(xp, scale):
+    """Σ_ii = ½‖u_i‖² beyond the largest float: a ValueError naming U, not a matrix of inf."""
+    U = on_backend(scale * np.eye(3), xp)
+    with pytest.raises(ValueError, match=r"U's rows are too large"):
+        cst.sigma_matrix(U)
+    assert np.isfinite(cst.to_numpy(cst.sigma_matrix(on_backend(1e150 * np.eye(3), xp)))).all()
 
 
 @pytest.mark.parametrize("n", [1, 2])

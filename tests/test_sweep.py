@@ -175,3 +175,17 @@ def test_bad_sweep_arguments_are_named(tmp_path):
         run_grid(toy, GRID, seeds=[0], out=tmp_path / "dir.csv" if (tmp_path / "dir.csv").mkdir() is None else None)
     with pytest.raises(TypeError, match="max_workers must be an integer"):
         run_grid(toy, GRID, seeds=[0], max_workers=1.5)
+
+
+def test_run_grid_names_out_when_it_cannot_be_written(tmp_path):
+    """An ``out`` in a directory that cannot be written is refused before any work, naming ``out``."""
+    with pytest.raises(ValueError, match=r"out '/proc/x\.csv' cannot be written"):
+        run_grid(toy, {"a": [1], "b": [2]}, [0], out="/proc/x.csv", progress=False)
+
+
+def test_run_grid_refuses_a_lambda_on_a_process_pool():
+    """A process pool pickles the experiment: a lambda is refused with a TypeError that says what to do."""
+    with pytest.raises(TypeError, match="experiment must be picklable.*module-level function"):
+        run_grid(lambda m, seed: m, {"m": [1]}, [0], progress=False)
+    table = run_grid(lambda m, seed: m, {"m": [1]}, [0], executor=SerialExecutor(), progress=False)
+    assert len(table) == 1                  # in this process a lambda is fine
