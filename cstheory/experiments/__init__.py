@@ -26,7 +26,31 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-__all__ = ["Experiment", "EXPERIMENTS", "get", "reproducible"]
+__all__ = ["Experiment", "EXPERIMENTS", "get", "reproducible", "quick_mode", "QUICK_ENV"]
+
+#: the environment variable that asks the tutorials (and the documentation's gallery) for quick mode
+QUICK_ENV = "CSTHEORY_QUICK"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def quick_mode(environ=None) -> bool:
+    """Whether ``CSTHEORY_QUICK`` asks for quick mode: the one parser every tutorial uses.
+
+    ``1``, ``true``, ``yes``, ``on`` (any case) mean quick; unset, empty, ``0``, ``false``, ``no``,
+    ``off`` mean full; anything else is a ``ValueError`` naming the variable, so a typo never
+    silently runs the long version.
+
+    >>> quick_mode({"CSTHEORY_QUICK": "1"}), quick_mode({"CSTHEORY_QUICK": "0"}), quick_mode({})
+    (True, False, False)
+    """
+    import os
+
+    text = (os.environ if environ is None else environ).get(QUICK_ENV, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{QUICK_ENV} must be 1/true/yes/on (quick) or 0/false/no/off/empty (full), got {text!r}")
 
 
 @dataclass(frozen=True)
