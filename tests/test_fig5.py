@@ -168,10 +168,29 @@ def test_one_fit_with_a_warm_restart_is_the_former_two_fits():
     from cstheory.mri import mri_problem
 
     P = mri_problem("shepp_logan", size=16, acceleration=4, rng=0, oversample=2)
-    signal, loss, err, _ = fig5.fit_deep_decoder(P, channels=8, layers=2, steps=30, step_size=0.01,
-                                                 settle_fraction=0.2, rng=3)
+    dd = fig5.fit_deep_decoder(P, channels=8, layers=2, steps=30, step_size=0.01, settle_fraction=0.2, rng=3)
+    signal, loss = dd.signal, dd.loss
     gen = DeepDecoder(P.operator.image_shape, channels=8, layers=2, output="conv", sigmoid=True, rng=3)
     a = cst.fit(gen, P.operator, P.y, params=gen.init(rng=3), steps=24, optimizer="adam", step_size=0.01)
     b = cst.fit(gen, P.operator, P.y, params=a.params, steps=6, optimizer="adam", step_size=0.001)
     np.testing.assert_array_equal(cst.to_numpy(signal), cst.to_numpy(b.signal))
     np.testing.assert_array_equal(loss, np.concatenate([a.loss, b.loss[1:]]))
+
+
+def test_several_starts_keep_the_one_with_the_lowest_final_measurement_loss():
+    """``inits=3``: three fits from the seeds of ``start_seed``; the kept one has the lowest final loss (not the
+    best true error: x* is not used to choose), and each start is the plain fit of its own seed."""
+    from cstheory.mri import mri_problem
+
+    P = mri_problem("shepp_logan", size=16, acceleration=4, rng=0, oversample=2)
+    kw = dict(channels=8, layers=2, steps=20, step_size=0.01)
+    many = fig5.fit_deep_decoder(P, inits=3, rng=3, **kw)
+    assert len(many.final_losses) == 3 and len(set(many.final_losses)) == 3
+    assert many.start == int(np.argmin(many.final_losses)) and many.loss[-1] == min(many.final_losses)
+    alone = fig5.fit_deep_decoder(P, rng=fig5.start_seed(3, many.start), **kw)
+    np.testing.assert_array_equal(alone.loss, many.loss)
+    np.testing.assert_array_equal(alone.error, many.error)
+    assert fig5.fit_deep_decoder(P, rng=3, **kw).final_losses == many.final_losses[:1]
+    assert fig5.start_seed(3, 0) == 3
+    with pytest.raises(TypeError, match="inits"):
+        fig5.fit_deep_decoder(P, inits=1.5, rng=3, **kw)

@@ -87,8 +87,9 @@ from ..optim import Adam, StepDecay
 from ..mri import mri_problem, psnr, ssim
 from ..plotting import figure, save
 
-__all__ = ["Fig5Result", "run", "plot", "checks", "table", "fit_deep_decoder", "METHODS", "BASELINES", "ROWS",
-           "FULL", "QUICK", "CLAIMS"]
+__all__ = ["Fig5Result", "DeepDecoderFit", "run", "plot", "checks", "table", "fit_deep_decoder", "start_seed",
+           "METHODS", "BASELINES", "ROWS",
+           "FULL", "QUICK", "CLAIMS", "EARLY_STOPPING_GAIN"]
 
 #: the methods, in display order
 METHODS = ("zero-filled", "l1-dct", "l1-haar", "tv", "tv-box", "deep-decoder")
@@ -97,17 +98,19 @@ BASELINES = ("l1-dct", "l1-haar", "tv", "tv-box")
 #: the rows of the table: zero filling, each baseline "<name> oracle" and "<name> rule", the deep decoder
 ROWS = ("zero-filled",) + tuple(f"{m} {t}" for m in BASELINES for t in ("oracle", "rule")) + ("deep-decoder",)
 #: full-size settings
-FULL = {"size": 64, "channels": 64, "steps": 2500, "accelerations": (4, 8)}
+FULL = {"size": 64, "channels": 64, "steps": 2500, "accelerations": (4, 8), "inits": 1}
 #: quick settings: 32×32 at 4× only.  At 32² an 8× Cartesian mask keeps 4 of 32 lines (one of them the
 #: centre); measured, every method then stays within ≈ 1.5 dB of zero filling (the oracle-tuned TV
 #: 19.5 dB, zero filling 18.0 dB) — a problem too starved to compare priors on, so quick mode skips it.
-QUICK = {"size": 32, "channels": 32, "steps": 400, "accelerations": (4,)}
+QUICK = {"size": 32, "channels": 32, "steps": 400, "accelerations": (4,), "inits": 1}
 #: the claims the checks test, per mode and acceleration: DD PSNR − best baseline PSNR ≥ value (dB)
 #: (an acceleration without a claim is held to 0: the decoder must win).  They are what the masks of
 #: seeds 0, 1, 2 support (module docstring): at 4× the decoder is within 1 dB of the best baseline or
 #: better at full size (−0.3, +4.1, +3.8 dB), within 2 dB at quick size (−1.4 dB); at 8×, the paper's
 #: setting, the gap depends on the mask (+3.6, −3.0, −2.1 dB), so the claim is only "within 5 dB".
 CLAIMS = {"full": {4.0: -1.0, 8.0: -5.0}, "quick": {4.0: -2.0}}
+#: Sec. 5's claim, as checked: the mean over the draws of the PSNR that oracle early stopping gains (dB)
+EARLY_STOPPING_GAIN = 1.0
 
 
 @compact_repr
@@ -173,8 +176,45 @@ class Fig5Result:
     config: dict = field(default_factory=dict)
 
 
+@compact_repr
+@dataclass
+class DeepDecoderFit:
+    """One deep-decoder reconstruction of :func:`fit_deep_decoder`: the kept fit of ``inits`` random starts.
+
+    Attributes
+    ----------
+    signal : array (h, w)
+        The last iterate G(θ_T) of the kept start.
+    loss, error : numpy.ndarray (steps + 1,)
+        Its losses ½‖A G(θ_t) − y‖² and true errors ‖G(θ_t) − x*‖², t = 0 … steps.
+    num_params : int
+        N, the number of parameters.
+    start : int
+        Which start was kept (0 … inits − 1): the one with the lowest final **measurement** loss —
+        what a user without x* can compare.
+    final_losses : tuple of float
+        The final loss of every start.
+    seconds : float
+        Wall-clock time of all the starts together.
+    """
+
+    signal: object
+    loss: np.ndarray
+    error: np.ndarray
+    num_params: int
+    start: int = 0
+    final_losses: tuple = ()
+    seconds: float = 0.0
+
+
+def start_seed(rng, start):
+    """Seed of the decoder input and θ₀ of start number ``start`` of :func:`fit_deep_decoder` (``rng`` for the
+    first, so one start is the plain fit of seed ``rng``)."""
+    return int(rng) + 1_000_003 * int(start)
+
+
 def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settle_fraction=0.2, rng=0,
-                     progress=False):
+                     progress=False, inits=1):
     """Fit a ``layers``-layer deep decoder to the k-space of an :class:`cstheory.mri.MRIProblem`.
 
     One Adam run at ``step_size``, decayed tenfold for the last ``settle_fraction`` of
@@ -186,27 +226,42 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
     (30.01 / 20.19 against 29.80 / 19.75 dB), and a tenfold step decay that keeps them
     stalls (4.6 dB lower at 4× on the former data).
 
+    ``inits`` > 1 runs that many random starts (decoder input and θ₀ from :func:`start_seed`) and keeps
+    the one whose final measurement loss ½‖A G(θ_T) − y‖² is lowest — a choice made without the
+    ground truth, as in the original deep-decoder experiments.  It costs ``inits`` fits.  Why: the
+    8× fits are far from converged after 2 500 steps (final loss 0.03–0.07 on the mask of seed 1,
+    with spikes of the loss along the way) and where they end depends on the start (19.4 and 21.3 dB
+    from two starts on that mask); the lower final loss went with the higher PSNR.
+
     Returns
     -------
-    (signal, loss, error, num_params)
-        The last iterate G(θ_T) (h, w), the losses ½‖A G(θ_t) − y‖² and the errors
-        ‖G(θ_t) − x*‖² for t = 0 … steps (NumPy), and the number of parameters N.
+    DeepDecoderFit
     """
+    inits = _checks.positive_int(inits, "inits")
     xp = P.operator.xp
-    gen = DeepDecoder(P.operator.image_shape, channels=channels, layers=layers, output="conv", sigmoid=True,
-                      rng=rng, xp=xp, dtype=P.operator.dtype, device=P.operator.device)
     first = steps - int(round(settle_fraction * steps))
-    adam = (Adam(step_size, schedule=StepDecay([first], 0.1), restarts=[first]) if 0 < first < steps
-            else Adam(step_size))
-    res = fit(gen, P.operator, P.y, params=gen.init(rng=rng), steps=steps, optimizer=adam, x_true=P.image,
-              record_every=1, rng=rng, progress=progress)
-    loss, err, signal = res.loss, res.error, res.signal
-    return signal, loss, err, gen.num_params
+    t0 = time.perf_counter()
+    best = None
+    finals = []
+    for start in range(inits):
+        seed = start_seed(rng, start)
+        gen = DeepDecoder(P.operator.image_shape, channels=channels, layers=layers, output="conv", sigmoid=True,
+                          rng=seed, xp=xp, dtype=P.operator.dtype, device=P.operator.device)
+        adam = (Adam(step_size, schedule=StepDecay([first], 0.1), restarts=[first]) if 0 < first < steps
+                else Adam(step_size))
+        res = fit(gen, P.operator, P.y, params=gen.init(rng=seed), steps=steps, optimizer=adam, x_true=P.image,
+                  record_every=1, rng=seed, progress=progress)
+        finals.append(float(res.loss[-1]))
+        if best is None or finals[-1] < finals[best[0]]:
+            best = (start, res, gen.num_params)
+    start, res, num_params = best
+    return DeepDecoderFit(res.signal, np.asarray(res.loss, dtype=np.float64), np.asarray(res.error, dtype=np.float64),
+                          num_params, start, tuple(finals), time.perf_counter() - t0)
 
 
 def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="cartesian", snr_db=None,
         channels=None, layers=5, steps=None, step_size=0.01, settle_fraction=0.2, oversample=4,
-        methods=BASELINES, rng=0, xp=None, dtype=None, device=None, progress=False):
+        methods=BASELINES, rng=0, xp=None, dtype=None, device=None, progress=False, inits=None):
     """Compute the data of Fig. 5 (no drawing).
 
     Parameters
@@ -244,10 +299,13 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
         Backend of the computation.
     progress : bool
         Show progress bars.
+    inits : int, optional
+        Random starts of the deep decoder, the one with the lowest final measurement loss kept
+        (:func:`fit_deep_decoder`; default: that of the mode).
     """
     quick = _checks.flag(quick, "quick")
     cfg = dict(QUICK if quick else FULL)
-    for key, val in (("size", size), ("channels", channels), ("steps", steps)):
+    for key, val in (("size", size), ("channels", channels), ("steps", steps), ("inits", inits)):
         if val is not None:
             cfg[key] = _checks.positive_int(val, key)
     if accelerations is not None:
@@ -311,10 +369,11 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
                 resid[row][acc], relch[row][acc] = float(ch.result.residual), ch.result.relative_change
 
         t0 = time.perf_counter()
-        signal, loss, err, n_params = fit_deep_decoder(P, cfg["channels"], layers, cfg["steps"], step_size,
-                                                        settle_fraction, rng, progress)
+        dd = fit_deep_decoder(P, cfg["channels"], layers, cfg["steps"], step_size, settle_fraction, rng, progress,
+                              inits=cfg["inits"])
+        loss, err, n_params = dd.loss, dd.error, dd.num_params
         timings["deep-decoder"][acc] = time.perf_counter() - t0
-        recs["deep-decoder"] = signal
+        recs["deep-decoder"] = dd.signal
 
         for name, rec in recs.items():
             rec = to_numpy(rec).astype(np.float64).reshape(truth.shape)
@@ -431,10 +490,11 @@ def checks(result):
     """Report checks: the deep decoder against the best baseline at every acceleration; early stopping.
 
     For each acceleration R: DD PSNR (last iterate) − PSNR of the best baseline (oracle-tuned included)
-    must reach :data:`CLAIMS` [mode][R] (the library's claim; the note gives the measured gaps, to the
-    best oracle-tuned and to the best rule-tuned baseline, and says when the decoder loses).  Then every
-    baseline run must have met its convergence criterion, and oracle early stopping must gain < 1 dB over
-    running to convergence (Sec. 5).
+    must reach :data:`CLAIMS` [mode][R] **on average over the draws** (``aggregate="mean"``: one mask,
+    decoder input and start per seed; the report states the mean, its 95 % interval and the range).
+    Every baseline run of every draw must have met its convergence criterion, and oracle early stopping
+    must gain less than :data:`EARLY_STOPPING_GAIN` dB over running to convergence on average (Sec. 5:
+    early stopping is not necessary; the optimum is only marginally better).
     """
     from ..report import Check
     mode = "quick" if result.config.get("quick") else "full"
@@ -447,13 +507,14 @@ def checks(result):
         verdict = "the deep decoder wins" if gap > 0 else f"the deep decoder LOSES by {-gap:.2f} dB"
         note = (f"{mode} mode, {a:g}x: best baseline {best} {result.psnr[best][a]:.2f} dB, deep decoder "
                 f"{dd:.2f} dB: {verdict}; against the best rule-tuned baseline ({best_rule}) "
-                f"{gap_rule:+.2f} dB; claim: gap ≥ {claim:+.1f} dB")
+                f"{gap_rule:+.2f} dB; claim: mean gap ≥ {claim:+.1f} dB")
         out.append(Check(f"deep decoder PSNR − best baseline PSNR at {a:g}× (dB)", gap, claim, relation=">=",
-                         note=note))
+                         note=note, aggregate="mean"))
     unconverged = sum(1 for r in result.converged for a in result.converged[r] if not result.converged[r][a])
     out.append(Check("baseline runs that hit their iteration cap", float(unconverged), 0.0,
                      note="every baseline stops on its convergence criterion (duality gap or residuals)"))
     early = max(result.psnr_early_stopped[a] - result.psnr["deep-decoder"][a] for a in result.accelerations)
-    out.append(Check("largest PSNR gain of oracle early stopping over convergence (dB)", early, 1.0,
-                     note="Sec. 5: early stopping is not necessary; the optimum is only marginally better"))
+    out.append(Check("largest PSNR gain of oracle early stopping over convergence (dB)", early, EARLY_STOPPING_GAIN,
+                     note="Sec. 5: early stopping is not necessary; the optimum is only marginally better",
+                     aggregate="mean"))
     return out

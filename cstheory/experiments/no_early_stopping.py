@@ -10,10 +10,11 @@ iteration t.  Here the same with the two-layer generator of eq. (3) and two
 * rough: the middle row of the bundled ``grass`` picture (a natural texture
   with energy at all frequencies).
 
-Both losses go to zero, and the true error does not turn up again: stopping
-early would not help (``best_error`` vs ``final_error``).  The rough signal's
-error stays larger: its high frequencies are not measured by the few large
-singular directions GD fits (Theorem 2).
+Both losses go to zero, and for the smooth signal the true error does not turn up
+again: stopping early would not help (``best_error`` vs ``final_error``).  The rough
+signal's error stays larger: its high frequencies are not measured by the few large
+singular directions GD fits (Theorem 2); and on some draws its error turns up near the
+end (final / best 1.00–1.73 over seeds 0–7 in quick mode), so for it early stopping can help.
 
 Measured with ``run()`` (n = 128, m = 32, k = 128, p = 8, 5000 steps; 7–16 s on
 2 shared CPU cores): final error 1.0e-3 (smooth) and 0.090 (grass row), equal to
@@ -174,12 +175,20 @@ def plot(result, path=None):
 
 
 def checks(result):
-    """Theory checks: no early stopping needed (final error ≈ best along the path); smooth beats rough."""
+    """Theory checks: no early stopping needed for the smooth signal (final error ≈ best along the path);
+    smooth beats rough.
+
+    Measured over seeds 0–7 in quick mode: the smooth signal's final error is its best on every draw
+    (ratio 1.000); the rough signal's is not (ratio 1.00–1.73): GD reaches its high frequencies late and
+    fits the unmeasured directions with them, so stopping early can help a rough signal — the note
+    states its ratio, and the claim is made for the smooth signal only, as in the paper's Fig. 1 text.
+    """
     from ..report import Check
-    excess = float(np.max(result.final_error / np.maximum(result.best_error, 1e-300)))
+    excess = result.final_error / np.maximum(result.best_error, 1e-300)
     return [
-        Check("final error / best error along the path (ideal early stopping)", excess, 1.05,
-              note="gradient descent to convergence is as good as the oracle stopping time"),
+        Check("smooth signal: final error / best error along the path (ideal early stopping)", float(excess[0]),
+              1.05, note=f"gradient descent to convergence is as good as the oracle stopping time for the smooth "
+                         f"signal; the rough signal's ratio is {float(excess[1]):.3f}"),
         Check("smooth signal's final error / rough signal's final error",
               float(result.final_error[0] / result.final_error[1]), 0.5),
     ]
