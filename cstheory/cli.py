@@ -8,7 +8,7 @@
     cstheory exercise list | show NAME | notebook NAME [--out F.ipynb]
     cstheory exercise check NAME FILE.py [--seed S] [--timeout S] [--memory SIZE] [--allow-cstheory]
     cstheory exercise grade NAME DIR --out grades.csv [--workers N] [--timeout S] [--seed S] [--feedback DIR]
-    cstheory sweep phase-transition [--quick] [--out DIR] [--workers N] [--scheduler ADDRESS]
+    cstheory sweep phase-transition|fig5-study [--quick] [--out DIR] [--workers N] [--scheduler ADDRESS]
 
 ``reproduce`` runs every experiment module (data first, plot second), writes
 one PNG per figure and ``report.md``/``report.json`` with the theory checks
@@ -266,6 +266,8 @@ def _cmd_sweep(args):
         executor, close, where = _sweep_executor(args)
     except (ImportError, OSError, ValueError) as exc:
         raise UsageError(f"cannot connect to the Dask scheduler {args.scheduler!r}: {exc}") from None
+    if args.name == "fig5-study":
+        return _fig5_study(args, out, executor, close, where)
     print(f"phase-transition sweep on {where}; rows go to {out / 'phase_transition.csv'} (rerun to resume)")
     try:
         result = phase_transition.run(quick=args.quick, executor=executor, out=out / "phase_transition.csv",
@@ -283,6 +285,30 @@ def _cmd_sweep(args):
         print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.3g} ({c.relation} {c.tolerance:.3g})")
     print(f"figure: {out / 'phase_transition.png'}; report: {md}")
     return 0 if run.passed else 1
+
+
+def _fig5_study(args, out, executor, close, where):
+    """``cstheory sweep fig5-study``: the cells of :mod:`cstheory.experiments.fig5_study`, resumable, and its
+    summary (``fig5_study.md``: per image × acceleration × noise, the mean gap with its interval and verdict)."""
+    from ._files import atomic_write
+    from .experiments import fig5_study
+
+    csv_path = out / "fig5_study.csv"
+    print(f"Fig. 5 study on {where}; rows go to {csv_path} (rerun to resume)")
+    try:
+        table = fig5_study.run(quick=args.quick, executor=executor, out=csv_path, progress=not args.no_progress)
+    finally:
+        close()
+    summary = fig5_study.summarize(table)
+    text = fig5_study.summary_table(summary)
+    atomic_write(out / "fig5_study.md", f"# Fig. 5 study ({'quick' if args.quick else 'full'})\n\n{text}\n")
+    print(text)
+    for f in table.failures:
+        print(f"failed cell: {f}")
+    checks = fig5_study.checks(summary)
+    for c in checks:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.3g} ({c.relation} {c.tolerance:.3g})")
+    return 0 if all(c.passed for c in checks) and not table.failures else 1
 
 
 def build_parser():
@@ -329,8 +355,8 @@ def build_parser():
     ex.add_argument("args", nargs=argparse.REMAINDER)
     ex.set_defaults(func=_cmd_exercise)
 
-    sw = sub.add_parser("sweep", help="parameter sweeps: phase-transition diagrams")
-    sw.add_argument("name", choices=["phase-transition"])
+    sw = sub.add_parser("sweep", help="parameter sweeps: phase-transition diagrams, the Fig. 5 study")
+    sw.add_argument("name", choices=["phase-transition", "fig5-study"])
     common(sw)
     sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     sw.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")

@@ -85,22 +85,22 @@ def claims_05(d):
 
 
 def claims_06(d):
-    psnr, base = d["psnr"], d["psnr_baselines"]
+    base = d["psnr_baselines"]
     assert d["adjoint_error"] < 1e-12
     assert d["kspace_difference"] > 0.01                        # the oversampled data are not the crime's
     assert all(d["converged"])                                  # every baseline met its criterion
     assert max(base["tv oracle"], base["tv-box oracle"]) > base["zero-filled"] + 3
     assert all(base[f"{m} oracle"] >= base[f"{m} rule"] - 0.1 for m in ("l1-dct", "l1-haar", "tv", "tv-box"))
-    assert psnr["deep-decoder"]["4.0"] > psnr["zero-filled"]["4.0"] + 2
-    assert d["gap_to_best"]["4.0"] < 0                          # the text: it loses to TV at 4x ...
-    assert all(d["checks_passed"])                              # ... by no more than the report's claim
-    for R, t in d["best_iteration"].items():                    # early stopping put to the test ...
-        assert t < d["iterations"][R]
-    assert max(d["early_stopping_gain"].values()) < 1.0         # ... and it gains under 1 dB
-    noisy = d["noisy"]
-    assert noisy["t_best"] < noisy["steps"] and 0 < noisy["best"] - noisy["last"] < 1.0   # quick size: < 1 dB
-    assert noisy["last"] > noisy["zero_filled"] + 2
-    assert all(abs(rule - oracle) < 1.0 for rule, oracle in noisy["baselines_rule_oracle"].values())
+    assert len(d["seeds"]) >= 3                                 # claims over masks, not one draw
+    assert all(g > 2 for g in d["over_zero_filled"]["4.0"])     # the decoder beats zero filling on every mask
+    assert all(c["passed"] for c in d["claims"].values())       # the report's claims, as means over the masks
+    assert sum(d["early_stopping_gain"]["4.0"]) / len(d["seeds"]) < 1.0   # noiseless: early stopping gains < 1 dB
+    rows = d["noisy"]["rows"]
+    gains = [r["best"] - r["last"] for r in rows]
+    assert all(r["t_best"] < d["noisy"]["steps"] for r in rows)          # with noise the error turns up ...
+    assert min(gains) > 0.1 and sum(gains) / len(gains) > 0.4            # ... and early stopping helps
+    assert all(r["last"] > r["zero_filled"] + 0.5 for r in rows)
+    assert all(abs(r[m][0] - r[m][1]) < 1.0 for r in rows for m in ("l1-haar", "tv"))
 
 
 def claims_07(d):

@@ -1,0 +1,173 @@
+"""Claims as statistics over draws (cstheory.ensemble, cstheory.report.Check) and their robustness.
+
+The last tests are the robustness tests of the reproduction report: every claim of ``cstheory reproduce
+--quick`` must hold on the next block of seeds and with every input perturbed by a relative 1e-10 (what
+another CPU's rounding does), with two BLAS threads; and the same machinery must catch a planted claim
+that only one machine's bits support.
+"""
+import json
+import math
+import os
+import types
+
+import numpy as np
+import pytest
+
+from cstheory import _backend, cli, ensemble
+from cstheory.experiments import EXPERIMENTS, Experiment
+from cstheory.report import Check, ExperimentRun
+
+
+# ---------------------------------------------------------------------------
+# Check: the statistic, its interval, its spread
+# ---------------------------------------------------------------------------
+def test_combine_takes_the_worst_draw_for_an_all_claim():
+    """``aggregate="all"``: every draw must hold; the value is the largest for ``<=``, the smallest for ``>=``."""
+    per = [[Check("err", 0.2, 1.0), Check("gain", 3.0, 2.0, ">=")],
+           [Check("err", 0.9, 1.0, note="worst"), Check("gain", 2.5, 2.0, ">=", note="lowest")],
+           [Check("err", 0.1, 1.0), Check("gain", 4.0, 2.0, ">=")]]
+    err, gain = ensemble.combine(per, seeds=(7, 8, 9))
+    assert err.value == 0.9 and err.values == (0.2, 0.9, 0.1) and err.seeds == (7, 8, 9)
+    assert gain.value == 2.5 and "lowest" in gain.note and "seed 8" in gain.note
+    assert err.passed and gain.passed and err.statistic == "worst of 3 draws"
+    per[1][0] = Check("err", 1.1, 1.0)
+    assert not ensemble.combine(per, seeds=(7, 8, 9))[0].passed       # one draw fails: the claim fails
+
+
+def test_combine_takes_the_mean_for_a_mean_claim():
+    per = [[Check("gap", v, -1.0, ">=", aggregate="mean")] for v in (-3.0, 0.0, 1.5)]
+    (gap,) = ensemble.combine(per, seeds=(0, 1, 2))
+    assert gap.value == pytest.approx(-0.5) and gap.passed and gap.statistic == "mean of 3 draws"
+    per[2] = [Check("gap", -1.5, -1.0, ">=", aggregate="mean")]
+    assert not ensemble.combine(per, seeds=(0, 1, 2))[0].passed      # mean −1.5 < −1
+
+
+def test_interval_is_the_student_t_interval_of_the_mean():
+    """Values 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.3027 → 2 ± 4.3027/√3."""
+    c = Check("x", 2.0, 5.0, values=(1.0, 2.0, 3.0), seeds=(0, 1, 2), aggregate="mean")
+    lo, hi = c.interval
+    assert c.mean == 2.0
+    assert hi - 2.0 == pytest.approx(4.302652729911275 / math.sqrt(3), rel=1e-9)
+    assert 2.0 - lo == pytest.approx(hi - 2.0, rel=1e-12)
+    assert "95 % CI [" in c.spread() and "range [1, 3]" in c.spread()
+    one = Check("x", 2.0, 5.0)
+    assert one.interval == (2.0, 2.0) and one.spread() == "—" and one.draws == 1
+
+
+def test_a_nan_draw_fails_the_claim_even_when_the_statistic_is_finite():
+    c = Check("x", 0.5, 1.0, values=(0.5, float("nan")), seeds=(0, 1), aggregate="mean")
+    assert not c.passed
+
+
+def test_combine_refuses_draws_that_state_other_claims():
+    with pytest.raises(ValueError, match="seed 1 states other claims"):
+        ensemble.combine([[Check("a", 1.0, 2.0)], [Check("a", 1.0, 3.0)]], seeds=(0, 1))
+    with pytest.raises(ValueError, match="one list of checks per seed"):
+        ensemble.combine([[Check("a", 1.0, 2.0)]], seeds=(0, 1))
+    with pytest.raises(ValueError, match="aggregate"):
+        Check("a", 1.0, 2.0, aggregate="median")
+    with pytest.raises(ValueError, match="one entry per draw"):
+        Check("a", 1.0, 2.0, values=(1.0, 2.0), seeds=(0,))
+
+
+def test_seeds_of_an_experiment_without_randomness_is_one_draw():
+    assert ensemble.seeds_of("fig2", 5) == (0,)
+    assert ensemble.seeds_of("fig5", 3, first_seed=3) == (3, 4, 5)
+    assert ensemble.DRAWS == {"quick": 3, "full": 5}
+
+
+# ---------------------------------------------------------------------------
+# the perturbation of host data
+# ---------------------------------------------------------------------------
+def test_perturbation_moves_every_float_input_by_the_relative_amount_and_nothing_else():
+    x = np.linspace(1.0, 2.0, 1000)
+    assert np.array_equal(_backend.asarray(x), x)
+    with _backend.perturbation(1e-10):
+        assert os.environ[_backend.PERTURB_ENV] == "1e-10"
+        y = _backend.to_numpy(_backend.asarray(x))
+        rel = (y - x) / x
+        assert np.allclose(np.abs(rel), 1e-10, rtol=1e-5)               # every entry moved by 1e-10 …
+        assert 0.4 < np.mean(rel > 0) < 0.6                             # … in both directions
+        assert np.array_equal(_backend.to_numpy(_backend.asarray(x, exact=True)), x)   # exact constants stay
+        idx = np.arange(5)
+        assert np.array_equal(_backend.to_numpy(_backend.asarray(idx, dtype=np.int64)), idx)
+        z = _backend.to_numpy(_backend.normal(100, rng=0))
+        assert not np.array_equal(z, np.random.default_rng(0).standard_normal(100))
+    assert _backend.PERTURB_ENV not in os.environ or os.environ[_backend.PERTURB_ENV] != "1e-10"
+    assert np.array_equal(_backend.asarray(x), x)                       # restored after the block
+    with pytest.raises(ValueError, match="CSTHEORY_PERTURB"):
+        with _backend.perturbation(0.5):
+            pass
+
+
+# ---------------------------------------------------------------------------
+# a planted fragile claim: the machinery catches it
+# ---------------------------------------------------------------------------
+class _Fragile(types.ModuleType):
+    """An experiment whose claim holds only for the exact bits of its input: Σx equals its value on this
+    machine to the last bit."""
+
+    EXACT = float(np.sum(np.linspace(0.1, 1.0, 64)))
+
+    def run(self, quick=False, rng=0):
+        return float(np.sum(_backend.to_numpy(_backend.asarray(np.linspace(0.1, 1.0, 64)))))
+
+    def plot(self, result, path=None):
+        return None
+
+    def checks(self, result):
+        return [Check("sum of the input − its value on this machine", abs(result - self.EXACT), 0.0)]
+
+
+@pytest.fixture
+def fragile(monkeypatch):
+    module = _Fragile("fragile")
+    monkeypatch.setitem(EXPERIMENTS, "fragile", Experiment("fragile", "fragile", "a planted fragile claim"))
+    monkeypatch.setattr(Experiment, "load", lambda self: module if self.name == "fragile" else
+                        __import__("importlib").import_module(self.module))
+    return module
+
+
+def test_the_perturbation_test_catches_a_planted_fragile_claim(fragile, tmp_path):
+    runs = ensemble.run_ensemble(["fragile"], tmp_path, quick=True)
+    assert runs[0].passed                                               # on this machine's bits it "holds"
+    with _backend.perturbation(1e-10):
+        runs = ensemble.run_ensemble(["fragile"], tmp_path, quick=True)
+    assert not runs[0].passed and runs[0].checks[0].value > 0          # another CPU's rounding breaks it
+
+
+def test_a_failing_draw_fails_its_experiment_only(monkeypatch, tmp_path):
+    class Boom(_Fragile):
+        def run(self, quick=False, rng=0):
+            if rng == 1:
+                raise RuntimeError("draw 1 fell over")
+            return self.EXACT
+
+    boom = Boom("boom")
+    monkeypatch.setitem(EXPERIMENTS, "boom", Experiment("boom", "boom", "fails on one draw"))
+    monkeypatch.setattr(Experiment, "load", lambda self: boom if self.name == "boom" else
+                        __import__("importlib").import_module(self.module))
+    runs = ensemble.run_ensemble(["boom", "fig2"], tmp_path, quick=True)
+    assert [r.name for r in runs] == ["boom", "fig2"]
+    assert runs[0].error == "seed 1: RuntimeError: draw 1 fell over" and not runs[0].passed
+    assert runs[1].passed and (tmp_path / "fig2.png").exists() and (tmp_path / "checks.png").exists()
+
+
+# ---------------------------------------------------------------------------
+# the report's claims: on the next block of seeds, perturbed by 1e-10, with two BLAS threads
+# ---------------------------------------------------------------------------
+def _failures(runs):
+    return [(r.name, r.error, [(c.name, c.value, c.values) for c in r.checks if not c.passed])
+            for r in runs if not r.passed]
+
+
+def test_every_quick_claim_holds_on_the_next_seeds_perturbed_with_two_threads(tmp_path):
+    """``cstheory reproduce --quick`` on seeds 3–5 instead of 0–2, every input perturbed by a relative 1e-10,
+    BLAS and OpenMP on two threads in two worker processes: every claim still holds."""
+    names = cli.reproducible()
+    with _backend.perturbation(1e-10):
+        runs = cli.run_experiments(names, tmp_path, quick=True, progress=False, threads=2,
+                                   first_seed=ensemble.DRAWS["quick"], workers=2)
+    assert [r.name for r in runs] == names
+    assert not _failures(runs), _failures(runs)
+    assert all(c.seeds == (3, 4, 5) for r in runs for c in r.checks if c.draws > 1)

@@ -1,0 +1,69 @@
+"""The Fig. 5 study: cells, held-out tuning, verdicts drawn from intervals (cstheory/experiments/fig5_study.py)."""
+import math
+
+import numpy as np
+import pytest
+
+from cstheory import baselines, cli
+from cstheory.experiments import fig5_study as S
+from cstheory.mri import mri_problem
+from cstheory.sweep import SweepTable
+
+TINY = dict(size=16, channels=4, steps=8)
+
+
+def _row(image, gap_tv, seed, snr="none"):
+    return {"image": image, "acceleration": 4.0, "snr_db": snr, "seed": seed, "status": "ok", "zero-filled": 10.0,
+            "l1-haar oracle": 11.0, "l1-haar held-out": 11.0, "tv oracle": 20.0, "tv held-out": 20.0,
+            "deep-decoder": 20.0 + gap_tv, "deep-decoder early-stopped": 20.5 + gap_tv, "dd_seconds": 1.0}
+
+
+def test_verdicts_follow_the_interval_of_the_mean_gap():
+    rows = ([_row("a", g, s) for s, g in enumerate((1.0, 1.2, 0.9))]          # all above 0: wins
+            + [_row("b", g, s) for s, g in enumerate((-2.0, 3.0, 0.5))]       # straddles 0: no difference
+            + [_row("c", g, s) for s, g in enumerate((-1.0, -1.1, -0.8))])    # all below 0: loses
+    summary = {s["image"]: s for s in S.summarize(SweepTable(rows, ("image",)))}
+    assert summary["a"]["verdict"] == "wins" and summary["a"]["ci_heldout"][0] > 0
+    assert summary["b"]["verdict"] == "no significant difference"
+    assert summary["c"]["verdict"] == "loses" and summary["c"]["ci_heldout"][1] < 0
+    assert summary["a"]["gap_heldout"] == pytest.approx(31 / 30)
+    assert summary["a"]["early_stopping_gain"] == pytest.approx(0.5)
+    table = S.summary_table(list(summary.values()))
+    assert "| a | 4× | none | 3 |" in table and "wins" in table and "loses" in table
+    assert [c.passed for c in S.checks(list(summary.values()))] == [True, True, True]
+
+
+def test_heldout_lambda_is_tuned_on_other_masks_only():
+    """The held-out λ is the geometric mean of the oracle λ on the tuning seeds, which no evaluation seed uses."""
+    S.heldout_lambda.cache_clear()
+    lam = S.heldout_lambda("tv", "shepp_logan", 4.0, None, 16)
+    want = []
+    for seed in S.TUNING_SEEDS:
+        P = mri_problem("shepp_logan", size=16, acceleration=4.0, rng=seed, oversample=4)
+        want.append(baselines.tune_lambda("tv", P.operator, P.y, rule="oracle", truth=P.image).lam)
+    assert lam == pytest.approx(math.exp(np.mean(np.log(want))), rel=1e-12)
+    assert min(S.TUNING_SEEDS) >= 1000 and max(S.FULL["seeds"]) < 1000
+
+
+def test_a_cell_scores_every_method():
+    row = S.cell("brick", 4.0, None, 0, **TINY)
+    for key in ("zero-filled", "l1-haar oracle", "l1-haar held-out", "tv oracle", "tv held-out", "deep-decoder",
+                "deep-decoder early-stopped"):
+        assert np.isfinite(row[key]), key
+    assert row["deep-decoder early-stopped"] >= row["deep-decoder"] - 1e-9
+    assert row["tv oracle"] >= row["tv held-out"] - 0.1      # the oracle is an upper bound (up to warm starts)
+
+
+def test_sweep_command_writes_the_summary(tmp_path, monkeypatch):
+    monkeypatch.setitem(S.QUICK, "size", 16)
+    monkeypatch.setitem(S.QUICK, "channels", 4)
+    monkeypatch.setitem(S.QUICK, "steps", 8)
+    monkeypatch.setitem(S.QUICK, "seeds", (0, 1))
+    monkeypatch.setitem(S.QUICK, "snrs", (None,))
+    monkeypatch.setattr(S, "IMAGES", ("shepp_logan",))
+    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False))
+    code = cli.main(["sweep", "fig5-study", "--quick", "--out", str(tmp_path), "--workers", "1", "--no-progress"])
+    assert code in (0, 1)
+    text = (tmp_path / "fig5_study.md").read_text()
+    assert "| shepp_logan | 4× | none | 2 |" in text
+    assert len((tmp_path / "fig5_study.csv").read_text().strip().splitlines()) == 1 + 2
