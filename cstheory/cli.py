@@ -51,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 def _nonnegative(text):
-    """``--threads N``: an integer ≥ 0 (0: the libraries' default)."""
+    """``--threads N``, ``--first-seed S``: an integer ≥ 0."""
     try:
         value = int(text)
     except ValueError:
