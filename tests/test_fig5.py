@@ -89,9 +89,10 @@ def test_best_baseline_is_the_best_row_and_the_checks_compare_with_it(quick4):
 def test_checks_say_plainly_when_the_decoder_loses(quick4):
     r = copy.deepcopy(quick4)
     best = r.best_baseline[4.0]
-    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] - 3.0          # a loss beyond the claim
+    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] - 4.5          # a loss beyond the claim (−4 dB)
     c = fig5.checks(r)[0]
-    assert c.value == pytest.approx(-3.0) and not c.passed and "LOSES by 3.00 dB" in c.note
+    assert c.value == pytest.approx(-4.5) and not c.passed and "LOSES by 4.50 dB" in c.note
+    assert c.aggregate == "mean"                                    # a claim about the mean over masks
     r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] + 0.5
     c = fig5.checks(r)[0]
     assert c.passed and "wins" in c.note
