@@ -141,13 +141,18 @@ def _interval(values):
 def summarize(table):
     """Per image × acceleration × noise: the mean gap of the deep decoder to the best held-out-tuned
     baseline and to the best oracle-tuned one, their 95 % intervals, the verdict, and the mean gain of
-    oracle early stopping.  Returns a list of dicts, one per cell group, in the table's order."""
+    oracle early stopping.  Returns a list of dicts, one per cell group: images in the order of
+    :data:`IMAGES`, then acceleration, noise-free before noisy."""
     rows = [r for r in table.rows if r.get("status", "ok") == "ok"]
     groups = {}
     for r in rows:
         groups.setdefault((r["image"], float(r["acceleration"]), str(r["snr_db"])), []).append(r)
+    def order(key):
+        image, acc, snr = key
+        return (IMAGES.index(image) if image in IMAGES else len(IMAGES), image, acc, snr != "none", snr)
+
     out = []
-    for (image, acc, snr), rs in groups.items():
+    for (image, acc, snr), rs in sorted(groups.items(), key=lambda item: order(item[0])):
         held = [r["deep-decoder"] - max(r[f"{m} held-out"] for m in METHODS) for r in rs]
         orac = [r["deep-decoder"] - max(r[f"{m} oracle"] for m in METHODS) for r in rs]
         (m_h, ci_h), (m_o, ci_o) = _interval(held), _interval(orac)
