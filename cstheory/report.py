@@ -10,7 +10,29 @@ from pathlib import Path
 
 from ._files import temporary_name
 
-__all__ = ["Check", "ExperimentRun", "write_report"]
+__all__ = ["Check", "ExperimentRun", "write_report", "mean_interval"]
+
+
+def mean_interval(values, level=0.95):
+    """The mean of ``values`` and the ``level`` confidence interval of the mean (Student's t, n − 1 degrees
+    of freedom): ``(mean, (low, high))``.  At least two finite values.
+
+    >>> mean, (low, high) = mean_interval([1.0, 2.0, 3.0])
+    >>> mean, round(low, 3), round(high, 3)
+    (2.0, -0.484, 4.484)
+    """
+    values = [float(v) for v in values]
+    if len(values) < 2 or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"values must hold at least two finite numbers, got {values!r}"[:200])
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    from scipy.stats import t
+
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return mean, (mean - half, mean + half)
 
 
 @dataclass
@@ -71,15 +93,11 @@ class Check:
 
     @property
     def interval(self) -> tuple:
-        """The 95 % confidence interval of the mean over the draws (Student's t; (value, value) for one draw)."""
+        """The 95 % confidence interval of the mean over the draws (:func:`mean_interval`; (value, value) for
+        one draw)."""
         if len(self.values) < 2:
             return (self.mean, self.mean)
-        from scipy.stats import t
-
-        n = len(self.values)
-        sd = math.sqrt(sum((v - self.mean) ** 2 for v in self.values) / (n - 1))
-        half = float(t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        return (self.mean - half, self.mean + half)
+        return mean_interval(self.values)[1]
 
     @property
     def statistic(self) -> str:

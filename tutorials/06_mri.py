@@ -44,7 +44,7 @@ import numpy as np
 import cstheory as cst
 from cstheory.ensemble import combine
 from cstheory.experiments import fig5, quick_mode
-from cstheory.report import Check
+from cstheory.report import mean_interval
 
 QUICK = quick_mode()
 FIGURES = os.environ.get("CSTHEORY_FIGURES", "figures")
@@ -180,12 +180,6 @@ gains = {R: [r.psnr_early_stopped[R] - r.psnr["deep-decoder"][R] for r in result
 over_zero = {R: [r.psnr["deep-decoder"][R] - r.psnr["zero-filled"][R] for r in results] for R in results[0].accelerations}
 
 
-def mean_ci(values):
-    """Mean and 95 % confidence interval of the mean (Student's t), as the report states them."""
-    c = Check("x", float(np.mean(values)), 0.0, values=values, seeds=range(len(values)), aggregate="mean")
-    return c.mean, c.interval
-
-
 def verdict(lo, hi):
     return "wins" if lo > 0 else "loses" if hi < 0 else "no significant difference"
 
@@ -196,7 +190,7 @@ for R in results[0].accelerations:
         print(f"{R:g}x, mask of seed {s}: deep decoder {r.psnr['deep-decoder'][R]:.2f} dB, best baseline {best} "
               f"{r.psnr[best][R]:.2f} dB ({gaps[R][s]:+.2f}); best iterate t = {r.best_iteration[R]} of "
               f"{r.mse_curve[R].size - 1}, early stopping would gain {gains[R][s]:.2f} dB")
-    m, (lo, hi) = mean_ci(gaps[R])
+    m, (lo, hi) = mean_interval(gaps[R])
     print(f"{R:g}x over {len(results)} masks: deep decoder − best baseline mean {m:+.2f} dB, 95 % CI "
           f"[{lo:+.2f}, {hi:+.2f}]: {verdict(lo, hi)}; early stopping gains {np.mean(gains[R]):.2f} dB on average "
           f"(at most {max(gains[R]):.2f})")
@@ -260,7 +254,7 @@ for seed in SEEDS:
           f"{row['last']:.2f}, best iterate {row['best']:.2f} at t = {row['t_best']} of {noise_steps}: "
           f"early stopping gains {row['best'] - row['last']:.2f} dB")
 noisy_gains = [r["best"] - r["last"] for r in noisy_rows]
-m, (lo, hi) = mean_ci(noisy_gains)
+m, (lo, hi) = mean_interval(noisy_gains)
 print(f"over {len(noisy_rows)} masks, early stopping gains {m:.2f} dB on average (95 % CI [{lo:.2f}, {hi:.2f}], "
       f"range [{min(noisy_gains):.2f}, {max(noisy_gains):.2f}])")
 
