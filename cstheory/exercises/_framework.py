@@ -568,11 +568,11 @@ class Exercise:
         @given(data=st.data())
         def probe(data):
             inputs = self.draw(data)
-            expected = self.expected(inputs)
             try:
                 raw = caller(inputs)
             except StudentError:
                 return
+            expected = self.expected(inputs)   # only once the submission has answered
             got, problem = self.convert(raw, expected)
             if problem is None and self._finite(got) and not self.close(got, expected):
                 observations.append((inputs, got))
@@ -639,10 +639,12 @@ class Exercise:
     # -- checking -------------------------------------------------------------
     def _one_example(self, caller, data):
         inputs = self.draw(data)
-        expected = self.expected(inputs)
+        # the reference is computed only once the submission has answered: while its code runs, the
+        # expected value exists nowhere (and the grader is non-dumpable, see _isolation)
         try:
             raw = caller(inputs)
         except StudentError as err:
+            expected = self.expected(inputs)
             if err.not_implemented:
                 raise Rejection("Your function raised NotImplementedError on these inputs.", inputs, expected,
                                 hint="finish the implementation (no input may be left unimplemented)",
@@ -656,6 +658,7 @@ class Exercise:
         except SubmissionAbort as abort:
             abort.inputs = inputs
             raise
+        expected = self.expected(inputs)
         got, problem = self.convert(raw, expected)
         if problem is not None:
             raise Rejection(problem[0], inputs, expected, hint=problem[1], mistake=problem[2])
