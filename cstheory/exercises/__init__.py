@@ -148,13 +148,16 @@ def check(name: str, func, max_examples: int | None = None, seed: int | None = N
 
 def check_submission(name: str, path, max_examples: int | None = None, *, seed: int | None = None,
                      timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-                     allow_cstheory: bool = False) -> CheckResult:
+                     allow_cstheory: bool = False, isolation: str = "auto", hidden=None) -> CheckResult:
     """Check the file ``path`` in a sandbox and always return a :class:`CheckResult`.
 
     What :func:`check_file` reports as a usage error (no function of the
     exercise's name, not callable) is here a result with the verdict
-    ``error``, as ``cstheory exercise grade`` records it.  Other parameters
-    as in :func:`check_file`.
+    ``error``, as ``cstheory exercise grade`` records it.  ``isolation``
+    (``"auto"``, ``"landlock"`` or ``"none"``) and ``hidden`` (a folder the
+    submission may not read; default the file's folder) are passed to
+    :class:`~cstheory.exercises._sandbox.Sandbox`.  Other parameters as in
+    :func:`check_file`.
     """
     exercise = get(name)
     start = time.perf_counter()
@@ -166,7 +169,8 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
                            outputs=exercise.outputs, error_kind=kind, headline=headline, output=sandbox.output_tail(),
                            mistake="uses_cstheory" if kind == "cstheory" else "")
 
-    sandbox = Sandbox(path, exercise.function, timeout=timeout, memory=memory, allow_cstheory=allow_cstheory)
+    sandbox = Sandbox(path, exercise.function, timeout=timeout, memory=memory, allow_cstheory=allow_cstheory,
+                      isolation=isolation, hidden=hidden)
     try:
         try:
             sandbox.start()

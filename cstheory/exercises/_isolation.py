@@ -32,7 +32,7 @@ import sysconfig
 from . import _landlock
 
 __all__ = ["ALLOWED_PACKAGES", "MODES", "IsolationUnavailable", "landlock_abi", "resolve_mode", "base_rules",
-           "scratch_rules", "child_sys_path", "ProcessGroup"]
+           "scratch_rules", "child_sys_path", "ProcessGroup", "make_undumpable"]
 
 #: The packages a submission may import besides the standard library (their dependencies come along).
 ALLOWED_PACKAGES = ("numpy", "scipy")
@@ -78,6 +78,17 @@ def resolve_mode(isolation) -> str:
     raise IsolationUnavailable(
         "this kernel has no Landlock (Linux >= 5.13 with Landlock enabled), so submissions cannot be confined: "
         "grading refused. Grade on a Linux machine with Landlock, or pass --unsafe-no-isolation for trusted code")
+
+
+@functools.lru_cache(maxsize=1)
+def make_undumpable():
+    """Make this (the grading) process non-dumpable, once: no core file, and no process of the same user
+    may attach to it or read its ``/proc/<pid>/mem`` (a second fence behind Landlock)."""
+    try:
+        _landlock.prctl(_landlock.PR_SET_DUMPABLE, 0)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 def _real(path):

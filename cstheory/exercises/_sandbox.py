@@ -43,6 +43,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -150,6 +151,24 @@ class _Died(Exception):
     pass
 
 
+_LIVE = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def close_all():
+    """End every running submission of this process (an interrupted grader: nothing may outlive it);
+    the threads that drive them then close them."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for sandbox in live:
+        proc = sandbox._proc
+        if proc is not None and proc.poll() is None:
+            try:   # the supervisor kills the submission; the thread waiting on it sees it end and closes
+                os.kill(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
 class Sandbox:
     """One student's file, loaded in a confined child process; call it with :meth:`call`.
 
@@ -236,6 +255,7 @@ class Sandbox:
         landlock = self.isolation == "landlock"
         rules = None
         if landlock:
+            _isolation.make_undumpable()
             rules = [list(r) for r in _isolation.base_rules(self.hidden, self.allow_cstheory)]
             rules += [list(r) for r in _isolation.scratch_rules(scratch)]
         self._cgroup = _isolation.ProcessGroup(PROCESS_LIMIT)
@@ -259,6 +279,8 @@ class Sandbox:
             os.close(req_r)
             os.close(resp_w)
         self._req, self._resp = req_w, resp_r
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         os.set_blocking(self._req, False)
         try:
             self._send(encode_message(setup))
@@ -296,6 +318,8 @@ class Sandbox:
 
     def close(self):
         """End the submission (its supervisor kills every descendant), release the pipes and the scratch."""
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         if self._proc is not None:
             for fd in (self._req, self._resp):
                 try:
