@@ -113,115 +113,95 @@ def assert_not_accepted(table, name, verdict="rejected"):
 
 
 # ---------------------------------------------------------------------------
-# reaching cstheory's own implementation
+# reaching cstheory's own implementation (or a classmate's answer)
+#
+# Each cheat below first does the forbidden thing (import cstheory, read its source through a link, a
+# copy, a helper process, read the grader's memory or a classmate's file) and only returns the right
+# answer when that step worked: graded without isolation, every one of them is accepted (the control
+# test at the end of this section), so a hole in the confinement turns its test red.
 # ---------------------------------------------------------------------------
-@needs_landlock
-def test_removing_the_import_hook_and_forging_the_self_report_is_not_accepted(tmp_path):
-    attack = f"""
+RIGHT = """
+    M = A @ J
+    return M.T @ np.linalg.solve(M @ M.T, y)
+"""
+LINEAR = os.path.join(PACKAGE, "linear.py")
+
+
+def cheats(folder):
+    """name -> source of the cheats of this section."""
+    return {
+        "hook.py": f"""
 import sys
+import numpy as np
 sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_CstheoryBlocker"]
 import __main__
 __main__._uses_cstheory = lambda *args: False
-for key in list(sys.modules):
-    if key.startswith("cstheory"):
-        del sys.modules[key]
 sys.path.insert(0, {os.path.dirname(PACKAGE)!r})
 
 def min_norm(A, J, y):
     import cstheory
+    for key in list(sys.modules):
+        if key.startswith("cstheory"):
+            del sys.modules[key]
     return cstheory.min_norm_coefficients(A, J, y)
-"""
-    table = grade_class(tmp_path, {"alice.py": HONEST, "mallory.py": attack})
-    assert table["alice.py"][2] == "accepted"
-    assert_not_accepted(table, "mallory.py")
-    assert "Permission" in table["mallory.py"][4] or "No module" in table["mallory.py"][4]
-
-
-@needs_landlock
-def test_a_link_a_copy_or_exec_of_the_package_source_is_not_accepted(tmp_path):
-    link = f"""
-import os, sys
+""",
+        "link.py": f"""
+import os
+import numpy as np
 def min_norm(A, J, y):
-    if not os.path.exists("mycst"):
+    if not os.path.lexists("mycst"):
         os.symlink({PACKAGE!r}, "mycst")
-    sys.path.insert(0, os.getcwd())
-    import mycst
-    return mycst.min_norm_coefficients(A, J, y)
-"""
-    copy = f"""
-import os, shutil, sys
+    open(os.path.join("mycst", "linear.py")).read()
+{RIGHT}""",
+        "copy.py": f"""
+import os, shutil
+import numpy as np
 def min_norm(A, J, y):
     if not os.path.exists("cst2"):
         shutil.copytree({PACKAGE!r}, "cst2")
-    sys.path.insert(0, os.getcwd())
-    import cst2
-    return cst2.min_norm_coefficients(A, J, y)
-"""
-    source = f"""
+{RIGHT}""",
+        "source.py": f"""
 import numpy as np
 def min_norm(A, J, y):
-    namespace = {{"__name__": "linear_copy"}}
-    exec(open({os.path.join(PACKAGE, "linear.py")!r}).read(), namespace)
-    return namespace["min_norm_coefficients"](A, J, y)
-"""
-    table = grade_class(tmp_path, {"alice.py": HONEST, "link.py": link, "copy.py": copy, "source.py": source})
-    assert table["alice.py"][2] == "accepted"
-    for name in ("link.py", "copy.py", "source.py"):
-        assert_not_accepted(table, name)
-        assert "PermissionError" in table[name][4], table[name]
-
-
-@needs_landlock
-def test_a_helper_python_process_is_not_accepted(tmp_path):
-    attack = f"""
-import json, subprocess, sys
+    source = open({LINEAR!r}).read()          # the cheat would exec this; reading it is the step that matters
+{RIGHT}""",
+        "helper.py": f"""
+import subprocess, sys
 import numpy as np
 def min_norm(A, J, y):
-    code = ("import sys, json, numpy as np; sys.path.insert(0, {os.path.dirname(PACKAGE)!r}); import cstheory; "
-            "a = json.load(sys.stdin); "
-            "print(json.dumps(cstheory.min_norm_coefficients(*(np.array(x) for x in a)).tolist()))")
-    out = subprocess.run([sys.executable, "-c", code], input=json.dumps([A.tolist(), J.tolist(), y.tolist()]),
-                         capture_output=True, text=True, check=True).stdout
-    return np.array(json.loads(out))
-"""
-    table = grade_class(tmp_path, {"alice.py": HONEST, "helper.py": attack})
-    assert table["alice.py"][2] == "accepted"
-    assert_not_accepted(table, "helper.py")
-    assert "PermissionError" in table["helper.py"][4]          # no program may be executed
-
-
-@needs_landlock
-def test_reading_the_graders_memory_is_not_accepted(tmp_path):
-    attack = f"""
+    subprocess.run([sys.executable, "-c", "open({LINEAR!r}).read()"], check=True, capture_output=True)
+{RIGHT}""",
+        "peek.py": f"""
 import numpy as np
 def min_norm(A, J, y):
     with open("/proc/{GRADER}/maps") as maps, open("/proc/{GRADER}/mem", "rb") as mem:
-        for line in maps:
-            pass
-    return np.zeros(J.shape[1])
-"""
-    table = grade_class(tmp_path, {"alice.py": HONEST, "peek.py": attack})
-    assert table["alice.py"][2] == "accepted"
-    assert_not_accepted(table, "peek.py")
-    assert "PermissionError" in table["peek.py"][4]
-
-
-# ---------------------------------------------------------------------------
-# classmates
-# ---------------------------------------------------------------------------
-@needs_landlock
-def test_exec_of_a_classmates_file_is_not_accepted(tmp_path):
-    folder = tmp_path / "submissions"
-    attack = f"""
+        maps.readline()
+{RIGHT}""",
+        "copycat.py": f"""
 def min_norm(A, J, y):
     namespace = {{}}
     exec(open({str(folder / "alice.py")!r}).read(), namespace)
     return namespace["min_norm"](A, J, y)
-"""
-    table = grade_class(tmp_path, {"alice.py": HONEST, "copycat.py": attack})
+""",
+    }
+
+
+@needs_landlock
+@pytest.mark.parametrize("name", ["hook.py", "link.py", "copy.py", "source.py", "helper.py", "peek.py",
+                                  "copycat.py"])
+def test_reaching_cstheory_the_grader_or_a_classmate_is_not_accepted(tmp_path, name):
+    """Forged self-report, link, copy, exec of the source, helper process, /proc/<grader>/mem, a classmate."""
+    table = grade_class(tmp_path, {"alice.py": HONEST, name: cheats(tmp_path / "submissions")[name]})
     assert table["alice.py"][2] == "accepted"
-    assert_not_accepted(table, "copycat.py")
-    assert "PermissionError" in table["copycat.py"][4]
+    assert_not_accepted(table, name)
+    assert "PermissionError" in table[name][4] or "No module named" in table[name][4], table[name]
+
+
+def test_control_every_cheat_is_accepted_without_isolation(tmp_path):
+    """The control of the test above: these cheats do work where nothing confines them."""
+    table = grade_class(tmp_path, {"alice.py": HONEST, **cheats(tmp_path / "submissions")},
+                        extra=("--unsafe-no-isolation",), workers=2)
+    assert {name: row[2] for name, row in table.items()} == {name: "accepted" for name in table}
 
 
 @needs_landlock
