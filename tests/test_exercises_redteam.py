@@ -69,6 +69,11 @@ def _scratch_dirs():
     return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("cstheory-submission-")}
 
 
+def _cgroups():
+    base = _isolation._pids_cgroup()
+    return {n for n in os.listdir(base) if n.startswith(f"cstheory-{GRADER}-")} if base else set()
+
+
 def _snapshot(folder):
     result = {}
     for name in sorted(os.listdir(os.fsencode(folder))):
@@ -105,6 +110,7 @@ def grade_class(tmp_path, files, extra=(), expect_rows=None, workers=2, timeout=
         time.sleep(0.05)
     assert _worker_processes() == []                        # nothing outlives the grading
     assert _scratch_dirs() <= scratch_before                 # no scratch directory left behind
+    assert _cgroups() == set()                               # nor a process-count cgroup
     return table
 
 

@@ -561,18 +561,22 @@ class Exercise:
         return None
 
     def _observe(self, caller, count=PROBE_EXAMPLES):
-        """(inputs, got) on up to ``count`` more derandomized examples where the answer is wrong."""
+        """(inputs, got) on up to ``count`` more derandomized examples where the answer is wrong.
+
+        Runs only after the verdict (a rejection) is reached, to pick the hint, so that the references it
+        computes before each call cannot help a submission.  (Hypothesis derandomizes from the source of
+        ``probe``: editing its body changes the examples, and with them some diagnoses.)"""
         observations = []
 
         @settings(check_settings(count), phases=(Phase.generate,))
         @given(data=st.data())
         def probe(data):
             inputs = self.draw(data)
+            expected = self.expected(inputs)
             try:
                 raw = caller(inputs)
             except StudentError:
                 return
-            expected = self.expected(inputs)   # only once the submission has answered
             got, problem = self.convert(raw, expected)
             if problem is None and self._finite(got) and not self.close(got, expected):
                 observations.append((inputs, got))
