@@ -52,15 +52,22 @@ Sandbox
 :func:`check_file` and :func:`grade` never import a student's file into the
 checking process: each file runs in a child process of its own (see
 :mod:`cstheory.exercises._sandbox`) with a wall-clock limit (``timeout``,
-default 60 s for the import and all calls together, the process group killed
-at the limit) and a memory limit (``memory``, default 2 GiB of address
-space).  The child only evaluates the function; the drawing, the comparison
-and the verdict stay here, so exiting, crashing, patching NumPy or looping
-cannot produce an acceptance, and a submission that imports cstheory is
-rejected ("uses cstheory's own implementation") unless ``allow_cstheory``.
-:func:`check` (a Python function) runs in-process, for trusted code.  The
-sandbox guards against mistakes and shortcuts, not against a determined
-attacker: grade untrusted code inside a container.
+default 60 s for the import and all calls together), a memory limit
+(``memory``, default 2 GiB of address space), and bounds on its processes,
+disk and answer size.  On Linux with Landlock the child is confined by the
+kernel (:mod:`._isolation`, :mod:`._landlock`): it reads only the standard
+library and NumPy/SciPy — not cstheory, not the submissions folder — writes
+only its own scratch directory (where it gets its own copy of the file),
+executes no program, has no TCP, and cannot signal the grader; a supervisor
+kills every process it started when it ends.  The child only evaluates the
+function; the drawing, the reference (computed after the answer), the
+comparison and the verdict stay here, so exiting, crashing, patching NumPy,
+looping or lying about itself cannot produce an acceptance; a submission
+that imports cstheory is rejected ("uses cstheory's own implementation")
+unless ``allow_cstheory``.  :func:`grade` refuses to run where the kernel
+lacks Landlock unless ``unsafe_no_isolation``; :func:`check_file` confines
+where it can.  :func:`check` (a Python function) runs in-process, for
+trusted code.  The README's "For teachers" states the threat model.
 
 Exit codes of ``cstheory exercise`` (:func:`command`)
 -----------------------------------------------------
