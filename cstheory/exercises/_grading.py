@@ -236,7 +236,7 @@ class _RowLog:
     def __init__(self, out, keep):
         self.lock = threading.Lock()
         self.file = None
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
         if not keep:
             flags |= os.O_TRUNC
         fd = os.open(out, flags, 0o666)
@@ -400,8 +400,13 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
             rows.append(row)
             done += 1
             if feedback is not None and futures[future][1] is not None:
-                atomic_write(Path(feedback) / (Path(row.submission).stem + ".txt"),
-                             _feedback_text(row, seed, exercise.name))
+                try:
+                    atomic_write(Path(feedback) / (Path(row.submission).stem + ".txt"),
+                                 _feedback_text(row, seed, exercise.name))
+                except OSError as exc:   # the grades matter more than the feedback
+                    if progress is not None:
+                        print(f"warning: no feedback file for {safe_cell(row.submission)}: {exc.strerror or exc}",
+                              file=progress, flush=True)
             if progress is not None:
                 print(f"[{done:{len(str(len(entries)))}d}/{len(entries)}] {safe_cell(row.submission):30s} "
                       f"{row.verdict:8s} {row.seconds:6.2f} s", file=progress, flush=True)
