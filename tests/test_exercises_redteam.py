@@ -519,3 +519,68 @@ def test_grading_is_refused_without_landlock_unless_unsafe(tmp_path, monkeypatch
         exercises.grade("min_norm", folder, out, unsafe_no_isolation="yes")
     with pytest.raises(ValueError, match="isolation"):
         Sandbox(folder / "alice.py", "min_norm", isolation="chroot")
+
+
+# ---------------------------------------------------------------------------
+# answers out of reach, and the grader's own reliability
+# ---------------------------------------------------------------------------
+def test_the_reference_is_computed_only_after_the_submission_answered(monkeypatch):
+    """While the submission's code runs on an input, the expected value of that input does not exist yet."""
+    from cstheory.exercises._framework import Exercise, InProcess
+
+    events = []
+    original = Exercise.expected
+
+    def expected(self, inputs):
+        events.append(("expected", id(inputs)))
+        return original(self, inputs)
+
+    def honest(A, J, y):
+        M = A @ J
+        return M.T @ np.linalg.solve(M @ M.T, y)
+
+    inner = InProcess(honest)
+
+    def caller(inputs):
+        events.append(("call", id(inputs)))
+        return inner(inputs)
+
+    monkeypatch.setattr(Exercise, "expected", expected)
+    result = exercises.get("min_norm").run_check(caller, max_examples=10, seed=2)
+    assert result.accepted
+    assert any(kind == "expected" for kind, _ in events)
+    for i, (kind, key) in enumerate(events):
+        if kind == "expected":
+            assert ("call", key) in events[:i], "a reference was computed before the call on its input"
+
+
+def test_answers_are_decoded_by_one_thread_at_a_time(monkeypatch):
+    """NumPy parses a .npy header with ast.literal_eval, which CPython 3.11 does not make safe for threads
+    running it at once: 1 of 200 honest answers graded with 2 workers was refused as "malformed .npy header:
+    AST constructor recursion depth mismatch".  The grader's threads must take turns in that parser."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cstheory.exercises._worker import decode_array, encode_array
+
+    fmt = np.lib.format
+    original = fmt.read_array_header_1_0
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def watched(f, *args, **kwargs):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.002)                      # a thread switch inside the parser, as under load
+        try:
+            return original(f, *args, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(fmt, "read_array_header_1_0", watched)
+    blob = encode_array(np.arange(6.0).reshape(2, 3))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: decode_array(blob), range(40)))
+    assert all(r.shape == (2, 3) for r in results)
+    assert most[0] == 1, f"{most[0]} threads were parsing a header at once"
