@@ -47,8 +47,8 @@ def min_norm(A, J, y):
 WRONG = "\n    return np.zeros(J.shape[1])\n"
 
 
-def _worker_processes():
-    """Processes started by this test process's graders (their argv ends with this pid) that are alive."""
+def _worker_processes(grader=GRADER):
+    """Live processes started by the graders of process ``grader`` (their argv ends with its pid)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -60,7 +60,7 @@ def _worker_processes():
                 state = f.read().rsplit(b")", 1)[1].split()[0]
         except OSError:
             continue
-        if any(a.endswith(b"_worker.py") for a in argv) and str(GRADER).encode() in argv and state != b"Z":
+        if any(a.endswith(b"_worker.py") for a in argv) and str(grader).encode() in argv and state != b"Z":
             found.append(int(entry))
     return found
 
@@ -491,6 +491,8 @@ def test_a_terminated_grader_keeps_its_rows_and_resume_finishes_them(tmp_path):
     assert proc.returncode == 130 and "--resume" in err
     rows = list(csv.reader(out.read_text().splitlines()))
     assert rows[0][0] == "submission" and sorted(r[0] for r in rows[1:]) == ["a.py", "b.py", "c.py", "d.py"]
+    assert _worker_processes(proc.pid) == []        # the running submission was killed with the grader
+    assert cli.main(["exercise", *argv[4:-5], "--resume", "--seed", "6"]) == 2      # another seed: refused
     (folder / "e.py").write_text(HONEST)             # the last file, graded by the resumed run
     done = subprocess.run(argv[:-5] + ["--resume", "--max-examples", "5", "--quiet"], capture_output=True,
                           text=True, timeout=120)

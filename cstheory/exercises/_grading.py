@@ -390,8 +390,10 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
 
     done = len(rows)
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo))))
+    futures = {}
     try:
-        futures = {pool.submit(one, *item): item for item in todo}
+        for item in todo:
+            futures[pool.submit(one, *item)] = item
         for future in as_completed(futures):
             row = future.result()
             if stopping.is_set():
@@ -412,8 +414,11 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
                       f"{row.verdict:8s} {row.seconds:6.2f} s", file=progress, flush=True)
     except BaseException:
         stopping.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-        close_all()   # the running submissions end now; their rows are not written
+        for future in futures:
+            future.cancel()
+        while not all(future.done() for future in futures):
+            close_all()   # the running submissions end now; their rows are not written
+            time.sleep(0.05)
         pool.shutdown(wait=True)
         log.close()
         raise
