@@ -241,6 +241,7 @@ def _grade(args, out, err):
     print(f"graded {len(report.rows)} submissions of '{args.name}' in {report.seconds:.1f} s with "
           f"{report.workers} workers (seed {report.seed}): {counts}", file=out)
     print(f"grades: {report.out}" + (f"; feedback: {report.feedback}" if report.feedback else ""), file=out)
+    print(f"isolation: {report.isolation}", file=out)
     return 0
 
 

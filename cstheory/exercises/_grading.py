@@ -98,6 +98,7 @@ class GradeReport:
     feedback: str | None = None
     counts: dict = field(default_factory=dict)
     resumed: int = 0
+    isolation: str = ""
 
 
 def fresh_seed() -> int:
@@ -350,7 +351,7 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
         written so far stay in ``out``.
     """
     from . import check_submission
-    from ._isolation import IsolationUnavailable, resolve_mode
+    from ._isolation import IsolationUnavailable, describe, resolve_mode
     from ._sandbox import close_all
     for flag, value in (("resume", resume), ("unsafe_no_isolation", unsafe_no_isolation)):
         if not isinstance(value, bool):
@@ -430,4 +431,4 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
     return GradeReport(rows=rows, seed=seed, seconds=time.perf_counter() - start,
                        workers=min(workers, max(1, len(todo))), out=written,
                        feedback=None if feedback is None else os.fspath(feedback), counts=counts,
-                       resumed=len(entries) - len(todo))
+                       resumed=len(entries) - len(todo), isolation=describe(isolation))

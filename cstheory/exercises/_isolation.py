@@ -32,7 +32,7 @@ import sysconfig
 from . import _landlock
 
 __all__ = ["ALLOWED_PACKAGES", "MODES", "IsolationUnavailable", "landlock_abi", "resolve_mode", "base_rules",
-           "scratch_rules", "child_sys_path", "ProcessGroup", "make_undumpable"]
+           "scratch_rules", "child_sys_path", "ProcessGroup", "make_undumpable", "describe"]
 
 #: The packages a submission may import besides the standard library (their dependencies come along).
 ALLOWED_PACKAGES = ("numpy", "scipy")
@@ -89,6 +89,14 @@ def make_undumpable():
     except (OSError, AttributeError):
         return False
     return True
+
+
+def describe(mode) -> str:
+    """What confines a submission in ``mode`` (``"landlock"`` or ``"none"``), in words."""
+    if mode == "none":
+        return "none (--unsafe-no-isolation: only the limits)"
+    abi = landlock_abi()
+    return f"Landlock ABI {abi} ({_landlock.supported(abi)})"
 
 
 def _real(path):

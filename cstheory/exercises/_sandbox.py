@@ -85,7 +85,7 @@ ANSWER_LIMIT = 8 * 1024**2
 #: Most bytes a submission may keep in its scratch directory.
 DISK_LIMIT = 64 * 1024**2
 #: Most processes a submission may run at once (its own included).
-PROCESS_LIMIT = 32
+PROCESS_LIMIT = 16
 #: Largest submission file accepted (bytes).
 SOURCE_LIMIT = 1024**2
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH")
