@@ -494,6 +494,8 @@ def test_a_terminated_grader_keeps_its_rows_and_resume_finishes_them(tmp_path):
     assert _worker_processes(proc.pid) == []        # the running submission was killed with the grader
     assert cli.main(["exercise", *argv[4:-5], "--resume", "--seed", "6"]) == 2      # another seed: refused
     (folder / "e.py").write_text(HONEST)             # the last file, graded by the resumed run
+    with open(out, "a", newline="") as f:            # and a row torn by a crash: graded again
+        f.write("e.py,min_norm,acc")
     done = subprocess.run(argv[:-5] + ["--resume", "--max-examples", "5", "--quiet"], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -521,6 +523,19 @@ def test_grading_is_refused_without_landlock_unless_unsafe(tmp_path, monkeypatch
         exercises.grade("min_norm", folder, out, unsafe_no_isolation="yes")
     with pytest.raises(ValueError, match="isolation"):
         Sandbox(folder / "alice.py", "min_norm", isolation="chroot")
+    with pytest.raises(TypeError, match="isolation"):
+        Sandbox(folder / "alice.py", "min_norm", isolation=None)
+    # a student checking their own file is not refused: `check` runs it unconfined where it must
+    assert exercises.check_file("min_norm", folder / "alice.py", max_examples=5).accepted
+
+
+@pytest.mark.parametrize("text, cell", [("alice.py", "alice.py"), ("=HYPERLINK(1).py", "'=HYPERLINK(1).py"),
+                                        ("+1.py", "'+1.py"), ("-x.py", "'-x.py"), ("@a.py", "'@a.py"),
+                                        ("\tx.py", "'\\tx.py"), ("a\r\nb.py", "a\\r\\nb.py"),
+                                        ("a=b.py", "a=b.py"), ("bel\x07.py", "bel\\x07.py")])
+def test_cells_are_written_safely(text, cell):
+    from cstheory.exercises._grading import safe_cell
+    assert safe_cell(text) == cell
 
 
 # ---------------------------------------------------------------------------

@@ -64,9 +64,10 @@ def safe_cell(text) -> str:
     """``text`` as a CSV cell that no spreadsheet takes for a formula: a leading ``= + - @``, tab or CR gets
     a ``'`` in front (OWASP); control characters are escaped (``\\r``, ``\\n``, ``\\x07``)."""
     text = str(text)
+    formula = text.startswith(_FORMULA_START)
     if _CONTROL.search(text):
         text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if formula else text
 
 
 @dataclass
