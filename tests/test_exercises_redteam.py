@@ -325,6 +325,41 @@ def min_norm(A, J, y):
     assert_not_accepted(table, "pth.py")
 
 
+def _network_namespaces():
+    """True when this process may make a network namespace (root, or unprivileged user namespaces)."""
+    from cstheory.exercises import _landlock
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _landlock.unshare_network() else 1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
+@needs_landlock
+def test_no_udp_either(tmp_path):
+    if not _network_namespaces():
+        pytest.skip("no network namespace can be made here (not root, no unprivileged user namespaces): "
+                    "UDP stays open, as the README says")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    attack = f"""
+import socket
+import numpy as np
+def min_norm(A, J, y):
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"the answer, please", ("127.0.0.1", {port}))
+    return np.zeros(J.shape[1])
+"""
+    try:
+        table = grade_class(tmp_path, {"alice.py": HONEST, "udp.py": attack})
+        with pytest.raises(BlockingIOError):
+            listener.recv(100)                                  # nothing arrived
+    finally:
+        listener.close()
+    assert table["alice.py"][2] == "accepted"
+    assert_not_accepted(table, "udp.py")
+
+
 @needs_landlock
 def test_no_network(tmp_path):
     listener = socket.socket()

@@ -1,4 +1,4 @@
-"""Linux Landlock and the ``prctl`` calls of the sandbox, written with :mod:`ctypes` (no dependency).
+"""Linux Landlock, the ``prctl`` calls and the network namespace of the sandbox, with :mod:`ctypes` (no dependency).
 
 This file is standalone (it imports nothing from cstheory), because the
 submission's process (:mod:`cstheory.exercises._worker`, which never imports
@@ -28,7 +28,8 @@ import ctypes
 import ctypes.util
 import os
 
-__all__ = ["abi_version", "restrict", "prctl", "FS_READ", "FS_WRITE", "FS_FILE_ONLY", "supported"]
+__all__ = ["abi_version", "restrict", "prctl", "unshare_network", "FS_READ", "FS_WRITE", "FS_FILE_ONLY",
+           "supported"]
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
@@ -52,6 +53,7 @@ FS_FILE_ONLY = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
 _ABI_FS = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
+_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -87,6 +89,25 @@ def prctl(option, arg):
     """``prctl(option, arg, 0, 0, 0)``; raises OSError on failure."""
     return _check(_c().prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0),
                              ctypes.c_ulong(0)), f"prctl({option})")
+
+
+def unshare_network():
+    """Move this (single-threaded) process into a new, empty network namespace: no network at all, UDP
+    included (Landlock only rules TCP).  Needs ``CAP_SYS_ADMIN`` or an unprivileged user namespace, made
+    here too when needed.
+
+    Returns
+    -------
+    str
+        ``"net"`` (a network namespace), ``"user+net"`` (with a user namespace) or ``""`` (neither
+        could be made: the process keeps the network).
+    """
+    libc = _c()
+    if libc.unshare(ctypes.c_int(_CLONE_NEWNET)) == 0:
+        return "net"
+    if libc.unshare(ctypes.c_int(_CLONE_NEWUSER | _CLONE_NEWNET)) == 0:
+        return "user+net"
+    return ""
 
 
 def abi_version() -> int:

@@ -352,14 +352,17 @@ def _user_processes():
 
 
 def _confine(setup, landlock, resource):
-    """In the submission's process, before its file runs: limits, its own directory, Landlock."""
+    """In the submission's process, before its file runs: limits, no network, its own directory, Landlock."""
     if setup["memory"] > 0:
         _limit(resource, resource.RLIMIT_AS, setup["memory"])
     _limit(resource, resource.RLIMIT_FSIZE, setup["output_limit"])
     _limit(resource, resource.RLIMIT_CORE, 0)
-    if setup.get("cgroup") is None and os.getuid() != 0:
-        # RLIMIT_NPROC counts every process of the user: allow this many more than there are now
-        _limit(resource, resource.RLIMIT_NPROC, _user_processes() + setup["processes"])
+    others = _user_processes() if setup.get("cgroup") is None and os.getuid() != 0 else 0
+    # no network at all (UDP included) where a network namespace can be made; Landlock rules out TCP anyway
+    namespaces = landlock.unshare_network() if setup["rules"] is not None else ""
+    if others:
+        # RLIMIT_NPROC counts the processes of the user (in a new user namespace: of this submission only)
+        _limit(resource, resource.RLIMIT_NPROC, setup["processes"] + (0 if "user" in namespaces else others))
     os.chdir(setup["scratch"])
     if setup["rules"] is not None:
         landlock.restrict([tuple(r) for r in setup["rules"]], setup["abi"])
