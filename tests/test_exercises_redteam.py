@@ -197,7 +197,9 @@ def min_norm(A, J, y):
                                   "copycat.py"])
 def test_reaching_cstheory_the_grader_or_a_classmate_is_not_accepted(tmp_path, name):
     """Forged self-report, link, copy, exec of the source, helper process, /proc/<grader>/mem, a classmate."""
+    from cstheory.exercises import _landlock
     table = grade_class(tmp_path, {"alice.py": HONEST, name: cheats(tmp_path / "submissions")[name]})
+    assert _landlock.prctl(3, 0) == 0                # PR_GET_DUMPABLE: the grader is not dumpable
     assert table["alice.py"][2] == "accepted"
     assert_not_accepted(table, name)
     assert "PermissionError" in table[name][4] or "No module named" in table[name][4], table[name]

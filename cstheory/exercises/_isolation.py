@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import glob
 import importlib.util
+import itertools
 import os
 import site
 import sys
@@ -200,6 +201,9 @@ def scratch_rules(scratch):
     return [(os.fspath(scratch), _landlock.FS_WRITE)]
 
 
+_GROUP_NUMBERS = itertools.count()
+
+
 class ProcessGroup:
     """A ``pids`` cgroup bounding one submission's process count, where this process may create one.
 
@@ -212,7 +216,7 @@ class ProcessGroup:
         base = _pids_cgroup()
         if base is None:
             return
-        path = os.path.join(base, f"cstheory-{os.getpid()}-{id(self):x}")
+        path = os.path.join(base, f"cstheory-{os.getpid()}-{next(_GROUP_NUMBERS)}")
         try:
             os.mkdir(path)
             with open(os.path.join(path, "pids.max"), "w") as f:
