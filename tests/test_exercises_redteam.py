@@ -183,6 +183,15 @@ def min_norm(A, J, y):
     with open("/proc/{GRADER}/maps") as maps, open("/proc/{GRADER}/mem", "rb") as mem:
         maps.readline()
 {RIGHT}""",
+        "caps.py": f"""
+import os
+import numpy as np
+def min_norm(A, J, y):
+    # a grader run as root must hand on no capability (CAP_SYS_BOOT, CAP_SYS_MODULE …); CAP_CHOWN is the
+    # harmless one to try
+    open("probe", "w").close()
+    os.chown("probe", 4242, 4242)
+{RIGHT}""",
         "copycat.py": f"""
 def min_norm(A, J, y):
     namespace = {{}}
@@ -194,7 +203,7 @@ def min_norm(A, J, y):
 
 @needs_landlock
 @pytest.mark.parametrize("name", ["hook.py", "link.py", "copy.py", "source.py", "helper.py", "peek.py",
-                                  "copycat.py"])
+                                  "copycat.py", "caps.py"])
 def test_reaching_cstheory_the_grader_or_a_classmate_is_not_accepted(tmp_path, name):
     """Forged self-report, link, copy, exec of the source, helper process, /proc/<grader>/mem, a classmate."""
     from cstheory.exercises import _landlock
@@ -207,8 +216,10 @@ def test_reaching_cstheory_the_grader_or_a_classmate_is_not_accepted(tmp_path, n
 
 def test_control_every_cheat_is_accepted_without_isolation(tmp_path):
     """The control of the test above: these cheats do work where nothing confines them."""
-    table = grade_class(tmp_path, {"alice.py": HONEST, **cheats(tmp_path / "submissions")},
-                        extra=("--unsafe-no-isolation",), workers=2)
+    files = cheats(tmp_path / "submissions")
+    if os.geteuid() != 0:
+        del files["caps.py"]                       # only root has capabilities to hand on
+    table = grade_class(tmp_path, {"alice.py": HONEST, **files}, extra=("--unsafe-no-isolation",), workers=2)
     assert {name: row[2] for name, row in table.items()} == {name: "accepted" for name in table}
 
 

@@ -308,7 +308,7 @@ DISK_EXIT = 87
 CONFINE_EXIT = 88
 
 
-def _supervise(pid, setup, landlock):
+def _supervise(pid, setup):
     """Wait for the submission's process; watch its disk use; then kill every descendant and exit
     with its status (a signal is passed on as the same signal)."""
     import select
@@ -352,7 +352,8 @@ def _user_processes():
 
 
 def _confine(setup, landlock, resource):
-    """In the submission's process, before its file runs: limits, no network, its own directory, Landlock."""
+    """In the submission's process, before its file runs: limits, no network, its own directory, Landlock,
+    no capabilities."""
     if setup["memory"] > 0:
         _limit(resource, resource.RLIMIT_AS, setup["memory"])
     _limit(resource, resource.RLIMIT_FSIZE, setup["output_limit"])
@@ -366,6 +367,7 @@ def _confine(setup, landlock, resource):
     os.chdir(setup["scratch"])
     if setup["rules"] is not None:
         landlock.restrict([tuple(r) for r in setup["rules"]], setup["abi"])
+        landlock.drop_capabilities()
 
 
 def main(argv):
@@ -409,8 +411,11 @@ def main(argv):
         landlock.prctl(landlock.PR_SET_DUMPABLE, 0)
         _limit(resource, resource.RLIMIT_CORE, 0)
         if setup.get("cgroup"):
-            with open(os.path.join(setup["cgroup"], "cgroup.procs"), "w") as f:
-                f.write(str(os.getpid()))
+            try:
+                with open(os.path.join(setup["cgroup"], "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
+            except OSError:   # no cgroup after all: RLIMIT_NPROC is the bound
+                setup["cgroup"] = None
 
         def stop(signum, frame):
             _kill_all()
@@ -430,7 +435,7 @@ def main(argv):
         if pid:
             os.close(req_fd)
             os.close(resp_fd)
-            _supervise(pid, setup, landlock)
+            _supervise(pid, setup)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         landlock.prctl(landlock.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != supervisor:
