@@ -19,7 +19,8 @@ What the submission's process gets (isolation ``"landlock"``, see
   folder, not ``/proc``), write access to the scratch directory only, no program
   execution, no TCP, and (ABI ≥ 6) no signal to and no abstract unix socket of
   a process outside the submission; ``PR_SET_NO_NEW_PRIVS``; a network
-  namespace of its own where one can be made (no UDP either);
+  namespace of its own where one can be made (no UDP either); no capabilities
+  (a grader run as root hands none on);
 * a supervisor process (a non-dumpable child subreaper outside the domain) that
   kills every descendant when the submission ends, and kills the submission when
   its scratch directory holds more than ``disk`` bytes;
