@@ -336,9 +336,13 @@ def _supervise(pid, setup):
 
 
 def _user_processes():
-    """The number of processes of this real user id (for a per-user ``RLIMIT_NPROC``)."""
+    """The number of processes of this real user id (for a per-user ``RLIMIT_NPROC``); 0 without ``/proc``."""
     uid, count = str(os.getuid()), 0
-    for entry in os.listdir("/proc"):
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for entry in entries:
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/status") as f:
