@@ -89,7 +89,8 @@ class GradeRow:
 
 @dataclass
 class GradeReport:
-    """What :func:`grade` did: the rows (sorted by file name), the seed, the files written."""
+    """What :func:`grade` did: the rows (sorted by file name), the seed, the files written, how many rows
+    an earlier run had written (``resumed``) and what confined the submissions (``isolation``, in words)."""
 
     rows: list
     seed: int

@@ -35,7 +35,7 @@ from . import _landlock
 __all__ = ["ALLOWED_PACKAGES", "MODES", "IsolationUnavailable", "landlock_abi", "resolve_mode", "base_rules",
            "scratch_rules", "child_sys_path", "ProcessGroup", "make_undumpable", "describe"]
 
-#: The packages a submission may import besides the standard library (their dependencies come along).
+#: The packages a submission may import besides the standard library (with their bundled ``*.libs``).
 ALLOWED_PACKAGES = ("numpy", "scipy")
 #: The isolation modes.
 MODES = ("landlock", "auto", "none")
