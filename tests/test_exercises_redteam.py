@@ -649,3 +649,31 @@ def test_answers_are_decoded_by_one_thread_at_a_time(monkeypatch):
         results = list(pool.map(lambda _: decode_array(blob), range(40)))
     assert all(r.shape == (2, 3) for r in results)
     assert most[0] == 1, f"{most[0]} threads were parsing a header at once"
+
+
+@needs_landlock
+def test_a_killed_grader_leaves_its_rows_and_no_process(tmp_path):
+    """SIGKILL cannot be handled: the rows are already on the disk, and each supervisor, told by the kernel
+    that the grader died (PR_SET_PDEATHSIG), kills its submission."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name in ("a.py", "b.py"):
+        (folder / name).write_text(HONEST)
+    (folder / "c.py").write_text("import time\ntime.sleep(60)\n")
+    out = tmp_path / "grades.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "cstheory", "exercise", "grade", "min_norm", str(folder),
+                             "--out", str(out), "--workers", "1", "--seed", "5", "--max-examples", "5",
+                             "--timeout", "60", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 3):
+        time.sleep(0.1)
+    time.sleep(0.5)                                   # c.py is running
+    assert _worker_processes(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _worker_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _worker_processes(proc.pid) == []
+    rows = list(csv.reader(out.read_text().splitlines()))
+    assert [r[0] for r in rows[1:]] == ["a.py", "b.py"] and all(r[2] == "accepted" for r in rows[1:])
