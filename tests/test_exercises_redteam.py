@@ -677,3 +677,6 @@ def test_a_killed_grader_leaves_its_rows_and_no_process(tmp_path):
     assert _worker_processes(proc.pid) == []
     rows = list(csv.reader(out.read_text().splitlines()))
     assert [r[0] for r in rows[1:]] == ["a.py", "b.py"] and all(r[2] == "accepted" for r in rows[1:])
+    base = _isolation._pids_cgroup()
+    if base:                                          # the supervisors removed their cgroups themselves
+        assert not [n for n in os.listdir(base) if n.startswith(f"cstheory-{proc.pid}-")]

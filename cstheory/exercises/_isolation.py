@@ -237,6 +237,22 @@ class ProcessGroup:
         self.path = None
 
 
+def _remove_stale(base):
+    """Remove the empty cgroups of graders that are gone (a grader killed before it could clean up)."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == "cstheory" and parts[1].isdigit() and \
+                not os.path.exists(f"/proc/{parts[1]}"):
+            try:
+                os.rmdir(os.path.join(base, name))   # refused while a process is still in it
+            except OSError:
+                pass
+
+
 @functools.lru_cache(maxsize=1)
 def _pids_cgroup():
     """The directory of this process's ``pids`` cgroup if this process may create children in it."""
@@ -266,5 +282,6 @@ def _pids_cgroup():
             continue
         base = os.path.join(point, rel.lstrip("/"))
         if os.access(base, os.W_OK) and os.path.exists(os.path.join(base, "cgroup.procs")):
+            _remove_stale(base)
             return base
     return None

@@ -326,6 +326,7 @@ def _supervise(pid, setup):
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     _kill_all()
+    _leave_cgroup(setup)
     if over:
         os._exit(DISK_EXIT)
     if os.WIFSIGNALED(status):
@@ -333,6 +334,20 @@ def _supervise(pid, setup):
         signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 1)
+
+
+def _leave_cgroup(setup):
+    """Move this supervisor back to the parent cgroup and remove the submission's (empty by now): done
+    here, so that no cgroup is left even when the grader was killed."""
+    group = setup.get("cgroup")
+    if not group:
+        return
+    try:
+        with open(os.path.join(os.path.dirname(group), "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        os.rmdir(group)
+    except OSError:
+        pass
 
 
 def _user_processes():
@@ -423,6 +438,7 @@ def main(argv):
 
         def stop(signum, frame):
             _kill_all()
+            _leave_cgroup(setup)
             os._exit(128 + signum)
 
         signal.signal(signal.SIGTERM, stop)
