@@ -65,8 +65,12 @@ def _worker_processes(grader=GRADER):
     return found
 
 
-def _scratch_dirs():
-    return {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("cstheory-submission-")}
+def _private_tmp(tmp_path):
+    """A temporary folder of this test's own (the graders' scratch directories go there): other graders
+    running on the machine meanwhile cannot blur the check that nothing is left in it."""
+    private = tmp_path / "tmp"
+    private.mkdir(exist_ok=True)
+    return private
 
 
 def _cgroups():
@@ -91,9 +95,14 @@ def grade_class(tmp_path, files, extra=(), expect_rows=None, workers=2, timeout=
     for name, source in files.items():
         (folder / name).write_text(textwrap.dedent(source))
     out = tmp_path / "grades.csv"
-    before, scratch_before = _snapshot(folder), _scratch_dirs()
-    code = cli.main(["exercise", "grade", "min_norm", str(folder), "--out", str(out), "--workers", str(workers),
-                     "--timeout", str(timeout), "--seed", "11", "--max-examples", "5", "--quiet", *extra])
+    before, private, previous = _snapshot(folder), _private_tmp(tmp_path), tempfile.tempdir
+    tempfile.tempdir = str(private)
+    try:
+        code = cli.main(["exercise", "grade", "min_norm", str(folder), "--out", str(out), "--workers",
+                         str(workers), "--timeout", str(timeout), "--seed", "11", "--max-examples", "5", "--quiet",
+                         *extra])
+    finally:
+        tempfile.tempdir = previous
     assert code == 0
     assert _snapshot(folder) == before                      # nothing in the folder changed
     with open(out, newline="", encoding="utf-8") as f:
@@ -109,7 +118,7 @@ def grade_class(tmp_path, files, extra=(), expect_rows=None, workers=2, timeout=
     while _worker_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _worker_processes() == []                        # nothing outlives the grading
-    assert _scratch_dirs() <= scratch_before                 # no scratch directory left behind
+    assert os.listdir(private) == []                         # no scratch directory or file left behind
     assert _cgroups() == set()                               # nor a process-count cgroup
     return table
 
@@ -661,9 +670,11 @@ def test_a_killed_grader_leaves_its_rows_and_no_process(tmp_path):
         (folder / name).write_text(HONEST)
     (folder / "c.py").write_text("import time\ntime.sleep(60)\n")
     out = tmp_path / "grades.csv"
+    private = _private_tmp(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "cstheory", "exercise", "grade", "min_norm", str(folder),
                              "--out", str(out), "--workers", "1", "--seed", "5", "--max-examples", "5",
-                             "--timeout", "60", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--timeout", "60", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, TMPDIR=str(private)))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 3):
         time.sleep(0.1)
@@ -677,6 +688,7 @@ def test_a_killed_grader_leaves_its_rows_and_no_process(tmp_path):
     assert _worker_processes(proc.pid) == []
     rows = list(csv.reader(out.read_text().splitlines()))
     assert [r[0] for r in rows[1:]] == ["a.py", "b.py"] and all(r[2] == "accepted" for r in rows[1:])
+    assert os.listdir(private) == []                  # the supervisor removed the scratch directory too
     base = _isolation._pids_cgroup()
     if base:                                          # the supervisors removed their cgroups themselves
         assert not [n for n in os.listdir(base) if n.startswith(f"cstheory-{proc.pid}-")]

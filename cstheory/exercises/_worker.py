@@ -326,7 +326,7 @@ def _supervise(pid, setup):
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     _kill_all()
-    _leave_cgroup(setup)
+    _clean_up(setup)
     if over:
         os._exit(DISK_EXIT)
     if os.WIFSIGNALED(status):
@@ -334,6 +334,14 @@ def _supervise(pid, setup):
         signal.signal(sig, signal.SIG_DFL)
         os.kill(os.getpid(), sig)
     os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 1)
+
+
+def _clean_up(setup):
+    """After every descendant is gone: remove the scratch directory and the cgroup (done here, not only by
+    the grader, so that nothing is left even when the grader was killed)."""
+    import shutil
+    shutil.rmtree(setup["scratch"], ignore_errors=True)
+    _leave_cgroup(setup)
 
 
 def _leave_cgroup(setup):
@@ -438,7 +446,7 @@ def main(argv):
 
         def stop(signum, frame):
             _kill_all()
-            _leave_cgroup(setup)
+            _clean_up(setup)
             os._exit(128 + signum)
 
         signal.signal(signal.SIGTERM, stop)
