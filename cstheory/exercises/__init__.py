@@ -52,15 +52,22 @@ Sandbox
 :func:`check_file` and :func:`grade` never import a student's file into the
 checking process: each file runs in a child process of its own (see
 :mod:`cstheory.exercises._sandbox`) with a wall-clock limit (``timeout``,
-default 60 s for the import and all calls together, the process group killed
-at the limit) and a memory limit (``memory``, default 2 GiB of address
-space).  The child only evaluates the function; the drawing, the comparison
-and the verdict stay here, so exiting, crashing, patching NumPy or looping
-cannot produce an acceptance, and a submission that imports cstheory is
-rejected ("uses cstheory's own implementation") unless ``allow_cstheory``.
-:func:`check` (a Python function) runs in-process, for trusted code.  The
-sandbox guards against mistakes and shortcuts, not against a determined
-attacker: grade untrusted code inside a container.
+default 60 s for the import and all calls together), a memory limit
+(``memory``, default 2 GiB of address space), and bounds on its processes,
+disk and answer size.  On Linux with Landlock the child is confined by the
+kernel (:mod:`._isolation`, :mod:`._landlock`): it reads only the standard
+library and NumPy/SciPy — not cstheory, not the submissions folder — writes
+only its own scratch directory (where it gets its own copy of the file),
+executes no program, has no TCP, and cannot signal the grader; a supervisor
+kills every process it started when it ends.  The child only evaluates the
+function; the drawing, the reference (computed after the answer), the
+comparison and the verdict stay here, so exiting, crashing, patching NumPy,
+looping or lying about itself cannot produce an acceptance; a submission
+that imports cstheory is rejected ("uses cstheory's own implementation")
+unless ``allow_cstheory``.  :func:`grade` refuses to run where the kernel
+lacks Landlock unless ``unsafe_no_isolation``; :func:`check_file` confines
+where it can.  :func:`check` (a Python function) runs in-process, for
+trusted code.  The README's "For teachers" states the threat model.
 
 Exit codes of ``cstheory exercise`` (:func:`command`)
 -----------------------------------------------------
@@ -148,13 +155,16 @@ def check(name: str, func, max_examples: int | None = None, seed: int | None = N
 
 def check_submission(name: str, path, max_examples: int | None = None, *, seed: int | None = None,
                      timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-                     allow_cstheory: bool = False) -> CheckResult:
+                     allow_cstheory: bool = False, isolation: str = "auto", hidden=None) -> CheckResult:
     """Check the file ``path`` in a sandbox and always return a :class:`CheckResult`.
 
     What :func:`check_file` reports as a usage error (no function of the
     exercise's name, not callable) is here a result with the verdict
-    ``error``, as ``cstheory exercise grade`` records it.  Other parameters
-    as in :func:`check_file`.
+    ``error``, as ``cstheory exercise grade`` records it.  ``isolation``
+    (``"auto"``, ``"landlock"`` or ``"none"``) and ``hidden`` (a folder the
+    submission may not read; default the file's folder) are passed to
+    :class:`~cstheory.exercises._sandbox.Sandbox`.  Other parameters as in
+    :func:`check_file`.
     """
     exercise = get(name)
     start = time.perf_counter()
@@ -166,7 +176,8 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
                            outputs=exercise.outputs, error_kind=kind, headline=headline, output=sandbox.output_tail(),
                            mistake="uses_cstheory" if kind == "cstheory" else "")
 
-    sandbox = Sandbox(path, exercise.function, timeout=timeout, memory=memory, allow_cstheory=allow_cstheory)
+    sandbox = Sandbox(path, exercise.function, timeout=timeout, memory=memory, allow_cstheory=allow_cstheory,
+                      isolation=isolation, hidden=hidden)
     try:
         try:
             sandbox.start()

@@ -9,9 +9,13 @@
                                          [--max-examples N]
     cstheory exercise grade NAME DIR --out grades.csv [--workers N] [--timeout S] [--seed S]
                                      [--feedback DIR] [--memory SIZE] [--allow-cstheory] [--max-examples N]
+                                     [--resume] [--unsafe-no-isolation]
 
 Exit status: 0 accepted (``check``) or done (``list``, ``show``, ``notebook``,
-``grade`` whatever the verdicts), 1 rejected (``check``), 2 usage error.
+``grade`` whatever the verdicts), 1 rejected (``check``), 2 usage error (also
+``grade`` on a kernel without Landlock, unless ``--unsafe-no-isolation``),
+130 interrupted (Ctrl-C or SIGTERM: ``grade`` keeps the rows written so far;
+``--resume`` finishes them).
 """
 from __future__ import annotations
 
@@ -151,6 +155,12 @@ def build_parser(stdout=None, stderr=None):
     p.add_argument("--feedback", default=None, metavar="DIR",
                    help="write DIR/<submission>.txt with the counterexample and the hint for each submission")
     p.add_argument("--quiet", action="store_true", help="no line per finished submission")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the rows --out already holds (an interrupted run, same exercise and seed) and grade "
+                        "only the other files")
+    p.add_argument("--unsafe-no-isolation", action="store_true",
+                   help="grade even where the kernel has no Landlock, without confining the submissions (trusted "
+                        "code only); by default grading is refused there")
     _sandbox_options(p, "each submission")
     p.set_defaults(func=_grade)
     return parser
@@ -196,15 +206,42 @@ def _check(args, out, err):
     return result.exit_code
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interruption (the rows written so far stay)."""
+
+
 def _grade(args, out, err):
+    import signal
+    import threading
+
     from ._grading import grade
-    report = grade(args.name, args.directory, args.out, workers=args.workers, timeout=args.timeout, seed=args.seed,
-                   feedback=args.feedback, memory=args.memory, allow_cstheory=args.allow_cstheory,
-                   max_examples=args.max_examples, progress=None if args.quiet else out)
+
+    def terminated(signum, frame):
+        raise _Terminated
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        report = grade(args.name, args.directory, args.out, workers=args.workers, timeout=args.timeout,
+                       seed=args.seed, feedback=args.feedback, memory=args.memory,
+                       allow_cstheory=args.allow_cstheory, max_examples=args.max_examples,
+                       progress=None if args.quiet else out, resume=args.resume,
+                       unsafe_no_isolation=args.unsafe_no_isolation)
+    except KeyboardInterrupt:
+        print(f"cstheory exercise: interrupted; the rows written so far are in {args.out}; finish with: "
+              f"cstheory exercise grade {args.name} {args.directory} --out {args.out} --resume", file=err)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if report.resumed:
+        print(f"resumed: kept {report.resumed} rows of {args.out}", file=out)
     counts = ", ".join(f"{n} {v}" for v, n in report.counts.items())
     print(f"graded {len(report.rows)} submissions of '{args.name}' in {report.seconds:.1f} s with "
           f"{report.workers} workers (seed {report.seed}): {counts}", file=out)
     print(f"grades: {report.out}" + (f"; feedback: {report.feedback}" if report.feedback else ""), file=out)
+    print(f"isolation: {report.isolation}", file=out)
     return 0
 
 

@@ -561,7 +561,11 @@ class Exercise:
         return None
 
     def _observe(self, caller, count=PROBE_EXAMPLES):
-        """(inputs, got) on up to ``count`` more derandomized examples where the answer is wrong."""
+        """(inputs, got) on up to ``count`` more derandomized examples where the answer is wrong.
+
+        Runs only after the verdict (a rejection) is reached, to pick the hint, so that the references it
+        computes before each call cannot help a submission.  (Hypothesis derandomizes from the source of
+        ``probe``: editing its body changes the examples, and with them some diagnoses.)"""
         observations = []
 
         @settings(check_settings(count), phases=(Phase.generate,))
@@ -639,10 +643,12 @@ class Exercise:
     # -- checking -------------------------------------------------------------
     def _one_example(self, caller, data):
         inputs = self.draw(data)
-        expected = self.expected(inputs)
+        # the reference is computed only once the submission has answered: while its code runs, the
+        # expected value exists nowhere (and the grader is non-dumpable, see _isolation)
         try:
             raw = caller(inputs)
         except StudentError as err:
+            expected = self.expected(inputs)
             if err.not_implemented:
                 raise Rejection("Your function raised NotImplementedError on these inputs.", inputs, expected,
                                 hint="finish the implementation (no input may be left unimplemented)",
@@ -656,6 +662,7 @@ class Exercise:
         except SubmissionAbort as abort:
             abort.inputs = inputs
             raise
+        expected = self.expected(inputs)
         got, problem = self.convert(raw, expected)
         if problem is not None:
             raise Rejection(problem[0], inputs, expected, hint=problem[1], mistake=problem[2])

@@ -1,51 +1,60 @@
-"""Run a student's file in a child process of its own, with a wall-clock and a memory limit.
+"""Run a student's file confined in a child process of its own, with time, memory, disk and process limits.
 
-:class:`Sandbox` starts ``python -I _worker.py …`` (the standalone script
-:mod:`cstheory.exercises._worker`, which never imports cstheory) in a new
-session, sends it inputs over a dedicated pipe and reads the returned
-arrays from another; the student's prints go to a file, never into the
-protocol.  The checker (hypothesis, the reference, the comparison, the
-verdict) stays in this process, so shrinking works as in an in-process
-check and nothing the student patches can change the verdict.
+:class:`Sandbox` starts ``python -I -S -B _worker.py …`` (the standalone
+script :mod:`cstheory.exercises._worker`, which never imports cstheory) in a
+new session, sends it the setup and then inputs over a dedicated pipe and
+reads the returned arrays from another; the student's prints go to a file,
+never into the protocol.  The checker (hypothesis, the reference, the
+comparison, the verdict) stays in this process; the reference of an input is
+computed only once the submission has answered it, so nothing the student
+does in its process can produce an acceptance.
 
-Limits
-------
-* ``timeout``: wall-clock seconds the child may spend in all — importing the
-  file and every call together.  When it runs out the whole process group is
-  killed (SIGKILL) and the check ends with the verdict ``timeout``.
-* ``memory``: the child's address space (``RLIMIT_AS``), default 2 GiB; an
-  allocation beyond it raises ``MemoryError`` in the student's code.
-* output: the student's prints may fill at most :data:`OUTPUT_LIMIT` bytes
-  (``RLIMIT_FSIZE``); beyond that the child is killed.
-* ``cstheory``: an import hook in the child, installed before the student's
-  file runs, refuses ``cstheory`` and its submodules (``import``, ``from …
-  import``, ``importlib``, ``__import__``); ``sys.modules`` is inspected after
-  the import and after every call.  Either finding ends the check with
-  "uses cstheory's own implementation" unless ``allow_cstheory=True``.
+What the submission's process gets (isolation ``"landlock"``, see
+:mod:`._isolation` and :mod:`._landlock`):
 
-This isolates honest mistakes and casual shortcuts (an ``exit()``, an endless
-loop, a patched ``numpy.allclose``, a call into the library).  It is not a
-security boundary: the child runs as the same user, can read files and open
-sockets, and a determined author can get around the import hook.  Grade
-untrusted code inside a container or a virtual machine.
+* its OWN COPY of the file, in a private scratch directory (its working
+  directory, ``HOME`` and ``TMPDIR``) — never a path to the submissions folder;
+* Landlock, enforced by the kernel: read access to the standard library, the
+  shared libraries and NumPy/SciPy only (not cstheory, not the submissions
+  folder, not ``/proc``), write access to the scratch directory only, no program
+  execution, no TCP, and (ABI ≥ 6) no signal to and no abstract unix socket of
+  a process outside the submission; ``PR_SET_NO_NEW_PRIVS``; a network
+  namespace of its own where one can be made (no UDP either); no capabilities
+  (a grader run as root hands none on);
+* a supervisor process (a non-dumpable child subreaper outside the domain) that
+  kills every descendant when the submission ends, and kills the submission when
+  its scratch directory holds more than ``disk`` bytes;
+* limits: ``timeout`` (wall clock, the import and all calls together),
+  ``memory`` (``RLIMIT_AS``), :data:`OUTPUT_LIMIT` bytes per file
+  (``RLIMIT_FSIZE``), ``processes`` (a ``pids`` cgroup where the grader may make
+  one, else ``RLIMIT_NPROC`` above the user's current count), no core files;
+* a minimal environment, one BLAS thread.
+
+The grader reads at most :data:`ANSWER_LIMIT` bytes of arrays per answer
+(a larger answer is a rejection, refused before it is read).  With
+isolation ``"none"`` everything but Landlock still applies; an import hook
+then keeps casual imports of cstheory out (the child reports the attempt: a
+report that can only reject).
 """
 from __future__ import annotations
 
 import os
 import select
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
 
-from . import _worker
-from ._worker import ProtocolError, encode_message, read_message
+from . import _isolation, _worker
+from ._worker import AnswerTooLarge, ProtocolError, encode_message, read_message
 
 __all__ = ["Sandbox", "StudentError", "SubmissionAbort", "LoadError", "DEFAULT_TIMEOUT", "DEFAULT_MEMORY",
-           "OUTPUT_LIMIT", "Foreign"]
+           "OUTPUT_LIMIT", "ANSWER_LIMIT", "DISK_LIMIT", "PROCESS_LIMIT", "SOURCE_LIMIT", "Foreign"]
 
 #: Default wall-clock limit of one submission (seconds): the import and all calls together.
 DEFAULT_TIMEOUT = 60.0
@@ -71,8 +80,17 @@ def check_limits(timeout, memory):
         raise UsageError(f"memory must be 0 (no limit) or at least {MIN_MEMORY // 1024**2}M, the least Python "
                          f"and NumPy need to start; got {memory} bytes")
     return float(timeout), int(memory)
-#: Most bytes the student's prints may write (the rest kills the child).
+#: Most bytes the student's prints may write, and the largest file it may write (the rest kills the child).
 OUTPUT_LIMIT = 16 * 1024**2
+#: Most bytes of arrays the grader reads from one answer (every exercise's answer is far smaller).
+ANSWER_LIMIT = 8 * 1024**2
+#: Most bytes a submission may keep in its scratch directory.
+DISK_LIMIT = 64 * 1024**2
+#: Most processes a submission may run at once (its own included).
+PROCESS_LIMIT = 16
+#: Largest submission file accepted (bytes).
+SOURCE_LIMIT = 1024**2
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH")
 
 _WORKER = os.path.abspath(_worker.__file__)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(_WORKER))
@@ -135,13 +153,31 @@ class _Died(Exception):
     pass
 
 
+_LIVE = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def close_all():
+    """End every running submission of this process (an interrupted grader: nothing may outlive it);
+    the threads that drive them then close them."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for sandbox in live:
+        proc = sandbox._proc
+        if proc is not None and proc.poll() is None:
+            try:   # the supervisor kills the submission; the thread waiting on it sees it end and closes
+                os.kill(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
 class Sandbox:
-    """One student's file, loaded in a child process; call it with :meth:`call`.
+    """One student's file, loaded in a confined child process; call it with :meth:`call`.
 
     Parameters
     ----------
     path : str or path-like
-        The student's Python file.
+        The student's Python file (a regular file; read once, copied into the scratch directory).
     function : str
         The name of the function to call in it.
     timeout : float
@@ -150,21 +186,30 @@ class Sandbox:
         Address-space limit of the child in bytes (0: none).
     allow_cstheory : bool
         Let the submission import cstheory (the grader's own copy).
+    isolation : {"auto", "landlock", "none"}
+        ``"landlock"``: confine with Landlock or raise :class:`._isolation.IsolationUnavailable`;
+        ``"auto"``: Landlock where the kernel has it; ``"none"``: only the limits.
+    hidden : str or path-like, optional
+        A folder the submission may not read (the submissions folder; default: the file's folder).
 
     Use as a context manager; :meth:`start` raises :class:`LoadError`, :meth:`call`
     raises :class:`StudentError` or :class:`SubmissionAbort`.
     """
 
-    def __init__(self, path, function, timeout=DEFAULT_TIMEOUT, memory=DEFAULT_MEMORY, allow_cstheory=False):
+    def __init__(self, path, function, timeout=DEFAULT_TIMEOUT, memory=DEFAULT_MEMORY, allow_cstheory=False,
+                 isolation="auto", hidden=None):
         self.path = os.path.abspath(os.fspath(path))
         self.function = function
         self.timeout, self.memory = check_limits(timeout, memory)
         self.allow_cstheory = bool(allow_cstheory)
+        self.isolation = _isolation.resolve_mode(isolation)
+        self.hidden = os.path.abspath(os.fspath(hidden)) if hidden is not None else os.path.dirname(self.path)
         self.used = 0.0              # seconds spent waiting for the child
         self.calls = 0
         self._proc = None
         self._output = None
         self._workdir = None
+        self._cgroup = None
         self._buffer = bytearray()
 
     # -- life cycle ------------------------------------------------------------
@@ -176,27 +221,71 @@ class Sandbox:
         self.close()   # the captured output stays readable (output_tail) until dispose()
         return False
 
+    def _copy(self):
+        """The file's bytes (never following a link, at most :data:`SOURCE_LIMIT`) into the scratch directory."""
+        fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise LoadError("import", "not a regular file")
+            if st.st_size > SOURCE_LIMIT:
+                raise LoadError("import", f"the file has {st.st_size} bytes, more than the {SOURCE_LIMIT} accepted")
+            source = os.read(fd, SOURCE_LIMIT + 1)[:SOURCE_LIMIT]
+        finally:
+            os.close(fd)
+        name = os.path.basename(self.path)
+        if not name.isascii() or not name.replace(".", "_").replace("-", "_").isidentifier() or len(name) > 100:
+            name = "submission.py"
+        copy = os.path.join(self._workdir.name, name)
+        with open(copy, "xb") as f:
+            f.write(source)
+        return copy
+
     def start(self):
         """Start the child and load the file; return when the function is ready to be called."""
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
         self._output = tempfile.TemporaryFile(prefix="cstheory-submission-output-")
         self._workdir = tempfile.TemporaryDirectory(prefix="cstheory-submission-", ignore_cleanup_errors=True)
-        env = dict(os.environ)
+        scratch = self._workdir.name
+        try:
+            copy = self._copy()
+        except OSError as exc:
+            self.close()
+            raise LoadError("import", f"the file cannot be read: {exc.strerror or exc}") from None
+        except LoadError:
+            self.close()
+            raise
+        landlock = self.isolation == "landlock"
+        rules = None
+        if landlock:
+            _isolation.make_undumpable()
+            rules = [list(r) for r in _isolation.base_rules(self.hidden, self.allow_cstheory)]
+            rules += [list(r) for r in _isolation.scratch_rules(scratch)]
+        self._cgroup = _isolation.ProcessGroup(PROCESS_LIMIT)
+        setup = {"file": copy, "function": self.function, "memory": self.memory, "output_limit": OUTPUT_LIMIT,
+                 "processes": PROCESS_LIMIT, "disk_limit": DISK_LIMIT, "scratch": scratch,
+                 "package_dir": _PACKAGE_DIR, "allow": self.allow_cstheory, "rules": rules,
+                 "abi": _isolation.landlock_abi(), "cgroup": self._cgroup.path,
+                 "sys_path": _isolation.child_sys_path(self.allow_cstheory)}
+        env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+        env.update(HOME=scratch, TMPDIR=scratch, PYTHONDONTWRITEBYTECODE="1")
         for var in _THREAD_VARIABLES:  # one thread per submission: graders run many side by side
             env[var] = "1"
-        argv = [sys.executable, "-I", "-u", _WORKER, str(req_r), str(resp_w), self.path, self.function,
-                str(self.memory), str(OUTPUT_LIMIT), _PACKAGE_DIR, "1" if self.allow_cstheory else "0"]
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        argv = [sys.executable, "-I", "-S", "-B", "-u", _WORKER, str(req_r), str(resp_w), str(os.getpid())]
         try:
             self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._output,
                                           stderr=subprocess.STDOUT, pass_fds=(req_r, resp_w), env=env,
-                                          cwd=self._workdir.name, start_new_session=True)
+                                          cwd=scratch, start_new_session=True)
         finally:
             os.close(req_r)
             os.close(resp_w)
         self._req, self._resp = req_w, resp_r
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         os.set_blocking(self._req, False)
         try:
+            self._send(encode_message(setup))
             header, _ = self._receive()
         except _Timeout:
             self.close()
@@ -230,20 +319,33 @@ class Sandbox:
         raise LoadError("died", f"unexpected answer from the submission's process: {status!r}")
 
     def close(self):
-        """Kill the child's process group (if still running) and release the pipes."""
+        """End the submission (its supervisor kills every descendant), release the pipes and the scratch."""
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         if self._proc is not None:
-            if self._proc.poll() is None:
-                try:
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            self._proc.wait()
             for fd in (self._req, self._resp):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+            self._req = self._resp = -1
+            if self._proc.poll() is None:
+                try:   # the supervisor SIGKILLs the submission and all its descendants, then exits
+                    os.kill(self._proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self._proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    try:
+                        os.killpg(self._proc.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            self._proc.wait()
             self._proc = None
+        if getattr(self, "_cgroup", None) is not None:
+            self._cgroup.remove()
+            self._cgroup = None
         if getattr(self, "_workdir", None) is not None:
             self._workdir.cleanup()
             self._workdir = None
@@ -312,6 +414,12 @@ class Sandbox:
             raise SubmissionAbort("rejected", f"the process running your function ended during a call ({exc})",
                                   hint="do not call exit() or os._exit(): return the result. A crash or a "
                                        "memory error can also end the process.", key="process_ended") from None
+        except AnswerTooLarge as exc:
+            self.close()
+            raise SubmissionAbort("rejected", f"rejected: the answer to call {self.calls} holds {exc.size} bytes of "
+                                              f"arrays, more than the {ANSWER_LIMIT // 1024**2} MiB the grader reads",
+                                  hint="return an array of the shape the exercise asks for", key="answer_too_large") \
+                from None
         except ProtocolError as exc:
             self.close()
             raise SubmissionAbort("rejected", f"the submission wrote into the checker's channel ({exc})",
@@ -377,18 +485,23 @@ class Sandbox:
             if not chunk:
                 raise _Died(self._exit_status())
             self._buffer += chunk
-        data = bytes(self._buffer[:n])
+        if len(self._buffer) == n:
+            data, self._buffer = bytes(self._buffer), bytearray()
+            return data
+        data = bytes(memoryview(self._buffer)[:n])
         del self._buffer[:n]
         return data
 
     def _receive(self):
-        return read_message(self._read_exact)
+        return read_message(self._read_exact, ANSWER_LIMIT)
 
     def _exit_status(self):
         try:
             code = self._proc.wait(timeout=max(1.0, min(5.0, self._remaining())))
         except subprocess.TimeoutExpired:
             return "it closed the channel"
+        if code == _worker.DISK_EXIT:
+            return f"it kept more than {DISK_LIMIT // 1024**2} MiB of files in its directory"
         if code < 0:
             sig = -code
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"

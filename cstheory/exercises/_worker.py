@@ -6,7 +6,17 @@ it with ``python -I`` (isolated mode: no user site-packages, no PYTHON*
 variables, neither the script's directory nor the working directory on
 ``sys.path``)::
 
-    python -I _worker.py REQUEST_FD RESPONSE_FD FILE FUNCTION MEMORY_BYTES OUTPUT_BYTES PACKAGE_DIR ALLOW
+    python -I -S -B _worker.py REQUEST_FD RESPONSE_FD GRADER_PID
+
+and sends the rest (the file, the function, the limits, the Landlock rules)
+as the first message on the request pipe.  On Linux this process is the
+*supervisor*: non-dumpable, a child subreaper, outside the submission's
+Landlock domain; it forks the submission's process, which sets its limits,
+confines itself (:mod:`cstheory.exercises._landlock`) and only then runs the
+student's file.  The supervisor watches the scratch directory's size, and
+when the submission's process ends (or the grader sends SIGTERM, or the
+grader dies) it kills every descendant — double-forked daemons included,
+since orphans are re-parented to it — and exits with the submission's status.
 
 The parent (:mod:`cstheory.exercises._sandbox`) keeps the hypothesis
 property, the reference, the comparison and the verdict; this process only
@@ -31,6 +41,7 @@ import json
 import os
 import struct
 import sys
+import threading
 
 MAGIC = b"CSTX"
 #: Largest JSON header accepted (bytes).
@@ -41,6 +52,9 @@ MAX_PAYLOAD = 1 << 30
 MAX_TRACEBACK = 4000
 _NUMERIC_KINDS = "biufc"
 _THIS_FILE = os.path.abspath(__file__)
+# NumPy parses a .npy header with ast.literal_eval, which CPython 3.11 does not make safe for threads running
+# it at once ("AST constructor recursion depth mismatch": an honest answer refused); the grader's threads take turns
+_HEADER_LOCK = threading.Lock()
 
 
 class ProtocolError(Exception):
@@ -71,13 +85,14 @@ def decode_array(blob):
     fmt = np.lib.format
     f = io.BytesIO(blob)
     try:
-        version = fmt.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = fmt.read_array_header_2_0(f)
-        else:
-            raise ProtocolError(f"unsupported .npy version {version}")
+        with _HEADER_LOCK:
+            version = fmt.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = fmt.read_array_header_2_0(f)
+            else:
+                raise ProtocolError(f"unsupported .npy version {version}")
     except ProtocolError:
         raise
     except Exception as exc:  # noqa: BLE001 - any malformed header
@@ -103,8 +118,20 @@ def encode_message(header, arrays=()):
     return b"".join([MAGIC, struct.pack(">Q", len(text)), text, *blobs])
 
 
-def read_message(read_exact):
+class AnswerTooLarge(ProtocolError):
+    """A frame whose arrays exceed the reader's limit (refused before they are read)."""
+
+    def __init__(self, size, limit):
+        super().__init__(f"{size} bytes of arrays, more than the {limit} accepted")
+        self.size = size
+        self.limit = limit
+
+
+def read_message(read_exact, max_payload=MAX_PAYLOAD):
     """Read one frame with ``read_exact(n) -> bytes``; return ``(header, arrays)``.
+
+    ``max_payload`` bounds the total bytes of the arrays: a larger frame raises
+    :class:`AnswerTooLarge` before any of them is read.
 
     Raises
     ------
@@ -127,6 +154,8 @@ def read_message(read_exact):
     if (not isinstance(lengths, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
                                                   for n in lengths) or sum(lengths) > MAX_PAYLOAD):
         raise ProtocolError("bad blob lengths")
+    if sum(lengths) > max_payload:
+        raise AnswerTooLarge(sum(lengths), max_payload)
     return header, [decode_array(read_exact(n)) for n in lengths]
 
 
@@ -204,18 +233,174 @@ def _payload(result, np):
         return {"kind": "other", "type": typename}, []
 
 
-def main(argv):
-    req_fd, resp_fd = int(argv[1]), int(argv[2])
-    path, function = argv[3], argv[4]
-    memory, output_limit = int(argv[5]), int(argv[6])
-    package_dir, allow = argv[7], argv[8] == "1"
-    worker_file = _THIS_FILE
+def _load_landlock():
+    """The standalone :mod:`._landlock` beside this script, loaded by path (this script imports no package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_sandbox_landlock", os.path.join(os.path.dirname(_THIS_FILE),
+                                                                                     "_landlock.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    import resource
-    if memory > 0:
-        _limit(resource, resource.RLIMIT_AS, memory)
-    _limit(resource, resource.RLIMIT_FSIZE, output_limit)
+
+def _children():
+    """The process ids of this process's children (orphaned descendants become children: a subreaper)."""
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(b")") + 2:].split()[1]) == me:
+                found.append(int(entry))
+    return found
+
+
+def _kill_all():
+    """SIGKILL every descendant (they are, or become, children of this subreaper) and reap them all."""
+    import signal
+    while True:
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+
+
+def _disk_usage(directory, most_entries=100000):
+    """Bytes used beneath ``directory`` (allocated blocks), or a huge number past ``most_entries`` entries."""
+    total, count, stack = 0, 0, [directory]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            count += 1
+            if count > most_entries:
+                return 1 << 62
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            total += max(st.st_blocks * 512, 4096)
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+    return total
+
+
+#: exit status of the supervisor when the submission used more disk than allowed
+DISK_EXIT = 87
+#: exit status of the supervisor when the submission could not be confined
+CONFINE_EXIT = 88
+
+
+def _supervise(pid, setup):
+    """Wait for the submission's process; watch its disk use; then kill every descendant and exit
+    with its status (a signal is passed on as the same signal)."""
+    import select
+    import signal
+    pidfd = os.pidfd_open(pid)
+    over = False
+    while True:
+        ready, _, _ = select.select([pidfd], [], [], 0.2)
+        if ready:
+            break
+        if _disk_usage(setup["scratch"]) > setup["disk_limit"]:
+            over = True
+            break
+    if over:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    _kill_all()
+    _clean_up(setup)
+    if over:
+        os._exit(DISK_EXIT)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 1)
+
+
+def _clean_up(setup):
+    """After every descendant is gone: remove the scratch directory and the cgroup (done here, not only by
+    the grader, so that nothing is left even when the grader was killed)."""
+    import shutil
+    shutil.rmtree(setup["scratch"], ignore_errors=True)
+    _leave_cgroup(setup)
+
+
+def _leave_cgroup(setup):
+    """Move this supervisor back to the parent cgroup and remove the submission's (empty by now): done
+    here, so that no cgroup is left even when the grader was killed."""
+    group = setup.get("cgroup")
+    if not group:
+        return
+    try:
+        with open(os.path.join(os.path.dirname(group), "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        os.rmdir(group)
+    except OSError:
+        pass
+
+
+def _user_processes():
+    """The number of processes of this real user id (for a per-user ``RLIMIT_NPROC``); 0 without ``/proc``."""
+    uid, count = str(os.getuid()), 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            count += line.split()[1] == uid
+                            break
+            except OSError:
+                continue
+    return count
+
+
+def _confine(setup, landlock, resource):
+    """In the submission's process, before its file runs: limits, no network, its own directory, Landlock,
+    no capabilities."""
+    if setup["memory"] > 0:
+        _limit(resource, resource.RLIMIT_AS, setup["memory"])
+    _limit(resource, resource.RLIMIT_FSIZE, setup["output_limit"])
     _limit(resource, resource.RLIMIT_CORE, 0)
+    others = _user_processes() if setup.get("cgroup") is None and os.getuid() != 0 else 0
+    # no network at all (UDP included) where a network namespace can be made; Landlock rules out TCP anyway
+    namespaces = landlock.unshare_network() if setup["rules"] is not None else ""
+    if others:
+        # RLIMIT_NPROC counts the processes of the user (in a new user namespace: of this submission only)
+        _limit(resource, resource.RLIMIT_NPROC, setup["processes"] + (0 if "user" in namespaces else others))
+    os.chdir(setup["scratch"])
+    if setup["rules"] is not None:
+        landlock.restrict([tuple(r) for r in setup["rules"]], setup["abi"])
+        landlock.drop_capabilities()
+
+
+def main(argv):
+    import signal
+    req_fd, resp_fd, grader = int(argv[1]), int(argv[2]), int(argv[3])
+    worker_file = _THIS_FILE
 
     def read_exact(n):
         chunks, got = [], 0
@@ -233,11 +418,61 @@ def main(argv):
         while view:
             view = view[os.write(resp_fd, view):]
 
+    try:
+        setup, _ = read_message(read_exact)
+    except EOFError:
+        return
+    path, function, package_dir, allow = setup["file"], setup["function"], setup["package_dir"], setup["allow"]
+    sys.path.extend(p for p in setup["sys_path"] if p not in sys.path)
+    sys.dont_write_bytecode = True
+
+    import resource
+    landlock = _load_landlock()
+    supervised = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
+    if supervised:
+        # the supervisor: outside the submission's Landlock domain, a subreaper of all its descendants
+        landlock.prctl(landlock.PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != grader:
+            return
+        landlock.prctl(landlock.PR_SET_CHILD_SUBREAPER, 1)
+        landlock.prctl(landlock.PR_SET_DUMPABLE, 0)
+        _limit(resource, resource.RLIMIT_CORE, 0)
+        if setup.get("cgroup"):
+            try:
+                with open(os.path.join(setup["cgroup"], "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
+            except OSError:   # no cgroup after all: RLIMIT_NPROC is the bound
+                setup["cgroup"] = None
+
+        def stop(signum, frame):
+            _kill_all()
+            _clean_up(setup)
+            os._exit(128 + signum)
+
+        signal.signal(signal.SIGTERM, stop)
+
     import importlib.machinery
     import importlib.util
     import warnings
 
-    import numpy as np
+    import numpy as np   # loaded once, before the fork: the submission starts with it
+
+    if supervised:
+        supervisor = os.getpid()
+        pid = os.fork()
+        if pid:
+            os.close(req_fd)
+            os.close(resp_fd)
+            _supervise(pid, setup)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        landlock.prctl(landlock.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != supervisor:
+            os._exit(1)
+    try:
+        _confine(setup, landlock, resource)
+    except OSError as exc:
+        send({"status": "load_error", "kind": "confine", "detail": f"the submission could not be confined: {exc}"})
+        os._exit(CONFINE_EXIT)
 
     blocker = None
     if allow:
@@ -245,6 +480,8 @@ def main(argv):
         if parent not in sys.path:
             sys.path.insert(0, parent)
     else:
+        # a courtesy for a clear message: the kernel (Landlock) is what keeps cstheory out of reach; what
+        # this hook reports can only turn into a rejection, never into an acceptance
         blocker = _CstheoryBlocker()
         sys.meta_path.insert(0, blocker)
 
@@ -304,3 +541,6 @@ def main(argv):
 
 if __name__ == "__main__":
     main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
