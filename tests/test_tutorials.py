@@ -57,7 +57,8 @@ def claims_02(d):
         assert final[wide] < 0.1 * final["1"]
         assert all(final[h] <= 1.01 * best[h] + 1e-12 for h in final)  # early stopping would gain nothing
         assert draw["patient_longer"] < 0.8 * final[patient]   # the very wide kernel is slow, not wrong
-        assert draw["patient_limit"] < draw["patient_longer"] and draw["patient_limit"] < 0.1   # ... towards a good limit
+        assert 0.25 < draw["patient_longer"] / draw["patient_limit"] < 4   # ... to the level of the linear limit,
+        assert draw["patient_limit"] < 0.1                     # which is accurate
 
 
 def claims_03(d):
@@ -66,17 +67,25 @@ def claims_03(d):
     assert d["closed_vs_eig"] < 1e-12 and d["diag_vs_closed"] < 1e-12 and d["off_diagonal"] < 1e-12
     assert d["eq11_ours"] < 1e-12 and d["eq11_printed"] > 0.05 and d["symmetric_gap"] < 1e-12
     assert all(s < 0.05 * r for s, r in zip(d["bounds"]["smooth"], d["bounds"]["rough"]))
-    assert d["recovery_error"]["smooth"] < 0.1 and d["recovery_error"]["rough"] > 0.5
-    # the limit of long runs is poor for the rough signal; at quick size the longer run heads towards it
-    assert d["rough_limit"] > 0.5 and d["rough_longer"] > 0.5
-    assert d["rough_limit"] < d["rough_longer"] < d["recovery_error"]["rough"]
+    assert len(d["draws"]) >= 3
+    for draw in d["draws"]:
+        assert draw["smooth"] < 0.1 and draw["rough"] > 1.0   # smooth recovered; rough worse than x_hat = 0
+        assert draw["rough_limit"] > 0.5 and draw["rough_longer"] > 0.5   # the limit of long runs is poor too
+        if not d["quick"]:                                     # full size: still worse than 0 after 4x the steps,
+            assert draw["rough_longer"] > 1.0 and draw["rough_limit"] > 1.0   # and so is the linear limit
 
 
 def claims_04(d):
+    import numpy as np
+    gaps, err_net, err_lin, err_lin_same, bound = (np.asarray(d[key]) for key in
+                                                   ("gaps", "err_net", "err_lin", "err_lin_same_steps", "bound"))
     assert d["closed_form_error"] < 1e-12 * max(1.0, d["r0_norm"])   # eq. (39) is GD
-    assert d["gaps"][-1] < d["gaps"][0] / 3 and d["gap_slope"] < -0.2  # width linearizes the network
-    assert d["err_net"][-1] < 1e-2 and d["err_net"][-1] < 1e-2 * d["err_net"][0]   # O(p) measurements suffice
-    assert all(e < b for e, b in zip(d["err_net"], d["bound"]))    # below the eq. (13) RHS without C
+    assert len(gaps) >= 3 and len(err_net) >= 3                 # over draws
+    assert np.all(gaps[:, -1] < gaps[:, 0] / 3) and max(d["gap_slopes"]) < -0.2   # width linearizes, every draw
+    assert np.all(err_net[:, -1] < 1e-2) and np.all(err_net[:, -1] < 1e-2 * err_net[:, 0])   # O(p) suffice
+    assert np.all(err_net < bound)                              # below the eq. (13) RHS without C
+    assert np.all(err_lin[:, -1] > err_net[:, -1])              # the network beats the linear limit ...
+    assert np.all(err_lin_same[:, -1] > err_net[:, -1])         # ... and the linear run of the same length
     # the text: these sizes are below the theorems' range (quick: none of the hypotheses holds)
     assert not all(d["hypotheses"].values())
     assert d["hypotheses"]["m >= 12 (Theorem 2)"] == (not d["quick"])

@@ -213,11 +213,13 @@ for h in half_widths:
 #   signal's own frequencies (up to 3) get small weights, and GD needs many more steps to fit
 #   them (slow convergence, not over-fitting). Running 4× longer keeps improving it.
 #
-# Where does a longer run lead? Near its start the network behaves like its linearization
-# (tutorial 04), and GD from zero on a linear model converges to the minimum-norm fit in the
-# geometry of its Jacobian — for the two-layer generator, the linear generator
-# $J = W\,\mathrm{diag}(\sigma)$ with the same weights (tutorial 03). Its closed form
-# (`cst.min_norm_coefficients`) is the limit the slow run is heading to:
+# Where does a longer run lead? Near its start the network behaves *approximately* like its
+# linearization (tutorial 04 measures how approximately), and GD from zero on a linear model
+# converges to the minimum-norm fit in the geometry of its Jacobian — for the two-layer generator,
+# the linear generator $J = W\,\mathrm{diag}(\sigma)$ with the same weights (tutorial 03). Its
+# closed form (`cst.min_norm_coefficients`) is the reference for where a slow run ends up: the
+# level of error the weights allow, which the network reaches give or take a factor of a few
+# (Sec. 5), not a point it converges to exactly:
 
 # %%
 patient_h = 32
@@ -307,7 +309,10 @@ print(f"over {DRAWS} draws: h = {wide_h} final error {spread('final', wide_h)}; 
 # measurements (error below 5%) while the identity kernel fits y but not x* (error above 0.5); at
 # every width the final error is the smallest along the path (up to 1%), so early stopping would
 # have gained nothing; and the very wide kernel is slow, not wrong — four times more steps lower its
-# error by more than 20%, towards the linear limit, which is itself accurate (below 10%).
+# error by more than 20%, to the level of the linear limit (within a factor 4 of it, either way),
+# which is itself accurate (below 10%). "To the level of", not "towards": on the draws we ran, the
+# longer run ended 1.2–2.4 times above the limit, and once (draw 4) at half of it — the network is
+# close to its linearization, not equal to it (tutorial 04 measures the difference).
 
 # %%
 final = {h: relative_error(res)[-1] for h, res in sweep.items()}
@@ -327,7 +332,7 @@ for d in draws:
     assert all(d["final"][h] <= 1.01 * d["best"][h] + 1e-12 for h in d["final"]), d
     # the very wide kernel is slow, not wrong: more steps keep lowering its error, towards an accurate limit
     assert d["patient_longer"] < 0.8 * d["final"][patient_h], d
-    assert d["patient_limit"] < d["patient_longer"] and d["patient_limit"] < 0.1, d
+    assert 0.25 < d["patient_longer"] / d["patient_limit"] < 4 and d["patient_limit"] < 0.1, d
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 
 # %%
