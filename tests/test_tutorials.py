@@ -69,7 +69,8 @@ def claims_03(d):
     assert all(s < 0.05 * r for s, r in zip(d["bounds"]["smooth"], d["bounds"]["rough"]))
     assert len(d["draws"]) >= 3
     for draw in d["draws"]:
-        assert draw["smooth"] < 0.1 and draw["rough"] > 1.0   # smooth recovered; rough worse than x_hat = 0
+        assert draw["smooth"] < 0.1                           # the smooth signal is recovered; the rough one is
+        assert draw["rough"] > (0.8 if d["quick"] else 1.0)   # about as bad as x_hat = 0 (full: worse)
         assert draw["rough_limit"] > 0.5 and draw["rough_longer"] > 0.5   # the limit of long runs is poor too
         if not d["quick"]:                                     # full size: still worse than 0 after 4x the steps,
             assert draw["rough_longer"] > 1.0 and draw["rough_limit"] > 1.0   # and so is the linear limit
@@ -94,17 +95,19 @@ def claims_04(d):
 
 def claims_05(d):
     smooth, rough = d["names"]
+    e = d["ensemble"]                                           # Fig. 1 at the quick size, per draw
     assert d["adjoint_gap"] < 1e-10 and d["fd_gap"] < 1e-5
-    assert d["quarter"]["deep decoder d=4"] < d["quarter"]["deep decoder d=1"]   # depth sharpens the decay
-    assert d["relative_error"][smooth] < 0.2 * d["relative_error"][rough]
-    assert d["low_frequency_energy"][smooth] > d["low_frequency_energy"][rough]
-    assert d["psnr"][smooth] > 25.0
-    assert all(r < 1e-2 for r in d["loss_ratio"].values())      # the loss falls by more than 100x
+    assert len(d["quarters"]["deep decoder d=4"]) >= 3 and len(e["psnr"][smooth]) >= 3
+    # depth sharpens the decay, in every draw
+    assert all(a < b for a, b in zip(d["quarters"]["deep decoder d=4"], d["quarters"]["deep decoder d=1"]))
+    assert all(a < 0.2 * b for a, b in zip(e["relative_error"][smooth], e["relative_error"][rough]))
+    assert all(a > b for a, b in zip(e["low_frequency_energy"][smooth], e["low_frequency_energy"][rough]))
+    assert min(e["psnr"][smooth]) > 25.0
+    assert all(r < 1e-2 for name in (smooth, rough) for r in e["loss_ratio"][name])   # the loss falls > 100x
     # early stopping: needless for the smooth picture, of some use for the texture (said in the text)
-    gain = d["early_stopping_gain"]
-    assert gain[smooth] < 0.1 and gain[rough] > gain[smooth]
-    assert d["final_error"][rough] > d["best_error"][rough]
-    assert d["spectrum_change"] < 0.25
+    assert max(e["gain"][smooth]) < 0.1 and min(e["gain"][rough]) > 0
+    assert all(b > a for a, b in zip(e["gain"][smooth], e["gain"][rough]))
+    assert max(d["spectrum_changes"]) < 0.25
 
 
 def claims_06(d):

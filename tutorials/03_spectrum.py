@@ -237,14 +237,15 @@ for key in ("smooth", "rough", "rough_longer", "rough_limit"):
 
 
 # %% [markdown]
-# Read the table plainly. **GD does not recover the rough signal — its estimate is worse than
-# $\hat x = 0$.** A relative error of 1 is what the zero estimate achieves ($\|x^*\| = 1$, and the
-# small Theorem-3 initialisation starts GD at error 1.000, printed at $t = 0$). After `steps` steps
-# the error is above 1 in every draw. At quick size ($n = 64$) four times more steps bring it back to
-# about 1 (0.9–1.1 on the draws we ran) on the way to a linear limit that is poor too (0.5–0.9). At
-# full size ($n = 128$, the same $m = 30$) it is worse: four times the steps leave the error above 1
-# or raise it further (measured: 1.11 → 1.15, 1.19 → 1.19, 1.34 → 1.52 for draws 0–2), and the
-# linear limit itself is above 1 (1.12–1.43) — no run length would help.
+# Read the table plainly. **GD does not recover the rough signal: its estimate is about as far from
+# $x^*$ as $\hat x = 0$, and at full size farther.** A relative error of 1 is what the zero
+# estimate achieves ($\|x^*\| = 1$, and the small Theorem-3 initialisation starts GD at error 1.000,
+# printed at $t = 0$). At quick size ($n = 64$) the error after `steps` steps was 0.92–1.19 on the
+# draws we ran (0–5), above 1 in four of the six; four times more steps move it to 0.68–1.11, on the
+# way to a linear limit that is poor too (0.51–0.91). At full size ($n = 128$, the same $m = 30$) it is
+# worse: the error is above 1 after `steps` steps in every draw we ran, four times the steps leave
+# it above 1 or raise it further (measured: 1.11 → 1.15, 1.19 → 1.19, 1.34 → 1.52 for draws 0–2),
+# and the linear limit itself is above 1 (1.12–1.43) — no run length would help.
 #
 # Why worse than zero? Because what GD fits, it fits in the wrong place. The loss only sees the
 # $m = 30$ measurements, and GD first moves the large-weight, *smooth* directions, where $x^*$ has
@@ -287,7 +288,8 @@ fig.savefig(os.path.join(FIGURES, "03_decay_and_recovery.png"), dpi=110)
 # Every number is printed above; the assertions check the sentences: Monte-Carlo → exact at the
 # $1/\sqrt{Sk}$ rate, exact → closed form to rounding, the printed eq. (11) wrong for the asymmetric
 # ramp, the smooth signal's bound far below the rough one's, and in every draw GD recovering the
-# smooth signal but not the rough one — its estimate worse than zero (relative error above 1) —
+# smooth signal but not the rough one — its estimate about as bad as zero (quick: relative error
+# above 0.8; full: above 1) —
 # whose linear limit is poor and which longer runs do not recover either (at full size: the error
 # stays above 1 after four times the steps, and the linear limit is above 1 too).
 
@@ -309,10 +311,12 @@ for d in draws:
     assert d["smooth"] < 0.1 and d["rough"] > 0.5, d
     # the limit of long runs is poor for the rough signal, and the longer run stays far from x* too
     assert d["rough_limit"] > 0.5 and d["rough_longer"] > 0.5, d
-# the rough signal: worse than the zero estimate after the run, in every draw; at full size also after 4x the
-# steps, and even in the linear limit (the text's plain statement)
-assert all(d["rough"] > 1.0 for d in draws), draws
-assert QUICK or all(d["rough_longer"] > 1.0 and d["rough_limit"] > 1.0 for d in draws), draws
+# the rough signal: about as far from x* as the zero estimate (quick), farther than it (full: also after 4x
+# the steps, and even in the linear limit) — the text's plain statement
+if QUICK:
+    assert all(d["rough"] > 0.8 for d in draws), draws
+else:
+    assert all(min(d["rough"], d["rough_longer"], d["rough_limit"]) > 1.0 for d in draws), draws
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 
 # %%
