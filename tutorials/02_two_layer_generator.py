@@ -25,7 +25,7 @@
 # 1-D signal, and how the width of the kernel $u$ changes the result — first on one draw of
 # signal, measurements and initialisation, then (Sec. 5) on three independent draws, on which the
 # claims are asserted. `CSTHEORY_QUICK=1` runs a smaller version (under a minute); the full version
-# took about FULLTIME_02 on 2 shared cores. `CSTHEORY_SEED=s` starts the draws at seed `s`
+# took about 4 min (225 s wall, 20 s CPU) on 2 shared cores. `CSTHEORY_SEED=s` starts the draws at seed `s`
 # instead of 0.
 
 # %%
@@ -310,9 +310,10 @@ print(f"over {DRAWS} draws: h = {wide_h} final error {spread('final', wide_h)}; 
 # every width the final error is the smallest along the path (up to 1%), so early stopping would
 # have gained nothing; and the very wide kernel is slow, not wrong — four times more steps lower its
 # error by more than 20%, to the level of the linear limit (within a factor 4 of it, either way),
-# which is itself accurate (below 10%). "To the level of", not "towards": on the draws we ran, the
-# longer run ended 1.2–2.4 times above the limit, and once (draw 4) at half of it — the network is
-# close to its linearization, not equal to it (tutorial 04 measures the difference).
+# which is itself accurate (below 10%). "To the level of", not "towards": at quick size the longer
+# run ended 1.2–2.4 times above the limit on draws 0–3 and 5, and at half of it on draw 4; at full
+# size 0.85–1.21 times the limit on draws 0–2 — the network is close to its linearization, not
+# equal to it (tutorial 04 measures the difference).
 
 # %%
 final = {h: relative_error(res)[-1] for h, res in sweep.items()}
