@@ -243,9 +243,9 @@ for key in ("smooth", "rough", "rough_longer", "rough_limit"):
 # printed at $t = 0$). At quick size ($n = 64$) the error after `steps` steps was 0.92–1.19 on the
 # draws we ran (0–5), above 1 in four of the six; four times more steps move it to 0.68–1.11, on the
 # way to a linear limit that is poor too (0.51–0.91). At full size ($n = 128$, the same $m = 30$) it is
-# worse: the error is above 1 after `steps` steps in every draw we ran, four times the steps leave
-# it above 1 or raise it further (measured: 1.11 → 1.15, 1.19 → 1.19, 1.34 → 1.52 for draws 0–2),
-# and the linear limit itself is above 1 (1.12–1.43) — no run length would help.
+# worse: on draws 0–5 the error is above 1 after `steps` steps (1.11–1.38), four times the steps
+# leave it above 1 or raise it further (1.15–1.52; draws 0–2: 1.11 → 1.15, 1.19 → 1.19,
+# 1.34 → 1.52), and the linear limit itself is above 1 (1.12–1.43) — no run length would help.
 #
 # Why worse than zero? Because what GD fits, it fits in the wrong place. The loss only sees the
 # $m = 30$ measurements, and GD first moves the large-weight, *smooth* directions, where $x^*$ has

@@ -176,13 +176,14 @@ print("hypotheses of Theorems 2-3 met here:", below)
 # %% [markdown]
 # ## How many measurements does a smooth signal need?
 #
-# Fit the network to $m$ measurements of a $p$-smooth signal until the loss has converged, and
-# compare with the linear min-norm estimate of a linear generator with the *same spectrum*,
-# $J_G = W\,\mathrm{diag}(\sigma)$ ($J_G J_G^T = \Sigma(U)$, the generator Theorem 3's proof
-# compares the network with), and with the right-hand side of eq. (13) (`cst.theorem2_bound`,
+# Fit the network to $m$ measurements of a $p$-smooth signal for a fixed number of steps (1000
+# quick, 2000 full), and compare with the linear min-norm estimate of a linear generator with the
+# *same spectrum*, $J_G = W\,\mathrm{diag}(\sigma)$ ($J_G J_G^T = \Sigma(U)$, the generator Theorem 3's
+# proof compares the network with), and with the right-hand side of eq. (13) (`cst.theorem2_bound`,
 # without the constant $C$ and without its $\xi^2\|x^*\|^2$ term, which is 1 at our $\xi = 1$ and
 # would make the comparison empty). All networks start from the same $\xi$ as above, and every
-# number is over three draws of $x^*$, $A$ and $C_0$. The constant $C$ is not known, so "below the right-hand side" is a
+# number is over three draws of $x^*$, $A$ and $C_0$. The constant $C$ is not known, so "below the
+# right-hand side" is a
 # heuristic reading at every $m$; for $m < 12$ (marked) Theorem 2 does not apply at all.
 
 # %%
