@@ -107,7 +107,7 @@ def claims_05(d):
     # early stopping: needless for the smooth picture, of some use for the texture (said in the text)
     assert max(e["gain"][smooth]) < 0.1 and min(e["gain"][rough]) > 0
     assert all(b > a for a, b in zip(e["gain"][smooth], e["gain"][rough]))
-    assert max(d["spectrum_changes"]) < 0.25
+    assert len(d["final_decays"]) >= 3 and max(d["final_decays"]) < 0.25   # Fig. 4: the spectrum still decays
 
 
 def claims_06(d):

@@ -204,8 +204,10 @@ for key, per_image in stats.items():
 # ## 4. The spectrum along gradient descent (Fig. 4)
 #
 # A 1-D, 4-layer deep decoder with the fixed output $v$ is fitted by plain gradient descent; at a few
-# iterations we form the exact Jacobian and take its singular values. The spectrum barely moves —
-# the network behaves like its linearisation, which is what the proof of Sec. 7 exploits.
+# iterations we form the exact Jacobian and take its singular values. The proof of Sec. 7 exploits
+# a spectrum that barely moves — a network that behaves like its linearisation. We measure two
+# things per draw: how far the leading quarter of the spectrum moves (relative to the initial
+# $\sigma_1$), and whether it still *decays* — $\sigma_{n/4}/\sigma_1$ at the end of the run.
 
 # %%
 def spectrum_change(res):
@@ -222,13 +224,41 @@ for it, sv in zip(res4.iterations, res4.singular_values):
           f"sigma_(n/2) = {sv[res4.n // 2 - 1]:.3g}")
 print(f"{'quick' if QUICK else 'full'} size, draw {SEED}: largest change of the leading quarter of the spectrum "
       f"(relative to sigma_1): {spectrum_change(res4):.3f}")
-changes = [spectrum_change(res4) if QUICK else spectrum_change(fig4.run(quick=True, rng=SEED))]
-changes += [spectrum_change(fig4.run(quick=True, rng=draw)) for draw in range(SEED + 1, SEED + DRAWS)]
-change = max(changes)
-print(f"quick size, {DRAWS} draws: largest change " + ", ".join(f"{c:.3f}" for c in changes))
+def decay(res):
+    """sigma_(n/4) / sigma_1 at the last recorded iteration."""
+    return res.singular_values[-1][res.n // 4 - 1] / res.singular_values[-1][0]
+
+
+def sigma1_change(res):
+    return max(abs(sv[0] - res.singular_values[0][0]) for sv in res.singular_values) / res.singular_values[0][0]
+
+
+quick4 = [res4 if QUICK else fig4.run(quick=True, rng=SEED)]
+quick4 += [fig4.run(quick=True, rng=draw) for draw in range(SEED + 1, SEED + DRAWS)]
+changes, decays, sigma1_changes = ([f(r) for r in quick4] for f in (spectrum_change, decay, sigma1_change))
+for draw, c, c1, dq in zip(range(SEED, SEED + DRAWS), changes, sigma1_changes, decays):
+    print(f"quick size, draw {draw}: largest change of the leading quarter {c:.3f} (of sigma_1 alone {c1:.3f}); "
+          f"sigma_(n/4) / sigma_1 at the end {dq:.3f}")
+
+# %% [markdown]
+# Read these numbers plainly: at the quick size (n = 128, k = 32) the spectrum does **not** barely
+# move in every draw. Over draws 0–5 we measured a change of the leading quarter of 9% to 79% of
+# $\sigma_1$, almost all of it $\sigma_1$ itself (the other leading values moved by 7–16% of
+# $\sigma_1$). What survives every draw is the *decay*: at the end of the run $\sigma_{n/4}$ is still
+# below a quarter of $\sigma_1$ (0.10–0.20 on draws 0–5) — the spectral bias that favours smooth
+# signals is intact, though the linearisation is only rough at this width. The full-size run (n = 512,
+# k = 64, printed first in full mode) is one draw; we print it and assert nothing on it.
 
 # %% [markdown]
 # ## What we have shown — asserted
+#
+# On every one of the three draws: the hand-derived derivatives agree with the adjoint and with
+# central differences (one draw: these are identities, not statistics); depth sharpens the decay
+# ($\sigma_{n/4}/\sigma_1$ smaller at d = 4 than at d = 1); in Fig. 1 (quick size) the smooth picture
+# has under a fifth of the texture's relative error, more energy in the lowest frequencies, a PSNR
+# above 25 dB, and early stopping would gain it under 10% of squared error while gaining the texture
+# more (and something); the loss falls more than 100-fold; and in Fig. 4 the spectrum still decays
+# at the end of GD ($\sigma_{n/4} < \sigma_1/4$).
 
 # %%
 print(f"total time {time.perf_counter() - T_START:.1f} s")
@@ -244,7 +274,7 @@ assert min(psnr[smooth]) > 25.0, psnr
 assert max(gain[smooth]) < 0.1 and all(b > a for a, b in zip(gain[smooth], gain[rough])), gain
 assert min(gain[rough]) > 0, gain
 assert all(r < 1e-2 for name in res1.names for r in loss_ratio[name]), "the loss did not fall 100x"
-assert change < 0.25, "the spectrum should change little along gradient descent"
+assert max(decays) < 0.25, decays                # the spectrum still decays at the end of GD, every draw
 
 # %%
 # the numbers behind these claims, for tests/test_tutorials.py (a JSON file next to the figures)
@@ -252,7 +282,7 @@ import json
 
 with open(os.path.join(FIGURES, "05_deep_decoder.json"), "w") as fh:
     json.dump({"quick": QUICK, "seed": SEED, "adjoint_gap": adjoint_gap, "fd_gap": fd_gap, "quarters": quarters,
-               "names": list(res1.names), "ensemble": stats, "spectrum_changes": changes,
+               "names": list(res1.names), "ensemble": stats, "spectrum_changes": changes, "final_decays": decays,
                "shown": {"relative_error": res1.relative_error, "psnr": res1.psnr, "early_stopping_gain": gains(res1),
                          "loss_ratio": {k: v[-1] / v[0] for k, v in res1.loss.items()}}},
               fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))
