@@ -21,7 +21,8 @@
 #    recovered from $O(p)$ measurements (Theorem 2).
 #
 # This tutorial watches both moves numerically, with the public API only. `CSTHEORY_QUICK=1` runs
-# a smaller version (under a minute); the full version took about 6.5 min (384 s wall, 26 s CPU) on 2 shared cores.
+# a smaller version (under a minute of CPU); the full version took 3–6.5 min on 2 cores shared with
+# other jobs (187–384 s wall, 24–26 s CPU).
 # Every random draw starts at seed `CSTHEORY_SEED` (default 0); the claims are asserted over
 # three independent draws where they rest on random ones.
 
@@ -222,13 +223,13 @@ print(f"at m = {ms[-1]}: the linear limit's error is {ratio_limit.min():.1f}-{ra
 # %% [markdown]
 # **The network beats the "limit".** Tutorials 02 and 03 use the min-norm fit of the same-spectrum
 # linear generator as the reference for where GD ends up; here, at the largest $m$, the network's
-# error is *below* that limit in every draw: by a factor 1.3–4.3 at quick size (draws 0–5) and
-# 2.0–2.7 at full size (draws 0–2; an earlier version of this tutorial, with a ten times smaller
-# initialisation, saw 10× on a single full-size draw). Is the network simply not finished, an early-stopped run being better than its
-# limit? The middle column says no: the linear generator run by GD from zero for the same number of
-# steps with the same step size is *worse* than the network (by 1.8–6.8× quick, 3.6–4.1× full), and
-# no better than its own limit. The
-# difference is the nonlinearity. The network has $k$ = 64 (quick) or 128 (full) channels, and the
+# error is *below* that limit in every draw: by a factor 1.3–4.3 at quick size and 1.9–4.2 at full
+# size (draws 0–5 each; an earlier version of this tutorial, with a ten times smaller
+# initialisation, saw 10× on a single full-size draw). Is the network simply not finished, an
+# early-stopped run being better than its limit? The middle column says no: the linear generator run
+# by GD from zero for the same number of steps with the same step size is *worse* than the network
+# (by 1.8–6.8× quick, 3.3–6.9× full), and no better than its own limit. The difference is the
+# nonlinearity. The network has $k$ = 64 (quick) or 128 (full) channels, and the
 # width study above measured, at such widths, parameters that move by 30–45% of their size and a
 # residual that departs from the linearization by several per cent: the Jacobian, and with it the
 # weights $\sigma_i$, change along the path, and here they change in the signal's favour. Theorem 2
