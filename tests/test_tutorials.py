@@ -199,7 +199,10 @@ def test_tutorial_runs_quick_and_asserts_its_quality(script, tmp_path):
 
 @pytest.mark.full
 @pytest.mark.parametrize("script", TUTORIALS, ids=[p.stem for p in TUTORIALS])
-def test_tutorial_runs_full_and_asserts_its_quality(script, tmp_path):
+def test_tutorial_runs_full_and_asserts_its_quality(script, tmp_path, request):
+    # only when asked for by name: another -m (say -m "not slow") replaces addopts' -m "not full"
+    if "full" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("the full-size tutorials run only when selected: python -m pytest -m full tests/test_tutorials.py")
     CLAIMS[script.stem](run_tutorial(script, tmp_path, quick=False))
 
 
