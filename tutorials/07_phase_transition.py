@@ -21,7 +21,7 @@
 # an interrupted sweep instead of restarting it.
 #
 # `CSTHEORY_QUICK=1` runs a smaller version (about a minute); the full version took about
-# 15 min (929 s wall, 127 s CPU) on 2 shared cores. The seeds of the draws start at `CSTHEORY_SEED` (default 0):
+# 8–15 min (485–929 s wall, 122–127 s CPU) on 2 shared cores. The seeds of the draws start at `CSTHEORY_SEED` (default 0):
 # `CSTHEORY_SEED=8` (quick) or `=12` (full) runs the next, disjoint block of draws.
 
 # %%
@@ -164,9 +164,10 @@ if not QUICK:
 # whose weights σ² are tiny (tutorials 02 and 03). In quick mode the largest m is n = 32: the Gaussian
 # A is then invertible, so a converged fit *must* return x* — yet the p = 12 cell is recovered in few
 # draws (1 of 8 on seeds 0–7, 2 of 8 on seeds 8–15). (In full mode the largest m, 48, is below
-# n = 64, so that argument does not apply, and the roughest p = 8 is recovered in every draw from
-# m = 24 on.) Running five times longer on that cell settles what the number of steps does: every
-# error falls (full mode: from 0.002–0.02 to 0.001–0.016, already below τ).
+# n = 64, so that argument does not apply, and the roughest p = 8 is recovered in every draw at
+# m = 32 and 48, and in 10 or 12 of 12 at m = 24, on seeds 0–23.) Running five times longer on that
+# cell settles what the number of steps does: every error falls (full mode, seeds 0–3 and 12–15:
+# from 0.002–0.058 to 0.001–0.016).
 
 # %%
 slow = {s_: [phase_transition.recovery_error("two-layer", m=ms[-1], p=ps[-1], seed=seed, **dict(sizes, steps=s_))
