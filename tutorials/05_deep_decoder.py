@@ -38,11 +38,8 @@
 # Jacobian's spectrum, (3) runs the image experiment of Fig. 1 and (4) follows the spectrum along
 # gradient descent (Fig. 4).
 #
-# `CSTHEORY_QUICK=1` runs the small sizes (a couple of minutes); the full version takes about
-# 9 min of CPU, about 30 min of wall clock on 2 cores shared with other jobs — an extrapolation, not a
-# complete run: a 60-step part of the full Fig. 1 fit took 17.5 s of CPU (52 s wall) for both
-# images, so its 1500 steps ≈ 440 s; Fig. 4 at full size ≈ 70 s (its 1-step and 150-step parts took
-# 27 s and 45 s); the rest is the quick-size ensembles (≈ 36 s). Almost all of it is the one
+# `CSTHEORY_QUICK=1` runs the small sizes (a couple of minutes); the full version took 26 min on 2
+# cores shared with other jobs (1559 s wall, 625 s CPU), almost all of it the one
 # full-size Fig. 1 fit. Every random draw
 # (decoder input and θ₀, measurement matrix) starts at seed `CSTHEORY_SEED` (default 0). The claims
 # are asserted over three draws; Fig. 1 and Fig. 4 are repeated for three draws at the quick size in
