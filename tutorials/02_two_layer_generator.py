@@ -311,8 +311,8 @@ print(f"over {DRAWS} draws: h = {wide_h} final error {spread('final', wide_h)}; 
 # have gained nothing; and the very wide kernel is slow, not wrong — four times more steps lower its
 # error by more than 20%, to the level of the linear limit (within a factor 4 of it, either way),
 # which is itself accurate (below 10%). "To the level of", not "towards": at quick size the longer
-# run ended 1.2–2.4 times above the limit on draws 0–3 and 5, and at half of it on draw 4; at full
-# size 0.45–1.49 times the limit on draws 0–5 — the network is close to its linearization, not
+# run ended at 0.5–2.4 times the limit on draws 0–5 (below it on draws 4 and 5), at full size at
+# 0.45–1.49 times it — the network is close to its linearization, not
 # equal to it (tutorial 04 measures the difference).
 
 # %%
