@@ -22,7 +22,11 @@
 # $\tfrac12\|A G(C) - y\|^2$ (eq. 9) — and run it **to convergence, without early stopping**.
 #
 # This tutorial shows the generator, its Jacobian (eq. 20), the recovery of a smooth
-# 1-D signal, and how the width of the kernel $u$ changes the result.
+# 1-D signal, and how the width of the kernel $u$ changes the result — first on one draw of
+# signal, measurements and initialisation, then (Sec. 5) on three independent draws, on which the
+# claims are asserted. `CSTHEORY_QUICK=1` runs a smaller version (under a minute); the full version
+# took about 4 min (225 s wall, 20 s CPU) on 2 shared cores. `CSTHEORY_SEED=s` starts the draws at seed `s`
+# instead of 0.
 
 # %%
 import math
@@ -33,12 +37,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import cstheory as cst
+from cstheory.experiments import quick_mode
 
-QUICK = os.environ.get("CSTHEORY_QUICK") == "1"
+QUICK = quick_mode()                                  # CSTHEORY_QUICK=1: the small version
+SEED = int(os.environ.get("CSTHEORY_SEED", "0"))      # first seed of every random draw below
+DRAWS = 3                                             # independent draws behind the claims (Sec. 5)
 FIGURES = os.environ.get("CSTHEORY_FIGURES", "figures")
 os.makedirs(FIGURES, exist_ok=True)
 T_START = time.perf_counter()
-print("quick mode" if QUICK else "full mode", "| figures ->", FIGURES)
+print("quick mode" if QUICK else "full mode", f"| seeds {SEED}..{SEED + DRAWS - 1} | figures -> $CSTHEORY_FIGURES")
 
 # %% [markdown]
 # ## 1. The generator
@@ -51,7 +58,7 @@ print("quick mode" if QUICK else "full mode", "| figures ->", FIGURES)
 n_small, k_small = 16, 4
 u_small = cst.kernels.triangular(n_small, 3)
 gen_small = cst.TwoLayerGenerator(u_small, k_small)
-C_small = gen_small.init(rng=0, scale=1.0)
+C_small = gen_small.init(rng=SEED, scale=1.0)
 
 U_small = cst.to_numpy(cst.circulant_matrix(u_small))
 v_small = np.r_[np.ones(k_small // 2), -np.ones(k_small // 2)] / math.sqrt(k_small)
@@ -102,7 +109,7 @@ fig.savefig(os.path.join(FIGURES, "02_jacobian.png"), dpi=110)
 # adjoint of the Jacobian-vector product, $\langle J t, r\rangle = \langle t, J^T r\rangle$, in one line:
 
 # %%
-rng = np.random.default_rng(1)
+rng = np.random.default_rng(SEED + 1)
 T, r = rng.standard_normal(gen_small.param_shape), rng.standard_normal(n_small)
 lhs, rhs = float(np.vdot(gen_small.jvp(C_small, T), r)), float(np.vdot(T, gen_small.vjp(C_small, r)))
 print(f"<J t, r> = {lhs:.15f}   <t, J^T r> = {rhs:.15f}   difference {abs(lhs - rhs):.1e}")
@@ -122,9 +129,16 @@ m = 5 * p
 k = 64 if QUICK else 128
 steps = 1000 if QUICK else 3000
 record_every = 10
-x_true = cst.smooth_signal(n, p, rng=0)
-A = cst.gaussian_matrix(m, n, rng=1)
-y = A @ x_true
+
+
+def problem(seed):
+    """Draw ``seed``: a unit-norm p-smooth x* (seed ``seed``) and A (seed ``1000 + seed``)."""
+    x = cst.smooth_signal(n, p, rng=seed)
+    A_ = cst.gaussian_matrix(m, n, rng=1000 + seed)
+    return x, A_, A_ @ x
+
+
+x_true, A, y = problem(SEED)
 print(f"n = {n}, p = {p}, m = {m} measurements (m/n = {m / n:.2f}), k = {k} channels, {steps} GD steps")
 print(f"parameters: n*k = {n * k}  >>  m = {m}: heavily over-parameterised")
 
@@ -137,7 +151,7 @@ def relative_error(res):
 wide_h = 16
 t0 = time.perf_counter()
 res_wide = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, wide_h), k), A, y, steps=steps,
-                   x_true=x_true, record_every=record_every)
+                   x_true=x_true, record_every=record_every, rng=SEED)
 err_wide = relative_error(res_wide)
 print(f"triangle half-width h = {wide_h}: {time.perf_counter() - t0:.1f} s, step size {res_wide.step_size:.2e}")
 print(f"  loss {res_wide.loss[0]:.3e} -> {res_wide.loss[-1]:.3e}")
@@ -145,8 +159,8 @@ print(f"  relative error {err_wide[0]:.3f} -> {err_wide[-1]:.4f}  (best along th
 
 # %%
 fig, (ax_l, ax_x) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
-ax_l.semilogy(res_wide.steps, res_wide.loss, label=r"loss $\frac{1}{2}\|AG(C_t)-y\|^2$")
-ax_l.semilogy(res_wide.steps, err_wide, label=r"true error $\|G(C_t)-x^*\|/\|x^*\|$")
+ax_l.semilogy(res_wide.iterations, res_wide.loss, label=r"loss $\frac{1}{2}\|AG(C_t)-y\|^2$")
+ax_l.semilogy(res_wide.iterations, err_wide, label=r"true error $\|G(C_t)-x^*\|/\|x^*\|$")
 ax_l.set_xlabel("GD iteration $t$")
 ax_l.set_title(f"triangle half-width h = {wide_h}: the error decreases and never turns back up")
 ax_l.legend()
@@ -183,11 +197,11 @@ half_widths = (1, 4, 16, 32) if QUICK else (1, 2, 4, 8, 16, 32)
 sweep = {}
 for h in half_widths:
     res = res_wide if h == wide_h else cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, h), k), A, y,
-                                                steps=steps, x_true=x_true, record_every=record_every)
+                                                steps=steps, x_true=x_true, record_every=record_every, rng=SEED)
     sweep[h] = res
     e = relative_error(res)
     print(f"triangle half-width h = {h:2d}: final loss {res.loss[-1]:.2e}, final relative error {e[-1]:.4f}, "
-          f"best along the path {e.min():.4f} (at step {res.steps[e.argmin()]})")
+          f"best along the path {e.min():.4f} (at step {res.iterations[e.argmin()]})")
 
 # %% [markdown]
 # * **h = 1** ($u$ = a one-hot, $U = I$): $G(C) = \mathrm{ReLU}(C)v$ can produce any signal,
@@ -199,26 +213,35 @@ for h in half_widths:
 #   signal's own frequencies (up to 3) get small weights, and GD needs many more steps to fit
 #   them (slow convergence, not over-fitting). Running 4× longer keeps improving it.
 #
-# Where does a longer run lead? Near its start the network behaves like its linearization
-# (tutorial 04), and GD from zero on a linear model converges to the minimum-norm fit in the
-# geometry of its Jacobian — for the two-layer generator, the linear generator
-# $J = W\,\mathrm{diag}(\sigma)$ with the same weights (tutorial 03). Its closed form
-# (`cst.min_norm_coefficients`) is the limit the slow run is heading to:
+# Where does a longer run lead? Near its start the network behaves *approximately* like its
+# linearization (tutorial 04 measures how approximately), and GD from zero on a linear model
+# converges to the minimum-norm fit in the geometry of its Jacobian — for the two-layer generator,
+# the linear generator $J = W\,\mathrm{diag}(\sigma)$ with the same weights (tutorial 03). Its
+# closed form (`cst.min_norm_coefficients`) is the reference for where a slow run ends up: the
+# level of error the weights allow, which the network reaches give or take a factor of a few
+# (Sec. 5), not a point it converges to exactly:
 
 # %%
 patient_h = 32
-res_patient = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, patient_h), k), A, y, steps=4 * steps,
-                      x_true=x_true, record_every=10 * record_every)
-err_patient = relative_error(res_patient)
 J_patient = cst.trig_basis(n) * cst.sigma_weights(cst.kernels.triangular(n, patient_h))[None, :]
-limit_patient = float(np.linalg.norm(cst.to_numpy(J_patient @ cst.min_norm_coefficients(A, J_patient, y) - x_true)))
+
+
+def linear_limit(A_, y_, x_):
+    """‖x̂ − x*‖ of the min-norm fit of the linear generator W diag(σ) with the h = 32 weights."""
+    return float(np.linalg.norm(cst.to_numpy(J_patient @ cst.min_norm_coefficients(A_, J_patient, y_) - x_)))
+
+
+res_patient = cst.fit(cst.TwoLayerGenerator(cst.kernels.triangular(n, patient_h), k), A, y, steps=4 * steps,
+                      x_true=x_true, record_every=10 * record_every, rng=SEED)
+err_patient = relative_error(res_patient)
+limit_patient = linear_limit(A, y, x_true)
 print(f"triangle half-width h = {patient_h}: error {relative_error(sweep[patient_h])[-1]:.4f} after {steps} steps, "
       f"{err_patient[-1]:.4f} after {4 * steps} steps; the linear limit (same spectrum): {limit_patient:.4f}")
 
 # %%
 fig, (ax_e, ax_r) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
 for h, res in sweep.items():
-    ax_e.semilogy(res.steps, relative_error(res), label=f"h = {h}")
+    ax_e.semilogy(res.iterations, relative_error(res), label=f"h = {h}")
 ax_e.set_xlabel("GD iteration $t$")
 ax_e.set_ylabel(r"$\|G(C_t)-x^*\|/\|x^*\|$")
 ax_e.set_title("true error along the path, by kernel half-width h")
@@ -231,32 +254,86 @@ ax_r.legend(fontsize=8)
 fig.savefig(os.path.join(FIGURES, "02_kernel_width.png"), dpi=110)
 
 # %% [markdown]
-# ## 5. What this tutorial showed (asserted)
+# ## 5. The same on other draws
 #
-# The numbers are printed above; the assertions below check the sentences of this tutorial:
-# the wide kernel recovers the smooth signal from m = 5p measurements while the identity kernel
-# fits y but not x*; at every width the final error is the smallest along the path (up to 1%),
-# so early stopping would have gained nothing; and the very wide kernel is slow, not wrong — more
-# steps lower its error towards the linear limit, which is itself accurate.
+# Everything above is one draw of $x^*$, $A$ and the initialisation. A claim about a method is a
+# statistic over draws, so we repeat the numbers the text relies on — the wide kernel (h = 16),
+# the identity kernel (h = 1), the very wide kernel (h = 32) after `steps` and `4 steps`, and its
+# linear limit — for three independent draws (the first is the one above), and print each.
+
+
+# %%
+def draw_numbers(seed, reuse=None):
+    """The numbers of Secs. 3–4 for draw ``seed`` (``reuse``: the runs of that draw already made)."""
+    x_, A_, y_ = problem(seed)
+    runs = dict(reuse or {})
+    for h, T in ((1, steps), (wide_h, steps), (patient_h, steps), ("longer", 4 * steps)):
+        if h not in runs:
+            kernel = cst.kernels.triangular(n, patient_h if h == "longer" else h)
+            runs[h] = cst.fit(cst.TwoLayerGenerator(kernel, k), A_, y_, steps=T, x_true=x_, rng=seed,
+                              record_every=record_every if h != "longer" else 10 * record_every)
+    err = {h: relative_error(r) for h, r in runs.items()}
+    tail_ = len(err[wide_h]) // 10
+    return {"final": {h: float(e[-1]) for h, e in err.items() if h != "longer"},
+            "best": {h: float(e.min()) for h, e in err.items() if h != "longer"},
+            "wide_loss_ratio": runs[wide_h].loss[-1] / runs[wide_h].loss[0],
+            "identity_loss_ratio": runs[1].loss[-1] / runs[1].loss[0],
+            "tail_drop": 1.0 - err[wide_h][-1] / err[wide_h][-1 - tail_],
+            "patient_longer": float(err["longer"][-1]), "patient_limit": linear_limit(A_, y_, x_)}
+
+
+draws = [draw_numbers(SEED, reuse={1: sweep[1], wide_h: res_wide, patient_h: sweep[patient_h], "longer": res_patient})]
+draws += [draw_numbers(seed) for seed in range(SEED + 1, SEED + DRAWS)]
+print(f"draw | h=1 error, loss ratio | h={wide_h} error, loss ratio, last-10% drop | h={patient_h} error after "
+      f"{steps}, {4 * steps} steps, linear limit | largest final/best")
+for seed, d in zip(range(SEED, SEED + DRAWS), draws):
+    worst = max(d["final"][h] / d["best"][h] for h in d["final"])
+    print(f"{seed:4d} | {d['final'][1]:.3f}, {d['identity_loss_ratio']:.0e} | {d['final'][wide_h]:.4f}, "
+          f"{d['wide_loss_ratio']:.0e}, {100 * d['tail_drop']:.1f}% | {d['final'][patient_h]:.3f}, "
+          f"{d['patient_longer']:.3f}, {d['patient_limit']:.4f} | {worst:.4f}")
+
+
+def spread(key, h=None):
+    values = [d[key] if h is None else d[key][h] for d in draws]
+    return f"mean {np.mean(values):.4f}, range [{min(values):.4f}, {max(values):.4f}]"
+
+
+print(f"over {DRAWS} draws: h = {wide_h} final error {spread('final', wide_h)}; h = 1 {spread('final', 1)}; "
+      f"h = {patient_h} after {4 * steps} steps {spread('patient_longer')}, linear limit {spread('patient_limit')}")
+
+# %% [markdown]
+# ## 6. What this tutorial showed (asserted)
+#
+# The numbers are printed above; the assertions below check the sentences of this tutorial, in
+# **every** one of the three draws: the wide kernel recovers the smooth signal from m = 5p
+# measurements (error below 5%) while the identity kernel fits y but not x* (error above 0.5); at
+# every width the final error is the smallest along the path (up to 1%), so early stopping would
+# have gained nothing; and the very wide kernel is slow, not wrong — four times more steps lower its
+# error by more than 20%, to the level of the linear limit (within a factor 4 of it, either way),
+# which is itself accurate (below 10%). "To the level of", not "towards": at quick size the longer
+# run ended at 0.5–2.4 times the limit on draws 0–5 (below it on draws 4 and 5), at full size at
+# 0.45–1.49 times it — the network is close to its linearization, not
+# equal to it (tutorial 04 measures the difference).
 
 # %%
 final = {h: relative_error(res)[-1] for h, res in sweep.items()}
 best = {h: relative_error(res).min() for h, res in sweep.items()}
-print("final relative errors:", {h: round(float(e), 4) for h, e in final.items()})
-# the wide kernel recovers the smooth signal from m = 5p measurements
-assert final[wide_h] < 0.05, final[wide_h]
-assert res_wide.loss[-1] < 1e-3 * res_wide.loss[0]
-# still decreasing at the end (no plateau reached), never rising
-assert tail_drop > 0, tail_drop
-# the identity kernel (p = 1) fits y but not x*
-assert final[1] > 0.5 and sweep[1].loss[-1] < 1e-10 * sweep[1].loss[0], final[1]
-assert final[wide_h] < 0.1 * final[1]
-# no early stopping needed: at every width the final error is within 1% of the best along the path
+print("final relative errors, draw", SEED, {h: round(float(e), 4) for h, e in final.items()})
+# no early stopping needed: at every width of the sweep the final error is within 1% of the best along the path
 for h in sweep:
     assert final[h] <= 1.01 * best[h] + 1e-12, (h, final[h], best[h])
-# the very wide kernel is slow, not wrong: more steps keep lowering its error, towards an accurate limit
-assert err_patient[-1] < 0.8 * final[patient_h], (err_patient[-1], final[patient_h])
-assert limit_patient < err_patient[-1] and limit_patient < 0.1, limit_patient
+for d in draws:
+    # the wide kernel recovers the smooth signal from m = 5p measurements
+    assert d["final"][wide_h] < 0.05 and d["wide_loss_ratio"] < 1e-3, d
+    # still decreasing at the end (no plateau reached), never rising
+    assert d["tail_drop"] > 0, d
+    # the identity kernel (p = 1) fits y but not x*
+    assert d["final"][1] > 0.5 and d["identity_loss_ratio"] < 1e-10, d
+    assert d["final"][wide_h] < 0.1 * d["final"][1], d
+    assert all(d["final"][h] <= 1.01 * d["best"][h] + 1e-12 for h in d["final"]), d
+    # the very wide kernel is slow, not wrong: more steps keep lowering its error, towards an accurate limit
+    assert d["patient_longer"] < 0.8 * d["final"][patient_h], d
+    assert 0.25 < d["patient_longer"] / d["patient_limit"] < 4 and d["patient_limit"] < 0.1, d
 print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 
 # %%
@@ -264,8 +341,8 @@ print(f"all assertions hold; total time {time.perf_counter() - T_START:.1f} s")
 import json
 
 with open(os.path.join(FIGURES, "02_two_layer_generator.json"), "w") as fh:
-    json.dump({"quick": QUICK, "final": final, "best": best, "wide_h": wide_h, "patient_h": patient_h,
-               "tail_drop": tail_drop, "wide_loss_ratio": res_wide.loss[-1] / res_wide.loss[0],
-               "identity_loss_ratio": sweep[1].loss[-1] / sweep[1].loss[0], "patient_longer": err_patient[-1],
-               "patient_limit": limit_patient, "adjoint_difference": abs(lhs - rhs)},
+    json.dump({"quick": QUICK, "seed": SEED, "final": final, "best": best, "wide_h": wide_h, "patient_h": patient_h,
+               "draws": [{key: ({str(h): v for h, v in val.items()} if isinstance(val, dict) else val)
+                          for key, val in d.items()} for d in draws],
+               "adjoint_difference": abs(lhs - rhs)},
               fh, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))
