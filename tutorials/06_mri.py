@@ -29,7 +29,9 @@
 # | deep decoder | $\min_C \tfrac12\|A G(C)-y\|^2$, no regulariser | Adam, to convergence |
 #
 # `CSTHEORY_QUICK=1` runs a smaller version (32×32 instead of 64×64, 4× only, 3 masks instead of 5):
-# about a minute on two cores; the full version takes about 15 minutes.
+# 36 s of CPU time measured (3.5 min of wall time on two heavily shared cores). The full version has not
+# been run end to end yet; from its parts (a full-size `fig5.run` is 40–60 s per mask on two cores, the
+# noisy fits 7 500 steps each) it should take 10–15 minutes.
 
 # %%
 import os
