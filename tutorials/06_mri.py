@@ -181,6 +181,8 @@ print(f"(the table of the mask of seed {SEED}; below, every mask)")
 gaps = {R: [r.psnr["deep-decoder"][R] - r.psnr[r.best_baseline[R]][R] for r in results] for R in results[0].accelerations}
 gains = {R: [r.psnr_early_stopped[R] - r.psnr["deep-decoder"][R] for r in results] for R in results[0].accelerations}
 over_zero = {R: [r.psnr["deep-decoder"][R] - r.psnr["zero-filled"][R] for r in results] for R in results[0].accelerations}
+tv_over_zero = [max(r.psnr["tv oracle"][4.0], r.psnr["tv-box oracle"][4.0]) - r.psnr["zero-filled"][4.0] for r in results]
+print("best TV − zero filling per mask at 4x: " + ", ".join(f"{g:+.2f}" for g in tv_over_zero) + " dB")
 
 
 def verdict(lo, hi):
@@ -193,6 +195,8 @@ for R in results[0].accelerations:
         print(f"{R:g}x, mask of seed {s}: deep decoder {r.psnr['deep-decoder'][R]:.2f} dB, best baseline {best} "
               f"{r.psnr[best][R]:.2f} dB ({gaps[R][i]:+.2f}); best iterate t = {r.best_iteration[R]} of "
               f"{r.mse_curve[R].size - 1}, early stopping would gain {gains[R][i]:.2f} dB")
+    print(f"{R:g}x: deep decoder − zero filling per mask " + ", ".join(f"{g:+.2f}" for g in over_zero[R])
+          + f" dB (mean {np.mean(over_zero[R]):+.2f})")
     m, (lo, hi) = mean_interval(gaps[R])
     print(f"{R:g}x over {len(results)} masks: deep decoder − best baseline mean {m:+.2f} dB, 95 % CI "
           f"[{lo:+.2f}, {hi:+.2f}]: {verdict(lo, hi)}; early stopping gains {np.mean(gains[R]):.2f} dB on average "
@@ -273,22 +277,24 @@ fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 # The printed numbers say: with noise the true error reaches its minimum before the end on every mask
 # and then rises as the decoder starts fitting the noise, and stopping at the best iterate would gain a
 # few tenths of a dB to more than a dB — there early stopping *does* help, a caveat to Sec. 5's
-# observation, which is about the noiseless fits above. Even so the last iterate stays above zero
-# filling (by about 1 dB at quick size). The discrepancy principle, which never sees $x^*$, picks λ
-# close to the oracle's.
+# observation, which is about the noiseless fits above. The last iterate stays above zero filling on
+# average (by about 1 dB at quick size), though not on every mask. The discrepancy principle, which
+# never sees $x^*$, picks λ close to the oracle's.
 #
 # ## 6.6 What we saw — asserted
 #
 # * the operator is the real adjoint pair of 6.1 (dot test at machine precision);
 # * the two simulations differ: the oversampled k-space is not that of the coarse phantom;
-# * every baseline met its convergence criterion; TV beats zero filling by more than 3 dB, and
-#   the oracle can only improve on the rule;
-# * over the masks: the deep decoder beats zero filling at 4× on every mask, its mean gap to the best
-#   baseline is the one the report claims (`fig5.CLAIMS`), and oracle early stopping gains less than
-#   1 dB on average;
+# * every baseline met its convergence criterion, and the oracle can only improve on the rule;
+# * over the masks: TV beats zero filling by more than 1.5 dB on every mask and by more than 2 dB on
+#   average (the mask decides how much: 2.3–4.3 dB on seeds 0–5); the deep decoder beats zero filling
+#   by more than 1 dB on average (on one mask of seeds 0–5, seed 4, by less than 1 dB); its mean gap to
+#   the best baseline is the one the report claims (`fig5.CLAIMS`), and oracle early stopping gains
+#   less than 1 dB on average;
 # * with noise at 20 dB: on every mask the best iterate comes before the end and early stopping gains
 #   something (more than 0.1 dB on every mask, more than 0.4 dB on average), the last iterate beats zero
-#   filling by more than 0.5 dB, and the discrepancy rule is within 1 dB of the oracle.
+#   filling by more than 0.5 dB on average (not on every mask: on the hard mask of seed 4 it ends 0.5 dB
+#   below), and the discrepancy rule is within 1 dB of the oracle.
 
 # %%
 elapsed = time.perf_counter() - start
@@ -296,13 +302,13 @@ print(f"tutorial ran in {elapsed:.1f} s")
 assert adjoint_error < 1e-12
 assert np.linalg.norm(cst.to_numpy(crime.y) - cst.to_numpy(P.y)) > 0.01 * np.linalg.norm(cst.to_numpy(P.y))
 assert all(ch.result.converged for ch in picked.values())
-assert best_tv > psnr_of["zero-filled"] + 3
 assert all(psnr_of[m, "oracle"] >= psnr_of[m, "rule"] - 0.1 for m in cst.baselines.ITERATIVE)
-assert all(g > 2 for g in over_zero[4.0])
+assert all(g > 1.5 for g in tv_over_zero) and np.mean(tv_over_zero) > 2
+assert np.mean(over_zero[4.0]) > 1.0
 assert all(c.passed for c in claims), [(c.name, c.values) for c in claims if not c.passed]
 assert all(r["t_best"] < noise_steps for r in noisy_rows)
 assert min(noisy_gains) > 0.1 and np.mean(noisy_gains) > 0.4
-assert all(r["last"] > r["zero_filled"] + 0.5 for r in noisy_rows)
+assert np.mean([r["last"] - r["zero_filled"] for r in noisy_rows]) > 0.5
 assert all(abs(r[m][0] - r[m][1]) < 1.0 for r in noisy_rows for m in ("l1-haar", "tv"))
 
 # %%
@@ -316,7 +322,7 @@ with open(os.path.join(FIGURES, "06_mri.json"), "w") as fh:
                "converged": [bool(ch.result.converged) for ch in picked.values()],
                "psnr_baselines": {f"{k[0]} {k[1]}" if isinstance(k, tuple) else k: v for k, v in psnr_of.items()},
                "gap_to_best": {str(R): v for R, v in gaps.items()},
-               "over_zero_filled": {str(R): v for R, v in over_zero.items()},
+               "over_zero_filled": {str(R): v for R, v in over_zero.items()}, "tv_over_zero_filled": tv_over_zero,
                "early_stopping_gain": {str(R): v for R, v in gains.items()},
                "claims": {c.name: {"passed": c.passed, "values": list(c.values), "tolerance": c.tolerance,
                                    "relation": c.relation, "aggregate": c.aggregate} for c in claims},
