@@ -287,7 +287,7 @@ fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 # * the two simulations differ: the oversampled k-space is not that of the coarse phantom;
 # * every baseline met its convergence criterion, and the oracle can only improve on the rule;
 # * over the masks: TV beats zero filling by more than 1.5 dB on every mask and by more than 2 dB on
-#   average (the mask decides how much: 2.3–4.3 dB on seeds 0–5); the deep decoder beats zero filling
+#   average (the mask decides how much: 2.0–4.4 dB on seeds 0–5); the deep decoder beats zero filling
 #   by more than 1 dB on average (on one mask of seeds 0–5, seed 4, by less than 1 dB); its mean gap to
 #   the best baseline is the one the report claims (`fig5.CLAIMS`), and oracle early stopping gains
 #   less than 1 dB on average;
