@@ -132,7 +132,21 @@ def _modules():
     return {"deep": bench_deep_decoder, "twolayer": bench_two_layer, "sweep": bench_two_layer}
 
 
-def _cases(name, quick):
+def _row_name(name, case):
+    """The text ``--rows`` matches: "title size dtype", e.g. 'deep-decoder step (gd, "fixed") 64² k=64 d=5 float64'."""
+    title, size = _modules()[name].label(case)
+    return f"{title} {size} {case['dtype']}"
+
+
+def _cases(name, quick, rows=None):
+    groups = _case_groups(name, quick)
+    if rows is not None:
+        pattern = re.compile(rows)
+        groups = [[c for c in g if pattern.search(_row_name(name, c))] for g in groups]
+    return [g for g in groups if g]
+
+
+def _case_groups(name, quick):
     if name == "deep":
         groups = {}
         for c in bench_deep_decoder.cases(quick):      # one child per side: the peers timed minutes apart at most
@@ -154,7 +168,7 @@ def _key(case):
 def time_rows(report, args, name, threads, rates, log):
     """Time every implementation of benchmark ``name`` in its own children; add the rows to ``report``."""
     mod = _modules()[name]
-    for group in _cases(name, args.quick):
+    for group in _cases(name, args.quick, args.rows):
         results, seen = {}, {}
         for impl in _impls(name, group[0]):
             why = mod.available(impl)
@@ -216,10 +230,9 @@ def run_all(args, env):
             time_rows(report, args, name, threads, rates, log)
             print(f"[{name} threads={threads}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
     check_cases = []
-    if "twolayer" in args.only:
-        check_cases += bench_two_layer.cases(args.quick)
-    if "deep" in args.only:
-        check_cases += bench_deep_decoder.cases(args.quick)
+    for name in ("twolayer", "deep"):
+        if name in args.only:
+            check_cases += [c for g in _cases(name, args.quick, args.rows) for c in g]
     if check_cases:
         out = spawn({"mode": "checks", "cases": check_cases}, "default")
         if "error" in out:
@@ -395,6 +408,9 @@ def parse_args(argv=None):
     ap.add_argument("--threads", default=None,
                     help="comma-separated thread settings, each a number or 'default' (each library's own count); "
                          "default: 1,default (quick: default)")
+    ap.add_argument("--rows", default=None, metavar="REGEX",
+                    help="time only the rows whose 'benchmark size dtype' matches this regular expression, e.g. "
+                         "'fixed.*64² .*float64' (to rerun one row by itself)")
     ap.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 when a row misses its target (or a check fails); with --from, judge a saved run")
