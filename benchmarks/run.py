@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):                  # run as a script: import this checkout's cstheory and benchmarks
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import _timing, bench_deep_decoder, bench_two_layer  # noqa: E402
+from benchmarks import _timing, bench_deep_decoder, bench_spectrum, bench_two_layer, peers  # noqa: E402,F401
 from benchmarks._timing import Report, Row, Timing, fmt_bytes, fmt_time  # noqa: E402
 
 BENCHMARKS = ("twolayer", "deep", "sweep", "mc", "sigma", "reproduce")
