@@ -132,23 +132,27 @@ class TorchDeepDecoder:
 
     ``F.conv2d`` with 1×1 kernels for the channel mixing, ``F.interpolate`` (half-pixel linear /
     bilinear, ``align_corners=False``) for the upsampling, ``F.batch_norm`` in training mode on the
-    single image as the channel normalisation; separate leaf tensors for C_i, γ_i, β_i; the loss
+    single image as the channel normalisation (``channels_last=True``: NHWC storage of the input and
+    the weights, so every activation is channels-last); separate leaf tensors for C_i, γ_i, β_i; the loss
     ½‖A x − y‖² (A = I when ``A is None``) differentiated by autograd; ``torch.optim.SGD`` (plain GD)
     or ``torch.optim.Adam`` (the defaults β = (0.9, 0.999), ε = 1e-8 of cstheory.optim.Adam).
     """
 
-    def __init__(self, gen, theta0, A, y, step_size, dtype, optimizer="gd"):
+    def __init__(self, gen, theta0, A, y, step_size, dtype, optimizer="gd", channels_last=False):
         torch = get_torch()
         self.torch, self.gen = torch, gen
         td = getattr(torch, dtype)
-        t = lambda a: torch.as_tensor(_host(a), dtype=td)  # noqa: E731
+        t = lambda a: torch.tensor(_host(a), dtype=td)  # noqa: E731  (a copy: the optimizer updates in place)
         pieces = gen.unpack(theta0)
         # C_i (k_in × k_out) acts as B C_i: the conv2d weight is C_iᵀ as (k_out, k_in, 1, 1)
         self.W = [t(c.T)[:, :, None, None].clone().requires_grad_(True) for c in pieces["C"]]
         self.scale = [t(s).requires_grad_(True) for s in pieces["scale"]]
         self.shift = [t(s).requires_grad_(True) for s in pieces["shift"]]
-        leaves = self.W + self.scale + self.shift
         self.input = t(gen.input)[None]                     # (1, k, *n_0)
+        if channels_last and len(gen.spatial_shape) == 2:   # NHWC storage of the input and the weights
+            self.input = self.input.contiguous(memory_format=torch.channels_last)
+            self.W = [w.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True) for w in self.W]
+        leaves = self.W + self.scale + self.shift
         self.A = None if A is None else t(A)
         self.y = t(y).reshape(-1)
         self.v = None if gen.v is None else t(gen.v)
