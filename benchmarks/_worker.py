@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from dataclasses import asdict
 from types import SimpleNamespace
 
@@ -56,20 +57,28 @@ def thread_count(impl, report):
 
 
 def run_time(spec):
+    import numpy as np
+
     from benchmarks import _timing, bench_deep_decoder, bench_two_layer
     modules = {"deep": bench_deep_decoder, "twolayer": bench_two_layer}
     impl = spec["impl"]
     results = []
     for case in spec["cases"]:
         mod = modules[case["bench"]]
-        fn, sync, scale = mod.stepper(case, impl)
-        t = _timing.compare({impl: (fn, sync)}, spec["repeats"], spec["min_time"])[impl]
-        if scale != 1:
-            t = t.scaled(scale)
-        peak = _timing.peak_traced_bytes(fn) // scale if impl == "ours" else None
-        results.append({"case": case, "impl": impl, "timing": asdict(t), "peak": peak,
+        try:
+            fn, sync, scale, get = mod.stepper(case, impl)
+            t = _timing.compare({impl: (fn, sync)}, spec["repeats"], spec["min_time"])[impl]
+            if scale != 1:
+                t = t.scaled(scale)
+            peak = _timing.peak_traced_bytes(fn) // scale if impl == "ours" else None
+            finite = bool(np.all(np.isfinite(np.asarray(get(), dtype=np.float64))))
+        except Exception as exc:           # one failed case is reported in its row, the others still run
+            results.append({"case": case, "impl": impl, "error": f"{type(exc).__name__}: {exc}"[:200],
+                            "traceback": traceback.format_exc()[-2000:]})
+            continue
+        results.append({"case": case, "impl": impl, "timing": asdict(t), "peak": peak, "finite": finite,
                         "loadavg_1m": round(os.getloadavg()[0], 2)})
-        del fn, sync
+        del fn, sync, get
     rep = threads_report(impl)
     return {"results": results, "threads_report": rep, "threads": thread_count(impl, rep)}
 

@@ -62,6 +62,12 @@ def cases(quick=False):
             for n in (QUICK_SIDES if quick else SIDES) for out in OUTPUTS for dt in DTYPES for opt in OPTIMIZERS]
 
 
+def checked(case):
+    """Whether the correctness checks run this case: every float64 case (θ equal to 1e-12 at every
+    size), float32 at the smallest size only (one JAX compilation per case: the checks stay short)."""
+    return case["dtype"] == "float64" or case["side"] == min(SIDES)
+
+
 def label(case):
     out = '"fixed"' if case["output"] == "fixed" else '"conv"+sigmoid'
     return f"deep-decoder step ({case['opt']}, {out})", f"{case['side']}² k={case['k']} d={case['d']}"
@@ -152,9 +158,9 @@ def available(impl):
 
 
 def stepper(case, impl):
-    """(step, sync, calls per step) for the timing child."""
-    fn, sync, _ = _make(case, impl)
-    return fn, sync, 1
+    """(step, sync, steps per call, params getter) for the timing child."""
+    fn, sync, get = _make(case, impl)
+    return fn, sync, 1, get
 
 
 def agreement_checks(case, report):

@@ -167,7 +167,7 @@ def agreement(p, dtype, report, label, steps=AGREE_STEPS):
 
 IMPLS = ("ours", "ours (cst.fit)", "pytorch autograd", "jax jit(grad)")
 #: steps per call of the "ours (cst.fit)" row (its time is divided by this)
-FIT_CHUNK = 100
+FIT_CHUNK = 20
 
 
 def cases(quick=False, sweep=False):
@@ -214,11 +214,12 @@ def available(impl):
 
 
 def stepper(case, impl):
-    """(step, sync, calls per step) of one implementation for the timing child."""
+    """(step, sync, steps per call, params getter) of one implementation for the timing child."""
     p = two_layer_problem(case["n"], case["k"], case["m"])
     dtype = case["dtype"]
     if impl == "ours":
-        return ours_two_layer(p, dtype)[1].step, None, 1
+        ours = ours_two_layer(p, dtype)[1]
+        return ours.step, None, 1, ours.params
     if impl == "ours (cst.fit)":
         gen, ours = ours_two_layer(p, dtype)
         A, y = ours.A, ours.y
@@ -227,12 +228,13 @@ def stepper(case, impl):
         def fit_chunk():
             nonlocal C
             C = cst.fit(gen, A, y, params=C, steps=FIT_CHUNK, step_size=p.eta, record_every=FIT_CHUNK).params
-        return fit_chunk, None, FIT_CHUNK
+        return fit_chunk, None, FIT_CHUNK, lambda: cst.to_numpy(C)
     if impl == "pytorch autograd":
-        return peers.TorchTwoLayer(p, dtype).step, None, 1
+        tt = peers.TorchTwoLayer(p, dtype)
+        return tt.step, None, 1, tt.params
     if impl == "jax jit(grad)":
         jj = peers.JaxTwoLayer(p, dtype)
-        return jj.step, jj.sync, 1
+        return jj.step, jj.sync, 1, jj.params
     raise ValueError(impl)
 
 
