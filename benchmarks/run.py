@@ -14,9 +14,10 @@ Every row is timed twice: with one thread (``OMP_NUM_THREADS=1`` and friends, XL
 set before the child imports anything) and with each library's default thread count (nothing set;
 the child reports what it got).  The correctness checks run in one more child, untimed.
 
-    python benchmarks/run.py                       # everything but reproduce (about ten minutes on 2 cores)
-    python benchmarks/run.py --quick               # smaller sizes, default threads only (about a minute)
+    python benchmarks/run.py                       # everything but reproduce and the sweep, threads 1 and default
+    python benchmarks/run.py --quick               # 32² and 64² only, default threads only
     python benchmarks/run.py --only deep --threads 1 --json bench.json
+    python benchmarks/run.py --only deep --threads 1 --rows 'gd, "fixed"\) 64² .*float64'   # one row, alone
     python benchmarks/run.py --check               # run, then exit 1 if a row misses its target
     python benchmarks/run.py --check --from bench.json   # the same verdict for a saved run
     python benchmarks/run.py --readme bench.json   # regenerate README's "Performance (measured)" table
@@ -347,38 +348,43 @@ def markdown(report, env):
     return "\n".join(lines)
 
 
+def _short(impl):
+    return {"pytorch autograd": "PyTorch", "pytorch autograd (channels-last)": "PyTorch CL",
+            "jax jit(grad)": "JAX", "ours (cst.fit)": "cst.fit"}.get(impl, impl)
+
+
 def readme_table(data):
     """The README's "Performance (measured)" table from the JSON that ``--json`` writes: one line per
-    comparison with a target (ours, the peer, ours ÷ peer and the target, the threads), the floor,
-    ours ÷ floor; rows without a peer but with a target (timed commands) on their own."""
-    rows = data["rows"]
-    ours = {}
-    for r in rows:
-        if r["impl"] == "ours" or (r["impl"].startswith("ours") and r["impl"] != "ours (cst.fit)"
-                                   and r["ours_over"] is None):
-            ours.setdefault((r["bench"], r["size"], r["dtype"], r.get("setting", "")), r)
-    lines = ["| benchmark | size | dtype | threads | ours | peer | ours ÷ peer | (CPU time) | target | floor "
-             "| ours ÷ floor | peak memory |",
-             "|---|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|"]
-    for r in rows:
-        key = (r["bench"], r["size"], r["dtype"], r.get("setting", ""))
-        o = ours.get(key)
-        floor = "" if o is None or o.get("floor_s") is None else fmt_time(o["floor_s"])
-        over = "" if o is None or o.get("over_floor") is None else f"{o['over_floor']:.3g}"
-        if o is not None and o.get("floor_target"):
-            over += f" {o['floor_target']}"
-        peak = "" if o is None or o.get("peak_bytes") is None else fmt_bytes(o["peak_bytes"])
-        th = _threads(r)
-        if r["ours_over"] is not None and r["target"]:
-            lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {th} | {fmt_time(o['median_s'])} | "
-                         f"{r['impl']} {fmt_time(r['median_s'])} | {r['ours_over']:.3g} | "
-                         f"{_ratio(r.get('ours_over_cpu'))} | {r['target']} | {floor} | {over} | {peak} |")
-        elif r["ours_over"] is None and (r["target"] or (r.get("floor_target") and o is r)) \
-                and r["impl"] != "ours (cst.fit)" and r.get("median_s") is not None and not r["impl"] == "ours":
-            lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {th} | {fmt_time(r['median_s'])} | — | — | "
-                         f"{'' if r.get('cpu_s') is None else 'CPU ' + fmt_time(r['cpu_s'])} | "
-                         f"{r['target']} | {floor} | {over} | "
-                         f"{'' if r.get('peak_bytes') is None else fmt_bytes(r['peak_bytes'])} |")
+    comparison (benchmark, size, dtype, thread setting): ours, each peer's time and ours ÷ it with
+    ✓/✗ where there is a target, the floor and ours ÷ floor; rows of ours alone (timed commands,
+    ``sigma_weights``) with their own target."""
+    groups = {}
+    for r in data["rows"]:
+        groups.setdefault((r["bench"], r["size"], r["dtype"], r.get("setting", "")), []).append(r)
+    lines = ["| benchmark | size | dtype | threads | ours | peers: time (ours ÷ peer) | floor | ours ÷ floor | load |",
+             "|---|---|---|---:|---:|---|---:|---:|---:|"]
+    for (bench, size, dtype, _), rows in groups.items():
+        o = next((r for r in rows if r["ours_over"] is None and r["impl"].startswith("ours")
+                  and r["impl"] != "ours (cst.fit)"), rows[0])
+        peers_text = []
+        for r in rows:
+            if r is o or r["impl"] == "ours (cst.fit)":
+                continue
+            if r.get("median_s") is None:
+                peers_text.append(f"{_short(r['impl'])}: {r['note'] or '—'}")
+                continue
+            mark = " ✓" if r.get("met") is True else (" ✗" if r.get("met") is False else "")
+            cpu = "" if r.get("ours_over_cpu") is None else f"; CPU {r['ours_over_cpu']:.2g}"
+            peers_text.append(f"{_short(r['impl'])} {fmt_time(r['median_s'])} ({_ratio(r['ours_over'])}{mark}{cpu})")
+        if o.get("target") and o["ours_over"] is None and o["impl"] not in ("ours",):
+            peers_text.append(f"target {o['target']}")
+        floor = "" if o.get("floor_s") is None else fmt_time(o["floor_s"])
+        over = "" if o.get("over_floor") is None else f"{o['over_floor']:.3g}"
+        if o.get("floor_target"):
+            over += " ✓" if o.get("floor_met") else " ✗"
+        ours_time = fmt_time(o.get("median_s")) if o.get("median_s") is not None else (o.get("note") or "—")
+        lines.append(f"| {bench} | {size} | {dtype} | {_threads(o)} | {ours_time} | {'; '.join(peers_text)} | "
+                     f"{floor} | {over} | {'' if o.get('loadavg_1m') is None else o['loadavg_1m']} |")
     env = data["env"]
     args = data["args"]
     head = (f"Measured with `python benchmarks/run.py --json bench.json` at commit {env.get('commit') or '?'} on "

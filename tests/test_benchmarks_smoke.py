@@ -176,7 +176,7 @@ def test_compare_table_json_and_readme(run, tmp_path):
     table = run.update_readme(path, readme)
     new = readme.read_text()
     assert "old table" not in new and new.startswith("intro\n") and new.endswith("after\n")
-    assert "| demo | n=1 | float64 |" in table and "peer" in table and "≤ 2 ✓" in table
+    assert "| demo | n=1 | float64 |" in table and "peer" in table and "(1 ✓; CPU 1)" in table
     assert "1 of 1 pass" in table
 
 
