@@ -17,7 +17,7 @@ the child reports what it got).  The correctness checks run in one more child, u
     python benchmarks/run.py                       # everything but reproduce and the sweep, threads 1 and default
     python benchmarks/run.py --quick               # 32² and 64² only, default threads only
     python benchmarks/run.py --only deep --threads 1 --json bench.json
-    python benchmarks/run.py --only deep --threads 1 --rows 'gd, "fixed"\) 64² .*float64'   # one row, alone
+    python benchmarks/run.py --only deep --threads 1 --rows 'gd, .fixed.. 64² .*float64'   # one row, alone
     python benchmarks/run.py --check               # run, then exit 1 if a row misses its target
     python benchmarks/run.py --check --from bench.json   # the same verdict for a saved run
     python benchmarks/run.py --readme bench.json   # regenerate README's "Performance (measured)" table
@@ -387,8 +387,14 @@ def readme_table(data):
                      f"{floor} | {over} | {'' if o.get('loadavg_1m') is None else o['loadavg_1m']} |")
     env = data["env"]
     args = data["args"]
-    head = (f"Measured with `python benchmarks/run.py --json bench.json` at commit {env.get('commit') or '?'} on "
-            f"{_machine_line(env)}. Each implementation is timed in its own process (ours, PyTorch and JAX "
+    runs = env.get("runs") or [{"commit": env.get("commit"), "threads": args.get("threads"),
+                                "loadavg_1m": env.get("loadavg_1m"), "loadavg_1m_end": env.get("loadavg_1m_end"),
+                                "seconds": env.get("seconds")}]
+    how = "; ".join(f"`python benchmarks/run.py --threads {','.join(r.get('threads') or [])} --json …` at commit "
+                    f"{r.get('commit') or '?'} ({r.get('seconds') or '?'} s, 1-minute load average "
+                    f"{r.get('loadavg_1m')} at the start and {r.get('loadavg_1m_end')} at the end)" for r in runs)
+    head = (f"Measured with {how} on {_machine_line(env).split(' (1-min')[0]}"
+            f"{_machine_line(env).split(')', 1)[1] if ')' in _machine_line(env) else ''}. Each implementation is timed in its own process (ours, PyTorch and JAX "
             f"never share one), once with 1 thread and once with each library's default thread count (the "
             f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each.")
     if env.get("rates"):
@@ -399,9 +405,30 @@ def readme_table(data):
     return head + "\n\n" + "\n".join(lines)
 
 
+def merge_results(paths):
+    """One result dict from several ``--json`` files (e.g. a ``--threads 1`` run and a ``--threads
+    default`` run): rows and checks concatenated, the first file's environment with every file's
+    rates, load averages and child reports."""
+    datas = [json.loads(Path(p).read_text()) for p in paths]
+    out = {"env": dict(datas[0]["env"]), "args": dict(datas[0]["args"]), "rows": [], "checks": []}
+    out["env"]["rates"], out["env"]["children"], out["env"]["runs"] = {}, [], []
+    for d in datas:
+        out["rows"] += d["rows"]
+        out["checks"] += d["checks"]
+        out["env"]["rates"].update(d["env"].get("rates") or {})
+        out["env"]["children"] += d["env"].get("children") or []
+        out["env"]["runs"].append({k: d["env"].get(k) for k in ("commit", "loadavg_1m", "loadavg_1m_end", "seconds")}
+                                  | {"threads": d["args"].get("threads")})
+    out["env"]["loadavg_1m_end"] = datas[-1]["env"].get("loadavg_1m_end")
+    out["args"]["threads"] = [t for d in datas for t in d["args"].get("threads", [])]
+    return out
+
+
 def update_readme(json_path, readme=README):
-    """Replace the table between the README's markers with :func:`readme_table` of ``json_path``."""
-    data = json.loads(Path(json_path).read_text())
+    """Replace the table between the README's markers with :func:`readme_table` of ``json_path``
+    (several files, comma-separated, are merged by :func:`merge_results`)."""
+    paths = [p for p in str(json_path).split(",") if p]
+    data = json.loads(Path(paths[0]).read_text()) if len(paths) == 1 else merge_results(paths)
     text = Path(readme).read_text()
     pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
@@ -432,7 +459,10 @@ def parse_args(argv=None):
     ap.add_argument("--from", dest="from_json", default=None, metavar="JSON",
                     help="with --check: judge this --json file instead of running")
     ap.add_argument("--readme", default=None, metavar="JSON",
-                    help="regenerate README.md's performance table from a --json file, and run nothing")
+                    help="regenerate README.md's performance table from a --json file (or several, comma-"
+                         "separated, merged), and run nothing")
+    ap.add_argument("--merge", default=None, metavar="JSON,JSON",
+                    help="with --json: write the merge of these --json files there, and run nothing")
     ap.add_argument("--gpu", action="store_true",
                     help=f"CuPy vs PyTorch CUDA, two-layer step at (n, k, m) = {bench_two_layer.GPU_SIZE}, float32")
     args = ap.parse_args(argv)
@@ -481,6 +511,11 @@ def main(argv=None):
     if args.readme:
         print(update_readme(args.readme))
         return 0
+    if args.merge:
+        if not args.json:
+            raise SystemExit("--merge needs --json PATH")
+        Path(args.json).write_text(json.dumps(merge_results(args.merge.split(",")), indent=2))
+        return 0
     if args.from_json:
         missed = missed_targets(json.loads(Path(args.from_json).read_text()))
         for m in missed:
@@ -500,7 +535,7 @@ def main(argv=None):
     if args.gpu:
         text = f"GPU: {env['gpu']} (CuPy {env['cupy']})\n" + text
     print(text)
-    kept = {k: v for k, v in vars(args).items() if k not in ("json", "readme", "from_json")}   # no local paths
+    kept = {k: v for k, v in vars(args).items() if k not in ("json", "readme", "from_json", "merge")}  # no paths
     data = {"env": env, "args": kept, "rows": [asdict(r) for r in report.rows],
             "checks": [asdict(c) | {"passed": c.passed} for c in report.checks]}
     if args.json:

@@ -190,3 +190,22 @@ def test_bad_arguments_are_refused(run):
     with pytest.raises(SystemExit):
         run.parse_args(["--from", "x.json"])              # --from needs --check
     assert run.parse_args(["--threads", "1,default"]).threads == ["1", "default"]
+
+
+def test_merged_runs_render_one_table(run, tmp_path):
+    """A --threads 1 run and a --threads default run, merged: both rows in the README table, both loads."""
+    paths = []
+    for setting, load in (("1", 0.5), ("default", 3.5)):
+        data = _fake_result(0.7, 2.0)
+        for r in data["rows"]:
+            r["setting"] = setting
+        data["env"] = {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1", "machine": "x", "commit": "abc",
+                       "loadavg_1m": load, "loadavg_1m_end": load, "seconds": 1.0}
+        data["args"] = {"threads": [setting], "repeats": 5, "min_time": 0.1}
+        paths.append(tmp_path / f"{setting}.json")
+        paths[-1].write_text(json.dumps(data))
+    merged = run.merge_results([str(p) for p in paths])
+    assert len(merged["rows"]) == 4 and len(merged["env"]["runs"]) == 2 and merged["args"]["threads"] == ["1", "default"]
+    table = run.readme_table(merged)
+    assert "| 1 | 1 ms |" in table and "| 1 (default) | 1 ms |" in table
+    assert "load average 0.5 at the start" in table and "load average 3.5 at the start" in table
