@@ -303,7 +303,8 @@ def _rates_line(env):
 
 def _machine_line(env):
     return (f"{env.get('cpu', env.get('processor') or env.get('machine'))}, {env['cpu_count']} cores "
-            f"(1-min load average {env.get('loadavg_1m')} at the start, {env.get('loadavg_1m_end', '—')} at the end); "
+            f"(1-min load average {env.get('loadavg_1m')} at the start, "
+            f"{env.get('loadavg_1m_end', '—')} at the end); "
             f"Python {env['python']}, NumPy {env['numpy']}, SciPy {env['scipy']}, PyTorch {env.get('torch') or '—'}, "
             f"JAX {env.get('jax') or '—'}")
 
@@ -331,7 +332,8 @@ def markdown(report, env):
                                                 + (f" {r.floor_target}" if r.floor_target else ""))
         peak = "" if r.peak_bytes is None else fmt_bytes(r.peak_bytes)
         lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {_threads(r)} | {fmt_time(r.median_s)} "
-                     f"| {fmt_time(r.cpu_s)} | {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} | {floor} "
+                     f"| {fmt_time(r.cpu_s)} | {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} "
+                     f"| {floor} "
                      f"| {over} | {peak} | {'' if r.loadavg_1m is None else r.loadavg_1m} | {r.note} |")
     works = {(r.bench.split(" (")[0], r.size, r.dtype): r.work for r in report.rows if r.work}
     if works:
@@ -361,7 +363,8 @@ def readme_table(data):
     groups = {}
     for r in data["rows"]:
         groups.setdefault((r["bench"], r["size"], r["dtype"], r.get("setting", "")), []).append(r)
-    lines = ["| benchmark | size | dtype | threads | ours | peers: time (ours ÷ peer) | floor | ours ÷ floor | load |",
+    lines = ["| benchmark | size | dtype | threads | ours | peers: time (ours ÷ peer) | floor | ours ÷ floor "
+             "| load |",
              "|---|---|---|---:|---:|---|---:|---:|---:|"]
     for (bench, size, dtype, _), rows in groups.items():
         o = next((r for r in rows if r["ours_over"] is None and r["impl"].startswith("ours")
@@ -393,28 +396,31 @@ def readme_table(data):
     how = "; ".join(f"`python benchmarks/run.py --threads {','.join(r.get('threads') or [])} --json …` at commit "
                     f"{r.get('commit') or '?'} ({r.get('seconds') or '?'} s, 1-minute load average "
                     f"{r.get('loadavg_1m')} at the start and {r.get('loadavg_1m_end')} at the end)" for r in runs)
-    head = (f"Measured with {how} on {_machine_line(env).split(' (1-min')[0]}"
-            f"{_machine_line(env).split(')', 1)[1] if ')' in _machine_line(env) else ''}. Each implementation is timed in its own process (ours, PyTorch and JAX "
+    machine = _machine_line(env)
+    machine = machine.split(" (1-min")[0] + (machine.split(")", 1)[1] if ")" in machine else "")
+    head = (f"Measured with {how} on {machine}. Each implementation is timed in its own process (ours, PyTorch and JAX "
             f"never share one), once with 1 thread and once with each library's default thread count (the "
             f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each.")
     if env.get("rates"):
         head += f" Floors from the measured rates ({_rates_line(env)})."
     checks = data.get("checks", [])
     failed = [c for c in checks if not c["passed"]]
-    head += f" Correctness checks (iterates of ours and each peer agree, …): {len(checks) - len(failed)} of {len(checks)} pass."
+    head += (f" Correctness checks (iterates of ours and each peer agree, …): {len(checks) - len(failed)} of "
+             f"{len(checks)} pass.")
     return head + "\n\n" + "\n".join(lines)
 
 
 def merge_results(paths):
     """One result dict from several ``--json`` files (e.g. a ``--threads 1`` run and a ``--threads
-    default`` run): rows and checks concatenated, the first file's environment with every file's
-    rates, load averages and child reports."""
+    default`` run): rows concatenated, checks once each (by name), the first file's environment with
+    every file's rates, load averages and child reports."""
     datas = [json.loads(Path(p).read_text()) for p in paths]
     out = {"env": dict(datas[0]["env"]), "args": dict(datas[0]["args"]), "rows": [], "checks": []}
     out["env"]["rates"], out["env"]["children"], out["env"]["runs"] = {}, [], []
     for d in datas:
         out["rows"] += d["rows"]
-        out["checks"] += d["checks"]
+        seen = {c["name"] for c in out["checks"]}
+        out["checks"] += [c for c in d["checks"] if c["name"] not in seen]      # each run repeats the checks
         out["env"]["rates"].update(d["env"].get("rates") or {})
         out["env"]["children"] += d["env"].get("children") or []
         out["env"]["runs"].append({k: d["env"].get(k) for k in ("commit", "loadavg_1m", "loadavg_1m_end", "seconds")}

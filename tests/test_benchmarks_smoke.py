@@ -100,8 +100,9 @@ def test_thread_env_fixes_every_pool_or_none():
 def _fake_result(ratio, over_floor, passed=True):
     """A result dict in --json's format with one deep-decoder comparison (no timing involved)."""
     T = pytest.importorskip("benchmarks._timing")
-    rows = [T.Row("deep-decoder step (gd, \"fixed\")", "64² k=64 d=5", "float64", "ours", 1e-3, threads=1, setting="1"),
-            T.Row("deep-decoder step (gd, \"fixed\")", "64² k=64 d=5", "float64", "jax jit(grad)", 1e-3 / ratio,
+    title = "deep-decoder step (gd, \"fixed\")"
+    rows = [T.Row(title, "64² k=64 d=5", "float64", "ours", 1e-3, threads=1, setting="1"),
+            T.Row(title, "64² k=64 d=5", "float64", "jax jit(grad)", 1e-3 / ratio,
                   ours_over=ratio, threads=1, setting="1")]
     rows[1].target, rows[1].met = T.target_text(("ratio", "≤", 0.8), ratio)
     rows[0].over_floor = over_floor
@@ -205,7 +206,8 @@ def test_merged_runs_render_one_table(run, tmp_path):
         paths.append(tmp_path / f"{setting}.json")
         paths[-1].write_text(json.dumps(data))
     merged = run.merge_results([str(p) for p in paths])
-    assert len(merged["rows"]) == 4 and len(merged["env"]["runs"]) == 2 and merged["args"]["threads"] == ["1", "default"]
+    assert len(merged["rows"]) == 4 and len(merged["env"]["runs"]) == 2
+    assert merged["args"]["threads"] == ["1", "default"] and len(merged["checks"]) == 1     # the same check once
     table = run.readme_table(merged)
     assert "| 1 | 1 ms |" in table and "| 1 (default) | 1 ms |" in table
     assert "load average 0.5 at the start" in table and "load average 3.5 at the start" in table
