@@ -13,7 +13,8 @@ The floor of a step is the time the machine could not beat for the work it must 
 
 with the bytes and flops counted per benchmark (the arrays a step must read and write at least once,
 the matrix products and FFTs it must compute), and the rates measured here with the benchmark's
-threads (:func:`machine_rates`; the copy that measures the bandwidth runs on one thread).  ``ours ÷ floor`` says how far an implementation is from that.
+threads (:func:`machine_rates`: with one thread by process CPU time, so a loaded machine does not
+lower them).  ``ours ÷ floor`` says how far an implementation is from that.
 """
 from __future__ import annotations
 
@@ -202,20 +203,23 @@ class Rates:
 _RATES = {}
 
 
-def _best_rate(fn, work, seconds=0.3):
+def _best_rate(fn, work, seconds=0.3, clock=time.perf_counter):
     fn()
     best, t_end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < t_end or best == 0.0:
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = max(best, work / max(time.perf_counter() - t0, 1e-12))
+        best = max(best, work / max(clock() - t0, 1e-12))
     return best
 
 
 def machine_rates(threads=None):
     """Measure (once per process and thread count) the memory bandwidth and the GEMM and FFT rates.
 
-    Best of repeated runs: the rate the machine reaches, i.e. a floor on the time, not a typical time."""
+    Best of repeated runs over one second each: the rate the machine reaches, i.e. a floor on the time,
+    not a typical time.  With one thread each run is timed by the process's CPU time, so that on a
+    loaded machine the time spent waiting for a core does not lower the rates (and raise the floors);
+    with more threads, by the wall clock."""
     threads = THREADS if threads is None else int(threads)
     if threads in _RATES:
         return _RATES[threads]
@@ -226,15 +230,17 @@ def machine_rates(threads=None):
     except ImportError:
         limit = None
     try:
+        clock = time.process_time if threads == 1 else time.perf_counter
         big = np.ones(64 * 1024**2 // 8)                      # 64 MiB: far beyond the caches
         dst = np.empty_like(big)
-        bandwidth = _best_rate(lambda: np.copyto(dst, big), 2 * big.nbytes)
+        bandwidth = _best_rate(lambda: np.copyto(dst, big), 2 * big.nbytes, 1.0, clock)
         gemm, fft = {}, {}
         for dtype in ("float64", "float32"):
             a = np.ones((768, 768), dtype=dtype)
-            gemm[dtype] = _best_rate(lambda: a @ a, 2 * 768**3)
+            gemm[dtype] = _best_rate(lambda: a @ a, 2 * 768**3, 1.0, clock)
             x = np.ones((256, 1024), dtype=dtype)
-            fft[dtype] = _best_rate(lambda: scipy.fft.rfft(x, axis=-1, workers=threads), 256 * fft_flops(1024))
+            fft[dtype] = _best_rate(lambda: scipy.fft.rfft(x, axis=-1, workers=threads), 256 * fft_flops(1024),
+                                    1.0, clock)
     finally:
         if limit is not None:
             limit.unregister()

@@ -241,7 +241,7 @@ def run_all(args, env):
         if name in args.only:
             check_cases += [c for g in _cases(name, args.quick, args.rows) for c in g
                             if name != "deep" or bench_deep_decoder.checked(c)]
-    if check_cases:
+    if check_cases and not args.skip_checks:
         out = spawn({"mode": "checks", "cases": check_cases}, "default")
         if "error" in out:
             raise SystemExit(f"the correctness checks failed to run: {out['error']}")
@@ -460,6 +460,9 @@ def parse_args(argv=None):
                     help="time only the rows whose 'benchmark size dtype' matches this regular expression, e.g. "
                          "'fixed.*64² .*float64' (to rerun one row by itself)")
     ap.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--skip-checks", action="store_true",
+                    help="time only: leave out the correctness checks of the timed rows (e.g. when a run of the "
+                         "other thread setting, merged with this one, has them)")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 when a row misses its target (or a check fails); with --from, judge a saved run")
     ap.add_argument("--from", dest="from_json", default=None, metavar="JSON",
