@@ -406,7 +406,9 @@ def readme_table(data):
     checks = data.get("checks", [])
     failed = [c for c in checks if not c["passed"]]
     head += (f" Correctness checks (iterates of ours and each peer agree, …): {len(checks) - len(failed)} of "
-             f"{len(checks)} pass.")
+             f"{len(checks)} pass")
+    src = env.get("checks_from")
+    head += f" (run at commit {src.get('commit')})." if src else "."
     return head + "\n\n" + "\n".join(lines)
 
 
