@@ -1,10 +1,11 @@
 """Timing helpers of the benchmarks: interleaved repeats and medians, threads, peak memory, and the
 machine's measured rates (memory bandwidth, FFT and GEMM throughput) that give each benchmark a floor.
 
-Nothing here is a test: no timing is ever asserted in the test suite.  Every comparison runs the
-implementations in one process with their repeats interleaved (ours, peer, ours, peer, …), so a load
-change on a shared machine hits them alike, and reports medians.  Wall-clock and process CPU time are
-both recorded; the ratios use wall-clock medians.
+Nothing here is a test: no timing is ever asserted in the test suite.  ``run.py`` times each
+implementation in its own child process (:func:`thread_env` fixes the child's threads before it imports
+anything), with :func:`compare` on that one implementation: warm-up, a calibrated number of calls per
+repeat, and the median over the repeats.  Wall-clock and process CPU time are both recorded; the
+ratios use wall-clock medians.
 
 The floor of a step is the time the machine could not beat for the work it must do:
 
@@ -12,7 +13,8 @@ The floor of a step is the time the machine could not beat for the work it must 
 
 with the bytes and flops counted per benchmark (the arrays a step must read and write at least once,
 the matrix products and FFTs it must compute), and the rates measured here with the benchmark's
-threads (:func:`machine_rates`; the copy that measures the bandwidth runs on one thread).  ``ours ÷ floor`` says how far an implementation is from that.
+threads (:func:`machine_rates`: with one thread by process CPU time, so a loaded machine does not
+lower them).  ``ours ÷ floor`` says how far an implementation is from that.
 """
 from __future__ import annotations
 
@@ -27,8 +29,33 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: threads for PyTorch, scipy.fft (ours), BLAS and XLA; set by :func:`set_threads`
-THREADS = os.cpu_count() or 1
+#: threads for PyTorch, scipy.fft (ours), BLAS and XLA; set by :func:`set_threads`, or by ``run.py`` for
+#: a child process through ``CSTHEORY_BENCH_THREADS`` (unset: the libraries' own default, all cores here)
+THREADS = int(os.environ.get("CSTHEORY_BENCH_THREADS", 0)) or (os.cpu_count() or 1)
+#: the environment variables that fix a child's thread count before any library is imported
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CSTHEORY_FFT_WORKERS",
+               "CSTHEORY_BENCH_THREADS")
+
+
+def thread_env(threads, base=None):
+    """The environment of a child process that computes with ``threads`` threads: every thread-count
+    variable set (and XLA's Eigen pool off for one thread); ``"default"`` removes them all, so each
+    library picks its own count (reported by the child)."""
+    env = dict(os.environ if base is None else base)
+    for var in THREAD_VARS:
+        env.pop(var, None)
+    flags = [f for f in env.get("XLA_FLAGS", "").split() if "multi_thread_eigen" not in f
+             and "intra_op_parallelism" not in f]
+    if threads != "default":
+        for var in THREAD_VARS:
+            env[var] = str(int(threads))
+        if int(threads) == 1:
+            flags += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
+    if flags:
+        env["XLA_FLAGS"] = " ".join(flags)
+    else:
+        env.pop("XLA_FLAGS", None)
+    return env
 _LIMITS = None
 
 
@@ -88,7 +115,8 @@ def compare(impls, repeats=7, min_time=0.2, warmup=2):
 
     Each implementation is warmed up (JIT compilation, FFT plans, caches), then the number of
     calls per repeat is raised until a repeat lasts ``min_time`` seconds; the ``repeats`` repeats
-    are interleaved across the implementations.  ``sync`` (or None) waits for asynchronous work.
+    are interleaved across the implementations (``run.py`` passes one implementation per process).
+    ``sync`` (or None) waits for asynchronous work.
     """
     numbers = {}
     for name, (fn, sync) in impls.items():
@@ -175,20 +203,23 @@ class Rates:
 _RATES = {}
 
 
-def _best_rate(fn, work, seconds=0.3):
+def _best_rate(fn, work, seconds=0.3, clock=time.perf_counter):
     fn()
     best, t_end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < t_end or best == 0.0:
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = max(best, work / max(time.perf_counter() - t0, 1e-12))
+        best = max(best, work / max(clock() - t0, 1e-12))
     return best
 
 
 def machine_rates(threads=None):
     """Measure (once per process and thread count) the memory bandwidth and the GEMM and FFT rates.
 
-    Best of repeated runs: the rate the machine reaches, i.e. a floor on the time, not a typical time."""
+    Best of repeated runs over one second each: the rate the machine reaches, i.e. a floor on the time,
+    not a typical time.  With one thread each run is timed by the process's CPU time, so that on a
+    loaded machine the time spent waiting for a core does not lower the rates (and raise the floors);
+    with more threads, by the wall clock."""
     threads = THREADS if threads is None else int(threads)
     if threads in _RATES:
         return _RATES[threads]
@@ -199,15 +230,17 @@ def machine_rates(threads=None):
     except ImportError:
         limit = None
     try:
+        clock = time.process_time if threads == 1 else time.perf_counter
         big = np.ones(64 * 1024**2 // 8)                      # 64 MiB: far beyond the caches
         dst = np.empty_like(big)
-        bandwidth = _best_rate(lambda: np.copyto(dst, big), 2 * big.nbytes)
+        bandwidth = _best_rate(lambda: np.copyto(dst, big), 2 * big.nbytes, 1.0, clock)
         gemm, fft = {}, {}
         for dtype in ("float64", "float32"):
             a = np.ones((768, 768), dtype=dtype)
-            gemm[dtype] = _best_rate(lambda: a @ a, 2 * 768**3)
+            gemm[dtype] = _best_rate(lambda: a @ a, 2 * 768**3, 1.0, clock)
             x = np.ones((256, 1024), dtype=dtype)
-            fft[dtype] = _best_rate(lambda: scipy.fft.rfft(x, axis=-1, workers=threads), 256 * fft_flops(1024))
+            fft[dtype] = _best_rate(lambda: scipy.fft.rfft(x, axis=-1, workers=threads), 256 * fft_flops(1024),
+                                    1.0, clock)
     finally:
         if limit is not None:
             limit.unregister()
@@ -266,6 +299,9 @@ class Row:
     peak_bytes: int | None = None      # ours only: peak traced memory of one step (tracemalloc)
     work: str = ""                     # ours only: what the floor counts
     note: str = ""
+    threads: int | None = None         # the threads this implementation computed with (its child reports it)
+    setting: str = ""                  # the thread setting of the run: "1", or "default" (the libraries' own)
+    loadavg_1m: float | None = None    # the machine's 1-minute load average when this row's timing ended
 
 
 def target_text(spec, value):
@@ -281,18 +317,23 @@ class Report:
     rows: list = field(default_factory=list)
     checks: list = field(default_factory=list)
 
-    def add_group(self, bench, size, dtype, timings, ours="ours", targets=None, notes=None, work=None, peak=None):
+    def add_group(self, bench, size, dtype, timings, ours="ours", targets=None, notes=None, work=None, peak=None,
+                  rates=None, threads=None, setting="", loads=None):
         """Rows of one comparison; ``timings`` maps impl → :class:`Timing` (or a skip string).
 
         ``targets`` maps an implementation to ``(what, op, bound)`` on ours ÷ it (what = "ratio") or
         on its own time (what = "time"); the key ``"floor"`` puts a bound on ours ÷ floor, where the
-        floor comes from ``work`` (:class:`Work`) and this machine's rates."""
+        floor comes from ``work`` (:class:`Work`) and ``rates`` (default: measured in this process).
+        ``threads`` and ``loads`` map an implementation to its thread count and the load average at
+        the end of its timing; ``setting`` is the run's thread setting."""
         targets = dict(targets or {})
         notes = notes or {}
+        threads = threads or {}
+        loads = loads or {}
         base = timings.get(ours)
         for impl, t in timings.items():
             if isinstance(t, str):
-                self.rows.append(Row(bench, size, dtype, impl, note=t))
+                self.rows.append(Row(bench, size, dtype, impl, note=t, setting=setting))
                 continue
             ratio = base.median / t.median if isinstance(base, Timing) and impl != ours else None
             cpu_ratio = (base.cpu_median / t.cpu_median if ratio is not None and base.cpu_median and t.cpu_median
@@ -302,10 +343,11 @@ class Report:
                 what = targets[impl][0]
                 text, met = target_text(targets[impl], ratio if what == "ratio" else t.median)
             row = Row(bench, size, dtype, impl, t.median, t.min, t.cpu_median, t.repeats, t.number, ratio, cpu_ratio,
-                      text, met, note=notes.get(impl, ""))
+                      text, met, note=notes.get(impl, ""), threads=threads.get(impl), setting=setting,
+                      loadavg_1m=loads.get(impl))
             if impl == ours:
                 if work is not None:
-                    row.floor_s = work.floor(dtype)
+                    row.floor_s = work.floor(dtype, rates)
                     row.over_floor = t.median / row.floor_s
                     row.over_floor_cpu = None if t.cpu_median is None else t.cpu_median / row.floor_s
                     row.work = work.describe()

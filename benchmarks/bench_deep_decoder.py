@@ -1,19 +1,26 @@
 """Benchmark: one step of the deep decoder of eq. (4) (forward + hand-written backward + update),
-ours against PyTorch autograd.
+ours against PyTorch autograd and JAX ``jit(grad)``, each timed in its own process (``run.py``).
 
-The step is the hot path of Fig. 1 and Fig. 5: ``DeepDecoder.forward_vjp`` (forward, cached
+The step is the hot path of Fig. 1, Fig. 4 and Fig. 5: ``DeepDecoder.forward_vjp`` (forward, cached
 activations, backpropagation) and the optimizer's update, with A = I (the measurement operator is
-another benchmark's business).  Sizes: the Fig. 1 / Fig. 5 decoder (64 × 64, k = 64, d = 5) and the
-quick one (32 × 32, k = 32, d = 5); plain GD and Adam; float64 and float32.  PyTorch runs the same
-network with ``F.conv2d`` 1×1 convolutions, ``F.interpolate(mode="bilinear", align_corners=False)``
-and ``F.batch_norm`` (:class:`peers.TorchDeepDecoder`).
+another benchmark's business).  Rows: both output layers — ``"fixed"``, x = ReLU(B_d C_d) v (eq. 4,
+the theory's form, Fig. 4) and ``"conv"`` + sigmoid (the original deep decoder, Fig. 1 / Fig. 5) —
+float64 and float32, plain GD and Adam, at 32², 64² and 128² with k = 64 channels and d = 5 layers
+(how the cost grows with the image).
 
-Target (issue 19): ours ≤ 0.8 × PyTorch in every row, with the same iterates (float64: θ after 10
-steps equal to 1e-12).  Floor: every hidden activation written once in the forward pass and read
-back, and its cotangent written and read once, in the backward pass; the 1×1 convolutions' matrix
+The peers (:mod:`peers`): PyTorch with ``F.conv2d`` 1×1 convolutions, ``F.interpolate(mode="bilinear",
+align_corners=False)`` and ``F.batch_norm``, NCHW and channels-last (:data:`TORCH_FORMS`); JAX with the
+whole step (``jax.grad`` and the update) under one ``jax.jit`` (:data:`JAX_UPSAMPLE`).  The correctness checks compare every
+implementation's θ after :data:`AGREE_STEPS` steps from the same θ₀ with ours (float64: 1e-12 relative).
+
+Targets (issue 27): at 64² and 128², ours ≤ 0.8 × the fastest peer (a ratio ≤ 0.8 to each of
+them) and ≤ 3 × the floor.  Floor: every hidden activation written once in the forward pass and read
+back, and its cotangent written and read once in the backward pass; the 1×1 convolutions' matrix
 products (forward, and the two products of each backward step).
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -24,12 +31,46 @@ from . import _timing, peers
 from ._timing import agreement_check
 from .bench_two_layer import OursStepper
 
-#: (spatial shape, channels, layers): the Fig. 1 / Fig. 5 full size and the quick size
-SIZES = (((64, 64), 64, 5), ((32, 32), 32, 5))
+#: image sides (k = 64 channels, d = 5 layers each) and the sides --quick times
+SIDES = (32, 64, 128)
+QUICK_SIDES = (32, 64)
+CHANNELS, LAYERS = 64, 5
+OUTPUTS = ("fixed", "conv")
+DTYPES = ("float64", "float32")
+OPTIMIZERS = ("gd", "adam")
+#: sides with a target (32² shows the per-call overhead, no target)
+TARGET_SIDES = (64, 128)
 AGREE_STEPS = 10
-#: iterate agreement with PyTorch after AGREE_STEPS steps
+#: iterate agreement with the peers after AGREE_STEPS steps
 AGREE_TOL = {"float64": 1e-12, "float32": 1e-2}   # float32 Adam: near-zero gradient entries step ±η either way
 ADAM_STEP = 0.01
+#: PyTorch is timed in two forms, eager NCHW and eager channels-last (NHWC storage), since neither wins
+#: every row on this CPU; the target is on the faster.  ``torch.compile`` (inductor, CPU) was tried on
+#: the 64² rows and not kept: slower than eager (e.g. "fixed" float64 17.2 ms against 14.0 ms eager,
+#: one thread) after 50–160 s of compilation per row.
+TORCH_FORMS = {"pytorch autograd": False, "pytorch autograd (channels-last)": True}
+#: how the JAX peer upsamples ("matrix": einsum with the interpolation matrices; "resize":
+#: ``jax.image.resize``): the faster one on this CPU, both giving the same iterates.  One thread, 64²,
+#: CPU ms per step: "fixed" float64 11.9 against 12.9, float32 5.5 / 6.2; "conv" 9.7 / 14.6, 4.6 / 5.2.
+JAX_UPSAMPLE = "matrix"
+IMPLS = ("ours", "pytorch autograd", "pytorch autograd (channels-last)", "jax jit(grad)")
+
+
+def cases(quick=False):
+    """The rows' cases, one dict each (what a child process needs to rebuild the step)."""
+    return [{"bench": "deep", "side": n, "k": CHANNELS, "d": LAYERS, "output": out, "dtype": dt, "opt": opt}
+            for n in (QUICK_SIDES if quick else SIDES) for out in OUTPUTS for dt in DTYPES for opt in OPTIMIZERS]
+
+
+def checked(case):
+    """Whether the correctness checks run this case: every float64 case (θ equal to 1e-12 at every
+    size), float32 at the smallest size only (one JAX compilation per case: the checks stay short)."""
+    return case["dtype"] == "float64" or case["side"] == min(SIDES)
+
+
+def label(case):
+    out = '"fixed"' if case["output"] == "fixed" else '"conv"+sigmoid'
+    return f"deep-decoder step ({case['opt']}, {out})", f"{case['side']}² k={case['k']} d={case['d']}"
 
 
 def deep_work(gen, dtype):
@@ -44,54 +85,97 @@ def deep_work(gen, dtype):
     return _timing.Work(bytes=4 * act * b, gemm_flops=gemm, what="activations and cotangents once each, 1×1 convs")
 
 
-def deep_problem(shape, channels, layers, dtype):
-    """The decoder (conv output with a sigmoid, as in Fig. 1), θ₀, the target image, and a GD step size
-    1/L with L = ‖J(θ₀)‖² by power iteration (A = I)."""
-    gen = DeepDecoder(shape, channels=channels, layers=layers, output="conv", sigmoid=True, rng=0, dtype=dtype)
+def work(case):
+    return deep_work(_decoder(case["side"], case["k"], case["d"], case["output"], case["dtype"]), case["dtype"])
+
+
+def targets(case):
+    if case["side"] not in TARGET_SIDES:
+        return {}
+    return {impl: ("ratio", "≤", 0.8) for impl in IMPLS[1:]} | {"floor": ("ratio", "≤", 3.0)}
+
+
+def _decoder(side, k, d, output, dtype):
+    return DeepDecoder((side, side), channels=k, layers=d, output=output, sigmoid=output == "conv", rng=0, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _step_size(side, k, d, output):
+    """1/L with L = ‖J(θ₀)‖² by power iteration on Jᵀ J (float64, A = I): the GD step size."""
+    gen = _decoder(side, k, d, output, "float64")
+    theta0 = gen.init(rng=2)
+    v = np.random.default_rng(3).standard_normal(gen.num_params)
+    for _ in range(20):
+        w = cst.to_numpy(gen.vjp(theta0, gen.jvp(theta0, v)))
+        L = float(np.linalg.norm(w) / np.linalg.norm(v))
+        v = w / np.linalg.norm(w)
+    return 1.0 / L
+
+
+def deep_problem(shape, channels, layers, dtype, output="conv"):
+    """The decoder (``"conv"`` output with a sigmoid as in Fig. 1, or the ``"fixed"`` output of eq. 4),
+    θ₀, the target image (camera, in [0, 1]) and the GD step size 1/‖J(θ₀)‖² (A = I)."""
+    gen = _decoder(shape[0], channels, layers, output, dtype) if shape[0] == shape[1] else DeepDecoder(
+        shape, channels=channels, layers=layers, output=output, sigmoid=output == "conv", rng=0, dtype=dtype)
     theta0 = gen.init(rng=2)
     y = cst._backend.asarray(np.asarray(cst.load_image("camera", size=shape[0]), dtype=np.float64).reshape(-1),
                              dtype=dtype)
-    v = np.random.default_rng(3).standard_normal(gen.num_params)
-    for _ in range(30):                               # power iteration on Jᵀ J
-        w = cst.to_numpy(gen.vjp(theta0, gen.jvp(theta0, cst._backend.asarray(v, dtype=dtype))))
-        L = float(np.linalg.norm(w) / np.linalg.norm(v))
-        v = w / np.linalg.norm(w)
-    return gen, theta0, y, 1.0 / L
+    return gen, theta0, y, _step_size(shape[0], channels, layers, output)
 
 
 def _optimizer(name, eta):
     return cst.GradientDescent(eta) if name == "gd" else cst.Adam(ADAM_STEP)
 
 
-def bench_deep(report, args):
-    torch = peers.get_torch()
-    sizes = SIZES
-    dtypes = ("float64", "float32")
-    opts = ("gd", "adam")
-    for shape, k, d in sizes:
-        for dtype in dtypes:
-            gen, theta0, y, eta = deep_problem(shape, k, d, dtype)
-            label = f"{shape[0]}×{shape[1]} k={k} d={d}"
-            for opt in opts:
-                step = eta if opt == "gd" else ADAM_STEP
-                ours = OursStepper(gen, None, y, theta0, _optimizer(opt, eta))
-                impls, skipped = {"ours": (ours.step, None)}, {}
-                if isinstance(torch, str):
-                    skipped["pytorch autograd"] = torch
-                else:
-                    agree = OursStepper(gen, None, y, theta0, _optimizer(opt, eta))
-                    tt = peers.TorchDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, dtype, optimizer=opt)
-                    for _ in range(AGREE_STEPS):
-                        agree.step()
-                        tt.step()
-                    report.checks.append(agreement_check(
-                        f"deep decoder {label} {dtype} {opt}: ours vs pytorch autograd, θ after {AGREE_STEPS} steps",
-                        dtype, agree.params(), tt.params(), tol=AGREE_TOL[dtype]))
-                    tt = peers.TorchDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, dtype, optimizer=opt)
-                    impls["pytorch autograd"] = (tt.step, None)
-                t = _timing.compare(impls, args.repeats, args.min_time)
-                t.update(skipped)
-                peak = _timing.peak_traced_bytes(ours.step)
-                report.add_group(f"deep-decoder step ({opt})", label, dtype, t,
-                                 targets={"pytorch autograd": ("ratio", "≤", 0.8)}, work=deep_work(gen, dtype),
-                                 peak=peak)
+def _make(case, impl):
+    """(step function, sync or None, params getter) of one implementation for one case."""
+    gen, theta0, y, eta = deep_problem((case["side"],) * 2, case["k"], case["d"], case["dtype"], case["output"])
+    opt, dtype = case["opt"], case["dtype"]
+    step = eta if opt == "gd" else ADAM_STEP
+    if impl == "ours":
+        s = OursStepper(gen, None, y, theta0, _optimizer(opt, eta))
+        return s.step, None, s.params
+    if impl in TORCH_FORMS:
+        tt = peers.TorchDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, dtype, optimizer=opt,
+                                    channels_last=TORCH_FORMS[impl])
+        return tt.step, None, tt.params
+    if impl == "jax jit(grad)":
+        jj = peers.JaxDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, dtype, optimizer=opt,
+                                  upsample=JAX_UPSAMPLE)
+        return jj.step, jj.sync, jj.params
+    raise ValueError(impl)
+
+
+def available(impl):
+    """None when ``impl`` can run here, else why not."""
+    if impl in TORCH_FORMS:
+        t = peers.get_torch()
+        return t if isinstance(t, str) else None
+    if impl == "jax jit(grad)":
+        j = peers.get_jax()
+        return j if isinstance(j, str) else None
+    return None
+
+
+def stepper(case, impl):
+    """(step, sync, steps per call, params getter) for the timing child."""
+    fn, sync, get = _make(case, impl)
+    return fn, sync, 1, get
+
+
+def agreement_checks(case, report):
+    """θ after AGREE_STEPS steps from the same θ₀: ours against each installed peer."""
+    fn, _, get = _make(case, "ours")
+    for _ in range(AGREE_STEPS):
+        fn()
+    ref = get()
+    title, size = label(case)
+    for impl in IMPLS[1:]:
+        if available(impl) is not None:
+            continue
+        pfn, psync, pget = _make(case, impl)
+        for _ in range(AGREE_STEPS):
+            pfn()
+        report.checks.append(agreement_check(f"{title} {size} {case['dtype']}: ours vs {impl}, θ after "
+                                             f"{AGREE_STEPS} steps", case["dtype"], ref, pget(),
+                                             tol=AGREE_TOL[case["dtype"]]))

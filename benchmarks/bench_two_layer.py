@@ -1,6 +1,9 @@
 """Benchmark: one gradient-descent step (eq. 9) of ½‖A G(C) − y‖² for the two-layer generator
 G(C) = ReLU(U C) v of eq. (3), ours against PyTorch autograd and JAX ``jit(grad)``.
 
+Each implementation is timed in its own process by ``run.py`` (:func:`stepper`); the agreement of
+their iterates is checked in another (:func:`agreement_checks`).
+
 * ``twolayer`` — the headline size (n, k, m) = (1024, 512, 256), float64 and float32, and the
   per-call-overhead size (256, 64, 64): ours (the step of :func:`cstheory.fit`, the hand-derived
   gradient in the Fourier domain), ours through ``cst.fit`` itself, PyTorch and JAX.  The iterates of
@@ -162,41 +165,83 @@ def agreement(p, dtype, report, label, steps=AGREE_STEPS):
                                                  dtype, ref, get()))
 
 
-def _time_size(report, args, size, dtype, targets, with_fit=True, bench="two-layer GD step"):
-    n, k, m = size
-    p = two_layer_problem(n, k, m)
-    label = f"n={n} k={k} m={m}"
-    agreement(p, dtype, report, f"two-layer {label}")
-    impls, _, skipped = two_layer_impls(p, dtype, with_fit=with_fit)
-    t = _timing.compare(impls, args.repeats, args.min_time)
-    if "ours (cst.fit)" in t:
-        t["ours (cst.fit)"] = t["ours (cst.fit)"].scaled(100)
-    t.update(skipped)
-    gen, ours = ours_two_layer(p, dtype)
-    peak = _timing.peak_traced_bytes(ours.step)
-    report.add_group(bench, label, dtype, t, targets=targets, work=two_layer_work(n, k, m, dtype), peak=peak,
-                     notes={"ours (cst.fit)": "the whole fit loop, per step"})
+IMPLS = ("ours", "ours (cst.fit)", "pytorch autograd", "jax jit(grad)")
+#: steps per call of the "ours (cst.fit)" row (its time is divided by this)
+FIT_CHUNK = 20
 
 
-def bench_twolayer(report, args):
-    """The issue's targets: (1024, 512, 256) float64 (and float32, no target), (256, 64, 64) float64."""
-    _time_size(report, args, HEADLINE, "float64", {"pytorch autograd": ("ratio", "≤", 0.5),
-                                                  "jax jit(grad)": ("ratio", "≤", 0.8),
-                                                  "floor": ("ratio", "≤", 2.0)})
-    _time_size(report, args, HEADLINE, "float32", {})
-    _time_size(report, args, SMALL, "float64", {"jax jit(grad)": ("ratio", "≤", 1.5)})
+def cases(quick=False, sweep=False):
+    """The rows' cases: the issue's targets ((1024, 512, 256) float64 and float32, (256, 64, 64) float64);
+    with ``sweep``, the float64 step over n and k (m = n/4) instead."""
+    if sweep:
+        ns = (256, 1024) if quick else (256, 1024, 4096)
+        return [{"bench": "twolayer", "n": n, "k": k, "m": n // 4, "dtype": "float64", "sweep": True}
+                for n in ns for k in (64, 512)]
+    return [{"bench": "twolayer", "n": n, "k": k, "m": m, "dtype": dt, "sweep": False}
+            for (n, k, m), dt in ((HEADLINE, "float64"), (HEADLINE, "float32"), (SMALL, "float64"))]
 
 
-def bench_sweep(report, args):
-    ns = (256, 1024) if args.quick else (256, 1024, 4096)
-    for n in ns:
-        for k in (64, 512):
-            p = two_layer_problem(n, k, n // 4)
-            impls, _, skipped = two_layer_impls(p, "float64", with_fit=False)
-            t = _timing.compare(impls, args.repeats, args.min_time)
-            t.update(skipped)
-            report.add_group("two-layer sweep", f"n={n} k={k} m={n // 4}", "float64", t,
-                             work=two_layer_work(n, k, n // 4, "float64"))
+def label(case):
+    return ("two-layer sweep" if case["sweep"] else "two-layer GD step"), f"n={case['n']} k={case['k']} m={case['m']}"
+
+
+def work(case):
+    return two_layer_work(case["n"], case["k"], case["m"], case["dtype"])
+
+
+def targets(case):
+    if case["sweep"] or case["dtype"] != "float64":
+        return {}
+    if (case["n"], case["k"], case["m"]) == HEADLINE:
+        return {"pytorch autograd": ("ratio", "≤", 0.5), "jax jit(grad)": ("ratio", "≤", 0.8),
+                "floor": ("ratio", "≤", 2.0)}
+    if (case["n"], case["k"], case["m"]) == SMALL:
+        return {"jax jit(grad)": ("ratio", "≤", 1.5)}
+    return {}
+
+
+def impls(case):
+    return IMPLS if not case["sweep"] else ("ours", "pytorch autograd", "jax jit(grad)")
+
+
+def available(impl):
+    """None when ``impl`` can run here, else why not."""
+    lib = {"pytorch autograd": peers.get_torch, "jax jit(grad)": peers.get_jax}.get(impl)
+    if lib is None:
+        return None
+    got = lib()
+    return got if isinstance(got, str) else None
+
+
+def stepper(case, impl):
+    """(step, sync, steps per call, params getter) of one implementation for the timing child."""
+    p = two_layer_problem(case["n"], case["k"], case["m"])
+    dtype = case["dtype"]
+    if impl == "ours":
+        ours = ours_two_layer(p, dtype)[1]
+        return ours.step, None, 1, ours.params
+    if impl == "ours (cst.fit)":
+        gen, ours = ours_two_layer(p, dtype)
+        A, y = ours.A, ours.y
+        C = cst._backend.asarray(p.C0, dtype=dtype)
+
+        def fit_chunk():
+            nonlocal C
+            C = cst.fit(gen, A, y, params=C, steps=FIT_CHUNK, step_size=p.eta, record_every=FIT_CHUNK).params
+        return fit_chunk, None, FIT_CHUNK, lambda: cst.to_numpy(C)
+    if impl == "pytorch autograd":
+        tt = peers.TorchTwoLayer(p, dtype)
+        return tt.step, None, 1, tt.params
+    if impl == "jax jit(grad)":
+        jj = peers.JaxTwoLayer(p, dtype)
+        return jj.step, jj.sync, 1, jj.params
+    raise ValueError(impl)
+
+
+def agreement_checks(case, report):
+    """cst.fit against the timed step and every installed peer against ours, C after AGREE_STEPS steps."""
+    p = two_layer_problem(case["n"], case["k"], case["m"])
+    agreement(p, case["dtype"], report, f"two-layer n={case['n']} k={case['k']} m={case['m']}")
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@ not installed, and the benchmarks print it instead of a timing.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 import cstheory as cst
@@ -25,7 +27,8 @@ _JAX = None
 
 
 def get_torch():
-    """PyTorch with ``_timing.THREADS`` intra-op threads, or an error string."""
+    """PyTorch (with ``_timing.THREADS`` intra-op threads where ``run.py`` fixed a count, else its
+    default), or an error string."""
     global _TORCH
     if _TORCH is None:
         try:
@@ -33,7 +36,7 @@ def get_torch():
             _TORCH = torch
         except ImportError as exc:
             _TORCH = f"torch not installed ({exc}); pip install -e '.[bench]'"
-    if not isinstance(_TORCH, str):
+    if not isinstance(_TORCH, str) and os.environ.get("CSTHEORY_BENCH_THREADS"):
         _TORCH.set_num_threads(_timing.THREADS)
     return _TORCH
 
@@ -129,23 +132,27 @@ class TorchDeepDecoder:
 
     ``F.conv2d`` with 1×1 kernels for the channel mixing, ``F.interpolate`` (half-pixel linear /
     bilinear, ``align_corners=False``) for the upsampling, ``F.batch_norm`` in training mode on the
-    single image as the channel normalisation; separate leaf tensors for C_i, γ_i, β_i; the loss
+    single image as the channel normalisation (``channels_last=True``: NHWC storage of the input and
+    the weights, so every activation is channels-last); separate leaf tensors for C_i, γ_i, β_i; the loss
     ½‖A x − y‖² (A = I when ``A is None``) differentiated by autograd; ``torch.optim.SGD`` (plain GD)
     or ``torch.optim.Adam`` (the defaults β = (0.9, 0.999), ε = 1e-8 of cstheory.optim.Adam).
     """
 
-    def __init__(self, gen, theta0, A, y, step_size, dtype, optimizer="gd"):
+    def __init__(self, gen, theta0, A, y, step_size, dtype, optimizer="gd", channels_last=False):
         torch = get_torch()
         self.torch, self.gen = torch, gen
         td = getattr(torch, dtype)
-        t = lambda a: torch.as_tensor(_host(a), dtype=td)  # noqa: E731
+        t = lambda a: torch.tensor(_host(a), dtype=td)  # noqa: E731  (a copy: the optimizer updates in place)
         pieces = gen.unpack(theta0)
         # C_i (k_in × k_out) acts as B C_i: the conv2d weight is C_iᵀ as (k_out, k_in, 1, 1)
         self.W = [t(c.T)[:, :, None, None].clone().requires_grad_(True) for c in pieces["C"]]
         self.scale = [t(s).requires_grad_(True) for s in pieces["scale"]]
         self.shift = [t(s).requires_grad_(True) for s in pieces["shift"]]
-        leaves = self.W + self.scale + self.shift
         self.input = t(gen.input)[None]                     # (1, k, *n_0)
+        if channels_last and len(gen.spatial_shape) == 2:   # NHWC storage of the input and the weights
+            self.input = self.input.contiguous(memory_format=torch.channels_last)
+            self.W = [w.detach().contiguous(memory_format=torch.channels_last).requires_grad_(True) for w in self.W]
+        leaves = self.W + self.scale + self.shift
         self.A = None if A is None else t(A)
         self.y = t(y).reshape(-1)
         self.v = None if gen.v is None else t(gen.v)
@@ -184,3 +191,98 @@ class TorchDeepDecoder:
         f64 = lambda a: a.detach().numpy().astype(np.float64)  # noqa: E731
         C = [f64(w.reshape(w.shape[0], w.shape[1])).T for w in self.W]
         return _host(self.gen.pack(C, [f64(s) for s in self.scale], [f64(s) for s in self.shift]))
+
+
+class JaxDeepDecoder:
+    """The deep decoder of eq. (4) in JAX: the loss ½‖A x − y‖² of θ = [(C_i, γ_i, β_i)…, C_d] written
+    with ``jnp`` (1×1 convolutions as ``C_iᵀ B`` matrix products, the channel normalisation by hand, as
+    ``flax.linen.BatchNorm`` computes it) and the whole step — ``jax.grad`` and the update — under one
+    ``jax.jit``.  The update is plain GD or Adam written out (optax's ``adam`` formulas, β = (0.9,
+    0.999), ε = 1e-8), so it fuses into the compiled step.
+
+    ``upsample="resize"`` uses ``jax.image.resize(…, method="bilinear")`` (half-pixel centres; for
+    upsampling its renormalised edge weights equal the clamp of PyTorch's ``align_corners=False``);
+    ``upsample="matrix"`` applies the per-axis interpolation matrices with ``jnp.einsum``.  The
+    benchmark uses the faster of the two (see :data:`JAX_UPSAMPLE`).
+    """
+
+    def __init__(self, gen, theta0, A, y, step_size, dtype, optimizer="gd", upsample="matrix"):
+        jax = get_jax()
+        jnp = jax.numpy
+        dt = getattr(jnp, dtype)
+        self.gen, self.jax = gen, jax
+        pieces = gen.unpack(theta0)
+        k, d = gen.channels, gen.layers
+        j = lambda a: jnp.asarray(_host(a), dtype=dt)  # noqa: E731
+        params = {"C": [j(c) for c in pieces["C"]], "scale": [j(s) for s in pieces["scale"]],
+                  "shift": [j(s) for s in pieces["shift"]]}
+        B0 = j(gen.input).reshape(k, -1)
+        sizes = gen.sizes
+        mats = [tuple(j(cst.deep_decoder.interpolation_matrix(a, b)) for a, b in zip(sizes[i], sizes[i + 1]))
+                for i in range(d)]
+        two_d = len(gen.spatial_shape) == 2
+        Amat = None if A is None else j(A)
+        yv = j(y).reshape(-1)
+        v = None if gen.v is None else j(gen.v)
+        eps, output, sig = gen.eps, gen.output, gen.sigmoid
+
+        def up(Y, i):
+            Ysp = Y.reshape(k, *sizes[i])
+            if upsample == "resize":
+                return jax.image.resize(Ysp, (k, *sizes[i + 1]), method="bilinear").reshape(k, -1)
+            if two_d:
+                Uh, Uw = mats[i]
+                return jnp.einsum("ab,kbc,dc->kad", Uh, Ysp, Uw).reshape(k, -1)
+            return Ysp @ mats[i][0].T
+
+        def forward(p):
+            B = B0
+            for i in range(d):
+                A_ = jax.nn.relu(up(p["C"][i].T @ B, i))
+                mu = jnp.mean(A_, axis=-1, keepdims=True)
+                var = jnp.mean(jnp.square(A_ - mu), axis=-1, keepdims=True)
+                B = (A_ - mu) * jax.lax.rsqrt(var + eps) * p["scale"][i][:, None] + p["shift"][i][:, None]
+            Z = p["C"][-1].T @ B
+            if output == "fixed":
+                return v @ jax.nn.relu(Z)
+            return (jax.nn.sigmoid(Z) if sig else Z).reshape(-1)
+
+        def loss(p):
+            x = forward(p)
+            r = (x if Amat is None else Amat @ x) - yv
+            return 0.5 * jnp.dot(r, r)
+
+        eta = step_size
+        if optimizer == "gd":
+            def step(p, state):
+                g = jax.grad(loss)(p)
+                return jax.tree_util.tree_map(lambda a, b: a - eta * b, p, g), state
+            state = None
+        else:
+            b1, b2, e = 0.9, 0.999, 1e-8
+
+            def step(p, state):
+                m1, m2, t = state
+                g = jax.grad(loss)(p)
+                t = t + 1
+                m1 = jax.tree_util.tree_map(lambda m, gi: b1 * m + (1 - b1) * gi, m1, g)
+                m2 = jax.tree_util.tree_map(lambda m, gi: b2 * m + (1 - b2) * gi * gi, m2, g)
+                c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+                p = jax.tree_util.tree_map(lambda a, m, s: a - eta * (m / c1) / (jnp.sqrt(s / c2) + e), p, m1, m2)
+                return p, (m1, m2, t)
+            zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+            state = (zeros, jax.tree_util.tree_map(jnp.zeros_like, params), jnp.asarray(0, dtype=dt))
+        self._step = jax.jit(step, donate_argnums=(0, 1))
+        self.p, self.state = params, state
+
+    def step(self):
+        self.p, self.state = self._step(self.p, self.state)
+
+    def sync(self):
+        self.jax.block_until_ready(self.p)
+
+    def params(self):
+        """θ packed in cstheory's order (host float64)."""
+        f64 = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
+        return _host(self.gen.pack([f64(c) for c in self.p["C"]], [f64(s) for s in self.p["scale"]],
+                                   [f64(s) for s in self.p["shift"]]))

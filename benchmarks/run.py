@@ -1,25 +1,35 @@
 #!/usr/bin/env python
-"""Side-by-side benchmarks of cstheory against PyTorch autograd and JAX ``jit(grad)`` (issues 9, 19).
+"""Side-by-side benchmarks of cstheory against PyTorch autograd and JAX ``jit(grad)`` (issues 9, 19, 27).
 
 One command runs every benchmark and prints a markdown table: the median of repeated runs of each
-implementation, the ratio ``ours ÷ peer`` (below 1: ours is faster) with its target and ✓/✗, the
-floor that this machine's measured bandwidth and FFT/GEMM rates allow for the step, ours ÷ floor,
-and the peak memory; then the correctness checks (iterates of ours and the peers agree, Monte-Carlo
-equality, eigenvalues = σ², reproduce's report passes).  All implementations are timed in the same
-process with their repeats interleaved, so that a load change on a shared machine hits them alike.
+implementation, the threads it computed with, the ratio ``ours ÷ peer`` (below 1: ours is faster)
+with its target and ✓/✗, the floor that this machine's measured bandwidth and FFT/GEMM rates allow
+for the step, ours ÷ floor, and the peak memory; then the correctness checks (iterates of ours and
+the peers agree, Monte-Carlo equality, eigenvalues = σ², reproduce's report passes).
 
-    python benchmarks/run.py                       # everything (about a quarter of an hour)
-    python benchmarks/run.py --quick               # smaller sweeps, fewer repeats, reproduce --quick only
-    python benchmarks/run.py --only twolayer,deep --threads 1 --json bench.json
+Each implementation is timed in its OWN child process (``benchmarks/_worker.py``): one process per
+(benchmark, size group, implementation, thread count), so no other library's thread pool (OpenBLAS
+spin-waiting after a call, PyTorch's OpenMP pool, XLA's Eigen pool) runs beside the one being timed.
+Every row is timed twice: with one thread (``OMP_NUM_THREADS=1`` and friends, XLA's Eigen pool off,
+set before the child imports anything) and with each library's default thread count (nothing set;
+the child reports what it got).  The correctness checks run in one more child, untimed.
+
+    python benchmarks/run.py                       # everything but reproduce and the sweep, threads 1 and default
+    python benchmarks/run.py --quick               # 32² and 64² only, default threads only
+    python benchmarks/run.py --only deep --threads 1 --json bench.json
+    python benchmarks/run.py --only deep --threads 1 --rows 'gd, .fixed.. 64² .*float64'   # one row, alone
+    python benchmarks/run.py --check               # run, then exit 1 if a row misses its target
+    python benchmarks/run.py --check --from bench.json   # the same verdict for a saved run
     python benchmarks/run.py --readme bench.json   # regenerate README's "Performance (measured)" table
                                                    # (benchmarks/results.json: the run behind README's table)
     python benchmarks/run.py --gpu                 # CuPy vs PyTorch CUDA (needs a CUDA device)
 
 The benchmarks live one topic per file: ``bench_two_layer.py`` (``twolayer``, ``sweep``, ``--gpu``),
 ``bench_deep_decoder.py`` (``deep``), ``bench_spectrum.py`` (``mc``, ``sigma``), ``bench_reproduce.py``
-(``reproduce``); the peers are in ``peers.py``, the timing, floors and result rows in ``_timing.py``.
-Nothing here is a test: no timing is ever asserted in the test suite.  A failed correctness check
-makes this script exit with status 1.
+(``reproduce``, not run unless named in ``--only``); the peers are in ``peers.py``, the timing, floors
+and result rows in ``_timing.py``, the child process in ``_worker.py``.  Nothing here is a test: no
+timing is ever asserted in the test suite.  A failed correctness check makes this script exit with
+status 1 (and, with ``--check``, a missed target).
 """
 from __future__ import annotations
 
@@ -28,7 +38,9 @@ import json
 import os
 import platform
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -37,44 +49,52 @@ ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):                  # run as a script: import this checkout's cstheory and benchmarks
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+from benchmarks import _timing, bench_deep_decoder, bench_spectrum, bench_two_layer, peers  # noqa: E402,F401
+from benchmarks._timing import Report, Row, Timing, fmt_bytes, fmt_time  # noqa: E402
 
-import cstheory as cst  # noqa: E402
-from benchmarks import _timing, bench_deep_decoder, bench_reproduce, bench_spectrum, bench_two_layer  # noqa: E402
-from benchmarks import peers  # noqa: E402
-from benchmarks._timing import Report, fmt_bytes, fmt_time  # noqa: E402
-
-BENCHMARKS = {
-    "twolayer": bench_two_layer.bench_twolayer,
-    "deep": bench_deep_decoder.bench_deep,
-    "sweep": bench_two_layer.bench_sweep,
-    "mc": bench_spectrum.bench_mc,
-    "sigma": bench_spectrum.bench_sigma,
-    "reproduce": bench_reproduce.bench_reproduce,
-}
+BENCHMARKS = ("twolayer", "deep", "sweep", "mc", "sigma", "reproduce")
+#: what runs without --only (reproduce, minutes long, and the two-layer sweep are named to run them)
+DEFAULT_ONLY = ("twolayer", "deep", "mc", "sigma")
 README = ROOT / "README.md"
 README_START = "<!-- performance table: generated by `python benchmarks/run.py --readme JSON` -->"
 README_END = "<!-- end of the performance table -->"
 
 
+def _loadavg():
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
 def environment():
-    """What the numbers ran on: versions, cores, load, BLAS, threads and the measured machine rates."""
+    """What the numbers ran on: versions, CPU model, cores, load, BLAS and the thread variables.
+    (Imports numpy, scipy, torch and jax here, in the parent, which times nothing.)"""
+    import importlib.metadata as md
+
+    import numpy as np
     import scipy
-    from cstheory import _backend
     env = {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "machine": platform.machine(),
         "processor": platform.processor() or "",
         "cpu_count": os.cpu_count(),
-        "loadavg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "loadavg_1m": _loadavg(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
-        "cstheory": cst.__version__,
-        "threads": _timing.THREADS,
-        "cstheory_fft_workers": _backend.FFT_WORKERS,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
     }
+    for dist, key in (("cstheory", "cstheory"), ("torch", "torch"), ("jax", "jax"), ("jaxlib", "jaxlib"),
+                      ("threadpoolctl", "threadpoolctl")):
+        try:
+            env[key] = md.version(dist)
+        except md.PackageNotFoundError:
+            env[key] = None
+    try:
+        env["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                       text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        env["commit"] = None
+    env["env_vars"] = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                                      "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "XLA_FLAGS",
+                                                      "CSTHEORY_RETAIN_MEMORY")}
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
@@ -83,27 +103,187 @@ def environment():
                     break
     except OSError:
         pass
-    torch = peers.get_torch()
-    env["torch"] = torch.__version__ if not isinstance(torch, str) else None
-    if not isinstance(torch, str):
-        env["torch_threads"] = torch.get_num_threads()
-    jax = peers.get_jax()
-    if not isinstance(jax, str):
-        env["jax"] = jax.__version__
-    try:
-        from threadpoolctl import threadpool_info
-        env["threadpools"] = [
-            {k: info.get(k) for k in ("user_api", "internal_api", "num_threads", "architecture", "version")}
-            | {"library": os.path.basename(info.get("filepath", ""))}
-            for info in threadpool_info()
-        ]
-    except ImportError:
-        env["threadpools"] = "threadpoolctl not installed"
-    rates = _timing.machine_rates()
-    env["rates"] = {"threads": rates.threads, "bandwidth_GBps": round(rates.bandwidth / 1e9, 2),
-                    "gemm_GFlops": {k: round(v / 1e9, 1) for k, v in rates.gemm.items()},
-                    "fft_GFlops": {k: round(v / 1e9, 2) for k, v in rates.fft.items()}}
     return env
+
+
+# ---------------------------------------------------------------------------
+# child processes
+# ---------------------------------------------------------------------------
+def spawn(spec, threads, timeout=1800):
+    """Run ``benchmarks/_worker.py`` with ``spec`` in a fresh process computing with ``threads``
+    threads ("default": each library's own count); return its JSON result (with the load averages
+    before and after), or ``{"error": …}``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
+        spec_path.write_text(json.dumps(spec))
+        env = _timing.thread_env(threads)
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        load0 = _loadavg()
+        proc = subprocess.run([sys.executable, "-m", "benchmarks._worker", str(spec_path), str(out_path)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0 or not out_path.exists():
+            tail = (proc.stderr.strip().splitlines() or ["?"])[-1][:200]
+            return {"error": f"child exited {proc.returncode}: {tail}"}
+        out = json.loads(out_path.read_text())
+    out["loadavg_1m"] = [load0, _loadavg()]
+    return out
+
+
+def _modules():
+    return {"deep": bench_deep_decoder, "twolayer": bench_two_layer, "sweep": bench_two_layer}
+
+
+def _row_name(name, case):
+    """The text ``--rows`` matches: "title size dtype", e.g. 'deep-decoder step (gd, "fixed") 64² k=64 d=5 float64'."""
+    title, size = _modules()[name].label(case)
+    return f"{title} {size} {case['dtype']}"
+
+
+def _cases(name, quick, rows=None):
+    groups = _case_groups(name, quick)
+    if rows is not None:
+        pattern = re.compile(rows)
+        groups = [[c for c in g if pattern.search(_row_name(name, c))] for g in groups]
+    return [g for g in groups if g]
+
+
+def _case_groups(name, quick):
+    if name == "deep":
+        groups = {}
+        for c in bench_deep_decoder.cases(quick):      # one child per side: the peers timed minutes apart at most
+            groups.setdefault(c["side"], []).append(c)
+        return list(groups.values())
+    if name == "twolayer":
+        return [bench_two_layer.cases(quick)]
+    return [[c] for c in bench_two_layer.cases(quick, sweep=True)]
+
+
+def _impls(name, case):
+    return bench_two_layer.impls(case) if name in ("twolayer", "sweep") else bench_deep_decoder.IMPLS
+
+
+def _key(case):
+    return json.dumps(case, sort_keys=True)
+
+
+def time_rows(report, args, name, threads, rates, log):
+    """Time every implementation of benchmark ``name`` in its own children; add the rows to ``report``."""
+    mod = _modules()[name]
+    for group in _cases(name, args.quick, args.rows):
+        results, seen = {}, {}
+        for impl in _impls(name, group[0]):
+            why = mod.available(impl)
+            if why is not None:
+                for c in group:
+                    results.setdefault(_key(c), {})[impl] = why
+                continue
+            out = spawn({"mode": "time", "impl": impl, "threads": threads, "repeats": args.repeats,
+                         "min_time": args.min_time, "cases": group}, threads)
+            log.append({"bench": name, "impl": impl, "threads": threads, "cases": len(group)}
+                       | {k: out.get(k) for k in ("seconds", "loadavg_1m", "threads", "threads_report", "error")})
+            print(f"  [{name} {impl} threads={threads}: {out.get('seconds', 0):.1f} s, load "
+                  f"{out.get('loadavg_1m')}{' ' + out['error'] if 'error' in out else ''}]", file=sys.stderr,
+                  flush=True)
+            for c in group:
+                results.setdefault(_key(c), {})
+                if "error" in out:
+                    results[_key(c)][impl] = out["error"]
+            for res in out.get("results", []):
+                if "error" in res:
+                    results[_key(res["case"])][impl] = f"failed: {res['error']}"
+                    log[-1].setdefault("failures", []).append(res)
+                    continue
+                results[_key(res["case"])][impl] = (Timing(**res["timing"]), res["peak"], out["threads"],
+                                                      res["loadavg_1m"], res.get("finite", True))
+            seen[impl] = out.get("threads")
+        for c in group:
+            got = results[_key(c)]
+            timings = {i: (v if isinstance(v, str) else v[0]) for i, v in got.items()}
+            ours = got.get("ours")
+            title, size = mod.label(c)
+            notes = {i: "iterate not finite after the timing" for i, v in got.items()
+                     if not isinstance(v, str) and not v[4]}
+            report.add_group(title, size, c["dtype"], timings, targets=mod.targets(c), work=mod.work(c), notes=notes,
+                             peak=None if isinstance(ours, (str, type(None))) else ours[1], rates=rates,
+                             threads={i: (None if isinstance(v, str) else v[2]) for i, v in got.items()},
+                             setting=str(threads),
+                             loads={i: (None if isinstance(v, str) else v[3]) for i, v in got.items()})
+
+
+def _rates(out):
+    return _timing.Rates(out["threads"], out["bandwidth"], out["gemm"], out["fft"])
+
+
+def run_all(args, env):
+    report = Report()
+    log = []
+    env["rates"] = {}
+    timed = [n for n in ("twolayer", "deep", "sweep") if n in args.only]
+    for threads in args.threads:
+        if not timed:
+            break
+        out = spawn({"mode": "rates", "threads": threads}, threads)
+        if "error" in out:
+            raise SystemExit(f"measuring the machine's rates failed: {out['error']}")
+        rates = _rates(out)
+        env["rates"][str(threads)] = {"threads": rates.threads, "bandwidth_GBps": round(rates.bandwidth / 1e9, 2),
+                                      "gemm_GFlops": {k: round(v / 1e9, 1) for k, v in rates.gemm.items()},
+                                      "fft_GFlops": {k: round(v / 1e9, 2) for k, v in rates.fft.items()},
+                                      "blas": out["threads_report"].get("blas")}
+        for name in timed:
+            if name == "sweep" and threads != args.threads[-1]:
+                continue                                    # the sweep: the last thread setting only
+            t0 = time.perf_counter()
+            time_rows(report, args, name, threads, rates, log)
+            print(f"[{name} threads={threads}: {time.perf_counter() - t0:.1f} s]", file=sys.stderr, flush=True)
+    check_cases = []
+    for name in ("twolayer", "deep"):
+        if name in args.only:
+            check_cases += [c for g in _cases(name, args.quick, args.rows) for c in g
+                            if name != "deep" or bench_deep_decoder.checked(c)]
+    if check_cases and not args.skip_checks:
+        out = spawn({"mode": "checks", "cases": check_cases}, "default")
+        if "error" in out:
+            raise SystemExit(f"the correctness checks failed to run: {out['error']}")
+        report.checks += [_check(c) for c in out["checks"]]
+    for name in ("mc", "sigma", "reproduce"):
+        if name in args.only:
+            threads = args.threads[-1]
+            n = os.cpu_count() if threads == "default" else int(threads)
+            out = spawn({"mode": "legacy", "name": name,
+                         "args": {"repeats": args.repeats, "min_time": args.min_time, "quick": args.quick,
+                                  "threads": n}}, threads)
+            if "error" in out:
+                raise SystemExit(f"benchmark {name} failed: {out['error']}")
+            for r in out["rows"]:
+                report.rows.append(Row(**(r | {"setting": str(threads), "threads": n})))
+            report.checks += [_check(c) for c in out["checks"]]
+    env["children"] = log
+    env["loadavg_1m_end"] = _loadavg()
+    return report
+
+
+def _check(d):
+    from cstheory.report import Check
+    return Check(d["name"], d["value"], d["tolerance"], relation=d.get("relation", "<="), note=d.get("note", ""))
+
+
+def missed_targets(data):
+    """What ``--check`` fails on, from a result dict (``--json``'s format): every row whose target or
+    floor target is missed, and every failed correctness check; an empty list when all are met."""
+    missed = []
+    for r in data.get("rows", []):
+        where = f"{r['bench']} {r['size']} {r['dtype']} {r['impl']} (threads {r.get('setting')})"
+        if r.get("met") is False:
+            missed.append(f"{where}: {r['target']} (ours ÷ this = {r.get('ours_over')})")
+        if r.get("floor_met") is False:
+            missed.append(f"{where}: floor {r['floor_target']} (ours ÷ floor = {r.get('over_floor')})")
+        if str(r.get("note", "")).startswith("failed") or "not finite" in str(r.get("note", "")):
+            missed.append(f"{where}: {r['note']}")
+    for c in data.get("checks", []):
+        if not c.get("passed"):
+            missed.append(f"check {c['name']}: {c['value']} (tolerance {c['tolerance']})")
+    return missed
 
 
 # ---------------------------------------------------------------------------
@@ -113,28 +293,48 @@ def _ratio(x):
     return "" if x is None else f"{x:.3g}"
 
 
+def _rates_line(env):
+    out = []
+    for setting, r in (env.get("rates") or {}).items():
+        out.append(f"threads {setting}: memory bandwidth {r['bandwidth_GBps']} GB/s, GEMM {r['gemm_GFlops']} GFlop/s, "
+                   f"real FFT {r['fft_GFlops']} GFlop/s")
+    return "; ".join(out)
+
+
+def _machine_line(env):
+    return (f"{env.get('cpu', env.get('processor') or env.get('machine'))}, {env['cpu_count']} cores "
+            f"(1-min load average {env.get('loadavg_1m')} at the start, "
+            f"{env.get('loadavg_1m_end', '—')} at the end); "
+            f"Python {env['python']}, NumPy {env['numpy']}, SciPy {env['scipy']}, PyTorch {env.get('torch') or '—'}, "
+            f"JAX {env.get('jax') or '—'}")
+
+
+def _threads(r):
+    t = r.threads if not isinstance(r, dict) else r.get("threads")
+    s = r.setting if not isinstance(r, dict) else r.get("setting", "")
+    if t is None:
+        return s or ""
+    return f"{t}" + (" (default)" if s == "default" else "")
+
+
 def markdown(report, env):
-    lines = []
-    rates = env.get("rates", {})
-    lines.append(f"Machine: {env.get('cpu', env.get('processor') or env.get('machine'))}, {env['cpu_count']} cores "
-                 f"(1-min load {env.get('loadavg_1m')} at start); Python {env['python']}, NumPy {env['numpy']}, "
-                 f"SciPy {env['scipy']}, PyTorch {env.get('torch') or '—'}, JAX {env.get('jax') or '—'}; "
-                 f"{env.get('threads')} thread(s) for BLAS, scipy.fft and the peers.")
-    if rates:
-        lines.append(f"Measured rates ({rates['threads']} thread(s)): memory bandwidth {rates['bandwidth_GBps']} GB/s, "
-                     f"GEMM {rates['gemm_GFlops']} GFlop/s, real FFT {rates['fft_GFlops']} GFlop/s.")
+    lines = [f"Machine: {_machine_line(env)}.",
+             "Each implementation timed in its own process; threads per row (1, or the libraries' default)."]
+    if env.get("rates"):
+        lines.append(f"Measured rates: {_rates_line(env)}.")
     lines.append("")
-    lines.append("| benchmark | size | dtype | implementation | median | CPU | ours ÷ this | (CPU) | target | floor "
-                 "| ours ÷ floor | peak memory | note |")
-    lines.append("|---|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    lines.append("| benchmark | size | dtype | implementation | threads | median | CPU | ours ÷ this | (CPU) | target "
+                 "| floor | ours ÷ floor | peak memory | load | note |")
+    lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     for r in report.rows:
         floor = "" if r.floor_s is None else fmt_time(r.floor_s)
         over = "" if r.over_floor is None else (f"{r.over_floor:.3g} (CPU {_ratio(r.over_floor_cpu)})"
                                                 + (f" {r.floor_target}" if r.floor_target else ""))
         peak = "" if r.peak_bytes is None else fmt_bytes(r.peak_bytes)
-        lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {fmt_time(r.median_s)} | {fmt_time(r.cpu_s)} "
-                     f"| {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} | {floor} | {over} | {peak} "
-                     f"| {r.note} |")
+        lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {_threads(r)} | {fmt_time(r.median_s)} "
+                     f"| {fmt_time(r.cpu_s)} | {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} "
+                     f"| {floor} "
+                     f"| {over} | {peak} | {'' if r.loadavg_1m is None else r.loadavg_1m} | {r.note} |")
     works = {(r.bench.split(" (")[0], r.size, r.dtype): r.work for r in report.rows if r.work}
     if works:
         lines.append("")
@@ -150,59 +350,93 @@ def markdown(report, env):
     return "\n".join(lines)
 
 
+def _short(impl):
+    return {"pytorch autograd": "PyTorch", "pytorch autograd (channels-last)": "PyTorch CL",
+            "jax jit(grad)": "JAX", "ours (cst.fit)": "cst.fit"}.get(impl, impl)
+
+
 def readme_table(data):
     """The README's "Performance (measured)" table from the JSON that ``--json`` writes: one line per
-    comparison with a target (ours, the peer, ours ÷ peer and the target), the floor, ours ÷ floor."""
-    rows = data["rows"]
-    ours = {}
-    for r in rows:
-        if r["impl"].startswith("ours") and r["impl"] != "ours (cst.fit)" and r["ours_over"] is None:
-            ours.setdefault((r["bench"], r["size"], r["dtype"]), r)
-    lines = ["| benchmark | size | dtype | ours | peer | ours ÷ peer | (CPU time) | target | floor | ours ÷ floor "
-             "| peak memory |",
-             "|---|---|---|---:|---|---:|---:|---|---:|---:|---:|"]
-    for r in rows:
-        key = (r["bench"], r["size"], r["dtype"])
-        o = ours.get(key)
-        floor = "" if o is None or o.get("floor_s") is None else fmt_time(o["floor_s"])
-        over = "" if o is None or o.get("over_floor") is None else f"{o['over_floor']:.3g}"
-        if o is not None and o.get("over_floor_cpu") is not None:
-            over += f" (CPU {o['over_floor_cpu']:.3g})"
-        if o is not None and o.get("floor_target"):
-            over += f" {o['floor_target']}"
-        peak = "" if o is None or o.get("peak_bytes") is None else fmt_bytes(o["peak_bytes"])
-        if r["ours_over"] is not None and r["target"]:
-            lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {fmt_time(o['median_s'])} | {r['impl']} "
-                         f"{fmt_time(r['median_s'])} | {r['ours_over']:.3g} | {_ratio(r.get('ours_over_cpu'))} | "
-                         f"{r['target']} | {floor} | {over} | {peak} |")
-        elif r["ours_over"] is None and r["target"] and r["impl"] not in ("ours (cst.fit)",):
-            lines.append(f"| {r['bench']} | {r['size']} | {r['dtype']} | {fmt_time(r['median_s'])} | — | — | "
-                         f"{'' if r.get('cpu_s') is None else 'CPU ' + fmt_time(r['cpu_s'])} | "
-                         f"{r['target']} | {floor} | {over} | "
-                         f"{'' if r.get('peak_bytes') is None else fmt_bytes(r['peak_bytes'])} |")
+    comparison (benchmark, size, dtype, thread setting): ours, each peer's time and ours ÷ it with
+    ✓/✗ where there is a target, the floor and ours ÷ floor; rows of ours alone (timed commands,
+    ``sigma_weights``) with their own target."""
+    groups = {}
+    for r in data["rows"]:
+        groups.setdefault((r["bench"], r["size"], r["dtype"], r.get("setting", "")), []).append(r)
+    lines = ["| benchmark | size | dtype | threads | ours | peers: time (ours ÷ peer) | floor | ours ÷ floor "
+             "| load |",
+             "|---|---|---|---:|---:|---|---:|---:|---:|"]
+    for (bench, size, dtype, _), rows in groups.items():
+        o = next((r for r in rows if r["ours_over"] is None and r["impl"].startswith("ours")
+                  and r["impl"] != "ours (cst.fit)"), rows[0])
+        peers_text = []
+        for r in rows:
+            if r is o or r["impl"] == "ours (cst.fit)":
+                continue
+            if r.get("median_s") is None:
+                peers_text.append(f"{_short(r['impl'])}: {r['note'] or '—'}")
+                continue
+            mark = " ✓" if r.get("met") is True else (" ✗" if r.get("met") is False else "")
+            cpu = "" if r.get("ours_over_cpu") is None else f"; CPU {r['ours_over_cpu']:.2g}"
+            peers_text.append(f"{_short(r['impl'])} {fmt_time(r['median_s'])} ({_ratio(r['ours_over'])}{mark}{cpu})")
+        if o.get("target") and o["ours_over"] is None and o["impl"] not in ("ours",):
+            peers_text.append(f"target {o['target']}")
+        floor = "" if o.get("floor_s") is None else fmt_time(o["floor_s"])
+        over = "" if o.get("over_floor") is None else f"{o['over_floor']:.3g}"
+        if o.get("floor_target"):
+            over += " ✓" if o.get("floor_met") else " ✗"
+        ours_time = fmt_time(o.get("median_s")) if o.get("median_s") is not None else (o.get("note") or "—")
+        lines.append(f"| {bench} | {size} | {dtype} | {_threads(o)} | {ours_time} | {'; '.join(peers_text)} | "
+                     f"{floor} | {over} | {'' if o.get('loadavg_1m') is None else o['loadavg_1m']} |")
     env = data["env"]
-    rates = env.get("rates", {})
-    head = (f"Measured with `python benchmarks/run.py --threads {env.get('threads')} --json bench.json` on "
-            f"{env.get('cpu', env.get('machine'))} ({env.get('cpu_count')} cores, 1-min load "
-            f"{env.get('loadavg_1m')} at the start), NumPy {env.get('numpy')}, SciPy {env.get('scipy')}, "
-            f"PyTorch {env.get('torch') or '—'}, JAX {env.get('jax') or '—'}; medians of "
-            f"{data['args'].get('repeats')} interleaved repeats in one process.")
-    if rates:
-        head += (f" Floors from the measured bandwidth ({rates['bandwidth_GBps']} GB/s) and GEMM / FFT rates "
-                 f"({rates['gemm_GFlops']['float64']} / {rates['fft_GFlops']['float64']} GFlop/s float64).")
-    peaks = env.get("peak_rss_after") or {}
-    if peaks:
-        head += (" Peak resident memory of the benchmark process after each benchmark (peers included): "
-                 + ", ".join(f"{k} {fmt_bytes(v)}" for k, v in peaks.items()) + ".")
+    args = data["args"]
+    runs = env.get("runs") or [{"commit": env.get("commit"), "threads": args.get("threads"),
+                                "loadavg_1m": env.get("loadavg_1m"), "loadavg_1m_end": env.get("loadavg_1m_end"),
+                                "seconds": env.get("seconds")}]
+    how = "; ".join(f"`python benchmarks/run.py --threads {','.join(r.get('threads') or [])} --json …` at commit "
+                    f"{r.get('commit') or '?'} ({r.get('seconds') or '?'} s, 1-minute load average "
+                    f"{r.get('loadavg_1m')} at the start and {r.get('loadavg_1m_end')} at the end)" for r in runs)
+    machine = _machine_line(env)
+    machine = machine.split(" (1-min")[0] + (machine.split(")", 1)[1] if ")" in machine else "")
+    head = (f"Measured with {how} on {machine}. Each implementation is timed in its own process (ours, PyTorch and JAX "
+            f"never share one), once with 1 thread and once with each library's default thread count (the "
+            f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each.")
+    if env.get("rates"):
+        head += f" Floors from the measured rates ({_rates_line(env)})."
     checks = data.get("checks", [])
     failed = [c for c in checks if not c["passed"]]
-    head += f" Correctness checks: {len(checks) - len(failed)} of {len(checks)} pass."
+    head += (f" Correctness checks (iterates of ours and each peer agree, …): {len(checks) - len(failed)} of "
+             f"{len(checks)} pass")
+    src = env.get("checks_from")
+    head += f" (run at commit {src.get('commit')})." if src else "."
     return head + "\n\n" + "\n".join(lines)
 
 
+def merge_results(paths):
+    """One result dict from several ``--json`` files (e.g. a ``--threads 1`` run and a ``--threads
+    default`` run): rows concatenated, checks once each (by name), the first file's environment with
+    every file's rates, load averages and child reports."""
+    datas = [json.loads(Path(p).read_text()) for p in paths]
+    out = {"env": dict(datas[0]["env"]), "args": dict(datas[0]["args"]), "rows": [], "checks": []}
+    out["env"]["rates"], out["env"]["children"], out["env"]["runs"] = {}, [], []
+    for d in datas:
+        out["rows"] += d["rows"]
+        seen = {c["name"] for c in out["checks"]}
+        out["checks"] += [c for c in d["checks"] if c["name"] not in seen]      # each run repeats the checks
+        out["env"]["rates"].update(d["env"].get("rates") or {})
+        out["env"]["children"] += d["env"].get("children") or []
+        out["env"]["runs"].append({k: d["env"].get(k) for k in ("commit", "loadavg_1m", "loadavg_1m_end", "seconds")}
+                                  | {"threads": d["args"].get("threads")})
+    out["env"]["loadavg_1m_end"] = datas[-1]["env"].get("loadavg_1m_end")
+    out["args"]["threads"] = [t for d in datas for t in d["args"].get("threads", [])]
+    return out
+
+
 def update_readme(json_path, readme=README):
-    """Replace the table between the README's markers with :func:`readme_table` of ``json_path``."""
-    data = json.loads(Path(json_path).read_text())
+    """Replace the table between the README's markers with :func:`readme_table` of ``json_path``
+    (several files, comma-separated, are merged by :func:`merge_results`)."""
+    paths = [p for p in str(json_path).split(",") if p]
+    data = json.loads(Path(paths[0]).read_text()) if len(paths) == 1 else merge_results(paths)
     text = Path(readme).read_text()
     pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
@@ -215,29 +449,53 @@ def update_readme(json_path, readme=README):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smaller sweeps, fewer repeats, reproduce --quick only")
-    ap.add_argument("--only", default=None, help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all)")
-    ap.add_argument("--repeats", type=int, default=None, help="timed repeats per implementation (default 7, quick 5)")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats, default threads only")
+    ap.add_argument("--only", default=None,
+                    help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: {','.join(DEFAULT_ONLY)})")
+    ap.add_argument("--repeats", type=int, default=None, help="timed repeats per implementation (default 5)")
     ap.add_argument("--min-time", type=float, default=None,
-                    help="seconds each repeat lasts at least (calls are batched; default 0.2, quick 0.05)")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="threads for PyTorch, scipy.fft, BLAS and (1 only) XLA (default: all cores)")
+                    help="seconds each repeat lasts at least (calls are batched; default 0.1, quick 0.05)")
+    ap.add_argument("--threads", default=None,
+                    help="comma-separated thread settings, each a number or 'default' (each library's own count); "
+                         "default: 1,default (quick: default)")
+    ap.add_argument("--rows", default=None, metavar="REGEX",
+                    help="time only the rows whose 'benchmark size dtype' matches this regular expression, e.g. "
+                         "'fixed.*64² .*float64' (to rerun one row by itself)")
     ap.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--skip-checks", action="store_true",
+                    help="time only: leave out the correctness checks of the timed rows (e.g. when a run of the "
+                         "other thread setting, merged with this one, has them)")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when a row misses its target (or a check fails); with --from, judge a saved run")
+    ap.add_argument("--from", dest="from_json", default=None, metavar="JSON",
+                    help="with --check: judge this --json file instead of running")
     ap.add_argument("--readme", default=None, metavar="JSON",
-                    help="regenerate README.md's performance table from a --json file, and run nothing")
+                    help="regenerate README.md's performance table from a --json file (or several, comma-"
+                         "separated, merged), and run nothing")
+    ap.add_argument("--merge", default=None, metavar="JSON,JSON",
+                    help="with --json: write the merge of these --json files there, and run nothing")
     ap.add_argument("--gpu", action="store_true",
                     help=f"CuPy vs PyTorch CUDA, two-layer step at (n, k, m) = {bench_two_layer.GPU_SIZE}, float32")
     args = ap.parse_args(argv)
     if args.repeats is None:
-        args.repeats = 5 if args.quick else 7
+        args.repeats = 5
     if args.repeats < 1:
         ap.error("--repeats must be at least 1")
-    if args.threads is not None and args.threads < 1:
-        ap.error("--threads must be at least 1")
     if args.min_time is None:
-        args.min_time = 0.05 if args.quick else 0.2
+        args.min_time = 0.05 if args.quick else 0.1
+    if args.threads is None:
+        args.threads = ["default"] if args.quick else ["1", "default"]
+    else:
+        args.threads = [t.strip() for t in str(args.threads).split(",") if t.strip()]
+        for t in args.threads:
+            if t != "default" and not (t.isdigit() and int(t) >= 1):
+                ap.error(f"--threads: each setting must be a positive number or 'default', got {t!r}")
+        if not args.threads:
+            ap.error("--threads must name at least one setting")
+    if args.from_json and not args.check:
+        ap.error("--from needs --check")
     if args.only is None:
-        args.only = list(BENCHMARKS)
+        args.only = list(DEFAULT_ONLY)
     else:
         args.only = [s.strip() for s in args.only.split(",") if s.strip()]
         bad = [s for s in args.only if s not in BENCHMARKS]
@@ -246,46 +504,63 @@ def parse_args(argv=None):
     return args
 
 
+def run_gpu(args, env):
+    report = Report()
+    ok, why = bench_two_layer.gpu_ready()
+    if not ok:
+        print(f"--gpu refused: {why}", file=sys.stderr)
+        return None
+    import cupy
+    env["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    env["cupy"] = cupy.__version__
+    bench_two_layer.bench_gpu(report, args)
+    return report
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.readme:
         print(update_readme(args.readme))
         return 0
-    _timing.set_threads(args.threads if args.threads is not None else (os.cpu_count() or 1))
+    if args.merge:
+        if not args.json:
+            raise SystemExit("--merge needs --json PATH")
+        Path(args.json).write_text(json.dumps(merge_results(args.merge.split(",")), indent=2))
+        return 0
+    if args.from_json:
+        missed = missed_targets(json.loads(Path(args.from_json).read_text()))
+        for m in missed:
+            print(f"MISSED {m}")
+        print(f"{len(missed)} target(s) or check(s) missed" if missed else "every target met, every check passed")
+        return 1 if missed else 0
     env = environment()
-    report = Report()
     if args.gpu:
-        ok, why = bench_two_layer.gpu_ready()
-        if not ok:
-            print(f"--gpu refused: {why}", file=sys.stderr)
+        report = run_gpu(args, env)
+        if report is None:
             return 2
-        import cupy
-        env["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
-        env["cupy"] = cupy.__version__
-        bench_two_layer.bench_gpu(report, args)
     else:
-        env["peak_rss_after"] = {}        # the process's high-water mark after each benchmark (peers included)
-        for name, bench in BENCHMARKS.items():
-            if name in args.only:
-                t0 = time.perf_counter()
-                bench(report, args)
-                env["peak_rss_after"][name] = _timing.peak_rss_bytes()
-                print(f"[{name}: {time.perf_counter() - t0:.1f} s, peak RSS {fmt_bytes(_timing.peak_rss_bytes())}]",
-                      file=sys.stderr, flush=True)
-    env["peak_rss_bytes"] = _timing.peak_rss_bytes()
+        t0 = time.perf_counter()
+        report = run_all(args, env)
+        env["seconds"] = round(time.perf_counter() - t0, 1)
     text = markdown(report, env)
     if args.gpu:
         text = f"GPU: {env['gpu']} (CuPy {env['cupy']})\n" + text
     print(text)
+    kept = {k: v for k, v in vars(args).items() if k not in ("json", "readme", "from_json", "merge")}  # no paths
+    data = {"env": env, "args": kept, "rows": [asdict(r) for r in report.rows],
+            "checks": [asdict(c) | {"passed": c.passed} for c in report.checks]}
     if args.json:
         with open(args.json, "w") as fh:
-            kept = {k: v for k, v in vars(args).items() if k not in ("json", "readme")}   # no local paths
-            json.dump({"env": env, "args": kept, "rows": [asdict(r) for r in report.rows],
-                       "checks": [asdict(c) | {"passed": c.passed} for c in report.checks]}, fh, indent=2)
+            json.dump(data, fh, indent=2)
     failed = [c for c in report.checks if not c.passed]
     if failed:
         print(f"\n{len(failed)} check(s) FAILED", file=sys.stderr)
         return 1
+    if args.check:
+        missed = missed_targets(data)
+        for m in missed:
+            print(f"MISSED {m}", file=sys.stderr)
+        return 1 if missed else 0
     return 0
 
 

@@ -481,8 +481,10 @@ class DeepDecoder(Generator):
             C_{i+1}ᵀ B_{i+1} = (C_{i+1}ᵀ diag α_i) c_i + C_{i+1}ᵀ β_i,
 
         a k × k rescaling of the weights instead of passes over the activations (the
-        backward pass uses the same identity).  A test pins both passes to the plain
-        composition of the named steps.
+        backward pass uses the same identity).  The ReLU and the centring run in place on the
+        upsampled array (one buffer per layer, no temporaries the size of an activation), and
+        for ``"fixed"`` the output's ReLU mask is kept for the backward pass.  A test pins both
+        passes to the plain composition of the named steps.
         """
         xp = self.xp
         Cts, scales, shifts = self._pieces(params)
@@ -490,22 +492,28 @@ class DeepDecoder(Generator):
         W, bias = Cts[0], None                     # C_iᵀ with the previous normalisation folded in
         cache = []
         for i in range(self.layers):
-            Y = W @ X if bias is None else W @ X + bias[:, None]        # Y_i = C_iᵀ B_i
+            Y = W @ X                                                   # Y_i = C_iᵀ B_i
+            if bias is not None:
+                Y += bias[:, None]
             Z = self._flat_space(upsample(self._spatial(Y, i), self._mats[i]))
             mask = relu_mask(Z)
-            A = Z * mask                                                # ReLU(Z_i)
-            c = A - xp.mean(A, axis=-1, keepdims=True)
+            Z *= mask                                                   # A_i = ReLU(Z_i), in place
+            Z -= xp.mean(Z, axis=-1, keepdims=True)                     # c_i = A_i − mean, in place
+            c = Z
             sd = xp.sqrt(xp.vecdot(c, c, axis=-1) / c.shape[-1] + self.eps)
             alpha = scales[i] / sd
             cache.append((mask, c, sd, alpha))
             W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]        # fold cn into C_{i+1}ᵀ
             X = c
-        Zout = W @ X + bias[:, None]                                    # C_dᵀ B_d
+        Zout = W @ X                                                    # C_dᵀ B_d
+        Zout += bias[:, None]
         if self.output == "fixed":
-            x = self.v @ relu(Zout)                   # (s,)
+            mask = relu_mask(Zout)                    # ReLU'(Z_d): kept for the backward pass
+            x = self.v @ (Zout * mask)                # (s,)
+            cache.append((mask, x))
         else:
             x = sigmoid(Zout) if self.sigmoid else Zout   # (k_out, s)
-        cache.append((Zout, x))
+            cache.append((Zout, x))
         return xp.reshape(x, self.output_shape), (Cts, shifts, cache)
 
     def forward(self, params):
@@ -531,11 +539,11 @@ class DeepDecoder(Generator):
         """
         xp = self.xp
         Cts, shifts, cache = state
-        Zout, x = cache[-1]
+        out, x = cache[-1]                            # "fixed": the output's ReLU mask; "conv": Z_d
         batch = r.shape[:-1]
         if self.output == "fixed":
-            g = xp.expand_dims(self.v, axis=-1) * xp.expand_dims(r, axis=-2)   # (..., k, s)
-            g = relu_backward(g, Zout)
+            g = out * xp.expand_dims(r, axis=-2)                        # (..., k, s): 1{Z_d > 0} ∘ r
+            g *= xp.expand_dims(self.v, axis=-1)                        # ∘ v, in place
         else:
             g = xp.reshape(r, (*batch, self._k_out, -1))
             if self.sigmoid:
@@ -550,9 +558,11 @@ class DeepDecoder(Generator):
             dshift = _vecmat(xp, gsum, Ct)                             # ∂β_i
             dscale = xp.sum(Ct * gc, axis=-2) / sd                     # ∂γ_i
             Wt = xp.matrix_transpose(Ct * alpha)
-            gB = Wt * g if Ct.shape[0] == 1 else Wt @ g                # α ∘ C_{i+1} g (outer product for 1 channel)
-            dA = gB - (alpha * dscale / (s * sd))[..., None] * c - (alpha * dshift / s)[..., None]
-            g = self._flat_space(upsample_adjoint(self._spatial(dA * mask, i + 1), self._mats[i]))
+            dA = Wt * g if Ct.shape[0] == 1 else Wt @ g                # α ∘ C_{i+1} g (outer product for 1 channel)
+            dA -= (alpha * dscale / (s * sd))[..., None] * c           # − α ∂γ/(s sd) ∘ c, in place
+            dA -= (alpha * dshift / s)[..., None]                      # − α ∂β/s
+            dA *= mask                                                 # ReLU'(Z_i)
+            g = self._flat_space(upsample_adjoint(self._spatial(dA, i + 1), self._mats[i]))
             grads += [xp.reshape(dCt, (*batch, -1)), dshift, dscale]
         grads.append(xp.reshape(g @ xp.matrix_transpose(self._input_flat), (*batch, -1)))   # ∂C_0ᵀ
         return xp.concat(grads[::-1], axis=-1)

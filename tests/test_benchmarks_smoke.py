@@ -69,6 +69,63 @@ def test_torch_deep_decoder_packs_theta_and_takes_the_same_step(run):
     assert run._timing.rel_diff(ours.params(), tt.params()) < 1e-12
 
 
+@pytest.mark.parametrize("output", ["fixed", "conv"])
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_jax_deep_decoder_packs_theta_and_takes_the_same_steps(run, output, optimizer):
+    pytest.importorskip("jax")
+    dd = run.bench_deep_decoder
+    gen, theta0, y, eta = dd.deep_problem((8, 8), 4, 2, "float64", output)
+    step = eta if optimizer == "gd" else dd.ADAM_STEP
+    for upsample in ("matrix", "resize"):
+        jj = run.peers.JaxDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, "float64", optimizer=optimizer,
+                                      upsample=upsample)
+        np.testing.assert_array_equal(jj.params(), cst.to_numpy(theta0))
+        ours = run.bench_two_layer.OursStepper(gen, None, y, theta0, dd._optimizer(optimizer, eta))
+        for _ in range(3):
+            ours.step()
+            jj.step()
+        assert run._timing.rel_diff(ours.params(), jj.params()) < 1e-12
+
+
+def test_thread_env_fixes_every_pool_or_none():
+    from benchmarks import _timing
+    one = _timing.thread_env(1, base={"XLA_FLAGS": "--other", "OMP_NUM_THREADS": "7"})
+    assert all(one[v] == "1" for v in _timing.THREAD_VARS)
+    assert "--xla_cpu_multi_thread_eigen=false" in one["XLA_FLAGS"] and "--other" in one["XLA_FLAGS"]
+    default = _timing.thread_env("default", base={"XLA_FLAGS": one["XLA_FLAGS"], "OMP_NUM_THREADS": "7"})
+    assert not any(v in default for v in _timing.THREAD_VARS)
+    assert default["XLA_FLAGS"] == "--other"
+
+
+def _fake_result(ratio, over_floor, passed=True):
+    """A result dict in --json's format with one deep-decoder comparison (no timing involved)."""
+    T = pytest.importorskip("benchmarks._timing")
+    title = "deep-decoder step (gd, \"fixed\")"
+    rows = [T.Row(title, "64² k=64 d=5", "float64", "ours", 1e-3, threads=1, setting="1"),
+            T.Row(title, "64² k=64 d=5", "float64", "jax jit(grad)", 1e-3 / ratio,
+                  ours_over=ratio, threads=1, setting="1")]
+    rows[1].target, rows[1].met = T.target_text(("ratio", "≤", 0.8), ratio)
+    rows[0].over_floor = over_floor
+    rows[0].floor_target, rows[0].floor_met = T.target_text(("ratio", "≤", 3.0), over_floor)
+    from dataclasses import asdict
+    return {"env": {}, "args": {}, "rows": [asdict(r) for r in rows],
+            "checks": [{"name": "θ after 10 steps", "value": 1e-15, "tolerance": 1e-12, "passed": passed}]}
+
+
+@pytest.mark.parametrize("ratio, over_floor, passed, missed", [
+    (0.7, 2.0, True, 0),        # every target met
+    (0.81, 2.0, True, 1),       # ours ÷ jax above 0.8
+    (0.7, 3.5, True, 1),        # ours ÷ floor above 3
+    (0.9, 4.0, False, 3),       # both, and a failed correctness check
+])
+def test_check_exits_1_exactly_when_a_row_misses_its_target(run, tmp_path, ratio, over_floor, passed, missed):
+    data = _fake_result(ratio, over_floor, passed)
+    assert len(run.missed_targets(data)) == missed
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(data))
+    assert run.main(["--check", "--from", str(path)]) == (1 if missed else 0)
+
+
 def test_explicit_jacobian_loop_equals_sigma_matrix_mc(run):
     u = cst.kernels.triangular(16, 3)
     fast = cst.sigma_matrix_mc(cst.circulant_matrix(u), 5, 4, rng=3)
@@ -105,8 +162,8 @@ def test_compare_table_json_and_readme(run, tmp_path):
     assert ours_row.floor_s == pytest.approx(1e-7) and ours_row.over_floor == pytest.approx(t["a"].median / 1e-7)
     report.checks.append(T.agreement_check("x", "float64", np.ones(3), np.ones(3)))
     env = {"cpu_count": 2, "processor": "", "machine": "x", "python": "3", "numpy": "2", "scipy": "1", "threads": 1,
-           "rates": {"threads": 1, "bandwidth_GBps": 10.0, "gemm_GFlops": {"float64": 10.0},
-                     "fft_GFlops": {"float64": 10.0}}}
+           "rates": {"1": {"threads": 1, "bandwidth_GBps": 10.0, "gemm_GFlops": {"float64": 10.0},
+                           "fft_GFlops": {"float64": 10.0}}}}
     text = run.markdown(report, env)
     assert "| demo | n=1 | float64 | peer |" in text and "not installed" in text and "PASS" in text
     assert "≤ 2 ✓" in text
@@ -120,7 +177,7 @@ def test_compare_table_json_and_readme(run, tmp_path):
     table = run.update_readme(path, readme)
     new = readme.read_text()
     assert "old table" not in new and new.startswith("intro\n") and new.endswith("after\n")
-    assert "| demo | n=1 | float64 |" in table and "peer" in table and "≤ 2 ✓" in table
+    assert "| demo | n=1 | float64 |" in table and "peer" in table and "(1 ✓; CPU 1)" in table
     assert "1 of 1 pass" in table
 
 
@@ -131,3 +188,26 @@ def test_bad_arguments_are_refused(run):
         run.parse_args(["--repeats", "0"])
     with pytest.raises(SystemExit):
         run.parse_args(["--threads", "0"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--from", "x.json"])              # --from needs --check
+    assert run.parse_args(["--threads", "1,default"]).threads == ["1", "default"]
+
+
+def test_merged_runs_render_one_table(run, tmp_path):
+    """A --threads 1 run and a --threads default run, merged: both rows in the README table, both loads."""
+    paths = []
+    for setting, load in (("1", 0.5), ("default", 3.5)):
+        data = _fake_result(0.7, 2.0)
+        for r in data["rows"]:
+            r["setting"] = setting
+        data["env"] = {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1", "machine": "x", "commit": "abc",
+                       "loadavg_1m": load, "loadavg_1m_end": load, "seconds": 1.0}
+        data["args"] = {"threads": [setting], "repeats": 5, "min_time": 0.1}
+        paths.append(tmp_path / f"{setting}.json")
+        paths[-1].write_text(json.dumps(data))
+    merged = run.merge_results([str(p) for p in paths])
+    assert len(merged["rows"]) == 4 and len(merged["env"]["runs"]) == 2
+    assert merged["args"]["threads"] == ["1", "default"] and len(merged["checks"]) == 1     # the same check once
+    table = run.readme_table(merged)
+    assert "| 1 | 1 ms |" in table and "| 1 (default) | 1 ms |" in table
+    assert "load average 0.5 at the start" in table and "load average 3.5 at the start" in table
