@@ -233,7 +233,8 @@ def plot_checks(runs, path=None):
         ax.tick_params(labelsize=6)
         label = c.name if len(c.name) <= 58 else c.name[:55] + "…"
         ax.set_title(f"{name}: {label}\n{c.statistic} {c.relation} {c.tolerance:.3g}", fontsize=6)
-        lo_all, hi_all = min(min(values), c.tolerance), max(max(values), c.tolerance)
+        shown = list(values) + [c.tolerance] + (list(c.interval) if c.aggregate == "mean" and len(values) > 1 else [])
+        lo_all, hi_all = min(shown), max(shown)
         pad = 0.1 * (hi_all - lo_all) or 0.1 * abs(hi_all) or 0.1
         ax.set_xlim(lo_all - pad, hi_all + pad)
     fig.suptitle("every claim of the report, one point per draw (dashed: the tolerance)", fontsize=9)
