@@ -58,7 +58,7 @@ from ._backend import backend_name, namespace as _namespace, same_backend
 __all__ = [
     "integer", "positive_int", "real", "positive_float", "flag", "choice", "callable_or_none",
     "array", "shape", "not_empty", "namespace", "axis", "shape_tuple",
-    "max_bytes", "memory", "nbytes", "renamed_argument", "DTYPE_KINDS",
+    "max_bytes", "memory", "nbytes", "DTYPE_KINDS",
 ]
 
 #: the dtype rules :func:`array` knows
@@ -342,22 +342,3 @@ def memory(need: int, what: str, limit: int | None = None) -> int:
         raise ValueError(f"{what} needs {_sci(need)} bytes ({_human(need)}), more than the limit of "
                          f"{_human(limit)} (the physical memory, or CSTHEORY_MAX_BYTES); choose smaller sizes")
     return need
-
-
-# ---------------------------------------------------------------------------
-# renamed keywords
-# ---------------------------------------------------------------------------
-def renamed_argument(new_value, old_value, new: str, old: str, where: str):
-    """Support a renamed keyword: return ``new_value``, or ``old_value`` with a ``DeprecationWarning``.
-
-    ``TypeError`` when both or neither are given."""
-    import warnings
-
-    if old_value is not None:
-        if new_value is not None:
-            raise TypeError(f"{where}: give {new!r} only ({old!r} is its deprecated name)")
-        warnings.warn(f"{where}: the argument {old!r} is now called {new!r}", DeprecationWarning, stacklevel=3)
-        return old_value
-    if new_value is None:
-        raise TypeError(f"{where} missing required argument: {new!r}")
-    return new_value

@@ -131,7 +131,7 @@ def _linear_setup(J, r0, step_size, iterations, what):
     return xp, W, s, coeff, F
 
 
-def linear_residuals(J, r0, step_size, iterations=None, *, steps=None):
+def linear_residuals(J, r0, step_size, iterations):
     """Residuals r̃_t of gradient descent on a linear least-squares problem, eq. (39).
 
     GD θ̃_{t+1} = θ̃_t − η Jᵀ r̃_t on ½‖r̃‖², r̃ = r₀ + J(θ̃ − θ₀), has
@@ -154,7 +154,6 @@ def linear_residuals(J, r0, step_size, iterations=None, *, steps=None):
         η.
     iterations : iterable of int
         Iteration numbers t ≥ 0, in any order (an int T means 0, 1, …, T).
-        (``steps=`` is its deprecated name.)
 
     Returns
     -------
@@ -176,12 +175,11 @@ def linear_residuals(J, r0, step_size, iterations=None, *, steps=None):
            [0.5     , 0.875   ],
            [0.25    , 0.765625]])
     """
-    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linear_residuals()")
     xp, W, _, coeff, F = _linear_setup(J, r0, step_size, iterations, "linear_residuals")
     return r0[None, :] + (F * coeff[None, :]) @ W.T
 
 
-def linear_parameter_distance(J, r0, step_size, iterations=None, *, steps=None):
+def linear_parameter_distance(J, r0, step_size, iterations):
     """‖θ̃_t − θ₀‖ of gradient descent on a linear least-squares problem, eq. (40).
 
     θ̃_t − θ₀ = −Σ_i v_i ⟨w_i, r₀⟩ (1 − (1 − η σ_i²)^t)/σ_i, so
@@ -218,7 +216,6 @@ def linear_parameter_distance(J, r0, step_size, iterations=None, *, steps=None):
     >>> print(round(float(np.linalg.norm(theta)), 4))
     0.8844
     """
-    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linear_parameter_distance()")
     xp, _, s, coeff, F = _linear_setup(J, r0, step_size, iterations, "linear_parameter_distance")
     positive = s > 0
     inv_s = xp.where(positive, 1.0 / xp.where(positive, s, xp.ones_like(s)), xp.zeros_like(s))
@@ -281,13 +278,6 @@ class LinearizationResult:
     eigenvalues: np.ndarray
 
     @property
-    def steps(self):
-        """Deprecated name of :attr:`iterations`."""
-        import warnings
-        warnings.warn("LinearizationResult.steps is deprecated: use .iterations", DeprecationWarning, stacklevel=2)
-        return self.iterations
-
-    @property
     def max_residual_gap(self) -> float:
         """max_t ‖r_t − r̃_t‖ / ‖r₀‖, the quantity bounded by eq. (35)–(36)."""
         return self._max(self.residual_gap)
@@ -321,7 +311,7 @@ def _reference_kernel(gen, A, params, xp, m):
     return 0.5 * (K + K.T)
 
 
-def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, steps=None):
+def linearization(gen, A, y, params, iterations, step_size=None, rng=0):
     """Run GD on the nonlinear problem and on its linearization at θ₀ = ``params``; compare them.
 
     * Nonlinear (eq. 14): θ_{t+1} = θ_t − η J_G(θ_t)ᵀ Aᵀ r_t, r_t = A G(θ_t) − y,
@@ -346,7 +336,6 @@ def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, 
         ``gen.init(rng=rng, y=y)``.
     iterations : iterable of int
         Iterations t at which the runs are compared (an int T means 0, …, T);
-        ``steps=`` is its deprecated name.
     step_size : float, optional
         η; default :func:`cstheory.optim.default_step_size` (1/(‖A‖²‖U‖²) for
         the two-layer generator, ≤ 1/‖J‖² so the linear run converges too).
@@ -375,7 +364,6 @@ def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, 
     >>> print(bool(res.residual_norm[-1] < 0.5 * res.r0_norm))   # and both runs fit the data
     True
     """
-    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linearization()")
     iterations = sorted(set(_check_iterations(iterations)))
     A, xp = check_problem(gen, A, y)
     if step_size is not None:
@@ -451,7 +439,7 @@ def linearization(gen, A, y, params, iterations=None, step_size=None, rng=0, *, 
     )
 
 
-def linearization_gap(gen, A, y, params, iterations=None, step_size=None, rng=0, *, steps=None):
+def linearization_gap(gen, A, y, params, iterations, step_size=None, rng=0):
     """Theorem 4's residual gap: max over t in ``iterations`` of ‖r_t − r̃_t‖ / ‖r₀‖ (eq. 35).
 
     r_t is the residual of GD on the nonlinear problem ½‖A G(θ) − y‖² from
@@ -478,11 +466,10 @@ def linearization_gap(gen, A, y, params, iterations=None, step_size=None, rng=0,
     >>> print(gaps[1] < gaps[0])       # Theorem 4: the wider network is closer to linear
     True
     """
-    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps", "linearization_gap()")
     return linearization(gen, A, y, params, iterations, step_size=step_size, rng=rng).max_residual_gap
 
 
-def linearization_parameter_gap(gen, A, y, params, iterations=None, step_size=None, rng=0, *, steps=None):
+def linearization_parameter_gap(gen, A, y, params, iterations, step_size=None, rng=0):
     """Theorem 4's parameter gap: max over t in ``iterations`` of ‖θ_t − θ̃_t‖ (eq. 37).
 
     Same runs as :func:`linearization_gap`; eq. (37) bounds this by
@@ -504,6 +491,4 @@ def linearization_parameter_gap(gen, A, y, params, iterations=None, step_size=No
     >>> print(gaps[1] < gaps[0])       # eq. (37): the parameters stay closer too
     True
     """
-    iterations = _checks.renamed_argument(iterations, steps, "iterations", "steps",
-                                          "linearization_parameter_gap()")
     return linearization(gen, A, y, params, iterations, step_size=step_size, rng=rng).max_parameter_gap

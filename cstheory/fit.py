@@ -138,12 +138,6 @@ class FitResult:
     optimizer: str
     extras: dict = field(default_factory=dict)
 
-    @property
-    def steps(self):
-        """Deprecated name of :attr:`iterations`."""
-        warnings.warn("FitResult.steps is deprecated: use FitResult.iterations", DeprecationWarning, stacklevel=2)
-        return self.iterations
-
     def __repr__(self) -> str:
         first = f"{self.loss[0]:.4g}" if len(self.loss) else "—"
         last = f"{self.loss[-1]:.4g}" if len(self.loss) else "—"

@@ -292,13 +292,13 @@ def _circular_distance(n):
     return np.minimum(i, n - i)
 
 
-def triangular(n, half_width=None, xp=None, dtype=None, device=None, *, p=None):
+def triangular(n, half_width, xp=None, dtype=None, device=None):
     """Unit-norm triangular kernel of support 2h − 1 centred at index 0, h = ``half_width`` (Fig. 3).
 
     u[d] ∝ h − |d| for circular distance |d| < h, zero elsewhere, scaled to
     ‖u‖₂ = 1.  h = 1 is the identity (a one-hot at 0); the support must fit,
-    2h − 1 ≤ n.  (The paper's Fig. 3 calls h "p"; ``p=`` is accepted as a
-    deprecated keyword, since in cstheory p counts the components of a smooth signal.)
+    2h − 1 ≤ n.  (The paper's Fig. 3 calls h "p"; in cstheory p counts the components of a
+    smooth signal, so the half-width is ``half_width``.)
 
     Examples
     --------
@@ -306,7 +306,6 @@ def triangular(n, half_width=None, xp=None, dtype=None, device=None, *, p=None):
     >>> kernels.triangular(7, 2) * 6 ** 0.5    # [2, 1, 0, 0, 0, 0, 1] / √6, circularly centred at 0
     array([2., 1., 0., 0., 0., 0., 1.])
     """
-    half_width = _checks.renamed_argument(half_width, p, "half_width", "p", "triangular()")
     n = _checks.positive_int(n, "n")
     h = _checks.positive_int(half_width, "half_width")
     xp, dtype, device = resolve(xp, dtype, device)

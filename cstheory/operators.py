@@ -523,18 +523,3 @@ class RandomSubsampledDCT(LinearOperator):
         padded = xp.concat([r, xp.zeros((1,), dtype=r.dtype, device=self.device)])
         full = xp.reshape(xp.take(padded, self._scatter), self.signal_shape)
         return self.scale * self.signs * xp.reshape(idct(full), (-1,))
-
-
-
-#: names that moved to :mod:`cstheory.mri` (kept importable from here, with a DeprecationWarning)
-_MOVED_TO_MRI = ("SubsampledFourier", "cartesian_mask", "random_mask", "centre_mask", "kspace_distance",
-                 "MASK_DENSITIES")
-
-
-def __getattr__(name):
-    if name in _MOVED_TO_MRI:
-        import warnings
-        from . import mri
-        warnings.warn(f"cstheory.operators.{name} moved to cstheory.mri.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(mri, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

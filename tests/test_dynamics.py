@@ -585,21 +585,12 @@ _GEN, _A, _Y, _C0 = _small_linear_problem()
     ("linearization_gap", lambda **kw: linearization_gap(_GEN, _A, _Y, _C0, step_size=0.05, **kw)),
     ("linearization_parameter_gap", lambda **kw: linearization_parameter_gap(_GEN, _A, _Y, _C0, step_size=0.05, **kw)),
 ])
-def test_steps_is_the_deprecated_name_of_iterations(name, call):
-    """``steps=`` still works, with a DeprecationWarning naming the function and both names, and gives the
-    result of ``iterations=``; both at once, or neither, is a TypeError saying so.
-
-    kills mutants: x_linear_residuals__mutmut_3, 4, 5, 6, 12, 13, 14, 15, 16, 17;
-    x_linear_parameter_distance__mutmut_3, 4, 5, 6, 12, 13, 14, 15, 16, 17;
-    x_linearization__mutmut_4, 5, 6, 7, 13, 14, 15, 16, 17, 18; x_linearization_gap__mutmut_4, 5, 6, 7, 13 … 18;
-    x_linearization_parameter_gap__mutmut_4, 5, 6, 7, 13 … 18."""
-    want = call(iterations=[0, 2])
-    with pytest.warns(DeprecationWarning, match=f"^{name}\\(\\): the argument 'steps' is now called 'iterations'$"):
-        got = call(steps=[0, 2])
-    np.testing.assert_array_equal(cst.to_numpy(got), cst.to_numpy(want))
-    with pytest.raises(TypeError, match=f"^{name}\\(\\): give 'iterations' only \\('steps' is its deprecated name\\)$"):
+def test_iterations_is_the_one_name_and_required(name, call):
+    """``iterations`` is required and ``steps=`` is retired (CHANGELOG.md): both are TypeErrors."""
+    assert np.all(np.isfinite(np.asarray(cst.to_numpy(call(iterations=[0, 2])), dtype=float)))
+    with pytest.raises(TypeError, match="steps"):
         call(iterations=[0, 2], steps=[0, 2])
-    with pytest.raises(TypeError, match=f"^{name}\\(\\) missing required argument: 'iterations'$"):
+    with pytest.raises(TypeError, match="iterations"):
         call()
 
 

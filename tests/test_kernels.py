@@ -294,17 +294,12 @@ def test_pow2_is_the_host_power_of_two_below_abs_c(c, want):
     assert kernels._pow2(c) == want
 
 
-def test_triangular_takes_the_deprecated_p_with_a_warning_and_names_both():
-    """p= is half_width= with a DeprecationWarning; both or neither is a TypeError naming them.
-
-    kills mutants: x_triangular__mutmut_3 to 6, 12 to 17."""
-    with pytest.warns(DeprecationWarning, match=r"^triangular\(\): the argument 'p' is now called 'half_width'$"):
-        u = kernels.triangular(7, p=2)
-    np.testing.assert_array_equal(u, kernels.triangular(7, 2))
-    np.testing.assert_allclose(u * 6**0.5, [2, 1, 0, 0, 0, 0, 1], rtol=1e-15)
-    with pytest.raises(TypeError, match=r"^triangular\(\): give 'half_width' only \('p' is its deprecated name\)$"):
-        kernels.triangular(7, 2, p=2)
-    with pytest.raises(TypeError, match=r"^triangular\(\) missing required argument: 'half_width'$"):
+def test_triangular_has_one_name_for_the_half_width():
+    """The retired keyword ``p=`` is gone (CHANGELOG.md): it is a TypeError, as is a missing half-width."""
+    np.testing.assert_allclose(kernels.triangular(7, half_width=2) * 6**0.5, [2, 1, 0, 0, 0, 0, 1], rtol=1e-15)
+    with pytest.raises(TypeError, match="p"):
+        kernels.triangular(7, p=2)
+    with pytest.raises(TypeError, match="half_width"):
         kernels.triangular(7)
 
 

@@ -314,21 +314,12 @@ class Counting(cst.LinearOperator):
     rmatvec = matvec
 
 
-def test_moved_mri_names_warn_and_forward():
-    """cstheory.operators.<MRI name> is cstheory.mri.<name> with a DeprecationWarning pointing at the caller;
-    an unknown name is an AttributeError.
-
-    kills mutants: x___getattr____mutmut_1 … 13."""
-    import cstheory.mri as mri
+def test_operators_has_no_module_getattr():
+    """No module ``__getattr__`` forwards moved names to mri (the import loop it made is gone)."""
     import cstheory.operators as ops
-    for name in ("SubsampledFourier", "cartesian_mask", "MASK_DENSITIES"):
-        with pytest.warns(DeprecationWarning, match=rf"^cstheory\.operators\.{name} moved to cstheory\.mri\.{name}$") as rec:
-            got = getattr(ops, name)
-        assert got is getattr(mri, name)
-        if "mutmut" not in rec[0].filename:       # under mutation testing a trampoline frame sits in between
-            assert rec[0].filename == __file__
-    with pytest.raises(AttributeError, match=r"^module 'cstheory\.operators' has no attribute 'nothing'$"):
-        ops.nothing
+    assert "__getattr__" not in vars(ops)
+    with pytest.raises(AttributeError):
+        ops.SubsampledFourier
 
 
 class _Shaped(cst.LinearOperator):
