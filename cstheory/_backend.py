@@ -33,7 +33,7 @@ __all__ = [
     "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
-    "check_finite", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
+    "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
     "perturbation", "PERTURB_ENV",
 ]
 
@@ -197,6 +197,18 @@ def dtype_name(dtype) -> str:
         return np.dtype(dtype).name
     except TypeError:
         return str(dtype).split(".")[-1].strip("'>")
+
+
+def itemsize(dtype) -> int:
+    """Bytes per entry of a real dtype of any library (4 for float32, 8 for float64), for memory estimates."""
+    return {"float32": 4, "float64": 8}[_real_name(dtype)]
+
+
+def _real_name(dtype) -> str:
+    name = dtype_name(dtype)
+    if name not in REAL_DTYPES:
+        raise ValueError(f"dtype must be float32 or float64, got {name}")
+    return name
 
 
 def same_backend(xp1, xp2) -> bool:
@@ -516,17 +528,10 @@ def idct(x, axes=None):
 # --------------------------------------------------------------------------
 # checks and tolerances
 # --------------------------------------------------------------------------
-def check_finite(x, name: str):
-    """Raise ``ValueError`` naming ``name`` if ``x`` holds NaN or inf."""
-    xp = namespace(x)
-    if not bool(xp.all(xp.isfinite(x))):
-        raise ValueError(f"{name} contains non-finite values (NaN or inf)")
-    return x
 
 
 def tolerance(dtype, kind: str = "rtol") -> float:
     """Per-dtype tolerance used by the tests and the report: float64 → 1e-9, float32 → 1e-4."""
-    name = str(dtype).split(".")[-1]
-    if "32" in name:
+    if dtype_name(dtype) == "float32":
         return 1e-4 if kind == "rtol" else 1e-5
     return 1e-9 if kind == "rtol" else 1e-11

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
+from . import _numeric
 from ._backend import namespace, to_numpy
 from ._repr import compact_repr
 
@@ -71,7 +72,6 @@ def _spectral_bound(s, c, m, eps=float(np.finfo(np.float64).eps)):
     """The bound for host float64 arrays, scale-safe: with s = a ŝ and c = b ĉ (a, b the powers of two
     just below the largest entries) it is b² · [Σ ĉ_i²/ŝ_i²] · [Σ_tail ŝ_i²]: invariant under s → λ s,
     never inf·0, and bit for bit the unscaled sum wherever that is finite."""
-    from .kernels import _pow2
 
     order = np.argsort(-s, kind="stable")
     s, c = s[order], c[order]
@@ -81,8 +81,8 @@ def _spectral_bound(s, c, m, eps=float(np.finfo(np.float64).eps)):
         return 0.0
     if a == 0.0:
         return math.inf
-    tiny = eps * max(b, 1e-300) * 1e3 / _pow2(b)
-    a, b = _pow2(a), _pow2(b)              # powers of two: the scaling is exact
+    tiny = eps * max(b, 1e-300) * 1e3 / _numeric.pow2(b)
+    a, b = _numeric.pow2(a), _numeric.pow2(b)              # powers of two: the scaling is exact
     s, c = s / a, c / b
     energy = 0.0
     for si, ci in zip(s, c):
@@ -138,9 +138,8 @@ def theorem1_bound(J, x, m):
     # thin SVD gives all n left singular vectors when N >= n; otherwise the full
     # one does (its V is only N x N) and the missing n - N singular values are 0.
     # The bound is invariant under J → λJ: the SVD is taken of J / max|J|.
-    from .kernels import _pow2
 
-    scale = _pow2(float(xp.max(xp.abs(J))))
+    scale = _numeric.pow2(float(xp.max(xp.abs(J))))
     W, s, _ = xp.linalg.svd(J / scale, full_matrices=N < n)
     s = np.concatenate([to_numpy(s).astype(np.float64), np.zeros(n - s.shape[0])])   # J's eps is used below
     # a rank-deficient J has rounding-level singular values (~eps s_max), not zeros: count them
@@ -231,7 +230,7 @@ def theorem2_bound(u, x, m, xi=0.0):
     >>> print(round(cst.theorem2_bound(u, x, 24, xi=0.1) - bounds[1], 12))   # + ξ²‖x‖²
     0.01
     """
-    from .kernels import _pow2, check_kernel
+    from .kernels import check_kernel
     from .signals import trig_basis
     from .spectrum import sigma_weights
     import array_api_compat
@@ -253,7 +252,7 @@ def theorem2_bound(u, x, m, xi=0.0):
     W = trig_basis(n, xp=xp, dtype=x.dtype, device=array_api_compat.device(x))
     if float(xp.max(xp.abs(x))) == 0.0:
         return 0.0
-    c_x = _pow2(float(xp.max(xp.abs(x))))
+    c_x = _numeric.pow2(float(xp.max(xp.abs(x))))
     xs = x / c_x
     coeff = to_numpy(W.T @ xs).astype(np.float64)
     x_norm = float(xp.linalg.vector_norm(xs))

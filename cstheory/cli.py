@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-import traceback
 from pathlib import Path
 
 from ._files import check_writable_directory
@@ -226,13 +224,6 @@ def _cmd_figure(args):
     return _cmd_reproduce(args)
 
 
-def _cmd_exercise(args):
-    """``cstheory exercise …``: delegated to the one implementation, :func:`cstheory.exercises.command`."""
-    from . import exercises
-
-    return exercises.command(args.args)
-
-
 def _sweep_executor(args):
     """(executor, closer, description): a Dask cluster if asked or installed, else a process pool."""
     if args.scheduler:
@@ -352,8 +343,8 @@ def build_parser():
     ex = sub.add_parser("exercise", add_help=False,
                         help="classroom exercises: list | show | notebook | check | grade "
                              "(see `cstheory exercise --help`)")
-    ex.add_argument("args", nargs=argparse.REMAINDER)
-    ex.set_defaults(func=_cmd_exercise)
+    # listed for the help text only: main() hands every word after `exercise` to exercises.command
+    # before this parser runs
 
     sw = sub.add_parser("sweep", help="parameter sweeps: phase-transition diagrams, the Fig. 5 study")
     sw.add_argument("name", choices=["phase-transition", "fig5-study"])

@@ -40,7 +40,7 @@ import math
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, backend_name, dtype_name, namespace, resolve
+from ._backend import as_generator, asarray, backend_name, dtype_name, itemsize, namespace, resolve
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
 
 __all__ = [
@@ -619,8 +619,8 @@ class DeepDecoder(Generator):
         self._check_jacobian_size(max_bytes)
         _, state = self._forward(params)
         n = self.n
-        itemsize = 4 if "32" in str(self.dtype) else 8
-        per_row = itemsize * (4 * self.channels * self.n // max(self.out_channels, 1) + 2 * self.num_params)
+        nbytes = itemsize(self.dtype)
+        per_row = nbytes * (4 * self.channels * self.n // max(self.out_channels, 1) + 2 * self.num_params)
         chunk = max(1, min(n, int(min(_CHUNK_BYTES, max_bytes) // per_row)))
         rows = []
         for a in range(0, n, chunk):

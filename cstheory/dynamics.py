@@ -34,7 +34,7 @@ from . import _checks
 from ._backend import as_generator, namespace, to_numpy
 from ._repr import compact_repr
 from .fit import DIVERGENCE_FACTOR, DivergenceError, DivergenceMonitor, check_problem, fit, start_params
-from .operators import _norm
+from . import _numeric
 from .optim import default_step_size
 
 __all__ = [
@@ -125,7 +125,7 @@ def _linear_setup(J, r0, step_size, iterations, what):
                    f"{what}(J of shape {(m, N)}, {len(iterations)} iterations): the SVD and the rows")
     W, s, _ = xp.linalg.svd(J, full_matrices=False)       # thin: r = min(m, N) directions
     coeff = W.T @ r0                                        # ⟨w_i, r₀⟩
-    _check_divergence(s, coeff, _norm(xp, r0), step_size, iterations, f"{what} (linear GD, eq. 39)")
+    _check_divergence(s, coeff, _numeric.norm(xp, r0), step_size, iterations, f"{what} (linear GD, eq. 39)")
     t = xp.reshape(xp.asarray(iterations, dtype=J.dtype, device=getattr(J, "device", None)), (-1, 1))
     F = _decay_minus_one(step_size * s * s, t)              # (L, r): (1 − η σ_i²)^t − 1
     return xp, W, s, coeff, F

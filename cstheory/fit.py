@@ -12,7 +12,6 @@ divergence rule (:class:`DivergenceMonitor`); the optimizer owns the update.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np

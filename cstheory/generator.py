@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 
 from . import _checks
-from ._backend import backend_name, dtype_name, namespace, same_backend
+from ._backend import backend_name, dtype_name, itemsize, namespace, same_backend
 
 __all__ = ["Generator", "Iterate", "DEFAULT_MAX_JACOBIAN_BYTES", "check_generator"]
 
@@ -232,8 +232,8 @@ class Generator:
 
     def _check_jacobian_size(self, max_bytes):
         max_bytes = _checks.positive_int(max_bytes, "max_bytes")
-        itemsize = 4 if "32" in str(self.dtype) else 8
-        need = self.n * self.num_params * itemsize
+        nbytes = itemsize(self.dtype)
+        need = self.n * self.num_params * nbytes
         if need > max_bytes:
             raise ValueError(
                 f"the explicit Jacobian would take {need / 2**30:.2f} GiB (n={self.n}, N={self.num_params}), "

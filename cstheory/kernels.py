@@ -10,13 +10,12 @@ Kernels are "centred at index 0": a symmetric kernel has u[d] = u[n − d].
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
 
 import numpy as np
 
 from . import _checks
+from . import _numeric
 from ._backend import asarray, irfft, namespace, resolve, rfft
 
 __all__ = [
@@ -60,31 +59,6 @@ def check_kernel(u, name="u"):
     if not bool(xp.any(u != 0)):
         raise ValueError(f"{name} must not be all zero")
     return u
-
-
-def _scale(xp, x, axis=None):
-    """The power of two 2^e ≤ max|x| < 2^(e+1) (1 where x is all zero), as an array of x's namespace.
-
-    The factor of the scale-safe routines: x / 2^e has its largest entry in [1, 2), and since
-    scaling by a power of two is exact in floating point, a routine computed for x / 2^e and
-    scaled back gives, wherever nothing overflows, bit for bit the numbers of the direct formula."""
-    c = xp.max(xp.abs(x), axis=axis, keepdims=axis is not None)
-    e = xp.floor(xp.log2(xp.where(c > 0, c, xp.ones_like(c))))
-    return 2.0 ** e
-
-
-@contextlib.contextmanager
-def _overflow_to_inf():
-    """Multiplying a scale-safe result back by its scale may overflow where the true value is beyond the
-    floating-point range: that gives ±inf, documented, so the library's overflow warning is silenced here."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
-        yield
-
-
-def _pow2(c: float) -> float:
-    """The power of two 2^e ≤ |c| < 2^(e+1) of a Python float (1.0 for 0): the host version of ``_scale``."""
-    return math.ldexp(1.0, math.frexp(c)[1] - 1) if c != 0 and math.isfinite(c) else 1.0
 
 
 def circulant_matrix(u):
@@ -149,12 +123,12 @@ def _convolve(u, x, axis, conj):
     """irfft(rfft(u)^(*) · rfft(x)) after scaling u and x by powers of two to max-entry in [1, 2)."""
     xp = namespace(u)
     n = u.shape[0]
-    cu, cx = _scale(xp, u), _scale(xp, x)
+    cu, cx = _numeric.scale(xp, u), _numeric.scale(xp, x)
     uh = _spectrum(u / cu, x.ndim, axis)
     if conj:
         uh = xp.conj(uh)
     out = irfft(uh * rfft(x / cx, axis=axis), n, axis=axis)
-    with _overflow_to_inf():
+    with _numeric.overflow_to_inf():
         return cu * (cx * out)
 
 
@@ -251,13 +225,13 @@ def autocorrelation(u):
     check_kernel(u)
     xp = namespace(u)
     n = u.shape[0]
-    c = _scale(xp, u)
+    c = _numeric.scale(xp, u)
     uh = rfft(u / c)
     a = irfft(uh * xp.conj(uh), n)
     # a[d] = a[n - d] exactly in exact arithmetic; symmetrise away the FFT rounding
     mirror = xp.asarray((-np.arange(n)) % n, device=getattr(u, "device", None))
     a = 0.5 * (a + xp.take(a, mirror))
-    with _overflow_to_inf():
+    with _numeric.overflow_to_inf():
         return c * (c * a)
 
 
@@ -282,8 +256,8 @@ def spectral_norm(u) -> float:
     """
     check_kernel(u)
     xp = namespace(u)
-    c = _scale(xp, u)
-    with _overflow_to_inf():
+    c = _numeric.scale(xp, u)
+    with _numeric.overflow_to_inf():
         return float(c) * float(xp.max(xp.abs(rfft(u / c))))
 
 

@@ -8,7 +8,7 @@ import array_api_compat
 from . import _checks
 from ._backend import as_generator, backend_name, namespace, normal, same_backend
 from .generator import Generator
-from .kernels import _pow2
+from . import _numeric
 from .operators import as_operator
 
 __all__ = ["LinearGenerator", "min_norm_coefficients"]
@@ -163,7 +163,7 @@ def min_norm_coefficients(A, J, y, rcond=None):
     Ad = A.to_dense()
     if float(xp.max(xp.abs(y))) == 0.0:
         return xp.zeros((N,), dtype=J.dtype, device=array_api_compat.device(J))
-    a, b, c = (_pow2(float(xp.max(xp.abs(X)))) for X in (Ad, J, y))     # powers of two: exact scalings
+    a, b, c = (_numeric.pow2(float(xp.max(xp.abs(X)))) for X in (Ad, J, y))     # powers of two: exact scalings
     M = (Ad / a) @ (J / b)
     U, s, Vt = xp.linalg.svd(M, full_matrices=False)
     if rcond is None:

@@ -40,7 +40,8 @@ import numpy as np
 from ._repr import compact_repr
 from . import _checks
 from ._backend import as_generator, asarray, fft2, ifft2, namespace, resolve, resolve_namespace, to_numpy
-from .operators import LinearOperator, _norm
+from . import _numeric
+from .operators import LinearOperator
 from .signals import IMAGES, load_image
 
 __all__ = ["cartesian_mask", "random_mask", "centre_mask", "kspace_distance", "MASK_DENSITIES",
@@ -565,7 +566,7 @@ def simulate_kspace(image, mask, snr_db=None, rng=0):
     y = A @ image
     s = 0.0
     if snr_db is not None:
-        rms = _norm(xp, y) / math.sqrt(y.shape[0])          # overflow-free ‖A x*‖ / √(2m)
+        rms = _numeric.norm(xp, y) / math.sqrt(y.shape[0])          # overflow-free ‖A x*‖ / √(2m)
         s = rms * 10.0 ** (-snr_db / 20.0)
         e = host_rng.standard_normal(y.shape[0]) * s
         y = y + asarray(e, xp=xp, dtype=y.dtype, device=dev)

@@ -23,6 +23,7 @@ import array_api_compat
 import numpy as np
 
 from . import _checks
+from . import _numeric
 from ._backend import (as_generator, asarray, backend_name, dct, dtype_name, idct, namespace, normal, resolve,
                        same_backend, to_numpy)
 
@@ -66,7 +67,6 @@ def gaussian_matrix(m, n, rng=0, xp=None, dtype=None, device=None):
     xp, dtype, device = resolve(xp, dtype, device)
     _checks.memory(_checks.nbytes((m, n)) * 2, f"gaussian_matrix(m={m}, n={n}): the (m, n) matrix")
     return normal((m, n), rng=host_rng, scale=1.0 / math.sqrt(m), xp=xp, dtype=dtype, device=device)
-
 
 
 class LinearOperator:
@@ -342,14 +342,6 @@ def as_operator(A, name="A") -> LinearOperator:
     return MatrixOperator(A, name)
 
 
-def _norm(xp, x):
-    """‖x‖₂ without overflow or underflow: max|x| · ‖x / max|x|‖ (a Python float)."""
-    c = float(xp.max(xp.abs(x)))
-    if c == 0.0 or not math.isfinite(c):
-        return c
-    return c * float(xp.linalg.vector_norm(x / c))
-
-
 def power_iteration(apply, x0, iters=100, rtol=1e-10):
     """Largest eigenvalue of a symmetric PSD map ``apply`` by power iteration from ``x0``.
 
@@ -364,14 +356,14 @@ def power_iteration(apply, x0, iters=100, rtol=1e-10):
     iters = _checks.positive_int(iters, "iters")
     rtol = _checks.real(rtol, "rtol", low=0.0)
     xp = namespace(x0)
-    nrm0 = _norm(xp, x0)
+    nrm0 = _numeric.norm(xp, x0)
     if nrm0 == 0.0:
         raise ValueError("x0 must not be zero (power iteration needs a start with a component on the top eigenvector)")
     x = x0 / nrm0
     lam = 0.0
     for _ in range(iters):
         y = apply(x)
-        nrm = _norm(xp, y)
+        nrm = _numeric.norm(xp, y)
         if nrm == 0.0:
             return 0.0
         z = y / nrm
@@ -421,11 +413,11 @@ def operator_norm(A, rng=0, iters=100):
     est = 0.0
     for _ in range(iters):
         z = A @ x
-        s1 = _norm(xp, z)                          # ‖A x‖ → σ_max as x → v_1
+        s1 = _numeric.norm(xp, z)                          # ‖A x‖ → σ_max as x → v_1
         if s1 == 0.0:
             return 0.0 if est == 0.0 else est
         w = A.T @ (z / s1)
-        s2 = _norm(xp, w)
+        s2 = _numeric.norm(xp, w)
         if s2 == 0.0:
             return s1
         x = w / s2

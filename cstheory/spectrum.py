@@ -26,7 +26,8 @@ import numpy as np
 
 from . import _checks
 from ._backend import as_generator, asarray, irfft, namespace, rfft, to_numpy
-from .kernels import _overflow_to_inf, _scale, autocorrelation, check_kernel
+from . import _numeric
+from .kernels import autocorrelation, check_kernel
 
 #: sigma_matrix_mc refuses more than this many draws of a column of C (samples × channels)
 MAX_MC_COLUMNS = 2**40
@@ -60,7 +61,7 @@ def _row_scales(U):
     V has rows with largest entry in [1, 2), so V Vᵀ neither overflows nor underflows, and because
     the scaling is by powers of two, (V Vᵀ)_ij s_i s_j is bit for bit (U Uᵀ)_ij wherever that is finite."""
     xp = namespace(U)
-    s = _scale(xp, U, axis=1)
+    s = _numeric.scale(xp, U, axis=1)
     return U / s, s[:, 0]
 
 
@@ -127,7 +128,7 @@ def sigma_matrix(U):
     safe = xp.where(denom > 0, denom, xp.ones_like(denom))
     rho = _snap_cosine(G / safe)
     H = G * (0.5 * (1.0 - xp.acos(rho) / math.pi))
-    with _overflow_to_inf():
+    with _numeric.overflow_to_inf():
         S = (H * sc[:, None]) * sc[None, :]    # powers of two: exact, and 0 stays 0 (never inf·0)
     if bool(xp.any(xp.isinf(S))):
         big = float(xp.max(norms * sc))
@@ -202,7 +203,7 @@ def sigma_matrix_mc(U, samples, channels=1, rng=0, max_chunk=2**22):
         acc = acc + M @ M.T
         done += cols
     H = (V @ V.T) * acc / total
-    with _overflow_to_inf():
+    with _numeric.overflow_to_inf():
         return (H * sc[:, None]) * sc[None, :]
 
 
@@ -280,13 +281,13 @@ def sigma_weights(u):
     check_kernel(u)
     xp = namespace(u)
     n = u.shape[0]
-    c = _scale(xp, u)                  # σ(c u) = |c| σ(u): compute for u/c (c a power of two), rescale
+    c = _numeric.scale(xp, u)                  # σ(c u) = |c| σ(u): compute for u/c (c a power of two), rescale
     a = autocorrelation(u / c)
     nrm2 = a[0]
     half = xp.real(rfft(_g(_snap_cosine(a / nrm2))))          # frequencies 0 … n//2
     full_index = np.minimum(np.arange(n), n - np.arange(n))     # σ_i = σ_{n-i}
     full = xp.take(half, xp.asarray(full_index, device=getattr(u, "device", None)))
-    with _overflow_to_inf():
+    with _numeric.overflow_to_inf():
         return c * xp.sqrt(nrm2 * xp.abs(full))
 
 
@@ -298,14 +299,14 @@ def sigma_weights_eq11(u):
     check_kernel(u)
     xp = namespace(u)
     n = u.shape[0]
-    c = _scale(xp, u)
+    c = _numeric.scale(xp, u)
     v = u / c
     uh = rfft(v)
     conv = irfft(uh * uh, n)
     nrm2 = xp.sum(v * v)
     full_index = np.minimum(np.arange(n), n - np.arange(n))
     half = xp.abs(rfft(_g(_snap_cosine(conv / nrm2))))
-    with _overflow_to_inf():
+    with _numeric.overflow_to_inf():
         return c * xp.sqrt(nrm2 * xp.take(half, xp.asarray(full_index, device=getattr(u, "device", None))))
 
 

@@ -69,9 +69,9 @@ def kernels(n: int):
         u[shift % n] = 1.0
         return u
 
-    def triangle(p):
+    def triangle(half_width):
         d = np.minimum(np.arange(n), n - np.arange(n))
-        u = np.maximum(p - d, 0.0)
+        u = np.maximum(half_width - d, 0.0)
         return u / np.linalg.norm(u)
 
     def gaussian(width):

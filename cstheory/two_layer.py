@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _backend, _checks
 from ._backend import as_generator, irfft, is_numpy, namespace, normal, rfft
-from .operators import _norm
+from . import _numeric
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator, Iterate
 from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_norm
 
@@ -152,7 +152,7 @@ class TwoLayerGenerator(Generator):
             self._check_backend(y, "y")
         xi = _checks.positive_float(xi, "xi")
         if scale is None:
-            y_norm = 1.0 if y is None else _norm(self.xp, y)
+            y_norm = 1.0 if y is None else _numeric.norm(self.xp, y)
             scale = theorem3_scale(y_norm, self.n, self.U_norm, xi)
         scale = _checks.positive_float(scale, "scale", allow_zero=True)
         return normal(self.param_shape, rng=host_rng, scale=scale, xp=self.xp, dtype=self.dtype, device=self.device)

@@ -108,12 +108,18 @@ def test_tolerance_per_dtype():
     assert B.tolerance(np.float32) == 1e-4
 
 
-def test_check_finite(xp):
-    good = B.asarray([1.0, 2.0], xp=xp)
-    assert B.check_finite(good, "z") is good
-    for bad in (np.nan, np.inf):
-        with pytest.raises(ValueError, match="z contains non-finite"):
-            B.check_finite(B.asarray([1.0, bad], xp=xp), "z")
+def test_itemsize_of_every_library_dtype(xp):
+    """Bytes per entry for the memory estimates: 4 and 8 whatever the library; other dtypes refused."""
+    assert B.itemsize(xp.float32) == 4 and B.itemsize(xp.float64) == 8
+    assert B.itemsize("float32") == 4 and B.itemsize(np.dtype("float64")) == 8
+    with pytest.raises(ValueError, match="float32 or float64"):
+        B.itemsize(np.int32)
+
+
+def test_tolerance_of_every_library_dtype(xp):
+    """The float32 tolerance for float32 of any library, not only for names that contain "32"."""
+    assert B.tolerance(xp.float32) == 1e-4 and B.tolerance(xp.float64) == 1e-9
+    assert B.tolerance(xp.float32, "atol") == 1e-5 and B.tolerance(xp.float64, "atol") == 1e-11
 
 
 # ---------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_sweep_phase_transition_tiny(tmp_path, monkeypatch):
     """`cstheory sweep phase-transition` on a tiny grid: figure, CSV rows and report; a rerun resumes."""
     from cstheory.experiments import phase_transition
 
-    tiny = dict(n=16, ms=[4, 8, 16], ps=[1, 2], seeds=[0], k=8, kernel_p=2, steps=200)
+    tiny = dict(n=16, ms=[4, 8, 16], ps=[1, 2], seeds=[0], k=8, half_width=2, steps=200)
     monkeypatch.setattr(phase_transition, "config", lambda quick=False: tiny)
     monkeypatch.setitem(sys.modules, "distributed", None)  # force the process-pool path
     code = cli.main(["sweep", "phase-transition", "--out", str(tmp_path), "--workers", "2", "--no-progress"])

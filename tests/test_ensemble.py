@@ -5,7 +5,6 @@ The last tests are the robustness tests of the reproduction report: every claim 
 another CPU's rounding does), with two BLAS threads; and the same machinery must catch a planted claim
 that only one machine's bits support.
 """
-import json
 import math
 import os
 import types
@@ -15,7 +14,7 @@ import pytest
 
 from cstheory import _backend, cli, ensemble
 from cstheory.experiments import EXPERIMENTS, Experiment
-from cstheory.report import Check, ExperimentRun
+from cstheory.report import Check
 
 
 # ---------------------------------------------------------------------------

@@ -244,20 +244,6 @@ def test_bad_input_messages_name_the_argument(call, exc, message):
 # ---------------------------------------------------------------------------
 # mutation testing of kernels.py on the current tree (tests/MUTATION.md)
 # ---------------------------------------------------------------------------
-def test_scale_is_the_power_of_two_below_the_largest_entry_per_row():
-    """_scale (also used by spectrum.py with axis=1): 2^e ≤ max|x| < 2^(e+1), 1 for all-zero x or rows,
-    kept as a column (keepdims) when an axis is given; values below 1 get powers below 1.
-
-    kills mutants: x__scale__mutmut_3, 6, 7, 19, 20."""
-    X = np.array([[3.0, -0.5], [0.0, 0.0], [0.25, -0.1], [-1.0, 0.75]])
-    s = kernels._scale(np, X, axis=1)
-    assert s.shape == (4, 1)
-    np.testing.assert_array_equal(s, [[2.0], [1.0], [0.25], [1.0]])
-    assert float(kernels._scale(np, X)) == 2.0
-    assert float(kernels._scale(np, np.array([0.3, -0.2]))) == 0.25
-    assert float(kernels._scale(np, np.zeros(3))) == 1.0
-
-
 def test_convolving_zero_gives_zero_not_nan(xp):
     """x = 0 is a valid signal: u ⊛ 0 = Uᵀ 0 = 0 (the scale of an all-zero x is 1, not 0).
 
@@ -282,16 +268,6 @@ def test_subnormal_kernel_is_scaled_up_before_the_fft(xp):
                                rtol=1e-14, atol=1e-14 * 2.0**-70 * np.abs(U0 @ x0).max())
     np.testing.assert_allclose(cst.to_numpy(kernels.circular_correlate(u, x)), (U0.T @ x0) * 2.0**-70,
                                rtol=1e-14, atol=1e-14 * 2.0**-70 * np.abs(U0.T @ x0).max())
-
-
-@pytest.mark.parametrize("c, want", [(3.0, 2.0), (-3.0, 2.0), (1.0, 1.0), (2.0, 2.0), (0.75, 0.5),
-                                     (1e300, 2.0**996), (5e-324, 5e-324), (0.0, 1.0),
-                                     (float("inf"), 1.0), (float("-inf"), 1.0), (float("nan"), 1.0)])
-def test_pow2_is_the_host_power_of_two_below_abs_c(c, want):
-    """_pow2 (used by linear.py and bounds.py): 2^e ≤ |c| < 2^(e+1), 1.0 for 0 and non-finite c.
-
-    kills mutants: x__pow2__mutmut_1 to 16 (not reached by the kernels tests before)."""
-    assert kernels._pow2(c) == want
 
 
 def test_triangular_has_one_name_for_the_half_width():

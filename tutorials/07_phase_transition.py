@@ -50,7 +50,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 
 # %%
 n = 32 if QUICK else 64
-sizes = dict(n=n, k=32 if QUICK else 64, kernel_p=4 if QUICK else 8, steps=600 if QUICK else 1500)
+sizes = dict(n=n, k=32 if QUICK else 64, half_width=4 if QUICK else 8, steps=600 if QUICK else 1500)
 for method in phase_transition.METHODS:
     err = phase_transition.recovery_error(method, m=n // 2, p=3, seed=SEED, **sizes)
     print(f"{method:10s} m = {n // 2}, p = 3: relative error {err:.3g}")

@@ -83,7 +83,7 @@ class MeasurementsResult:
     m_needed_two_layer, m_needed_linear : numpy.ndarray (P,)
         Smallest m whose median error is below ``target`` (−1 if none).
     target : float
-    n, k, steps, kernel_width : int
+    n, k, steps, half_width : int
     """
 
     ps: np.ndarray
@@ -98,7 +98,7 @@ class MeasurementsResult:
     n: int
     k: int
     steps: int
-    kernel_width: int
+    half_width: int
 
 
 def _m_needed(ms, err, target):
@@ -111,7 +111,7 @@ def _m_needed(ms, err, target):
     return out
 
 
-def run(quick=False, n=None, ps=None, ms=None, k=None, steps=None, trials=None, kernel_width=None,
+def run(quick=False, n=None, ps=None, ms=None, k=None, steps=None, trials=None, half_width=None,
         target=1e-2, rng=0):
     """Recovery error against m for p-smooth signals (no drawing).
 
@@ -131,8 +131,8 @@ def run(quick=False, n=None, ps=None, ms=None, k=None, steps=None, trials=None, 
         GD steps (full: 2000; the loss drops by 1e4–1e6, i.e. GD has converged to plotting accuracy).
     trials : int
         Independent draws of (x*, A, C₀) per (p, m) (full: 2).
-    kernel_width : int
-        Triangular kernel ``kernels.triangular(n, kernel_width)`` (default n // 8).
+    half_width : int
+        Triangular kernel ``kernels.triangular(n, half_width)`` (default n // 8).
     target : float
         Squared-error level for ``m_needed``.
     rng : int
@@ -148,7 +148,7 @@ def run(quick=False, n=None, ps=None, ms=None, k=None, steps=None, trials=None, 
     k = _checks.positive_int(k if k is not None else (64 if quick else 128), "k", minimum=2)
     T = _checks.positive_int(steps if steps is not None else (1000 if quick else 2000), "steps")
     R = _checks.positive_int(trials if trials is not None else (1 if quick else 2), "trials")
-    width = _checks.positive_int(kernel_width if kernel_width is not None else max(1, n // 8), "kernel_width")
+    width = _checks.positive_int(half_width if half_width is not None else max(1, n // 8), "half_width")
     target = _checks.positive_float(target, "target")
     rng = _checks.positive_int(rng, "rng", minimum=0)
     if ps.size == 0 or ms.size == 0:
@@ -177,7 +177,7 @@ def run(quick=False, n=None, ps=None, ms=None, k=None, steps=None, trials=None, 
     return MeasurementsResult(
         ps=ps, ms=ms, error_two_layer=e2, error_linear=el, bound=bd, final_loss=fl,
         m_needed_two_layer=_m_needed(ms, e2, target), m_needed_linear=_m_needed(ms, el, target),
-        target=target, n=n, k=k, steps=T, kernel_width=width,
+        target=target, n=n, k=k, steps=T, half_width=width,
     )
 
 

@@ -70,7 +70,7 @@ def checks(result):
     from ..report import Check
     return [
         Check("eq. (11) closed form vs eigenvalues of Σ(U): max |σ² − λ| / max λ", result.eig_error,
-              1e-5 if "32" in result.dtype else 1e-10),
+              1e-5 if result.dtype == "float32" else 1e-10),
         Check("Monte-Carlo Σ: median error·√(S·k)", result.constant, 3.0,
               note="relative Frobenius error decays like 1/√(draws); measured constant ≈ 1"),
         Check("Monte-Carlo Σ: error at the most draws", float(result.errors[-1]), 0.05),

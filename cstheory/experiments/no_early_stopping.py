@@ -93,7 +93,7 @@ def rough_signal(n):
     return row / np.linalg.norm(row)
 
 
-def run(quick=False, n=None, m=None, k=None, steps=None, p=None, kernel_width=None, record_every=None, rng=0):
+def run(quick=False, n=None, m=None, k=None, steps=None, p=None, half_width=None, record_every=None, rng=0):
     """Fit the two-layer generator to a smooth and a rough signal; record loss and true error (no drawing).
 
     Parameters
@@ -110,8 +110,8 @@ def run(quick=False, n=None, m=None, k=None, steps=None, p=None, kernel_width=No
         GD steps (full: 5000).
     p : int
         Smoothness of the smooth signal (default n // 16: 8 at full size, 4 in quick mode).
-    kernel_width : int
-        Triangular kernel ``kernels.triangular(n, kernel_width)`` (default n // 8).
+    half_width : int
+        Triangular kernel ``kernels.triangular(n, half_width)`` (default n // 8).
     record_every : int
         Default steps // 100.
     rng : int
@@ -123,7 +123,7 @@ def run(quick=False, n=None, m=None, k=None, steps=None, p=None, kernel_width=No
     k = _checks.positive_int(k if k is not None else (64 if quick else 128), "k", minimum=2)
     T = _checks.positive_int(steps if steps is not None else (1000 if quick else 5000), "steps")
     p = _checks.positive_int(p if p is not None else max(1, n // 16), "p")
-    width = _checks.positive_int(kernel_width if kernel_width is not None else max(1, n // 8), "kernel_width")
+    width = _checks.positive_int(half_width if half_width is not None else max(1, n // 8), "half_width")
     every = _checks.positive_int(record_every if record_every is not None else max(1, T // 100), "record_every")
     rng = _checks.positive_int(rng, "rng", minimum=0)
     if m > n or p > n:

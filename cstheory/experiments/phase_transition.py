@@ -42,13 +42,13 @@ def config(quick=False):
     if quick:
         n = 64
         return dict(n=n, ms=[4, 8, 12, 16, 24, 32, 48], ps=[1, 3, 5, 8, 12], seeds=[0, 1],
-                    k=64, kernel_p=8, steps=1500)
+                    k=64, half_width=8, steps=1500)
     n = 128
     return dict(n=n, ms=[4, 8, 12, 16, 24, 32, 48, 64, 96, 128], ps=[1, 3, 5, 8, 12, 16, 24, 32],
-                seeds=[0, 1, 2, 3], k=128, kernel_p=12, steps=3000)
+                seeds=[0, 1, 2, 3], k=128, half_width=12, steps=3000)
 
 
-def recovery_error(method, m, p, seed, n=64, k=64, kernel_p=8, steps=1500):
+def recovery_error(method, m, p, seed, n=64, k=64, half_width=8, steps=1500):
     """Relative error ‖x̂ − x*‖/‖x*‖ of one method on one draw (picklable: runs in sweep workers)."""
     import cstheory as cst
     from cstheory import baselines
@@ -58,7 +58,7 @@ def recovery_error(method, m, p, seed, n=64, k=64, kernel_p=8, steps=1500):
     x = cst.smooth_signal(n, p, rng=rng)
     A = cst.gaussian_matrix(m, n, rng=rng)
     y = A @ x
-    u = cst.kernels.triangular(n, kernel_p)
+    u = cst.kernels.triangular(n, half_width)
     if method == "two-layer":
         gen = cst.TwoLayerGenerator(u, k)
         x_hat = cst.fit(gen, A, y, steps=steps, record_every=steps, rng=rng).signal
@@ -96,7 +96,7 @@ def run(quick=False, executor=None, out=None, workers=None, tau=TAU, progress=Fa
     from ..sweep import run_grid
 
     cfg = config(quick)
-    experiment = functools.partial(recovery_error, n=cfg["n"], k=cfg["k"], kernel_p=cfg["kernel_p"],
+    experiment = functools.partial(recovery_error, n=cfg["n"], k=cfg["k"], half_width=cfg["half_width"],
                                    steps=cfg["steps"])
     grid = {"method": list(METHODS), "m": cfg["ms"], "p": cfg["ps"]}
     start = time.perf_counter()

@@ -101,7 +101,7 @@ def _fit_slope(ks, values):
     return float(slope), float(intercept)
 
 
-def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=3, kernel_width=None,
+def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=3, half_width=None,
         record_every=None, rng=0):
     """Measure the Theorem-4 gap for each width in ``ks`` (no drawing).
 
@@ -121,8 +121,8 @@ def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=
         Theorem 3's ξ: C₀ has iid N(0, ω²) entries with ω = ξ‖y‖/(2√n‖U‖).
     p : int
         The signal is ``smooth_signal(n, p)``.
-    kernel_width : int
-        Triangular kernel ``kernels.triangular(n, kernel_width)`` (default n // 8).
+    half_width : int
+        Triangular kernel ``kernels.triangular(n, half_width)`` (default n // 8).
     record_every : int
         Compare the runs every this many steps (default T // 50).
     rng : int
@@ -139,7 +139,7 @@ def run(quick=False, n=None, m=None, ks=None, steps=None, seeds=None, xi=1.0, p=
     S = _checks.positive_int(seeds if seeds is not None else (1 if quick else 2), "seeds")
     xi = _checks.positive_float(xi, "xi")
     rng = _checks.positive_int(rng, "rng", minimum=0)
-    width = _checks.positive_int(kernel_width if kernel_width is not None else max(1, n // 8), "kernel_width")
+    width = _checks.positive_int(half_width if half_width is not None else max(1, n // 8), "half_width")
     every = _checks.positive_int(record_every if record_every is not None else max(1, T // 50), "record_every")
     if m > n:
         raise ValueError(f"m must be <= n = {n}, got {m}")
