@@ -35,3 +35,16 @@ def test_plot_draws_the_methods_of_the_result(tmp_path):
     fig = phase_transition.plot(res, path=tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 0
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["two-layer"]
+
+
+def test_cell_edges_are_the_geometric_midpoints_around_each_grid_value():
+    """The heat map's cells sit at their true m/n on log axes, so m = 3p is a straight line however unevenly
+    the grid is spaced: each value lies inside its cell, inner edges are geometric midpoints of neighbours,
+    and the end cells are centred (geometrically) on the end values."""
+    from cstheory.experiments.phase_transition import _cell_edges
+    v = np.array([0.05, 0.1, 0.125, 0.5, 0.9])
+    e = _cell_edges(v)
+    assert e.shape == (6,) and np.all(e[:-1] < v) and np.all(v < e[1:])
+    np.testing.assert_allclose(e[1:-1], np.sqrt(v[1:] * v[:-1]), rtol=1e-12)
+    np.testing.assert_allclose([e[0] * e[1], e[-2] * e[-1]], [v[0] ** 2, v[-1] ** 2], rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(_cell_edges([0.2]).prod()), 0.2, rtol=1e-12)

@@ -33,11 +33,11 @@ import numpy as np
 
 import matplotlib.pyplot as plt
 
-from cstheory.experiments import phase_transition, quick_mode
+from cstheory.experiments import phase_transition, first_seed, quick_mode
 from cstheory.sweep import run_grid
 
 QUICK = quick_mode()                                  # CSTHEORY_QUICK=1: the small version
-SEED = int(os.environ.get("CSTHEORY_SEED", "0"))      # first seed of the draws below
+SEED = first_seed()                                  # first seed of the draws below
 FIGURES = Path(os.environ.get("CSTHEORY_FIGURES", "figures"))
 FIGURES.mkdir(parents=True, exist_ok=True)
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-__all__ = ["Experiment", "EXPERIMENTS", "get", "reproducible", "quick_mode", "QUICK_ENV"]
+__all__ = ["Experiment", "EXPERIMENTS", "get", "reproducible", "quick_mode", "first_seed", "QUICK_ENV", "SEED_ENV"]
 
 #: the environment variable that asks the tutorials (and the documentation's gallery) for quick mode
 QUICK_ENV = "CSTHEORY_QUICK"
+SEED_ENV = "CSTHEORY_SEED"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -51,6 +52,25 @@ def quick_mode(environ=None) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"{QUICK_ENV} must be 1/true/yes/on (quick) or 0/false/no/off/empty (full), got {text!r}")
+
+
+def first_seed(environ=None) -> int:
+    """The first seed of a tutorial's random draws, from ``CSTHEORY_SEED``: the one parser every tutorial uses.
+
+    Unset or empty means 0; otherwise a non-negative integer (surrounding spaces allowed); anything
+    else is a ``ValueError`` naming the variable.
+
+    >>> first_seed({"CSTHEORY_SEED": "3"}), first_seed({})
+    (3, 0)
+    """
+    import os
+
+    text = (os.environ if environ is None else environ).get(SEED_ENV, "").strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise ValueError(f"{SEED_ENV} must be a non-negative integer (the first seed of the draws), got {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,15 @@ def measurements_needed(result, method, level=0.5):
     return out
 
 
+def _cell_edges(values):
+    """Edges of cells centred on increasing positive ``values``, at geometric midpoints (log axes)."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 1:
+        return np.array([v[0] / 1.5, v[0] * 1.5])
+    mid = np.sqrt(v[1:] * v[:-1])
+    return np.concatenate([[v[0] ** 2 / mid[0]], mid, [v[-1] ** 2 / mid[-1]]])
+
+
 def plot(result, path=None):
     """Heat maps of the recovery probability for each method of the result, with the line m = 3p of Theorem 2."""
     from ..plotting import figure, save
@@ -154,14 +163,17 @@ def plot(result, path=None):
     fig = figure(4.2 * len(methods), 3.8)
     axes = fig.subplots(1, len(methods), sharey=True, squeeze=False)[0]
     n = result.n
+    # cells drawn at their true m/n and p/n (edges half-way between grid values, log scale), so that the
+    # line m = 3p of Theorem 2 is straight however unevenly the grid is spaced
+    xe, ye = _cell_edges(result.ms / n), _cell_edges(result.ps / n)
     for ax, method in zip(axes, methods):
-        im = ax.imshow(result.probability[method], origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
-                       extent=(-0.5, result.ms.size - 0.5, -0.5, result.ps.size - 0.5))
-        ax.set_xticks(range(result.ms.size), [f"{m / n:.2g}" for m in result.ms], rotation=60, fontsize=7)
-        ax.set_yticks(range(result.ps.size), [f"{p / n:.2g}" for p in result.ps], fontsize=7)
-        # the O(p) line m = 3p (x* ∈ span(w_1 … w_{m/3}), Sec. 4), drawn in index coordinates
-        xs = np.interp(3 * result.ps, result.ms, np.arange(result.ms.size), left=np.nan, right=np.nan)
-        ax.plot(xs, np.arange(result.ps.size), "w--", label="m = 3p")
+        im = ax.pcolormesh(xe, ye, result.probability[method], vmin=0, vmax=1, cmap="viridis")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(xe[0], xe[-1])
+        ax.set_ylim(ye[0], ye[-1])
+        # the O(p) line m = 3p (x* ∈ span(w_1 … w_{m/3}), Sec. 4)
+        ax.plot(3 * ye, ye, "w--", label="m = 3p")
         ax.set_xlabel("m / n")
         ax.set_title(method)
     axes[0].set_ylabel("p / n")
