@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 from ._files import check_writable_directory
-from .ensemble import DRAWS
+from .ensemble import DRAWS, THREAD_ENV, worker_threads
 from .experiments import EXPERIMENTS, reproducible
 
 __all__ = ["main", "run_experiments", "UsageError"]
@@ -82,7 +82,6 @@ def _backend_kwargs(experiment, backend, dtype):
 
 
 #: the environment variables that set the BLAS/OpenMP thread pools of a fresh process
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def default_workers():
@@ -122,6 +121,17 @@ def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progr
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _threads_meta(threads, workers):
+    """What the report states of the thread pools."""
+    if threads:
+        return f"{threads} per process (--threads)"
+    per_worker = worker_threads(workers)
+    if per_worker is None:
+        set_ = {k: os.environ[k] for k in THREAD_ENV if os.environ.get(k)}
+        return ", ".join(f"{k}={v}" for k, v in set_.items()) if set_ else "library default"
+    return f"{per_worker} per worker process ({os.cpu_count()} cores shared by {workers} workers)"
 
 
 def _parse_only(text, available):
@@ -190,7 +200,7 @@ def _cmd_reproduce(args):
     out = _check_out(args.out)
     meta = {"command": "cstheory " + " ".join(sys.argv[1:]) if sys.argv[1:] else "cstheory reproduce",
             "mode": "quick" if args.quick else "full", "backend": args.backend or "numpy",
-            "dtype": args.dtype or "float64", "threads": args.threads or "library default",
+            "dtype": args.dtype or "float64", "threads": _threads_meta(args.threads, args.workers),
             "draws": f"{args.draws or DRAWS['quick' if args.quick else 'full']} per experiment with a random "
                      f"source, seeds from {args.first_seed}", "workers": args.workers}
     for stale in ("report.md", "report.json"):   # a report beside new figures must describe them

@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import inspect
+import os
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -38,7 +39,7 @@ from .experiments import EXPERIMENTS
 from .report import Check, ExperimentRun
 from .sweep import SerialExecutor
 
-__all__ = ["DRAWS", "combine", "seeds_of", "run_draw", "run_ensemble", "plot_checks"]
+__all__ = ["DRAWS", "THREAD_ENV", "combine", "seeds_of", "run_draw", "run_ensemble", "plot_checks", "worker_threads"]
 
 #: draws per claim in each mode: every random source is drawn anew for each
 DRAWS = {"quick": 3, "full": 5}
@@ -104,11 +105,50 @@ def run_draw(name, quick, seed, kwargs, figure=None):
     return experiment.checks(result)
 
 
+#: the environment variables that set BLAS/OpenMP thread pools
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_threads(workers, environ=None, cpus=None):
+    """BLAS/OpenMP threads each worker process gets: ``None`` (the libraries' own default, inherited) where
+    the user set any of :data:`THREAD_ENV`, else the cores shared out, ``max(1, cpus // workers)``.
+
+    This is resource sizing, not a setting any claim depends on: ``workers`` processes that each
+    start one BLAS thread per core put ``workers`` × cores threads on the cores, and the spinning
+    pools slow each other (the reason joblib's process pool limits inner threads the same way).
+    The claims hold at any thread count (``tests/test_ensemble.py`` runs them on two threads).
+
+    >>> worker_threads(2, environ={}, cpus=2), worker_threads(2, environ={}, cpus=16), worker_threads(1, {}, 2)
+    (1, 8, None)
+    >>> worker_threads(2, environ={"OPENBLAS_NUM_THREADS": "2"}, cpus=2) is None
+    True
+    """
+    workers = _checks.positive_int(workers, "workers")
+    environ = os.environ if environ is None else environ
+    if workers == 1 or any(environ.get(k) for k in THREAD_ENV):
+        return None
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cpus // workers)
+
+
+def _limit_threads(threads):
+    """Worker initializer: size the thread pools of every BLAS/OpenMP library loaded (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=threads)
+    for k in THREAD_ENV:                # libraries loaded later (and their children) size theirs the same
+        os.environ[k] = str(threads)
+
+
 def _executor(workers):
     if workers == 1:
         return SerialExecutor()
     # spawn: a fresh interpreter per worker, no thread pool of the parent copied by fork
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    threads = worker_threads(workers)
+    if threads is None:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                               initializer=_limit_threads, initargs=(threads,))
 
 
 def run_ensemble(names, out_dir, quick=False, draws=None, first_seed=0, workers=1, kwargs_of=None,
@@ -128,7 +168,8 @@ def run_ensemble(names, out_dir, quick=False, draws=None, first_seed=0, workers=
     first_seed : int
         The seeds are ``first_seed … first_seed + draws − 1``; a claim must hold for every block.
     workers : int
-        Processes the draws run on (1: in this process).
+        Processes the draws run on (1: in this process).  Each worker gets :func:`worker_threads`
+        BLAS threads: the cores shared out, unless a thread count is set in the environment.
     kwargs_of : callable, optional
         ``name → dict`` of extra keywords for ``run`` (the backend and dtype).
     progress : bool

@@ -170,3 +170,37 @@ def test_every_quick_claim_holds_on_the_next_seeds_perturbed_with_two_threads(tm
     assert [r.name for r in runs] == names
     assert not _failures(runs), _failures(runs)
     assert all(c.seeds == (3, 4, 5) for r in runs for c in r.checks if c.draws > 1)
+
+
+def test_worker_threads_share_the_cores_unless_the_user_set_a_thread_count():
+    """Two workers on two cores get one BLAS thread each (not two pools of two threads on two cores); a
+    thread count in the environment is the user's and is inherited as it is; one worker (in-process)
+    keeps the libraries' default."""
+    assert ensemble.worker_threads(2, environ={}, cpus=2) == 1
+    assert ensemble.worker_threads(3, environ={}, cpus=16) == 5
+    assert ensemble.worker_threads(4, environ={}, cpus=2) == 1
+    assert ensemble.worker_threads(1, environ={}, cpus=2) is None
+    for var in ensemble.THREAD_ENV:
+        assert ensemble.worker_threads(2, environ={var: "2"}, cpus=2) is None
+    assert ensemble.worker_threads(2, environ={"OMP_NUM_THREADS": ""}, cpus=2) == 1
+    with pytest.raises(ValueError, match="workers"):
+        ensemble.worker_threads(0, environ={}, cpus=2)
+
+
+def test_a_worker_process_runs_with_its_share_of_the_threads(monkeypatch):
+    """The pool's initializer sizes the BLAS pool of the worker process (threadpoolctl reports it)."""
+    for var in ensemble.THREAD_ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(ensemble.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    executor = ensemble._executor(2)
+    try:
+        limits = executor.submit(_blas_threads).result()
+    finally:
+        executor.shutdown()
+    assert limits and all(n == 2 for n in limits), limits
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+    import numpy  # noqa: F401  (loads the BLAS)
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
