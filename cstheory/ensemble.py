@@ -204,10 +204,10 @@ def run_ensemble(names, out_dir, quick=False, draws=None, first_seed=0, workers=
     executor = _executor(workers)
     try:
         futures = {}
-        for name, (seeds, kwargs) in tasks.items():
-            for seed in seeds:
-                figure = out / f"{name}.png" if seed == seeds[0] else None
-                futures[executor.submit(_timed, run_draw, name, quick, seed, kwargs, figure)] = (name, seed)
+        for name, seed in submission_order(tasks):
+            seeds, kwargs = tasks[name]
+            figure = out / f"{name}.png" if seed == seeds[0] else None
+            futures[executor.submit(_timed, run_draw, name, quick, seed, kwargs, figure)] = (name, seed)
         for fut in as_completed(futures):
             name, seed = futures[fut]
             finished[name] += 1
@@ -232,6 +232,18 @@ def run_ensemble(names, out_dir, quick=False, draws=None, first_seed=0, workers=
     if any(r.checks for r in runs):
         plot_checks(runs, out / "checks.png")
     return runs
+
+
+def submission_order(tasks):
+    """``(name, seed)`` pairs, the longest draws first (:attr:`Experiment.cost`; ties keep the registry's
+    order): on a pool, the last draws to finish are then short ones, so no worker idles while a long
+    one ends.  ``tasks`` maps a name to ``(seeds, kwargs)``.
+
+    >>> submission_order({"linear": ((0, 1), {}), "fig5": ((0, 1), {})})
+    [('fig5', 0), ('fig5', 1), ('linear', 0), ('linear', 1)]
+    """
+    names = sorted(tasks, key=lambda name: -EXPERIMENTS[name].cost)
+    return [(name, seed) for name in names for seed in tasks[name][0]]
 
 
 def _timed(func, *args):
