@@ -56,8 +56,8 @@ class DivergenceMonitor:
     """The divergence rule of every iterative method: stop when the loss is NaN/inf or exceeds 1e6 × its scale.
 
     The scale is the first loss checked (½‖r₀‖² in :func:`fit`), or the larger of that and
-    ``scale`` when one is given (the baselines give ½‖y‖², the objective at x = 0).  A given
-    ``scale`` that is not finite leaves nothing to compare with: the monitor is then idle.
+    ``scale`` when one is given (the baselines give ½‖y‖², the objective at x = 0).  With a given
+    ``scale``, a reference that is not finite leaves nothing to compare with: the monitor is then idle.
     :func:`fit` checks at every step t < :data:`CHECK_EVERY` and every :data:`CHECK_EVERY` steps
     after (:meth:`due`), so a fast blow-up is caught at once and a slow one long before it
     overflows; the baselines check every iterate (:meth:`check_loss`).
@@ -123,8 +123,8 @@ class DivergenceMonitor:
         if self.loss0 is None:
             self.loss0 = loss
         ref = self.reference
-        if self.scale is not None and not math.isfinite(self.scale):
-            return loss                    # no finite scale to compare with
+        if self.scale is not None and not math.isfinite(ref):
+            return loss                    # a given scale, and no finite reference to compare with: idle
         if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(ref, 1e-300):
             if self.step_size is not None:
                 raise DivergenceError(
