@@ -279,11 +279,11 @@ def _rows():
     row("LinearOperator.check_input", lambda x: cst.as_operator(_A()).check_input(x), lambda: {"x": x},
         x=Arr(ndim=None, any_rank=True, bound=False, finite=False))   # type, dtype, backend; shapes: matvec
     row("LinearOperator.to_dense", lambda: cst.as_operator(_A()).to_dense(), lambda: {})
-    row("operator_norm", cst.operator_norm, lambda: {"A": A, "iters": 50},
-        A=Arr(ndim=(2,), bound=False, backend=False), rng=Seed(), iters=Int())
+    row("operator_norm", cst.operator_norm, lambda: {"A": A, "steps": 50},
+        A=Arr(ndim=(2,), bound=False, backend=False), rng=Seed(), steps=Int())
     row("operators.power_iteration", ops.power_iteration,
-        lambda: {"apply": (lambda v: _A().T @ (_A() @ v)), "x0": x, "iters": 50, "rtol": 1e-10},
-        apply=Obj(callable_=True), x0=Arr(bound=False, backend=False), iters=Int(), rtol=Flt(lo_ok=True))
+        lambda: {"apply": (lambda v: _A().T @ (_A() @ v)), "x0": x, "steps": 50, "rtol": 1e-10},
+        apply=Obj(callable_=True), x0=Arr(bound=False, backend=False), steps=Int(), rtol=Flt(lo_ok=True))
     row("RandomSubsampledDCT", cst.RandomSubsampledDCT, lambda: {"m": 4, "n_or_shape": N},
         m=Int(), n_or_shape=Shape(), rng=Seed(), xp=Ns(), dtype=Dt())
     row("RandomSubsampledDCT.matvec", lambda x: _dct().matvec(x), lambda: {"x": x}, x=Arr(finite=False))
@@ -499,7 +499,7 @@ def _rows():
     # -- baselines -------------------------------------------------------------------------
     shp = Shape(pair=True, int_ok=False, size=False, optional=True)
     common = dict(A=Obj(), y=Arr(), shape=shp, lam=Flt(lo_ok=True, optional=True),
-                  lam_fraction=Flt(lo_ok=True, optional=True), iters=Int(), tol=Flt(lo_ok=True),
+                  lam_fraction=Flt(lo_ok=True, optional=True), steps=Int(), tol=Flt(lo_ok=True),
                   x0=Arr(ndim=(1, 2), optional=True, sample=img), rng=Seed())
     a_zero = ("A = 0", {"A": np.zeros((m2, N * N))}, ValueError)
     boxes = [("box a string", {"box": "01"}, TypeError), ("box with one entry", {"box": (0.0,)}, ValueError),
@@ -508,7 +508,7 @@ def _rows():
              ("box empty (lower = upper)", {"box": (0.5, 0.5)}, ValueError)]
 
     def solver(**extra):
-        return lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "iters": 3, **extra}
+        return lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "steps": 3, **extra}
 
     row("baselines.zero_filled", baselines.zero_filled,
         lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "part": "magnitude"},
@@ -532,16 +532,16 @@ def _rows():
     row("baselines.solve", baselines.solve, solver(method="tv"), method=Choice(), A=Obj(), y=Arr(), shape=shp,
         lam=Flt(lo_ok=True, optional=True)).extra += [
         ("an unknown keyword", {"foo": 1}, TypeError), ("box for 'tv'", {"box": (0.0, 1.0)}, TypeError),
-        ("iters a fraction", {"iters": 2.5}, TypeError)]
+        ("steps a fraction", {"steps": 2.5}, TypeError)]
     row("baselines.reconstruct", baselines.reconstruct,
         lambda: {"method": "zero-filled", "A": _sf(), "y": ysf, "shape": (N, N)},
         method=Choice(), A=Obj(), y=Arr(), shape=shp).extra += [
-        ("tv with iters a fraction", {"method": "tv", "iters": 2.5}, TypeError, "iters")]
+        ("tv with steps a fraction", {"method": "tv", "steps": 2.5}, TypeError, "steps")]
     row("baselines.tune_lambda", baselines.tune_lambda, solver(method="tv", rule="fraction"),
         method=Choice(), rule=Choice(), A=Obj(), y=Arr(), shape=shp,
         truth=Arr(ndim=(2,), optional=True, sample=img), noise_std=Flt(lo_ok=True, optional=True),
         grid=Obj(optional=True), ratio=Flt(lo=1.0), max_steps=Int(minimum=0), refine=Flag(),
-        cache=Obj(optional=True), iters=Int()).extra += [
+        cache=Obj(optional=True), steps=Int()).extra += [
         ("grid empty", {"grid": []}, ValueError), ("grid with 0", {"grid": [0.0, 1e-3]}, ValueError),
         ("grid with NaN", {"grid": [math.nan]}, ValueError), ("grid of strings", {"grid": ["1e-3"]}, TypeError),
         ("oracle without truth", {"rule": "oracle"}, ValueError, "truth"),
@@ -553,8 +553,8 @@ def _rows():
         ("discrepancy, 2 steps", {"rule": "discrepancy", "noise_std": 0.01, "max_steps": 2}, None)]
     row("baselines.calibrate_fractions", baselines.calibrate_fractions,
         lambda: {"methods": ("tv",), "size": 8, "accelerations": (4,), "seeds": (0,), "fractions": (1e-3,),
-                 "oversample": 2, "iters": 3},
-        methods=Choice(), size=Int(size=True), oversample=Int(size=True), iters=Int()).extra += [
+                 "oversample": 2, "steps": 3},
+        methods=Choice(), size=Int(size=True), oversample=Int(size=True), steps=Int()).extra += [
         ("methods with an unknown name", {"methods": ("tv", "wavelet")}, ValueError),
         ("accelerations a string", {"accelerations": "4"}, TypeError),
         ("accelerations empty", {"accelerations": ()}, ValueError),

@@ -144,7 +144,7 @@ print(f"{'method':18s} {'PSNR':>6s} {'lambda':>9s} {'iterations':>10s}  converge
 print(f"{'zero-filled':18s} {psnr_of['zero-filled']:6.2f}")
 for (method, tuning), ch in picked.items():
     psnr_of[method, tuning] = cst.mri.psnr(ch.result.image, P.image)
-    print(f"{method + ' ' + tuning:18s} {psnr_of[method, tuning]:6.2f} {ch.lam:9.2e} {ch.result.iterations:10d}  "
+    print(f"{method + ' ' + tuning:18s} {psnr_of[method, tuning]:6.2f} {ch.lam:9.2e} {ch.result.steps_taken:10d}  "
           f"{str(ch.result.converged):9s}  {ch.result.criterion} = {ch.result.residual:.1e}")
 best_tv = max(psnr_of["tv", "oracle"], psnr_of["tv-box", "oracle"])
 best_l1 = max(psnr_of["l1-dct", "oracle"], psnr_of["l1-haar", "oracle"])

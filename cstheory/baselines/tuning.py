@@ -123,7 +123,7 @@ class Search:
         if grid is None:
             if not self.base > 0.0:
                 raise ValueError(f"the λ scale of y is {self.base:g} (Aᵀy = 0: A or y is zero), so there is no grid "
-                                 "of λ around it to search; check A and y, or pass grid=")
+                                 "of λ around it to search; check A and y, or give the rule a grid=")
             grid = [self.base * ratio, self.base, self.base / ratio]
         return sorted(grid, reverse=True)
 
@@ -219,9 +219,7 @@ class Oracle(_Walk):
         self.truth = truth
 
     def check(self, y, shape):
-        _checks.namespace(y=y, truth=self.truth)
-        if tuple(self.truth.shape) != tuple(shape):
-            raise ValueError(f"truth must have the image shape {shape}, got {tuple(self.truth.shape)}")
+        _check_truth(self.truth, y, shape)
 
     def choose(self, search):
         search.run(search.first_grid(self.grid, self.ratio))
@@ -250,6 +248,13 @@ class Oracle(_Walk):
         chosen = max(lams, key=score)
         return LambdaChoice(search.method.name, self.name, chosen, search.results[chosen], np.asarray(lams),
                             np.asarray([score(lam) for lam in lams]), float("nan"), chosen in (lams[0], lams[-1]))
+
+
+def _check_truth(truth, y, shape):
+    """A ground truth on y's backend with the image shape."""
+    _checks.namespace(y=y, truth=truth)
+    if tuple(truth.shape) != tuple(shape):
+        raise ValueError(f"truth must have the image shape {shape}, got {tuple(truth.shape)}")
 
 
 class Discrepancy(_Walk):
@@ -344,6 +349,9 @@ def as_rule(rule="auto", truth=None, noise_std=None):
                              f"rule={rule!r} and truth={'None' if truth is None else 'an array'}, "
                              f"noise_std={noise_std!r})")
         return rule
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be one of {RULES} or a cstheory.baselines.Rule, got {type(rule).__name__} "
+                        f"{rule!r}"[:200])
     rule = _checks.choice(rule, RULES, "rule")
     if truth is not None:
         _checks.array(truth, "truth", ndim=2)
@@ -424,6 +432,8 @@ def tune_lambda(method, A, y, shape=None, rule="auto", truth=None, noise_std=Non
     record = registry.get(method, iterative=True)
     xp, shape = setup(A, y, shape)
     rule = as_rule(rule, truth, noise_std)
+    if truth is not None:                       # checked even where the rule does not use it
+        _check_truth(truth, y, shape)
     rule.check(y, shape)
     if cache is not None and not isinstance(cache, dict):
         raise TypeError(f"cache must be a dict (λ → BaselineResult) or None, got {type(cache).__name__}")

@@ -85,10 +85,10 @@ __all__ = ["Fig5Result", "DeepDecoderFit", "run", "plot", "checks", "table", "fi
            "METHODS", "BASELINES", "ROWS",
            "FULL", "QUICK", "CLAIMS", "EARLY_STOPPING_GAIN"]
 
-#: the methods, in display order
-METHODS = ("zero-filled", "l1-dct", "l1-haar", "tv", "tv-box", "deep-decoder")
-#: the baselines with a weight λ, each shown oracle-tuned and rule-tuned
-BASELINES = ("l1-dct", "l1-haar", "tv", "tv-box")
+#: the methods, in display order: the registry's classical methods (:data:`cstheory.baselines.METHODS`), then the decoder
+METHODS = baselines.METHODS + ("deep-decoder",)
+#: the baselines with a weight λ (:data:`cstheory.baselines.ITERATIVE`), each shown oracle-tuned and rule-tuned
+BASELINES = baselines.ITERATIVE
 #: the rows of the table: zero filling, each baseline "<name> oracle" and "<name> rule", the deep decoder
 ROWS = ("zero-filled",) + tuple(f"{m} {t}" for m in BASELINES for t in ("oracle", "rule")) + ("deep-decoder",)
 #: full-size settings
@@ -363,7 +363,7 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
                 row = f"{method} {tuning}"
                 recs[row] = ch.result.image
                 lams[row][acc], rules[row][acc] = float(ch.lam), ch.rule
-                its[row][acc], conv[row][acc] = int(ch.result.iterations), bool(ch.result.converged)
+                its[row][acc], conv[row][acc] = int(ch.result.steps_taken), bool(ch.result.converged)
                 resid[row][acc], relch[row][acc] = float(ch.result.residual), ch.result.relative_change
 
         t0 = time.perf_counter()
@@ -407,7 +407,7 @@ def table(result):
     final relative objective change (a "*" marks a run that hit its iteration cap)."""
     accs = result.accelerations
     head = f"{'method':<16}" + "".join(
-        f" | {f'{a:g}x PSNR':>8} {'SSIM':>5} {'lambda':>8} {'iters':>6} {'rel.chg':>7}" for a in accs)
+        f" | {f'{a:g}x PSNR':>8} {'SSIM':>5} {'lambda':>8} {'steps':>6} {'rel.chg':>7}" for a in accs)
     rows = [head, "-" * len(head)]
     for r in (r for r in ROWS if r in result.psnr):
         line = f"{r:<16}"
