@@ -71,7 +71,7 @@ class DivergenceMonitor:
     hint : str, optional
         The advice that ends the message when there is no ``step_size`` to suggest a smaller one of.
     scale : float, optional
-        A floor ≥ 0 of the scale (default: the first loss checked).
+        A finite floor ≥ 0 of the scale (default: the first loss checked).
     quantity : str
         What the loss is called in the message (``"loss"``, ``"objective"``).
 
@@ -95,11 +95,9 @@ class DivergenceMonitor:
         if hint is not None and not isinstance(hint, str):
             raise TypeError(f"hint must be a string or None, got {type(hint).__name__}")
         if self.step_size is None and hint is None:
-            raise ValueError("DivergenceMonitor needs a step_size or a hint (the advice of its error message)")
+            raise TypeError("DivergenceMonitor needs a step_size or a hint (the advice of its error message)")
         self.what, self.hint, self.quantity = what, hint, quantity
-        if scale is not None and not (isinstance(scale, float) and scale == math.inf):    # inf: idle
-            scale = _checks.real(scale, "scale", low=0.0)
-        self.scale = scale
+        self.scale = None if scale is None else _checks.real(scale, "scale", low=0.0)
         self.loss0 = None
 
     @staticmethod

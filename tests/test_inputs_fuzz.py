@@ -468,6 +468,9 @@ def _rows():
     row("DivergenceError", lambda message: cst.DivergenceError(message), lambda: {"message": "boom"})
     row("fit.DivergenceMonitor", lambda step_size: fit_module.DivergenceMonitor(step_size),
         lambda: {"step_size": 0.1}, step_size=Flt())
+    row("fit.DivergenceMonitor (a hint and a scale)",
+        lambda step_size, scale: fit_module.DivergenceMonitor(step_size, hint="h", scale=scale),
+        lambda: {"step_size": None, "scale": 1.0}, step_size=Flt(optional=True), scale=Flt(lo_ok=True, optional=True))
     row("GradientDescent", cst.GradientDescent, lambda: {"step_size": 0.1},
         step_size=Flt(optional=True), schedule=Obj(optional=True, callable_=True))
     row("Adam", cst.Adam, lambda: {"step_size": 0.1},
@@ -540,21 +543,38 @@ def _rows():
     row("baselines.tune_lambda", baselines.tune_lambda, solver(method="tv", rule="fraction"),
         method=Choice(), rule=Choice(), A=Obj(), y=Arr(), shape=shp,
         truth=Arr(ndim=(2,), optional=True, sample=img), noise_std=Flt(lo_ok=True, optional=True),
-        grid=Obj(optional=True), ratio=Flt(lo=1.0), max_steps=Int(minimum=0), refine=Flag(),
         cache=Obj(optional=True), steps=Int()).extra += [
-        ("grid empty", {"grid": []}, ValueError), ("grid with 0", {"grid": [0.0, 1e-3]}, ValueError),
-        ("grid with NaN", {"grid": [math.nan]}, ValueError), ("grid of strings", {"grid": ["1e-3"]}, TypeError),
+        ("a rule class, not an object", {"rule": baselines.Oracle}, TypeError, "rule"),
+        ("a rule object and noise_std", {"rule": baselines.Fraction(), "noise_std": 0.1}, ValueError),
         ("oracle without truth", {"rule": "oracle"}, ValueError, "truth"),
         ("discrepancy without noise_std", {"rule": "discrepancy"}, ValueError, "noise_std"),
         ("an unknown keyword", {"boundary": "periodic"}, TypeError),
         ("x0 (tune_lambda sets it)", {"x0": img}, TypeError),
         ("truth of another shape with as many pixels", {"truth": img.reshape(4, 16)}, ValueError),
         ("A = 0 with no grid", {"A": np.zeros((m2, N * N)), "rule": "oracle", "truth": img}, ValueError, "A"),
-        ("discrepancy, 2 steps", {"rule": "discrepancy", "noise_std": 0.01, "max_steps": 2}, None)]
+        ("discrepancy, 2 steps", {"rule": baselines.Discrepancy(0.01, steps=2)}, None)]
+    walk = dict(grid=Obj(optional=True), ratio=Flt(lo=1.0), steps=Int(minimum=0), refine=Flag())
+    grids = [("grid empty", {"grid": []}, ValueError), ("grid with 0", {"grid": [0.0, 1e-3]}, ValueError),
+             ("grid with NaN", {"grid": [math.nan]}, ValueError), ("grid of strings", {"grid": ["1e-3"]}, TypeError)]
+    row("baselines.Oracle", baselines.Oracle,
+        lambda: {"truth": img, "grid": None, "ratio": 4.0, "steps": 6, "refine": True},
+        truth=Arr(ndim=(2,), bound=False, backend=False, sample=img), **walk).extra += grids
+    row("baselines.Discrepancy", baselines.Discrepancy,
+        lambda: {"noise_std": 0.01, "grid": [1e-3, 1e-2], "ratio": 4.0, "steps": 6, "refine": True},
+        noise_std=Flt(), **walk).extra += grids
+    row("baselines.as_rule", baselines.as_rule, lambda: {"rule": "auto", "truth": None, "noise_std": 0.01},
+        rule=Choice(), truth=Arr(ndim=(2,), optional=True, bound=False, backend=False, sample=img),
+        noise_std=Flt(lo_ok=True, optional=True)).extra += [
+        ("oracle without truth", {"rule": "oracle"}, ValueError, "truth"),
+        ("discrepancy with noise_std 0", {"rule": "discrepancy", "noise_std": 0.0}, ValueError, "noise_std")]
+    row("baselines.register", baselines.register, lambda: {"method": baselines.registry.get("tv")},
+        method=Obj()).extra += [
+        ("a name taken by another solver", {"method": dataclasses.replace(baselines.registry.get("tv"),
+                                                                          solver=baselines.tv)}, ValueError)]
     row("baselines.calibrate_fractions", baselines.calibrate_fractions,
         lambda: {"methods": ("tv",), "size": 8, "accelerations": (4,), "seeds": (0,), "fractions": (1e-3,),
                  "oversample": 2, "steps": 3},
-        methods=Choice(), size=Int(size=True), oversample=Int(size=True), steps=Int()).extra += [
+        methods=Choice(optional=True), size=Int(size=True), oversample=Int(size=True), steps=Int()).extra += [
         ("methods with an unknown name", {"methods": ("tv", "wavelet")}, ValueError),
         ("accelerations a string", {"accelerations": "4"}, TypeError),
         ("accelerations empty", {"accelerations": ()}, ValueError),
@@ -570,9 +590,9 @@ def _rows():
         size=Int(size=True), oversample=Int(size=True), ellipses=Int(minimum=0, size=True), rng=Seed())
     row("baselines.gradient", baselines.gradient, lambda: {"x": img},
         x=Arr(ndim=(2,), bound=False, backend=False), boundary=Choice())
-    row("baselines.gradient_adjoint", baselines.gradient_adjoint, lambda: {"p": np.stack([img, img])},
-        p=Arr(ndim=(3,), bound=False, backend=False), boundary=Choice()).extra += [
-        ("p with 3 components", {"p": np.stack([img, img, img])}, ValueError)]
+    row("baselines.gradient_adjoint", baselines.gradient_adjoint, lambda: {"field": np.stack([img, img])},
+        field=Arr(ndim=(3,), bound=False, backend=False), boundary=Choice()).extra += [
+        ("field with 3 components", {"field": np.stack([img, img, img])}, ValueError)]
     row("baselines.total_variation", baselines.total_variation, lambda: {"x": img, "isotropic": True},
         x=Arr(ndim=(2,), bound=False, backend=False), isotropic=Flag(), boundary=Choice())
     row("baselines.soft_threshold", baselines.soft_threshold, lambda: {"c": x, "t": 0.1},
@@ -586,7 +606,7 @@ def _rows():
             **{arg: Arr(ndim=(2,), bound=False, backend=False)}, levels=Int(minimum=0, optional=True))
     row("baselines.haar_plan", baselines.haar_plan, lambda: {"shape": (12, 8), "levels": 2},
         shape=Shape(pair=True, int_ok=False, size=False), levels=Int(minimum=0, optional=True))
-    row("baselines.fourier_gram", baselines.fourier_gram, lambda: {"A": _sf(), "shape": (N, N)},
+    row("mri.fourier_gram", mri.fourier_gram, lambda: {"A": _sf(), "shape": (N, N)},
         A=Obj(), shape=shp, check=Flag(), rng=Seed()).extra += [
         ("A dense (no mask)", {"A": np.ones((4, N * N))}, ValueError),
         ("shape not the mask's", {"shape": (4, 16)}, ValueError)]
@@ -880,7 +900,7 @@ def test_random_cases(data, memory_cap):
 NOT_CALLABLE = {
     "optim.OPTIMIZERS", "optim.ADAM_DEFAULTS", "optim.Schedule", "optim.Optimizer", "optim.OptimizerState",
     "optim.AdamState", "mri.MASK_DENSITIES", "mri.MASKS", "mri.MRIProblem", "baselines.METHODS",
-    "baselines.L1_FRACTION", "baselines.TV_FRACTION", "baselines.BaselineResult", "baselines.LambdaChoice",
+    "baselines.BaselineResult", "baselines.LambdaChoice", "baselines.Method", "baselines.Rule", "baselines.Fraction",
     "baselines.ITERATIVE", "baselines.FRACTIONS", "baselines.GRID_RATIO", "baselines.TOL", "baselines.TOL_ADMM",
     "baselines.TOL_CP", "baselines.RULES", "baselines.MAX_ELLIPSES",
     "kernels.check_kernel",

@@ -6,6 +6,7 @@ solver modules import them, the face (:mod:`cstheory.baselines`) does not export
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import array_api_compat
@@ -226,6 +227,7 @@ def sequence(value, name, scalar=None):
 def divergence_watch(what, hint, F0, y, xp):
     """:class:`cstheory.fit.DivergenceMonitor` on a solver's objective, checked at every iterate: the scale is
     the larger of F(x0) and ½‖y‖² (the objective at x = 0); idle when that is not finite."""
-    watch = DivergenceMonitor(what=what, hint=hint, scale=0.5 * float(xp.sum(y * y)), quantity="objective")
+    half_yy = min(0.5 * float(xp.sum(y * y)), sys.float_info.max)        # an overflow: F(0) = inf, idle
+    watch = DivergenceMonitor(what=what, hint=hint, scale=half_yy, quantity="objective")
     watch.check_loss(0, F0)           # the first loss is F(x0): the scale is max(F(x0), ½‖y‖²) from here on
     return watch
