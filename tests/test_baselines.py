@@ -2317,3 +2317,95 @@ def test_x0_refusal_counts_the_pixels_of_a_non_square_shape():
     with pytest.raises(ValueError) as info:
         baselines.tv(A, y, shape, x0=np.zeros(21))
     assert str(info.value) == "x0 must hold 20 pixels (shape (4, 5)), got shape (21,)"
+
+
+# ---------------------------------------------------------------------------
+# the registry of methods and the rules as objects
+# ---------------------------------------------------------------------------
+def test_every_list_of_methods_is_read_from_the_registry():
+    """METHODS, ITERATIVE, FRACTIONS, the docstring's table and Fig. 5's lists are the registry's records."""
+    from cstheory.experiments import fig5
+
+    records = registry.methods()
+    assert baselines.METHODS == tuple(m.name for m in records) == ("zero-filled", "l1-dct", "l1-haar", "tv", "tv-box")
+    assert baselines.ITERATIVE == tuple(m.name for m in records if m.iterative) == baselines.METHODS[1:]
+    assert baselines.FRACTIONS == {m.name: m.fraction for m in records if m.iterative}
+    assert baselines.FRACTIONS == {"l1-dct": 3e-4, "l1-haar": 1e-3, "tv": 1e-3, "tv-box": 1e-3}
+    table = re.findall(r'^   \* - ``"([^"]+)"``$', baselines.__doc__, flags=re.M)
+    assert tuple(table) == baselines.METHODS and "{table}" not in baselines.__doc__
+    assert fig5.METHODS == baselines.METHODS + ("deep-decoder",) and fig5.BASELINES == baselines.ITERATIVE
+    assert registry.get("l1-haar").keywords == ("steps", "tol", "monotone", "rng", "levels")
+    assert not registry.get("zero-filled").iterative and registry.get("tv").iterative
+
+
+def test_an_unknown_method_is_an_error_naming_the_known_ones_never_a_default_scale():
+    A, y, shape = _small_problem()
+    for call in (lambda: baselines.lambda_scale("wavelet", A, y, shape), lambda: baselines.solve("wavelet", A, y, shape),
+                 lambda: baselines.tune_lambda("wavelet", A, y, shape), lambda: baselines.reconstruct("wavelet", A, y, shape),
+                 lambda: baselines.calibrate_fractions("wavelet")):
+        with pytest.raises(ValueError, match=r"^methods?( entry)? must be one of \('.*'tv-box'\), got 'wavelet'$"):
+            call()
+    with pytest.raises(ValueError, match="got 'zero-filled'"):                 # it has no λ
+        baselines.lambda_scale("zero-filled", A, y, shape)
+
+
+def test_a_registered_method_reaches_solve_reconstruct_the_scale_and_tuning(monkeypatch):
+    """A record added to the registry is dispatched by every entry point with its own solver, scale, fraction
+    and keywords (here ℓ1-DCT under another name, with a scale twice λ_max and a fraction 0.25)."""
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    calls = []
+
+    def solver(A, y, shape=None, lam=None, **kwargs):
+        calls.append((lam, kwargs))
+        return baselines.l1_dct(A, y, shape, lam=lam, **kwargs)
+
+    record = baselines.register(baselines.Method("l1-twice", solver, "p", "a",
+                                                 lambda xp, A, y, shape: 2 * fista.dct_scale(xp, A, y, shape),
+                                                 0.25, ("steps", "tol")))
+    A, y, shape = _small_problem()
+    lam_max = baselines.lambda_scale("l1-dct", A, y, shape)
+    assert baselines.lambda_scale("l1-twice", A, y, shape) == 2 * lam_max
+    np.testing.assert_array_equal(baselines.reconstruct("l1-twice", A, y, shape, lam=0.1, steps=4, tol=0.0),
+                                  baselines.l1_dct(A, y, shape, lam=0.1, steps=4, tol=0.0).image)
+    ch = baselines.tune_lambda("l1-twice", A, y, shape, steps=3)
+    assert ch.lam == 0.5 * lam_max and calls[-1] == (0.5 * lam_max, {"x0": None, "steps": 3})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'monotone' for method 'l1-twice' "
+                                        r"\(it passes on steps, tol\)"):
+        baselines.tune_lambda("l1-twice", A, y, shape, monotone=False)
+    assert registry.get("l1-twice") is record and "l1-twice" in [m.name for m in registry.methods(iterative=True)]
+    with pytest.raises(ValueError, match="give lambda_scale and fraction together"):
+        baselines.Method("x", solver, "p", "a", fraction=0.1)
+    with pytest.raises(TypeError, match="solver must be a callable"):
+        baselines.Method("x", None, "p", "a")
+    with pytest.raises(ValueError, match="a method named 'l1-twice' is already registered"):
+        baselines.register(baselines.Method("l1-twice", baselines.l1_dct, "p", "a", fista.dct_scale, 0.1))
+
+
+def test_as_rule_makes_the_rules_of_the_names():
+    truth = np.zeros((4, 4))
+    assert isinstance(baselines.as_rule("fraction"), baselines.Fraction)
+    assert isinstance(baselines.as_rule("auto"), baselines.Fraction)
+    assert isinstance(baselines.as_rule("auto", noise_std=0.0), baselines.Fraction)
+    auto = baselines.as_rule("auto", noise_std=0.1)
+    assert isinstance(auto, baselines.Discrepancy) and auto.noise_std == 0.1
+    oracle = baselines.as_rule("oracle", truth=truth)
+    assert isinstance(oracle, baselines.Oracle) and oracle.truth is truth
+    assert (oracle.grid, oracle.ratio, oracle.steps, oracle.refine) == (None, baselines.GRID_RATIO, 6, True)
+    mine = baselines.Discrepancy(0.2, grid=(1.0, 2.0), ratio=3.0, steps=1, refine=False)
+    assert baselines.as_rule(mine) is mine and mine.grid == [1.0, 2.0]
+    with pytest.raises(ValueError, match="give truth and noise_std to the rule object"):
+        baselines.as_rule(mine, truth=truth)
+    with pytest.raises(NotImplementedError):
+        baselines.Rule().choose(None)
+
+
+def test_the_rule_objects_choose_as_the_names_do(noisy16):
+    """rule="oracle"/"auto" and the objects Oracle(truth)/Discrepancy(σ) give the same λ on the same data."""
+    P = noisy16
+    by_name = baselines.tune_lambda("tv", P.operator, P.y, rule="oracle", truth=P.image, steps=50)
+    by_object = baselines.tune_lambda("tv", P.operator, P.y, rule=baselines.Oracle(P.image), steps=50)
+    assert by_name.lam == by_object.lam and by_name.rule == "oracle"
+    np.testing.assert_array_equal(by_name.grid, by_object.grid)
+    by_name = baselines.tune_lambda("tv", P.operator, P.y, noise_std=P.noise_std, steps=50)
+    by_object = baselines.tune_lambda("tv", P.operator, P.y, rule=baselines.Discrepancy(P.noise_std), steps=50)
+    assert by_name.lam == by_object.lam and by_name.rule == "discrepancy"
