@@ -529,6 +529,17 @@ def _rows():
         **{k: v for k, v in common.items() if k not in ("lam", "lam_fraction")}, lam=Flt(lo_ok=True),
         analysis=Obj(callable_=True), synthesis=Obj(callable_=True), monotone=Flag()).extra += [
         a_zero, ("method an int", {"method": 3}, TypeError)]
+    # a registered method without a row of its own (a new baseline module): the row is read from its record,
+    # the arguments every solver with λ takes (tune_lambda passes x0) and the keywords it names
+    keyword_specs = {"steps": Int(), "tol": Flt(lo_ok=True), "rng": Seed(), "monotone": Flag(),
+                     "levels": Int(minimum=0, optional=True), "rho": Flt(optional=True), "adapt_rho": Flag(),
+                     "isotropic": Flag()}
+    for method in baselines.registry.methods(iterative=True):
+        title = f"baselines.{method.solver.__name__}"
+        if getattr(baselines, method.solver.__name__, None) is method.solver and title not in {x.name for x in r}:
+            row(title, method.solver, solver(lam=0.01), A=Obj(), y=Arr(), shape=shp,
+                lam=Flt(lo_ok=True, optional=True), x0=Arr(ndim=(1, 2), optional=True, sample=img),
+                **{k: keyword_specs[k] for k in method.keywords if k in keyword_specs})
     row("baselines.lambda_scale", baselines.lambda_scale,
         lambda: {"method": "l1-haar", "A": _sf(), "y": ysf, "shape": (N, N)},
         method=Choice(), A=Obj(), y=Arr(), shape=shp)
