@@ -26,8 +26,8 @@ either; :func:`tv_admm` needs ``"periodic"``: then ∇ᵀ∇ is the circulant
 sampling, so ADMM's x-update is one division in k-space.  The two solvers
 give the same minimiser for the same (periodic) TV (tested).  ``"tv"`` and
 ``"tv-box"`` in :func:`reconstruct` and :func:`tune_lambda` mean the
-periodic TV, solved by ADMM-FFT when ``A`` has a Fourier-diagonal Gram
-matrix and by Chambolle–Pock otherwise.
+periodic TV, solved by ADMM-FFT when ``A`` is a :class:`cstheory.mri.SubsampledFourier`
+(its Gram matrix is Fourier-diagonal, :func:`cstheory.mri.fourier_gram`) and by Chambolle–Pock otherwise.
 
 **Convergence.**  Every iterative method stops on a stated criterion below
 ``tol``: FISTA on the relative duality gap of the LASSO (a certificate on

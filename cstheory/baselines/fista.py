@@ -42,8 +42,8 @@ def _fista(A, y, xp, shape, analysis, synthesis, lam, steps, tol, monotone, x0, 
     v, Av = c, Ac
     t = 1.0
     F = objective(c, Ac)
-    watch = divergence_watch(f"FISTA ({method})", "is the analysis Ψ orthonormal with synthesis Ψᵀ, and A.T the adjoint "
-                   "of A? The step 1/‖A‖² assumes both", F, y, xp)
+    watch = divergence_watch(f"FISTA ({method})", "is the analysis Ψ orthonormal with synthesis Ψᵀ, and A.T the "
+                             "adjoint of A? The step 1/‖A‖² assumes both", F, y, xp)
     history = [F]
     k, res, converged = 0, float("inf"), False
     for k in range(1, steps + 1):

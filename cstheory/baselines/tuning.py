@@ -600,12 +600,14 @@ def calibrate_fractions(methods=None, size=64, accelerations=(4, 8), seeds=(0, 1
         registry.check_keywords(registry.get(method), kwargs, "calibrate_fractions")
     out = {}
     problems = [mri.mri_problem(calibration_phantom(size, oversample, rng=s), acceleration=a, rng=s,
-                            oversample=oversample) for a in accelerations for s in seeds]
+                                oversample=oversample) for a in accelerations for s in seeds]
     for method in methods:
         mean = {}
         for f in fractions:
-            scores = [psnr(registry.solve(method, P.operator, P.y, lam=f * registry.lambda_scale(method, P.operator, P.y),
-                                  **kwargs).image, P.image) for P in problems]
+            scores = []
+            for P in problems:
+                lam = f * registry.lambda_scale(method, P.operator, P.y)
+                scores.append(psnr(registry.solve(method, P.operator, P.y, lam=lam, **kwargs).image, P.image))
             mean[f] = float(np.mean(scores))
         out[method] = (max(mean, key=mean.get), mean)
     return out

@@ -190,7 +190,7 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
         u ← u + ∇x − z,   v ← v + x − w.
 
     The x-update is exact and costs two FFTs: AᵀA = F^H diag(Q) F
-    (:func:`fourier_gram`) and ∇ᵀ∇ = F^H diag(Λ) F (:func:`laplacian_symbol`),
+    (:func:`cstheory.mri.fourier_gram`) and ∇ᵀ∇ = F^H diag(Λ) F (:func:`laplacian_symbol`),
     so x = Re F^H[F b / (Q + ρΛ + ρβ)].  Where the denominator is 0 (only the
     DC coefficient when it is not sampled and there is no box: the objective
     does not see the mean) the pseudo-inverse keeps that coefficient at 0.
@@ -208,8 +208,8 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
 
     Parameters
     ----------
-    A : SubsampledFourier
-        Or any operator with ``mask`` and ``image_shape`` whose Gram is as above (:func:`fourier_gram`).
+    A : cstheory.mri.SubsampledFourier
+        Its Gram is as above (:func:`cstheory.mri.fourier_gram`); any other operator is refused (use :func:`tv`).
     y : array (m,)
         The measurements: real, finite, on A's backend.
     shape : (int, int), optional
@@ -232,7 +232,7 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
     adapt_rho : bool
         Residual balancing of ρ.
     rng : int or numpy.random.Generator
-        Seed of the probe that checks :func:`fourier_gram`.
+        Seed of the probe that checks :func:`cstheory.mri.fourier_gram`.
 
     Returns
     -------

@@ -82,11 +82,12 @@ from ..optim import Adam, StepDecay
 from ..mri import mri_problem, psnr, ssim
 from ..plotting import figure, save
 
-__all__ = ["Fig5Result", "Fig5Row", "DeepDecoderFit", "run", "plot", "checks", "table", "fit_deep_decoder", "start_seed",
-           "METHODS", "BASELINES", "ROWS",
+__all__ = ["Fig5Result", "Fig5Row", "DeepDecoderFit", "run", "plot", "checks", "table", "fit_deep_decoder",
+           "start_seed", "METHODS", "BASELINES", "ROWS",
            "FULL", "QUICK", "CLAIMS", "EARLY_STOPPING_GAIN"]
 
-#: the methods, in display order: the registry's classical methods (:data:`cstheory.baselines.METHODS`), then the decoder
+#: the methods, in display order: the registry's classical methods (:data:`cstheory.baselines.METHODS`), then
+#: the deep decoder
 METHODS = baselines.METHODS + ("deep-decoder",)
 #: the baselines with a weight λ (:data:`cstheory.baselines.ITERATIVE`), each shown oracle-tuned and rule-tuned
 BASELINES = baselines.ITERATIVE
