@@ -1,4 +1,4 @@
-"""Tests of cstheory/mri.py: the subsampled Fourier operator, the k-space masks and the simulated MRI data (Sec. 5)."""
+"""Tests of cstheory/mri/ (masks, operator, data, metrics): the subsampled Fourier operator, the k-space masks and the simulated MRI data (Sec. 5)."""
 import math
 
 import numpy as np
