@@ -350,9 +350,9 @@ def build_parser():
     ensemble(fig)
     fig.set_defaults(func=_cmd_figure, backend=None, dtype=None)
 
-    ex = sub.add_parser("exercise", add_help=False,
-                        help="classroom exercises: list | show | notebook | check | grade "
-                             "(see `cstheory exercise --help`)")
+    sub.add_parser("exercise", add_help=False,
+                   help="classroom exercises: list | show | notebook | check | grade "
+                        "(see `cstheory exercise --help`)")
     # listed for the help text only: main() hands every word after `exercise` to exercises.command
     # before this parser runs
 

@@ -52,25 +52,51 @@ class DivergenceError(RuntimeError):
 
 
 class DivergenceMonitor:
-    """The divergence rule of every iterative fit: stop when ½‖r_t‖² is NaN/inf or exceeds 1e6 × ½‖r₀‖².
+    """The divergence rule of every iterative method: stop when the loss is NaN/inf or exceeds 1e6 × its scale.
 
-    It is checked at every step t < :data:`CHECK_EVERY` and every
-    :data:`CHECK_EVERY` steps after (:meth:`due`), so a fast blow-up is caught
-    at once and a slow one long before it overflows.
+    The scale is the first loss checked (½‖r₀‖² in :func:`fit`), or the larger of that and
+    ``scale`` when one is given (the baselines give ½‖y‖², the objective at x = 0).  With a given
+    ``scale``, a reference that is not finite leaves nothing to compare with: the monitor is then idle.
+    :func:`fit` checks at every step t < :data:`CHECK_EVERY` and every :data:`CHECK_EVERY` steps
+    after (:meth:`due`), so a fast blow-up is caught at once and a slow one long before it
+    overflows; the baselines check every iterate (:meth:`check_loss`).
 
     Parameters
     ----------
-    step_size : float
-        Named in the error message, with a ten times smaller suggestion.
+    step_size : float, optional
+        Named in the error message, with a ten times smaller suggestion (for a gradient method).
     what : str
-        What diverged, for the message (``"fit"``, ``"the linearized run"``).
+        What diverged, for the message (``"fit"``, ``"the linearized run"``, ``"ADMM (tv)"``).
+    hint : str, optional
+        The advice that ends the message when there is no ``step_size`` to suggest a smaller one of.
+    scale : float, optional
+        A finite floor ≥ 0 of the scale (default: the first loss checked).
+    quantity : str
+        What the loss is called in the message (``"loss"``, ``"objective"``).
+
+    Examples
+    --------
+    >>> from cstheory.fit import DivergenceMonitor
+    >>> watch = DivergenceMonitor(what="FISTA", hint="is Ψ orthonormal?", scale=2.0, quantity="objective")
+    >>> watch.check_loss(0, 1.0), watch.check_loss(1, 2e6)        # scale max(1, 2) = 2: 2e6 is allowed
+    (1.0, 2000000.0)
+    >>> watch.check_loss(2, 3e6)
+    Traceback (most recent call last):
+        ...
+    cstheory.fit.DivergenceError: FISTA diverged at step 2: objective 3e+06, more than 1e+06 times its scale 2; is Ψ orthonormal?
     """
 
-    def __init__(self, step_size, what="fit"):
-        self.step_size = _checks.positive_float(step_size, "step_size")
-        if not isinstance(what, str):
-            raise TypeError(f"what must be a string, got {type(what).__name__}")
-        self.what = what
+    def __init__(self, step_size=None, what="fit", hint=None, scale=None, quantity="loss"):
+        self.step_size = None if step_size is None else _checks.positive_float(step_size, "step_size")
+        for name, value in (("what", what), ("quantity", quantity)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+        if hint is not None and not isinstance(hint, str):
+            raise TypeError(f"hint must be a string or None, got {type(hint).__name__}")
+        if self.step_size is None and hint is None:
+            raise TypeError("DivergenceMonitor needs a step_size or a hint (the advice of its error message)")
+        self.what, self.hint, self.quantity = what, hint, quantity
+        self.scale = None if scale is None else _checks.real(scale, "scale", low=0.0)
         self.loss0 = None
 
     @staticmethod
@@ -78,16 +104,32 @@ class DivergenceMonitor:
         """Whether step t is checked even when it is not recorded."""
         return t < CHECK_EVERY or t % CHECK_EVERY == 0
 
+    @property
+    def reference(self):
+        """The scale the loss is compared with: max(first loss, ``scale``) (``None`` before the first check)."""
+        if self.loss0 is None:
+            return self.scale
+        return self.loss0 if self.scale is None else max(self.loss0, self.scale)
+
     def check(self, t, residual_norm) -> float:
         """The loss ½‖r_t‖² from ‖r_t‖ (a Python float: inf, not an overflow warning), or ``DivergenceError``."""
-        loss = 0.5 * residual_norm * residual_norm
+        return self.check_loss(t, 0.5 * residual_norm * residual_norm)
+
+    def check_loss(self, t, loss) -> float:
+        """``loss`` as given, or ``DivergenceError`` when it is NaN/inf or above 1e6 × :attr:`reference`."""
         if self.loss0 is None:
             self.loss0 = loss
-        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(self.loss0, 1e-300):
-            raise DivergenceError(
-                f"{self.what} diverged at step {t}: loss {loss:.3g} (initial {self.loss0:.3g}) with "
-                f"step_size={self.step_size:.3g}; use a smaller step_size (e.g. {self.step_size / 10:.3g})"
-            )
+        ref = self.reference
+        if self.scale is not None and not math.isfinite(ref):
+            return loss                    # a given scale, and no finite reference to compare with: idle
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(ref, 1e-300):
+            if self.step_size is not None:
+                raise DivergenceError(
+                    f"{self.what} diverged at step {t}: {self.quantity} {loss:.3g} (initial {self.loss0:.3g}) with "
+                    f"step_size={self.step_size:.3g}; use a smaller step_size (e.g. {self.step_size / 10:.3g})"
+                )
+            raise DivergenceError(f"{self.what} diverged at step {t}: {self.quantity} {loss:.3g}, more than "
+                                  f"{DIVERGENCE_FACTOR:.0e} times its scale {max(ref, 1e-300):.3g}; {self.hint}")
         return loss
 
 

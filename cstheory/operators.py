@@ -342,18 +342,18 @@ def as_operator(A, name="A") -> LinearOperator:
     return MatrixOperator(A, name)
 
 
-def power_iteration(apply, x0, iters=100, rtol=1e-10):
+def power_iteration(apply, x0, steps=100, rtol=1e-10):
     """Largest eigenvalue of a symmetric PSD map ``apply`` by power iteration from ``x0``.
 
     Stops when the Rayleigh quotient changes by less than ``rtol`` (relative)
-    or after ``iters`` iterations; returns a Python float.  Each iterate is
+    or after ``steps`` iterations; returns a Python float.  Each iterate is
     normalised with an overflow-free norm, so maps of any finite scale work
     (an eigenvalue beyond the floating-point range comes back as ``inf``).
     """
     if not callable(apply):
         raise TypeError(f"apply must be a callable x -> A x, got {type(apply).__name__}")
     _checks.array(x0, "x0", ndim=1)
-    iters = _checks.positive_int(iters, "iters")
+    steps = _checks.positive_int(steps, "steps")
     rtol = _checks.real(rtol, "rtol", low=0.0)
     xp = namespace(x0)
     nrm0 = _numeric.norm(xp, x0)
@@ -361,7 +361,7 @@ def power_iteration(apply, x0, iters=100, rtol=1e-10):
         raise ValueError("x0 must not be zero (power iteration needs a start with a component on the top eigenvector)")
     x = x0 / nrm0
     lam = 0.0
-    for _ in range(iters):
+    for _ in range(steps):
         y = apply(x)
         nrm = _numeric.norm(xp, y)
         if nrm == 0.0:
@@ -375,19 +375,19 @@ def power_iteration(apply, x0, iters=100, rtol=1e-10):
     return lam
 
 
-def operator_norm(A, rng=0, iters=100):
+def operator_norm(A, rng=0, steps=100):
     """‖A‖ (largest singular value) of an array or operator, by power iteration on AᵀA.
 
     Written as ‖A x_t‖ with x_t the normalised iterates, so ‖A‖ itself is never
     squared: operators of any finite scale (1e±300) give a finite norm.
-    ``iters`` ≥ 1 is the number of iterations (it stops earlier at a relative change below 1e-10).
+    ``steps`` ≥ 1 is the number of iterations (it stops earlier at a relative change below 1e-10).
 
     Parameters
     ----------
     A : array (m, n) or LinearOperator
     rng : int or numpy.random.Generator
         Seed of the starting vector.
-    iters : int
+    steps : int
         Maximum number of power iterations.
 
     Returns
@@ -406,12 +406,12 @@ def operator_norm(A, rng=0, iters=100):
     """
     A = as_operator(A)
     host_rng = as_generator(rng)
-    iters = _checks.positive_int(iters, "iters")
+    steps = _checks.positive_int(steps, "steps")
     x = asarray(host_rng.standard_normal(A.shape[1]), xp=A.xp, dtype=A.dtype, device=A.device)
     xp = namespace(x)
     x = x / float(xp.linalg.vector_norm(x))
     est = 0.0
-    for _ in range(iters):
+    for _ in range(steps):
         z = A @ x
         s1 = _numeric.norm(xp, z)                          # ‖A x‖ → σ_max as x → v_1
         if s1 == 0.0:

@@ -23,7 +23,7 @@ def test_repr_shows_sizes_and_tables_not_images(quick4):
     text = repr(quick4)
     assert text.startswith("Fig5Result(\n    image_name='shepp_logan',") and len(text.splitlines()) < 40
     assert "truth=array(32, 32) float64" in text and "accelerations=(4,)" in text
-    assert "masks={4.0: array(32, 32) bool}" in text and "psnr=dict(10 entries)" in text
+    assert "masks={4.0: array(32, 32) bool}" in text and f"rows=list({len(fig5.ROWS)} entries)" in text
     assert "[[" not in text and "..." not in text                      # no image printed
 
 
@@ -48,82 +48,89 @@ def test_a_single_acceleration_is_one_factor():
     kw = dict(quick=True, size=16, channels=8, steps=3, methods=("tv",))
     one, seq = fig5.run(accelerations=4, **kw), fig5.run(accelerations=(4.0,), **kw)
     assert one.accelerations == seq.accelerations == (4.0,) and one.config["accelerations"] == (4.0,)
-    assert one.psnr["tv oracle"][4.0] == seq.psnr["tv oracle"][4.0]
-    np.testing.assert_array_equal(one.images["deep-decoder"][4.0], seq.images["deep-decoder"][4.0])
+    assert one.row("tv oracle", 4).psnr == seq.row("tv oracle", 4.0).psnr
+    np.testing.assert_array_equal(one.row("deep-decoder", 4).reconstruction, seq.row("deep-decoder", 4).reconstruction)
 
 
 def test_deep_decoder_beats_zero_filling_on_the_phantom_at_4x(quick4):
     r = quick4
-    assert r.psnr["deep-decoder"][4.0] > r.psnr["zero-filled"][4.0] + 2.0
-    assert r.ssim["deep-decoder"][4.0] > r.ssim["zero-filled"][4.0]
+    dd, zf = r.row("deep-decoder", 4), r.row("zero-filled", 4)
+    assert dd.psnr > zf.psnr + 2.0 and dd.ssim > zf.ssim
 
 
 def test_baselines_are_converged_and_oracle_tuning_is_an_upper_bound(quick4):
     r = quick4
     for m in fig5.BASELINES:
-        oracle, rule = f"{m} oracle", f"{m} rule"
-        assert r.converged[oracle][4.0] and r.converged[rule][4.0], m
-        assert r.rule[oracle][4.0] == "oracle" and r.rule[rule][4.0] == "fraction"
+        oracle, rule = r.row(f"{m} oracle", 4), r.row(f"{m} rule", 4)
+        assert oracle.converged and rule.converged, m
+        assert oracle.rule == "oracle" and rule.rule == "fraction"
+        assert (oracle.method, oracle.tuning, rule.tuning, rule.image, rule.seed) == (m, "oracle", "rule", "shepp_logan", 0)
         # the rule's λ lies on the oracle's walk: the oracle can only be better (up to warm starts, 0.1 dB)
-        assert r.psnr[oracle][4.0] >= r.psnr[rule][4.0] - 0.1, m
+        assert oracle.psnr >= rule.psnr - 0.1, m
         base = baselines.FRACTIONS[m]
         assert r.config["fractions"][m] == base
-        assert r.iterations[rule][4.0] >= 1 and r.relative_change[rule][4.0] < 1e-3
+        assert rule.steps_taken >= 1 and rule.relative_change < 1e-3
     # TV with the same λ rule is the strongest baseline on the piecewise-constant phantom, far above zero filling
-    assert r.psnr["tv oracle"][4.0] > r.psnr["zero-filled"][4.0] + 3.0
+    assert r.row("tv oracle", 4).psnr > r.row("zero-filled", 4).psnr + 3.0
 
 
 def test_best_baseline_is_the_best_row_and_the_checks_compare_with_it(quick4):
     r = quick4
     rows = [row for row in fig5.ROWS if row != "deep-decoder"]
-    best = max(rows, key=lambda row: r.psnr[row][4.0])
-    assert r.best_baseline[4.0] == best
-    assert r.best_rule_baseline[4.0] == max([row for row in rows if not row.endswith("oracle")],
-                                            key=lambda row: r.psnr[row][4.0])
+    best = max(rows, key=lambda row: r.row(row, 4).psnr)
+    assert r.best_baseline(4) == best
+    assert r.best_rule_baseline(4.0) == max([row for row in rows if not row.endswith("oracle")],
+                                            key=lambda row: r.row(row, 4).psnr)
     check = fig5.checks(r)[0]
-    assert check.value == pytest.approx(r.psnr["deep-decoder"][4.0] - r.psnr[best][4.0])
+    assert check.value == pytest.approx(r.row("deep-decoder", 4).psnr - r.row(best, 4).psnr)
     assert check.tolerance == fig5.CLAIMS["quick"][4.0] and check.relation == ">="
     assert best in check.note
 
 
 def test_checks_say_plainly_when_the_decoder_loses(quick4):
     r = copy.deepcopy(quick4)
-    best = r.best_baseline[4.0]
-    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] - 4.5          # a loss beyond the claim (−4 dB)
+    best = r.best_baseline(4)
+    dd = r.row("deep-decoder", 4)
+    dd.psnr = r.row(best, 4).psnr - 4.5                             # a loss beyond the claim (−4 dB)
     c = fig5.checks(r)[0]
     assert c.value == pytest.approx(-4.5) and not c.passed and "LOSES by 4.50 dB" in c.note
     assert c.aggregate == "mean"                                    # a claim about the mean over masks
-    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] + 0.5
+    dd.psnr = r.row(best, 4).psnr + 0.5
     c = fig5.checks(r)[0]
     assert c.passed and "wins" in c.note
     # a baseline run that hit its cap fails the convergence check
-    r.converged["tv rule"][4.0] = False
+    r.row("tv rule", 4).converged = False
     assert not [c for c in fig5.checks(r) if "iteration cap" in c.name][0].passed
     # an acceleration without a claim: the decoder must win
     r.config["quick"] = False
     r.accelerations = (4.0,)
-    r.psnr["deep-decoder"][4.0] = r.psnr[best][4.0] - 0.5
+    dd.psnr = r.row(best, 4).psnr - 0.5
     assert fig5.checks(r)[0].tolerance == fig5.CLAIMS["full"][4.0]
 
 
 def test_result_structure_and_early_stopping_bookkeeping(quick4):
     r = quick4
-    assert set(r.psnr) == set(r.ssim) == set(r.images) == set(fig5.ROWS)
-    assert set(r.lam) == set(fig5.ROWS) - {"zero-filled", "deep-decoder"}
-    assert all(r.lam[f"{m} {t}"][4.0] > 0 for m in fig5.BASELINES for t in ("oracle", "rule"))
+    assert [row.name for row in r.rows] == list(r.names) == list(fig5.ROWS)       # one record per row, in order
+    assert all(row.acceleration == 4.0 and row.reconstruction.shape == r.truth.shape for row in r.rows)
+    with_lam = [row.name for row in r.rows if row.rule]
+    assert with_lam == [n for n in fig5.ROWS if n not in ("zero-filled", "deep-decoder")]
+    assert all(r.row(n, 4).lam > 0 for n in with_lam) and np.isnan(r.row("zero-filled", 4).lam)
+    with pytest.raises(KeyError, match="no row 'tv oracle' at 8x"):
+        r.row("tv oracle", 8)
     steps = fig5.QUICK["steps"]
-    mse = r.mse_curve[4.0]
-    assert mse.shape == (steps + 1,) and r.loss_curve[4.0].shape == (steps + 1,)
-    assert r.best_iteration[4.0] == int(np.argmin(mse))
-    assert r.best_mse[4.0] == mse.min() <= r.final_mse[4.0] == mse[-1]
+    dd = r.row("deep-decoder", 4)
+    mse = dd.mse_curve
+    assert mse.shape == (steps + 1,) and dd.loss_curve.shape == (steps + 1,)
+    assert dd.best_iteration == int(np.argmin(mse))
+    assert dd.best_mse == mse.min() <= dd.final_mse == mse[-1]
+    assert all(row.mse_curve is None and row.best_iteration == -1 for row in r.rows if row.baseline)
     # the table's deep-decoder entry is the last iterate: its MSE is final_mse
-    dd = r.images["deep-decoder"][4.0]
-    assert np.isclose(np.mean((dd - r.truth) ** 2), r.final_mse[4.0], rtol=1e-8)
-    assert r.psnr_early_stopped[4.0] >= r.psnr["deep-decoder"][4.0] - 1e-9
+    assert np.isclose(np.mean((dd.reconstruction - r.truth) ** 2), dd.final_mse, rtol=1e-8)
+    assert dd.psnr_early_stopped >= dd.psnr - 1e-9
     assert r.masks[4.0].mean() == pytest.approx(0.25)
     assert r.config["num_params"] > 2 * r.masks[4.0].sum()          # over-parameterized: N > #measurements
     text = fig5.table(r)
-    assert all(row in text for row in fig5.ROWS) and f"{r.lam['tv oracle'][4.0]:8.2e}" in text
+    assert all(row in text for row in fig5.ROWS) and f"{r.row('tv oracle', 4).lam:8.2e}" in text
 
 
 def test_plot_draws_without_computing(quick4, tmp_path):
@@ -135,16 +142,17 @@ def test_plot_draws_without_computing(quick4, tmp_path):
 
 def test_noisy_data_use_the_discrepancy_rule():
     r = fig5.run(quick=True, size=16, channels=4, steps=5, snr_db=20, oversample=2, methods=("l1-dct", "tv-box"))
-    assert all(r.rule[f"{m} rule"][4.0] == "discrepancy" for m in ("l1-dct", "tv-box"))
+    assert all(r.row(f"{m} rule", 4).rule == "discrepancy" for m in ("l1-dct", "tv-box"))
+    assert r.names == ("zero-filled", "l1-dct oracle", "l1-dct rule", "tv-box oracle", "tv-box rule", "deep-decoder")
 
 
 def test_runs_on_every_backend(xp):
     kw = dict(quick=True, size=16, channels=4, steps=6, oversample=2, methods=("tv",))
     r = fig5.run(xp=xp, **kw)
-    assert np.isfinite(r.psnr["deep-decoder"][4.0]) and r.mse_curve[4.0].shape == (7,)
-    assert set(r.psnr) == {"zero-filled", "tv oracle", "tv rule", "deep-decoder"}
+    assert np.isfinite(r.row("deep-decoder", 4).psnr) and r.row("deep-decoder", 4).mse_curve.shape == (7,)
+    assert r.names == ("zero-filled", "tv oracle", "tv rule", "deep-decoder")
     ref = fig5.run(**kw)
-    assert r.psnr["tv oracle"][4.0] == pytest.approx(ref.psnr["tv oracle"][4.0], abs=1e-6)
+    assert r.row("tv oracle", 4).psnr == pytest.approx(ref.row("tv oracle", 4).psnr, abs=1e-6)
     assert "l1-dct" not in fig5.table(r) and len(fig5.checks(r)) == 3
 
 

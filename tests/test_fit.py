@@ -444,3 +444,28 @@ def test_fit_result_repr_shows_the_headline_numbers(xp):
     empty = cst.FitResult(np.zeros(2, dtype=np.float32), np.zeros(2), np.zeros(0), np.zeros(0),
                           np.zeros(0, dtype=int), 0.1, "adam")
     assert repr(empty) == "FitResult(adam, 0 steps, step_size=0.1, loss — → —, params (2,) float32)"
+
+
+def test_divergence_monitor_with_a_scale_and_a_hint_is_the_baselines_rule():
+    """With ``scale`` the reference is max(first loss, scale); with a ``hint`` (no step size) the message ends
+    with it; exactly 1e6 × the reference is tolerated; a non-finite reference with a given scale is idle."""
+    from cstheory.fit import DIVERGENCE_FACTOR, DivergenceMonitor
+
+    watch = DivergenceMonitor(what="ADMM", hint="check A", scale=2.0, quantity="objective")
+    assert watch.reference == 2.0 and watch.check_loss(0, 0.5) == 0.5 and watch.reference == 2.0
+    watch.check_loss(1, 2.0 * DIVERGENCE_FACTOR)
+    with pytest.raises(cst.DivergenceError, match=r"^ADMM diverged at step 2: objective 2e\+06, more than 1e\+06 "
+                                                  r"times its scale 2; check A$"):
+        watch.check_loss(2, 2.0000001 * DIVERGENCE_FACTOR)
+    big = DivergenceMonitor(hint="h", scale=1.0)
+    big.check_loss(0, 10.0)                                    # the first loss is larger: it is the reference
+    assert big.reference == 10.0
+    with pytest.raises(cst.DivergenceError):
+        big.check_loss(1, 1.1e7)
+    idle = DivergenceMonitor(hint="h", scale=1.0)
+    idle.check_loss(0, math.inf)
+    assert idle.check_loss(1, math.nan) != 0.0                 # nothing to compare with: no error
+    with pytest.raises(cst.DivergenceError):                   # without a scale, a non-finite first loss is fatal
+        DivergenceMonitor(0.1).check_loss(0, math.inf)
+    with pytest.raises(TypeError, match="needs a step_size or a hint"):
+        DivergenceMonitor()

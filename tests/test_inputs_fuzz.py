@@ -279,11 +279,11 @@ def _rows():
     row("LinearOperator.check_input", lambda x: cst.as_operator(_A()).check_input(x), lambda: {"x": x},
         x=Arr(ndim=None, any_rank=True, bound=False, finite=False))   # type, dtype, backend; shapes: matvec
     row("LinearOperator.to_dense", lambda: cst.as_operator(_A()).to_dense(), lambda: {})
-    row("operator_norm", cst.operator_norm, lambda: {"A": A, "iters": 50},
-        A=Arr(ndim=(2,), bound=False, backend=False), rng=Seed(), iters=Int())
+    row("operator_norm", cst.operator_norm, lambda: {"A": A, "steps": 50},
+        A=Arr(ndim=(2,), bound=False, backend=False), rng=Seed(), steps=Int())
     row("operators.power_iteration", ops.power_iteration,
-        lambda: {"apply": (lambda v: _A().T @ (_A() @ v)), "x0": x, "iters": 50, "rtol": 1e-10},
-        apply=Obj(callable_=True), x0=Arr(bound=False, backend=False), iters=Int(), rtol=Flt(lo_ok=True))
+        lambda: {"apply": (lambda v: _A().T @ (_A() @ v)), "x0": x, "steps": 50, "rtol": 1e-10},
+        apply=Obj(callable_=True), x0=Arr(bound=False, backend=False), steps=Int(), rtol=Flt(lo_ok=True))
     row("RandomSubsampledDCT", cst.RandomSubsampledDCT, lambda: {"m": 4, "n_or_shape": N},
         m=Int(), n_or_shape=Shape(), rng=Seed(), xp=Ns(), dtype=Dt())
     row("RandomSubsampledDCT.matvec", lambda x: _dct().matvec(x), lambda: {"x": x}, x=Arr(finite=False))
@@ -468,6 +468,9 @@ def _rows():
     row("DivergenceError", lambda message: cst.DivergenceError(message), lambda: {"message": "boom"})
     row("fit.DivergenceMonitor", lambda step_size: fit_module.DivergenceMonitor(step_size),
         lambda: {"step_size": 0.1}, step_size=Flt())
+    row("fit.DivergenceMonitor (a hint and a scale)",
+        lambda step_size, scale: fit_module.DivergenceMonitor(step_size, hint="h", scale=scale),
+        lambda: {"step_size": None, "scale": 1.0}, step_size=Flt(optional=True), scale=Flt(lo_ok=True, optional=True))
     row("GradientDescent", cst.GradientDescent, lambda: {"step_size": 0.1},
         step_size=Flt(optional=True), schedule=Obj(optional=True, callable_=True))
     row("Adam", cst.Adam, lambda: {"step_size": 0.1},
@@ -499,7 +502,7 @@ def _rows():
     # -- baselines -------------------------------------------------------------------------
     shp = Shape(pair=True, int_ok=False, size=False, optional=True)
     common = dict(A=Obj(), y=Arr(), shape=shp, lam=Flt(lo_ok=True, optional=True),
-                  lam_fraction=Flt(lo_ok=True, optional=True), iters=Int(), tol=Flt(lo_ok=True),
+                  lam_fraction=Flt(lo_ok=True, optional=True), steps=Int(), tol=Flt(lo_ok=True),
                   x0=Arr(ndim=(1, 2), optional=True, sample=img), rng=Seed())
     a_zero = ("A = 0", {"A": np.zeros((m2, N * N))}, ValueError)
     boxes = [("box a string", {"box": "01"}, TypeError), ("box with one entry", {"box": (0.0,)}, ValueError),
@@ -508,7 +511,7 @@ def _rows():
              ("box empty (lower = upper)", {"box": (0.5, 0.5)}, ValueError)]
 
     def solver(**extra):
-        return lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "iters": 3, **extra}
+        return lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "steps": 3, **extra}
 
     row("baselines.zero_filled", baselines.zero_filled,
         lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "part": "magnitude"},
@@ -526,35 +529,63 @@ def _rows():
         **{k: v for k, v in common.items() if k not in ("lam", "lam_fraction")}, lam=Flt(lo_ok=True),
         analysis=Obj(callable_=True), synthesis=Obj(callable_=True), monotone=Flag()).extra += [
         a_zero, ("method an int", {"method": 3}, TypeError)]
+    # a registered method without a row of its own (a new baseline module): the row is read from its record,
+    # the arguments every solver with λ takes (tune_lambda passes x0) and the keywords it names
+    keyword_specs = {"steps": Int(), "tol": Flt(lo_ok=True), "rng": Seed(), "monotone": Flag(),
+                     "levels": Int(minimum=0, optional=True), "rho": Flt(optional=True), "adapt_rho": Flag(),
+                     "isotropic": Flag()}
+    for method in baselines.registry.methods(iterative=True):
+        title = f"baselines.{method.solver.__name__}"
+        if getattr(baselines, method.solver.__name__, None) is method.solver and title not in {x.name for x in r}:
+            row(title, method.solver, solver(lam=0.01), A=Obj(), y=Arr(), shape=shp,
+                lam=Flt(lo_ok=True, optional=True), x0=Arr(ndim=(1, 2), optional=True, sample=img),
+                **{k: keyword_specs[k] for k in method.keywords if k in keyword_specs})
     row("baselines.lambda_scale", baselines.lambda_scale,
         lambda: {"method": "l1-haar", "A": _sf(), "y": ysf, "shape": (N, N)},
         method=Choice(), A=Obj(), y=Arr(), shape=shp)
     row("baselines.solve", baselines.solve, solver(method="tv"), method=Choice(), A=Obj(), y=Arr(), shape=shp,
         lam=Flt(lo_ok=True, optional=True)).extra += [
         ("an unknown keyword", {"foo": 1}, TypeError), ("box for 'tv'", {"box": (0.0, 1.0)}, TypeError),
-        ("iters a fraction", {"iters": 2.5}, TypeError)]
+        ("steps a fraction", {"steps": 2.5}, TypeError)]
     row("baselines.reconstruct", baselines.reconstruct,
         lambda: {"method": "zero-filled", "A": _sf(), "y": ysf, "shape": (N, N)},
         method=Choice(), A=Obj(), y=Arr(), shape=shp).extra += [
-        ("tv with iters a fraction", {"method": "tv", "iters": 2.5}, TypeError, "iters")]
+        ("tv with steps a fraction", {"method": "tv", "steps": 2.5}, TypeError, "steps")]
     row("baselines.tune_lambda", baselines.tune_lambda, solver(method="tv", rule="fraction"),
         method=Choice(), rule=Choice(), A=Obj(), y=Arr(), shape=shp,
         truth=Arr(ndim=(2,), optional=True, sample=img), noise_std=Flt(lo_ok=True, optional=True),
-        grid=Obj(optional=True), ratio=Flt(lo=1.0), max_steps=Int(minimum=0), refine=Flag(),
-        cache=Obj(optional=True), iters=Int()).extra += [
-        ("grid empty", {"grid": []}, ValueError), ("grid with 0", {"grid": [0.0, 1e-3]}, ValueError),
-        ("grid with NaN", {"grid": [math.nan]}, ValueError), ("grid of strings", {"grid": ["1e-3"]}, TypeError),
+        cache=Obj(optional=True), steps=Int()).extra += [
+        ("a rule class, not an object", {"rule": baselines.Oracle}, TypeError, "rule"),
+        ("a rule object and noise_std", {"rule": baselines.Fraction(), "noise_std": 0.1}, ValueError),
         ("oracle without truth", {"rule": "oracle"}, ValueError, "truth"),
         ("discrepancy without noise_std", {"rule": "discrepancy"}, ValueError, "noise_std"),
         ("an unknown keyword", {"boundary": "periodic"}, TypeError),
         ("x0 (tune_lambda sets it)", {"x0": img}, TypeError),
         ("truth of another shape with as many pixels", {"truth": img.reshape(4, 16)}, ValueError),
         ("A = 0 with no grid", {"A": np.zeros((m2, N * N)), "rule": "oracle", "truth": img}, ValueError, "A"),
-        ("discrepancy, 2 steps", {"rule": "discrepancy", "noise_std": 0.01, "max_steps": 2}, None)]
+        ("discrepancy, 2 steps", {"rule": baselines.Discrepancy(0.01, steps=2)}, None)]
+    walk = dict(grid=Obj(optional=True), ratio=Flt(lo=1.0), steps=Int(minimum=0), refine=Flag())
+    grids = [("grid empty", {"grid": []}, ValueError), ("grid with 0", {"grid": [0.0, 1e-3]}, ValueError),
+             ("grid with NaN", {"grid": [math.nan]}, ValueError), ("grid of strings", {"grid": ["1e-3"]}, TypeError)]
+    row("baselines.Oracle", baselines.Oracle,
+        lambda: {"truth": img, "grid": None, "ratio": 4.0, "steps": 6, "refine": True},
+        truth=Arr(ndim=(2,), bound=False, backend=False, sample=img), **walk).extra += grids
+    row("baselines.Discrepancy", baselines.Discrepancy,
+        lambda: {"noise_std": 0.01, "grid": [1e-3, 1e-2], "ratio": 4.0, "steps": 6, "refine": True},
+        noise_std=Flt(), **walk).extra += grids
+    row("baselines.as_rule", baselines.as_rule, lambda: {"rule": "auto", "truth": None, "noise_std": 0.01},
+        rule=Choice(), truth=Arr(ndim=(2,), optional=True, bound=False, backend=False, sample=img),
+        noise_std=Flt(lo_ok=True, optional=True)).extra += [
+        ("oracle without truth", {"rule": "oracle"}, ValueError, "truth"),
+        ("discrepancy with noise_std 0", {"rule": "discrepancy", "noise_std": 0.0}, ValueError, "noise_std")]
+    row("baselines.register", baselines.register, lambda: {"method": baselines.registry.get("tv")},
+        method=Obj()).extra += [
+        ("a name taken by another solver", {"method": dataclasses.replace(baselines.registry.get("tv"),
+                                                                          solver=baselines.tv)}, ValueError)]
     row("baselines.calibrate_fractions", baselines.calibrate_fractions,
         lambda: {"methods": ("tv",), "size": 8, "accelerations": (4,), "seeds": (0,), "fractions": (1e-3,),
-                 "oversample": 2, "iters": 3},
-        methods=Choice(), size=Int(size=True), oversample=Int(size=True), iters=Int()).extra += [
+                 "oversample": 2, "steps": 3},
+        methods=Choice(optional=True), size=Int(size=True), oversample=Int(size=True), steps=Int()).extra += [
         ("methods with an unknown name", {"methods": ("tv", "wavelet")}, ValueError),
         ("accelerations a string", {"accelerations": "4"}, TypeError),
         ("accelerations empty", {"accelerations": ()}, ValueError),
@@ -570,9 +601,9 @@ def _rows():
         size=Int(size=True), oversample=Int(size=True), ellipses=Int(minimum=0, size=True), rng=Seed())
     row("baselines.gradient", baselines.gradient, lambda: {"x": img},
         x=Arr(ndim=(2,), bound=False, backend=False), boundary=Choice())
-    row("baselines.gradient_adjoint", baselines.gradient_adjoint, lambda: {"p": np.stack([img, img])},
-        p=Arr(ndim=(3,), bound=False, backend=False), boundary=Choice()).extra += [
-        ("p with 3 components", {"p": np.stack([img, img, img])}, ValueError)]
+    row("baselines.gradient_adjoint", baselines.gradient_adjoint, lambda: {"field": np.stack([img, img])},
+        field=Arr(ndim=(3,), bound=False, backend=False), boundary=Choice()).extra += [
+        ("field with 3 components", {"field": np.stack([img, img, img])}, ValueError)]
     row("baselines.total_variation", baselines.total_variation, lambda: {"x": img, "isotropic": True},
         x=Arr(ndim=(2,), bound=False, backend=False), isotropic=Flag(), boundary=Choice())
     row("baselines.soft_threshold", baselines.soft_threshold, lambda: {"c": x, "t": 0.1},
@@ -586,7 +617,7 @@ def _rows():
             **{arg: Arr(ndim=(2,), bound=False, backend=False)}, levels=Int(minimum=0, optional=True))
     row("baselines.haar_plan", baselines.haar_plan, lambda: {"shape": (12, 8), "levels": 2},
         shape=Shape(pair=True, int_ok=False, size=False), levels=Int(minimum=0, optional=True))
-    row("baselines.fourier_gram", baselines.fourier_gram, lambda: {"A": _sf(), "shape": (N, N)},
+    row("mri.fourier_gram", mri.fourier_gram, lambda: {"A": _sf(), "shape": (N, N)},
         A=Obj(), shape=shp, check=Flag(), rng=Seed()).extra += [
         ("A dense (no mask)", {"A": np.ones((4, N * N))}, ValueError),
         ("shape not the mask's", {"shape": (4, 16)}, ValueError)]
@@ -880,7 +911,7 @@ def test_random_cases(data, memory_cap):
 NOT_CALLABLE = {
     "optim.OPTIMIZERS", "optim.ADAM_DEFAULTS", "optim.Schedule", "optim.Optimizer", "optim.OptimizerState",
     "optim.AdamState", "mri.MASK_DENSITIES", "mri.MASKS", "mri.MRIProblem", "baselines.METHODS",
-    "baselines.L1_FRACTION", "baselines.TV_FRACTION", "baselines.BaselineResult", "baselines.LambdaChoice",
+    "baselines.BaselineResult", "baselines.LambdaChoice", "baselines.Method", "baselines.Rule", "baselines.Fraction",
     "baselines.ITERATIVE", "baselines.FRACTIONS", "baselines.GRID_RATIO", "baselines.TOL", "baselines.TOL_ADMM",
     "baselines.TOL_CP", "baselines.RULES", "baselines.MAX_ELLIPSES",
     "kernels.check_kernel",

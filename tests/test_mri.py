@@ -1,4 +1,4 @@
-"""Tests of cstheory/mri.py: the subsampled Fourier operator, the k-space masks and the simulated MRI data (Sec. 5)."""
+"""Tests of cstheory/mri/ (masks, operator, data, metrics): the subsampled Fourier operator, the k-space masks and the simulated MRI data (Sec. 5)."""
 import math
 
 import numpy as np
@@ -253,7 +253,8 @@ def test_float32_operator_keeps_its_dtype(xp):
 def test_the_mri_names_live_in_mri_only():
     """The names that moved to cstheory.mri are no longer importable from cstheory.operators (CHANGELOG.md)."""
     import cstheory.operators as ops
-    assert SubsampledFourier.__module__ == "cstheory.mri"
+    import cstheory.mri.operator
+    assert SubsampledFourier.__module__ == "cstheory.mri.operator" and cstheory.mri.operator.SubsampledFourier is SubsampledFourier
     for name in ("SubsampledFourier", "cartesian_mask", "random_mask", "centre_mask", "kspace_distance",
                  "MASK_DENSITIES"):
         assert not hasattr(ops, name), name

@@ -186,8 +186,8 @@ def test_operator_norm_of_a_linear_operator(xp):
     D = Difference(n, xp)
     s_max = np.linalg.svd(dense_difference(n), compute_uv=False)[0]
     # the top singular values 2 sin(pi k / 2n) of D cluster, so allow more iterations
-    assert cst.operator_norm(D, iters=2000) == pytest.approx(s_max, rel=1e-6)
-    assert cst.operator_norm(D.T, iters=2000) == pytest.approx(s_max, rel=1e-6)
+    assert cst.operator_norm(D, steps=2000) == pytest.approx(s_max, rel=1e-6)
+    assert cst.operator_norm(D.T, steps=2000) == pytest.approx(s_max, rel=1e-6)
 
 
 def test_power_iteration_known_eigenvalues(xp):
@@ -238,10 +238,10 @@ def test_power_iteration_is_scale_safe(c):
 
 
 def test_operator_norm_refuses_zero_iterations_and_is_zero_for_zero():
-    with pytest.raises(ValueError, match="iters must be an integer >= 1"):
-        cst.operator_norm(np.eye(3), iters=0)
-    with pytest.raises(TypeError, match="iters must be an integer"):
-        cst.operator_norm(np.eye(3), iters=2.0)
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+        cst.operator_norm(np.eye(3), steps=0)
+    with pytest.raises(TypeError, match="steps must be an integer"):
+        cst.operator_norm(np.eye(3), steps=2.0)
     assert cst.operator_norm(np.zeros((2, 3))) == 0.0
     with pytest.raises(ValueError, match="x0 must not be zero"):
         power_iteration(lambda v: v, np.zeros(3))
@@ -413,17 +413,17 @@ def test_operator_norm_and_power_iteration_never_overshoot_and_stop_early():
     M = rng.standard_normal((6, 9))
     s1 = np.linalg.norm(M, 2)
     for k in (1, 2, 5):
-        assert cst.operator_norm(M, iters=k) <= s1 * (1 + 1e-12)
+        assert cst.operator_norm(M, steps=k) <= s1 * (1 + 1e-12)
     x0 = rng.standard_normal(9)
     S = M.T @ M
     rq = float(x0 @ S @ x0 / (x0 @ x0))                  # one step: the Rayleigh quotient of x0
-    assert power_iteration(lambda v: S @ v, x0, iters=1) == pytest.approx(rq, rel=1e-12)
+    assert power_iteration(lambda v: S @ v, x0, steps=1) == pytest.approx(rq, rel=1e-12)
     # a map whose first Rayleigh quotient is exactly 1 but whose top eigenvalue is 3
     assert power_iteration(lambda v: np.array([0.5, 3.0]) * v, np.array([2.0, 1.0])) == pytest.approx(3.0)
     # slow convergence (ratio 0.999): the default is exactly 100 iterations
     d = np.array([1.0, 0.999, 0.5])
-    assert cst.operator_norm(np.diag(d)) == cst.operator_norm(np.diag(d), iters=100)
-    assert power_iteration(lambda v: d * v, np.ones(3)) == power_iteration(lambda v: d * v, np.ones(3), iters=100)
+    assert cst.operator_norm(np.diag(d)) == cst.operator_norm(np.diag(d), steps=100)
+    assert power_iteration(lambda v: d * v, np.ones(3)) == power_iteration(lambda v: d * v, np.ones(3), steps=100)
     # fast convergence stops early, at any scale, with a relative accuracy
     for c in (1e-6, 1.0, 1e6):
         A = Counting(c * np.array([2.0, 1.0, 0.5]))
@@ -454,8 +454,8 @@ def test_power_iteration_checks_its_arguments_by_name():
         power_iteration(f, [1.0, 2.0])
     with pytest.raises(ValueError, match=r"^x0 must be 1-D"):
         power_iteration(f, np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"^iters must be an integer >= 1"):
-        power_iteration(f, np.ones(2), iters=0)
+    with pytest.raises(ValueError, match=r"^steps must be an integer >= 1"):
+        power_iteration(f, np.ones(2), steps=0)
     with pytest.raises(ValueError, match=r"^rtol must be >= 0"):
         power_iteration(f, np.ones(2), rtol=-1.0)
     with pytest.raises(ValueError, match=r"^x0 must not be zero"):

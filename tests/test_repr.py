@@ -166,8 +166,8 @@ def test_baseline_result_and_lambda_choice_reprs_show_the_solve(xp):
     text = repr(res)
     _assert_compact(text)
     assert text.splitlines()[:2] == ["BaselineResult(", f"    relative_change={res.relative_change:.4g},"]
-    assert "image=array(16, 16) float64" in text and f"objective=array({res.iterations + 1},) float64" in text
-    assert f"lam={res.lam:.4g}" in text and f"iterations={res.iterations}" in text and "converged=True" in text
+    assert "image=array(16, 16) float64" in text and f"objective=array({res.steps_taken + 1},) float64" in text
+    assert f"lam={res.lam:.4g}" in text and f"steps_taken={res.steps_taken}" in text and "converged=True" in text
     assert f"step_sizes={{rho: {res.step_sizes['rho']:.4g}}}" in text
     choice = repr(ch)
     _assert_compact(choice)

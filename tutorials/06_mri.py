@@ -144,7 +144,7 @@ print(f"{'method':18s} {'PSNR':>6s} {'lambda':>9s} {'iterations':>10s}  converge
 print(f"{'zero-filled':18s} {psnr_of['zero-filled']:6.2f}")
 for (method, tuning), ch in picked.items():
     psnr_of[method, tuning] = cst.mri.psnr(ch.result.image, P.image)
-    print(f"{method + ' ' + tuning:18s} {psnr_of[method, tuning]:6.2f} {ch.lam:9.2e} {ch.result.iterations:10d}  "
+    print(f"{method + ' ' + tuning:18s} {psnr_of[method, tuning]:6.2f} {ch.lam:9.2e} {ch.result.steps_taken:10d}  "
           f"{str(ch.result.converged):9s}  {ch.result.criterion} = {ch.result.residual:.1e}")
 best_tv = max(psnr_of["tv", "oracle"], psnr_of["tv-box", "oracle"])
 best_l1 = max(psnr_of["l1-dct", "oracle"], psnr_of["l1-haar", "oracle"])
@@ -178,10 +178,15 @@ SEEDS = range(SEED, SEED + (3 if QUICK else 5))
 results = [fig5.run(quick=QUICK, rng=seed) for seed in SEEDS]
 print(fig5.table(results[0]))
 print(f"(the table of the mask of seed {SEED}; below, every mask)")
-gaps = {R: [r.psnr["deep-decoder"][R] - r.psnr[r.best_baseline[R]][R] for r in results] for R in results[0].accelerations}
-gains = {R: [r.psnr_early_stopped[R] - r.psnr["deep-decoder"][R] for r in results] for R in results[0].accelerations}
-over_zero = {R: [r.psnr["deep-decoder"][R] - r.psnr["zero-filled"][R] for r in results] for R in results[0].accelerations}
-tv_over_zero = [max(r.psnr["tv oracle"][4.0], r.psnr["tv-box oracle"][4.0]) - r.psnr["zero-filled"][4.0] for r in results]
+# each result is one table: a record per (method, acceleration) row, `r.row(name, R)` picks one
+gaps = {R: [r.row("deep-decoder", R).psnr - r.row(r.best_baseline(R), R).psnr for r in results]
+        for R in results[0].accelerations}
+gains = {R: [r.row("deep-decoder", R).psnr_early_stopped - r.row("deep-decoder", R).psnr for r in results]
+         for R in results[0].accelerations}
+over_zero = {R: [r.row("deep-decoder", R).psnr - r.row("zero-filled", R).psnr for r in results]
+             for R in results[0].accelerations}
+tv_over_zero = [max(r.row("tv oracle", 4).psnr, r.row("tv-box oracle", 4).psnr) - r.row("zero-filled", 4).psnr
+                for r in results]
 print("best TV − zero filling per mask at 4x: " + ", ".join(f"{g:+.2f}" for g in tv_over_zero) + " dB")
 
 
@@ -191,10 +196,10 @@ def verdict(lo, hi):
 
 for R in results[0].accelerations:
     for i, (s, r) in enumerate(zip(SEEDS, results)):
-        best = r.best_baseline[R]
-        print(f"{R:g}x, mask of seed {s}: deep decoder {r.psnr['deep-decoder'][R]:.2f} dB, best baseline {best} "
-              f"{r.psnr[best][R]:.2f} dB ({gaps[R][i]:+.2f}); best iterate t = {r.best_iteration[R]} of "
-              f"{r.mse_curve[R].size - 1}, early stopping would gain {gains[R][i]:.2f} dB")
+        best, dd = r.best_baseline(R), r.row("deep-decoder", R)
+        print(f"{R:g}x, mask of seed {s}: deep decoder {dd.psnr:.2f} dB, best baseline {best} "
+              f"{r.row(best, R).psnr:.2f} dB ({gaps[R][i]:+.2f}); best iterate t = {dd.best_iteration} of "
+              f"{dd.mse_curve.size - 1}, early stopping would gain {gains[R][i]:.2f} dB")
     print(f"{R:g}x: deep decoder − zero filling per mask " + ", ".join(f"{g:+.2f}" for g in over_zero[R])
           + f" dB (mean {np.mean(over_zero[R]):+.2f})")
     m, (lo, hi) = mean_interval(gaps[R])

@@ -60,7 +60,8 @@ Data first, plot second::
 
     from cstheory.experiments import fig5
     result = fig5.run(quick=True)
-    result.psnr["deep-decoder"][4], result.psnr["tv oracle"][4]
+    result.row("deep-decoder", 4).psnr, result.row("tv oracle", 4).psnr
+    [(r.name, r.acceleration, r.psnr) for r in result.rows]       # the table, one record per row
     fig5.plot(result, "fig5.png")
 """
 from __future__ import annotations
@@ -81,14 +82,15 @@ from ..optim import Adam, StepDecay
 from ..mri import mri_problem, psnr, ssim
 from ..plotting import figure, save
 
-__all__ = ["Fig5Result", "DeepDecoderFit", "run", "plot", "checks", "table", "fit_deep_decoder", "start_seed",
-           "METHODS", "BASELINES", "ROWS",
+__all__ = ["Fig5Result", "Fig5Row", "DeepDecoderFit", "run", "plot", "checks", "table", "fit_deep_decoder",
+           "start_seed", "METHODS", "BASELINES", "ROWS",
            "FULL", "QUICK", "CLAIMS", "EARLY_STOPPING_GAIN"]
 
-#: the methods, in display order
-METHODS = ("zero-filled", "l1-dct", "l1-haar", "tv", "tv-box", "deep-decoder")
-#: the baselines with a weight λ, each shown oracle-tuned and rule-tuned
-BASELINES = ("l1-dct", "l1-haar", "tv", "tv-box")
+#: the methods, in display order: the registry's classical methods (:data:`cstheory.baselines.METHODS`), then
+#: the deep decoder
+METHODS = baselines.METHODS + ("deep-decoder",)
+#: the baselines with a weight λ (:data:`cstheory.baselines.ITERATIVE`), each shown oracle-tuned and rule-tuned
+BASELINES = baselines.ITERATIVE
 #: the rows of the table: zero filling, each baseline "<name> oracle" and "<name> rule", the deep decoder
 ROWS = ("zero-filled",) + tuple(f"{m} {t}" for m in BASELINES for t in ("oracle", "rule")) + ("deep-decoder",)
 #: full-size settings
@@ -111,8 +113,82 @@ EARLY_STOPPING_GAIN = 1.0
 
 @compact_repr
 @dataclass
+class Fig5Row:
+    """One row of Fig. 5's table: one method (and tuning) on one image at one acceleration for one seed.
+
+    Attributes
+    ----------
+    method : str
+        ``"zero-filled"``, a baseline of :data:`BASELINES`, or ``"deep-decoder"``.
+    tuning : str
+        ``"oracle"`` or ``"rule"`` for a baseline with λ, ``""`` otherwise.
+    image : str
+        The image's name.
+    acceleration : float
+    seed : int
+        The ``rng`` of the run (the mask, the noise, the decoder's input and start).
+    reconstruction : numpy.ndarray (h, w)
+        The image reconstructed (deep decoder: the last iterate), float64.
+    psnr, ssim : float
+        Against x* (dB; SSIM by ``skimage.metrics`` with the data range of x*).
+    seconds : float
+        Wall-clock time of the method (a baseline's two tunings together).
+    lam : float
+        λ (NaN without one).
+    rule : str
+        How λ was chosen: ``"oracle"``, ``"fraction"`` or ``"discrepancy"`` (``""`` without λ).
+    steps_taken : int
+        Iterations the solver ran (0 without λ).
+    converged : bool
+        Whether its stopping criterion fired (``True`` without λ).
+    residual, relative_change : float
+        The criterion's final value and the relative objective change over the last 10 iterations
+        (NaN without λ).
+    mse_curve, loss_curve : numpy.ndarray (steps + 1,) or None
+        Deep decoder: ‖G(θ_t) − x*‖² / n and ½‖A G(θ_t) − y‖² at every iteration t = 0 … steps.
+    best_iteration : int
+        Deep decoder: argmin_t of ``mse_curve``, the optimal (oracle) early-stopping point (−1 otherwise).
+    best_mse, final_mse, psnr_early_stopped : float
+        Deep decoder: the MSE at ``best_iteration`` and at the end, the PSNR at ``best_iteration``.
+    """
+
+    method: str
+    tuning: str
+    image: str
+    acceleration: float
+    seed: int
+    reconstruction: np.ndarray
+    psnr: float
+    ssim: float
+    seconds: float
+    lam: float = float("nan")
+    rule: str = ""
+    steps_taken: int = 0
+    converged: bool = True
+    residual: float = float("nan")
+    relative_change: float = float("nan")
+    mse_curve: np.ndarray | None = None
+    loss_curve: np.ndarray | None = None
+    best_iteration: int = -1
+    best_mse: float = float("nan")
+    final_mse: float = float("nan")
+    psnr_early_stopped: float = float("nan")
+
+    @property
+    def name(self) -> str:
+        """The row's name in :data:`ROWS`: ``"tv oracle"``, ``"zero-filled"``, ``"deep-decoder"``."""
+        return f"{self.method} {self.tuning}" if self.tuning else self.method
+
+    @property
+    def baseline(self) -> bool:
+        """Whether the row is a classical method (not the deep decoder)."""
+        return self.method != "deep-decoder"
+
+
+@compact_repr
+@dataclass
 class Fig5Result:
-    """Data of Fig. 5.
+    """Data of Fig. 5: one table of :class:`Fig5Row` records, and what the rows share.
 
     Attributes
     ----------
@@ -122,54 +198,51 @@ class Fig5Result:
     accelerations : tuple of float
     masks : dict {acceleration: numpy.ndarray of bool (h, w)}
         Sampling masks (unshifted FFT layout, DC at [0, 0]).
-    images, psnr, ssim : dict {row: {acceleration: ...}}
-        Reconstructions (deep decoder: last iterate), PSNR in dB and SSIM
-        (``skimage.metrics``, data range of x*) for each row of :data:`ROWS`.
-    lam, rule, iterations, converged, residual, relative_change : dict {row: {acceleration: ...}}
-        For the baseline rows: λ, how it was chosen ("oracle", "fraction" or
-        "discrepancy"), iterations run, whether the stopping criterion fired,
-        the criterion's final value, and the relative objective change over the
-        last 10 iterations.
-    best_baseline, best_rule_baseline : dict {acceleration: row}
-        The baseline row with the highest PSNR (any tuning), and among the rule-tuned rows.
-    mse_curve : dict {acceleration: numpy.ndarray (steps + 1,)}
-        Deep decoder: ‖G(θ_t) − x*‖² / n at every iteration t = 0 … steps.
-    loss_curve : dict {acceleration: numpy.ndarray (steps + 1,)}
-        Deep decoder: the training loss ½‖A G(θ_t) − y‖².
-    best_iteration : dict {acceleration: int}
-        argmin_t of ``mse_curve`` — the optimal (oracle) early-stopping point.
-    best_mse, final_mse : dict {acceleration: float}
-    psnr_early_stopped : dict {acceleration: float}
-        PSNR of the deep decoder at ``best_iteration``.
-    timings : dict {method: {acceleration: float}}
-        Wall-clock seconds per method (a baseline's both tunings together).
+    rows : list of Fig5Row
+        The table: per acceleration, one row per name of :data:`ROWS` that was run, in that order.
     config : dict
         The settings used.
+
+    Examples
+    --------
+    >>> from cstheory.experiments import fig5
+    >>> r = fig5.run(quick=True, size=16, channels=4, steps=5, oversample=2, methods=("tv",))
+    >>> [row.name for row in r.rows]
+    ['zero-filled', 'tv oracle', 'tv rule', 'deep-decoder']
+    >>> r.row("tv oracle", 4).psnr >= r.row("tv rule", 4).psnr - 0.1, r.best_baseline(4) in r.names
+    (True, True)
     """
 
     image_name: str
     truth: np.ndarray
     accelerations: tuple
     masks: dict
-    images: dict
-    psnr: dict
-    ssim: dict
-    mse_curve: dict
-    loss_curve: dict
-    best_iteration: dict
-    best_mse: dict
-    final_mse: dict
-    psnr_early_stopped: dict
-    timings: dict
-    lam: dict = field(default_factory=dict)
-    rule: dict = field(default_factory=dict)
-    iterations: dict = field(default_factory=dict)
-    converged: dict = field(default_factory=dict)
-    residual: dict = field(default_factory=dict)
-    relative_change: dict = field(default_factory=dict)
-    best_baseline: dict = field(default_factory=dict)
-    best_rule_baseline: dict = field(default_factory=dict)
+    rows: list
     config: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple:
+        """The row names present, in the order of :data:`ROWS`."""
+        present = {r.name for r in self.rows}
+        return tuple(n for n in ROWS if n in present)
+
+    def row(self, name, acceleration) -> Fig5Row:
+        """The row ``name`` (e.g. ``"tv oracle"``) at ``acceleration``; ``KeyError`` if it was not run."""
+        for r in self.rows:
+            if r.name == name and r.acceleration == float(acceleration):
+                return r
+        raise KeyError(f"no row {name!r} at {acceleration:g}x (rows: {self.names}, accelerations: "
+                       f"{self.accelerations})")
+
+    def best_baseline(self, acceleration) -> str:
+        """The baseline row with the highest PSNR at ``acceleration`` (any tuning)."""
+        rows = [r for r in self.rows if r.baseline and r.acceleration == float(acceleration)]
+        return max(rows, key=lambda r: r.psnr).name
+
+    def best_rule_baseline(self, acceleration) -> str:
+        """The highest-PSNR baseline row at ``acceleration`` among those a user can run (not oracle-tuned)."""
+        rows = [r for r in self.rows if r.baseline and r.tuning != "oracle" and r.acceleration == float(acceleration)]
+        return max(rows, key=lambda r: r.psnr).name
 
 
 @compact_repr
@@ -328,29 +401,24 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
     unknown = [m for m in methods if m not in BASELINES]
     if unknown:
         raise ValueError(f"methods entries must be in {BASELINES}, got {unknown}")
-    rows = [r for r in ROWS if r in ("zero-filled", "deep-decoder") or r.rsplit(" ", 1)[0] in methods]
-
-    def table_of(kind=dict):
-        return {r: kind() for r in rows}
-
-    images, scores_p, scores_s = table_of(), table_of(), table_of()
-    tuned = [r for r in rows if r not in ("zero-filled", "deep-decoder")]
-    lams, rules, its, conv, resid, relch = ({r: {} for r in tuned} for _ in range(6))
-    timings = {m: {} for m in METHODS}
-    masks, mse_curve, loss_curve, best_it, best_mse, final_mse, psnr_es = {}, {}, {}, {}, {}, {}, {}
-    best_baseline, best_rule = {}, {}
+    methods = tuple(m for m in BASELINES if m in methods)          # the order of the table
+    rows, masks = [], {}
     truth = None
     n_params = None
     for acc in accelerations:
         P = mri_problem(image, size=cfg["size"], acceleration=acc, mask=mask, snr_db=snr_db, rng=rng,
                         xp=xp, dtype=dtype, device=device, oversample=oversample)
         truth = to_numpy(P.image).astype(np.float64)
-        n = truth.size
         masks[acc] = to_numpy(P.operator.mask).astype(bool)
 
+        def record(method, tuning, rec, seconds, **extra):
+            rec = to_numpy(rec).astype(np.float64).reshape(truth.shape)
+            rows.append(Fig5Row(method, tuning, image, acc, rng, rec, psnr(rec, truth), ssim(rec, truth), seconds,
+                                **extra))
+
         t0 = time.perf_counter()
-        recs = {"zero-filled": baselines.zero_filled(P.operator, P.y)}
-        timings["zero-filled"][acc] = time.perf_counter() - t0
+        rec = baselines.zero_filled(P.operator, P.y)
+        record("zero-filled", "", rec, time.perf_counter() - t0)
         for method in methods:
             t0 = time.perf_counter()
             cache = {}                   # the oracle's grid holds the rule's λ: solved once
@@ -358,73 +426,57 @@ def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="c
                                                       cache=cache),
                       "rule": baselines.tune_lambda(method, P.operator, P.y, rule="auto",
                                                     noise_std=P.noise_std, cache=cache)}
-            timings[method][acc] = time.perf_counter() - t0
+            seconds = time.perf_counter() - t0
             for tuning, ch in chosen.items():
-                row = f"{method} {tuning}"
-                recs[row] = ch.result.image
-                lams[row][acc], rules[row][acc] = float(ch.lam), ch.rule
-                its[row][acc], conv[row][acc] = int(ch.result.iterations), bool(ch.result.converged)
-                resid[row][acc], relch[row][acc] = float(ch.result.residual), ch.result.relative_change
+                res = ch.result
+                record(method, tuning, res.image, seconds, lam=float(ch.lam), rule=ch.rule,
+                       steps_taken=int(res.steps_taken), converged=bool(res.converged), residual=float(res.residual),
+                       relative_change=res.relative_change)
 
         t0 = time.perf_counter()
         dd = fit_deep_decoder(P, cfg["channels"], layers, cfg["steps"], step_size, settle_fraction, rng, progress,
                               inits=cfg["inits"])
-        loss, err, n_params = dd.loss, dd.error, dd.num_params
-        timings["deep-decoder"][acc] = time.perf_counter() - t0
-        recs["deep-decoder"] = dd.signal
-
-        for name, rec in recs.items():
-            rec = to_numpy(rec).astype(np.float64).reshape(truth.shape)
-            images[name][acc] = rec
-            scores_p[name][acc] = psnr(rec, truth)
-            scores_s[name][acc] = ssim(rec, truth)
-        base_rows = [r for r in rows if r != "deep-decoder"]
-        best_baseline[acc] = max(base_rows, key=lambda r: scores_p[r][acc])
-        best_rule[acc] = max([r for r in base_rows if not r.endswith("oracle")], key=lambda r: scores_p[r][acc])
-        mse = np.asarray(err, dtype=np.float64) / n
-        mse_curve[acc] = mse
-        loss_curve[acc] = np.asarray(loss, dtype=np.float64)
-        best_it[acc] = int(np.argmin(mse))
-        best_mse[acc] = float(mse[best_it[acc]])
-        final_mse[acc] = float(mse[-1])
+        n_params = dd.num_params
+        seconds = time.perf_counter() - t0
+        mse = np.asarray(dd.error, dtype=np.float64) / truth.size
+        best = int(np.argmin(mse))
         rng_range = float(truth.max() - truth.min())
-        psnr_es[acc] = float(10 * np.log10(rng_range**2 / best_mse[acc]))
+        record("deep-decoder", "", dd.signal, seconds, mse_curve=mse, loss_curve=np.asarray(dd.loss, dtype=np.float64),
+               best_iteration=best, best_mse=float(mse[best]), final_mse=float(mse[-1]),
+               psnr_early_stopped=float(10 * np.log10(rng_range**2 / float(mse[best]))))
 
     config = dict(cfg, accelerations=accelerations, image=image, layers=layers, step_size=step_size,
                   settle_fraction=settle_fraction, mask=mask, snr_db=snr_db, rng=rng, quick=quick,
                   num_params=n_params, oversample=oversample, methods=methods, fractions=dict(baselines.FRACTIONS),
                   grid_ratio=baselines.GRID_RATIO)
-    return Fig5Result(image_name=image, truth=truth, accelerations=accelerations, masks=masks, images=images,
-                      psnr=scores_p, ssim=scores_s, mse_curve=mse_curve, loss_curve=loss_curve,
-                      best_iteration=best_it, best_mse=best_mse, final_mse=final_mse,
-                      psnr_early_stopped=psnr_es, timings=timings, lam=lams, rule=rules, iterations=its,
-                      converged=conv, residual=resid, relative_change=relch, best_baseline=best_baseline,
-                      best_rule_baseline=best_rule, config=config)
+    return Fig5Result(image_name=image, truth=truth, accelerations=accelerations, masks=masks, rows=rows,
+                      config=config)
 
 
 def table(result):
-    """The table as text: one row per method and tuning; per acceleration PSNR, SSIM, λ, iterations and the
-    final relative objective change (a "*" marks a run that hit its iteration cap)."""
+    """The table as text: one row per method and tuning; per acceleration PSNR, SSIM, λ, the iterations the
+    solver took and the final relative objective change (a "*" marks a run that hit its iteration cap)."""
     accs = result.accelerations
     head = f"{'method':<16}" + "".join(
-        f" | {f'{a:g}x PSNR':>8} {'SSIM':>5} {'lambda':>8} {'iters':>6} {'rel.chg':>7}" for a in accs)
-    rows = [head, "-" * len(head)]
-    for r in (r for r in ROWS if r in result.psnr):
-        line = f"{r:<16}"
+        f" | {f'{a:g}x PSNR':>8} {'SSIM':>5} {'lambda':>8} {'steps':>6} {'rel.chg':>7}" for a in accs)
+    lines = [head, "-" * len(head)]
+    for name in result.names:
+        line = f"{name:<16}"
         for a in accs:
-            if r in result.lam and a in result.lam[r]:
-                mark = "" if result.converged[r][a] else "*"
-                extra = (f" {result.lam[r][a]:8.2e} {result.iterations[r][a]:5d}{mark:1}"
-                         f" {result.relative_change[r][a]:7.0e}")
+            r = result.row(name, a)
+            if r.rule:
+                mark = "" if r.converged else "*"
+                extra = f" {r.lam:8.2e} {r.steps_taken:5d}{mark:1} {r.relative_change:7.0e}"
             else:
                 extra = f" {'':>8} {'':>6} {'':>7}"
-            line += f" | {result.psnr[r][a]:8.2f} {result.ssim[r][a]:5.3f}{extra}"
-        rows.append(line)
+            line += f" | {r.psnr:8.2f} {r.ssim:5.3f}{extra}"
+        lines.append(line)
     line = f"{'DD early-stop':<16}"
     for a in accs:
-        line += f" | {result.psnr_early_stopped[a]:8.2f} {'':>5} {'':>8} {result.best_iteration[a]:6d} {'':>7}"
-    rows.append(line)
-    return "\n".join(rows)
+        dd = result.row("deep-decoder", a)
+        line += f" | {dd.psnr_early_stopped:8.2f} {'':>5} {'':>8} {dd.best_iteration:6d} {'':>7}"
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def plot(result, path=None):
@@ -439,22 +491,23 @@ def plot(result, path=None):
     """
 
     accs = result.accelerations
-    show = ["truth", "mask", "zero-filled"] + [f"{m} oracle" for m in BASELINES if f"{m} oracle" in result.psnr]
+    show = ["truth", "mask", "zero-filled"] + [f"{m} oracle" for m in BASELINES if f"{m} oracle" in result.names]
     show += ["deep-decoder"]
     ncols = len(show)
     fig = figure(2.2 * ncols, 4.6 + 2.5 * len(accs))
     grid = fig.add_gridspec(1 + len(accs), ncols, height_ratios=[1.9] + [1.0] * len(accs))
     ax = fig.add_subplot(grid[0, :3])
     for i, a in enumerate(accs):
-        mse = result.mse_curve[a]
+        dd = result.row("deep-decoder", a)
+        mse = dd.mse_curve
         t = np.arange(mse.size)
         ax.loglog(t[1:], mse[1:], color=f"C{i}", lw=1.2, label=f"deep decoder, {a:g}x")
-        b = result.best_iteration[a]
+        b = dd.best_iteration
         ax.plot([max(b, 1)], [mse[b]], "o", color=f"C{i}", ms=7, mfc="none", mew=2)
         ax.annotate(f"best t={b}", (max(b, 1), mse[b]), textcoords="offset points", xytext=(-10, -14),
                     fontsize=8, color=f"C{i}", ha="right")
-        for j, m in enumerate(("zero-filled", result.best_baseline[a])):
-            ref = float(np.mean((result.images[m][a] - result.truth) ** 2))
+        for j, m in enumerate(("zero-filled", result.best_baseline(a))):
+            ref = float(np.mean((result.row(m, a).reconstruction - result.truth) ** 2))
             ax.axhline(ref, color=f"C{i}", ls=(":" if j == 0 else "--"), lw=0.9, label=f"{m}, {a:g}x")
     ax.set_xlabel("iteration t")
     ax.set_ylabel(r"MSE $\|G(C_t) - x^*\|^2 / n$")
@@ -477,8 +530,9 @@ def plot(result, path=None):
                 axi.imshow(np.fft.fftshift(result.masks[a]), cmap="gray")
                 axi.set_title(f"mask {a:g}x (centred)", fontsize=8)
             else:
-                axi.imshow(np.clip(result.images[name][a], 0, 1), cmap="gray", vmin=0, vmax=1)
-                axi.set_title(f"{name} {a:g}x\n{result.psnr[name][a]:.1f} dB / {result.ssim[name][a]:.3f}",
+                rec = result.row(name, a)
+                axi.imshow(np.clip(rec.reconstruction, 0, 1), cmap="gray", vmin=0, vmax=1)
+                axi.set_title(f"{name} {a:g}x\n{rec.psnr:.1f} dB / {rec.ssim:.3f}",
                               fontsize=8)
     save(fig, path)
     return fig
@@ -498,20 +552,20 @@ def checks(result):
     mode = "quick" if result.config.get("quick") else "full"
     out = []
     for a in result.accelerations:
-        dd = result.psnr["deep-decoder"][a]
-        best, best_rule = result.best_baseline[a], result.best_rule_baseline[a]
-        gap, gap_rule = dd - result.psnr[best][a], dd - result.psnr[best_rule][a]
+        dd = result.row("deep-decoder", a).psnr
+        best, best_rule = result.best_baseline(a), result.best_rule_baseline(a)
+        gap, gap_rule = dd - result.row(best, a).psnr, dd - result.row(best_rule, a).psnr
         claim = CLAIMS.get(mode, {}).get(float(a), 0.0)
         verdict = "the deep decoder wins" if gap > 0 else f"the deep decoder LOSES by {-gap:.2f} dB"
-        note = (f"{mode} mode, {a:g}x: best baseline {best} {result.psnr[best][a]:.2f} dB, deep decoder "
+        note = (f"{mode} mode, {a:g}x: best baseline {best} {result.row(best, a).psnr:.2f} dB, deep decoder "
                 f"{dd:.2f} dB: {verdict}; against the best rule-tuned baseline ({best_rule}) "
                 f"{gap_rule:+.2f} dB; claim: mean gap ≥ {claim:+.1f} dB")
         out.append(Check(f"deep decoder PSNR − best baseline PSNR at {a:g}× (dB)", gap, claim, relation=">=",
                          note=note, aggregate="mean"))
-    unconverged = sum(1 for r in result.converged for a in result.converged[r] if not result.converged[r][a])
+    unconverged = sum(1 for r in result.rows if not r.converged)
     out.append(Check("baseline runs that hit their iteration cap", float(unconverged), 0.0,
                      note="every baseline stops on its convergence criterion (duality gap or residuals)"))
-    early = max(result.psnr_early_stopped[a] - result.psnr["deep-decoder"][a] for a in result.accelerations)
+    early = max(r.psnr_early_stopped - r.psnr for r in result.rows if not r.baseline)
     out.append(Check("largest PSNR gain of oracle early stopping over convergence (dB)", early, EARLY_STOPPING_GAIN,
                      note="Sec. 5: early stopping is not necessary; the optimum is only marginally better",
                      aggregate="mean"))

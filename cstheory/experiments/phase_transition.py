@@ -66,7 +66,7 @@ def recovery_error(method, m, p, seed, n=64, k=64, half_width=8, steps=1500):
         J = cst.trig_basis(n) * cst.sigma_weights(u)[None, :]
         x_hat = J @ cst.min_norm_coefficients(A, J, y)
     elif method == "l1-dct":
-        x_hat = baselines.l1_dct(A, y, shape=(1, n), iters=2000).image.reshape(-1)
+        x_hat = baselines.l1_dct(A, y, shape=(1, n), steps=2000).image.reshape(-1)
     else:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return float(np.linalg.norm(x_hat - x) / np.linalg.norm(x))
