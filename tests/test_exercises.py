@@ -11,6 +11,8 @@ gets; the sandbox, the command line and batch grading are tested in test_exercis
 import functools
 import json
 import math
+import pathlib
+import pkgutil
 import sys
 import textwrap
 
@@ -20,10 +22,9 @@ import pytest
 import cstheory as cst
 from cstheory import exercises
 from cstheory.exercises import UsageError
-from cstheory.exercises._framework import format_value
+from cstheory.exercises._formatting import format_value
 
-NAMES = ["jacobian", "min_norm", "sigma_weights", "gradient", "linear_residuals", "theorem1_bound",
-         "channel_norm_vjp", "subsampled_fourier_adjoint"]
+NAMES = list(exercises.EXERCISES)
 
 # ---------------------------------------------------------------------------
 # the teacher's solutions (also written to files for the sandboxed checks)
@@ -642,11 +643,27 @@ def _hint_of(name, key):
 # ---------------------------------------------------------------------------
 # listing and text
 # ---------------------------------------------------------------------------
+def test_the_registry_is_every_exercise_module_in_teaching_order():
+    """EXERCISES is discovered: one entry per public module of the package, ordered by position."""
+    modules = {m.name for m in pkgutil.iter_modules(exercises.__path__) if not m.name.startswith("_")}
+    assert set(exercises.EXERCISES) == modules and len(modules) >= 10
+    positions = [ex.position for ex in exercises.EXERCISES.values()]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert NAMES[:4] == ["jacobian", "min_norm", "sigma_weights", "gradient"]
+    with pytest.raises(TypeError):
+        exercises.EXERCISES["extra"] = exercises.get("jacobian")       # read-only
+    for name, ex in exercises.EXERCISES.items():
+        assert ex.name == name and "\n" not in ex.summary and ex.summary and ex.brief and ex.shape
+        assert ex.equation.startswith(("eq. (", "Sec. ", "App. ")), ex.equation
+        assert ex.title == f"Exercise '{name}': {ex.summary}, {ex.equation}"
+        assert f"``{name}``" in exercises.__doc__ and ex.summary in exercises.__doc__
+
+
 def test_list_get_show():
     assert exercises.list_exercises() == NAMES
     for name in NAMES:
         ex = exercises.get(name)
-        assert ex.name == name and ex.function in ex.stub and ex.description
+        assert ex.name == name and ex.function in ex.stub and ex.summary
         text = exercises.show(name)
         assert ("eq. (" in text or "Sec. 5" in text) and f"def {ex.function}(" in text
         assert "NotImplementedError" in text
@@ -661,8 +678,13 @@ def test_unknown_name_lists_the_valid_ones():
 
 
 def test_every_listed_mistake_has_a_student_who_makes_it():
-    """Each hint is triggered by a test below: the keys of MISTAKES cover every exercise's list."""
+    """Each hint is triggered by a test below: the keys of MISTAKES cover every exercise's list.  An exercise
+    not listed here has its own tests/test_exercise_NAME.py (teacher solution and students)."""
+    here = {ex for ex, _, _ in MISTAKES}
     for name in NAMES:
+        if name not in here:
+            assert (pathlib.Path(__file__).parent / f"test_exercise_{name}.py").is_file(), name
+            continue
         listed = {m.key for m in exercises.get(name).mistakes}
         tested = {key for ex, _, key in MISTAKES if ex == name}
         assert listed <= tested, f"{name}: no student makes {sorted(listed - tested)}"
@@ -695,7 +717,7 @@ def _sizes(name, inputs):
     return list(inputs["mask"].shape)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n in teacher])
 def test_teacher_solution_is_accepted_on_odd_and_even_sizes(name):
     ex = exercises.get(name)
     seen = []
@@ -776,12 +798,20 @@ def test_gradient_descent_stopped_early_hears_about_convergence():
     assert "row space" in result.message
 
 
+def _solution(name):
+    """The teacher's solution where this file has one, else cstheory's reference called like a student's."""
+    if name in teacher:
+        return teacher[name]
+    ex = exercises.get(name)
+    return lambda *args: ex.reference(**dict(zip(ex.example(), args)))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_nan_hint_speaks_of_the_exercise(name):
     ex = exercises.get(name)
 
     def with_nan(*args):
-        out = teacher[name](*args)
+        out = _solution(name)(*args)
         if isinstance(out, tuple):
             first = np.array(out[0], dtype=float)
             first.flat[0] = np.nan
@@ -800,7 +830,7 @@ def test_nan_hint_speaks_of_the_exercise(name):
 def test_near_miss_is_rejected(name):
     """A relative error of 1e-4 is not "close enough"."""
     def near(*args):
-        out = teacher[name](*args)
+        out = _solution(name)(*args)
         if isinstance(out, tuple):
             return tuple(np.asarray(p) * (1 + 1e-4) for p in out)
         return np.asarray(out) * (1 + 1e-4)
@@ -916,7 +946,8 @@ def test_command_exit_codes(tmp_path, capsys):
     assert exercises.command(["check", "sigma_weights", str(good), "--max-examples", "5"]) == 0
     assert "ACCEPTED" in capsys.readouterr().out
     assert exercises.command(["check", "nope", str(good)]) == 2
-    assert "unknown exercise" in capsys.readouterr().err
+    err = capsys.readouterr().err              # the names are argparse's choices, read from EXERCISES
+    assert "invalid choice: 'nope'" in err and all(repr(name) in err for name in NAMES)
     assert exercises.command(["check", "jacobian", str(tmp_path / "missing.py")]) == 2
     assert exercises.command(["show"]) == 2
     assert exercises.command(["check", "jacobian", str(good), "--max-examples", "x"]) == 2
@@ -926,3 +957,71 @@ def test_command_exit_codes(tmp_path, capsys):
     assert exercises.command([]) == 2
     assert exercises.command(["--help"]) == 0
     assert "grade" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# levels: guided (the formula), standard (the object, its shape, the equation), exam (no hints)
+# ---------------------------------------------------------------------------
+#: what gives the gradient's formula away: Uᵀ, the 0/1 mask 1(·), the entrywise product, r vᵀ, the residual
+GRADIENT_FORMULA = ("Uᵀ", "1(", "∘", "vᵀ", "U.T", "r =")
+
+
+def test_the_exam_statement_of_gradient_has_no_formula():
+    guided = exercises.show("gradient")
+    assert all(piece in guided for piece in ("Uᵀ", "1(", "∘"))           # guided gives it away
+    for level in ("standard", "exam"):
+        text = exercises.show("gradient", level)
+        assert not [piece for piece in GRADIENT_FORMULA if piece in text], text
+        words = " ".join(text.split())
+        assert "eq. (9)" in words and "eq. (20)" in words and "n × k" in words and "def gradient(" in text
+        assert f"--level {level}" in text
+        compile(text, "gradient.py", "exec")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_exercise_has_three_levels(name, tmp_path):
+    ex = exercises.get(name)
+    guided, standard, exam = (exercises.show(name, level) for level in exercises.LEVELS)
+    assert ex.statement.split()[0] in guided.split("\n", 3)[2] and ex.brief.split()[0] in standard
+    assert standard != guided and ex.equation.split()[-1] in standard and len(ex.brief) < len(ex.statement)
+    nb = exercises.notebook(name, "exam")
+    assert "level='exam'" in nb["cells"][3]["source"] and ex.brief.split()[1] in nb["cells"][0]["source"]
+    with pytest.raises(UsageError, match="level must be one of guided, standard, exam"):
+        exercises.show(name, "hard")
+
+
+@pytest.mark.parametrize("name, func, key", MISTAKES[::4], ids=[f.__name__ for _, f, _ in MISTAKES[::4]])
+def test_exam_feedback_names_no_mistake(name, func, key):
+    """At the exam level the report and the summary show the counterexample but no hint; the mistake is still
+    recorded (for the teacher's CSV)."""
+    guided = checked(name, func)
+    exam = exercises.check(name, func, level="exam")
+    assert exam.mistake == guided.mistake == key and exam.inputs is not None
+    hints = [m.hint for m in exercises.get(name).mistakes] + [exercises.get(name).default_hint]
+    for text in (exam.report(), exam.summary()):
+        assert "Hint" not in text and not [h for h in hints if h and h in text]
+    assert "Counterexample" in exam.report() and guided.hint in guided.report()
+    if guided.message != exam.message:                # a judge's diagnosis is a hint too
+        assert exam.message.startswith(("Wrong values", "Wrong shape"))
+
+
+def test_command_line_levels(tmp_path, capsys):
+    assert exercises.command(["show", "gradient", "--level", "exam"]) == 0
+    assert "Uᵀ" not in capsys.readouterr().out
+    path = tmp_path / "g.py"
+    path.write_text(textwrap.dedent("""
+        import numpy as np
+
+
+        def gradient(U, C, A, y):
+            k = C.shape[1]
+            v = np.r_[np.ones(k // 2), -np.ones(k // 2)] / np.sqrt(k)
+            Z = U @ C
+            r = A.T @ (A @ (np.maximum(Z, 0) @ v) - y)
+            return U @ (np.outer(r, v) * (Z > 0))          # U where Uᵀ belongs
+    """))
+    assert exercises.command(["check", "gradient", str(path), "--level", "exam", "--max-examples", "10"]) == 1
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "Hint" not in out and "Counterexample" in out
+    assert exercises.command(["show", "gradient", "--level", "hard"]) == 2
+    assert "invalid choice: 'hard'" in capsys.readouterr().err

@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 from .._backend import to_numpy
 from ..testing import even_sizes, sizes
 from ..two_layer import TwoLayerGenerator
-from ._framework import Exercise, Mistake, circulant, float_arrays, gaussian_strategy, kernel_strategy, no_relu_ties
-from ._framework import output_weights as _v
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import circulant, float_arrays, gaussian_strategy, kernel_strategy, no_relu_ties
+from ._strategies import output_weights as _v
 
 NAME = "gradient"
 
@@ -37,6 +36,14 @@ so U ≠ Uᵀ), odd and even n, Gaussian A and arbitrary y, and compares with cs
 hand-derived TwoLayerGenerator(u, k).vjp.
 """
 
+BRIEF = """
+Write `gradient(U, C, A, y)` returning the gradient, with respect to C, of the loss
+½‖A G(C) − y‖² that gradient descent minimises in eq. (9), for the two-layer generator
+G(C) = ReLU(U C) v of eq. (3) (its Jacobian is eq. (20)). The answer has the shape of C,
+n × k. U is the n × n circulant matrix of a kernel (in general not symmetric), A is m × n and
+y has m entries.
+"""
+
 STUB = '''
 import numpy as np
 
@@ -47,7 +54,7 @@ def gradient(U, C, A, y):
     Parameters
     ----------
     U : numpy.ndarray, shape (n, n)
-        The convolution matrix (circulant, in general NOT symmetric: U != U.T).
+        The convolution matrix (circulant, in general NOT symmetric).
     C : numpy.ndarray, shape (n, k)
         The coefficients [c_1, ..., c_k]; k is even.
     A : numpy.ndarray, shape (m, n)
@@ -130,15 +137,11 @@ MISTAKES = [
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="gradient",
-    title="Exercise 'gradient': the gradient ∇_C ½‖A ReLU(UC)v − y‖² of the two-layer loss (eq. 9, 20)",
+    name=NAME, position=40, summary="∇_C ½‖A ReLU(UC)v − y‖²",
+    equation="eq. (9), (20)",
+    brief=BRIEF, shape="(n, k), the shape of C", function="gradient",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     default_hint="∇L = Uᵀ [(r vᵀ) ∘ 1(U C > 0)] with r = Aᵀ (A ReLU(U C) v − y).",
     nan_hint="a NaN or infinity: the gradient only multiplies and adds finite numbers (no division, no root) — "
              "look for a division (by a norm, by m) or an uninitialised array (np.empty) in your code.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``gradient(U, C, A, y)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)
