@@ -649,7 +649,7 @@ def test_the_registry_is_every_exercise_module_in_teaching_order():
     assert set(exercises.EXERCISES) == modules and len(modules) >= 10
     positions = [ex.position for ex in exercises.EXERCISES.values()]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
-    assert NAMES[:4] == ["jacobian", "min_norm", "sigma_weights", "gradient"]
+    assert NAMES[:3] == ["jacobian", "min_norm", "sigma_weights"] and NAMES.index("gradient") > 2
     with pytest.raises(TypeError):
         exercises.EXERCISES["extra"] = exercises.get("jacobian")       # read-only
     for name, ex in exercises.EXERCISES.items():
