@@ -547,6 +547,49 @@ def adjoint_doubled(mask, r):               # not one of the classic mistakes: t
     return 2.0 * teacher["subsampled_fourier_adjoint"](mask, r)
 
 
+def _alternating(k):
+    return np.array([(-1.0) ** i for i in range(k)]) / math.sqrt(k)
+
+
+def jacobian_mask_from_C(U, C):             # 1(c_l > 0) for the mask
+    return _blocks(U, C, mask_with=np.eye(len(U)))
+
+
+def jacobian_v_alternating(U, C):
+    return _blocks(U, C, v=_alternating(C.shape[1]))
+
+
+def gradient_mask_from_C(U, C, A, y):
+    n, k = C.shape
+    v = _v(k)
+    r = A.T @ (A @ (np.maximum(U @ C, 0.0) @ v) - y)
+    return np.stack([v[l] * (U.T @ ((C[:, l] > 0) * r)) for l in range(k)], axis=1)
+
+
+def gradient_v_alternating(U, C, A, y):     # v = [+, −, +, −]/√k in the model and in its gradient
+    n, k = C.shape
+    v = _alternating(k)
+    r = A.T @ (A @ (np.maximum(U @ C, 0.0) @ v) - y)
+    return np.stack([v[l] * (U.T @ ((U @ C[:, l] > 0) * r)) for l in range(k)], axis=1)
+
+
+def sigma_np_correlate(u):                  # ρ from np.correlate: not circular
+    n = len(u)
+    rho = np.clip(np.correlate(u, u, "full")[n - 1:] / float(u @ u), -1.0, 1.0)
+    g = 0.5 * (1.0 - np.arccos(rho) / math.pi) * rho
+    return math.sqrt(float(u @ u)) * np.sqrt(np.abs(np.fft.fft(g)))
+
+
+def min_norm_float32(A, J, y):              # the right formula, in single precision
+    M = (A @ J).astype(np.float32)
+    return M.T @ np.linalg.solve(M @ M.T, y.astype(np.float32))
+
+
+def min_norm_column(A, J, y):               # y as a column: an (N, 1) answer
+    M = A @ J
+    return M.T @ np.linalg.solve(M @ M.T, y[:, None])
+
+
 MISTAKES = [
     ("jacobian", jacobian_Ut_block, "Ut_block"),
     ("jacobian", jacobian_Ut_mask, "Ut_mask"),
@@ -557,6 +600,8 @@ MISTAKES = [
     ("jacobian", jacobian_v_signs_swapped, "v_signs_swapped"),
     ("jacobian", jacobian_relu_not_derivative, "relu_not_derivative"),
     ("jacobian", jacobian_transposed, "transposed"),
+    ("jacobian", jacobian_mask_from_C, "mask_from_C"),
+    ("jacobian", jacobian_v_alternating, "v_alternating"),
     ("min_norm", min_norm_two_pinvs, "two_pinvs"),
     ("min_norm", min_norm_wrong_system, "wrong_system"),
     ("min_norm", min_norm_first_gd_step, "first_gd_step"),
@@ -565,6 +610,8 @@ MISTAKES = [
     ("min_norm", min_norm_gd_stopped_early, "gd_not_converged"),
     ("min_norm", min_norm_padded_signal, "infeasible"),
     ("min_norm", min_norm_zeros, "zero"),
+    ("min_norm", min_norm_float32, "float32_precision"),
+    ("min_norm", min_norm_column, "extra_axis"),
     ("sigma_weights", sigma_convolution, "convolution"),
     ("sigma_weights", sigma_missing_half, "missing_half"),
     ("sigma_weights", sigma_two_pi, "two_pi"),
@@ -574,6 +621,7 @@ MISTAKES = [
     ("sigma_weights", sigma_sorted_descending, "sorted_descending"),
     ("sigma_weights", sigma_eigvalsh_order, "sorted_ascending"),
     ("sigma_weights", sigma_frequency_order, "frequency_order"),
+    ("sigma_weights", sigma_np_correlate, "linear_correlation"),
     ("gradient", gradient_missing_Ut, "missing_Ut"),
     ("gradient", gradient_missing_mask, "missing_mask"),
     ("gradient", gradient_relu_not_derivative, "relu_not_derivative"),
@@ -581,6 +629,8 @@ MISTAKES = [
     ("gradient", gradient_factor_two, "factor_two"),
     ("gradient", gradient_mean_loss, "mean_loss"),
     ("gradient", gradient_missing_v, "missing_v"),
+    ("gradient", gradient_mask_from_C, "mask_from_C"),
+    ("gradient", gradient_v_alternating, "v_alternating"),
     ("linear_residuals", residuals_thin_svd, "thin_svd_only"),
     ("linear_residuals", residuals_sigma_not_squared, "sigma_not_squared"),
     ("linear_residuals", residuals_factor_two, "factor_two"),
@@ -616,7 +666,8 @@ MISTAKES = [
     ("subsampled_fourier_adjoint", adjoint_doubled, "not_adjoint"),
 ]
 #: diagnoses that are not entries of an exercise's MISTAKES list (a judge's, or a returned type's)
-OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "zero", "complex_result", "not_adjoint"}
+OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "zero", "complex_result", "not_adjoint",
+              "float32_precision", "extra_axis"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -837,6 +888,34 @@ def test_near_miss_is_rejected(name):
 
     result = exercises.check(name, near, max_examples=20)
     assert not result.accepted and result.verdict == "rejected" and result.got is not None, result.report()
+
+
+def test_a_float32_solution_is_told_to_compute_in_float64_with_digits_that_differ():
+    """Not "gradient descent stopped early": the formula is right, the precision is not; and the report prints
+    Got and Expected with enough digits to tell them apart."""
+    result = checked("min_norm", min_norm_float32)
+    assert result.mistake == "float32_precision" and "float64" in result.hint and "converge" not in result.hint
+    assert "relative error" in result.message and "single precision" in result.message
+    report = result.report()
+    expected_text = report.split("Expected (cstheory's implementation):\n")[1].split("\n\n")[0]
+    got_text = report.split("Got (your function):\n")[1].split("  largest difference")[0].strip("\n")
+    assert expected_text != got_text, report
+
+
+def test_an_n_by_1_answer_is_told_the_general_shape():
+    """Not "must have shape (1,)" (the shrunk size) but "(N,) where N = J.shape[1]", and why."""
+    result = checked("min_norm", min_norm_column)
+    assert result.mistake == "extra_axis"
+    assert "(N,) where N = J.shape[1]" in result.hint and "extra axis of length 1" in result.hint
+    assert "(N,) where N = J.shape[1]" in result.message
+
+
+def test_a_scaled_answer_is_not_told_precision():
+    """An answer off by a common factor 1 + 1e-5 is a wrong formula, not rounding: no float64 hint."""
+    def scaled(A, J, y):
+        return teacher["min_norm"](A, J, y) * (1 + 1e-5)
+    result = exercises.check("min_norm", scaled, max_examples=20)
+    assert not result.accepted and result.mistake != "float32_precision"
 
 
 def test_complex_result_of_the_adjoint_is_told_to_take_the_real_part():

@@ -103,12 +103,17 @@ def example():
 
 
 # -- classic mistakes ------------------------------------------------------------
-def _grad(U, C, A, y, left=None, mask=None, v=None, sign=1.0, scale=1.0, residual_sign=1.0):
+def _alternating(k):
+    """v = [+1, −1, +1, −1, …]/√k: the classic misreading of eq. (3)'s two halves."""
+    return np.array([(-1.0) ** i for i in range(k)]) / np.sqrt(k)
+
+
+def _grad(U, C, A, y, left=None, mask=None, v=None, sign=1.0, scale=1.0, residual_sign=1.0, forward_v=None):
     """left @ [(r vᵀ) ∘ mask(U C)] with r = Aᵀ(A G − y); each keyword swaps in one mistake."""
     k = C.shape[1]
     v = _v(k) if v is None else v
     Z = U @ C
-    x = np.maximum(Z, 0.0) @ _v(k)
+    x = np.maximum(Z, 0.0) @ (_v(k) if forward_v is None else forward_v)
     r = residual_sign * (A.T @ (A @ x - y))
     M = (Z > 0).astype(float) if mask is None else mask(Z)
     left = U.T if left is None else left
@@ -134,6 +139,12 @@ MISTAKES = [
             lambda U, C, A, y: _grad(U, C, A, y, scale=1.0 / A.shape[0])),
     Mistake("missing_v", "missing v: column l of the gradient carries the factor v_l = ±1/√k of G(C) = ReLU(UC) v.",
             lambda U, C, A, y: _grad(U, C, A, y, v=np.ones(C.shape[1]))),
+    Mistake("mask_from_C", "the ReLU mask taken from C: the ReLU acts on the pre-activation U C, so its derivative "
+            "is the mask of U C > 0, not of C > 0.",
+            lambda U, C, A, y: _grad(U, C, A, y, mask=lambda Z: (C > 0).astype(float))),
+    Mistake("v_alternating", "an alternating v = [+1, −1, +1, −1, …]/√k (in G(C) and in the gradient): v has its "
+            "first k/2 entries +1/√k and its last k/2 entries −1/√k (two halves, eq. 3).",
+            lambda U, C, A, y: _grad(U, C, A, y, v=_alternating(C.shape[1]), forward_v=_alternating(C.shape[1]))),
 ]
 
 EXERCISE = Exercise(

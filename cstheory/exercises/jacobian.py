@@ -104,6 +104,11 @@ def _blocks(U, C, left=None, mask_matrix=None, act=None, v=None):
     return np.concatenate([v[l] * act(Z[:, l])[:, None] * left for l in range(k)], axis=1)
 
 
+def _alternating(k):
+    """v = [+1, −1, +1, −1, …]/√k: the classic misreading of eq. (3)'s two halves."""
+    return np.array([(-1.0) ** i for i in range(k)]) / math.sqrt(k)
+
+
 def _row_major(U, C):
     J = _blocks(U, C)
     n, k = C.shape
@@ -132,6 +137,11 @@ MISTAKES = [
             "diagonal, not ReLU(U c_l).", lambda U, C: _blocks(U, C, act=lambda z: np.maximum(z, 0.0))),
     Mistake("transposed", "you returned the transpose J_Gᵀ (nk × n), which is what eq. (20) prints; return J_G "
             "(n × nk).", lambda U, C: _blocks(U, C).T),
+    Mistake("mask_from_C", "the ReLU mask taken from C: the ReLU acts on the pre-activation U c_l, so the mask is "
+            "1(U c_l > 0), not 1(c_l > 0).", lambda U, C: _blocks(U, C, mask_matrix=np.eye(U.shape[0]))),
+    Mistake("v_alternating", "an alternating v = [+1, −1, +1, −1, …]/√k: v has its first k/2 entries +1/√k and its "
+            "last k/2 entries −1/√k (two halves, eq. 3).",
+            lambda U, C: _blocks(U, C, v=_alternating(C.shape[1]))),
 ]
 
 EXERCISE = Exercise(

@@ -91,13 +91,16 @@ def example():
 
 
 # -- classic mistakes (host NumPy re-derivations with one thing wrong) ---------
-def _variant(u, g=None, convolution=False):
-    """‖u‖ √|F g(ρ)| with a chosen g and ρ from the autocorrelation (or the convolution u ⊛ u)."""
+def _variant(u, g=None, convolution=False, linear=False):
+    """‖u‖ √|F g(ρ)| with a chosen g and ρ from the circular autocorrelation (or the convolution u ⊛ u, or the
+    non-circular correlation of np.correlate)."""
     if g is None:
         def g(z):
             return 0.5 * (1.0 - np.arccos(z) / math.pi) * z
     uh = np.fft.fft(u)
     corr = np.fft.ifft(uh * uh if convolution else uh * np.conj(uh)).real
+    if linear:
+        corr = np.correlate(u, u, "full")[len(u) - 1:]
     nrm2 = float(np.sum(u * u))
     return math.sqrt(nrm2) * np.sqrt(np.abs(np.fft.fft(g(np.clip(corr / nrm2, -1.0, 1.0)))))
 
@@ -124,6 +127,9 @@ MISTAKES = [
             lambda u: np.sort(reference(u))),
     Mistake("frequency_order", "wrong ordering: σ must be in trig_basis order (the sines come last, with "
             "decreasing frequency), not in frequency_order.", lambda u: reference(u)[frequency_order(len(u))]),
+    Mistake("linear_correlation", "a non-circular autocorrelation (np.correlate): the rows of the circulant U wrap "
+            "around, so ⟨u_i, u_j⟩ = Σ_l u[(l + d) mod n] u[l] with the index taken MODULO n; np.correlate drops "
+            "the terms that wrap. Use the FFT, ifft(|û|²), or np.roll.", lambda u: _variant(u, linear=True)),
 ]
 
 EXERCISE = Exercise(
