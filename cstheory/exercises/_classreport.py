@@ -26,17 +26,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._files import atomic_write
-from ._engine import GENERAL_DIAGNOSES, PRECISION_HINT
+from ._engine import PRECISION_HINT
 from ._formatting import VERDICTS, one_line
 
-__all__ = ["ClassSummary", "summarize", "markdown_report", "html_report", "write_report", "TOP_COUNTEREXAMPLES"]
+__all__ = ["ClassSummary", "summarize", "markdown_report", "html_report", "write_report", "TOP_COUNTEREXAMPLES",
+           "GENERAL_MEANINGS"]
 
 #: How many counterexamples the report lists (those that rejected the most files).
 TOP_COUNTEREXAMPLES = 5
-_GENERAL_HINTS = {"float32_precision": PRECISION_HINT,
-                  "extra_axis": "an extra axis of length 1: an (N, 1) column where an (N,) vector is expected",
-                  "complex_result": "a complex answer where the answer is real",
-                  "uses_cstheory": "called cstheory's own implementation"}
+#: What the diagnoses every exercise shares (:data:`~._engine.GENERAL_DIAGNOSES`) and the ends of a sandboxed
+#: check (:mod:`._sandbox`) mean, for the report's "what it is" column.
+GENERAL_MEANINGS = {"float32_precision": PRECISION_HINT,
+                    "extra_axis": "an extra axis of length 1: an (N, 1) column where an (N,) vector is expected",
+                    "complex_result": "a complex answer where the answer is real",
+                    "uses_cstheory": "called cstheory's own implementation",
+                    "timeout": "used up the wall-clock limit (an endless loop, or a much slower method)",
+                    "process_ended": "the submission's process ended during a call (exit, crash, out of memory)",
+                    "answer_too_large": "an answer larger than the grader reads",
+                    "protocol": "wrote into the checker's channel"}
 
 
 @dataclass
@@ -87,7 +94,7 @@ def summarize(rows, exercise_name: str) -> ClassSummary:
 
 def _hint_of(exercise, key) -> str:
     hints = {m.key: m.hint for m in exercise.mistakes}
-    return one_line(hints.get(key) or _GENERAL_HINTS.get(key) or "a diagnosis of the exercise's judge")
+    return one_line(hints.get(key) or GENERAL_MEANINGS.get(key) or "a diagnosis of the exercise's judge")
 
 
 def _time_lines(seconds) -> list[str]:

@@ -25,7 +25,6 @@ the host.
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 import traceback
@@ -40,7 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
 from .._backend import to_numpy
-from ._formatting import (DEFAULT_MAX_EXAMPLES, LEVELS, VERDICTS, CheckResult, check_level, one_line, parts,
+from ._formatting import (DEFAULT_MAX_EXAMPLES, LEVELS, VERDICTS, CheckResult, check_level, parts,
                           shape_of, type_name, wrap_lines)
 from ._sandbox import Foreign, StudentError, SubmissionAbort
 
