@@ -124,10 +124,12 @@ class TwoLayerGenerator(Generator):
 
     def __init__(self, u, k):
         check_kernel(u)
-        v = output_weights(k)
-        k = int(v.shape[0])
+        k = _checks.positive_int(k, "k", minimum=2)
+        if k % 2:
+            raise ValueError(f"k must be even (v = [+1..., -1...]/sqrt(k) has two equal halves), got {k}")
         _checks.memory(_checks.nbytes((u.shape[0], k)) * 3,
                        f"TwoLayerGenerator(u of length {u.shape[0]}, k={k}): the parameters C (n, k) of a step")
+        v = output_weights(k)
         self.u = u
         self.k = k
         self.xp = namespace(u)
