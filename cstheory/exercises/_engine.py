@@ -22,6 +22,12 @@ examples are drawn from S instead, so answers hard-coded for the
 counterexamples that a derandomized check shows do not help.  Students'
 functions take and return NumPy arrays, so this module works with NumPy on
 the host.
+
+Besides each exercise's classic mistakes, two diagnoses are shared by all
+(:data:`GENERAL_DIAGNOSES`): an answer off by rounding-sized relative errors
+that are not a common factor (``float32_precision``: "compute in float64")
+and an answer with an extra axis of length 1 (``extra_axis``: an (N, 1) for
+an (N,), told in the general form of :attr:`Exercise.shape`).
 """
 from __future__ import annotations
 
