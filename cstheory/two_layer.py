@@ -27,7 +27,8 @@ from . import _numeric
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator, Iterate
 from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_norm
 
-__all__ = ["TwoLayerGenerator", "FourierIterate", "DEFAULT_XI", "theorem3_scale", "theorem3_step_size"]
+__all__ = ["TwoLayerGenerator", "FourierIterate", "DEFAULT_XI", "output_weights", "theorem3_scale",
+           "theorem3_step_size"]
 
 #: Bytes of U c_l per channel block in the NumPy gradient-descent step (:class:`FourierIterate`) when
 #: the FFTs run on one thread, so that a block's convolutions, ReLU mask and spectra are reused from
@@ -40,6 +41,31 @@ CHANNEL_BLOCK_BYTES = 2**20
 #: when no scale is given: ω = ξ‖y‖/(2√n‖U‖).  With ξ = 0.1 the initial output has
 #: ‖G(C₀)‖ ≈ 0.03 ‖y‖ (see ``theorem3_scale``), small next to the signal.
 DEFAULT_XI = 0.1
+
+
+def output_weights(k) -> np.ndarray:
+    """The fixed output weights v = [1, …, 1, −1, …, −1]/√k of eq. (3), as a host NumPy array.
+
+    Parameters
+    ----------
+    k : int
+        Number of channels; even (k/2 entries +1/√k, then k/2 entries −1/√k).
+
+    Returns
+    -------
+    v : numpy.ndarray, shape (k,)
+
+    Examples
+    --------
+    >>> from cstheory.two_layer import output_weights
+    >>> print(output_weights(4))
+    [ 0.5  0.5 -0.5 -0.5]
+    """
+    k = _checks.positive_int(k, "k", minimum=2)
+    if k % 2:
+        raise ValueError(f"k must be even (v = [+1..., -1...]/sqrt(k) has two equal halves), got {k}")
+    half = k // 2
+    return np.array([1.0] * half + [-1.0] * half) / math.sqrt(k)
 
 
 def theorem3_scale(y_norm, n, U_norm, xi=DEFAULT_XI):
@@ -103,6 +129,7 @@ class TwoLayerGenerator(Generator):
             raise ValueError(f"k must be even (v = [+1..., -1...]/sqrt(k) has two equal halves), got {k}")
         _checks.memory(_checks.nbytes((u.shape[0], k)) * 3,
                        f"TwoLayerGenerator(u of length {u.shape[0]}, k={k}): the parameters C (n, k) of a step")
+        v = output_weights(k)
         self.u = u
         self.k = k
         self.xp = namespace(u)
@@ -111,9 +138,7 @@ class TwoLayerGenerator(Generator):
         n = int(u.shape[0])
         self.output_shape = (n,)
         self.param_shape = (n, k)
-        half = k // 2
-        sign = [1.0] * half + [-1.0] * half
-        self.v = self.xp.asarray(sign, dtype=self.dtype, device=self.device) / math.sqrt(k)
+        self.v = self.xp.asarray(v, dtype=self.dtype, device=self.device)
         self._uhat = self.xp.reshape(rfft(u), (n // 2 + 1, 1))  # spectrum of u, broadcast over channels
         self._v_col = self.xp.reshape(self.v, (k, 1))
         self._U_norm = None

@@ -11,6 +11,8 @@ gets; the sandbox, the command line and batch grading are tested in test_exercis
 import functools
 import json
 import math
+import pathlib
+import pkgutil
 import sys
 import textwrap
 
@@ -20,10 +22,9 @@ import pytest
 import cstheory as cst
 from cstheory import exercises
 from cstheory.exercises import UsageError
-from cstheory.exercises._framework import format_value
+from cstheory.exercises._formatting import format_value
 
-NAMES = ["jacobian", "min_norm", "sigma_weights", "gradient", "linear_residuals", "theorem1_bound",
-         "channel_norm_vjp", "subsampled_fourier_adjoint"]
+NAMES = list(exercises.EXERCISES)
 
 # ---------------------------------------------------------------------------
 # the teacher's solutions (also written to files for the sandboxed checks)
@@ -546,6 +547,49 @@ def adjoint_doubled(mask, r):               # not one of the classic mistakes: t
     return 2.0 * teacher["subsampled_fourier_adjoint"](mask, r)
 
 
+def _alternating(k):
+    return np.array([(-1.0) ** i for i in range(k)]) / math.sqrt(k)
+
+
+def jacobian_mask_from_C(U, C):             # 1(c_l > 0) for the mask
+    return _blocks(U, C, mask_with=np.eye(len(U)))
+
+
+def jacobian_v_alternating(U, C):
+    return _blocks(U, C, v=_alternating(C.shape[1]))
+
+
+def gradient_mask_from_C(U, C, A, y):
+    n, k = C.shape
+    v = _v(k)
+    r = A.T @ (A @ (np.maximum(U @ C, 0.0) @ v) - y)
+    return np.stack([v[l] * (U.T @ ((C[:, l] > 0) * r)) for l in range(k)], axis=1)
+
+
+def gradient_v_alternating(U, C, A, y):     # v = [+, −, +, −]/√k in the model and in its gradient
+    n, k = C.shape
+    v = _alternating(k)
+    r = A.T @ (A @ (np.maximum(U @ C, 0.0) @ v) - y)
+    return np.stack([v[l] * (U.T @ ((U @ C[:, l] > 0) * r)) for l in range(k)], axis=1)
+
+
+def sigma_np_correlate(u):                  # ρ from np.correlate: not circular
+    n = len(u)
+    rho = np.clip(np.correlate(u, u, "full")[n - 1:] / float(u @ u), -1.0, 1.0)
+    g = 0.5 * (1.0 - np.arccos(rho) / math.pi) * rho
+    return math.sqrt(float(u @ u)) * np.sqrt(np.abs(np.fft.fft(g)))
+
+
+def min_norm_float32(A, J, y):              # the right formula, in single precision
+    M = (A @ J).astype(np.float32)
+    return M.T @ np.linalg.solve(M @ M.T, y.astype(np.float32))
+
+
+def min_norm_column(A, J, y):               # y as a column: an (N, 1) answer
+    M = A @ J
+    return M.T @ np.linalg.solve(M @ M.T, y[:, None])
+
+
 MISTAKES = [
     ("jacobian", jacobian_Ut_block, "Ut_block"),
     ("jacobian", jacobian_Ut_mask, "Ut_mask"),
@@ -556,6 +600,8 @@ MISTAKES = [
     ("jacobian", jacobian_v_signs_swapped, "v_signs_swapped"),
     ("jacobian", jacobian_relu_not_derivative, "relu_not_derivative"),
     ("jacobian", jacobian_transposed, "transposed"),
+    ("jacobian", jacobian_mask_from_C, "mask_from_C"),
+    ("jacobian", jacobian_v_alternating, "v_alternating"),
     ("min_norm", min_norm_two_pinvs, "two_pinvs"),
     ("min_norm", min_norm_wrong_system, "wrong_system"),
     ("min_norm", min_norm_first_gd_step, "first_gd_step"),
@@ -564,6 +610,8 @@ MISTAKES = [
     ("min_norm", min_norm_gd_stopped_early, "gd_not_converged"),
     ("min_norm", min_norm_padded_signal, "infeasible"),
     ("min_norm", min_norm_zeros, "zero"),
+    ("min_norm", min_norm_float32, "float32_precision"),
+    ("min_norm", min_norm_column, "extra_axis"),
     ("sigma_weights", sigma_convolution, "convolution"),
     ("sigma_weights", sigma_missing_half, "missing_half"),
     ("sigma_weights", sigma_two_pi, "two_pi"),
@@ -573,6 +621,7 @@ MISTAKES = [
     ("sigma_weights", sigma_sorted_descending, "sorted_descending"),
     ("sigma_weights", sigma_eigvalsh_order, "sorted_ascending"),
     ("sigma_weights", sigma_frequency_order, "frequency_order"),
+    ("sigma_weights", sigma_np_correlate, "linear_correlation"),
     ("gradient", gradient_missing_Ut, "missing_Ut"),
     ("gradient", gradient_missing_mask, "missing_mask"),
     ("gradient", gradient_relu_not_derivative, "relu_not_derivative"),
@@ -580,6 +629,8 @@ MISTAKES = [
     ("gradient", gradient_factor_two, "factor_two"),
     ("gradient", gradient_mean_loss, "mean_loss"),
     ("gradient", gradient_missing_v, "missing_v"),
+    ("gradient", gradient_mask_from_C, "mask_from_C"),
+    ("gradient", gradient_v_alternating, "v_alternating"),
     ("linear_residuals", residuals_thin_svd, "thin_svd_only"),
     ("linear_residuals", residuals_sigma_not_squared, "sigma_not_squared"),
     ("linear_residuals", residuals_factor_two, "factor_two"),
@@ -615,7 +666,8 @@ MISTAKES = [
     ("subsampled_fourier_adjoint", adjoint_doubled, "not_adjoint"),
 ]
 #: diagnoses that are not entries of an exercise's MISTAKES list (a judge's, or a returned type's)
-OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "zero", "complex_result", "not_adjoint"}
+OTHER_KEYS = {"non_minimal", "gd_not_converged", "infeasible", "zero", "complex_result", "not_adjoint",
+              "float32_precision", "extra_axis"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -642,11 +694,27 @@ def _hint_of(name, key):
 # ---------------------------------------------------------------------------
 # listing and text
 # ---------------------------------------------------------------------------
+def test_the_registry_is_every_exercise_module_in_teaching_order():
+    """EXERCISES is discovered: one entry per public module of the package, ordered by position."""
+    modules = {m.name for m in pkgutil.iter_modules(exercises.__path__) if not m.name.startswith("_")}
+    assert set(exercises.EXERCISES) == modules and len(modules) >= 10
+    positions = [ex.position for ex in exercises.EXERCISES.values()]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert NAMES[:3] == ["jacobian", "min_norm", "sigma_weights"] and NAMES.index("gradient") > 2
+    with pytest.raises(TypeError):
+        exercises.EXERCISES["extra"] = exercises.get("jacobian")       # read-only
+    for name, ex in exercises.EXERCISES.items():
+        assert ex.name == name and "\n" not in ex.summary and ex.summary and ex.brief and ex.shape
+        assert ex.equation.startswith(("eq. (", "Sec. ", "App. ")), ex.equation
+        assert ex.title == f"Exercise '{name}': {ex.summary}, {ex.equation}"
+        assert f"``{name}``" in exercises.__doc__ and ex.summary in exercises.__doc__
+
+
 def test_list_get_show():
     assert exercises.list_exercises() == NAMES
     for name in NAMES:
         ex = exercises.get(name)
-        assert ex.name == name and ex.function in ex.stub and ex.description
+        assert ex.name == name and ex.function in ex.stub and ex.summary
         text = exercises.show(name)
         assert ("eq. (" in text or "Sec. 5" in text) and f"def {ex.function}(" in text
         assert "NotImplementedError" in text
@@ -654,15 +722,20 @@ def test_list_get_show():
 
 
 def test_unknown_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="jacobian, min_norm, sigma_weights, gradient, linear_residuals"):
+    with pytest.raises(ValueError, match=", ".join(NAMES)):
         exercises.get("jacobain")
     with pytest.raises(UsageError):
         exercises.show("nope")
 
 
 def test_every_listed_mistake_has_a_student_who_makes_it():
-    """Each hint is triggered by a test below: the keys of MISTAKES cover every exercise's list."""
+    """Each hint is triggered by a test below: the keys of MISTAKES cover every exercise's list.  An exercise
+    not listed here has its own tests/test_exercise_NAME.py (teacher solution and students)."""
+    here = {ex for ex, _, _ in MISTAKES}
     for name in NAMES:
+        if name not in here:
+            assert (pathlib.Path(__file__).parent / f"test_exercise_{name}.py").is_file(), name
+            continue
         listed = {m.key for m in exercises.get(name).mistakes}
         tested = {key for ex, _, key in MISTAKES if ex == name}
         assert listed <= tested, f"{name}: no student makes {sorted(listed - tested)}"
@@ -695,7 +768,7 @@ def _sizes(name, inputs):
     return list(inputs["mask"].shape)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n in teacher])
 def test_teacher_solution_is_accepted_on_odd_and_even_sizes(name):
     ex = exercises.get(name)
     seen = []
@@ -776,12 +849,20 @@ def test_gradient_descent_stopped_early_hears_about_convergence():
     assert "row space" in result.message
 
 
+def _solution(name):
+    """The teacher's solution where this file has one, else cstheory's reference called like a student's."""
+    if name in teacher:
+        return teacher[name]
+    ex = exercises.get(name)
+    return lambda *args: ex.reference(**dict(zip(ex.example(), args)))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_nan_hint_speaks_of_the_exercise(name):
     ex = exercises.get(name)
 
     def with_nan(*args):
-        out = teacher[name](*args)
+        out = _solution(name)(*args)
         if isinstance(out, tuple):
             first = np.array(out[0], dtype=float)
             first.flat[0] = np.nan
@@ -800,13 +881,41 @@ def test_nan_hint_speaks_of_the_exercise(name):
 def test_near_miss_is_rejected(name):
     """A relative error of 1e-4 is not "close enough"."""
     def near(*args):
-        out = teacher[name](*args)
+        out = _solution(name)(*args)
         if isinstance(out, tuple):
             return tuple(np.asarray(p) * (1 + 1e-4) for p in out)
         return np.asarray(out) * (1 + 1e-4)
 
     result = exercises.check(name, near, max_examples=20)
     assert not result.accepted and result.verdict == "rejected" and result.got is not None, result.report()
+
+
+def test_a_float32_solution_is_told_to_compute_in_float64_with_digits_that_differ():
+    """Not "gradient descent stopped early": the formula is right, the precision is not; and the report prints
+    Got and Expected with enough digits to tell them apart."""
+    result = checked("min_norm", min_norm_float32)
+    assert result.mistake == "float32_precision" and "float64" in result.hint and "converge" not in result.hint
+    assert "relative error" in result.message and "single precision" in result.message
+    report = result.report()
+    expected_text = report.split("Expected (cstheory's implementation):\n")[1].split("\n\n")[0]
+    got_text = report.split("Got (your function):\n")[1].split("  largest difference")[0].strip("\n")
+    assert expected_text != got_text, report
+
+
+def test_an_n_by_1_answer_is_told_the_general_shape():
+    """Not "must have shape (1,)" (the shrunk size) but "(N,) where N = J.shape[1]", and why."""
+    result = checked("min_norm", min_norm_column)
+    assert result.mistake == "extra_axis"
+    assert "(N,) where N = J.shape[1]" in result.hint and "extra axis of length 1" in result.hint
+    assert "(N,) where N = J.shape[1]" in result.message
+
+
+def test_a_scaled_answer_is_not_told_precision():
+    """An answer off by a common factor 1 + 1e-5 is a wrong formula, not rounding: no float64 hint."""
+    def scaled(A, J, y):
+        return teacher["min_norm"](A, J, y) * (1 + 1e-5)
+    result = exercises.check("min_norm", scaled, max_examples=20)
+    assert not result.accepted and result.mistake != "float32_precision"
 
 
 def test_complex_result_of_the_adjoint_is_told_to_take_the_real_part():
@@ -916,7 +1025,8 @@ def test_command_exit_codes(tmp_path, capsys):
     assert exercises.command(["check", "sigma_weights", str(good), "--max-examples", "5"]) == 0
     assert "ACCEPTED" in capsys.readouterr().out
     assert exercises.command(["check", "nope", str(good)]) == 2
-    assert "unknown exercise" in capsys.readouterr().err
+    err = capsys.readouterr().err              # the names are argparse's choices, read from EXERCISES
+    assert "invalid choice: 'nope'" in err and all(repr(name) in err for name in NAMES)
     assert exercises.command(["check", "jacobian", str(tmp_path / "missing.py")]) == 2
     assert exercises.command(["show"]) == 2
     assert exercises.command(["check", "jacobian", str(good), "--max-examples", "x"]) == 2
@@ -926,3 +1036,71 @@ def test_command_exit_codes(tmp_path, capsys):
     assert exercises.command([]) == 2
     assert exercises.command(["--help"]) == 0
     assert "grade" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# levels: guided (the formula), standard (the object, its shape, the equation), exam (no hints)
+# ---------------------------------------------------------------------------
+#: what gives the gradient's formula away: Uᵀ, the 0/1 mask 1(·), the entrywise product, r vᵀ, the residual
+GRADIENT_FORMULA = ("Uᵀ", "1(", "∘", "vᵀ", "U.T", "r =")
+
+
+def test_the_exam_statement_of_gradient_has_no_formula():
+    guided = exercises.show("gradient")
+    assert all(piece in guided for piece in ("Uᵀ", "1(", "∘"))           # guided gives it away
+    for level in ("standard", "exam"):
+        text = exercises.show("gradient", level)
+        assert not [piece for piece in GRADIENT_FORMULA if piece in text], text
+        words = " ".join(text.split())
+        assert "eq. (9)" in words and "eq. (20)" in words and "n × k" in words and "def gradient(" in text
+        assert f"--level {level}" in text
+        compile(text, "gradient.py", "exec")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_exercise_has_three_levels(name, tmp_path):
+    ex = exercises.get(name)
+    guided, standard, exam = (exercises.show(name, level) for level in exercises.LEVELS)
+    assert ex.statement.split()[0] in guided.split("\n", 3)[2] and ex.brief.split()[0] in standard
+    assert standard != guided and ex.equation.split()[-1] in standard and len(ex.brief) < len(ex.statement)
+    nb = exercises.notebook(name, "exam")
+    assert "level='exam'" in nb["cells"][3]["source"] and ex.brief.split()[1] in nb["cells"][0]["source"]
+    with pytest.raises(UsageError, match="level must be one of guided, standard, exam"):
+        exercises.show(name, "hard")
+
+
+@pytest.mark.parametrize("name, func, key", MISTAKES[::4], ids=[f.__name__ for _, f, _ in MISTAKES[::4]])
+def test_exam_feedback_names_no_mistake(name, func, key):
+    """At the exam level the report and the summary show the counterexample but no hint; the mistake is still
+    recorded (for the teacher's CSV)."""
+    guided = checked(name, func)
+    exam = exercises.check(name, func, level="exam")
+    assert exam.mistake == guided.mistake == key and exam.inputs is not None
+    hints = [m.hint for m in exercises.get(name).mistakes] + [exercises.get(name).default_hint]
+    for text in (exam.report(), exam.summary()):
+        assert "Hint" not in text and not [h for h in hints if h and h in text]
+    assert "Counterexample" in exam.report() and guided.hint in guided.report()
+    if guided.message != exam.message:                # a judge's diagnosis is a hint too
+        assert exam.message.startswith(("Wrong values", "Wrong shape"))
+
+
+def test_command_line_levels(tmp_path, capsys):
+    assert exercises.command(["show", "gradient", "--level", "exam"]) == 0
+    assert "Uᵀ" not in capsys.readouterr().out
+    path = tmp_path / "g.py"
+    path.write_text(textwrap.dedent("""
+        import numpy as np
+
+
+        def gradient(U, C, A, y):
+            k = C.shape[1]
+            v = np.r_[np.ones(k // 2), -np.ones(k // 2)] / np.sqrt(k)
+            Z = U @ C
+            r = A.T @ (A @ (np.maximum(Z, 0) @ v) - y)
+            return U @ (np.outer(r, v) * (Z > 0))          # U where Uᵀ belongs
+    """))
+    assert exercises.command(["check", "gradient", str(path), "--level", "exam", "--max-examples", "10"]) == 1
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "Hint" not in out and "Counterexample" in out
+    assert exercises.command(["show", "gradient", "--level", "hard"]) == 2
+    assert "invalid choice: 'hard'" in capsys.readouterr().err

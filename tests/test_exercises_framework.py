@@ -1,4 +1,4 @@
-"""The checking machinery of the exercises (cstheory/exercises/_framework.py) on a toy exercise, y = 2x.
+"""The checking machinery of the exercises (cstheory/exercises/_engine.py, _formatting.py, _strategies.py) on a toy exercise, y = 2x.
 
 Fast, in-process tests (about a second in all): they pin the verdicts, the messages, the hints and the
 reports that every exercise shares, and are the tests mutation testing runs against _framework.py
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity
 
-from cstheory.exercises._framework import (CheckResult, Exercise, InProcess, Mistake, Rejection,
-                                           check_settings, circulant, float_arrays, format_value, no_relu_ties)
+from cstheory.exercises._engine import CheckResult, Exercise, InProcess, Mistake, Rejection, check_settings
+from cstheory.exercises._formatting import format_value
+from cstheory.exercises._strategies import circulant, float_arrays, no_relu_ties
 from cstheory.exercises._sandbox import Foreign, StudentError, SubmissionAbort
 
 TOY_STATEMENT = """
@@ -406,7 +407,8 @@ def test_show_wraps_prose_keeps_formulas_and_ends_with_the_command():
 # ---------------------------------------------------------------------------
 from hypothesis import settings  # noqa: E402
 
-from cstheory.exercises._framework import _wrap_lines, output_weights  # noqa: E402
+from cstheory.exercises._formatting import wrap_lines as _wrap_lines  # noqa: E402
+from cstheory.exercises._strategies import output_weights  # noqa: E402
 
 MSG = "Wrong values: your result differs from cstheory's."
 X0 = np.array([1.0, -0.5, 0.25])

@@ -108,8 +108,8 @@ def grade_class(tmp_path, files, extra=(), expect_rows=None, workers=2, timeout=
     with open(out, newline="", encoding="utf-8") as f:
         text = f.read()
     rows = list(csv.reader(text.splitlines()))               # line-based tools see one line per row
-    assert rows[0] == ["submission", "exercise", "verdict", "seconds", "message"]
-    assert all(len(r) == 5 for r in rows)
+    assert rows[0] == ["submission", "exercise", "verdict", "seconds", "mistake", "message"]
+    assert all(len(r) == 6 for r in rows)
     expected = expect_rows if expect_rows is not None else len(files)
     assert len(rows) == 1 + expected, rows
     table = {r[0]: r for r in rows[1:]}
@@ -220,7 +220,7 @@ def test_reaching_cstheory_the_grader_or_a_classmate_is_not_accepted(tmp_path, n
     assert _landlock.prctl(3, 0) == 0                # PR_GET_DUMPABLE: the grader is not dumpable
     assert table["alice.py"][2] == "accepted"
     assert_not_accepted(table, name)
-    assert "PermissionError" in table[name][4] or "No module named" in table[name][4], table[name]
+    assert "PermissionError" in table[name][5] or "No module named" in table[name][5], table[name]
 
 
 def test_control_every_cheat_is_accepted_without_isolation(tmp_path):
@@ -403,7 +403,7 @@ def min_norm(A, J, y):
     finally:
         listener.close()
     assert_not_accepted(table, "net.py")
-    assert "PermissionError" in table["net.py"][4]
+    assert "PermissionError" in table["net.py"][5]
 
 
 # ---------------------------------------------------------------------------
@@ -424,7 +424,7 @@ def min_norm(A, J, y):
     table = grade_class(tmp_path, {"alice.py": HONEST, "filler.py": attack})
     assert table["alice.py"][2] == "accepted"
     assert_not_accepted(table, "filler.py")
-    assert f"more than {DISK_LIMIT // 1024**2} MiB" in table["filler.py"][4]
+    assert f"more than {DISK_LIMIT // 1024**2} MiB" in table["filler.py"][5]
 
 
 @needs_landlock
@@ -469,7 +469,7 @@ def min_norm(A, J, y):
     finally:
         tracemalloc.stop()
     assert_not_accepted(table, "huge.py")
-    assert "more than" in table["huge.py"][4] and "MiB the grader reads" in table["huge.py"][4]
+    assert "more than" in table["huge.py"][5] and "MiB the grader reads" in table["huge.py"][5]
     assert peak < 4 * ANSWER_LIMIT, peak               # the grader never held the 128 MiB
 
 
@@ -491,12 +491,12 @@ def test_odd_file_names_links_and_fifos_get_a_safe_row(tmp_path):
     table = grade_class(tmp_path, files, extra=("--feedback", str(feedback)), expect_rows=7)
     assert table["alice.py"][2] == "accepted"
     assert "accepted" not in {table["link.py"][2], table["fifo.py"][2]}
-    assert "symbolic link" in table["link.py"][4] and "FIFO" in table["fifo.py"][4]
-    assert "caf\\xe9.py" in table and "not valid UTF-8" in table["caf\\xe9.py"][4]
+    assert "symbolic link" in table["link.py"][5] and "FIFO" in table["fifo.py"][5]
+    assert "caf\\xe9.py" in table and "not valid UTF-8" in table["caf\\xe9.py"][5]
     assert "evil\\r\\nfake,min_norm,accepted,0,forged.py" in table            # escaped: no forged line
     assert "forged.py" not in [r for r in table if r.startswith("fake")]
     assert table["'=HYPERLINK(\"http:x\").py"][2] == "accepted"             # graded, written as text
-    assert "more than the 200" in table["a" * 229 + ".py"][4]
+    assert "more than the 200" in table["a" * 229 + ".py"][5]
     everything = (tmp_path / "grades.csv").read_text() + "".join(p.read_text() for p in feedback.iterdir())
     assert "root:" not in everything                                         # the link was never followed
 
@@ -600,7 +600,7 @@ def test_cells_are_written_safely(text, cell):
 # ---------------------------------------------------------------------------
 def test_the_reference_is_computed_only_after_the_submission_answered(monkeypatch):
     """While the submission's code runs on an input, the expected value of that input does not exist yet."""
-    from cstheory.exercises._framework import Exercise, InProcess
+    from cstheory.exercises._engine import Exercise, InProcess
 
     events = []
     original = Exercise.expected

@@ -2,20 +2,15 @@
 
 Each exercise asks for one function of Heckel & Soltanolkotabi (2020) and
 checks it against cstheory's own implementation on inputs drawn by
-hypothesis (arbitrary, mostly asymmetric kernels; odd and even sizes):
+hypothesis (arbitrary, mostly asymmetric kernels; odd and even sizes).
+The exercises register themselves: every module of this package whose name
+does not start with ``_`` and that defines ``EXERCISE`` (an :class:`Exercise`)
+is one, and :data:`EXERCISES` maps their names to them in teaching order
+(:attr:`Exercise.position`).  Adding an exercise is one new module (and its
+tests); the table below, ``cstheory exercise list`` and the docs are read
+from :data:`EXERCISES`:
 
-==============================  ===================================================================
-name (= the function to write)  what it is
-==============================  ===================================================================
-``jacobian``                    ``jacobian(U, C)``: the n × nk Jacobian of ReLU(UC)v, eq. (20)
-``min_norm``                    ``min_norm(A, J, y)``: the minimum-norm coefficients, eq. (5)
-``sigma_weights``               ``sigma_weights(u)``: the Fourier weights σ of eq. (11)
-``gradient``                    ``gradient(U, C, A, y)``: ∇_C ½‖A ReLU(UC)v − y‖² (eq. 9, 20)
-``linear_residuals``            ``(J, r0, step_size, steps)``: GD residuals, linearized, eq. (39)
-``theorem1_bound``              ``(J, x, m)``: the right-hand side of eq. (7) without C
-``channel_norm_vjp``            ``(a, scale, g, eps)``: backward pass of the channel norm (eq. 4)
-``subsampled_fourier_adjoint``  ``(mask, r)``: the adjoint of the MRI operator (Sec. 5)
-==============================  ===================================================================
+{table}
 
 Workflow
 --------
@@ -23,10 +18,11 @@ From a shell::
 
     cstheory exercise list                               # the names above, with a line each
     cstheory exercise show jacobian > my_jacobian.py     # statement + stub, a valid Python file
+    cstheory exercise show jacobian --level exam         # no formula (levels: guided, standard, exam)
     cstheory exercise notebook jacobian                  # the same as a Jupyter notebook, jacobian.ipynb
     # edit my_jacobian.py: replace `raise NotImplementedError` by your code
     cstheory exercise check jacobian my_jacobian.py      # ACCEPTED, or the shrunk counterexample
-    cstheory exercise grade jacobian submissions/ --out grades.csv --feedback feedback/   # a whole class
+    cstheory exercise grade jacobian submissions/ --out grades.csv --feedback feedback/ --report class.md
 
 or from Python::
 
@@ -87,16 +83,19 @@ import importlib.machinery
 import importlib.util
 import itertools
 import os
+import pkgutil
 import sys
 import time
 import traceback
+import types
 
-from ._framework import (DEFAULT_MAX_EXAMPLES, VERDICTS, CheckResult, Exercise, Mistake, check_settings)
+from ._engine import DEFAULT_MAX_EXAMPLES, LEVELS, VERDICTS, CheckResult, Exercise, Mistake, check_settings
+from ._formatting import check_level
 from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, LoadError, Sandbox
 
 __all__ = [
-    "list_exercises", "get", "show", "notebook", "check", "check_file", "check_submission", "load_function",
-    "grade", "command", "CheckResult", "Exercise", "Mistake", "UsageError", "check_settings",
+    "EXERCISES", "LEVELS", "list_exercises", "get", "show", "notebook", "check", "check_file", "check_submission",
+    "load_function", "grade", "command", "CheckResult", "Exercise", "Mistake", "UsageError", "check_settings",
     "DEFAULT_MAX_EXAMPLES", "DEFAULT_TIMEOUT", "DEFAULT_MEMORY", "VERDICTS",
     "EXIT_ACCEPTED", "EXIT_REJECTED", "EXIT_USAGE",
 ]
@@ -108,9 +107,41 @@ EXIT_REJECTED = 1
 #: Exit status on a usage error (unknown exercise, missing file, missing function, bad arguments).
 EXIT_USAGE = 2
 
-#: The exercises in teaching order (module name = exercise name).
-_NAMES = ("jacobian", "min_norm", "sigma_weights", "gradient", "linear_residuals", "theorem1_bound",
-          "channel_norm_vjp", "subsampled_fourier_adjoint")
+
+def _discover():
+    """Every module of this package not starting with ``_`` that defines ``EXERCISE``, in teaching order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        exercise = getattr(importlib.import_module(f"{__name__}.{info.name}"), "EXERCISE", None)
+        if not isinstance(exercise, Exercise):
+            continue
+        if exercise.name != info.name:
+            raise ImportError(f"cstheory.exercises.{info.name} defines the exercise {exercise.name!r}: an "
+                              "exercise's module has the exercise's name")
+        found.append(exercise)
+    found.sort(key=lambda e: (e.position, e.name))
+    return types.MappingProxyType({e.name: e for e in found})
+
+
+#: The exercises, name → :class:`Exercise`, in teaching order (read-only).  Discovered from the modules of
+#: this package: each defines ``EXERCISE``.
+EXERCISES = _discover()
+
+
+def _table():
+    """The package docstring's table of the exercises (an RST simple table)."""
+    rows = [(f"``{e.name}``", f"{e.summary}, {e.equation}") for e in EXERCISES.values()]
+    w0 = max(len("name (= the function to write)"), *(len(r[0]) for r in rows))
+    w1 = max(len("what it is"), *(len(r[1]) for r in rows))
+    rule = f"{'=' * w0}  {'=' * w1}"
+    lines = [rule, f"{'name (= the function to write)':{w0}s}  what it is", rule]
+    lines += [f"{a:{w0}s}  {b}" for a, b in rows] + [rule]
+    return "\n".join(lines)
+
+
+__doc__ = __doc__.replace("{table}", _table())
 
 
 class UsageError(ValueError):
@@ -118,8 +149,8 @@ class UsageError(ValueError):
 
 
 def list_exercises() -> list[str]:
-    """The names of the exercises, in teaching order."""
-    return list(_NAMES)
+    """The names of the exercises, in teaching order (the keys of :data:`EXERCISES`)."""
+    return list(EXERCISES)
 
 
 def get(name: str) -> Exercise:
@@ -130,32 +161,41 @@ def get(name: str) -> Exercise:
     UsageError (a ValueError)
         For an unknown name; the message lists the valid ones.
     """
-    if not isinstance(name, str) or name not in _NAMES:
-        raise UsageError(f"unknown exercise {name!r}; choose one of: {', '.join(_NAMES)}")
-    module = importlib.import_module(f"{__name__}.{name}")
-    return module.EXERCISE
+    if not isinstance(name, str) or name not in EXERCISES:
+        raise UsageError(f"unknown exercise {name!r}; choose one of: {', '.join(EXERCISES)}")
+    return EXERCISES[name]
 
 
-def show(name: str) -> str:
-    """The statement (citing the paper's equation) and the stub, as the text of a Python file to edit."""
-    return get(name).show()
+def _level(level):
+    try:
+        return check_level(level)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
-def notebook(name: str) -> dict:
-    """The statement and the stub as a Jupyter notebook (an nbformat-4 dict, see :mod:`._notebook`)."""
+def show(name: str, level: str = "guided") -> str:
+    """The statement at ``level`` (``guided``: with the formula; ``standard``, ``exam``: the object, its
+    shape and the paper's equation) and the stub, as the text of a Python file to edit."""
+    return get(name).show(_level(level))
+
+
+def notebook(name: str, level: str = "guided") -> dict:
+    """The statement at ``level`` and the stub as a Jupyter notebook (an nbformat-4 dict, see :mod:`._notebook`)."""
     from ._notebook import exercise_notebook
-    return exercise_notebook(get(name))
+    return exercise_notebook(get(name), _level(level))
 
 
-def check(name: str, func, max_examples: int | None = None, seed: int | None = None) -> CheckResult:
+def check(name: str, func, max_examples: int | None = None, seed: int | None = None,
+          level: str = "guided") -> CheckResult:
     """Check the Python function ``func`` for exercise ``name`` in this process (trusted code;
     see :meth:`Exercise.check`).  For a student's file use :func:`check_file` (sandboxed)."""
-    return get(name).check(func, max_examples, seed)
+    return get(name).check(func, max_examples, seed, _level(level))
 
 
 def check_submission(name: str, path, max_examples: int | None = None, *, seed: int | None = None,
                      timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-                     allow_cstheory: bool = False, isolation: str = "auto", hidden=None) -> CheckResult:
+                     allow_cstheory: bool = False, isolation: str = "auto", hidden=None,
+                     level: str = "guided") -> CheckResult:
     """Check the file ``path`` in a sandbox and always return a :class:`CheckResult`.
 
     What :func:`check_file` reports as a usage error (no function of the
@@ -167,11 +207,13 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
     :func:`check_file`.
     """
     exercise = get(name)
+    level = _level(level)
     start = time.perf_counter()
     cfg = check_settings(max_examples)
 
     def failed(verdict, message, hint, kind="", headline=""):
         return CheckResult(exercise=exercise.name, accepted=False, verdict=verdict, message=message, hint=hint,
+                           level=level,
                            seconds=time.perf_counter() - start, max_examples=cfg.max_examples, seed=seed,
                            outputs=exercise.outputs, error_kind=kind, headline=headline, output=sandbox.output_tail(),
                            mistake="uses_cstheory" if kind == "cstheory" else "")
@@ -196,7 +238,7 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
             return failed(exc.verdict, exc.message,
                           "look for an endless loop or a very long computation at the top level of the file"
                           if exc.kind == "timeout" else "", exc.kind)
-        result = exercise.run_check(sandbox, max_examples, seed)
+        result = exercise.run_check(sandbox, max_examples, seed, level)
         sandbox.close()
         result.seconds = time.perf_counter() - start
         if not result.accepted:
@@ -208,7 +250,7 @@ def check_submission(name: str, path, max_examples: int | None = None, *, seed: 
 
 def check_file(name: str, path, max_examples: int | None = None, *, seed: int | None = None,
                timeout: float = DEFAULT_TIMEOUT, memory: int = DEFAULT_MEMORY,
-               allow_cstheory: bool = False) -> CheckResult:
+               allow_cstheory: bool = False, level: str = "guided") -> CheckResult:
     """Check the student's file ``path`` for exercise ``name``, sandboxed.
 
     The file runs in a child process (``python -I``) with a wall-clock and a
@@ -231,6 +273,9 @@ def check_file(name: str, path, max_examples: int | None = None, *, seed: int | 
         Address-space limit of the child in bytes (default 2 GiB; 0 for none).
     allow_cstheory : bool
         Let the file import cstheory.
+    level : str
+        ``guided`` (default), ``standard`` or ``exam``: at ``exam`` the report shows the
+        counterexample and no hint.
 
     Returns
     -------
@@ -247,7 +292,7 @@ def check_file(name: str, path, max_examples: int | None = None, *, seed: int | 
     exercise = get(name)
     _require_file(name, path)
     result = check_submission(name, path, max_examples, seed=seed, timeout=timeout, memory=memory,
-                              allow_cstheory=allow_cstheory)
+                              allow_cstheory=allow_cstheory, level=level)
     if result.error_kind in ("no_function", "not_callable"):
         raise UsageError(f"{os.fspath(path)!r}: {result.message} (exercise {exercise.name!r} asks for "
                          f"`def {exercise.function}(…)`)")

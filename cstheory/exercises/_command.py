@@ -3,13 +3,16 @@
 ::
 
     cstheory exercise list
-    cstheory exercise show NAME
-    cstheory exercise notebook NAME [--out NAME.ipynb]
+    cstheory exercise show NAME [--level guided|standard|exam]
+    cstheory exercise notebook NAME [--out NAME.ipynb] [--level L]
     cstheory exercise check NAME FILE.py [--seed S] [--timeout S] [--memory SIZE] [--allow-cstheory]
-                                         [--max-examples N]
+                                         [--max-examples N] [--level L]
     cstheory exercise grade NAME DIR --out grades.csv [--workers N] [--timeout S] [--seed S]
-                                     [--feedback DIR] [--memory SIZE] [--allow-cstheory] [--max-examples N]
-                                     [--resume] [--unsafe-no-isolation]
+                                     [--feedback DIR] [--report class.md|class.html] [--memory SIZE]
+                                     [--allow-cstheory] [--max-examples N] [--resume] [--unsafe-no-isolation]
+                                     [--level L]
+
+NAME is one of :data:`cstheory.exercises.EXERCISES` (argparse's choices).
 
 Exit status: 0 accepted (``check``) or done (``list``, ``show``, ``notebook``,
 ``grade`` whatever the verdicts), 1 rejected (``check``), 2 usage error (also
@@ -25,6 +28,7 @@ import os
 import re
 import sys
 
+from ._formatting import LEVELS
 from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 
 __all__ = ["command", "build_parser", "parse_memory"]
@@ -111,6 +115,19 @@ def _sandbox_options(p, what):
                    help="hypothesis examples per check (default 50)")
 
 
+def _level_option(p):
+    p.add_argument("--level", choices=LEVELS, default="guided",
+                   help="guided (default): the statement gives the formula and the feedback names the mistake; "
+                        "standard: the object, its shape and the paper's equation, no formula; exam: the standard "
+                        "statement, and feedback with the counterexample but no hint")
+
+
+def _name_argument(p):
+    from . import EXERCISES
+    p.add_argument("name", metavar="NAME", choices=list(EXERCISES),
+                   help=f"the exercise: {', '.join(EXERCISES)}")
+
+
 def build_parser(stdout=None, stderr=None):
     """The argument parser of ``cstheory exercise`` (writing to ``stdout``/``stderr``)."""
     stdout = sys.stdout if stdout is None else stdout
@@ -125,28 +142,31 @@ def build_parser(stdout=None, stderr=None):
     sub.add_parser("list", help="the exercises, with a line each").set_defaults(func=_list)
 
     p = sub.add_parser("show", help="print the statement and the stub (a Python file to edit)")
-    p.add_argument("name", metavar="NAME")
+    _name_argument(p)
+    _level_option(p)
     p.set_defaults(func=_show)
 
     p = sub.add_parser("notebook", help="write the statement and the stub as a Jupyter notebook")
-    p.add_argument("name", metavar="NAME")
+    _name_argument(p)
     p.add_argument("--out", default=None, metavar="F.ipynb", help="the notebook to write (default NAME.ipynb)")
+    _level_option(p)
     p.set_defaults(func=_notebook)
 
     p = sub.add_parser("check", help="check one file (sandboxed); exit 0 accepted, 1 rejected")
-    p.add_argument("name", metavar="NAME")
+    _name_argument(p)
     p.add_argument("file", metavar="FILE.py")
     p.add_argument("--seed", type=_seed, default=None, metavar="S",
                    help="draw the examples from seed S (as `grade` does); default: the same derandomized "
                         "examples on every run")
     _sandbox_options(p, "the file")
+    _level_option(p)
     p.set_defaults(func=_check)
 
     p = sub.add_parser("grade", help="grade every *.py file of a folder into a CSV (sandboxed, in parallel)")
-    p.add_argument("name", metavar="NAME")
+    _name_argument(p)
     p.add_argument("directory", metavar="DIR")
     p.add_argument("--out", required=True, metavar="grades.csv",
-                   help="the CSV to write: submission,exercise,verdict,seconds,message")
+                   help="the CSV to write: submission,exercise,verdict,seconds,mistake,message")
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                    help="submissions checked at once (default: the number of CPU cores)")
     p.add_argument("--seed", type=_seed, default=None, metavar="S",
@@ -154,6 +174,10 @@ def build_parser(stdout=None, stderr=None):
                         "row's message)")
     p.add_argument("--feedback", default=None, metavar="DIR",
                    help="write DIR/<submission>.txt with the counterexample and the hint for each submission")
+    p.add_argument("--report", default=None, metavar="class.md",
+                   help="also write the class report: verdicts, the mistakes the class made and who made them, the "
+                        "counterexamples that rejected the most files, the times, the submissions with a generic "
+                        "hint; Markdown, or a self-contained HTML page with a bar chart when the name ends in .html")
     p.add_argument("--quiet", action="store_true", help="no line per finished submission")
     p.add_argument("--resume", action="store_true",
                    help="keep the rows --out already holds (an interrupted run, same exercise and seed) and grade "
@@ -162,23 +186,23 @@ def build_parser(stdout=None, stderr=None):
                    help="grade even where the kernel has no Landlock, without confining the submissions (trusted "
                         "code only); by default grading is refused there")
     _sandbox_options(p, "each submission")
+    _level_option(p)
     p.set_defaults(func=_grade)
     return parser
 
 
 # -- the actions -----------------------------------------------------------------
 def _list(args, out, err):
-    from . import get, list_exercises
-    names = list_exercises()
-    width = max(len(n) for n in names)
-    for name in names:
-        print(f"{name:{width}s}  {get(name).description}", file=out)
+    from . import EXERCISES
+    width = max(len(n) for n in EXERCISES)
+    for name, exercise in EXERCISES.items():
+        print(f"{name:{width}s}  {exercise.summary}, {exercise.equation}", file=out)
     return 0
 
 
 def _show(args, out, err):
     from . import show
-    out.write(show(args.name))
+    out.write(show(args.name, args.level))
     return 0
 
 
@@ -193,7 +217,7 @@ def _notebook(args, out, err):
     problem = check_writable_directory(os.path.dirname(os.path.abspath(path)))
     if problem:
         raise UsageError(f"cannot write {path!r}: {problem}")
-    write_notebook(exercise, path)
+    write_notebook(exercise, path, args.level)
     print(f"wrote {path}: run its solution cell to save {exercise.name}.py, then its check cell", file=out)
     return 0
 
@@ -201,7 +225,7 @@ def _notebook(args, out, err):
 def _check(args, out, err):
     from . import check_file
     result = check_file(args.name, args.file, args.max_examples, seed=args.seed, timeout=args.timeout,
-                        memory=args.memory, allow_cstheory=args.allow_cstheory)
+                        memory=args.memory, allow_cstheory=args.allow_cstheory, level=args.level)
     print(result.report(), file=out)
     return result.exit_code
 
@@ -227,7 +251,7 @@ def _grade(args, out, err):
                        seed=args.seed, feedback=args.feedback, memory=args.memory,
                        allow_cstheory=args.allow_cstheory, max_examples=args.max_examples,
                        progress=None if args.quiet else out, resume=args.resume,
-                       unsafe_no_isolation=args.unsafe_no_isolation)
+                       unsafe_no_isolation=args.unsafe_no_isolation, level=args.level, report=args.report)
     except KeyboardInterrupt:
         print(f"cstheory exercise: interrupted; the rows written so far are in {args.out}; finish with: "
               f"cstheory exercise grade {args.name} {args.directory} --out {args.out} --resume", file=err)
@@ -240,7 +264,8 @@ def _grade(args, out, err):
     counts = ", ".join(f"{n} {v}" for v, n in report.counts.items())
     print(f"graded {len(report.rows)} submissions of '{args.name}' in {report.seconds:.1f} s with "
           f"{report.workers} workers (seed {report.seed}): {counts}", file=out)
-    print(f"grades: {report.out}" + (f"; feedback: {report.feedback}" if report.feedback else ""), file=out)
+    print(f"grades: {report.out}" + (f"; feedback: {report.feedback}" if report.feedback else "")
+          + (f"; class report: {report.report}" if report.report else ""), file=out)
     print(f"isolation: {report.isolation}", file=out)
     return 0
 

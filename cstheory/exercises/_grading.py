@@ -5,14 +5,17 @@ Each submission is checked by :func:`cstheory.exercises.check_submission`
 (a confined child process per file, see :mod:`._sandbox`); a pool of
 threads drives the children, so ``workers`` submissions run at once.
 
-The CSV has exactly the columns ``submission,exercise,verdict,seconds,message``
+The CSV has exactly the columns ``submission,exercise,verdict,seconds,mistake,message``
 (one row per ``*.py`` entry of the folder; the verdict is one of
 ``accepted``, ``rejected``, ``error`` — the file does not import, has no
 function of the exercise's name, or was not graded, the message says why —
-and ``timeout``).  The seed the examples were drawn from is recorded in every
+and ``timeout``; ``mistake`` is the stable key of the recognised classic
+mistake, e.g. ``missing_Ut``, empty when none was recognised).  The seed the examples were drawn from is recorded in every
 row's message, ``… (seed S)``; ``cstheory exercise check NAME FILE --seed S``
 repeats a row's check.  With ``feedback=DIR`` each graded submission also gets
-``DIR/<file name without .py>.txt`` with the full report.
+``DIR/<file name without .py>.txt`` with the full report (at ``level="exam"``
+without hints).  With ``report=class.md`` (or ``class.html``) the class report
+of :mod:`._classreport` is written from the same rows.
 
 The class's grades survive whatever happens to the grader:
 
@@ -53,7 +56,7 @@ from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, check_limits
 __all__ = ["COLUMNS", "NAME_LIMIT", "GradeRow", "GradeReport", "grade", "fresh_seed", "safe_cell"]
 
 #: The columns of the grades CSV, in order.
-COLUMNS = ("submission", "exercise", "verdict", "seconds", "message")
+COLUMNS = ("submission", "exercise", "verdict", "seconds", "mistake", "message")
 #: Longest file name graded (bytes of UTF-8); longer names get a row saying so.
 NAME_LIMIT = 200
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -72,7 +75,9 @@ def safe_cell(text) -> str:
 
 @dataclass
 class GradeRow:
-    """One graded submission: a row of the CSV (plus the full report for the feedback file)."""
+    """One graded submission: a row of the CSV (plus, not in the CSV, the full report for the feedback file
+    and the shrunk counterexample on one line for the class report; rows read back by ``resume`` have
+    neither)."""
 
     submission: str
     exercise: str
@@ -80,11 +85,13 @@ class GradeRow:
     seconds: float
     message: str
     report: str = ""
+    mistake: str = ""
+    counterexample: str = ""
 
     def cells(self):
         """The row's CSV cells, written safely (see :func:`safe_cell`)."""
         return [safe_cell(self.submission), safe_cell(self.exercise), self.verdict, f"{self.seconds:.2f}",
-                safe_cell(self.message)]
+                safe_cell(self.mistake), safe_cell(self.message)]
 
 
 @dataclass
@@ -101,6 +108,8 @@ class GradeReport:
     counts: dict = field(default_factory=dict)
     resumed: int = 0
     isolation: str = ""
+    report: str | None = None
+    level: str = "guided"
 
 
 def fresh_seed() -> int:
@@ -155,7 +164,7 @@ def _entries(directory):
     return sorted(found, key=lambda e: e[0])
 
 
-def _validate(name, directory, out, workers, timeout, seed, feedback, memory, max_examples):
+def _validate(name, directory, out, workers, timeout, seed, feedback, memory, max_examples, report=None):
     """Check every argument before any grading; return (exercise, entries, workers, seed)."""
     from . import get
     exercise = get(name)
@@ -186,6 +195,15 @@ def _validate(name, directory, out, workers, timeout, seed, feedback, memory, ma
         raise _usage(f"cannot write --out {str(out)!r}: {problem}")
     if out.exists() and not os.access(out, os.W_OK):
         raise _usage(f"cannot write --out {str(out)!r}: the file is read-only")
+    if report is not None:
+        report = Path(report)
+        if report.suffix.lower() not in (".md", ".html", ".htm"):
+            raise _usage(f"--report {str(report)!r}: give a file name ending in .md (Markdown) or .html")
+        if report.is_dir():
+            raise _usage(f"--report {str(report)!r} is a directory; give the name of the report to write")
+        problem = check_writable_directory(report.parent)
+        if problem:
+            raise _usage(f"cannot write --report {str(report)!r}: {problem}")
     if feedback is not None:
         feedback = Path(feedback)
         try:
@@ -221,7 +239,7 @@ def _previous_rows(out, exercise_name):
             seconds = float(cells[3])
         except ValueError:
             continue
-        previous[cells[0]] = GradeRow(cells[0], cells[1], cells[2], seconds, cells[4])
+        previous[cells[0]] = GradeRow(cells[0], cells[1], cells[2], seconds, cells[5], mistake=cells[4])
     return previous
 
 
@@ -304,7 +322,7 @@ def _write_final(out, rows, progress):
 
 def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=None, feedback=None,
           memory=DEFAULT_MEMORY, allow_cstheory=False, max_examples=None, progress=None, resume=False,
-          unsafe_no_isolation=False) -> GradeReport:
+          unsafe_no_isolation=False, level="guided", report=None) -> GradeReport:
     """Grade every ``*.py`` file of ``directory`` for exercise ``name``; write the CSV ``out``.
 
     Parameters
@@ -337,6 +355,12 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
     unsafe_no_isolation : bool
         Grade without Landlock where the kernel lacks it (trusted code only): by default grading is
         refused there.
+    level : str
+        ``guided`` (default), ``standard`` or ``exam``: at ``exam`` the feedback files and the
+        messages carry no hints (the ``mistake`` column still names what was recognised).
+    report : str or path-like, optional
+        Also write the class report (:func:`._classreport.write_report`) from the same rows:
+        Markdown, or HTML with a bar chart when the name ends in ``.html``.
 
     Returns
     -------
@@ -358,8 +382,13 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
     for flag, value in (("resume", resume), ("unsafe_no_isolation", unsafe_no_isolation)):
         if not isinstance(value, bool):
             raise TypeError(f"{flag} must be True or False, got {value!r}")
+    from ._formatting import check_level
+    try:
+        level = check_level(level)
+    except ValueError as exc:
+        raise _usage(str(exc)) from None
     exercise, entries, workers, seed = _validate(name, directory, out, workers, timeout, seed, feedback, memory,
-                                                 max_examples)
+                                                 max_examples, report)
     try:
         isolation = resolve_mode("none" if unsafe_no_isolation else "landlock")
     except IsolationUnavailable as exc:
@@ -385,11 +414,13 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
             return GradeRow(name_, exercise.name, "error", 0.0, f"{problem} (seed {seed})", problem)
         try:
             result = check_submission(exercise.name, path, max_examples, seed=seed, timeout=timeout, memory=memory,
-                                      allow_cstheory=allow_cstheory, isolation=isolation, hidden=directory)
+                                      allow_cstheory=allow_cstheory, isolation=isolation, hidden=directory,
+                                      level=level)
         except Exception as exc:  # noqa: BLE001 - a checker failure on one file must not stop the class
             message = f"the checker failed on this file: {type(exc).__name__}: {exc}"
             return GradeRow(name_, exercise.name, "error", time.perf_counter() - t0, message, message)
-        return GradeRow(name_, exercise.name, result.verdict, result.seconds, result.summary(), result.report())
+        return GradeRow(name_, exercise.name, result.verdict, result.seconds, result.summary(), result.report(),
+                        mistake=result.mistake, counterexample=result.counterexample() if result.shrunk else "")
 
     done = len(rows)
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo))))
@@ -430,7 +461,11 @@ def grade(name, directory, out, *, workers=None, timeout=DEFAULT_TIMEOUT, seed=N
     rows.sort(key=lambda r: r.submission)
     written = _write_final(os.fspath(out), rows, progress)
     counts = {v: sum(r.verdict == v for r in rows) for v in ("accepted", "rejected", "error", "timeout")}
-    return GradeReport(rows=rows, seed=seed, seconds=time.perf_counter() - start,
-                       workers=min(workers, max(1, len(todo))), out=written,
-                       feedback=None if feedback is None else os.fspath(feedback), counts=counts,
-                       resumed=len(entries) - len(todo), isolation=describe(isolation))
+    result = GradeReport(rows=rows, seed=seed, seconds=time.perf_counter() - start,
+                         workers=min(workers, max(1, len(todo))), out=written,
+                         feedback=None if feedback is None else os.fspath(feedback), counts=counts,
+                         resumed=len(entries) - len(todo), isolation=describe(isolation), level=level)
+    if report is not None:
+        from ._classreport import write_report
+        result.report = write_report(report, result, exercise)
+    return result

@@ -24,10 +24,11 @@ def _code(cell_id, text):
             "source": text}
 
 
-def _statement_markdown(exercise):
-    """The statement as markdown: paragraphs as text, displayed formulas (indented lines) as code blocks."""
+def _statement_markdown(exercise, level="guided"):
+    """The statement at ``level`` as markdown: paragraphs as text, displayed formulas (indented lines) as
+    code blocks."""
     blocks = []
-    for para in exercise.statement.strip("\n").split("\n\n"):
+    for para in exercise.statement_for(level).strip("\n").split("\n\n"):
         if para.startswith(" "):
             blocks.append("```text\n" + "\n".join(line.strip() for line in para.strip("\n").splitlines()) + "\n```")
         else:
@@ -35,17 +36,19 @@ def _statement_markdown(exercise):
     return "\n\n".join(blocks)
 
 
-def exercise_notebook(exercise) -> dict:
-    """The notebook of ``exercise`` (an :class:`~cstheory.exercises.Exercise`) as an nbformat-4 dict."""
+def exercise_notebook(exercise, level="guided") -> dict:
+    """The notebook of ``exercise`` (an :class:`~cstheory.exercises.Exercise`) at ``level`` (``guided``,
+    ``standard`` or ``exam``: the statement and the check cell's level) as an nbformat-4 dict."""
     filename = f"{exercise.name}.py"
+    level_arg = "" if level == "guided" else f", level={level!r}"
     cells = [
-        _markdown("statement", f"# {exercise.title}\n\n{_statement_markdown(exercise)}"),
+        _markdown("statement", f"# {exercise.title}\n\n{_statement_markdown(exercise, level)}"),
         _markdown("how-to", f"Write your solution in the next cell, replacing `raise NotImplementedError`, and run "
                             f"the cell: its first line, `%%writefile {filename}`, saves it as `{filename}` — the file "
                             f"you hand in. Then run the cell after it to check the file."),
         _code("solution", f"%%writefile {filename}\n{exercise.stub.strip()}\n"),
         _code("check", "from cstheory import exercises\n\n"
-                       f"print(exercises.check_file({exercise.name!r}, {filename!r}).report())"),
+                       f"print(exercises.check_file({exercise.name!r}, {filename!r}{level_arg}).report())"),
         _markdown("grading", f"Your teacher grades `{filename}` with the same property on other random examples "
                              f"(`cstheory exercise grade {exercise.name} …`): an answer that is right only on the "
                              "counterexamples shown here does not pass."),
@@ -59,7 +62,7 @@ def exercise_notebook(exercise) -> dict:
     }
 
 
-def write_notebook(exercise, path) -> str:
-    """Write the notebook of ``exercise`` to ``path`` atomically (a temporary file, then a rename)."""
-    text = json.dumps(exercise_notebook(exercise), indent=1, ensure_ascii=False) + "\n"
+def write_notebook(exercise, path, level="guided") -> str:
+    """Write the notebook of ``exercise`` at ``level`` to ``path`` atomically (a temporary file, then a rename)."""
+    text = json.dumps(exercise_notebook(exercise, level), indent=1, ensure_ascii=False) + "\n"
     return atomic_write(path, text)

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 
 from .._backend import to_numpy
 from ..deep_decoder import channel_norm, channel_norm_backward
-from ._framework import Exercise, Mistake, float_arrays
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import float_arrays
 
 NAME = "channel_norm_vjp"
 
@@ -34,6 +33,13 @@ shape as a), return (∂L/∂a, ∂L/∂γ, ∂L/∂β). Remember that μ_c and 
 `channel_norm_vjp(a, scale, g, eps)` returning the tuple (da, dscale, dshift). The checker
 draws odd and even s, constant channels among others, and compares with cstheory's
 hand-derived channel_norm_backward.
+"""
+
+BRIEF = """
+Write `channel_norm_vjp(a, scale, g, eps)` returning the vector-Jacobian product of the channel
+normalisation that ends every layer of the deep decoder of eq. (4): given the activations
+a ∈ R^{k×s} (k channels, s positions), the per-channel scales γ, the cotangent g = ∂L/∂out and ε,
+return the tuple (∂L/∂a, ∂L/∂γ, ∂L/∂β) of shapes (k, s), (k,) and (k,).
 """
 
 STUB = '''
@@ -140,8 +146,9 @@ MISTAKES = [
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="channel_norm_vjp",
-    title="Exercise 'channel_norm_vjp': the backward pass of the deep decoder's channel normalisation",
+    name=NAME, position=70, summary="the backward pass of the deep decoder's channel normalisation",
+    equation="eq. (4)",
+    brief=BRIEF, shape="((k, s), (k,), (k,)) where a is k × s", function="channel_norm_vjp",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     outputs=("da", "dscale", "dshift"),
     default_hint="with z = (a − μ)/sd: dscale = Σ_j g z, dshift = Σ_j g, and "
@@ -149,8 +156,3 @@ EXERCISE = Exercise(
     nan_hint="a NaN or infinity: a channel can be constant (variance 0), and then sd = √ε is the only thing "
              "keeping the division finite — divide by √(var + ε), never by √var or by the variance alone.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``channel_norm_vjp(a, scale, g, eps)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 from .._backend import to_numpy
 from ..testing import even_sizes, sizes
 from ..two_layer import TwoLayerGenerator
-from ._framework import Exercise, Mistake, circulant, float_arrays, gaussian_strategy, kernel_strategy, no_relu_ties
-from ._framework import output_weights as _v
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import circulant, float_arrays, gaussian_strategy, kernel_strategy, no_relu_ties
+from ._strategies import output_weights as _v
 
 NAME = "gradient"
 
@@ -37,6 +36,14 @@ so U ≠ Uᵀ), odd and even n, Gaussian A and arbitrary y, and compares with cs
 hand-derived TwoLayerGenerator(u, k).vjp.
 """
 
+BRIEF = """
+Write `gradient(U, C, A, y)` returning the gradient, with respect to C, of the loss
+½‖A G(C) − y‖² that gradient descent minimises in eq. (9), for the two-layer generator
+G(C) = ReLU(U C) v of eq. (3) (its Jacobian is eq. (20)). The answer has the shape of C,
+n × k. U is the n × n circulant matrix of a kernel (in general not symmetric), A is m × n and
+y has m entries.
+"""
+
 STUB = '''
 import numpy as np
 
@@ -47,7 +54,7 @@ def gradient(U, C, A, y):
     Parameters
     ----------
     U : numpy.ndarray, shape (n, n)
-        The convolution matrix (circulant, in general NOT symmetric: U != U.T).
+        The convolution matrix (circulant, in general NOT symmetric).
     C : numpy.ndarray, shape (n, k)
         The coefficients [c_1, ..., c_k]; k is even.
     A : numpy.ndarray, shape (m, n)
@@ -96,12 +103,17 @@ def example():
 
 
 # -- classic mistakes ------------------------------------------------------------
-def _grad(U, C, A, y, left=None, mask=None, v=None, sign=1.0, scale=1.0, residual_sign=1.0):
+def _alternating(k):
+    """v = [+1, −1, +1, −1, …]/√k: the classic misreading of eq. (3)'s two halves."""
+    return np.array([(-1.0) ** i for i in range(k)]) / np.sqrt(k)
+
+
+def _grad(U, C, A, y, left=None, mask=None, v=None, sign=1.0, scale=1.0, residual_sign=1.0, forward_v=None):
     """left @ [(r vᵀ) ∘ mask(U C)] with r = Aᵀ(A G − y); each keyword swaps in one mistake."""
     k = C.shape[1]
     v = _v(k) if v is None else v
     Z = U @ C
-    x = np.maximum(Z, 0.0) @ _v(k)
+    x = np.maximum(Z, 0.0) @ (_v(k) if forward_v is None else forward_v)
     r = residual_sign * (A.T @ (A @ x - y))
     M = (Z > 0).astype(float) if mask is None else mask(Z)
     left = U.T if left is None else left
@@ -127,18 +139,20 @@ MISTAKES = [
             lambda U, C, A, y: _grad(U, C, A, y, scale=1.0 / A.shape[0])),
     Mistake("missing_v", "missing v: column l of the gradient carries the factor v_l = ±1/√k of G(C) = ReLU(UC) v.",
             lambda U, C, A, y: _grad(U, C, A, y, v=np.ones(C.shape[1]))),
+    Mistake("mask_from_C", "the ReLU mask taken from C: the ReLU acts on the pre-activation U C, so its derivative "
+            "is the mask of U C > 0, not of C > 0.",
+            lambda U, C, A, y: _grad(U, C, A, y, mask=lambda Z: (C > 0).astype(float))),
+    Mistake("v_alternating", "an alternating v = [+1, −1, +1, −1, …]/√k (in G(C) and in the gradient): v has its "
+            "first k/2 entries +1/√k and its last k/2 entries −1/√k (two halves, eq. 3).",
+            lambda U, C, A, y: _grad(U, C, A, y, v=_alternating(C.shape[1]), forward_v=_alternating(C.shape[1]))),
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="gradient",
-    title="Exercise 'gradient': the gradient ∇_C ½‖A ReLU(UC)v − y‖² of the two-layer loss (eq. 9, 20)",
+    name=NAME, position=40, summary="∇_C ½‖A ReLU(UC)v − y‖²",
+    equation="eq. (9), (20)",
+    brief=BRIEF, shape="(n, k), the shape of C", function="gradient",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     default_hint="∇L = Uᵀ [(r vᵀ) ∘ 1(U C > 0)] with r = Aᵀ (A ReLU(U C) v − y).",
     nan_hint="a NaN or infinity: the gradient only multiplies and adds finite numbers (no division, no root) — "
              "look for a division (by a norm, by m) or an uninitialised array (np.empty) in your code.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``gradient(U, C, A, y)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

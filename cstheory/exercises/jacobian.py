@@ -14,10 +14,9 @@ from hypothesis import assume
 from .._backend import to_numpy
 from ..testing import even_sizes, sizes
 from ..two_layer import TwoLayerGenerator
-from ._framework import Exercise, Mistake, circulant, float_arrays, kernel_strategy, no_relu_ties
-from ._framework import output_weights as _v
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import circulant, float_arrays, kernel_strategy, no_relu_ties
+from ._strategies import output_weights as _v
 
 NAME = "jacobian"
 
@@ -34,6 +33,13 @@ Write `jacobian(U, C)` returning J_G(C) (not its transpose), with the columns fo
 first, then c_2, and so on. The checker draws arbitrary kernels — most of them NOT
 symmetric, so U ≠ Uᵀ — with odd and even n, and compares your matrix with
 cstheory.TwoLayerGenerator(u, k).jacobian(C).
+"""
+
+BRIEF = """
+Write `jacobian(U, C)` returning the Jacobian J_G(C) of the two-layer generator G(C) = ReLU(U C) v
+of eq. (3) with respect to θ = vec(C) (the columns c_1, …, c_k of C stacked), as in eq. (20):
+an n × nk matrix. U is the n × n circulant matrix of a kernel (in general not symmetric),
+C ∈ R^{n×k} with k even, and v the fixed output weights of eq. (3).
 """
 
 STUB = '''
@@ -98,6 +104,11 @@ def _blocks(U, C, left=None, mask_matrix=None, act=None, v=None):
     return np.concatenate([v[l] * act(Z[:, l])[:, None] * left for l in range(k)], axis=1)
 
 
+def _alternating(k):
+    """v = [+1, −1, +1, −1, …]/√k: the classic misreading of eq. (3)'s two halves."""
+    return np.array([(-1.0) ** i for i in range(k)]) / math.sqrt(k)
+
+
 def _row_major(U, C):
     J = _blocks(U, C)
     n, k = C.shape
@@ -126,17 +137,19 @@ MISTAKES = [
             "diagonal, not ReLU(U c_l).", lambda U, C: _blocks(U, C, act=lambda z: np.maximum(z, 0.0))),
     Mistake("transposed", "you returned the transpose J_Gᵀ (nk × n), which is what eq. (20) prints; return J_G "
             "(n × nk).", lambda U, C: _blocks(U, C).T),
+    Mistake("mask_from_C", "the ReLU mask taken from C: the ReLU acts on the pre-activation U c_l, so the mask is "
+            "1(U c_l > 0), not 1(c_l > 0).", lambda U, C: _blocks(U, C, mask_matrix=np.eye(U.shape[0]))),
+    Mistake("v_alternating", "an alternating v = [+1, −1, +1, −1, …]/√k: v has its first k/2 entries +1/√k and its "
+            "last k/2 entries −1/√k (two halves, eq. 3).",
+            lambda U, C: _blocks(U, C, v=_alternating(C.shape[1]))),
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="jacobian", title="Exercise 'jacobian': the Jacobian of ReLU(UC)v, eq. (20)",
+    name=NAME, position=10, summary="the Jacobian of ReLU(UC)v",
+    equation="eq. (20)",
+    brief=BRIEF, shape="(n, n·k) where U is n × n and C is n × k", function="jacobian",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     default_hint="block l (columns l·n … l·n + n − 1) must equal v_l · diag(1(U c_l > 0)) · U.",
     nan_hint="a NaN or infinity: every entry of J_G is v_l · U[i, j] or 0 — look for a division (by a norm "
              "that can be 0, by U c_l) or an uninitialised array (np.empty) in your code.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``jacobian(U, C)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 
 from .. import linear_residuals as library_linear_residuals
 from .._backend import to_numpy
-from ._framework import Exercise, Mistake, float_arrays
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import float_arrays
 
 NAME = "linear_residuals"
 
@@ -35,6 +34,13 @@ Write `linear_residuals(J, r0, step_size, steps)` returning the residuals r̃_t 
 `steps`, one row each, in the order given. The checker draws wide, square and tall J (odd
 and even sizes), step sizes below 2/σ_max² and unsorted iteration numbers, and compares with
 cstheory.linear_residuals.
+"""
+
+BRIEF = """
+Write `linear_residuals(J, r0, step_size, steps)` returning the residuals r̃_t of gradient
+descent with step size η on the linearized least-squares problem ½‖r₀ + J (θ − θ₀)‖² started at
+θ₀ (App. C, eq. (39)), one row per entry t of `steps`, in the order given: a len(steps) × m
+array for J ∈ R^{m×N}.
 """
 
 STUB = '''
@@ -58,9 +64,8 @@ def linear_residuals(J, r0, step_size, steps):
     Returns
     -------
     R : numpy.ndarray, shape (len(steps), m)
-        Row j is the residual after steps[j] iterations of gradient descent,
-        r_t = sum_i (1 - eta * sigma_i**2)**t * w_i * <w_i, r_0>, summed over a
-        complete basis w_1 ... w_m (sigma_i = 0 outside the range of J).
+        Row j is the residual after steps[j] iterations of gradient descent
+        started at theta_0 (where the residual is r_0).
     """
     raise NotImplementedError("write the residuals of eq. (39)")
 '''
@@ -127,8 +132,9 @@ MISTAKES = [
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="linear_residuals",
-    title="Exercise 'linear_residuals': residuals of gradient descent on the linearized model, eq. (39)",
+    name=NAME, position=50, summary="the residuals of gradient descent on the linearized model",
+    equation="eq. (39)",
+    brief=BRIEF, shape="(len(steps), m) where J is m × N", function="linear_residuals",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     default_hint="r̃_t = Σ_i (1 − η σ_i²)^t w_i ⟨w_i, r₀⟩ over a complete basis; check it against t steps of "
                  "r ← r − η J Jᵀ r.",
@@ -136,8 +142,3 @@ EXERCISE = Exercise(
              "σ_i = 0) — look for a division by σ_i (which can be 0) or a power of a negative number with a "
              "non-integer exponent.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``linear_residuals(J, r0, step_size, steps)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

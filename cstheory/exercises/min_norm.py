@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 
 from .._backend import to_numpy
 from ..linear import min_norm_coefficients
-from ._framework import Exercise, Mistake, float_arrays, gaussian_strategy
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import float_arrays, gaussian_strategy
 
 NAME = "min_norm"
 
@@ -32,6 +31,12 @@ N > m (add any vector of the null space of A J); eq. (5) asks for the one of lea
 norm, which lies in the row space of A J. The checker draws Gaussian A (m × n) and
 J (n × N) with m ≤ n ≤ N, odd and even sizes, and arbitrary y, and compares your ĉ
 with cstheory.min_norm_coefficients(A, J, y).
+"""
+
+BRIEF = """
+Write `min_norm(A, J, y)` returning the coefficients ĉ of eq. (5), the solution that gradient
+descent on ½‖A J c − y‖² started from c = 0 converges to (Sec. 3): a vector of length N for
+A ∈ R^{m×n}, J ∈ R^{n×N} (m ≤ n ≤ N) and y ∈ R^m.
 """
 
 STUB = '''
@@ -133,7 +138,9 @@ MISTAKES = [
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="min_norm", title="Exercise 'min_norm': the minimum-norm solution of eq. (5)",
+    name=NAME, position=20, summary="the minimum-norm coefficients",
+    equation="eq. (5)",
+    brief=BRIEF, shape="(N,) where N = J.shape[1]", function="min_norm",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     rtol=1e-6, judge=judge,
     default_hint="ĉ = (A J)ᵀ w with (A J)(A J)ᵀ w = y: it solves A J c = y and lies in the row space of A J; "
@@ -141,8 +148,3 @@ EXERCISE = Exercise(
     nan_hint="a NaN or infinity: (A J)(A J)ᵀ (m × m) is invertible for every drawn input, but (A J)ᵀ(A J) "
              "(N × N, rank m < N) is singular — solve with the m × m matrix, or use a pseudo-inverse.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``min_norm(A, J, y)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

@@ -15,9 +15,8 @@ from .._backend import to_numpy
 from ..signals import frequency_order
 from ..spectrum import sigma_weights as library_sigma_weights
 from ..testing import sizes
-from ._framework import Exercise, Mistake, kernel_strategy
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import kernel_strategy
 
 NAME = "sigma_weights"
 
@@ -37,6 +36,12 @@ the two agree only for symmetric kernels, and the checker draws asymmetric ones.
 Write `sigma_weights(u)` returning σ (not σ²) with σ[i] the weight of trig_basis column w_i
 (so Wᵀ Σ(U) W = diag(σ²)). The checker compares with cstheory.sigma_weights(u) for odd and
 even n.
+"""
+
+BRIEF = """
+Write `sigma_weights(u)` returning the vector σ ∈ R^n of eq. (11) for a kernel u of length n: σ_i²
+is the eigenvalue of the expected Gram matrix Σ(U) of the two-layer generator (App. B) that
+belongs to the i-th vector of the trigonometric basis of eq. (10) (cstheory.trig_basis(n)).
 """
 
 STUB = '''
@@ -86,13 +91,16 @@ def example():
 
 
 # -- classic mistakes (host NumPy re-derivations with one thing wrong) ---------
-def _variant(u, g=None, convolution=False):
-    """‖u‖ √|F g(ρ)| with a chosen g and ρ from the autocorrelation (or the convolution u ⊛ u)."""
+def _variant(u, g=None, convolution=False, linear=False):
+    """‖u‖ √|F g(ρ)| with a chosen g and ρ from the circular autocorrelation (or the convolution u ⊛ u, or the
+    non-circular correlation of np.correlate)."""
     if g is None:
         def g(z):
             return 0.5 * (1.0 - np.arccos(z) / math.pi) * z
     uh = np.fft.fft(u)
     corr = np.fft.ifft(uh * uh if convolution else uh * np.conj(uh)).real
+    if linear:
+        corr = np.correlate(u, u, "full")[len(u) - 1:]
     nrm2 = float(np.sum(u * u))
     return math.sqrt(nrm2) * np.sqrt(np.abs(np.fft.fft(g(np.clip(corr / nrm2, -1.0, 1.0)))))
 
@@ -119,10 +127,15 @@ MISTAKES = [
             lambda u: np.sort(reference(u))),
     Mistake("frequency_order", "wrong ordering: σ must be in trig_basis order (the sines come last, with "
             "decreasing frequency), not in frequency_order.", lambda u: reference(u)[frequency_order(len(u))]),
+    Mistake("linear_correlation", "a non-circular autocorrelation (np.correlate): the rows of the circulant U wrap "
+            "around, so ⟨u_i, u_j⟩ = Σ_l u[(l + d) mod n] u[l] with the index taken MODULO n; np.correlate drops "
+            "the terms that wrap. Use the FFT, ifft(|û|²), or np.roll.", lambda u: _variant(u, linear=True)),
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="sigma_weights", title="Exercise 'sigma_weights': the Fourier weights σ of eq. (11)",
+    name=NAME, position=30, summary="the Fourier weights σ, in the order of trig_basis",
+    equation="eq. (11)",
+    brief=BRIEF, shape="(n,) where n = len(u)", function="sigma_weights",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     rtol=1e-6,
     default_hint="σ² must be the eigenvalues of Σ(U) with eigenvector w_i = trig_basis(n)[:, i]; check g, "
@@ -131,8 +144,3 @@ EXERCISE = Exercise(
              "clip ρ to [−1, 1] before arccos; and take |·| (as eq. 11 does) before the square root, since "
              "rounding makes zero eigenvalues slightly negative.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``sigma_weights(u)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

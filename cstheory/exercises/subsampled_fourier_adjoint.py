@@ -13,9 +13,8 @@ from hypothesis.extra import numpy as hnp
 
 from .. import SubsampledFourier
 from .._backend import to_numpy
-from ._framework import Exercise, Mistake, float_arrays
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import float_arrays
 
 NAME = "subsampled_fourier_adjoint"
 
@@ -33,6 +32,12 @@ inverse of F (its adjoint F^H, the orthonormal inverse DFT) and keep what the re
 product sees. Write `subsampled_fourier_adjoint(mask, r)` returning Aᵀ r as a flat real
 vector of length h·w. The checker draws odd and even h, w, arbitrary masks and r, and compares
 with cstheory.SubsampledFourier(shape, mask).rmatvec(r).
+"""
+
+BRIEF = """
+Write `subsampled_fourier_adjoint(mask, r)` returning Aᵀ r, the adjoint over the reals of the
+MRI measurement operator of Sec. 5 (the stacked real and imaginary parts of the orthonormal 2-D
+DFT of an h × w image at the sampled locations of the mask), as a flat real vector of length h·w.
 """
 
 STUB = '''
@@ -158,8 +163,9 @@ MISTAKES = [
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="subsampled_fourier_adjoint",
-    title="Exercise 'subsampled_fourier_adjoint': the adjoint of the MRI operator (Sec. 5)",
+    name=NAME, position=80, summary="the adjoint of the MRI operator",
+    equation="Sec. 5",
+    brief=BRIEF, shape="(h·w,) where mask is h × w", function="subsampled_fourier_adjoint",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     judge=judge,
     default_hint="Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)), flattened row-major; check it with ⟨A x, r⟩ = ⟨x, Aᵀ r⟩ "
@@ -170,8 +176,3 @@ EXERCISE = Exercise(
                  "k-space samples, so its adjoint over the reals is Re(F^H P_Ωᵀ c) — take the real part of the "
                  "complex image.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``subsampled_fourier_adjoint(mask, r)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)

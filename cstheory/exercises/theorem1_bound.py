@@ -12,9 +12,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from .. import theorem1_bound as library_theorem1_bound
-from ._framework import Exercise, Mistake, float_arrays, gaussian_strategy
-
-__all__ = ["NAME", "STATEMENT", "STUB", "EXERCISE", "check"]
+from ._engine import Exercise, Mistake
+from ._strategies import float_arrays, gaussian_strategy
 
 NAME = "theorem1_bound"
 
@@ -30,6 +29,12 @@ to J; the second is the energy of the singular values beyond the first 2m/3. Wri
 `theorem1_bound(J, x, m)` returning the right-hand side of eq. (7) WITHOUT the constant C,
 as a float. The checker draws Gaussian J with N ≥ n (full rank, so every σ_i > 0), odd and
 even n, arbitrary x and m, and compares with cstheory.theorem1_bound relatively.
+"""
+
+BRIEF = """
+Write `theorem1_bound(J, x, m)` returning the right-hand side of the error bound of Theorem 1,
+eq. (7), without the constant C, as a float, for a generator matrix J ∈ R^{n×N}, a signal
+x ∈ R^n and m measurements.
 """
 
 STUB = '''
@@ -115,7 +120,9 @@ MISTAKES = [
 ]
 
 EXERCISE = Exercise(
-    name=NAME, function="theorem1_bound", title="Exercise 'theorem1_bound': the right-hand side of eq. (7)",
+    name=NAME, position=60, summary="the right-hand side of Theorem 1 without C",
+    equation="eq. (7)",
+    brief=BRIEF, shape="() — a float", function="theorem1_bound",
     statement=STATEMENT, stub=STUB, draw=draw, reference=reference, example=example, mistakes=MISTAKES,
     rtol=1e-7, atol_floor=1e-12,
     default_hint="(Σ_i ⟨w_i, x⟩²/σ_i²) · Σ_{i > 2m/3} σ_i² with σ sorted decreasingly, w_i = U[:, i] of "
@@ -124,9 +131,3 @@ EXERCISE = Exercise(
              "you padded with zeros, or for singular values taken from a square-root of slightly negative "
              "eigenvalues.",
 )
-
-
-def check(func, max_examples=None, seed=None):
-    """Check a student's ``theorem1_bound(J, x, m)`` (see :meth:`Exercise.check`)."""
-    return EXERCISE.check(func, max_examples, seed)
-

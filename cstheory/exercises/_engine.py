@@ -1,4 +1,4 @@
-"""The machinery shared by the exercise checkers (floor 6).
+"""The engine of the exercise checkers: the :class:`Exercise`, its hypothesis property and diagnosis.
 
 An :class:`Exercise` knows how to draw inputs (hypothesis strategies from
 :mod:`cstheory.testing`), how the library computes the answer (the
@@ -22,11 +22,15 @@ examples are drawn from S instead, so answers hard-coded for the
 counterexamples that a derandomized check shows do not help.  Students'
 functions take and return NumPy arrays, so this module works with NumPy on
 the host.
+
+Besides each exercise's classic mistakes, two diagnoses are shared by all
+(:data:`GENERAL_DIAGNOSES`): an answer off by rounding-sized relative errors
+that are not a common factor (``float32_precision``: "compute in float64")
+and an answer with an extra axis of length 1 (``extra_axis``: an (N, 1) for
+an (N,), told in the general form of :attr:`Exercise.shape`).
 """
 from __future__ import annotations
 
-import functools
-import math
 import os
 import time
 import traceback
@@ -39,26 +43,29 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
-from hypothesis.extra import numpy as hnp
 
-from .. import testing
 from .._backend import to_numpy
+from ._formatting import (DEFAULT_MAX_EXAMPLES, LEVELS, VERDICTS, CheckResult, check_level, parts,
+                          shape_of, type_name, wrap_lines)
 from ._sandbox import Foreign, StudentError, SubmissionAbort
 
 __all__ = [
-    "DEFAULT_MAX_EXAMPLES", "PROBE_EXAMPLES", "VERDICTS", "check_settings", "Rejection", "CheckResult", "Exercise",
-    "Mistake", "InProcess", "float_arrays", "kernel_strategy", "gaussian_strategy", "circulant", "format_value",
-    "no_relu_ties",
+    "DEFAULT_MAX_EXAMPLES", "PROBE_EXAMPLES", "VERDICTS", "LEVELS", "check_settings", "Rejection", "CheckResult",
+    "Exercise", "Mistake", "InProcess",
 ]
 
-#: Number of hypothesis examples a check runs by default.
-DEFAULT_MAX_EXAMPLES = 50
 #: Number of extra examples on which a rejected function is observed to tell classic mistakes apart.
 PROBE_EXAMPLES = 10
-#: The verdicts of a check: the function agrees; it does not (wrong values or shape, an exception,
-#: an exit, a crash, the stub, cstheory's own code); the file does not load (or has no such function);
-#: the wall-clock limit ran out.
-VERDICTS = ("accepted", "rejected", "error", "timeout")
+#: Relative errors (to the largest |expected|) that rounding in single precision makes, rather than a
+#: wrong formula: (low, high].
+PRECISION_BAND = (1e-9, 3e-4)
+#: The hint for an answer off by rounding (float32 arithmetic somewhere).
+PRECISION_HINT = ("compute in float64: your answer is right up to rounding errors of single precision "
+                  "(float32 arrays, np.float32(...) or a float32 library routine somewhere); keep every array "
+                  "float64, the NumPy default.")
+#: The diagnoses every exercise shares (keys no exercise's own mistake may take): an answer off by rounding,
+#: an extra axis of length 1, a complex answer, a submission that calls cstheory.
+GENERAL_DIAGNOSES = ("float32_precision", "extra_axis", "complex_result", "uses_cstheory")
 
 
 def check_settings(max_examples: int | None = None, seed: int | None = None) -> settings:
@@ -82,63 +89,6 @@ def check_settings(max_examples: int | None = None, seed: int | None = None) -> 
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
         suppress_health_check=list(HealthCheck),
     )
-# ---------------------------------------------------------------------------
-# strategies and small helpers (host NumPy)
-# ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def float_arrays(shape, bound: float = 2.0, min_abs: float = 0.0):
-    """Float64 arrays with entries in [−bound, bound] and, if ``min_abs`` > 0, |entry| ≥ ``min_abs``.
-
-    Hypothesis shrinks them to simple numbers (0, ±1, ±0.5, …), which makes
-    counterexamples readable.  Cached: building a strategy anew for every
-    example costs more than drawing from it."""
-    if min_abs > 0:
-        # x ∈ [−(bound − min_abs), bound − min_abs] ↦ sign(x)(min_abs + |x|): no filter, so shrinking stays
-        # cheap (a filter makes most shrink attempts invalid); shrinks towards ±min_abs
-        elems = st.floats(-(bound - min_abs), bound - min_abs, allow_nan=False, allow_subnormal=False,
-                          width=64).map(lambda x: float(math.copysign(min_abs + abs(x), x)))
-    else:
-        elems = st.floats(-bound, bound, allow_nan=False, allow_subnormal=False, width=64)
-    return hnp.arrays(np.float64, shape, elements=elems)
-
-
-@functools.lru_cache(maxsize=None)
-def kernel_strategy(n: int):
-    """:func:`cstheory.testing.kernels` (arbitrary, mostly asymmetric kernels), cached per n."""
-    return testing.kernels(n)
-
-
-@functools.lru_cache(maxsize=None)
-def gaussian_strategy(m: int, n: int):
-    """:func:`cstheory.testing.measurement_matrices` (iid N(0, 1/m) entries from a drawn seed), cached."""
-    return testing.measurement_matrices(m, n)
-
-
-def circulant(u) -> np.ndarray:
-    """Host circulant matrix U[i, j] = u[(i − j) mod n] (the convention of :mod:`cstheory.kernels`)."""
-    u = np.asarray(u, dtype=np.float64)
-    n = u.shape[0]
-    return u[(np.arange(n)[:, None] - np.arange(n)[None, :]) % n]
-
-
-def no_relu_ties(Z, rel: float = 1e-7) -> bool:
-    """True when no entry of the pre-activation Z is (numerically) zero, so ReLU'(Z) is unambiguous."""
-    Z = np.asarray(Z)
-    return bool(np.min(np.abs(Z)) > rel * (1.0 + np.max(np.abs(Z))))
-
-
-def format_value(x, indent: str = "    ") -> str:
-    """An input or output as readable text (arrays with 4 significant decimals)."""
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, np.ndarray):
-        x = x + 0.0 if x.dtype.kind == "f" else x  # print −0.0 as 0.0
-        with np.printoptions(precision=4, suppress=True, linewidth=100, threshold=2000):
-            text = np.array2string(x, separator=", ")
-        text = f"array of shape {x.shape}:\n{text}" if x.ndim >= 2 else text
-    else:
-        text = repr(x)
-    return "\n".join(indent + line for line in text.splitlines())
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -152,22 +102,6 @@ def _student_traceback(exc, limit: int = 4) -> str:
     text += "".join(traceback.format_exception_only(type(exc), exc))
     return text.rstrip()
 
-
-def _parts(x) -> tuple:
-    """A result as a tuple of arrays (a single array is a 1-tuple)."""
-    return x if isinstance(x, tuple) else (x,)
-
-
-def _shape(x):
-    return tuple(p.shape for p in x) if isinstance(x, tuple) else x.shape
-
-
-def _type_name(raw) -> str:
-    return raw.type_name if isinstance(raw, Foreign) else type(raw).__name__
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 class InProcess:
@@ -192,6 +126,7 @@ class InProcess:
         except Exception as exc:  # noqa: BLE001 - any error of the student's code is a rejection
             raise StudentError(type(exc).__name__, _student_traceback(exc),
                                not_implemented=isinstance(exc, NotImplementedError)) from None
+
 
 
 # ---------------------------------------------------------------------------
@@ -219,156 +154,6 @@ class Rejection(Exception):
         self.mistake = mistake
 
 
-@dataclass
-class CheckResult:
-    """The verdict of one check.
-
-    Attributes
-    ----------
-    exercise : str
-        The exercise's name.
-    accepted : bool
-        True when every drawn example matched the library.
-    not_implemented : bool
-        True when the function raised ``NotImplementedError`` (the untouched stub).
-    message : str
-        What went wrong (empty when accepted).
-    inputs : dict or None
-        The shrunk counterexample (or the inputs of the call that ended the check):
-        argument name → value, in call order.
-    expected, got
-        The library's answer and the student's answer on ``inputs`` (arrays, or tuples of
-        arrays for exercises with several outputs).
-    hint : str
-        What the mistake probably is (a recognised classic mistake, or a generic pointer).
-    max_examples : int
-        Number of hypothesis examples the check ran (at most).
-    seconds : float
-        Wall time of the check.
-    verdict : str
-        One of :data:`VERDICTS`: ``accepted``, ``rejected``, ``error`` (the file does not
-        import, or has no such function) or ``timeout``.  Derived from ``accepted`` when
-        not given.
-    mistake : str
-        The key of the recognised classic mistake (:attr:`Mistake.key`), or ''.
-    seed : int or None
-        The seed the examples were drawn from (None: derandomized).
-    output : str
-        The last lines the submission printed (sandboxed checks that crashed or timed out).
-    outputs : tuple of str
-        Names of the parts of the result, for exercises returning a tuple.
-    headline : str
-        A one-line reason (defaults to the first line of ``message``).
-    error_kind : str
-        For the verdict ``error``: ``import``, ``exit``, ``no_function``, ``not_callable`` or ``died``.
-    shrunk : bool
-        False when ``inputs`` are those of the call in progress when the check was cut short
-        (a timeout, a process that ended), not a shrunk counterexample.
-    """
-
-    exercise: str
-    accepted: bool
-    not_implemented: bool = False
-    message: str = ""
-    inputs: dict | None = None
-    expected: Any = None
-    got: Any = None
-    hint: str = ""
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    seconds: float = 0.0
-    verdict: str = ""
-    mistake: str = ""
-    seed: int | None = None
-    output: str = ""
-    outputs: tuple = ()
-    headline: str = ""
-    error_kind: str = ""
-    shrunk: bool = True
-
-    def __post_init__(self):
-        if not self.verdict:
-            self.verdict = "accepted" if self.accepted else "rejected"
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
-        if (self.verdict == "accepted") != bool(self.accepted):
-            raise ValueError(f"verdict {self.verdict!r} contradicts accepted={self.accepted}")
-
-    @property
-    def exit_code(self) -> int:
-        """The command line's exit status: 0 accepted, 1 otherwise (2, a usage error, never reaches a result)."""
-        return 0 if self.accepted else 1
-
-    def _examples_note(self) -> str:
-        if self.seed is None:
-            return f"up to {self.max_examples} derandomized examples"
-        return f"up to {self.max_examples} examples drawn from seed {self.seed}"
-
-    def summary(self) -> str:
-        """The verdict's reason on one line (the ``message`` column of ``cstheory exercise grade``),
-        ending with ``(seed S)`` when the examples were drawn from a seed."""
-        if self.accepted:
-            seed = "" if self.seed is None else f", seed {self.seed}"
-            return f"agrees with cstheory on every example (up to {self.max_examples} examples{seed})"
-        if self.not_implemented:
-            text = "not yet implemented (the function raises NotImplementedError)"
-        else:
-            text = _one_line(self.headline or (self.message.splitlines() or [""])[0])
-            if self.hint:
-                text += f" Hint: {_one_line(self.hint)}"
-        if self.seed is not None:
-            text += f" (seed {self.seed})"
-        return text
-
-    def _value_lines(self, title, value):
-        lines = ["", title]
-        if isinstance(value, tuple) and self.outputs:
-            for name, part in zip(self.outputs, value):
-                lines += [f"  {name} =", format_value(part)]
-            if len(value) != len(self.outputs):
-                lines += [format_value(value)]
-        else:
-            lines += [format_value(value)]
-        return lines
-
-    def report(self) -> str:
-        """A printable account: the verdict and, on rejection, the counterexample, expected, got and hint."""
-        footer = f"(hypothesis: {self._examples_note()}; {self.seconds:.2f} s)"
-        if self.seed is not None:
-            footer += (f"\nRepeat these examples with: cstheory exercise check {self.exercise} FILE.py "
-                       f"--seed {self.seed}")
-        if self.accepted:
-            return (f"Exercise '{self.exercise}': ACCEPTED — your function agrees with cstheory on every "
-                    f"example.\n{footer}")
-        if self.not_implemented:
-            return (f"Exercise '{self.exercise}': REJECTED — not yet implemented "
-                    f"(the function raises NotImplementedError).\n"
-                    f"Replace the `raise NotImplementedError` line with your code and check again.")
-        label = {"rejected": "REJECTED", "error": "ERROR", "timeout": "TIMEOUT"}[self.verdict]
-        lines = [f"Exercise '{self.exercise}': {label}", "", self.message]
-        if self.inputs is not None:
-            lines += ["", "Counterexample (shrunk by hypothesis):" if self.shrunk
-                      else "Inputs of the call in progress:"]
-            for name, value in self.inputs.items():
-                lines += [f"  {name} =", format_value(value)]
-        if self.expected is not None:
-            lines += self._value_lines("Expected (cstheory's implementation):", self.expected)
-        if self.got is not None:
-            lines += self._value_lines("Got (your function):", self.got)
-            for name, g, e in zip(self.outputs or ("",), _parts(self.got), _parts(self.expected)):
-                if (isinstance(g, np.ndarray) and isinstance(e, np.ndarray) and g.shape == e.shape and g.size):
-                    diff = np.abs(g - e)
-                    if np.all(np.isfinite(diff)):
-                        idx = np.unravel_index(int(np.argmax(diff)), diff.shape)
-                        where = f" of {name}" if name else ""
-                        lines += [f"  largest difference |got − expected|{where} = {diff[idx]:.4g} at index "
-                                  f"{tuple(int(i) for i in idx)}"]
-        if self.hint:
-            lines += ["", "Hint: " + self.hint]
-        if self.output:
-            lines += ["", "The last lines your code printed:", *("  " + line for line in self.output.splitlines())]
-        lines += ["", footer]
-        return "\n".join(lines)
-
 
 @dataclass(frozen=True)
 class Mistake:
@@ -392,15 +177,14 @@ class Exercise:
     Parameters
     ----------
     name : str
-        The exercise's name (also the name of the module in ``cstheory.exercises``).
+        The exercise's name (also the name of its module in ``cstheory.exercises``).
     function : str
         The name of the function the student writes.
-    title : str
-        One line, ``"Exercise 'name': description"``.
     statement : str
-        The paragraph shown by ``cstheory exercise show`` (cites the paper's equation).
+        The ``guided`` statement shown by ``cstheory exercise show`` (cites the paper's equation and
+        gives the formula).
     stub : str
-        Python source of the stub: the signature, the conventions, ``raise NotImplementedError``.
+        Python source of the stub: the signature, the shapes, the conventions, ``raise NotImplementedError``.
     draw : callable(data) -> dict
         Draws the inputs (argument name → NumPy array or Python number/list, in call order)
         with hypothesis ``data``.
@@ -408,6 +192,20 @@ class Exercise:
         The library's answer.
     example : callable() -> dict
         Small fixed inputs (used to detect an untouched stub quickly).
+    summary : str
+        One line: what the student writes (``cstheory exercise list``, the docs' table).
+    equation : str
+        The paper's reference, e.g. ``"eq. (20)"`` or ``"App. B"``.
+    brief : str
+        The ``standard`` and ``exam`` statement: the object, its shape and the paper's equation
+        number, no formula.
+    shape : str
+        The shape of the answer in general form, e.g. ``"(N,) where N = J.shape[1]"`` (said on a
+        wrong shape instead of the shrunk counterexample's size).
+    position : int
+        Place in the teaching order of :data:`cstheory.exercises.EXERCISES` (ties: by name).
+    title : str
+        One line, ``"Exercise 'name': summary, equation"`` (built from them when not given).
     mistakes : list of Mistake
         Classic mistakes recognised in the hint (keys unique within the exercise).
     rtol : float
@@ -430,12 +228,17 @@ class Exercise:
 
     name: str
     function: str
-    title: str
     statement: str
     stub: str
     draw: Callable
     reference: Callable
     example: Callable
+    summary: str = ""
+    equation: str = ""
+    brief: str = ""
+    shape: str = ""
+    position: int = 100
+    title: str = ""
     mistakes: list = field(default_factory=list)
     rtol: float = 1e-7
     atol_floor: float = 1.0
@@ -449,17 +252,31 @@ class Exercise:
         keys = [m.key for m in self.mistakes]
         if len(set(keys)) != len(keys):
             raise ValueError(f"exercise {self.name!r}: mistake keys must be unique, got {keys}")
-
-    @property
-    def description(self) -> str:
-        """The one-line description (the title without "Exercise 'name': ")."""
-        return self.title.split(": ", 1)[-1]
+        reserved = set(keys) & set(GENERAL_DIAGNOSES)
+        if reserved:
+            raise ValueError(f"exercise {self.name!r}: mistake keys {sorted(reserved)} are reserved for the "
+                             "diagnoses every exercise shares")
+        if not self.title:
+            self.title = f"Exercise '{self.name}': {self.summary}" + (f", {self.equation}" if self.equation else "")
+        if not self.summary:
+            self.summary = self.title.split(": ", 1)[-1]
 
     # -- text ---------------------------------------------------------------
-    def show(self) -> str:
-        """A Python file to start from: the statement in the module docstring, then the stub."""
-        header = [f"{self.title}", "", *_wrap_lines(self.statement), "",
-                  "Check your solution with:", f"    cstheory exercise check {self.name} THIS_FILE.py"]
+    def statement_for(self, level: str = "guided") -> str:
+        """The statement at ``level`` (:data:`LEVELS`): ``guided`` gives the formula; ``standard`` and
+        ``exam`` give the object, its shape and the paper's equation only (:attr:`brief`)."""
+        check_level(level)
+        if level == "guided" or not self.brief:
+            return self.statement
+        return self.brief
+
+    def show(self, level: str = "guided") -> str:
+        """A Python file to start from: the statement at ``level`` in the module docstring, then the stub."""
+        statement = self.statement_for(level)
+        heading = self.title if level == "guided" else f"{self.title} — level {level}"
+        header = [heading, "", *wrap_lines(statement), "",
+                  "Check your solution with:", f"    cstheory exercise check {self.name} THIS_FILE.py"
+                  + ("" if level == "guided" else f" --level {level}")]
         doc = "\n".join(header).replace('"""', "'''")
         return f'"""{doc}\n"""\n{self.stub.strip()}\n'
 
@@ -474,7 +291,7 @@ class Exercise:
 
     def close(self, got, expected) -> bool:
         """True when every part of ``got`` has the shape of ``expected`` and agrees within the tolerance."""
-        got, expected = _parts(got), _parts(expected)
+        got, expected = parts(got), parts(expected)
         if len(got) != len(expected):
             return False
         for g, e in zip(got, expected):
@@ -490,7 +307,7 @@ class Exercise:
 
     @staticmethod
     def _finite(x) -> bool:
-        return all(bool(np.all(np.isfinite(p))) for p in _parts(x))
+        return all(bool(np.all(np.isfinite(p))) for p in parts(x))
 
     def _array(self, raw):
         """(float64 array, None) or (None, (message, hint, key)) for one returned value."""
@@ -512,8 +329,8 @@ class Exercise:
         if self.outputs:
             names = ", ".join(self.outputs)
             if not isinstance(raw, (tuple, list)) or len(raw) != len(self.outputs):
-                what = (f"a {_type_name(raw)} of length {len(raw)}" if isinstance(raw, (tuple, list))
-                        else _type_name(raw))
+                what = (f"a {type_name(raw)} of length {len(raw)}" if isinstance(raw, (tuple, list))
+                        else type_name(raw))
                 return None, (f"Your function returned {what}; expected a tuple of {len(self.outputs)} arrays "
                               f"({names}).", f"return ({names}) as a tuple", "")
             parts = []
@@ -522,7 +339,7 @@ class Exercise:
                 if problem is not None:
                     return None, problem
                 if arr is None:
-                    return None, (f"Your function returned {_type_name(part)} for {name}, not an array.",
+                    return None, (f"Your function returned {type_name(part)} for {name}, not an array.",
                                   f"return ({names}) as a tuple of NumPy arrays", "")
                 parts.append(arr)
             return tuple(parts), None
@@ -532,7 +349,7 @@ class Exercise:
         if arr is None:
             shape = expected.shape
             what = "a float" if shape == () else f"a NumPy array of shape {shape}"
-            return None, (f"Your function returned {_type_name(raw)}, not an array.", f"return {what}", "")
+            return None, (f"Your function returned {type_name(raw)}, not an array.", f"return {what}", "")
         return arr, None
 
     # -- diagnosis -------------------------------------------------------------
@@ -592,16 +409,25 @@ class Exercise:
     def _explain(self, rej, caller):
         """(message, hint, key) for a value or shape mismatch on the shrunk counterexample: a judge's
         verdict and/or a classic mistake that also explains the answers on a few more examples."""
-        observations = [(rej.inputs, rej.got)]
-        if self.mistakes:
-            observations += self._observe(caller)
+        observations = [(rej.inputs, rej.got)] + self._observe(caller)
         mistake = self.diagnose(observations)
         message = rej.message
         hint, key = (mistake.hint, mistake.key) if mistake is not None else ("", "")
-        if _shape(rej.got) != _shape(rej.expected):
-            return message, hint or f"the result must have shape {_shape(rej.expected)}", key
+        if shape_of(rej.got) != shape_of(rej.expected):
+            if not hint and self._extra_axis(rej.got, rej.expected):
+                hint, key = (f"expected {self._shape_words(rej.expected)}, a {rej.expected.ndim}-D array; your "
+                             f"answer has shape {shape_of(rej.got)}, with an extra axis of length 1 (an (N, 1) "
+                             "column where an (N,) vector belongs): drop it (np.ravel, np.squeeze, or keep "
+                             "vectors 1-D throughout)."), "extra_axis"
+            return message, hint or f"the result must have shape {self._shape_words(rej.expected)}", key
         if not self._finite(rej.got):
             return message, hint or self.nan_hint, key
+        if not hint:
+            loss = self._precision_loss(observations)
+            if loss is not None:
+                return (f"Wrong values: your result differs from cstheory's by a relative error of {loss:.1e} "
+                        "— the size of rounding in single precision, not of a wrong formula."), PRECISION_HINT, \
+                    "float32_precision"
         if self.judge is not None:
             verdict = self.judge(rej.inputs, rej.expected, rej.got)
             if verdict is not None:
@@ -618,10 +444,50 @@ class Exercise:
                     hint, key = verdict[1], verdict[2]
         return message, hint or self.default_hint, key
 
+    def _shape_words(self, expected) -> str:
+        """"(N,) where N = … (here (3,))": the general form when the exercise states it."""
+        here = shape_of(expected)
+        return f"{self.shape} (here {here})" if self.shape else f"{here}"
+
+    def _extra_axis(self, got, expected) -> bool:
+        """True when ``got`` is ``expected``'s shape with one more axis of length 1 (an (N, 1) for an (N,))."""
+        if isinstance(got, tuple) or isinstance(expected, tuple) or got.ndim != expected.ndim + 1:
+            return False
+        return any(got.shape[:i] + got.shape[i + 1:] == expected.shape and got.shape[i] == 1
+                   for i in range(got.ndim))
+
+    def _precision_loss(self, observations):
+        """The largest relative error when every wrong answer is off by rounding-sized errors (relative
+        error in :data:`PRECISION_BAND`) that are not a common factor (a scaled answer is a wrong formula);
+        None otherwise."""
+        worst = 0.0
+        for inputs, got in observations:
+            expected = self.expected(inputs)
+            for g, e in zip(parts(got), parts(expected)):
+                if g.shape != e.shape:
+                    return None
+                if not e.size:
+                    continue
+                scale = max(self.atol_floor, float(np.max(np.abs(e))))
+                with np.errstate(all="ignore"):
+                    err = g - e
+                    rel = float(np.max(np.abs(err))) / (scale or 1.0)
+                    if not (PRECISION_BAND[0] < rel <= PRECISION_BAND[1]):
+                        if rel <= PRECISION_BAND[0]:
+                            continue
+                        return None
+                    if e.size > 1:
+                        ee = float(np.sum(e * e))
+                        c = float(np.sum(err * e)) / ee if ee > 0 else 0.0
+                        if float(np.linalg.norm(err - c * e)) <= 1e-2 * float(np.linalg.norm(err)):
+                            return None   # err = c·e: a scaled answer
+                worst = max(worst, rel)
+        return worst if worst > 0 else None
+
     def _judge_quietly(self, inputs, got):
         """The judge's verdict on one more observation, or None where it does not apply."""
         expected = self.expected(inputs)
-        if _shape(got) != _shape(expected):
+        if shape_of(got) != shape_of(expected):
             return None
         try:
             with np.errstate(all="ignore"):
@@ -667,15 +533,17 @@ class Exercise:
         if problem is not None:
             raise Rejection(problem[0], inputs, expected, hint=problem[1], mistake=problem[2])
         # the hint (which classic mistake?) is worked out once, on the shrunk counterexample: see _explain
-        if _shape(got) != _shape(expected):
-            raise Rejection(f"Wrong shape: expected {_shape(expected)}, got {_shape(got)}.", inputs, expected, got,
+        if shape_of(got) != shape_of(expected):
+            raise Rejection(f"Wrong shape: expected {self._shape_words(expected)}, got {shape_of(got)}.", inputs,
+                            expected, got,
                             hint=None)
         if not self._finite(got):
             raise Rejection("Your result contains NaN or infinity.", inputs, expected, got, hint=None)
         if not self.close(got, expected):
             raise Rejection("Wrong values: your result differs from cstheory's.", inputs, expected, got, hint=None)
 
-    def run_check(self, caller, max_examples: int | None = None, seed: int | None = None) -> CheckResult:
+    def run_check(self, caller, max_examples: int | None = None, seed: int | None = None,
+                  level: str = "guided") -> CheckResult:
         """Check the function behind ``caller`` against the library on hypothesis-drawn inputs.
 
         Parameters
@@ -691,17 +559,22 @@ class Exercise:
         seed : int, optional
             Draw the examples from this seed; default: derandomized (the same examples on
             every run).
+        level : str
+            One of :data:`LEVELS`.  At ``exam`` the result's report and summary show the
+            counterexample, the expected and the returned values, and no hint (no judge's
+            diagnosis either); ``mistake`` still records what was recognised, for the teacher.
 
         Returns
         -------
         CheckResult
         """
+        check_level(level)
         cfg = check_settings(max_examples, seed)
         start = time.perf_counter()
 
         def result(**kw):
             return CheckResult(exercise=self.name, max_examples=cfg.max_examples, seed=seed, outputs=self.outputs,
-                               seconds=time.perf_counter() - start, **kw)
+                               seconds=time.perf_counter() - start, level=level, **kw)
 
         def aborted(abort):
             return result(accepted=False, verdict=abort.verdict, message=abort.message, hint=abort.hint,
@@ -735,6 +608,8 @@ class Exercise:
                     message, hint, key = rej.message, self.default_hint, ""
             else:
                 message, hint, key = rej.message, rej.hint, rej.mistake
+            if level == "exam" and rej.got is not None:
+                message = rej.message    # the plain verdict: a judge's message diagnoses too
             return result(accepted=False, not_implemented=rej.not_implemented, message=message,
                           inputs=rej.inputs, expected=rej.expected, got=rej.got, hint=hint, mistake=key,
                           headline=rej.headline)
@@ -747,7 +622,8 @@ class Exercise:
                 hint="make the function deterministic: the same inputs must give the same output")
         return result(accepted=True)
 
-    def check(self, func, max_examples: int | None = None, seed: int | None = None) -> CheckResult:
+    def check(self, func, max_examples: int | None = None, seed: int | None = None,
+              level: str = "guided") -> CheckResult:
         """Check the Python function ``func`` IN THIS PROCESS (trusted code; files go through a sandbox,
         see :func:`cstheory.exercises.check_file`).
 
@@ -759,25 +635,12 @@ class Exercise:
             Number of hypothesis examples (default :data:`DEFAULT_MAX_EXAMPLES`).
         seed : int, optional
             Draw the examples from this seed (default: derandomized).
+        level : str
+            ``guided``, ``standard`` or ``exam`` (no hint in the report, see :meth:`run_check`).
 
         Returns
         -------
         CheckResult
         """
-        return self.run_check(InProcess(func), max_examples, seed)
+        return self.run_check(InProcess(func), max_examples, seed, level)
 
-
-def _wrap_lines(text: str, width: int = 88) -> list[str]:
-    import textwrap
-    out = []
-    for para in text.strip("\n").split("\n\n"):
-        if para.startswith(" "):  # a displayed formula: keep it as written
-            out += [line.rstrip() for line in para.strip("\n").splitlines()] + [""]
-        else:
-            out += textwrap.wrap(" ".join(para.split()), width) + [""]
-    return out[:-1]
-
-
-def output_weights(k):
-    """v = [1, …, 1, −1, …, −1]/√k of eq. (3), as a host array."""
-    return np.r_[np.ones(k // 2), -np.ones(k // 2)] / math.sqrt(k)
