@@ -26,45 +26,16 @@ PNGs beside it.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
 from ._files import check_writable_directory
+from ._args import ParserExit, UsageError, nonnegative_int, parser_class, positive_int
 from .ensemble import DRAWS, THREAD_ENV, worker_threads
 from .experiments import EXPERIMENTS, reproducible
 
 __all__ = ["main", "run_experiments", "UsageError"]
-
-
-class UsageError(Exception):
-    """A mistake in the command line: ``main`` prints it on one line and exits 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage block) that ``main`` turns into exit code 2."""
-
-    def error(self, message):
-        raise UsageError(f"{message} (see '{self.prog} --help')")
-
-def _nonnegative(text):
-    """``--threads N``, ``--first-seed S``: an integer ≥ 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _positive(text):
-    """``--draws N``, ``--workers N``: an integer ≥ 1."""
-    value = _nonnegative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
 
 
 def _backend_kwargs(experiment, backend, dtype):
@@ -313,7 +284,7 @@ def _fig5_study(args, out, executor, close, where):
 
 
 def build_parser():
-    parser = _Parser(prog="cstheory", description="Compressive sensing with un-trained networks: "
+    parser = parser_class()(prog="cstheory", description="Compressive sensing with un-trained networks: "
                                      "reproduce the paper's figures and theory checks, and do the exercises.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -324,14 +295,14 @@ def build_parser():
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     def ensemble(p):
-        p.add_argument("--threads", type=_nonnegative, default=0, metavar="N",
+        p.add_argument("--threads", type=nonnegative_int, default=0, metavar="N",
                        help="BLAS/OpenMP threads (default 0: the libraries' default)")
-        p.add_argument("--draws", type=_positive, default=None, metavar="N",
+        p.add_argument("--draws", type=positive_int, default=None, metavar="N",
                        help=f"draws (seeds of every random source) per claim (default {DRAWS['full']}, "
                             f"--quick {DRAWS['quick']})")
-        p.add_argument("--first-seed", type=_nonnegative, default=0, metavar="S",
+        p.add_argument("--first-seed", type=nonnegative_int, default=0, metavar="S",
                        help="the draws use seeds S, S+1, ... (default 0)")
-        p.add_argument("--workers", type=_positive, default=default_workers(), metavar="N",
+        p.add_argument("--workers", type=positive_int, default=default_workers(), metavar="N",
                        help=f"processes the draws run on (default {default_workers()})")
 
     rep = sub.add_parser("reproduce", help="run every experiment, write the figures and report.md/json")
@@ -392,8 +363,8 @@ def _main(argv):
     try:
         try:
             args = parser.parse_args(argv)
-        except SystemExit as exc:  # --help and --version exit 0 through argparse
-            return int(exc.code or 0)
+        except ParserExit as exc:  # --help: argparse is done
+            return int(exc.status or 0)
         return args.func(args)
     except UsageError as exc:
         return _usage(str(exc))

@@ -89,6 +89,7 @@ import time
 import traceback
 import types
 
+from .._args import UsageError
 from ._engine import DEFAULT_MAX_EXAMPLES, LEVELS, VERDICTS, CheckResult, Exercise, Mistake, check_settings
 from ._formatting import check_level
 from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, LoadError, Sandbox
@@ -142,10 +143,6 @@ def _table():
 
 
 __doc__ = __doc__.replace("{table}", _table())
-
-
-class UsageError(ValueError):
-    """A usage error of the exercise commands (exit status 2): unknown name, missing file, missing function."""
 
 
 def list_exercises() -> list[str]:

@@ -23,11 +23,11 @@ Exit status: 0 accepted (``check``) or done (``list``, ``show``, ``notebook``,
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
 
+from .._args import ParserExit, UsageError, nonnegative_int, parser_class, positive_int, positive_seconds
 from ._formatting import LEVELS
 from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT
 
@@ -44,65 +44,8 @@ def parse_memory(text) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-class _ParserExit(Exception):
-    def __init__(self, status):
-        super().__init__(status)
-        self.status = status
-
-
-def _parser_class(stdout, stderr):
-    class Parser(argparse.ArgumentParser):
-        """argparse writing to the given streams and raising instead of exiting."""
-
-        def _print_message(self, message, file=None):
-            if message:
-                (stderr if file is sys.stderr else stdout).write(message)
-
-        def exit(self, status=0, message=None):
-            if message:
-                stderr.write(message)
-            raise _ParserExit(status)
-
-        def error(self, message):
-            """A usage error: one line, no usage block, exit status 2 (as the rest of the command line)."""
-            stderr.write(f"cstheory exercise: error: {message} (see '{self.prog} --help')\n")
-            raise _ParserExit(2)
-
-    return Parser
-
-
 def _sandbox_options(p, what):
-    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
+    p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="S",
                    help=f"wall-clock seconds {what} may take: the import and all calls together "
                         f"(default {DEFAULT_TIMEOUT:g}); the process group is killed at the limit")
     p.add_argument("--memory", type=parse_memory, default=DEFAULT_MEMORY, metavar="SIZE",
@@ -111,7 +54,7 @@ def _sandbox_options(p, what):
     p.add_argument("--allow-cstheory", action="store_true",
                    help="let submissions import cstheory (by default that is a rejection: 'uses cstheory's own "
                         "implementation')")
-    p.add_argument("--max-examples", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--max-examples", type=positive_int, default=None, metavar="N",
                    help="hypothesis examples per check (default 50)")
 
 
@@ -132,7 +75,7 @@ def build_parser(stdout=None, stderr=None):
     """The argument parser of ``cstheory exercise`` (writing to ``stdout``/``stderr``)."""
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
-    Parser = _parser_class(stdout, stderr)
+    Parser = parser_class(stdout, stderr)
     parser = Parser(prog="cstheory exercise",
                     description="Classroom exercises on Heckel & Soltanolkotabi (2020), checked by hypothesis "
                                 "properties against cstheory. Exit status: 0 accepted (check) or done, "
@@ -155,7 +98,7 @@ def build_parser(stdout=None, stderr=None):
     p = sub.add_parser("check", help="check one file (sandboxed); exit 0 accepted, 1 rejected")
     _name_argument(p)
     p.add_argument("file", metavar="FILE.py")
-    p.add_argument("--seed", type=_seed, default=None, metavar="S",
+    p.add_argument("--seed", type=nonnegative_int, default=None, metavar="S",
                    help="draw the examples from seed S (as `grade` does); default: the same derandomized "
                         "examples on every run")
     _sandbox_options(p, "the file")
@@ -167,9 +110,9 @@ def build_parser(stdout=None, stderr=None):
     p.add_argument("directory", metavar="DIR")
     p.add_argument("--out", required=True, metavar="grades.csv",
                    help="the CSV to write: submission,exercise,verdict,seconds,mistake,message")
-    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="submissions checked at once (default: the number of CPU cores)")
-    p.add_argument("--seed", type=_seed, default=None, metavar="S",
+    p.add_argument("--seed", type=nonnegative_int, default=None, metavar="S",
                    help="draw the examples from seed S (default: a fresh seed, printed and recorded in every "
                         "row's message)")
     p.add_argument("--feedback", default=None, metavar="DIR",
@@ -276,15 +219,14 @@ def command(argv, stdout=None, stderr=None) -> int:
     ``argv`` is the list of words after ``exercise``, e.g. ``["list"]``,
     ``["check", NAME, FILE, "--seed", "7"]`` or ``["grade", NAME, DIR, "--out", "grades.csv"]``.
     """
-    from . import UsageError
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     parser = build_parser(stdout, stderr)
     try:
-        args = parser.parse_args(list(argv))
-    except _ParserExit as exc:
-        return int(exc.status or 0)
-    try:
+        try:
+            args = parser.parse_args(list(argv))
+        except ParserExit as exc:       # --help: argparse is done
+            return int(exc.status or 0)
         return args.func(args, stdout, stderr)
     except UsageError as exc:
         print(f"cstheory exercise: error: {exc}", file=stderr)
