@@ -41,6 +41,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "cstheory_mathjax",                           # MathJax copied into _static: formulas render offline
     "numpydoc",
     "myst_parser",
     "sphinx_copybutton",
@@ -53,7 +54,8 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_generated", "**.ipynb_checkpoints", "tutorials/*.md5",
-                    "tutorials/*.py", "tutorials/*.ipynb"]
+                    "tutorials/*.py", "tutorials/*.ipynb",
+                    "sg_execution_times.rst", "tutorials/sg_execution_times.rst"]  # left by older builds
 templates_path = ["_templates"]
 
 # every internal reference must resolve (the docs test builds with -W); targets outside the
@@ -62,6 +64,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(?!cstheory\b).*"),              # anything that is not ours
     (r"py:.*", r"cstheory\..*\.(xp|dtype|device)"),  # array-API attribute names read as types
+    (r"py:.*", r"cstheory\.(\w+\.)*_[a-z]\w*(\..*)?"),   # private helpers (cstheory._backend.x): no page
 ]
 
 # -- autodoc / autosummary / numpydoc -----------------------------------------
@@ -91,7 +94,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
-    "write_computation_times": True,
+    "write_computation_times": False,         # its page loads jQuery and DataTables from CDNs
+    "ignore_repr_types": r"matplotlib\.(figure|axes|text|lines|image|legend|colorbar)",
     "abort_on_example_error": True,
     "matplotlib_animations": False,
     "min_reported_time": 0,
@@ -101,7 +105,8 @@ sphinx_gallery_conf = {
 # -- HTML ------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"cstheory {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["cstheory.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
