@@ -49,6 +49,7 @@ extensions = [
     "cstheory_gallery",
     "cstheory_papermap",
     "cstheory_docstrings",
+    "cstheory_generated",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -100,6 +101,9 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "min_reported_time": 0,
     "copyfile_regex": "",
+    # "Examples using …" on the API pages (cstheory_gallery.add_backreferences appends the mini-gallery)
+    "doc_module": ("cstheory",),
+    "backreferences_dir": "api/backreferences",
 }
 
 # -- HTML ------------------------------------------------------------------
