@@ -222,7 +222,7 @@ def _plain(md: str) -> str:
 
 
 #: a tutorial heading's own numbering: "1. ", "07 — ", "3: ", "4) "
-_OWN_NUMBER = re.compile(r"^\s*\d+\s*(?:[.:)]|[—–-])\s*")
+_OWN_NUMBER = re.compile(r"^\s*\d+(?:\s*[.:)]|\s+[—–-])\s+")
 #: a code cell written for the tests only (its first line names the test module)
 TEST_ONLY = "tests/test_tutorials.py"
 

@@ -30,12 +30,13 @@ _NAMES = {"theorem": "Theorem", "fig": "Fig.", "lemma": "Lemma", "proposition": 
 # ---------------------------------------------------------------------------
 def exercise_rows() -> list[dict]:
     """One dict per exercise, in teaching order: ``name``, ``signature`` (the function the student
-    writes, as in its stub), ``summary`` (one line) and ``equations`` (the paper's equation numbers
-    it implements).
+    writes, as in its stub), ``summary`` (one line), ``equations`` (the paper's equation numbers
+    it implements) and ``objects`` (the theorems and figures it belongs to, as ``(kind, number)``).
 
     Reads ``cstheory.exercises.EXERCISES`` (name → Exercise with ``.summary`` and ``.equation``)
     when the package has it, else ``list_exercises()`` / ``get(name)`` and the exercise's
-    ``description``."""
+    ``description``; the citations come from the summary, or from the statement when the summary
+    cites nothing."""
     from cstheory import exercises
 
     registry = getattr(exercises, "EXERCISES", None)
@@ -45,21 +46,28 @@ def exercise_rows() -> list[dict]:
     for name, ex in registry.items():
         summary = getattr(ex, "summary", None) or ex.description
         equation = getattr(ex, "equation", None)
+        cited = summary if gallery.equation_numbers(summary) or gallery.object_citations(summary) else ex.statement
+        objects = list(dict.fromkeys(gallery.object_citations(cited)))
         if equation is None:
-            equations = gallery.equation_numbers(summary, expand_ranges=False)
+            equations = list(dict.fromkeys(gallery.equation_numbers(cited, expand_ranges=False)))
         elif isinstance(equation, (int, str)):
             equations = [int(n) for n in re.findall(r"\d+", str(equation))]
         else:
             equations = [int(n) for n in equation]
         match = re.search(rf"def\s+({re.escape(ex.function)}\s*\([^)]*\))", ex.stub)
         signature = re.sub(r"\s+", " ", match.group(1)) if match else f"{ex.function}(...)"
-        rows.append({"name": name, "signature": signature, "summary": summary, "equations": equations})
+        rows.append({"name": name, "signature": signature, "summary": summary, "equations": equations,
+                     "objects": objects})
     return rows
 
 
 def _eq_links(numbers) -> str:
     return ", ".join(f":ref:`eq. ({n}) <{gallery.label('eq', n)}>`" for n in numbers
                      if 1 <= n <= gallery.LAST_EQUATION)
+
+
+def _object_links(objects) -> str:
+    return ", ".join(f":ref:`{_NAMES[k]} {n} <{gallery.label(k, n)}>`" for k, n in objects)
 
 
 def _cell(text: str) -> str:
@@ -75,7 +83,7 @@ def render_exercises() -> list[str]:
              "   * - name", "     - function to write", "     - what it is", "     - paper"]
     for row in rows:
         lines += [f"   * - ``{row['name']}``", f"     - ``{row['signature']}``",
-                  f"     - {_cell(row['summary'])}", f"     - {_eq_links(row['equations']) or '—'}"]
+                  f"     - {_cell(row['summary'])}", f"     - {', '.join(filter(None, [_eq_links(row['equations']), _object_links(row['objects'])])) or '—'}"]
     return lines + ["", f"{len(rows)} exercises; ``cstheory exercise list`` prints the same names."]
 
 
@@ -90,7 +98,7 @@ def _paper_links(paper) -> str:
         if nums:
             out.append(_eq_links(nums))
         elif objs:
-            out += [f":ref:`{_NAMES[k]} {n} <{gallery.label(k, n)}>`" for k, n in objs]
+            out.append(_object_links(objs))
         else:
             out.append(_cell(item))
     return ", ".join(out) or "—"
