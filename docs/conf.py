@@ -117,6 +117,7 @@ html_theme_options = {
     "header_links_before_dropdown": 7,
     "icon_links": [],
 }
-html_sidebars = {"index": []}
+# pages without sub-pages: no empty section navigation, the content (the paper map's table) gets the width
+html_sidebars = {"index": [], "get_started": [], "paper_map": [], "changelog": []}
 html_show_sourcelink = False
 html_copy_source = False
