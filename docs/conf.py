@@ -52,6 +52,7 @@ extensions = [
     "cstheory_generated",
 ]
 
+smartquotes_action = "qe"                     # quotes and ellipses; "--quick" stays two hyphens, not a dash
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_generated", "**.ipynb_checkpoints", "tutorials/*.md5",
