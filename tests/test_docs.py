@@ -11,6 +11,7 @@ import argparse
 import html
 import html.parser
 import importlib
+import importlib.util
 import inspect
 import json
 import os
