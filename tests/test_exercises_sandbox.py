@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import numpy as np
 import pytest
@@ -102,6 +103,18 @@ def test_the_worker_never_imports_cstheory():
     source = open(_worker.__file__, encoding="utf-8").read()
     code_lines = [line.strip() for line in source.splitlines() if line.strip().startswith(("import ", "from "))]
     assert not any("cstheory" in line or line.startswith("from .") for line in code_lines), code_lines
+
+
+def test_the_supervisors_clean_up_imports_nothing(tmp_path, monkeypatch):
+    """The supervisor's SIGTERM handler runs _clean_up, and the grader sends SIGTERM while the normal path may
+    be in its own _clean_up: a first ``import shutil`` there, half done, gave the handler a module without
+    rmtree, and its AttributeError traceback reached the student as "the last lines your code printed"."""
+    scratch = tmp_path / "scratch"
+    (scratch / "sub").mkdir(parents=True)
+    (scratch / "sub" / "out.txt").write_text("x")
+    monkeypatch.setitem(sys.modules, "shutil", types.ModuleType("shutil"))   # half-imported: no rmtree yet
+    _worker._clean_up({"scratch": str(scratch), "cgroup": None})
+    assert not scratch.exists()
 
 
 # ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ framing functions.
 import io
 import json
 import os
+import shutil   # here, not in _clean_up: the SIGTERM handler may run while a first import is half done
 import struct
 import sys
 import threading
@@ -339,7 +340,6 @@ def _supervise(pid, setup):
 def _clean_up(setup):
     """After every descendant is gone: remove the scratch directory and the cgroup (done here, not only by
     the grader, so that nothing is left even when the grader was killed)."""
-    import shutil
     shutil.rmtree(setup["scratch"], ignore_errors=True)
     _leave_cgroup(setup)
 
