@@ -1065,6 +1065,8 @@ def test_every_exercise_has_three_levels(name, tmp_path):
     assert standard != guided and ex.equation.split()[-1] in standard and len(ex.brief) < len(ex.statement)
     nb = exercises.notebook(name, "exam")
     assert "level='exam'" in nb["cells"][3]["source"] and ex.brief.split()[1] in nb["cells"][0]["source"]
+    assert nb["cells"][0]["source"].splitlines()[0] == "# " + exam.splitlines()[0].strip('"')   # names the level
+    assert "level" not in exercises.notebook(name)["cells"][0]["source"].splitlines()[0]
     with pytest.raises(UsageError, match="level must be one of guided, standard, exam"):
         exercises.show(name, "hard")
 

@@ -271,11 +271,21 @@ class Exercise:
             return self.statement
         return self.brief
 
+    def heading(self, level: str = "guided") -> str:
+        """The title, naming ``level`` unless it is ``guided`` (of :meth:`show` and of the notebook).
+
+        Examples
+        --------
+        >>> from cstheory import exercises
+        >>> exercises.get("min_norm").heading("exam")
+        "Exercise 'min_norm': the minimum-norm coefficients, eq. (5) — level exam"
+        """
+        return self.title if check_level(level) == "guided" else f"{self.title} — level {level}"
+
     def show(self, level: str = "guided") -> str:
         """A Python file to start from: the statement at ``level`` in the module docstring, then the stub."""
         statement = self.statement_for(level)
-        heading = self.title if level == "guided" else f"{self.title} — level {level}"
-        header = [heading, "", *wrap_lines(statement), "",
+        header = [self.heading(level), "", *wrap_lines(statement), "",
                   "Check your solution with:", f"    cstheory exercise check {self.name} THIS_FILE.py"
                   + ("" if level == "guided" else f" --level {level}")]
         doc = "\n".join(header).replace('"""', "'''")
