@@ -217,6 +217,9 @@ def test_sandbox_load_errors(tmp_path):
         with pytest.raises(LoadError) as err:
             Sandbox(write(tmp_path, name, source), "f", timeout=20).start()
         assert err.value.kind == kind, (name, err.value.message)
+        if name == "syntax.py":   # the student's line and the error, not the import machinery's frames
+            assert "def f(:" in err.value.message and "SyntaxError" in err.value.message
+            assert "<frozen" not in err.value.message, err.value.message
     with pytest.raises(LoadError) as err:
         Sandbox(write(tmp_path, "loops.py", "while True:\n    pass\n"), "f", timeout=1.5).start()
     assert err.value.kind == "timeout" and err.value.verdict == "timeout"
