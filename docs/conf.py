@@ -41,6 +41,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "cstheory_mathjax",                           # MathJax copied into _static: formulas render offline
     "numpydoc",
     "myst_parser",
     "sphinx_copybutton",
@@ -48,12 +49,15 @@ extensions = [
     "cstheory_gallery",
     "cstheory_papermap",
     "cstheory_docstrings",
+    "cstheory_generated",
 ]
 
+smartquotes_action = "qe"                     # quotes and ellipses; "--quick" stays two hyphens, not a dash
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "_generated", "**.ipynb_checkpoints", "tutorials/*.md5",
-                    "tutorials/*.py", "tutorials/*.ipynb"]
+                    "tutorials/*.py", "tutorials/*.ipynb",
+                    "sg_execution_times.rst", "tutorials/sg_execution_times.rst"]  # left by older builds
 templates_path = ["_templates"]
 
 # every internal reference must resolve (the docs test builds with -W); targets outside the
@@ -62,6 +66,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(?!cstheory\b).*"),              # anything that is not ours
     (r"py:.*", r"cstheory\..*\.(xp|dtype|device)"),  # array-API attribute names read as types
+    (r"py:.*", r"cstheory\.(\w+\.)*_[a-z]\w*(\..*)?"),   # private helpers (cstheory._backend.x): no page
 ]
 
 # -- autodoc / autosummary / numpydoc -----------------------------------------
@@ -91,23 +96,29 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
-    "write_computation_times": True,
+    "write_computation_times": False,         # its page loads jQuery and DataTables from CDNs
+    "ignore_repr_types": r"matplotlib\.(figure|axes|text|lines|image|legend|colorbar)",
     "abort_on_example_error": True,
     "matplotlib_animations": False,
     "min_reported_time": 0,
     "copyfile_regex": "",
+    # "Examples using …" on the API pages (cstheory_gallery.add_backreferences appends the mini-gallery)
+    "doc_module": ("cstheory",),
+    "backreferences_dir": "api/backreferences",
 }
 
 # -- HTML ------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"cstheory {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["cstheory.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "header_links_before_dropdown": 7,
     "icon_links": [],
 }
-html_sidebars = {"index": []}
+# pages without sub-pages: no empty section navigation, the content (the paper map's table) gets the width
+html_sidebars = {"index": [], "get_started": [], "paper_map": [], "changelog": []}
 html_show_sourcelink = False
 html_copy_source = False

@@ -506,3 +506,22 @@ def test_a_too_small_memory_limit_is_exit_2_on_the_command_line(tmp_path, capsys
     good.write_text("def min_norm(A, J, y):\n    return None\n")
     assert cli.main(["exercise", "check", "min_norm", str(good), "--memory", "20M"]) == 2
     assert "at least 256M" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, removed", [("cstheory-submission-abc", True), ("someone-elses-dir", False)])
+def test_a_worker_whose_grader_died_before_the_setup_removes_its_scratch(tmp_path, name, removed):
+    """The grader creates the scratch directory and starts the worker in it; killed before it sends the
+    setup, nobody would remove the directory, so the worker does (only a directory with the scratch prefix:
+    never some other working directory)."""
+    import subprocess
+    scratch = tmp_path / name
+    scratch.mkdir()
+    (scratch / "sub.py").write_text("x = 1\n")
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    os.close(req_w)                                   # the grader is gone: the setup never comes
+    proc = subprocess.run([sys.executable, "-I", "-S", "-B", _worker.__file__, str(req_r), str(resp_w), "1"],
+                          cwd=scratch, pass_fds=(req_r, resp_w), timeout=60)
+    os.close(req_r), os.close(resp_w), os.close(resp_r)
+    assert proc.returncode == 0
+    assert scratch.exists() is not removed

@@ -203,3 +203,22 @@ def test_several_starts_keep_the_one_with_the_lowest_final_measurement_loss():
     assert fig5.start_seed(3, 0) == 3
     with pytest.raises(TypeError, match="inits"):
         fig5.fit_deep_decoder(P, inits=1.5, rng=3, **kw)
+
+
+def test_plot_curves_and_images_split_the_composite_into_page_width_figures(quick4, tmp_path):
+    composite = fig5.plot(quick4)
+    curves = fig5.plot_curves(quick4, tmp_path / "curves.png")
+    images = fig5.plot_images(quick4, tmp_path / "images.png", columns=4)
+    shown = 3 + sum(f"{m} oracle" in quick4.psnr for m in fig5.BASELINES) + 1
+    # the same panels as the composite (its table is text: fig5.table), none of them smaller
+    assert len(curves.axes) == 1 and len(images.axes) == shown * len(quick4.accelerations)
+    assert len(composite.axes) == 2 + len(images.axes)
+    assert [a.get_title() for a in images.axes] == [a.get_title() for a in composite.axes[2:]]
+    assert curves.axes[0].get_title() == composite.axes[0].get_title()
+    # at most `columns` panels a row, and each figure no wider than a page (≤ 8 inches)
+    cols = {round(a.get_position().x0, 3) for a in images.axes}
+    assert len(cols) == 4 and max(images.get_size_inches()[0], curves.get_size_inches()[0]) <= 8
+    assert (tmp_path / "curves.png").stat().st_size > 0 and (tmp_path / "images.png").stat().st_size > 0
+    for bad, error in ((0, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="columns"):
+            fig5.plot_images(quick4, columns=bad)

@@ -244,7 +244,7 @@ class Sandbox:
     def start(self):
         """Start the child and load the file; return when the function is ready to be called."""
         self._output = tempfile.TemporaryFile(prefix="cstheory-submission-output-")
-        self._workdir = tempfile.TemporaryDirectory(prefix="cstheory-submission-", ignore_cleanup_errors=True)
+        self._workdir = tempfile.TemporaryDirectory(prefix=_worker.SCRATCH_PREFIX, ignore_cleanup_errors=True)
         scratch = self._workdir.name
         try:
             copy = self._copy()

@@ -39,7 +39,7 @@ framing functions.
 import io
 import json
 import os
-import shutil   # here, not in _clean_up: the SIGTERM handler may run while a first import is half done
+import shutil
 import struct
 import sys
 import threading
@@ -53,6 +53,8 @@ MAX_PAYLOAD = 1 << 30
 MAX_TRACEBACK = 4000
 _NUMERIC_KINDS = "biufc"
 _THIS_FILE = os.path.abspath(__file__)
+#: the name prefix of a submission's scratch directory (the grader's ``tempfile`` prefix, see _sandbox.py)
+SCRATCH_PREFIX = "cstheory-submission-"
 # NumPy parses a .npy header with ast.literal_eval, which CPython 3.11 does not make safe for threads running
 # it at once ("AST constructor recursion depth mismatch": an honest answer refused); the grader's threads take turns
 _HEADER_LOCK = threading.Lock()
@@ -345,6 +347,17 @@ def _clean_up(setup):
     _leave_cgroup(setup)
 
 
+def _remove_orphaned_scratch():
+    """Remove the working directory if it is a submission's scratch directory (the grader starts this
+    process there): the grader was killed between creating it and handing it over, so nobody else will."""
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return
+    if os.path.basename(cwd).startswith(SCRATCH_PREFIX):
+        shutil.rmtree(cwd, ignore_errors=True)
+
+
 def _leave_cgroup(setup):
     """Move this supervisor back to the parent cgroup and remove the submission's (empty by now): done
     here, so that no cgroup is left even when the grader was killed."""
@@ -421,7 +434,8 @@ def main(argv):
 
     try:
         setup, _ = read_message(read_exact)
-    except EOFError:
+    except EOFError:       # the grader ended (killed?) before sending the setup: its scratch is our cwd
+        _remove_orphaned_scratch()
         return
     path, function, package_dir, allow = setup["file"], setup["function"], setup["package_dir"], setup["allow"]
     sys.path.extend(p for p in setup["sys_path"] if p not in sys.path)
@@ -433,7 +447,8 @@ def main(argv):
     if supervised:
         # the supervisor: outside the submission's Landlock domain, a subreaper of all its descendants
         landlock.prctl(landlock.PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != grader:
+        if os.getppid() != grader:       # the grader died before the death signal was armed: clean up for it
+            _clean_up(setup)
             return
         landlock.prctl(landlock.PR_SET_CHILD_SUBREAPER, 1)
         landlock.prctl(landlock.PR_SET_DUMPABLE, 0)
@@ -446,9 +461,13 @@ def main(argv):
                 setup["cgroup"] = None
 
         def stop(signum, frame):
-            _kill_all()
-            _clean_up(setup)
-            os._exit(128 + signum)
+            # runs wherever the main thread was, e.g. half-way through `import numpy`: everything it needs is
+            # imported already (shutil at the top), and it ends the process whatever happens
+            try:
+                _kill_all()
+                _clean_up(setup)
+            finally:
+                os._exit(128 + signum)
 
         signal.signal(signal.SIGTERM, stop)
 

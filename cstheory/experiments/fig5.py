@@ -82,8 +82,8 @@ from ..optim import Adam, StepDecay
 from ..mri import mri_problem, psnr, ssim
 from ..plotting import figure, save
 
-__all__ = ["Fig5Result", "Fig5Row", "DeepDecoderFit", "run", "plot", "checks", "table", "fit_deep_decoder",
-           "start_seed", "METHODS", "BASELINES", "ROWS",
+__all__ = ["Fig5Result", "Fig5Row", "DeepDecoderFit", "run", "plot", "plot_curves", "plot_images", "checks", "table",
+           "fit_deep_decoder", "start_seed", "METHODS", "BASELINES", "ROWS",
            "FULL", "QUICK", "CLAIMS", "EARLY_STOPPING_GAIN"]
 
 #: the methods, in display order: the registry's classical methods (:data:`cstheory.baselines.METHODS`), then
@@ -479,25 +479,15 @@ def table(result):
     return "\n".join(lines)
 
 
-def plot(result, path=None):
-    """Draw Fig. 5 from a :class:`Fig5Result`.
-
-    Top left: the deep decoder's MSE against iterations (log-log) at every
-    acceleration, the optimal early-stopping point marked, the best baseline's
-    MSE as a line; top right: the table; below: the images (ground truth,
-    mask, zero filling, each baseline oracle-tuned, the deep decoder), one row
-    per acceleration.  Returns the Figure (created without pyplot); saves it
-    to ``path`` if given.
-    """
-
-    accs = result.accelerations
+def _shown(result):
+    """The image panels of Fig. 5: ground truth, mask, zero filling, each baseline oracle-tuned, the deep decoder."""
     show = ["truth", "mask", "zero-filled"] + [f"{m} oracle" for m in BASELINES if f"{m} oracle" in result.names]
-    show += ["deep-decoder"]
-    ncols = len(show)
-    fig = figure(2.2 * ncols, 4.6 + 2.5 * len(accs))
-    grid = fig.add_gridspec(1 + len(accs), ncols, height_ratios=[1.9] + [1.0] * len(accs))
-    ax = fig.add_subplot(grid[0, :3])
-    for i, a in enumerate(accs):
+    return show + ["deep-decoder"]
+
+
+def _draw_curves(ax, result):
+    """The deep decoder's MSE against the iteration at every acceleration, on ``ax``."""
+    for i, a in enumerate(result.accelerations):
         dd = result.row("deep-decoder", a)
         mse = dd.mse_curve
         t = np.arange(mse.size)
@@ -514,26 +504,107 @@ def plot(result, path=None):
     ax.set_title(f"Fig. 5: {result.image_name}, {result.config.get('size')}², 5-layer deep decoder")
     ax.legend(fontsize=7, ncol=2)
 
+
+def _draw_image(axi, result, name, a):
+    """One image panel of Fig. 5 (``name`` from :func:`_shown`) at acceleration ``a``, on ``axi``."""
+    axi.set_xticks([])
+    axi.set_yticks([])
+    if name == "truth":
+        axi.imshow(result.truth, cmap="gray", vmin=0, vmax=1)
+        axi.set_title("reference x*", fontsize=8)
+    elif name == "mask":
+        axi.imshow(np.fft.fftshift(result.masks[a]), cmap="gray")
+        axi.set_title(f"mask {a:g}x (centred)", fontsize=8)
+    else:
+        rec = result.row(name, a)
+        axi.imshow(np.clip(rec.reconstruction, 0, 1), cmap="gray", vmin=0, vmax=1)
+        axi.set_title(f"{name} {a:g}x\n{rec.psnr:.1f} dB / {rec.ssim:.3f}", fontsize=8)
+
+
+def plot(result, path=None):
+    """Draw Fig. 5 from a :class:`Fig5Result`.
+
+    Top left: the deep decoder's MSE against iterations (log-log) at every
+    acceleration, the optimal early-stopping point marked, the best baseline's
+    MSE as a line; top right: the table; below: the images (ground truth,
+    mask, zero filling, each baseline oracle-tuned, the deep decoder), one row
+    per acceleration.  Returns the Figure (created without pyplot); saves it
+    to ``path`` if given.  :func:`plot_curves` and :func:`plot_images` draw the
+    same panels as two figures that stay readable at the width of a page.
+    """
+
+    accs = result.accelerations
+    show = _shown(result)
+    ncols = len(show)
+    fig = figure(2.2 * ncols, 4.6 + 2.5 * len(accs))
+    grid = fig.add_gridspec(1 + len(accs), ncols, height_ratios=[1.9] + [1.0] * len(accs))
+    _draw_curves(fig.add_subplot(grid[0, :3]), result)
+
     tax = fig.add_subplot(grid[0, 3:])
     tax.axis("off")
     tax.text(0.0, 0.5, table(result), family="monospace", fontsize=6.5, va="center")
 
     for r, a in enumerate(accs):
         for c, name in enumerate(show):
-            axi = fig.add_subplot(grid[1 + r, c])
-            axi.set_xticks([])
-            axi.set_yticks([])
-            if name == "truth":
-                axi.imshow(result.truth, cmap="gray", vmin=0, vmax=1)
-                axi.set_title("reference x*", fontsize=8)
-            elif name == "mask":
-                axi.imshow(np.fft.fftshift(result.masks[a]), cmap="gray")
-                axi.set_title(f"mask {a:g}x (centred)", fontsize=8)
-            else:
-                rec = result.row(name, a)
-                axi.imshow(np.clip(rec.reconstruction, 0, 1), cmap="gray", vmin=0, vmax=1)
-                axi.set_title(f"{name} {a:g}x\n{rec.psnr:.1f} dB / {rec.ssim:.3f}",
-                              fontsize=8)
+            _draw_image(fig.add_subplot(grid[1 + r, c]), result, name, a)
+    save(fig, path)
+    return fig
+
+
+def plot_curves(result, path=None):
+    """Fig. 5's error curves alone, sized for the width of a page (7 × 4.2 inches).
+
+    The deep decoder's MSE against iterations at every acceleration, its best
+    iterate marked, zero filling (dotted) and the best baseline (dashed) as
+    lines.  Returns the Figure; saves it to ``path`` if given.
+
+    Examples
+    --------
+    >>> r = run(quick=True, size=16, channels=4, steps=5, oversample=2, methods=("l1-dct",))
+    >>> fig = plot_curves(r)
+    >>> len(fig.axes), fig.get_size_inches().tolist()
+    (1, [7.0, 4.2])
+    """
+    fig = figure(7.0, 4.2)
+    _draw_curves(fig.add_subplot(), result)
+    save(fig, path)
+    return fig
+
+
+def plot_images(result, path=None, columns=4):
+    """Fig. 5's images alone, ``columns`` panels a row, so that each stays readable at page width.
+
+    Per acceleration: ground truth, mask, zero filling, each baseline tuned by
+    the oracle and the deep decoder, titled with PSNR / SSIM.  Returns the
+    Figure; saves it to ``path`` if given.
+
+    Raises
+    ------
+    TypeError
+        If ``columns`` is not an integer.
+    ValueError
+        If ``columns`` is less than 1.
+
+    Examples
+    --------
+    >>> r = run(quick=True, size=16, channels=4, steps=5, oversample=2, methods=("l1-dct",))
+    >>> fig = plot_images(r, columns=3)      # truth, mask, zero filling / l1-dct, deep decoder
+    >>> len(fig.axes), fig.axes[4].get_title().splitlines()[0]
+    (5, 'deep-decoder 4x')
+    """
+    if isinstance(columns, bool) or not isinstance(columns, (int, np.integer)):
+        raise TypeError(f"columns must be an integer, got {type(columns).__name__}")
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    show = _shown(result)
+    per_row = min(int(columns), len(show))
+    rows = -(-len(show) // per_row)
+    accs = result.accelerations
+    fig = figure(1.9 * per_row, 2.1 * rows * len(accs))
+    grid = fig.add_gridspec(rows * len(accs), per_row)
+    for r, a in enumerate(accs):
+        for i, name in enumerate(show):
+            _draw_image(fig.add_subplot(grid[r * rows + i // per_row, i % per_row]), result, name, a)
     save(fig, path)
     return fig
 

@@ -10,6 +10,11 @@ character glued to it (``size``² → ``size``\\ ²), which reST would otherwise
 top-level names once, as ``cstheory.NAME``, and a docstring citing
 ``cstheory.operators.as_operator`` or ``cstheory.optim.StepDecay.settle`` is pointed to the
 documented ``cstheory.as_operator`` / ``cstheory.StepDecay.settle``.
+
+:data:`ABBREVIATIONS` keeps autosummary's one-line summaries whole: autosummary ends a summary at
+the first period followed by a space, unless what precedes is a well-known abbreviation, so
+"The weights σ of eq. (11)." was cut to "The weights σ of eq.".  The paper's abbreviations are
+added to that list when the extension is set up.
 """
 from __future__ import annotations
 
@@ -129,7 +134,27 @@ def resolve_alias(app, env, node, contnode):
     return make_refnode(app.builder, node.get("refdoc"), entry.docname, entry.node_id, contnode, name)
 
 
+# ---------------------------------------------------------------------------
+# autosummary: a summary ends at a sentence end, not at "eq."
+# ---------------------------------------------------------------------------
+#: abbreviations the docstrings use before a number ("eq. (11)", "Sec. 3", "App. A", "Fig. 5"),
+#: each after a space or an opening parenthesis
+ABBREVIATIONS = tuple(f"{before}{word}." for word in ("eq", "eqs", "Eq", "Eqs", "Sec", "Secs", "App", "Fig",
+                                                      "Figs", "Thm", "Lem", "Prop", "cf", "resp", "approx")
+                      for before in (" ", "("))
+
+
+def extend_summary_abbreviations() -> tuple[str, ...]:
+    """Add :data:`ABBREVIATIONS` to the abbreviations autosummary does not end a summary at."""
+    from sphinx.ext import autosummary
+
+    known = autosummary.WELL_KNOWN_ABBREVIATIONS   # an AttributeError if Sphinx renames it: noticed
+    autosummary.WELL_KNOWN_ABBREVIATIONS = tuple(known) + tuple(a for a in ABBREVIATIONS if a not in known)
+    return autosummary.WELL_KNOWN_ABBREVIATIONS
+
+
 def setup(app):
+    extend_summary_abbreviations()
     app.connect("autodoc-process-docstring", process_docstring, priority=600)
     app.connect("missing-reference", resolve_alias)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,7 +14,14 @@ build time, one gallery source per tutorial into ``docs/_generated/``:
   included with the MyST parser (``.. include:: … :parser: myst_parser.sphinx_``),
   so tables, lists and ``$…$`` maths render as in Jupyter; citations such as
   "eq. (11)" or "Theorem 4" become links to the paper map;
-* code cells are copied verbatim.
+* code cells are copied verbatim; a cell for the tests only (one whose first line is a comment
+  naming ``tests/test_tutorials.py``: it writes the numbers the tests check) still runs but is
+  hidden from the page (sphinx-gallery's ``sphinx_gallery_start_ignore`` / ``_end_ignore``);
+* the page title is numbered one way for all tutorials, "N. Title", N from the file name
+  (``01_linear_min_norm.py`` → "1. …"), whatever numbering the tutorial's heading has.
+
+While the gallery runs, the tutorials print paths under ``$CSTHEORY_FIGURES`` (a directory of
+the build machine); :func:`clean_outputs` writes them as ``figures/…`` on the pages.
 
 The tutorials save their figures to ``$CSTHEORY_FIGURES`` (some draw with
 :class:`matplotlib.figure.Figure`, without pyplot), so the gallery collects
@@ -214,6 +221,27 @@ def _plain(md: str) -> str:
     return re.sub(r"[`$*_]", "", md).strip()
 
 
+#: a tutorial heading's own numbering: "1. ", "07 — ", "3: ", "4) "
+_OWN_NUMBER = re.compile(r"^\s*\d+(?:\s*[.:)]|\s+[—–-])\s+")
+#: a code cell written for the tests only (its first line names the test module)
+TEST_ONLY = "tests/test_tutorials.py"
+
+
+def page_title(stem: str, heading: str) -> str:
+    """The gallery title of a tutorial: "N. heading", N from the file name's leading digits."""
+    text = _OWN_NUMBER.sub("", _plain(heading), count=1)
+    match = re.match(r"(\d+)", stem)
+    return f"{int(match.group(1))}. {text}" if match else text
+
+
+def _hidden_if_test_only(code: str) -> str:
+    """Wrap a tests-only code cell in sphinx-gallery's ignore markers (it runs, it is not shown)."""
+    first = code.lstrip().splitlines()[0] if code.strip() else ""
+    if first.startswith("#") and TEST_ONLY in first:
+        return "# sphinx_gallery_start_ignore\n" + code.rstrip() + "\n# sphinx_gallery_end_ignore"
+    return code
+
+
 def _title(text: str, char: str) -> str:
     return f"{text}\n{char * max(4, 2 * len(text))}"
 
@@ -274,14 +302,14 @@ def convert(path: Path, sources: Path = SOURCES, chunks: Path = CHUNKS) -> Path:
 
     for kind, text in blocks:
         if kind == "code":
-            out.append("# %%\n\n" + text.rstrip() + "\n")
+            out.append("# %%\n\n" + _hidden_if_test_only(text).rstrip() + "\n")
             continue
         rst: list[str] = []
         for piece in _split_markdown(text):
             if piece[0] == "heading":
                 _, level, heading = piece
                 if not docstring:              # the tutorial's first heading is the page title
-                    docstring += [_title(_plain(heading), "="), "", citations_line(source), ""]
+                    docstring += [_title(page_title(stem, heading), "="), "", citations_line(source), ""]
                     continue
                 if level not in levels:
                     levels[level] = _UNDERLINES[min(1 + len(levels), len(_UNDERLINES) - 1)]
@@ -370,6 +398,29 @@ def restore_downloads(app) -> None:
             jupytext.write(jupytext.read(original), notebook)
 
 
+def clean_outputs(app, docname: str, source: list[str]) -> None:
+    """``source-read`` of a gallery page: the build machine's ``$CSTHEORY_FIGURES`` → ``figures``."""
+    if not docname.startswith("tutorials/"):
+        return
+    directory = os.environ.get("CSTHEORY_FIGURES", str(FIGURES))
+    for path in {directory, str(Path(directory).resolve())}:
+        source[0] = source[0].replace(path.rstrip("/") + "/", "figures/").replace(path, "figures")
+
+
+def add_backreferences(app, what, name, obj, options, lines) -> None:
+    """``autodoc-process-docstring``: end a function's or class's docstring with the mini-gallery
+    of the tutorials that use it ("Examples using ``cstheory.fit``"), when one does."""
+    conf = getattr(app.config, "sphinx_gallery_conf", None) or {}
+    directory = conf.get("backreferences_dir")
+    if what not in ("function", "class") or not directory:
+        return
+    examples = Path(app.srcdir) / directory / f"{name}.examples"
+    if examples.is_file() and examples.stat().st_size > 0:
+        lines += ["", f".. minigallery:: {name}", "   :add-heading:", ""]
+
+
 def setup(app):
     app.connect("builder-inited", restore_downloads, priority=900)
+    app.connect("autodoc-process-docstring", add_backreferences, priority=700)
+    app.connect("source-read", clean_outputs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -38,10 +38,10 @@ DOCUMENTED_MODULES = {
     "cstheory.generator", "cstheory.linear", "cstheory.two_layer", "cstheory.deep_decoder",
     "cstheory.spectrum", "cstheory.bounds", "cstheory.optim", "cstheory.fit", "cstheory.dynamics",
     "cstheory.baselines", "cstheory.experiments", "cstheory.report", "cstheory.sweep",
-    "cstheory.plotting", "cstheory.testing",
+    "cstheory.plotting", "cstheory.testing", "cstheory.ensemble",
 } | {f"cstheory.experiments.{m}" for m in (
     "linear_min_norm", "fig1", "fig2", "fig3", "fig4", "fig5", "monte_carlo", "measurements",
-    "no_early_stopping", "theorem4", "phase_transition")}
+    "no_early_stopping", "theorem4", "phase_transition", "fig5_study")}
 #: modules not scanned: the command line, entry points and private helpers
 SKIPPED = ("cstheory.cli", "cstheory.__main__", "cstheory._")
 
