@@ -209,7 +209,7 @@ def test_plot_curves_and_images_split_the_composite_into_page_width_figures(quic
     composite = fig5.plot(quick4)
     curves = fig5.plot_curves(quick4, tmp_path / "curves.png")
     images = fig5.plot_images(quick4, tmp_path / "images.png", columns=4)
-    shown = 3 + sum(f"{m} oracle" in quick4.psnr for m in fig5.BASELINES) + 1
+    shown = 3 + sum(f"{m} oracle" in quick4.names for m in fig5.BASELINES) + 1
     # the same panels as the composite (its table is text: fig5.table), none of them smaller
     assert len(curves.axes) == 1 and len(images.axes) == shown * len(quick4.accelerations)
     assert len(composite.axes) == 2 + len(images.axes)

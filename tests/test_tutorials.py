@@ -175,6 +175,8 @@ def run_tutorial(script, tmp_path, quick):
     # what CI runs: two BLAS threads, whatever the caller's environment says
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = THREADS
+    # deprecation warnings are hidden outside __main__ by default: show them, so the check below sees them
+    env["PYTHONWARNINGS"] = "default::DeprecationWarning,default::PendingDeprecationWarning"
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=TIMEOUT[quick])
     output = f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"

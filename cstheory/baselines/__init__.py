@@ -1,10 +1,10 @@
 """Classical compressive-sensing reconstructions (floor 5), the baselines of Sec. 5 / Fig. 5.
 
-The package is split by concept: :mod:`~cstheory.baselines.prox` (proximal maps),
-:mod:`~cstheory.baselines.transforms` (∇, TV, the Laplacian's symbol, Haar), the methods
-:mod:`~cstheory.baselines.direct` (zero filling), :mod:`~cstheory.baselines.fista` (ℓ1) and
-:mod:`~cstheory.baselines.tv_solvers` (TV), :mod:`~cstheory.baselines.tuning` (the λ rules as objects, calibration)
-and :mod:`~cstheory.baselines.registry`: one :class:`Method` record per method, which every list of
+The package is split by concept: ``cstheory.baselines.prox`` (proximal maps),
+``cstheory.baselines.transforms`` (∇, TV, the Laplacian's symbol, Haar), the methods
+``cstheory.baselines.direct`` (zero filling), ``cstheory.baselines.fista`` (ℓ1) and
+``cstheory.baselines.tv_solvers`` (TV), ``cstheory.baselines.tuning`` (the λ rules as objects, calibration)
+and ``cstheory.baselines.registry``: one :class:`Method` record per method, which every list of
 methods below is read from.  This face imports every module of the package and keeps their public
 names as ``cstheory.baselines.X``; a new method is one new module that registers its record.
 
@@ -100,7 +100,7 @@ for _name in _CORE + tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
 
 from . import registry  # noqa: E402  (imported above; named here for the lines below)
 
-#: the classical methods by name, in registration order (read from :mod:`~cstheory.baselines.registry`)
+#: the classical methods by name, in registration order (read from ``cstheory.baselines.registry``)
 METHODS = tuple(m.name for m in registry.methods())
 #: the methods with a regularization weight λ
 ITERATIVE = tuple(m.name for m in registry.methods(iterative=True))

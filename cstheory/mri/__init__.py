@@ -1,15 +1,15 @@
 """Single-coil compressive-sensing MRI, Sec. 5 (floor 2), in one package.
 
-* **k-space masks** (:mod:`~cstheory.mri.masks`) — :func:`cartesian_mask` (phase-encoding lines) and
+* **k-space masks** (``cstheory.mri.masks``) — :func:`cartesian_mask` (phase-encoding lines) and
   :func:`random_mask` (points), variable density with a fully sampled centre;
-* **the measurement operator** (:mod:`~cstheory.mri.operator`) — :class:`SubsampledFourier`, the orthonormal
+* **the measurement operator** (``cstheory.mri.operator``) — :class:`SubsampledFourier`, the orthonormal
   2-D DFT sampled on a mask, as a real-linear :class:`cstheory.LinearOperator`
   A x = [Re (F x)_Ω ; Im (F x)_Ω], and the Fourier symbol of its Gram matrix, :func:`fourier_gram`;
-* **data** (:mod:`~cstheory.mri.data`) — the Shepp–Logan phantom and natural images bundled with
+* **data** (``cstheory.mri.data``) — the Shepp–Logan phantom and natural images bundled with
   scikit-image, and k-space simulated from them (:func:`simulate_kspace`,
   :func:`mri_problem`), y = A x* + e with optional complex Gaussian noise at a
   stated signal-to-noise ratio;
-* **metrics** (:mod:`~cstheory.mri.metrics`) — :func:`psnr` and :func:`ssim`.
+* **metrics** (``cstheory.mri.metrics``) — :func:`psnr` and :func:`ssim`.
 
 This face keeps every public name of the modules as ``cstheory.mri.X``.
 

@@ -80,7 +80,19 @@ def _display(module: str, qualname: str) -> str:
     top = qualname.split(".")[0]
     if top in cstheory.__all__ and getattr(cstheory, top, None) is getattr(importlib.import_module(module), top, None):
         return qualname
-    return f"{module.rsplit('.', 1)[-1]}.{qualname}"
+    return f"{_public_module(module, top).rsplit('.', 1)[-1]}.{qualname}"
+
+
+def _public_module(module: str, name: str) -> str:
+    """The module a reader imports ``name`` from: a private submodule (``exercises._engine``) is shown as
+    the package that re-exports the name (``exercises``)."""
+    parts = module.split(".")
+    while len(parts) > 1 and parts[-1].startswith("_"):
+        parent = importlib.import_module(".".join(parts[:-1]))
+        if getattr(parent, name, None) is not getattr(importlib.import_module(module), name, object()):
+            break
+        parts = parts[:-1]
+    return ".".join(parts)
 
 
 def _public_members(mod):
