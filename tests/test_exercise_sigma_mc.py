@@ -55,6 +55,11 @@ def uses_Ut(U, draws):
                for C in draws) / len(draws)
 
 
+def masks_from_C(U, draws):                  # 1(c_l > 0) instead of 1(U c_l > 0)
+    eye = np.eye(U.shape[0])
+    return sum(_jacobian(U, C, mask_with=eye) @ _jacobian(U, C, mask_with=eye).T for C in draws) / len(draws)
+
+
 def reuses_one_draw(U, draws):
     J = _jacobian(U, draws[0])
     return sum(J @ J.T for _ in draws) / len(draws)
@@ -66,7 +71,7 @@ def jtj(U, draws):
 
 STUDENTS = [(divides_by_s_minus_one, "n_minus_one"), (sums_the_draws, "sum_not_mean"),
             (forgets_v_squared, "missing_v_squared"), (uses_Ut, "Ut"),
-            (reuses_one_draw, "one_draw_reused"), (jtj, "JtJ")]
+            (masks_from_C, "mask_from_C"), (reuses_one_draw, "one_draw_reused"), (jtj, "JtJ")]
 
 
 def test_teacher_solution_is_accepted_and_the_stub_is_not():

@@ -108,6 +108,16 @@ def test_teacher_solution_is_accepted_and_the_stub_is_not():
     assert exercises.check(NAME, stub["upsample_adjoint"]).not_implemented
 
 
+def test_every_level_defines_the_upsampling_but_standard_and_exam_not_its_adjoint():
+    """The forward convention is the exercise's data, not its answer: every level states it (the half-pixel
+    source coordinate, the clamp at 0, the right edge, to which the hints of align_corners, edge_wraps and
+    dropped_edge_weight refer), and only guided gives the adjoint's formula."""
+    for level in exercises.LEVELS:
+        words = " ".join(exercises.show(NAME, level).split())
+        assert "src = max((j + 0.5) * n / N - 0.5, 0)" in words and "i1 = min(i0 + 1, n - 1)" in words, level
+        assert ("P_hᵀ G P_w" in words) == (level == "guided"), level
+
+
 def test_the_reference_is_the_adjoint_of_the_deep_decoders_upsampling():
     """⟨U x, g⟩ = ⟨x, Uᵀ g⟩ with U the upsampling the deep decoder runs (cstheory.deep_decoder.upsample)."""
     from cstheory.deep_decoder import interpolation_matrix, upsample

@@ -1065,6 +1065,8 @@ def test_every_exercise_has_three_levels(name, tmp_path):
     assert standard != guided and ex.equation.split()[-1] in standard and len(ex.brief) < len(ex.statement)
     nb = exercises.notebook(name, "exam")
     assert "level='exam'" in nb["cells"][3]["source"] and ex.brief.split()[1] in nb["cells"][0]["source"]
+    assert nb["cells"][0]["source"].splitlines()[0] == "# " + exam.splitlines()[0].strip('"')   # names the level
+    assert "level" not in exercises.notebook(name)["cells"][0]["source"].splitlines()[0]
     with pytest.raises(UsageError, match="level must be one of guided, standard, exam"):
         exercises.show(name, "hard")
 
@@ -1082,6 +1084,28 @@ def test_exam_feedback_names_no_mistake(name, func, key):
     assert "Counterexample" in exam.report() and guided.hint in guided.report()
     if guided.message != exam.message:                # a judge's diagnosis is a hint too
         assert exam.message.startswith(("Wrong values", "Wrong shape"))
+
+
+def test_the_standard_feedback_gives_no_formula_when_no_mistake_is_recognised():
+    """A standard statement withholds the formula, so its feedback must not hand it out: with no mistake
+    recognised, guided prints the exercise's generic hint (the formula), standard prints no hint."""
+    def gradient(U, C, A, y):
+        return np.full(C.shape, 1e-3)                        # no classic mistake: the generic hint
+
+    def transposed(U, C, A, y):
+        k = C.shape[1]
+        v = np.r_[np.ones(k // 2), -np.ones(k // 2)] / np.sqrt(k)
+        Z = U @ C
+        return U @ (np.outer(A.T @ (A @ (np.maximum(Z, 0) @ v) - y), v) * (Z > 0))   # U where Uᵀ belongs
+
+    guided, standard = (exercises.check("gradient", gradient, max_examples=10, level=level)
+                        for level in ("guided", "standard"))
+    assert guided.mistake == standard.mistake == "" and not guided.accepted and not standard.accepted
+    assert exercises.get("gradient").default_hint in guided.report()
+    for text in (standard.report(), standard.summary()):
+        assert "Hint" not in text and not [piece for piece in GRADIENT_FORMULA if piece in text], text
+    named = exercises.check("gradient", transposed, max_examples=10, level="standard")
+    assert named.mistake == "missing_Ut" and "Hint: missing Uᵀ" in named.report()   # a recognised one is named
 
 
 def test_command_line_levels(tmp_path, capsys):

@@ -142,3 +142,8 @@ def test_report_usage_errors_exit_2(tmp_path, capsys):
                          "--report", bad]) == 2
         assert "--report" in capsys.readouterr().err
     assert not (tmp_path / "g.csv").exists()
+    # the report written over the grades would lose them: refused, whatever the spelling of the path
+    out = tmp_path / "grades.md"
+    assert cli.main(["exercise", "grade", "gradient", str(tmp_path / "class"), "--out", str(out),
+                     "--report", str(tmp_path / "." / "grades.md")]) == 2
+    assert "--report" in capsys.readouterr().err and not out.exists()

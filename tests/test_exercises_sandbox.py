@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import numpy as np
 import pytest
@@ -102,6 +103,18 @@ def test_the_worker_never_imports_cstheory():
     source = open(_worker.__file__, encoding="utf-8").read()
     code_lines = [line.strip() for line in source.splitlines() if line.strip().startswith(("import ", "from "))]
     assert not any("cstheory" in line or line.startswith("from .") for line in code_lines), code_lines
+
+
+def test_the_supervisors_clean_up_imports_nothing(tmp_path, monkeypatch):
+    """The supervisor's SIGTERM handler runs _clean_up, and the grader sends SIGTERM while the normal path may
+    be in its own _clean_up: a first ``import shutil`` there, half done, gave the handler a module without
+    rmtree, and its AttributeError traceback reached the student as "the last lines your code printed"."""
+    scratch = tmp_path / "scratch"
+    (scratch / "sub").mkdir(parents=True)
+    (scratch / "sub" / "out.txt").write_text("x")
+    monkeypatch.setitem(sys.modules, "shutil", types.ModuleType("shutil"))   # half-imported: no rmtree yet
+    _worker._clean_up({"scratch": str(scratch), "cgroup": None})
+    assert not scratch.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -204,6 +217,9 @@ def test_sandbox_load_errors(tmp_path):
         with pytest.raises(LoadError) as err:
             Sandbox(write(tmp_path, name, source), "f", timeout=20).start()
         assert err.value.kind == kind, (name, err.value.message)
+        if name == "syntax.py":   # the student's line and the error, not the import machinery's frames
+            assert "def f(:" in err.value.message and "SyntaxError" in err.value.message
+            assert "<frozen" not in err.value.message, err.value.message
     with pytest.raises(LoadError) as err:
         Sandbox(write(tmp_path, "loops.py", "while True:\n    pass\n"), "f", timeout=1.5).start()
     assert err.value.kind == "timeout" and err.value.verdict == "timeout"

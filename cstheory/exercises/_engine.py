@@ -217,7 +217,8 @@ class Exercise:
     judge : callable(inputs, expected, got) -> (message, hint, key) or None, optional
         Extra diagnosis after a value mismatch (e.g. feasibility and minimality for eq. (5)).
     default_hint : str
-        The hint when no classic mistake matches.
+        The hint when no classic mistake matches (at the ``guided`` level only: it may state the
+        formula).
     nan_hint : str
         The hint for a result with NaN or infinity (speaks of this exercise's operations).
     complex_hint : str
@@ -270,11 +271,21 @@ class Exercise:
             return self.statement
         return self.brief
 
+    def heading(self, level: str = "guided") -> str:
+        """The title, naming ``level`` unless it is ``guided`` (of :meth:`show` and of the notebook).
+
+        Examples
+        --------
+        >>> from cstheory import exercises
+        >>> exercises.get("min_norm").heading("exam")
+        "Exercise 'min_norm': the minimum-norm coefficients, eq. (5) — level exam"
+        """
+        return self.title if check_level(level) == "guided" else f"{self.title} — level {level}"
+
     def show(self, level: str = "guided") -> str:
         """A Python file to start from: the statement at ``level`` in the module docstring, then the stub."""
         statement = self.statement_for(level)
-        heading = self.title if level == "guided" else f"{self.title} — level {level}"
-        header = [heading, "", *wrap_lines(statement), "",
+        header = [self.heading(level), "", *wrap_lines(statement), "",
                   "Check your solution with:", f"    cstheory exercise check {self.name} THIS_FILE.py"
                   + ("" if level == "guided" else f" --level {level}")]
         doc = "\n".join(header).replace('"""', "'''")
@@ -563,6 +574,8 @@ class Exercise:
             One of :data:`LEVELS`.  At ``exam`` the result's report and summary show the
             counterexample, the expected and the returned values, and no hint (no judge's
             diagnosis either); ``mistake`` still records what was recognised, for the teacher.
+            At ``standard`` a recognised mistake is named, but the generic ``default_hint``
+            (which states the formula) is not given.
 
         Returns
         -------
@@ -608,6 +621,8 @@ class Exercise:
                     message, hint, key = rej.message, self.default_hint, ""
             else:
                 message, hint, key = rej.message, rej.hint, rej.mistake
+            if level == "standard" and hint == self.default_hint:
+                hint = ""                # the generic hint states the formula that the standard statement withholds
             if level == "exam" and rej.got is not None:
                 message = rej.message    # the plain verdict: a judge's message diagnoses too
             return result(accepted=False, not_implemented=rej.not_implemented, message=message,

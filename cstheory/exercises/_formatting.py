@@ -26,7 +26,8 @@ DEFAULT_MAX_EXAMPLES = 50
 #: the wall-clock limit ran out.
 VERDICTS = ("accepted", "rejected", "error", "timeout")
 #: The levels of an exercise: ``guided`` (the statement gives the formula, the feedback names the mistake),
-#: ``standard`` (the object, its shape and the paper's equation; the feedback names the mistake) and
+#: ``standard`` (the object, its shape and the paper's equation; the feedback names a recognised mistake,
+#: without the generic formula hint) and
 #: ``exam`` (the standard statement; the feedback shows the counterexample and no hint).
 LEVELS = ("guided", "standard", "exam")
 

@@ -201,6 +201,8 @@ def _validate(name, directory, out, workers, timeout, seed, feedback, memory, ma
             raise _usage(f"--report {str(report)!r}: give a file name ending in .md (Markdown) or .html")
         if report.is_dir():
             raise _usage(f"--report {str(report)!r} is a directory; give the name of the report to write")
+        if report.resolve() == out.resolve():
+            raise _usage(f"--report {str(report)!r} is the --out file: give the class report a name of its own")
         problem = check_writable_directory(report.parent)
         if problem:
             raise _usage(f"cannot write --report {str(report)!r}: {problem}")

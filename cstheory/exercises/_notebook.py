@@ -42,7 +42,7 @@ def exercise_notebook(exercise, level="guided") -> dict:
     filename = f"{exercise.name}.py"
     level_arg = "" if level == "guided" else f", level={level!r}"
     cells = [
-        _markdown("statement", f"# {exercise.title}\n\n{_statement_markdown(exercise, level)}"),
+        _markdown("statement", f"# {exercise.heading(level)}\n\n{_statement_markdown(exercise, level)}"),
         _markdown("how-to", f"Write your solution in the next cell, replacing `raise NotImplementedError`, and run "
                             f"the cell: its first line, `%%writefile {filename}`, saves it as `{filename}` — the file "
                             f"you hand in. Then run the cell after it to check the file."),

@@ -211,7 +211,8 @@ def _uses_cstheory(blocker, package_dir):
 
 def _student_traceback(exc, worker_file):
     import traceback
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != worker_file]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)   # neither ours nor the import machinery's
+              if os.path.abspath(f.filename) != worker_file and not f.filename.startswith("<frozen ")]
     text = "".join(traceback.format_list(frames[-4:])) + "".join(traceback.format_exception_only(type(exc), exc))
     text = text.rstrip()
     return text if len(text) <= MAX_TRACEBACK else "…" + text[-MAX_TRACEBACK:]

@@ -133,6 +133,9 @@ MISTAKES = [
     Mistake("Ut", "Uᵀ where U belongs: G(C) = ReLU(U C) v, so the masks are m_l = 1(U c_l > 0), computed with U, "
             "and the blocks of J_G are v_l diag(m_l) U; you used Uᵀ (in general U ≠ Uᵀ).",
             lambda U, draws: _estimate(U, draws, gram=U.T @ U, mask_matrix=U.T)),
+    Mistake("mask_from_C", "the ReLU mask taken from C: the ReLU acts on the pre-activation U c_l, so the masks are "
+            "m_l = 1(U c_l > 0), not 1(c_l > 0).",
+            lambda U, draws: _estimate(U, draws, mask_matrix=np.eye(U.shape[0]))),
     Mistake("one_draw_reused", "one draw reused: every term of your average uses the first draw C_1; the estimate "
             "averages J_G(C_s) J_G(C_s)ᵀ over all the draws C_s = draws[s].",
             lambda U, draws: _estimate(U, draws, only_first=True)),

@@ -67,7 +67,11 @@ def upsample_adjoint(g, h, w):
     Conventions
     -----------
     * Linear interpolation along each axis with the half-pixel convention of PyTorch's
-      interpolate(..., mode="bilinear", align_corners=False), as in cstheory.deep_decoder.
+      interpolate(..., mode="bilinear", align_corners=False), as in cstheory.deep_decoder:
+      from n to N samples, output sample j is (1 - lam) * x[i0] + lam * x[i1] with
+      src = max((j + 0.5) * n / N - 0.5, 0), i0 = floor(src), i1 = min(i0 + 1, n - 1)
+      and lam = src - i0. The upsampling applies it along the rows and the columns of each
+      channel separately.
     """
     raise NotImplementedError("write the adjoint of the bilinear upsampling")
 '''
