@@ -147,3 +147,28 @@ def test_report_usage_errors_exit_2(tmp_path, capsys):
     assert cli.main(["exercise", "grade", "gradient", str(tmp_path / "class"), "--out", str(out),
                      "--report", str(tmp_path / "." / "grades.md")]) == 2
     assert "--report" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_crash_a_wrong_shape_and_the_stub_are_named_so_only_unexplained_values_come_first():
+    """"Read these first" lists the rejections nobody explained (wrong values, no classic mistake); a crash, an
+    answer of the wrong shape and the untouched stub have their own keys and meanings in the report."""
+    import numpy as np
+    from cstheory.exercises._grading import GradeRow
+
+    def crash(u):
+        raise ZeroDivisionError("oops")
+
+    checks = {"crash.py": exercises.check("sigma_weights", crash, max_examples=5),
+              "shape.py": exercises.check("sigma_weights", lambda u: np.zeros(len(u) + 1), max_examples=5),
+              "stub.py": exercises.check("sigma_weights", lambda u: (_ for _ in ()).throw(NotImplementedError()),
+                                         max_examples=5),
+              "values.py": exercises.check("sigma_weights", lambda u: np.full(len(u) // 2 + 1, 0.123),
+                                           max_examples=5)}
+    assert {k: r.mistake for k, r in checks.items()} == {"crash.py": "exception", "shape.py": "wrong_shape",
+                                                          "stub.py": "not_implemented", "values.py": ""}
+    rows = [GradeRow(name, "sigma_weights", r.verdict, 0.1, r.message, mistake=r.mistake) for name, r in checks.items()]
+    summary = _classreport.summarize(rows, "sigma_weights")
+    assert summary.generic == ["values.py"]
+    text = _classreport.markdown_report(summary, exercises.get("sigma_weights"))
+    for meaning in ("raised an exception", "wrong shape", "NotImplementedError"):
+        assert meaning in text

@@ -195,7 +195,7 @@ def test_nan_and_shape_rejections_keep_the_counterexample():
     assert res.hint == ex.nan_hint and res.mistake == ""
     res = ex.check(lambda x: np.zeros(4), max_examples=3)
     assert res.message == "Wrong shape: expected (3,), got (4,)." and res.inputs is not None
-    assert res.hint == "the result must have shape (3,)" and res.mistake == ""
+    assert res.hint == "the result must have shape (3,)" and res.mistake == "wrong_shape"
 
 
 class _Aborting:

@@ -38,6 +38,10 @@ TOP_COUNTEREXAMPLES = 5
 #: check (:mod:`._sandbox`) mean, for the report's "what it is" column.
 GENERAL_MEANINGS = {"float32_precision": PRECISION_HINT,
                     "extra_axis": "an extra axis of length 1: an (N, 1) column where an (N,) vector is expected",
+                    "wrong_shape": "an answer of the wrong shape (no classic mistake explains it)",
+                    "exception": "the function raised an exception",
+                    "exit": "the function called sys.exit",
+                    "not_implemented": "the stub left as it was (NotImplementedError)",
                     "complex_result": "a complex answer where the answer is real",
                     "uses_cstheory": "called cstheory's own implementation",
                     "timeout": "used up the wall-clock limit (an endless loop, or a much slower method)",

@@ -64,8 +64,10 @@ PRECISION_HINT = ("compute in float64: your answer is right up to rounding error
                   "(float32 arrays, np.float32(...) or a float32 library routine somewhere); keep every array "
                   "float64, the NumPy default.")
 #: The diagnoses every exercise shares (keys no exercise's own mistake may take): an answer off by rounding,
-#: an extra axis of length 1, a complex answer, a submission that calls cstheory.
-GENERAL_DIAGNOSES = ("float32_precision", "extra_axis", "complex_result", "uses_cstheory")
+#: an extra axis of length 1, a complex answer, a submission that calls cstheory, an answer of the wrong shape no
+#: classic mistake explains, an exception, sys.exit, the untouched stub.
+GENERAL_DIAGNOSES = ("float32_precision", "extra_axis", "complex_result", "uses_cstheory", "wrong_shape", "exception",
+                     "exit", "not_implemented")
 
 
 def check_settings(max_examples: int | None = None, seed: int | None = None) -> settings:
@@ -430,7 +432,7 @@ class Exercise:
                              f"answer has shape {shape_of(rej.got)}, with an extra axis of length 1 (an (N, 1) "
                              "column where an (N,) vector belongs): drop it (np.ravel, np.squeeze, or keep "
                              "vectors 1-D throughout)."), "extra_axis"
-            return message, hint or f"the result must have shape {self._shape_words(rej.expected)}", key
+            return message, hint or f"the result must have shape {self._shape_words(rej.expected)}", key or "wrong_shape"
         if not self._finite(rej.got):
             return message, hint or self.nan_hint, key
         if not hint:
@@ -529,13 +531,14 @@ class Exercise:
             if err.not_implemented:
                 raise Rejection("Your function raised NotImplementedError on these inputs.", inputs, expected,
                                 hint="finish the implementation (no input may be left unimplemented)",
-                                not_implemented=True) from None
+                                not_implemented=True, mistake="not_implemented") from None
             if err.exited:
                 raise Rejection(f"Your function called sys.exit ({err.detail}).", inputs, expected,
-                                hint=self._raise_hint(err)) from None
+                                hint=self._raise_hint(err), mistake="exit") from None
             last = (err.detail.strip().splitlines() or [err.type_name])[-1]
             raise Rejection(f"Your function raised an exception:\n{err.detail}", inputs, expected,
-                            hint=self._raise_hint(err), headline=f"Your function raised {last}") from None
+                            hint=self._raise_hint(err), headline=f"Your function raised {last}",
+                            mistake="exception") from None
         except SubmissionAbort as abort:
             abort.inputs = inputs
             raise
@@ -598,7 +601,7 @@ class Exercise:
             caller(self.example())
         except StudentError as err:
             if err.not_implemented:
-                return result(accepted=False, not_implemented=True,
+                return result(accepted=False, not_implemented=True, mistake="not_implemented",
                               message="not yet implemented: the function raises NotImplementedError")
         except SubmissionAbort as abort:
             abort.inputs = self.example()
