@@ -10,6 +10,8 @@ import pytest
 
 from cstheory import exercises
 
+from _exercise_students import assert_every_mistake_has_a_student_and_its_own_hint, assert_student_gets_its_own_hint
+
 NAME = "upsample_adjoint"
 
 
@@ -134,15 +136,8 @@ def test_the_reference_is_the_adjoint_of_the_deep_decoders_upsampling():
 
 @pytest.mark.parametrize("func, key", STUDENTS, ids=[k for _, k in STUDENTS])
 def test_classic_mistake_gets_its_own_hint(func, key):
-    ex = exercises.get(NAME)
-    result = exercises.check(NAME, func)
-    assert not result.accepted and result.verdict == "rejected"
-    assert result.mistake == key, result.report()
-    assert result.hint == {m.key: m.hint for m in ex.mistakes}[key] and result.hint in result.report()
+    assert_student_gets_its_own_hint(NAME, func, key)
 
 
 def test_every_mistake_has_a_student_and_its_own_hint():
-    ex = exercises.get(NAME)
-    assert {m.key for m in ex.mistakes} == {k for _, k in STUDENTS}
-    hints = [m.hint for m in ex.mistakes] + [ex.default_hint, ex.nan_hint]
-    assert len(set(hints)) == len(hints)
+    assert_every_mistake_has_a_student_and_its_own_hint(NAME, STUDENTS)
