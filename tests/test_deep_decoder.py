@@ -33,6 +33,8 @@ CONFIGS = [
     ((10, 8), 3, 3, "conv", True),
     ((7, 6), 2, 1, "conv", False),
 ]
+# layers big enough that the upsampling runs through band blocks (forward and adjoint)
+BANDED = [((64,), 2, 1, "fixed", False, 32), ((40, 36), 2, 1, "conv", True, (30, 30))]
 IDS = [f"{'x'.join(map(str, s))}-k{k}-d{d}-{o}{'-sig' if g else ''}" for s, k, d, o, g in CONFIGS]
 
 
@@ -114,6 +116,50 @@ def test_upsample_equals_dense_matrix_and_its_adjoint(xp, shape_in, shape_out):
     assert_adjoint(lambda v: dd.upsample(v, mats), lambda r: dd.upsample_adjoint(r, mats), asarray(x, xp=xp), g)
     assert_allclose(dd.upsample_adjoint(g, mats),
                     (cst.to_numpy(g).reshape(3, -1) @ dense).reshape(3, *shape_in))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_in=st.integers(1, 60), grow=st.integers(0, 70), rows=st.integers(1, 12))
+def test_band_blocks_cut_the_matrix_exactly(n_in, grow, rows):
+    """The blocks partition the rows in order, hold every non-zero of M, and re-assemble M."""
+    M = dd.interpolation_matrix(n_in, n_in + grow)
+    blocks = dd.band_blocks(M, rows)
+    rebuilt = np.zeros_like(M)
+    assert blocks[0][0] == 0 and blocks[-1][1] == M.shape[0]
+    for (r0, r1, c0, c1, B), nxt in zip(blocks, blocks[1:] + [None]):
+        assert r1 > r0 and (nxt is None or nxt[0] == r1)             # consecutive, non-empty row ranges
+        assert abs(r1 - r0 - rows) <= rows / 2 + 1 or len(blocks) == 1
+        rebuilt[r0:r1, c0:c1] = B
+    np.testing.assert_array_equal(rebuilt, M)
+    with pytest.raises(ValueError, match="rows"):
+        dd.band_blocks(M, 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_in=st.tuples(st.integers(2, 40), st.integers(2, 40)), grow=st.tuples(st.integers(0, 50), st.integers(0, 50)),
+       rows=st.integers(1, 9), two_d=st.booleans(), seed=st.integers(0, 2**16))
+def test_banded_upsampling_equals_the_dense_maps(n_in, grow, rows, two_d, seed):
+    """U x and Uᵀ g through the band blocks equal :func:`upsample` / :func:`upsample_adjoint` with the dense
+    matrices, for arbitrary sizes and block heights, with leading batch axes carried along."""
+    n_in = n_in if two_d else n_in[:1]
+    n_out = tuple(a + b for a, b in zip(n_in, grow))
+    mats = [dd.interpolation_matrix(a, b) for a, b in zip(n_in, n_out)]
+    up = dd.BandedUpsampling(n_in, n_out, lambda a: np.asarray(a, dtype=np.float64), rows=rows)
+    x, g = host(seed, 2, 3, *n_in), host(seed + 1, 2, 3, *n_out)
+    assert rel_err(up(x), dd.upsample(x, mats)) < 1e-14
+    assert rel_err(up.adjoint(g), dd.upsample_adjoint(g, mats)) < 1e-14
+
+
+@pytest.mark.parametrize("n_in, n_out", [((30,), (64,)), ((30, 13), (64, 40))])
+def test_banded_upsampling_on_every_backend(xp, n_in, n_out):
+    """The block products (``out=`` on NumPy and CuPy, slice assignment elsewhere) on each backend, with
+    the default block height: both the forward and the adjoint are cut into blocks at these sizes."""
+    up = dd.BandedUpsampling(n_in, n_out, lambda a: asarray(a, xp=xp))
+    assert len(up._forward[0]) >= 4 and len(up._adjoint[0]) >= 4
+    mats = [asarray(dd.interpolation_matrix(a, b), xp=xp) for a, b in zip(n_in, n_out)]
+    x, g = asarray(host(3, 3, *n_in), xp=xp), asarray(host(4, 3, *n_out), xp=xp)
+    assert rel_err(up(x), dd.upsample(x, mats)) < 1e-14
+    assert rel_err(up.adjoint(g), dd.upsample_adjoint(g, mats)) < 1e-14
 
 
 def test_mix_backward_is_the_gradient(xp):
@@ -514,6 +560,20 @@ def test_fast_forward_and_backward_equal_the_plain_composition(xp, cfg):
     batched = gen._backward(state, R)
     for b in range(3):
         assert rel_err(batched[b, :], plain_forward_vjp(gen, theta, R[b, :])[1]) < 1e-12
+
+
+@pytest.mark.parametrize("cfg", BANDED, ids=["1d-64", "2d-40x36"])
+def test_fast_passes_with_band_blocks_equal_the_plain_composition(xp, cfg):
+    """As above, for layers whose upsampling and its adjoint run through band blocks."""
+    shape, k, d, output, sig, n0 = cfg
+    gen = dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, input_size=n0, xp=xp)
+    assert len(gen._up[-1]._forward[-1]) >= 4 and len(gen._up[-1]._adjoint[-1]) >= 4
+    theta = random_params(gen, 5)
+    r = asarray(host(6, gen.n), xp=xp)
+    x_plain, g_plain = plain_forward_vjp(gen, theta, r)
+    x, vjp = gen.forward_vjp(theta)
+    assert rel_err(x, x_plain) < 1e-13
+    assert rel_err(vjp(r), g_plain) < 1e-12
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])
