@@ -29,9 +29,10 @@ each written out below as a small named function with its own test:
 :func:`sigmoid_backward`.  The forward-mode derivatives (JVP) use the same
 pieces: the ReLU and the normalisation are self-adjoint in their input.
 :class:`DeepDecoder`'s forward and backward passes (the gradient-descent hot path) compute
-the same maps with one shortcut — each channel normalisation, affine in every channel, is
-folded into the next 1×1 convolution (see :meth:`DeepDecoder._forward`) — and a test pins them
-to the plain composition of the functions above.
+the same maps with two shortcuts — each channel normalisation, affine in every channel, is
+folded into the next 1×1 convolution (see :meth:`DeepDecoder._forward`), and the upsampling
+runs over bands of its sparse interpolation matrices (:class:`BandedUpsampling`) — and tests pin
+them to the plain composition of the functions above.
 """
 from __future__ import annotations
 
