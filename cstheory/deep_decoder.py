@@ -48,7 +48,7 @@ from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
 __all__ = [
     "DeepDecoder", "OUTPUTS", "CN_EPS",
     "hidden_sizes", "interpolation_matrix", "upsample", "upsample_adjoint", "band_blocks", "BandedUpsampling",
-    "BAND_ROWS",
+    "BAND_ROWS", "MIN_BLOCK_FLOPS",
     "mix", "mix_backward", "relu", "relu_mask", "relu_backward",
     "channel_norm", "channel_norm_jvp", "channel_norm_backward",
     "sigmoid", "sigmoid_backward",
@@ -145,10 +145,15 @@ def upsample_adjoint(g, mats):
     return _rows_times(Uh.T @ g, Uw)
 
 
-#: output samples per block of :class:`BandedUpsampling`.  Measured (one thread, k = 64, float64, forward /
-#: adjoint ms): 37 → 64 dense 1.47 / 1.99, 6 rows 0.78 / 0.58, 8 rows 0.53 / 0.56, 16 rows 0.52 / 0.78,
-#: 32 rows 0.65 / 1.00; 64 → 128 dense 6.2 / 6.0, 8 rows 2.5 / 2.3, 16 rows 3.2 / 4.4
+#: the smallest block height of :class:`BandedUpsampling` (output samples per block).  Measured (one
+#: thread, k = 64, float64, forward / adjoint ms): 37 → 64 dense 1.47 / 1.99, 6 rows 0.78 / 0.58, 8 rows
+#: 0.53 / 0.56, 16 rows 0.52 / 0.78, 32 rows 0.65 / 1.00; 64 → 128 dense 6.2 / 6.0, 8 rows 2.5 / 2.3,
+#: 16 rows 3.2 / 4.4
 BAND_ROWS = 8
+#: the least multiply-adds ×2 per block product: below it a call costs more than its arithmetic, and
+#: the blocks are made taller.  Measured, 1-D, 256 → 512, ms: 64 rows of operand dense 0.58, 8-row blocks
+#: 0.43, 32 0.21, 64 0.20; 8 rows of operand dense 0.096, 8-row blocks 0.18, 64 0.052, 128 0.049
+MIN_BLOCK_FLOPS = 2**16
 
 
 def band_blocks(M, rows=BAND_ROWS):
@@ -188,47 +193,45 @@ class BandedUpsampling:
         Spatial shapes before and after (1-D or 2-D).
     to : callable
         Moves a host array to the backend and dtype (e.g. ``DeepDecoder._to``).
-    rows : int
-        Output samples per block (:data:`BAND_ROWS`).
+    rows : int, optional
+        Output samples per block.  By default the height adapts to the operand: :data:`BAND_ROWS`,
+        doubled until each block product has :data:`MIN_BLOCK_FLOPS` of work (a 1-D single signal
+        gets taller blocks than 64 channels of a 2-D image).
     """
 
-    def __init__(self, n_in, n_out, to, rows=BAND_ROWS):
+    def __init__(self, n_in, n_out, to, rows=None):
         self.n_in, self.n_out = tuple(n_in), tuple(n_out)
         mats = [interpolation_matrix(a, b) for a, b in zip(self.n_in, self.n_out)]
         last = len(mats) - 1
-        # per axis: the blocks of U (forward) and of Uᵀ (adjoint); the last axis multiplies from the
-        # right, so its blocks are stored transposed
-        self._forward = [self._blocks(M, rows, axis == last, to) for axis, M in enumerate(mats)]
-        self._adjoint = [self._blocks(M.T, rows, axis == last, to) for axis, M in enumerate(mats)]
+        rows = None if rows is None else _checks.positive_int(rows, "rows")
+        # per axis: U (forward) and Uᵀ (adjoint); the last axis multiplies from the right, so its blocks
+        # are stored transposed
+        self._forward = [_BandedAxis(M, to, axis == last, rows) for axis, M in enumerate(mats)]
+        self._adjoint = [_BandedAxis(M.T, to, axis == last, rows) for axis, M in enumerate(mats)]
 
     @staticmethod
-    def _blocks(M, rows, transposed, to):
-        blocks = band_blocks(M, rows)
-        if len(blocks) < 4:            # small layers: the dense product is faster than a few thin ones
-            blocks = [(0, M.shape[0], 0, M.shape[1], M)]
-        return [(r0, r1, c0, c1, to(B.T if transposed else B)) for r0, r1, c0, c1, B in blocks]
-
-    @staticmethod
-    def _along_last(x, blocks, n):
+    def _along_last(x, axis):
         """x @ Mᵀ along the last axis (every leading axis and row in one product per block)."""
         xp = namespace(x)
         flat = xp.reshape(x, (-1, x.shape[-1]))
+        blocks = axis.blocks(flat.shape[0])
         if len(blocks) == 1:
             out = flat @ blocks[0][4]
         else:
-            out = _output(xp, blocks, (flat.shape[0], n), x)
+            out = _output(xp, blocks, (flat.shape[0], axis.n_out), x)
             for r0, r1, c0, c1, Bt in blocks:
                 if c1 > c0:
                     matmul_into(flat[:, c0:c1], Bt, out[:, r0:r1])
-        return xp.reshape(out, (*x.shape[:-1], n))
+        return xp.reshape(out, (*x.shape[:-1], axis.n_out))
 
     @staticmethod
-    def _along_rows(x, blocks, n):
+    def _along_rows(x, axis):
         """M x along the second-to-last axis (batched over the leading axes)."""
+        blocks = axis.blocks(math.prod(x.shape) // x.shape[-2])
         if len(blocks) == 1:
             return blocks[0][4] @ x
         xp = namespace(x)
-        out = _output(xp, blocks, (*x.shape[:-2], n, x.shape[-1]), x)
+        out = _output(xp, blocks, (*x.shape[:-2], axis.n_out, x.shape[-1]), x)
         for r0, r1, c0, c1, B in blocks:
             if c1 > c0:
                 matmul_into(B, x[..., c0:c1, :], out[..., r0:r1, :])
@@ -237,14 +240,45 @@ class BandedUpsampling:
     def __call__(self, x):
         """U x for x of shape (..., *n_in): 1-D along the last axis; 2-D along the width, then the height."""
         if len(self.n_in) == 1:
-            return self._along_last(x, self._forward[0], self.n_out[0])
-        return self._along_rows(self._along_last(x, self._forward[1], self.n_out[1]), self._forward[0], self.n_out[0])
+            return self._along_last(x, self._forward[0])
+        return self._along_rows(self._along_last(x, self._forward[1]), self._forward[0])
 
     def adjoint(self, g):
         """Uᵀ g for g of shape (..., *n_out): along the height first (the smaller product), then the width."""
         if len(self.n_in) == 1:
-            return self._along_last(g, self._adjoint[0], self.n_in[0])
-        return self._along_last(self._along_rows(g, self._adjoint[0], self.n_in[0]), self._adjoint[1], self.n_in[1])
+            return self._along_last(g, self._adjoint[0])
+        return self._along_last(self._along_rows(g, self._adjoint[0]), self._adjoint[1])
+
+
+class _BandedAxis:
+    """One per-axis matrix M (n_out × n_in) of :class:`BandedUpsampling` and its band blocks, cut per
+    block height on first use (on the backend through ``to``; transposed for the last axis)."""
+
+    def __init__(self, M, to, transposed, rows):
+        self.M, self.to, self.transposed, self.rows = M, to, transposed, rows
+        self.n_out, self.n_in = M.shape
+        self._cut = {}
+
+    def height(self, work):
+        """The block height for an operand with ``work`` columns (rows, for the last axis): the fixed
+        ``rows`` if given, else the least of BAND_ROWS·2^j whose block products reach MIN_BLOCK_FLOPS."""
+        if self.rows is not None:
+            return self.rows
+        rows = BAND_ROWS
+        while rows < self.n_out and 2 * work * rows * (rows * self.n_in / self.n_out + 2) < MIN_BLOCK_FLOPS:
+            rows *= 2
+        return rows
+
+    def blocks(self, work):
+        """``[(r0, r1, c0, c1, block), …]``; one block, the dense M, when fewer than 4 would be cut
+        (a few thin products are slower than the dense one)."""
+        rows = self.height(work)
+        if rows not in self._cut:
+            blocks = band_blocks(self.M, rows)
+            if len(blocks) < 4:
+                blocks = [(0, self.n_out, 0, self.n_in, self.M)]
+            self._cut[rows] = [(r0, r1, c0, c1, self.to(B.T if self.transposed else B)) for r0, r1, c0, c1, B in blocks]
+        return self._cut[rows]
 
 
 def _output(xp, blocks, shape, like):

@@ -150,16 +150,31 @@ def test_banded_upsampling_equals_the_dense_maps(n_in, grow, rows, two_d, seed):
     assert rel_err(up.adjoint(g), dd.upsample_adjoint(g, mats)) < 1e-14
 
 
-@pytest.mark.parametrize("n_in, n_out", [((30,), (64,)), ((30, 13), (64, 40))])
+@pytest.mark.parametrize("n_in, n_out", [((100,), (400,)), ((40, 30), (90, 80))])
 def test_banded_upsampling_on_every_backend(xp, n_in, n_out):
     """The block products (``out=`` on NumPy and CuPy, slice assignment elsewhere) on each backend, with
-    the default block height: both the forward and the adjoint are cut into blocks at these sizes."""
+    the default (adaptive) block height and 64 channels: forward and adjoint are cut into blocks here."""
     up = dd.BandedUpsampling(n_in, n_out, lambda a: asarray(a, xp=xp))
-    assert len(up._forward[0]) >= 4 and len(up._adjoint[0]) >= 4
+    x, g = asarray(host(3, 64, *n_in), xp=xp), asarray(host(4, 64, *n_out), xp=xp)
+    work = 64 * (n_out[-1] if len(n_in) == 2 else 1)
+    assert len(up._forward[0].blocks(work)) >= 4 and len(up._adjoint[0].blocks(work)) >= 4
     mats = [asarray(dd.interpolation_matrix(a, b), xp=xp) for a, b in zip(n_in, n_out)]
-    x, g = asarray(host(3, 3, *n_in), xp=xp), asarray(host(4, 3, *n_out), xp=xp)
     assert rel_err(up(x), dd.upsample(x, mats)) < 1e-14
     assert rel_err(up.adjoint(g), dd.upsample_adjoint(g, mats)) < 1e-14
+
+
+def test_band_height_adapts_to_the_operand():
+    """Tall blocks for a thin operand (few rows to multiply), BAND_ROWS for a wide one; a fixed
+    ``rows`` wins; and a block product never falls below MIN_BLOCK_FLOPS unless the height reached n_out."""
+    axis = dd.BandedUpsampling((256,), (512,), np.asarray)._forward[0]
+    assert axis.height(10**6) == dd.BAND_ROWS
+    thin = axis.height(8)
+    assert thin > dd.BAND_ROWS
+    assert 2 * 8 * thin * (thin / 2 + 2) >= dd.MIN_BLOCK_FLOPS
+    assert 2 * 8 * (thin // 2) * (thin / 4 + 2) < dd.MIN_BLOCK_FLOPS       # the least such height
+    assert dd.BandedUpsampling((256,), (512,), np.asarray, rows=4)._forward[0].height(8) == 4
+    with pytest.raises(ValueError, match="rows"):
+        dd.BandedUpsampling((4,), (8,), np.asarray, rows=0)
 
 
 def test_mix_backward_is_the_gradient(xp):
@@ -567,7 +582,9 @@ def test_fast_passes_with_band_blocks_equal_the_plain_composition(xp, cfg):
     """As above, for layers whose upsampling and its adjoint run through band blocks."""
     shape, k, d, output, sig, n0 = cfg
     gen = dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, input_size=n0, xp=xp)
-    assert len(gen._up[-1]._forward[-1]) >= 4 and len(gen._up[-1]._adjoint[-1]) >= 4
+    # two channels are too few for the adaptive height to cut blocks: fix the height at 4 rows
+    gen._up = [dd.BandedUpsampling(a, b, gen._to, rows=4) for a, b in zip(gen.sizes, gen.sizes[1:])]
+    assert len(gen._up[-1]._forward[-1].blocks(k)) >= 4 and len(gen._up[-1]._adjoint[-1].blocks(k)) >= 4
     theta = random_params(gen, 5)
     r = asarray(host(6, gen.n), xp=xp)
     x_plain, g_plain = plain_forward_vjp(gen, theta, r)
