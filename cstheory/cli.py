@@ -32,7 +32,8 @@ from pathlib import Path
 
 from ._files import check_writable_directory
 from ._args import ParserExit, UsageError, nonnegative_int, parser_class, positive_int
-from .ensemble import DRAWS, THREAD_ENV, worker_threads
+from .ensemble import DRAWS
+from .sweep import THREAD_ENV, worker_threads
 from .experiments import EXPERIMENTS, reproducible
 
 __all__ = ["main", "run_experiments", "UsageError"]
@@ -268,7 +269,8 @@ def _fig5_study(args, out, executor, close, where):
     csv_path = out / "fig5_study.csv"
     print(f"Fig. 5 study on {where}; rows go to {csv_path} (rerun to resume)")
     try:
-        table = fig5_study.run(quick=args.quick, executor=executor, out=csv_path, progress=not args.no_progress)
+        table = fig5_study.run(quick=args.quick, executor=executor, out=csv_path, progress=not args.no_progress,
+                               workers=args.workers or os.cpu_count())
     finally:
         close()
     summary = fig5_study.summarize(table)

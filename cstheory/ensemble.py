@@ -30,14 +30,13 @@ import inspect
 import os
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from . import _checks
 from .experiments import EXPERIMENTS
 from .report import Check, ExperimentRun
-from .sweep import SerialExecutor
+from .sweep import THREAD_ENV, SerialExecutor, process_pool, worker_threads
 
 __all__ = ["DRAWS", "THREAD_ENV", "combine", "seeds_of", "run_draw", "run_ensemble", "plot_checks", "worker_threads"]
 
@@ -105,50 +104,8 @@ def run_draw(name, quick, seed, kwargs, figure=None):
     return experiment.checks(result)
 
 
-#: the environment variables that set BLAS/OpenMP thread pools
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def worker_threads(workers, environ=None, cpus=None):
-    """BLAS/OpenMP threads each worker process gets: ``None`` (the libraries' own default, inherited) where
-    the user set any of :data:`THREAD_ENV`, else the cores shared out, ``max(1, cpus // workers)``.
-
-    This is resource sizing, not a setting any claim depends on: ``workers`` processes that each
-    start one BLAS thread per core put ``workers`` × cores threads on the cores, and the spinning
-    pools slow each other (the reason joblib's process pool limits inner threads the same way).
-    The claims hold at any thread count (``tests/test_ensemble.py`` runs them on two threads).
-
-    >>> worker_threads(2, environ={}, cpus=2), worker_threads(2, environ={}, cpus=16), worker_threads(1, {}, 2)
-    (1, 8, None)
-    >>> worker_threads(2, environ={"OPENBLAS_NUM_THREADS": "2"}, cpus=2) is None
-    True
-    """
-    workers = _checks.positive_int(workers, "workers")
-    environ = os.environ if environ is None else environ
-    if workers == 1 or any(environ.get(k) for k in THREAD_ENV):
-        return None
-    if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cpus // workers)
-
-
-def _limit_threads(threads):
-    """Worker initializer: size the thread pools of every BLAS/OpenMP library loaded (threadpoolctl)."""
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(limits=threads)
-    for k in THREAD_ENV:                # libraries loaded later (and their children) size theirs the same
-        os.environ[k] = str(threads)
-
-
 def _executor(workers):
-    if workers == 1:
-        return SerialExecutor()
-    # spawn: a fresh interpreter per worker, no thread pool of the parent copied by fork
-    threads = worker_threads(workers)
-    if threads is None:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                               initializer=_limit_threads, initargs=(threads,))
+    return SerialExecutor() if workers == 1 else process_pool(workers)
 
 
 def run_ensemble(names, out_dir, quick=False, draws=None, first_seed=0, workers=1, kwargs_of=None,

@@ -34,6 +34,7 @@ import pickle
 import time
 import traceback
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,9 +43,56 @@ import numpy as np
 from . import _checks
 from ._files import check_writable_directory, temporary_name
 
-__all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor"]
+__all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor", "process_pool", "worker_threads", "limit_threads",
+           "THREAD_ENV"]
 
 _META = ("seed", "status", "message", "seconds")
+
+
+#: the environment variables that set BLAS/OpenMP thread pools
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_threads(workers, environ=None, cpus=None):
+    """BLAS/OpenMP threads each worker process gets: ``None`` (the libraries' own default, inherited) where
+    the user set any of :data:`THREAD_ENV`, else the cores shared out, ``max(1, cpus // workers)``.
+
+    This is resource sizing, not a setting any claim depends on: ``workers`` processes that each
+    start one BLAS thread per core put ``workers`` × cores threads on the cores, and the spinning
+    pools slow each other (the reason joblib's process pool limits inner threads the same way).
+    The claims hold at any thread count (``tests/test_ensemble.py`` runs them on two threads).
+
+    >>> worker_threads(2, environ={}, cpus=2), worker_threads(2, environ={}, cpus=16), worker_threads(1, {}, 2)
+    (1, 8, None)
+    >>> worker_threads(2, environ={"OPENBLAS_NUM_THREADS": "2"}, cpus=2) is None
+    True
+    """
+    workers = _checks.positive_int(workers, "workers")
+    environ = os.environ if environ is None else environ
+    if workers == 1 or any(environ.get(k) for k in THREAD_ENV):
+        return None
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cpus // workers)
+
+
+def limit_threads(threads):
+    """Worker initializer: size the thread pools of every BLAS/OpenMP library loaded (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=threads)
+    for k in THREAD_ENV:                # libraries loaded later (and their children) size theirs the same
+        os.environ[k] = str(threads)
+
+
+def process_pool(workers):
+    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` fresh interpreters (spawn: no thread
+    pool of the parent copied by fork), each with :func:`worker_threads` BLAS threads."""
+    workers = _checks.positive_int(workers, "workers")
+    threads = worker_threads(workers)
+    if threads is None:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                               initializer=limit_threads, initargs=(threads,))
 
 
 class SerialExecutor(Executor):
@@ -322,7 +370,7 @@ def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, ma
     if todo and (own or isinstance(executor, ProcessPoolExecutor)):
         _check_picklable(experiment)
     if own:
-        executor = ProcessPoolExecutor(max_workers=max_workers or os.cpu_count())
+        executor = process_pool(max_workers or os.cpu_count() or 1)
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm

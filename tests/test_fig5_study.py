@@ -61,7 +61,7 @@ def test_sweep_command_writes_the_summary(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(S.QUICK, "seeds", (0, 1))
     monkeypatch.setitem(S.QUICK, "snrs", (None,))
     monkeypatch.setattr(S, "IMAGES", ("shepp_logan",))
-    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False))
+    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False, None))
     code = cli.main(["sweep", "fig5-study", "--quick", "--out", str(tmp_path), "--workers", "1", "--no-progress"])
     printed = capsys.readouterr().out
     verdicts = [line.split()[0] for line in printed.splitlines() if line.startswith(("PASS", "FAIL"))]
@@ -70,3 +70,21 @@ def test_sweep_command_writes_the_summary(tmp_path, monkeypatch, capsys):
     text = (tmp_path / "fig5_study.md").read_text()
     assert "| shepp_logan | 4× | none | 2 |" in text
     assert len((tmp_path / "fig5_study.csv").read_text().strip().splitlines()) == 1 + 2
+
+
+def test_workers_run_the_cells_on_a_process_pool(tmp_path, monkeypatch):
+    """``workers=2`` (what ``cstheory sweep fig5-study --workers 2`` passes) runs the cells on a pool of two
+    processes, not serially in this one: the rows equal the serial run's, and were computed elsewhere."""
+
+    from cstheory import sweep
+    made = []
+    real = sweep.process_pool
+    monkeypatch.setattr(sweep, "process_pool", lambda w: made.append(w) or real(w))
+    kw = dict(quick=True, images=("shepp_logan",), snrs=(None,), seeds=(0, 1), size=16, channels=4, steps=8)
+    pooled = S.run(workers=2, **kw)
+    serial = S.run(**kw)
+    assert made == [2]
+    keys = ("deep-decoder", "tv oracle", "l1-haar held-out")
+    assert [[r[k] for k in keys] for r in pooled.rows] == [[r[k] for k in keys] for r in serial.rows]
+    with pytest.raises(ValueError, match="workers"):
+        S.run(workers=0, **kw)

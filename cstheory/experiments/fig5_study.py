@@ -115,10 +115,11 @@ def _cell(image, acceleration, snr_db, seed, size, channels, steps, inits):
 
 
 def run(quick=False, images=IMAGES, seeds=None, snrs=None, accelerations=None, executor=None, out=None,
-        progress=False, **overrides):
-    """Run the study's cells on ``executor`` (default: in this process) and return the
-    :class:`cstheory.sweep.SweepTable` of rows (resumable through the CSV ``out``)."""
-    from ..sweep import SerialExecutor, run_grid
+        progress=False, workers=None, **overrides):
+    """Run the study's cells on ``executor`` and return the :class:`cstheory.sweep.SweepTable` of rows
+    (resumable through the CSV ``out``).  Without an executor the cells run in this process, or, with
+    ``workers``, on a local process pool of that many workers (:func:`cstheory.sweep.process_pool`)."""
+    from ..sweep import SerialExecutor, process_pool, run_grid
 
     quick = _checks.flag(quick, "quick")
     cfg = dict(QUICK if quick else FULL)
@@ -129,8 +130,17 @@ def run(quick=False, images=IMAGES, seeds=None, snrs=None, accelerations=None, e
     grid = {"image": list(images), "acceleration": list(accelerations or cfg["accelerations"]),
             "snr_db": ["none" if s is None else float(s) for s in (snrs if snrs is not None else cfg["snrs"])],
             "size": [cfg["size"]], "channels": [cfg["channels"]], "steps": [cfg["steps"]], "inits": [cfg["inits"]]}
-    return run_grid(_cell, grid, list(seeds if seeds is not None else cfg["seeds"]),
-                    executor=executor or SerialExecutor(), out=out, progress=progress)
+    if executor is None:
+        workers = None if workers is None else _checks.positive_int(workers, "workers")
+        executor = SerialExecutor() if workers in (None, 1) else process_pool(workers)
+        close = executor.shutdown
+    else:
+        close = lambda: None                                                      # noqa: E731
+    try:
+        return run_grid(_cell, grid, list(seeds if seeds is not None else cfg["seeds"]),
+                        executor=executor, out=out, progress=progress)
+    finally:
+        close()
 
 
 def _interval(values):
