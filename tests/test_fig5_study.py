@@ -75,7 +75,6 @@ def test_sweep_command_writes_the_summary(tmp_path, monkeypatch, capsys):
 def test_workers_run_the_cells_on_a_process_pool(tmp_path, monkeypatch):
     """``workers=2`` (what ``cstheory sweep fig5-study --workers 2`` passes) runs the cells on a pool of two
     processes, not serially in this one: the rows equal the serial run's, and were computed elsewhere."""
-
     from cstheory import sweep
     made = []
     real = sweep.process_pool
