@@ -165,6 +165,8 @@ def band_blocks(M, rows=BAND_ROWS):
     product's flops.  Rows that touch no column get a block of zero width (they are zero).
     """
     M = np.asarray(M)
+    if M.ndim != 2 or 0 in M.shape:
+        raise ValueError(f"M must be a non-empty 2-D matrix, got shape {M.shape}")
     rows = _checks.positive_int(rows, "rows")
     n_out = M.shape[0]
     count = max(1, round(n_out / rows))
@@ -200,7 +202,10 @@ class BandedUpsampling:
     """
 
     def __init__(self, n_in, n_out, to, rows=None):
-        self.n_in, self.n_out = tuple(n_in), tuple(n_out)
+        self.n_in = _checks.shape_tuple(n_in, "n_in", lengths=(1, 2))
+        self.n_out = _checks.shape_tuple(n_out, "n_out", lengths=(len(self.n_in),))
+        if not callable(to):
+            raise TypeError(f"to must be callable (a host array → the backend), got {type(to).__name__}")
         mats = [interpolation_matrix(a, b) for a, b in zip(self.n_in, self.n_out)]
         last = len(mats) - 1
         rows = None if rows is None else _checks.positive_int(rows, "rows")

@@ -175,6 +175,14 @@ def test_band_height_adapts_to_the_operand():
     assert dd.BandedUpsampling((256,), (512,), np.asarray, rows=4)._forward[0].height(8) == 4
     with pytest.raises(ValueError, match="rows"):
         dd.BandedUpsampling((4,), (8,), np.asarray, rows=0)
+    with pytest.raises(ValueError, match="n_out"):
+        dd.BandedUpsampling((4, 4), (8,), np.asarray)              # one axis out for two in
+    with pytest.raises(ValueError, match="n_in"):
+        dd.BandedUpsampling((0,), (8,), np.asarray)
+    with pytest.raises(TypeError, match="to"):
+        dd.BandedUpsampling((4,), (8,), "numpy")
+    with pytest.raises(ValueError, match="M"):
+        dd.band_blocks(np.ones(5))
 
 
 def test_mix_backward_is_the_gradient(xp):
