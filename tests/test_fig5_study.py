@@ -29,7 +29,7 @@ def test_verdicts_follow_the_interval_of_the_mean_gap():
     assert summary["a"]["gap_heldout"] == pytest.approx(31 / 30)
     assert summary["a"]["early_stopping_gain"] == pytest.approx(0.5)
     table = S.summary_table(list(summary.values()))
-    assert "| a | 4× | none | 3 |" in table and "wins" in table and "loses" in table
+    assert "| a | 4× | none | none | 3 |" in table and "wins" in table and "loses" in table
     assert [c.passed for c in S.checks(list(summary.values()))] == [True, True, True]
 
 
@@ -60,13 +60,14 @@ def test_sweep_command_writes_the_summary(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(S.QUICK, "steps", 8)
     monkeypatch.setitem(S.QUICK, "seeds", (0, 1))
     monkeypatch.setitem(S.QUICK, "snrs", (None,))
+    monkeypatch.setitem(S.QUICK, "phases", ("none",))
     monkeypatch.setattr(S, "IMAGES", ("shepp_logan",))
-    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False))
+    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False, ("none",)))
     code = cli.main(["sweep", "fig5-study", "--quick", "--out", str(tmp_path), "--workers", "1", "--no-progress"])
     printed = capsys.readouterr().out
     verdicts = [line.split()[0] for line in printed.splitlines() if line.startswith(("PASS", "FAIL"))]
     assert len(verdicts) == 1                                     # one noise-free cell group: one check
     assert code == (0 if verdicts == ["PASS"] else 1)             # the exit code follows the checks
     text = (tmp_path / "fig5_study.md").read_text()
-    assert "| shepp_logan | 4× | none | 2 |" in text
+    assert "| shepp_logan | 4× | none | none | 2 |" in text
     assert len((tmp_path / "fig5_study.csv").read_text().strip().splitlines()) == 1 + 2
