@@ -55,8 +55,12 @@ def _pair(x, x_true, name):
         if x_true.shape[0] != 2:
             raise ValueError(f"{name}: x_true must have shape (h, w) or (2, h, w) (a complex image), "
                              f"got {tuple(x_true.shape)}")
-        _checks.array(x, "x", ndim=(1, 3))
+        _checks.array(x, "x", ndim=(1, 2, 3))
         _checks.namespace(x=x, x_true=x_true)
+        if x.ndim == 2:
+            raise ValueError(f"{name}: x must have the shape of the complex x_true {tuple(x_true.shape)} (or be its "
+                             f"flattening), got the real image shape {tuple(x.shape)}; to score a magnitude, "
+                             "give magnitude(x_true)")
         if x.size != x_true.size or (x.ndim == 3 and tuple(x.shape) != tuple(x_true.shape)):
             raise ValueError(f"{name}: x must have the shape of the complex x_true {tuple(x_true.shape)} (or be "
                              f"its flattening), got {tuple(x.shape)}")
