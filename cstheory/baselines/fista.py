@@ -104,6 +104,10 @@ def fista_l1(A, y, analysis, synthesis, shape=None, lam=0.0, steps=20000, tol=TO
     images A Ψᵀ c are carried along linearly, so one ``A @`` and one
     ``A.T @`` are spent per iteration.
 
+    **Complex images** (``shape`` (2, h, w)): Ψ acts on the real and the imaginary part, c = Ψ x_re + i Ψ x_im
+    is complex, ‖c‖₁ = Σ |c_ij| (the modulus), and the prox is the complex soft threshold
+    c_ij · max(1 − t/|c_ij|, 0); the duality gap uses the dual norm max_ij |·| of the same moduli.
+
     **Stopping criterion:** the relative duality gap at v_k, a certificate
     F(v_k) − F* ≤ gap.  The dual of the LASSO is max_θ −½‖θ‖² − ⟨θ, y⟩
     subject to ‖Ψ Aᵀ θ‖_∞ ≤ λ (θ = A Ψᵀ c − y at the optimum); the residual

@@ -30,7 +30,8 @@ def tv(A, y, shape=None, lam=None, lam_fraction=None, steps=100000, tol=TOL_CP, 
     TV is isotropic by default, TV(x) = Σ_ij ‖(∇x)_ij‖₂ with forward
     differences (:func:`gradient`, ``boundary`` "neumann" by default or
     "periodic"); ``isotropic=False`` gives the anisotropic Σ |∂₀x| + |∂₁x|.
-    ``box=(lo, hi)`` adds the constraint lo ≤ x ≤ hi.
+    ``box=(lo, hi)`` adds the constraint lo ≤ x ≤ hi.  A complex image (``shape`` (2, h, w)) has the TV
+    Σ_ij √(|∇x_re|² + |∇x_im|²)_ij (the field ∇x is (4, h, w)) and no box.
 
     Both terms are dualised (so any A works, no inner solve): with
     K x = (A x, ∇x), F(u, g) = ½‖u − y‖² + λ‖g‖, G = the box indicator (0
@@ -192,7 +193,9 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
 
     The x-update is exact and costs two FFTs: AᵀA = F^H diag(Q) F
     (:func:`cstheory.mri.fourier_gram`) and ∇ᵀ∇ = F^H diag(Λ) F (:func:`laplacian_symbol`),
-    so x = Re F^H[F b / (Q + ρΛ + ρβ)].  Where the denominator is 0 (only the
+    so x = Re F^H[F b / (Q + ρΛ + ρβ)].  For a complex image (``shape`` (2, h, w), a complex-image
+    ``A``: Q = P, no conjugate symmetry) the same division acts on F(b_re + i b_im) and x is [Re; Im]
+    of F^H[·]; the z-update shrinks the four differences of each pixel together.  Where the denominator is 0 (only the
     DC coefficient when it is not sampled and there is no box: the objective
     does not see the mean) the pseudo-inverse keeps that coefficient at 0.
 

@@ -36,6 +36,9 @@ warm restart of its moments for the last ``settle_fraction`` (20 %) of the steps
 (:func:`fit_deep_decoder`), so that the last iterate is not caught in one of
 Adam's transient loss spikes.
 
+Complex images with a smooth phase (``mri_problem(..., phase="smooth")``) are the study's
+(:mod:`cstheory.experiments.fig5_study`); :func:`fit_deep_decoder` fits them with two output channels.
+
 The paper's claim for Fig. 5 is about early stopping only: stopping at the best iterate
 gains little over running to convergence.  The comparison with the classical baselines is
 this library's addition, and its checks (:func:`checks`) compare the deep decoder with the

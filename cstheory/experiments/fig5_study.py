@@ -26,7 +26,7 @@ the question as a small study and concludes only what its intervals support:
 * **the deep decoder** (:func:`cstheory.experiments.fig5.fit_deep_decoder`), last iterate, and the
   oracle early-stopped iterate, with ``inits`` random starts (the lowest final measurement loss kept).
 
-:func:`summarize` gives, per image × acceleration × noise, the mean over the masks of
+:func:`summarize` gives, per image × acceleration × noise × phase, the mean over the masks of
 "deep decoder − best held-out-tuned baseline" with its 95 % confidence interval (Student's t) and
 the verdict "wins", "loses" (the whole interval on one side of zero) or "no significant difference".
 
