@@ -138,6 +138,8 @@ def test_smooth_phase_problem_keeps_mask_and_noise_draws(oversample):
                                (R.y - R.operator @ R.image) / R.noise_std, atol=1e-12)
     snr = 10 * np.log10(np.sum((C.operator @ C.image) ** 2) / (C.y.size * C.noise_std ** 2))
     assert snr == pytest.approx(20.0, abs=1e-9)
+    # one seed, one object: the phase does not depend on the noise level
+    np.testing.assert_array_equal(mri_problem("camera", phase="smooth", **{**kw, "snr_db": None}).image, C.image)
     mag = magnitude(C.image)
     if oversample == 1:           # m e^{iφ} on the grid itself: the magnitude is the picture
         np.testing.assert_allclose(mag, R.image, atol=1e-15)

@@ -311,7 +311,8 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
         ``None`` (default): a real image.  ``"smooth"``: the object is m(x) e^{iφ(x)}, m the
         picture above (scaled as above) and φ a :func:`smooth_phase` of peak-to-peak π, drawn from
         ``rng`` *after* the mask and the noise (so the mask and the noise draws are those of
-        ``phase=None``, whose results stay bit-identical).  With ``oversample`` > 1 the phase is
+        ``phase=None``, whose results stay bit-identical; the noise draws are made without noise too,
+        so one seed gives one object at every ``snr_db``).  With ``oversample`` > 1 the phase is
         rendered on the fine grid and x*, the fully sampled reconstruction, is complex.  x* is then
         the (2, h, w) stack [Re x*; Im x*] and ``operator`` a complex-image
         :class:`SubsampledFourier`; score it by magnitude (:func:`psnr` does, given the stack).
@@ -378,14 +379,15 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
 
 def _complex_problem(fine, coarse, acceleration, mask, center_fraction, snr_db, rng, xp, dtype, device):
     """:func:`mri_problem` with a smooth phase: the magnitude ``fine`` (on the fine grid, or on ``coarse`` itself),
-    the mask and the noise drawn first (as for a real image), then the phase."""
+    the mask and the noise drawn first (as for a noisy real image), then the phase.  The noise is drawn even
+    without noise, so that a seed gives the same object at every ``snr_db``."""
     host_rng = as_generator(rng)
     probe = asarray(np.zeros(coarse), xp=xp, dtype=dtype, device=device)
     xp, dev = namespace(probe), array_api_compat.device(probe)
     make = cartesian_mask if mask == "cartesian" else random_mask
     m = make(coarse, acceleration, center_fraction=center_fraction, rng=host_rng, xp=xp, device=dev)
     A = SubsampledFourier(coarse, m, xp=xp, dtype=probe.dtype, device=dev, complex_image=True)
-    draws = None if snr_db is None else host_rng.standard_normal(2 * A.num_samples)
+    draws = host_rng.standard_normal(2 * A.num_samples)     # drawn without noise too: one object per seed
     obj = fine * np.exp(1j * smooth_phase(fine.shape, host_rng))
     if tuple(fine.shape) != tuple(coarse):      # the band-limited k-space is linear: crop Re and Im alike
         obj = fourier_downsample(obj.real, coarse) + 1j * fourier_downsample(obj.imag, coarse)
