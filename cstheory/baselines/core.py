@@ -114,7 +114,8 @@ def setup(A, y, shape):
         shape = getattr(A, "signal_shape", None) or getattr(A, "image_shape", None)
         if shape is None:
             raise ValueError("shape must be given (the image shape (h, w)) when A has no image_shape")
-    shape = _checks.shape_tuple(shape, "shape", lengths=(2, 3), int_ok=False)
+    complex_shape = isinstance(shape, (tuple, list)) and len(shape) == 3        # (2, h, w): a complex image
+    shape = _checks.shape_tuple(shape, "shape", lengths=(3,) if complex_shape else (2,), int_ok=False)
     if len(shape) == 3 and shape[0] != 2:
         raise ValueError(f"shape must be (h, w), or (2, h, w) for a complex image (real and imaginary part), "
                          f"got {shape}")
