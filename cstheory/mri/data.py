@@ -194,6 +194,7 @@ def smooth_phase(shape, rng=0, components=4, peak_to_peak=math.pi):
     (32, 32) True
     """
     h, w = image_shape_of(shape)
+    _checks.memory(_checks.nbytes((h, w)) * 4, f"smooth_phase(shape={(h, w)})")
     host_rng = as_generator(rng)
     components = _checks.positive_int(components, "components")
     peak_to_peak = _checks.positive_float(peak_to_peak, "peak_to_peak")
