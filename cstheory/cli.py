@@ -9,6 +9,7 @@
     cstheory exercise check NAME FILE.py [--seed S] [--timeout S] [--memory SIZE] [--allow-cstheory]
     cstheory exercise grade NAME DIR --out grades.csv [--workers N] [--timeout S] [--seed S] [--feedback DIR]
     cstheory sweep phase-transition|fig5-study [--quick] [--out DIR] [--workers N] [--scheduler ADDRESS]
+                   [--phase none|smooth|both]
 
 ``reproduce`` runs every experiment module (data first, plot second), writes
 one PNG per figure and ``report.md``/``report.json`` with the theory checks
@@ -234,6 +235,8 @@ def _cmd_sweep(args):
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     if args.scheduler is not None and not args.scheduler.strip():
         raise UsageError("--scheduler must be an address such as tcp://host:8786, got an empty string")
+    if args.phase is not None and args.name != "fig5-study":
+        raise UsageError(f"--phase applies to the fig5-study sweep only, not to {args.name}")
     out = _check_out(args.out)
     try:
         executor, close, where = _sweep_executor(args)
@@ -269,8 +272,9 @@ def _fig5_study(args, out, executor, close, where):
     csv_path = out / "fig5_study.csv"
     print(f"Fig. 5 study on {where}; rows go to {csv_path} (rerun to resume)")
     try:
+        phases = {"none": ("none",), "smooth": ("smooth",), "both": fig5_study.PHASES, None: None}[args.phase]
         table = fig5_study.run(quick=args.quick, executor=executor, out=csv_path, progress=not args.no_progress,
-                               workers=args.workers or os.cpu_count())
+                               phases=phases, workers=args.workers or os.cpu_count())
     finally:
         close()
     summary = fig5_study.summarize(table)
@@ -334,6 +338,9 @@ def build_parser():
     common(sw)
     sw.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     sw.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    sw.add_argument("--phase", choices=["none", "smooth", "both"], default=None,
+                    help="fig5-study only: real images (none), complex ones with a smooth phase, or both (default); "
+                         "'none' is the grid without a phase axis, so a CSV from before it resumes")
     sw.set_defaults(func=_cmd_sweep)
     return parser
 

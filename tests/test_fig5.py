@@ -222,3 +222,20 @@ def test_plot_curves_and_images_split_the_composite_into_page_width_figures(quic
     for bad, error in ((0, ValueError), (2.5, TypeError), (True, TypeError)):
         with pytest.raises(error, match="columns"):
             fig5.plot_images(quick4, columns=bad)
+
+
+def test_deep_decoder_fits_a_complex_image_with_two_output_channels():
+    """A problem with a smooth phase: two output channels (real, imaginary), no sigmoid, and the recorded error
+    is that of the magnitude, so the early-stopping oracle scores what the PSNR scores."""
+    from cstheory.mri import magnitude, mri_problem, psnr
+    P = mri_problem("shepp_logan", size=16, acceleration=2, rng=0, phase="smooth")
+    dd = fig5.fit_deep_decoder(P, channels=4, layers=3, steps=6, rng=0)
+    assert dd.signal.shape == (2, 16, 16) and dd.loss.shape == (7,) and dd.error.shape == (7,)
+    d = magnitude(dd.signal) - magnitude(P.image)
+    assert dd.error[-1] == pytest.approx(float(np.sum(d * d)), rel=1e-12)
+    mag = magnitude(P.image)
+    assert psnr(dd.signal, P.image) == pytest.approx(
+        10 * np.log10((mag.max() - mag.min()) ** 2 / (dd.error[-1] / mag.size)), rel=1e-12)
+    assert float(dd.signal.min()) < 0.0                      # no sigmoid: a complex image has signs
+    r = P.operator @ dd.signal - P.y
+    assert dd.loss[-1] == pytest.approx(0.5 * float(np.sum(r * r)), rel=1e-12)

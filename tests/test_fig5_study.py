@@ -29,7 +29,7 @@ def test_verdicts_follow_the_interval_of_the_mean_gap():
     assert summary["a"]["gap_heldout"] == pytest.approx(31 / 30)
     assert summary["a"]["early_stopping_gain"] == pytest.approx(0.5)
     table = S.summary_table(list(summary.values()))
-    assert "| a | 4× | none | 3 |" in table and "wins" in table and "loses" in table
+    assert "| a | 4× | none | none | 3 |" in table and "wins" in table and "loses" in table
     assert [c.passed for c in S.checks(list(summary.values()))] == [True, True, True]
 
 
@@ -60,15 +60,17 @@ def test_sweep_command_writes_the_summary(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(S.QUICK, "steps", 8)
     monkeypatch.setitem(S.QUICK, "seeds", (0, 1))
     monkeypatch.setitem(S.QUICK, "snrs", (None,))
+    monkeypatch.setitem(S.QUICK, "phases", ("none",))
     monkeypatch.setattr(S, "IMAGES", ("shepp_logan",))
-    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False, None))
+    monkeypatch.setattr(S.run, "__defaults__", (False, ("shepp_logan",), None, None, None, None, None, False, ("none",),
+                                                None))
     code = cli.main(["sweep", "fig5-study", "--quick", "--out", str(tmp_path), "--workers", "1", "--no-progress"])
     printed = capsys.readouterr().out
     verdicts = [line.split()[0] for line in printed.splitlines() if line.startswith(("PASS", "FAIL"))]
     assert len(verdicts) == 1                                     # one noise-free cell group: one check
     assert code == (0 if verdicts == ["PASS"] else 1)             # the exit code follows the checks
     text = (tmp_path / "fig5_study.md").read_text()
-    assert "| shepp_logan | 4× | none | 2 |" in text
+    assert "| shepp_logan | 4× | none | none | 2 |" in text
     assert len((tmp_path / "fig5_study.csv").read_text().strip().splitlines()) == 1 + 2
 
 
@@ -87,3 +89,58 @@ def test_workers_run_the_cells_on_a_process_pool(tmp_path, monkeypatch):
     assert [[r[k] for k in keys] for r in pooled.rows] == [[r[k] for k in keys] for r in serial.rows]
     with pytest.raises(ValueError, match="workers"):
         S.run(workers=0, **kw)
+
+
+def test_a_csv_from_before_the_phase_axis_resumes_and_reads_as_phase_none(tmp_path, monkeypatch):
+    """The running full study's CSV has no phase column: run(phases=("none",)) builds that same grid (nothing is
+    recomputed) and summarize counts its rows as real images."""
+    import csv
+    cols = ["image", "acceleration", "snr_db", "size", "channels", "steps", "inits", "seed", "zero-filled",
+            "l1-haar oracle", "l1-haar held-out", "tv oracle", "tv held-out", "baseline_seconds", "deep-decoder",
+            "deep-decoder early-stopped", "dd_seconds", "status", "message", "seconds"]
+    path = tmp_path / "old.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, cols)
+        w.writeheader()
+        for seed, gap in ((0, 1.0), (1, 1.2)):
+            row = {**_row("shepp_logan", gap, seed), "size": 16, "channels": 4, "steps": 8, "inits": 1,
+                   "baseline_seconds": 1.0, "seconds": 2.0, "message": ""}
+            del row["status"]
+            w.writerow({**row, "status": "ok"})
+    monkeypatch.setattr(S, "cell", lambda *a, **k: pytest.fail("a finished cell was recomputed"))
+    table = S.run(quick=True, images=("shepp_logan",), snrs=(None,), seeds=(0, 1), phases=("none",), out=path,
+                  size=16, channels=4, steps=8)
+    assert len(table.rows) == 2 and "phase" not in path.read_text().splitlines()[0]
+    (summary,) = S.summarize(table)
+    assert summary["phase"] == "none" and summary["masks"] == 2
+    assert "| shepp_logan | 4× | none | none | 2 |" in S.summary_table([summary])
+    # the same masks again with phase "none", and complex cells beside them: one group each, each mask once
+    rows = table.rows + [{**r, "phase": "none"} for r in table.rows] + [{**r, "phase": "smooth"} for r in table.rows]
+    by_phase = {s["phase"]: s for s in S.summarize(SweepTable(rows, ("image", "phase")))}
+    assert sorted(by_phase) == ["none", "smooth"] and by_phase["none"]["masks"] == 2
+    assert "| shepp_logan | 4× | none | smooth | 2 |" in S.summary_table(S.summarize(SweepTable(rows, ())))
+    assert [c.name for c in S.checks(list(by_phase.values()))][1].endswith("noise-free smooth phase: mean gain of "
+                                                                         "oracle early stopping (dB)")
+
+
+def test_a_smooth_phase_cell_scores_every_method_by_magnitude():
+    table = S.run(quick=True, images=("brick",), snrs=(None,), seeds=(0,), phases=("smooth",), size=16,
+                  channels=4, steps=8)
+    (row,) = table.rows
+    assert row["phase"] == "smooth" and row["status"] == "ok", row.get("message")
+    for key in ("zero-filled", "l1-haar oracle", "l1-haar held-out", "tv oracle", "tv held-out", "deep-decoder",
+                "deep-decoder early-stopped"):
+        assert np.isfinite(row[key]), key
+    assert row["deep-decoder early-stopped"] >= row["deep-decoder"] - 1e-9
+    P = mri_problem("brick", size=16, acceleration=4.0, rng=0, oversample=4, phase="smooth")
+    from cstheory.mri import psnr
+    assert row["zero-filled"] == pytest.approx(psnr(baselines.zero_filled(P.operator, P.y), P.image), rel=1e-12)
+
+
+def test_phases_are_checked():
+    with pytest.raises(TypeError, match="phases must be a non-empty tuple or list"):
+        S.run(quick=True, phases="smooth")
+    with pytest.raises(ValueError, match="phases entry must be one of"):
+        S.run(quick=True, phases=("rough",))
+    with pytest.raises(ValueError, match="phase must be one of"):
+        S.cell("brick", 4.0, None, 0, phase="rough", **TINY)

@@ -300,7 +300,8 @@ def _rows():
         shape=Shape(pair=True, int_ok=False), center_fraction=Flt(hi=1.0, hi_ok=True), lines=Flag())
     row("mri.kspace_distance", mri.kspace_distance, lambda: {"s": N}, s=Int(size=True))
     row("SubsampledFourier", cst.SubsampledFourier, lambda: {"shape": (N, N), "mask": _mask()},
-        shape=Shape(pair=True, int_ok=False), mask=Arr(ndim=(2,), backend=False, mask=True), dtype=Dt())
+        shape=Shape(pair=True, int_ok=False), mask=Arr(ndim=(2,), backend=False, mask=True), dtype=Dt(),
+        complex_image=Flag())
     img = _img()
     row("SubsampledFourier.matvec", lambda x: _sf().matvec(x), lambda: {"x": img},
         x=Arr(ndim=(1, 2), finite=False))
@@ -322,7 +323,11 @@ def _rows():
     row("mri.mri_problem", mri.mri_problem, lambda: {"image": "shepp_logan", "size": N, "acceleration": 2},
         size=Shape(pair=True), acceleration=Flt(lo=1.0, lo_ok=True), mask=Choice(),
         center_fraction=Flt(hi=1.0, hi_ok=True, optional=True), snr_db=Flt(lo=None, optional=True),
-        rng=Seed(), xp=Ns(), dtype=Dt())
+        rng=Seed(), xp=Ns(), dtype=Dt(), phase=Choice(optional=True))
+    row("mri.smooth_phase", mri.smooth_phase, lambda: {"shape": (N, N)},
+        shape=Shape(pair=True, int_ok=False), rng=Seed(), components=Int(), peak_to_peak=Flt())
+    row("mri.magnitude", mri.magnitude, lambda: {"x": np.stack([_img(), _img()])},
+        x=Arr(ndim=(3,), bound=False, backend=False))
     for name, f in (("mri.psnr", mri.psnr), ("mri.ssim", mri.ssim)):
         row(name, f, lambda: {"x": _img() * 0.9, "x_true": _img()}, x=Arr(ndim=(1, 2)), x_true=Arr(ndim=(2,)))
 
@@ -515,7 +520,7 @@ def _rows():
 
     row("baselines.zero_filled", baselines.zero_filled,
         lambda: {"A": _sf(), "y": ysf, "shape": (N, N), "part": "magnitude"},
-        A=Obj(), y=Arr(), shape=shp, part=Choice())
+        A=Obj(), y=Arr(), shape=shp, part=Choice(optional=True))
     row("baselines.l1_dct", baselines.l1_dct, solver(lam_fraction=3e-4), **common, monotone=Flag()).extra += [a_zero]
     row("baselines.l1_haar", baselines.l1_haar, solver(lam_fraction=1e-3), **common, monotone=Flag(),
         levels=Int(minimum=0, optional=True)).extra += [a_zero]
@@ -569,12 +574,12 @@ def _rows():
              ("grid with NaN", {"grid": [math.nan]}, ValueError), ("grid of strings", {"grid": ["1e-3"]}, TypeError)]
     row("baselines.Oracle", baselines.Oracle,
         lambda: {"truth": img, "grid": None, "ratio": 4.0, "steps": 6, "refine": True},
-        truth=Arr(ndim=(2,), bound=False, backend=False, sample=img), **walk).extra += grids
+        truth=Arr(ndim=(2, 3), bound=False, backend=False, sample=img), **walk).extra += grids
     row("baselines.Discrepancy", baselines.Discrepancy,
         lambda: {"noise_std": 0.01, "grid": [1e-3, 1e-2], "ratio": 4.0, "steps": 6, "refine": True},
         noise_std=Flt(), **walk).extra += grids
     row("baselines.as_rule", baselines.as_rule, lambda: {"rule": "auto", "truth": None, "noise_std": 0.01},
-        rule=Choice(), truth=Arr(ndim=(2,), optional=True, bound=False, backend=False, sample=img),
+        rule=Choice(), truth=Arr(ndim=(2, 3), optional=True, bound=False, backend=False, sample=img),
         noise_std=Flt(lo_ok=True, optional=True)).extra += [
         ("oracle without truth", {"rule": "oracle"}, ValueError, "truth"),
         ("discrepancy with noise_std 0", {"rule": "discrepancy", "noise_std": 0.0}, ValueError, "noise_std")]
@@ -910,7 +915,7 @@ def test_random_cases(data, memory_cap):
 #: public names that are not callables with inputs (constants, abstract bases, plain records)
 NOT_CALLABLE = {
     "optim.OPTIMIZERS", "optim.ADAM_DEFAULTS", "optim.Schedule", "optim.Optimizer", "optim.OptimizerState",
-    "optim.AdamState", "mri.MASK_DENSITIES", "mri.MASKS", "mri.MRIProblem", "baselines.METHODS",
+    "optim.AdamState", "mri.MASK_DENSITIES", "mri.MASKS", "mri.PHASES", "mri.MRIProblem", "baselines.METHODS",
     "baselines.BaselineResult", "baselines.LambdaChoice", "baselines.Method", "baselines.Rule", "baselines.Fraction",
     "baselines.ITERATIVE", "baselines.FRACTIONS", "baselines.GRID_RATIO", "baselines.TOL", "baselines.TOL_ADMM",
     "baselines.TOL_CP", "baselines.RULES", "baselines.MAX_ELLIPSES",

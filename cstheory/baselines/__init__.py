@@ -17,6 +17,16 @@ The loss term ½‖A x − y‖² is that of eq. (2) with the identity generator
 
 Everything is array-API code (NumPy, CuPy, array_api_strict).
 
+**Complex images.**  An image of shape (2, h, w) is a complex image, x_re + i x_im (the ``shape``, and
+the default for a complex-image :class:`cstheory.mri.SubsampledFourier`, whose ``signal_shape`` it is);
+results have that shape too.  TV is then the TV of the complex image, Σ_ij √(|∇x_re|² + |∇x_im|²)_ij
+(the four differences of a pixel grouped), ℓ1 in a basis Ψ is Σ |(Ψ x_re + i Ψ x_im)_ij| (its prox
+the complex soft threshold, :func:`shrink` of the (2, h, w) coefficients), and λ scales take moduli;
+the solvers are the same.  ``"tv-box"`` and ``box=`` refuse complex images (a ``ValueError`` naming
+``shape``): a box bounds a real image.  With a phase of zero and a conjugate-symmetric mask the complex
+problem's solution is the real one (tested); with another mask the complex problem lacks the conjugate
+symmetry that a real image's k-space has.
+
 **Which TV.**  TV(x) = Σ_ij ‖(∇x)_ij‖₂ with forward differences.  Two
 boundary conditions are implemented (:func:`gradient`): ``"neumann"``
 (the difference across the last row/column is 0) and ``"periodic"`` (it

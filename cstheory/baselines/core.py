@@ -6,6 +6,7 @@ solver modules import them, the face (:mod:`cstheory.baselines`) does not export
 """
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 
@@ -100,24 +101,42 @@ class BaselineResult:
 
 
 def setup(A, y, shape):
-    """Check A (an array or operator), y (1-D, real, finite, of length m) and the image shape; → (xp, (h, w))."""
+    """Check A (an array or operator), y (1-D, real, finite, of length m) and the image shape; → (xp, shape).
+
+    The shape is (h, w), or (2, h, w) for a complex image (the default for a complex-image
+    :class:`cstheory.mri.SubsampledFourier`, its ``signal_shape``)."""
     A = as_operator(A)
     m, n = A.shape
     _checks.array(y, "y", ndim=1)
     if y.shape[0] != m:
         raise ValueError(f"y must have length m = {m} (rows of A), got {y.shape[0]}")
     if shape is None:
-        shape = getattr(A, "image_shape", None)
+        shape = getattr(A, "signal_shape", None) or getattr(A, "image_shape", None)
         if shape is None:
             raise ValueError("shape must be given (the image shape (h, w)) when A has no image_shape")
-    h, w = _checks.shape_tuple(shape, "shape", lengths=(2,), int_ok=False)
-    if h * w != n:
-        raise ValueError(f"shape {(h, w)} has {h * w} pixels but A has {n} columns")
+    complex_shape = isinstance(shape, (tuple, list)) and len(shape) == 3        # (2, h, w): a complex image
+    shape = _checks.shape_tuple(shape, "shape", lengths=(3,) if complex_shape else (2,), int_ok=False)
+    if len(shape) == 3 and shape[0] != 2:
+        raise ValueError(f"shape must be (h, w), or (2, h, w) for a complex image (real and imaginary part), "
+                         f"got {shape}")
+    if math.prod(shape) != n:
+        raise ValueError(f"shape {shape} has {math.prod(shape)} pixels but A has {n} columns")
     xp = namespace(y)
     if A.xp is not None and not same_backend(A.xp, xp):
         raise TypeError(f"A and y come from different backends: A works on {backend_name(A.xp)} arrays "
                         f"but y is a {backend_name(xp)} array")
-    return xp, (h, w)
+    return xp, shape
+
+
+def is_complex(shape):
+    """Whether an image shape checked by :func:`setup` is that of a complex image, (2, h, w)."""
+    return len(shape) == 3
+
+
+def refuse_complex(shape, what):
+    """A ValueError naming ``shape`` for a method that has no meaning for complex images."""
+    if is_complex(shape):
+        raise ValueError(f"shape {tuple(shape)} is a complex image (real and imaginary part): {what}")
 
 
 def lipschitz(A, rng=0):
@@ -148,13 +167,14 @@ def check_rng(rng):
 
 
 def check_x0(x0, y, shape):
-    """The starting image: None, or a real finite array of h·w pixels ((h, w) or flat) on y's backend."""
+    """The starting image: None, or a real finite array of the image's entries (``shape`` or flat) on y's backend."""
     if x0 is None:
         return None
-    _checks.array(x0, "x0", ndim=(1, 2))
+    _checks.array(x0, "x0", ndim=(1, len(shape)))
     _checks.namespace(y=y, x0=x0)
-    if x0.shape[0] * (x0.shape[1] if x0.ndim == 2 else 1) != shape[0] * shape[1]:
-        raise ValueError(f"x0 must hold {shape[0] * shape[1]} pixels (shape {shape}), got shape {tuple(x0.shape)}")
+    if math.prod(x0.shape) != math.prod(shape) or (x0.ndim == 3 and tuple(x0.shape) != tuple(shape)):
+        raise ValueError(f"x0 must hold {math.prod(shape)} pixels (shape {tuple(shape)}), got shape "
+                         f"{tuple(x0.shape)}")
     return x0
 
 

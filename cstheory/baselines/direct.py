@@ -9,12 +9,13 @@ from .registry import Method, register
 __all__ = ["zero_filled"]
 
 
-def zero_filled(A, y, shape=None, part="magnitude"):
+def zero_filled(A, y, shape=None, part=None):
     """Zero-filled inverse FFT: F^H P_Ωᵀ y (the k-space with zeros at unsampled locations).
 
     For a :class:`cstheory.SubsampledFourier` ``A`` this is ``A.zero_filled(y, part)``:
-    ``part="magnitude"`` (default, the usual MRI reconstruction) or ``"real"``
-    (= Aᵀ y).  For any other operator, Aᵀ y reshaped to ``shape``.
+    ``part="magnitude"`` (the default for real images, the usual MRI reconstruction), ``"real"``
+    (= Aᵀ y for real images) or ``"complex"`` (the (2, h, w) stack [Re; Im], the default for a
+    complex-image ``A``, = Aᵀ y reshaped).  For any other operator, Aᵀ y reshaped to ``shape``.
 
     Parameters
     ----------
@@ -24,12 +25,13 @@ def zero_filled(A, y, shape=None, part="magnitude"):
         The measurements, real, finite, on A's backend.
     shape : (int, int), optional
         The image shape (default ``A.image_shape``).
-    part : {"magnitude", "real"}
-        What of the complex image a Fourier ``A`` returns.
+    part : {"magnitude", "real", "complex"}, optional
+        What of the complex image a Fourier ``A`` returns (default "magnitude", or "complex" for a
+        complex-image ``A``).
 
     Returns
     -------
-    array (h, w)
+    array (h, w), or (2, h, w) for ``part="complex"``
 
     Raises
     ------
@@ -48,11 +50,15 @@ def zero_filled(A, y, shape=None, part="magnitude"):
     >>> print(round(psnr(baselines.zero_filled(P.operator, P.y), P.image), 2))    # dB: the aliased floor
     19.79
     """
-    part = _checks.choice(part, ("magnitude", "real"), "part")
+    if part is not None:
+        part = _checks.choice(part, ("magnitude", "real", "complex"), "part")
     xp, shape = setup(A, y, shape)
     if isinstance(A, SubsampledFourier):
+        if part is None:
+            part = "complex" if A.complex_image else "magnitude"
         return A.zero_filled(y, part=part)
     return xp.reshape(A.T @ y, shape)
 
 
-register(Method("zero-filled", zero_filled, "|F^H P_Ωᵀ y| (Fourier data; Aᵀy otherwise)", "one inverse FFT"))
+register(Method("zero-filled", zero_filled, "|F^H P_Ωᵀ y| (Fourier data; F^H P_Ωᵀ y for complex images; Aᵀy otherwise)",
+                "one inverse FFT"))

@@ -7,6 +7,7 @@ scale is λ_max = ‖Ψ Aᵀ y‖_∞.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -14,10 +15,10 @@ import numpy as np
 from .. import _checks
 from .._backend import dct, idct
 from .core import (TOL, BaselineResult, check_levels, check_lam, check_rng, check_steps, check_x0, divergence_watch,
-                   lipschitz, setup, start)
-from .prox import soft
+                   is_complex, lipschitz, setup, start)
+from .prox import shrink_vectors, soft
 from .registry import Method, get, register
-from .transforms import haar_forward, haar_inverse
+from .transforms import channelwise, field_norm, haar_forward, haar_inverse
 
 __all__ = ["fista_l1", "l1_dct", "l1_haar"]
 
@@ -29,13 +30,19 @@ def _fista(A, y, xp, shape, analysis, synthesis, lam, steps, tol, monotone, x0, 
         raise ValueError("A is zero (‖A‖ = 0): every x fits y equally badly and FISTA's step 1/‖A‖² does not "
                          "exist; check the operator")
     step = 1.0 / L
+    if is_complex(shape):             # Ψ on the real and the imaginary part; |c| the modulus of each (re, im) pair
+        analysis = functools.partial(channelwise, analysis)
+        synthesis = functools.partial(channelwise, synthesis)
+        modulus, threshold = field_norm, shrink_vectors
+    else:
+        modulus, threshold = xp.abs, soft
 
     def synth(c):                     # Ψᵀ c, flattened
         return xp.reshape(synthesis(c), (-1,))
 
     def objective(c, Ac):
         r = Ac - y
-        return 0.5 * float(xp.sum(r * r)) + lam * float(xp.sum(xp.abs(c)))
+        return 0.5 * float(xp.sum(r * r)) + lam * float(xp.sum(modulus(c)))
 
     c = analysis(start(x0, xp, shape, y))
     Ac = A @ synth(c)
@@ -51,7 +58,7 @@ def _fista(A, y, xp, shape, analysis, synthesis, lam, steps, tol, monotone, x0, 
         grad = analysis(xp.reshape(A.T @ r, shape))
         # duality gap at v (free: r and Ψ Aᵀ r are at hand)
         Fv = objective(v, Av)
-        gmax = float(xp.max(xp.abs(grad)))
+        gmax = float(xp.max(modulus(grad)))
         sc = min(1.0, lam / gmax) if gmax > 0 else 1.0
         gap = Fv + 0.5 * sc * sc * float(xp.sum(r * r)) + sc * float(xp.sum(r * y))
         res = max(gap, 0.0) / max(Fv, 1e-300)
@@ -60,7 +67,7 @@ def _fista(A, y, xp, shape, analysis, synthesis, lam, steps, tol, monotone, x0, 
             c = v
             history.append(Fv)
             break
-        z = soft(v - step * grad, step * lam)
+        z = threshold(v - step * grad, step * lam)
         Az = A @ synth(z)
         Fz = objective(z, Az)
         watch.check_loss(k, Fz)
@@ -96,6 +103,10 @@ def fista_l1(A, y, analysis, synthesis, shape=None, lam=0.0, steps=20000, tol=TO
     better of z_k and c_{k−1}: the objective is then non-increasing.  The
     images A Ψᵀ c are carried along linearly, so one ``A @`` and one
     ``A.T @`` are spent per iteration.
+
+    **Complex images** (``shape`` (2, h, w)): Ψ acts on the real and the imaginary part, c = Ψ x_re + i Ψ x_im
+    is complex, ‖c‖₁ = Σ |c_ij| (the modulus), and the prox is the complex soft threshold
+    c_ij · max(1 − t/|c_ij|, 0); the duality gap uses the dual norm max_ij |·| of the same moduli.
 
     **Stopping criterion:** the relative duality gap at v_k, a certificate
     F(v_k) − F* ≤ gap.  The dual of the LASSO is max_θ −½‖θ‖² − ⟨θ, y⟩
@@ -284,13 +295,18 @@ def l1_haar(A, y, shape=None, lam=None, lam_fraction=None, levels=None, steps=20
 
 
 def dct_scale(xp, A, y, shape):
-    """λ_max of ℓ1 in the DCT: ‖Ψ Aᵀ y‖_∞ with Ψ the orthonormal 2-D DCT."""
-    return float(xp.max(xp.abs(dct(xp.reshape(A.T @ y, shape)))))
+    """λ_max of ℓ1 in the DCT: ‖Ψ Aᵀ y‖_∞ with Ψ the orthonormal 2-D DCT (complex images: the largest modulus)."""
+    return _lam_max(xp, dct, A, y, shape)
 
 
 def haar_scale(xp, A, y, shape):
-    """λ_max of ℓ1 in the Haar basis (all levels): ‖Ψ Aᵀ y‖_∞."""
-    return float(xp.max(xp.abs(haar_forward(xp.reshape(A.T @ y, shape)))))
+    """λ_max of ℓ1 in the Haar basis (all levels): ‖Ψ Aᵀ y‖_∞ (complex images: the largest modulus)."""
+    return _lam_max(xp, haar_forward, A, y, shape)
+
+
+def _lam_max(xp, analysis, A, y, shape):
+    c = channelwise(analysis, xp.reshape(A.T @ y, shape))
+    return float(xp.max(field_norm(c) if is_complex(shape) else xp.abs(c)))
 
 
 _FISTA_KEYWORDS = ("steps", "tol", "monotone", "rng")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .. import _checks
 from .._backend import namespace
+from .transforms import field_norm
 
 __all__ = ["soft_threshold", "shrink"]
 
@@ -52,9 +53,11 @@ def soft_threshold(c, t):
 
 
 def shrink_vectors(g, t):
-    """:func:`shrink` without the checks (the solvers' inner loop)."""
+    """:func:`shrink` without the checks (the solvers' inner loop); a leading axis of any length (the field
+    (4, h, w) of a complex image's gradient, or the (2, h, w) coefficients of a complex image: the complex soft
+    threshold c · max(1 − t/|c|, 0))."""
     xp = namespace(g)
-    mag = xp.sqrt(g[0, ...] * g[0, ...] + g[1, ...] * g[1, ...])
+    mag = field_norm(g)
     factor = xp.clip(1.0 - t / xp.clip(mag, min=1e-300), min=0.0)
     return g * factor
 
@@ -108,6 +111,5 @@ def project_tv_dual(field, lam, isotropic):
     if lam == 0:
         return xp.zeros_like(field)
     if isotropic:
-        mag = xp.sqrt(field[0, ...] * field[0, ...] + field[1, ...] * field[1, ...])
-        return field / xp.clip(mag / lam, min=1.0)
+        return field / xp.clip(field_norm(field) / lam, min=1.0)
     return xp.clip(field, min=-lam, max=lam)

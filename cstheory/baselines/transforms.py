@@ -15,15 +15,17 @@ import math
 import numpy as np
 
 from .. import _checks
-from .._backend import namespace, resolve
+from .._backend import fft2, ifft2, namespace, resolve
 from .core import check_boundary, check_levels, device
 
 __all__ = ["gradient", "gradient_adjoint", "total_variation", "laplacian_symbol", "haar_plan", "haar2", "ihaar2"]
 
 
 def grad(x, boundary):
-    """:func:`gradient` without the checks."""
+    """:func:`gradient` without the checks; a complex image (2, h, w) gives the field (4, h, w) [∇x_re; ∇x_im]."""
     xp = namespace(x)
+    if x.ndim == 3:
+        return xp.concat([grad(x[0, ...], boundary), grad(x[1, ...], boundary)])
     if boundary == "periodic":
         return xp.stack([xp.roll(x, -1, axis=0) - x, xp.roll(x, -1, axis=1) - x])
     h, w = x.shape
@@ -35,8 +37,10 @@ def grad(x, boundary):
 
 
 def grad_t(field, boundary):
-    """:func:`gradient_adjoint` without the checks."""
+    """:func:`gradient_adjoint` without the checks; a field (4, h, w) of a complex image gives (2, h, w)."""
     xp = namespace(field)
+    if field.shape[0] == 4:
+        return xp.stack([grad_t(field[:2, ...], boundary), grad_t(field[2:, ...], boundary)])
     if boundary == "periodic":
         return (xp.roll(field[0, ...], 1, axis=0) - field[0, ...]) + (xp.roll(field[1, ...], 1, axis=1) - field[1, ...])
     _, h, w = field.shape
@@ -132,11 +136,46 @@ def gradient_adjoint(field, boundary="neumann"):
 
 
 def tv_of(g, isotropic=True):
-    """TV of a gradient field g (2, h, w): Σ‖g_ij‖₂ (isotropic) or Σ|g| (unchecked)."""
+    """TV of a gradient field g (2, h, w): Σ‖g_ij‖₂ (isotropic) or Σ|g| (unchecked).
+
+    The field (4, h, w) of a complex image groups the four differences of a pixel:
+    Σ_ij √(|∇x_re|² + |∇x_im|²)_ij (isotropic)."""
     xp = namespace(g)
     if isotropic:
-        return float(xp.sum(xp.sqrt(g[0, ...] * g[0, ...] + g[1, ...] * g[1, ...])))
+        return float(xp.sum(field_norm(g)))
     return float(xp.sum(xp.abs(g)))
+
+
+def field_norm(g):
+    """‖g_ij‖₂ over the leading axis (2 components, or 4 for a complex image's gradient), shape (h, w)."""
+    xp = namespace(g)
+    if g.shape[0] == 2:
+        return xp.sqrt(g[0, ...] * g[0, ...] + g[1, ...] * g[1, ...])
+    return xp.sqrt(xp.sum(g * g, axis=0))
+
+
+def channelwise(transform, x):
+    """``transform`` of an (h, w) image, or of each channel of a complex image (2, h, w) (unchecked)."""
+    if x.ndim == 3:
+        return namespace(x).stack([transform(x[0, ...]), transform(x[1, ...])])
+    return transform(x)
+
+
+def fourier(x):
+    """The orthonormal 2-D DFT of a real image (h, w), or of x_re + i x_im for a complex one (2, h, w)."""
+    if x.ndim == 3:
+        xp = namespace(x)
+        cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128
+        unit = xp.asarray(1j, dtype=cdt, device=device(x))
+        return fft2(xp.astype(x[0, ...], cdt) + unit * xp.astype(x[1, ...], cdt))
+    return fft2(x)
+
+
+def inverse_fourier(X, complex_image):
+    """The inverse of :func:`fourier`: Re F^H X (h, w), or [Re; Im] of F^H X (2, h, w) for a complex image."""
+    xp = namespace(X)
+    z = ifft2(X)
+    return xp.stack([xp.real(z), xp.imag(z)]) if complex_image else xp.real(z)
 
 
 def total_variation(x, isotropic=True, boundary="neumann"):

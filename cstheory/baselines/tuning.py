@@ -235,7 +235,7 @@ class Oracle(_Walk):
 
     def __init__(self, truth, grid=None, ratio=GRID_RATIO, steps=6, refine=True):
         super().__init__(grid, ratio, steps, refine)
-        _checks.array(truth, "truth", ndim=2)
+        _checks.array(truth, "truth", ndim=(2, 3))
         self.truth = truth
 
     def check(self, y, shape):
@@ -385,7 +385,7 @@ def as_rule(rule="auto", truth=None, noise_std=None):
                         f"{rule!r}"[:200])
     rule = _checks.choice(rule, RULES, "rule")
     if truth is not None:
-        _checks.array(truth, "truth", ndim=2)
+        _checks.array(truth, "truth", ndim=(2, 3))
     if rule == "auto":
         rule = "discrepancy" if noise_std else "fraction"
     if rule == "oracle":

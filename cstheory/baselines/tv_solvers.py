@@ -12,13 +12,13 @@ import math
 import numpy as np
 
 from .. import _checks, mri
-from .._backend import fft2, ifft2
 from ..operators import as_operator
 from .core import (TOL_ADMM, TOL_CP, BaselineResult, check_box, check_boundary, check_lam, check_rng, check_steps,
-                   check_x0, device, divergence_watch, lipschitz, setup, start, vector_norm)
+                   check_x0, device, divergence_watch, is_complex, lipschitz, refuse_complex, setup, start,
+                   vector_norm)
 from .prox import project_tv_dual, shrink_vectors
 from .registry import Method, get, register
-from .transforms import grad, grad_t, laplacian_symbol, tv_of
+from .transforms import field_norm, fourier, grad, grad_t, inverse_fourier, laplacian_symbol, tv_of
 
 __all__ = ["tv", "tv_admm"]
 
@@ -30,7 +30,8 @@ def tv(A, y, shape=None, lam=None, lam_fraction=None, steps=100000, tol=TOL_CP, 
     TV is isotropic by default, TV(x) = Σ_ij ‖(∇x)_ij‖₂ with forward
     differences (:func:`gradient`, ``boundary`` "neumann" by default or
     "periodic"); ``isotropic=False`` gives the anisotropic Σ |∂₀x| + |∂₁x|.
-    ``box=(lo, hi)`` adds the constraint lo ≤ x ≤ hi.
+    ``box=(lo, hi)`` adds the constraint lo ≤ x ≤ hi.  A complex image (``shape`` (2, h, w)) has the TV
+    Σ_ij √(|∇x_re|² + |∇x_im|²)_ij (the field ∇x is (4, h, w)) and no box.
 
     Both terms are dualised (so any A works, no inner solve): with
     K x = (A x, ∇x), F(u, g) = ½‖u − y‖² + λ‖g‖, G = the box indicator (0
@@ -116,6 +117,8 @@ def tv(A, y, shape=None, lam=None, lam_fraction=None, steps=100000, tol=TOL_CP, 
     isotropic = _checks.flag(isotropic, "isotropic")
     boundary = check_boundary(boundary)
     box = check_box(box)
+    if box is not None:
+        refuse_complex(shape, "a box bounds a real image; use box=None")
     x0 = check_x0(x0, y, shape)
     check_rng(rng)
     if lam is None:
@@ -134,7 +137,6 @@ def tv(A, y, shape=None, lam=None, lam_fraction=None, steps=100000, tol=TOL_CP, 
         r = Ax - y
         return 0.5 * float(xp.sum(r * r)) + lam * tv_of(g, isotropic)
 
-    dev = device(y)
     x = start(x0, xp, shape, y)
     if box is not None:
         x = xp.clip(x, min=box[0], max=box[1])
@@ -142,7 +144,7 @@ def tv(A, y, shape=None, lam=None, lam_fraction=None, steps=100000, tol=TOL_CP, 
     Ax, g = A @ xp.reshape(x, (-1,)), D(x)
     Axbar, gbar = Ax, g
     q = xp.zeros_like(y)
-    p = xp.zeros((2,) + tuple(shape), dtype=y.dtype, device=dev)
+    p = xp.zeros_like(g)
     history = [objective(g, Ax)]
     watch = divergence_watch("Chambolle-Pock (tv)", "is A.T the adjoint of A? The steps assume ‖K‖² ≤ ‖A‖² + 8",
                              history[0], y, xp)
@@ -191,7 +193,9 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
 
     The x-update is exact and costs two FFTs: AᵀA = F^H diag(Q) F
     (:func:`cstheory.mri.fourier_gram`) and ∇ᵀ∇ = F^H diag(Λ) F (:func:`laplacian_symbol`),
-    so x = Re F^H[F b / (Q + ρΛ + ρβ)].  Where the denominator is 0 (only the
+    so x = Re F^H[F b / (Q + ρΛ + ρβ)].  For a complex image (``shape`` (2, h, w), a complex-image
+    ``A``: Q = P, no conjugate symmetry) the same division acts on F(b_re + i b_im) and x is [Re; Im]
+    of F^H[·]; the z-update shrinks the four differences of each pixel together.  Where the denominator is 0 (only the
     DC coefficient when it is not sampled and there is no box: the objective
     does not see the mean) the pseudo-inverse keeps that coefficient at 0.
 
@@ -265,17 +269,20 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
     xp, shape = setup(A, y, shape)
     lam, lam_fraction = check_lam(lam, lam_fraction)
     box = check_box(box)
+    if box is not None:
+        refuse_complex(shape, "a box bounds a real image; use box=None")
     rho = 1.0 if rho is None else _checks.positive_float(rho, "rho")
     steps, tol = check_steps(steps, tol)
     x0 = check_x0(x0, y, shape)
     adapt_rho = _checks.flag(adapt_rho, "adapt_rho")
     check_rng(rng)
-    Q = mri.fourier_gram(A, shape, rng=rng)
+    complex_image = is_complex(shape)
+    Q = mri.fourier_gram(A, shape[-2:], rng=rng)
     method = "tv-box" if box is not None else "tv"
     if lam is None:
         frac = get(method).fraction if lam_fraction is None else lam_fraction
         lam = frac * image_scale(xp, A, y, shape)
-    lap = laplacian_symbol(shape, xp=xp, dtype=y.dtype, device=device(y))
+    lap = laplacian_symbol(shape[-2:], xp=xp, dtype=y.dtype, device=device(y))
     beta = 0.0 if box is None else 1.0
 
     def inverse_symbol(r):
@@ -299,18 +306,19 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
     x = start(x0, xp, shape, y)
     if box is not None:
         x = xp.clip(x, min=box[0], max=box[1])
-    z, u = D(x), xp.zeros((2,) + tuple(shape), dtype=y.dtype, device=device(y))
+    z = D(x)
+    u = xp.zeros_like(z)
     w, v = x, xp.zeros_like(x)
     inv = inverse_symbol(rho)
-    history = [objective(x, fft2(x), z)]
+    history = [objective(x, fourier(x), z)]
     watch = divergence_watch("ADMM (tv)", "is A's Gram F^H diag(Q) F (fourier_gram)?", history[0], y, xp)
     k, res, converged = 0, float("inf"), False
     for k in range(1, steps + 1):
         b = Aty + rho * Dt(z - u)
         if box is not None:
             b = b + rho * (w - v)
-        X = inv * fft2(b)
-        x = xp.real(ifft2(X))
+        X = inv * fourier(b)
+        x = inverse_fourier(X, complex_image)
         gx = D(x)
         z_old, w_old = z, w
         z = shrink_vectors(gx + u, lam / rho)
@@ -345,8 +353,9 @@ def tv_admm(A, y, shape=None, lam=None, lam_fraction=None, box=None, rho=None, s
 
 
 def image_scale(xp, A, y, shape):
-    """The λ scale of TV: ‖Aᵀ y‖_∞."""
-    return float(xp.max(xp.abs(xp.reshape(A.T @ y, shape))))
+    """The λ scale of TV: ‖Aᵀ y‖_∞ (complex images: the largest modulus |(Aᵀ y)_ij|)."""
+    x = xp.reshape(A.T @ y, shape)
+    return float(xp.max(field_norm(x) if is_complex(shape) else xp.abs(x)))
 
 
 def _periodic_tv(method, A, y, shape, lam, kwargs):
@@ -355,6 +364,8 @@ def _periodic_tv(method, A, y, shape, lam, kwargs):
         raise TypeError(f"solve got the keyword argument 'box': method {method!r} sets it "
                         "(None for 'tv', (0, 1) for 'tv-box'); call tv() or tv_admm() for another box")
     box = (0.0, 1.0) if method == "tv-box" else None
+    if box is not None:
+        refuse_complex(setup(A, y, shape)[1], "'tv-box' bounds a real image to [0, 1]; use 'tv'")
     if isinstance(as_operator(A), mri.SubsampledFourier):
         return tv_admm(A, y, shape, lam=lam, box=box, **kwargs)
     frac = kwargs.pop("lam_fraction", None)

@@ -34,9 +34,10 @@ the discretization, not the priors.)  The object is scaled so that x* spans
 from __future__ import annotations
 
 from . import data, masks, metrics, operator
-from .data import MASKS, MRIProblem, fourier_downsample, mri_problem, natural_image, phantom, simulate_kspace
+from .data import (MASKS, PHASES, MRIProblem, fourier_downsample, mri_problem, natural_image, phantom,
+                   simulate_kspace, smooth_phase)
 from .masks import MASK_DENSITIES, cartesian_mask, centre_mask, kspace_distance, random_mask
-from .metrics import psnr, ssim
+from .metrics import magnitude, psnr, ssim
 from .operator import SubsampledFourier, fourier_gram
 
 __all__ = masks.__all__ + operator.__all__ + data.__all__ + metrics.__all__

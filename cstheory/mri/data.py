@@ -15,11 +15,14 @@ from ..signals import IMAGES, load_image
 from .masks import cartesian_mask, image_shape_of, random_mask
 from .operator import SubsampledFourier
 
-__all__ = ["phantom", "natural_image", "MRIProblem", "simulate_kspace", "mri_problem", "MASKS", "fourier_downsample"]
+__all__ = ["phantom", "natural_image", "MRIProblem", "simulate_kspace", "mri_problem", "MASKS", "PHASES",
+           "fourier_downsample", "smooth_phase"]
 
 
 #: mask kinds understood by :func:`mri_problem`
 MASKS = ("cartesian", "random")
+#: phases understood by :func:`mri_problem`: ``None`` (a real image) or ``"smooth"`` (:func:`smooth_phase`)
+PHASES = (None, "smooth")
 
 
 def phantom(size=64, xp=None, dtype=None, device=None):
@@ -58,8 +61,8 @@ class MRIProblem:
 
     Attributes
     ----------
-    image : (h, w) array
-        The ground truth x*.
+    image : (h, w) array, or (2, h, w) for a complex image
+        The ground truth x* (a complex image as the stack [real part; imaginary part]).
     operator : SubsampledFourier
         A; ``operator.mask`` is the sampling mask.
     y : (2m,) array
@@ -87,6 +90,11 @@ class MRIProblem:
     @property
     def acceleration(self) -> float:
         return self.operator.acceleration
+
+    @property
+    def complex_image(self) -> bool:
+        """Whether x* is a complex image (2, h, w) and the operator a complex-image one."""
+        return self.operator.complex_image
 
 
 def simulate_kspace(image, mask, snr_db=None, rng=0):
@@ -135,14 +143,75 @@ def simulate_kspace(image, mask, snr_db=None, rng=0):
     xp = namespace(image)
     dev = array_api_compat.device(image)
     A = SubsampledFourier(tuple(image.shape), mask, xp=xp, dtype=image.dtype, device=dev)
+    draws = None if snr_db is None else host_rng.standard_normal(2 * A.num_samples)
+    return _acquire(A, image, snr_db, draws)
+
+
+def _acquire(A, image, snr_db, draws):
+    """y = A x* + s · draws with s set by ``snr_db`` (noiseless when ``snr_db`` is None), as an MRIProblem."""
+    xp = A.xp
     y = A @ image
     s = 0.0
     if snr_db is not None:
         rms = _numeric.norm(xp, y) / math.sqrt(y.shape[0])          # overflow-free ‖A x*‖ / √(2m)
         s = rms * 10.0 ** (-snr_db / 20.0)
-        e = host_rng.standard_normal(y.shape[0]) * s
-        y = y + asarray(e, xp=xp, dtype=y.dtype, device=dev)
+        e = draws * s
+        y = y + asarray(e, xp=xp, dtype=y.dtype, device=array_api_compat.device(image))
     return MRIProblem(image=image, operator=A, y=y, noise_std=s, snr_db=snr_db)
+
+
+def smooth_phase(shape, rng=0, components=4, peak_to_peak=math.pi):
+    """A smooth random phase φ (h, w): a sum of low-frequency 2-D cosines, scaled to a given peak-to-peak.
+
+    φ(u, v) = φ₀ + c · Σ_j a_j cos(2π (k_j u + l_j v) + θ_j) on the pixel centres u = (i + ½)/h,
+    v = (j + ½)/w of the unit square, with integer frequencies k_j, l_j ∈ {−2, …, 2} (not both 0),
+    amplitudes a_j ∈ [½, 1], offsets θ_j and the global phase φ₀ uniform in [0, 2π), and c such that
+    max φ − min φ = ``peak_to_peak`` on the grid.  The frequencies are those of the unit square, so the
+    same draws render the same function on a finer grid (up to where its extremes fall).
+
+    Parameters
+    ----------
+    shape : (int, int)
+        The grid (h, w).
+    rng : int or numpy.random.Generator
+        Draws, in order: frequencies, amplitudes, offsets, the global phase.
+    components : int
+        Number of cosines (≥ 1).
+    peak_to_peak : float
+        max φ − min φ (> 0), π by default.
+
+    Returns
+    -------
+    numpy.ndarray (h, w)
+        float64, on the host.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory.mri import smooth_phase
+    >>> phi = smooth_phase((32, 32), rng=0)
+    >>> print(phi.shape, round(float(phi.max() - phi.min()), 6) == round(np.pi, 6))
+    (32, 32) True
+    """
+    h, w = image_shape_of(shape)
+    _checks.memory(_checks.nbytes((h, w)) * 4, f"smooth_phase(shape={(h, w)})")
+    host_rng = as_generator(rng)
+    components = _checks.positive_int(components, "components")
+    peak_to_peak = _checks.positive_float(peak_to_peak, "peak_to_peak")
+    freqs = host_rng.integers(-2, 3, size=(components, 2))
+    amps = host_rng.uniform(0.5, 1.0, size=components)
+    offsets = host_rng.uniform(0.0, 2 * math.pi, size=components)
+    global_phase = float(host_rng.uniform(0.0, 2 * math.pi))
+    for j in range(components):
+        if freqs[j, 0] == 0 and freqs[j, 1] == 0:
+            freqs[j] = (1, 0)                  # a constant would not be a component
+    u = ((np.arange(h) + 0.5) / h)[:, None]
+    v = ((np.arange(w) + 0.5) / w)[None, :]
+    phi = sum(amps[j] * np.cos(2 * math.pi * (freqs[j, 0] * u + freqs[j, 1] * v) + offsets[j])
+              for j in range(components))
+    spread = float(phi.max() - phi.min())
+    phi = (phi - phi.min()) * (peak_to_peak / spread) if spread > 0 else 0.0 * phi
+    return phi + global_phase
 
 
 def _crop_axis(K, s, axis):
@@ -213,7 +282,7 @@ def fourier_downsample(fine, shape):
 
 
 def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", center_fraction=None,
-                snr_db=None, rng=0, xp=None, dtype=None, device=None, oversample=1):
+                snr_db=None, rng=0, xp=None, dtype=None, device=None, oversample=1, phase=None):
     """One call from an image name to a simulated acquisition (the setting of Fig. 5).
 
     Parameters
@@ -239,6 +308,15 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
         s-times coarser grid (:func:`fourier_downsample`), the
         object is scaled (an affine map, so still an object) for the fully sampled
         reconstruction x* to span [0, 1], and y samples that k-space (module docstring).
+    phase : {None, "smooth"}
+        ``None`` (default): a real image.  ``"smooth"``: the object is m(x) e^{iφ(x)}, m the
+        picture above (scaled as above) and φ a :func:`smooth_phase` of peak-to-peak π, drawn from
+        ``rng`` *after* the mask and the noise (so the mask and the noise draws are those of
+        ``phase=None``, whose results stay bit-identical; the noise draws are made without noise too,
+        so one seed gives one object at every ``snr_db``).  With ``oversample`` > 1 the phase is
+        rendered on the fine grid and x*, the fully sampled reconstruction, is complex.  x* is then
+        the (2, h, w) stack [Re x*; Im x*] and ``operator`` a complex-image
+        :class:`SubsampledFourier`; score it by magnitude (:func:`psnr` does, given the stack).
 
     Returns
     -------
@@ -251,8 +329,13 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
     >>> zero_filled = P.operator.zero_filled(P.y)
     >>> print(P.acceleration, round(psnr(zero_filled, P.image), 1))      # the zero-filled baseline, dB
     4.0 18.3
+    >>> C = mri_problem('shepp_logan', size=32, acceleration=4, rng=0, phase='smooth')
+    >>> print(C.image.shape, C.operator.complex_image, bool((C.operator.mask == P.operator.mask).all()))
+    (2, 32, 32) True True
     """
     _checks.choice(mask, MASKS, "mask")
+    if phase is not None:
+        _checks.choice(phase, ("smooth",), "phase")
     host_rng = as_generator(rng)
     _checks.real(acceleration, "acceleration", low=1.0)
     if center_fraction is not None:
@@ -275,6 +358,9 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
         if not hi > lo:
             raise ValueError("image is constant: nothing to reconstruct")
         fine = (fine - lo) / (hi - lo)          # the object a·fine + b: its reconstruction spans [0, 1]
+        if phase is not None:
+            return _complex_problem(fine, coarse, acceleration, mask, center_fraction, snr_db, rng, xp, dtype,
+                                    device)
         reference = asarray(fourier_downsample(fine, coarse), xp=xp, dtype=dtype, device=device)
         return mri_problem(reference, acceleration=acceleration, mask=mask, center_fraction=center_fraction,
                            snr_db=snr_db, rng=rng)
@@ -282,7 +368,29 @@ def mri_problem(image="shepp_logan", size=64, acceleration=4, mask="cartesian", 
         image = load_image(image, size=size, xp=xp, dtype=dtype, device=device)
     else:
         _checks.array(image, "image", ndim=2)
+    if phase is not None:
+        fine = np.asarray(to_numpy(image), dtype=np.float64)
+        return _complex_problem(fine, tuple(fine.shape), acceleration, mask, center_fraction, snr_db, rng,
+                                namespace(image), image.dtype, array_api_compat.device(image))
     make = cartesian_mask if mask == "cartesian" else random_mask
     m = make(tuple(image.shape), acceleration, center_fraction=center_fraction, rng=host_rng,
              xp=namespace(image), device=array_api_compat.device(image))
     return simulate_kspace(image, m, snr_db=snr_db, rng=host_rng)
+
+
+def _complex_problem(fine, coarse, acceleration, mask, center_fraction, snr_db, rng, xp, dtype, device):
+    """:func:`mri_problem` with a smooth phase: the magnitude ``fine`` (on the fine grid, or on ``coarse`` itself),
+    the mask and the noise drawn first (as for a noisy real image), then the phase.  The noise is drawn even
+    without noise, so that a seed gives the same object at every ``snr_db``."""
+    host_rng = as_generator(rng)
+    probe = asarray(np.zeros(coarse), xp=xp, dtype=dtype, device=device)
+    xp, dev = namespace(probe), array_api_compat.device(probe)
+    make = cartesian_mask if mask == "cartesian" else random_mask
+    m = make(coarse, acceleration, center_fraction=center_fraction, rng=host_rng, xp=xp, device=dev)
+    A = SubsampledFourier(coarse, m, xp=xp, dtype=probe.dtype, device=dev, complex_image=True)
+    draws = host_rng.standard_normal(2 * A.num_samples)     # drawn without noise too: one object per seed
+    obj = fine * np.exp(1j * smooth_phase(fine.shape, host_rng))
+    if tuple(fine.shape) != tuple(coarse):      # the band-limited k-space is linear: crop Re and Im alike
+        obj = fourier_downsample(obj.real, coarse) + 1j * fourier_downsample(obj.imag, coarse)
+    image = asarray(np.stack([obj.real, obj.imag]), xp=xp, dtype=probe.dtype, device=dev)
+    return _acquire(A, image, snr_db, draws)

@@ -53,10 +53,21 @@ class SubsampledFourier(LinearOperator):
     xp, dtype, device
         Namespace, real dtype and device of the operator's arrays; by default
         the namespace and device of ``mask`` and float64.
+    complex_image : bool
+        ``False`` (default): images are real (h, w); ``True``: images are complex,
+        stored as real (2, h, w) stacks [real part, imaginary part] (see above).
+
+    Attributes
+    ----------
+    image_shape : (int, int)
+        The pixel grid (h, w) (that of the mask).
+    signal_shape : tuple
+        The shape of the operator's images: (h, w), or (2, h, w) with ``complex_image``.
 
     Notes
     -----
-    Inputs ``x`` may be flat (h·w,) or (h, w); ``A.T @ r`` returns flat (h·w,).
+    Inputs ``x`` may be flat (h·w,) or (h, w) (complex: (2·h·w,) or (2, h, w));
+    ``A.T @ r`` returns them flat.
     Sampling uses a flat index array with ``xp.take``; the zero-filling of
     the adjoint is a gather too (each k-space position reads its measurement,
     or an appended zero), so only the array API standard is used.
@@ -72,10 +83,21 @@ class SubsampledFourier(LinearOperator):
     True
     >>> print(round(cst.operator_norm(A), 6))        # F is unitary and the DC is sampled: ‖A‖ = 1
     1.0
+
+    A complex image (2, 8, 8) and its adjoint:
+
+    >>> C = cst.SubsampledFourier((8, 8), A.mask, complex_image=True)
+    >>> print(C.shape, C.signal_shape)
+    (32, 128) (2, 8, 8)
+    >>> z = np.random.default_rng(2).standard_normal(128)
+    >>> print(abs(float(r @ (C @ z) - z @ (C.T @ r))) < 1e-12)
+    True
     """
 
-    def __init__(self, shape, mask, xp=None, dtype=None, device=None):
+    def __init__(self, shape, mask, xp=None, dtype=None, device=None, complex_image=False):
         h, w = self.image_shape = image_shape_of(shape)
+        self.complex_image = _checks.flag(complex_image, "complex_image")
+        self.signal_shape = (2, h, w) if self.complex_image else (h, w)
         _checks.array(mask, "mask", ndim=2, dtype="mask")
         if tuple(mask.shape) != (h, w):
             raise ValueError(f"mask must have the image shape {(h, w)}, got {tuple(mask.shape)}")
@@ -99,7 +121,7 @@ class SubsampledFourier(LinearOperator):
         inv = np.full(h * w, m, dtype=np.int64)
         inv[idx] = np.arange(m)
         self.num_samples = m
-        self.shape = (2 * m, h * w)
+        self.shape = (2 * m, (2 if self.complex_image else 1) * h * w)
         self.mask = mask_to(host, self.xp, self.device)
         self._index = asarray(idx.astype(np.int64), xp=self.xp, dtype=self.xp.int64, device=self.device)
         self._scatter = asarray(inv, xp=self.xp, dtype=self.xp.int64, device=self.device)
@@ -112,13 +134,28 @@ class SubsampledFourier(LinearOperator):
     def _complex_dtype(self):
         return self.xp.complex64 if self.dtype == self.xp.float32 else self.xp.complex128
 
+    def _unit(self):
+        cdt = self._complex_dtype()
+        return (self.xp.asarray(1j, dtype=cdt) if self.device is None
+                else self.xp.asarray(1j, dtype=cdt, device=self.device))
+
     def _check_image(self, x, name="x"):
+        """The image as an (h, w) array: real, or complex x_re + i x_im for a complex-image operator."""
+        xp = self.xp
         h, w = self.image_shape
         self.check_input(x, name)
-        _checks.array(x, name, ndim=(1, 2), finite=False)
-        if tuple(x.shape) not in ((h * w,), (h, w)):
-            raise ValueError(f"{name} must have shape ({h * w},) or ({h}, {w}), got {tuple(x.shape)}")
-        return self.xp.reshape(x, (h, w))
+        if not self.complex_image:
+            _checks.array(x, name, ndim=(1, 2), finite=False)
+            if tuple(x.shape) not in ((h * w,), (h, w)):
+                raise ValueError(f"{name} must have shape ({h * w},) or ({h}, {w}), got {tuple(x.shape)}")
+            return xp.reshape(x, (h, w))
+        _checks.array(x, name, ndim=(1, 3), finite=False)
+        if tuple(x.shape) not in ((2 * h * w,), (2, h, w)):
+            raise ValueError(f"{name} must have shape ({2 * h * w},) or (2, {h}, {w}) (a complex image: real "
+                             f"and imaginary part), got {tuple(x.shape)}")
+        x = xp.reshape(x, (2, h, w))
+        cdt = self._complex_dtype()
+        return xp.astype(x[0, ...], cdt) + self._unit() * xp.astype(x[1, ...], cdt)
 
     def kspace(self, x):
         """The complex sampled coefficients (F x)_Ω ∈ C^m (in the order of the flat mask)."""
@@ -141,8 +178,7 @@ class SubsampledFourier(LinearOperator):
         if r.shape[0] != 2 * m:
             raise ValueError(f"{name} must have length 2m = {2 * m}, got {r.shape[0]}")
         cdt = self._complex_dtype()
-        unit = xp.asarray(1j, dtype=cdt) if self.device is None else xp.asarray(1j, dtype=cdt, device=self.device)
-        return xp.astype(r[:m], cdt) + unit * xp.astype(r[m:], cdt)
+        return xp.astype(r[:m], cdt) + self._unit() * xp.astype(r[m:], cdt)
 
     def zero_filled_kspace(self, r, name="r"):
         """The (h, w) complex k-space with the measurements at Ω and zeros elsewhere (P_Ωᵀ c)."""
@@ -152,27 +188,37 @@ class SubsampledFourier(LinearOperator):
         return xp.reshape(xp.take(padded, self._scatter), self.image_shape)
 
     def rmatvec(self, r):
-        """Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)), flat (h·w,)."""
+        """Aᵀ r = Re(F^H P_Ωᵀ (r_re + i r_im)), flat (h·w,); complex images: [Re; Im] of it, flat (2·h·w,)."""
         xp = self.xp
         img = ifft2(self.zero_filled_kspace(r), norm="ortho")
+        if self.complex_image:
+            return xp.concat([xp.reshape(xp.real(img), (-1,)), xp.reshape(xp.imag(img), (-1,))])
         return xp.reshape(xp.real(img), (-1,))
 
     def zero_filled(self, y, part="magnitude"):
-        """Zero-filled inverse DFT F^H P_Ωᵀ y of measurements ``y`` (length 2m), as an (h, w) image.
+        """Zero-filled inverse DFT F^H P_Ωᵀ y of measurements ``y`` (length 2m), as an image.
 
-        ``part="magnitude"`` (default) returns |·|, the usual MRI display and
+        ``part="magnitude"`` (default) returns |·| (h, w), the usual MRI display and
         the classical "zero-filled" reconstruction; ``part="real"`` returns the
-        real part, which is exactly ``(A.T @ y)`` reshaped (the adjoint).
+        real part (h, w), which for a real-image operator is exactly ``(A.T @ y)``
+        reshaped (the adjoint); ``part="complex"`` returns the complex image as the
+        real (2, h, w) stack [real part; imaginary part], which for a complex-image
+        operator is exactly ``(A.T @ y)`` reshaped.
         """
         xp = self.xp
-        _checks.choice(part, ("magnitude", "real"), "part")
+        _checks.choice(part, ("magnitude", "real", "complex"), "part")
         _checks.array(y, "y", ndim=1)
         img = ifft2(self.zero_filled_kspace(y, "y"), norm="ortho")
+        if part == "complex":
+            return xp.stack([xp.real(img), xp.imag(img)])
         return xp.abs(img) if part == "magnitude" else xp.real(img)
 
 
 def fourier_gram(A, shape=None, check=True, rng=0):
     """The Fourier symbol Q of AᵀA for subsampled Fourier ``A``: AᵀA x = F^H (Q ⊙ F x) for real x.
+
+    For a complex-image ``A`` (``complex_image=True``) there is no mirror: AᵀA x = F^H P F x for the
+    complex image x, so Q = P (the mask, as 0/1), to be applied to F(x_re + i x_im).
 
     For A x = [Re (F x)_Ω ; Im (F x)_Ω] with mask P (1 on Ω), AᵀA x = Re(F^H P F x).
     Let X = F x.  x is real, so X[−k] = conj(X[k]), and conj(F^H V) = F^H Ṽ with
@@ -234,11 +280,15 @@ def fourier_gram(A, shape=None, check=True, rng=0):
     P = xp.astype(mask, dtype)
     # P̃[k] = P[−k mod s] along both axes: flip, then roll by one so that index 0 stays at 0
     mirrored = xp.roll(xp.flip(P, axis=(0, 1)), (1, 1), axis=(0, 1))
-    Q = 0.5 * (P + mirrored)
+    Q = P if A.complex_image else 0.5 * (P + mirrored)
     if check:
-        x = asarray(rng.standard_normal(tuple(shape)), xp=xp, dtype=dtype, device=A.device)
-        lhs = xp.reshape(A.T @ (A @ xp.reshape(x, (-1,))), tuple(shape))
-        rhs = xp.real(ifft2(Q * fft2(x)))
+        x = asarray(rng.standard_normal(tuple(A.signal_shape)), xp=xp, dtype=dtype, device=A.device)
+        lhs = xp.reshape(A.T @ (A @ xp.reshape(x, (-1,))), tuple(A.signal_shape))
+        if A.complex_image:
+            X = ifft2(Q * fft2(A._check_image(x)))
+            rhs = xp.stack([xp.real(X), xp.imag(X)])
+        else:
+            rhs = xp.real(ifft2(Q * fft2(x)))
         tol = 1e-4 if dtype == xp.float32 else 1e-10
         if _numeric.norm(xp, lhs - rhs) > tol * max(_numeric.norm(xp, x), 1e-300):
             raise ValueError("A's Gram matrix AᵀA is not F^H diag((P + P̃)/2) F for its mask: not an orthonormal "
