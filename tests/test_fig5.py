@@ -239,3 +239,24 @@ def test_deep_decoder_fits_a_complex_image_with_two_output_channels():
     assert float(dd.signal.min()) < 0.0                      # no sigmoid: a complex image has signs
     r = P.operator @ dd.signal - P.y
     assert dd.loss[-1] == pytest.approx(0.5 * float(np.sum(r * r)), rel=1e-12)
+
+
+def test_matched_start_gives_the_data_scale_without_the_truth():
+    """‖A G(θ₀)‖ = ‖y‖ after scaling the output layer (G is linear in C_d), everything else θ₀ unchanged;
+    the complex fit starts there (its first loss is at most ‖y‖² · 2, the scale-mismatched start's is not)."""
+    from cstheory.deep_decoder import DeepDecoder
+    from cstheory.mri import mri_problem
+    P = mri_problem("shepp_logan", size=16, acceleration=2, rng=1, phase="smooth")
+    gen = DeepDecoder((16, 16), channels=4, layers=3, output="conv", out_channels=2, rng=3)
+    theta = fig5.matched_start(gen, P.operator, P.y, rng=3)
+    ax = P.operator @ gen(theta).reshape(-1)
+    assert np.linalg.norm(ax) == pytest.approx(np.linalg.norm(P.y), rel=1e-12)
+    plain = gen.init(rng=3)
+    a, b = gen._out_slice
+    np.testing.assert_array_equal(theta[:a], plain[:a])                  # only C_d is scaled ...
+    ratio = theta[a:b] / plain[a:b]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-12)             # ... by one factor
+    dd = fig5.fit_deep_decoder(P, channels=4, layers=3, steps=1, rng=0)
+    assert dd.loss[0] <= 2 * float(P.y @ P.y)
+    with pytest.raises(ValueError, match="linear"):
+        fig5.matched_start(DeepDecoder((16, 16), 4, 3, output="conv", sigmoid=True), P.operator, P.y)

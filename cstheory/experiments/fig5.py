@@ -69,6 +69,7 @@ Data first, plot second::
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from numbers import Real
@@ -86,7 +87,7 @@ from ..mri import magnitude, mri_problem, psnr, ssim
 from ..plotting import figure, save
 
 __all__ = ["Fig5Result", "Fig5Row", "DeepDecoderFit", "run", "plot", "plot_curves", "plot_images", "checks", "table",
-           "fit_deep_decoder", "start_seed", "METHODS", "BASELINES", "ROWS",
+           "fit_deep_decoder", "matched_start", "start_seed", "METHODS", "BASELINES", "ROWS",
            "FULL", "QUICK", "CLAIMS", "EARLY_STOPPING_GAIN"]
 
 #: the methods, in display order: the registry's classical methods (:data:`cstheory.baselines.METHODS`), then
@@ -339,8 +340,8 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
                 d = magnitude(gen.forward(params)) - truth
                 errors.append(float(xp.sum(d * d)))
 
-            res = fit(gen, P.operator, P.y, params=gen.init(rng=seed), steps=steps, optimizer=adam,
-                      record_every=1, rng=seed, progress=progress, callback=record)
+            res = fit(gen, P.operator, P.y, params=matched_start(gen, P.operator, P.y, rng=seed), steps=steps,
+                      optimizer=adam, record_every=1, rng=seed, progress=progress, callback=record)
         else:
             res = fit(gen, P.operator, P.y, params=gen.init(rng=seed), steps=steps, optimizer=adam, x_true=P.image,
                       record_every=1, rng=seed, progress=progress)
@@ -351,6 +352,29 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
     start, res, num_params, errors = best
     return DeepDecoderFit(res.signal, np.asarray(res.loss, dtype=np.float64), np.asarray(errors, dtype=np.float64),
                           num_params, start, tuple(finals), time.perf_counter() - t0)
+
+
+def matched_start(gen, A, y, rng=0):
+    """θ₀ of a decoder with a linear output (no sigmoid), its output layer scaled so that the start has the
+    data's scale: ‖A G(θ₀)‖ = ‖y‖.
+
+    A sigmoid output starts near ½, on the scale of an image in [0, 1]; a linear output starts with
+    entries of order one whatever the image (a first loss about 900 on the complex quick problems), and
+    Adam's fixed step spends its first hundreds of steps shrinking it.  G is linear in the output layer's
+    weights C_d, so scaling C_d by c = ‖y‖ / ‖A G(θ₀)‖ scales G(θ₀) by c.  Only y is used, not the ground
+    truth.  Measured on the complex quick problems (phantom, 4×, seeds 0–1): +1.2 and +0.15 dB.
+    """
+    if gen.sigmoid or gen.output != "conv":
+        raise ValueError("matched_start needs a decoder with a linear 'conv' output (sigmoid=False)")
+    theta = gen.init(rng=rng)
+    xp = gen.xp
+    ax = A @ xp.reshape(gen(theta), (-1,))
+    scale = float(xp.sqrt(xp.sum(y * y)) / xp.sqrt(xp.sum(ax * ax)))
+    if not math.isfinite(scale) or scale <= 0:
+        return theta
+    parts = gen.unpack(theta)
+    parts["C"][-1] = parts["C"][-1] * scale
+    return gen.pack(parts["C"], parts["scale"], parts["shift"])
 
 
 def run(quick=False, image="shepp_logan", size=None, accelerations=None, mask="cartesian", snr_db=None,
