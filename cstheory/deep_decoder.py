@@ -48,7 +48,7 @@ from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
 __all__ = [
     "DeepDecoder", "OUTPUTS", "CN_EPS",
     "hidden_sizes", "interpolation_matrix", "upsample", "upsample_adjoint", "band_blocks", "BandedUpsampling",
-    "BAND_ROWS", "MIN_BLOCK_FLOPS",
+    "BAND_ROWS", "MIN_BLOCK_FLOPS", "MIN_BLOCK_WIDTH",
     "mix", "mix_backward", "relu", "relu_mask", "relu_backward",
     "channel_norm", "channel_norm_jvp", "channel_norm_backward",
     "sigmoid", "sigmoid_backward",
@@ -154,6 +154,11 @@ BAND_ROWS = 8
 #: the blocks are made taller.  Measured, 1-D, 256 → 512, ms: 64 rows of operand dense 0.58, 8-row blocks
 #: 0.43, 32 0.21, 64 0.20; 8 rows of operand dense 0.096, 8-row blocks 0.18, 64 0.052, 128 0.049
 MIN_BLOCK_FLOPS = 2**16
+#: the least inner width (input samples read) of a block along the last axis, a product x[:, c0:c1] @ Bᵀ
+#: whose operand strip is read from memory for ~2·width flops per element.  Measured, one thread, k = 64,
+#: ms, 37 → 64 along the last axis: float64 dense 0.60, 8-row blocks (width ≈ 7) 0.47, 16 (≈ 11) 0.40;
+#: float32 dense 0.27, 8 rows 0.28, 16 rows 0.23; 64 → 128 float32: 1.87, 1.38, 1.06
+MIN_BLOCK_WIDTH = 10
 
 
 def band_blocks(M, rows=BAND_ROWS):
@@ -266,11 +271,16 @@ class _BandedAxis:
 
     def height(self, work):
         """The block height for an operand with ``work`` columns (rows, for the last axis): the fixed
-        ``rows`` if given, else the least of BAND_ROWS·2^j whose block products reach MIN_BLOCK_FLOPS."""
+        ``rows`` if given, else the least of BAND_ROWS·2^j whose block products reach MIN_BLOCK_FLOPS
+        (and, along the last axis, read at least MIN_BLOCK_WIDTH input samples)."""
         if self.rows is not None:
             return self.rows
         rows = BAND_ROWS
-        while rows < self.n_out and 2 * work * rows * (rows * self.n_in / self.n_out + 2) < MIN_BLOCK_FLOPS:
+
+        def width(rows):                       # input samples a block of ``rows`` outputs reads
+            return rows * self.n_in / self.n_out + 2
+        while rows < self.n_out and (2 * work * rows * width(rows) < MIN_BLOCK_FLOPS
+                                     or (self.transposed and width(rows) < MIN_BLOCK_WIDTH)):
             rows *= 2
         return rows
 

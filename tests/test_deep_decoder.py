@@ -166,13 +166,18 @@ def test_banded_upsampling_on_every_backend(xp, n_in, n_out):
 def test_band_height_adapts_to_the_operand():
     """Tall blocks for a thin operand (few rows to multiply), BAND_ROWS for a wide one; a fixed
     ``rows`` wins; and a block product never falls below MIN_BLOCK_FLOPS unless the height reached n_out."""
-    axis = dd.BandedUpsampling((256,), (512,), np.asarray)._forward[0]
-    assert axis.height(10**6) == dd.BAND_ROWS
+    axis = dd.BandedUpsampling((256,), (512,), np.asarray)._forward[0]      # 1-D: the last axis
+    wide = axis.height(10**6)                                                 # enough work: only the width counts
+    assert wide / 2 + 2 >= dd.MIN_BLOCK_WIDTH and (wide == dd.BAND_ROWS or wide / 4 + 2 < dd.MIN_BLOCK_WIDTH)
     thin = axis.height(8)
-    assert thin > dd.BAND_ROWS
+    assert thin > wide
     assert 2 * 8 * thin * (thin / 2 + 2) >= dd.MIN_BLOCK_FLOPS
     assert 2 * 8 * (thin // 2) * (thin / 4 + 2) < dd.MIN_BLOCK_FLOPS       # the least such height
     assert dd.BandedUpsampling((256,), (512,), np.asarray, rows=4)._forward[0].height(8) == 4
+    up = dd.BandedUpsampling((37, 37), (64, 64), np.asarray)
+    assert up._forward[0].height(10**6) == dd.BAND_ROWS                       # rows axis: short blocks
+    last = up._forward[1].height(10**6)                                       # last axis: wide enough strips
+    assert last * 37 / 64 + 2 >= dd.MIN_BLOCK_WIDTH > (last // 2) * 37 / 64 + 2
     with pytest.raises(ValueError, match="rows"):
         dd.BandedUpsampling((4,), (8,), np.asarray, rows=0)
     with pytest.raises(ValueError, match="n_out"):
