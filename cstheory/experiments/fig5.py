@@ -362,7 +362,9 @@ def matched_start(gen, A, y, rng=0):
     entries of order one whatever the image (a first loss about 900 on the complex quick problems), and
     Adam's fixed step spends its first hundreds of steps shrinking it.  G is linear in the output layer's
     weights C_d, so scaling C_d by c = ‖y‖ / ‖A G(θ₀)‖ scales G(θ₀) by c.  Only y is used, not the ground
-    truth.  Measured on the complex quick problems (phantom, 4×, seeds 0–1): +1.2 and +0.15 dB.
+    truth.  Measured on the quick study's complex cells (32², 4×, noise-free, masks of seeds 0–2), mean
+    PSNR from the unscaled start → this one: phantom 15.71 → 17.56 dB, camera 13.82 → 14.72, brick
+    12.64 → 13.03.
     """
     if gen.sigmoid or gen.output != "conv":
         raise ValueError("matched_start needs a decoder with a linear 'conv' output (sigmoid=False)")
