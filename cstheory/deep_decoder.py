@@ -168,6 +168,12 @@ def band_blocks(M, rows=BAND_ROWS):
     An interpolation matrix has two non-zeros per row, near the diagonal (:func:`interpolation_matrix`),
     so M x equals the row blocks ``M[r0:r1, c0:c1] x[c0:c1]`` stacked, at a fraction of the dense
     product's flops.  Rows that touch no column get a block of zero width (they are zero).
+
+    Examples
+    --------
+    >>> from cstheory.deep_decoder import band_blocks, interpolation_matrix
+    >>> [(r0, r1, c0, c1) for r0, r1, c0, c1, _ in band_blocks(interpolation_matrix(8, 16), rows=4)]
+    [(0, 4, 0, 3), (4, 8, 1, 5), (8, 12, 3, 7), (12, 16, 5, 8)]
     """
     M = np.asarray(M)
     if M.ndim != 2 or 0 in M.shape:
@@ -204,6 +210,16 @@ class BandedUpsampling:
         Output samples per block.  By default the height adapts to the operand: :data:`BAND_ROWS`,
         doubled until each block product has :data:`MIN_BLOCK_FLOPS` of work (a 1-D single signal
         gets taller blocks than 64 channels of a 2-D image).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory.deep_decoder import BandedUpsampling, interpolation_matrix, upsample, upsample_adjoint
+    >>> up = BandedUpsampling((37, 37), (64, 64), np.asarray)
+    >>> x, g = np.ones((64, 37, 37)), np.ones((64, 64, 64))
+    >>> mats = [interpolation_matrix(37, 64)] * 2
+    >>> bool(np.allclose(up(x), upsample(x, mats)) and np.allclose(up.adjoint(g), upsample_adjoint(g, mats)))
+    True
     """
 
     def __init__(self, n_in, n_out, to, rows=None):

@@ -86,7 +86,15 @@ def limit_threads(threads):
 
 def process_pool(workers):
     """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` fresh interpreters (spawn: no thread
-    pool of the parent copied by fork), each with :func:`worker_threads` BLAS threads."""
+    pool of the parent copied by fork), each with :func:`worker_threads` BLAS threads.
+
+    Examples
+    --------
+    >>> from cstheory.sweep import process_pool
+    >>> with process_pool(2) as pool:
+    ...     print(sorted(pool.map(abs, [-2, 1])))
+    [1, 2]
+    """
     workers = _checks.positive_int(workers, "workers")
     threads = worker_threads(workers)
     if threads is None:
