@@ -170,8 +170,10 @@ def time_rows(report, args, name, threads, rates, log):
     """Time every implementation of benchmark ``name`` in its own children; add the rows to ``report``."""
     mod = _modules()[name]
     for group in _cases(name, args.quick, args.rows):
-        results, seen = {}, {}
-        for impl in _impls(name, group[0]):
+        results, seen, rounds = {}, {}, {}
+        # round-robin over the implementations, ``--rounds`` times, each time in fresh children: a burst of
+        # load on a shared machine then hits one round of a row, not all of its repeats
+        for impl in [i for _ in range(args.rounds) for i in _impls(name, group[0])]:
             why = mod.available(impl)
             if why is not None:
                 for c in group:
@@ -193,9 +195,11 @@ def time_rows(report, args, name, threads, rates, log):
                     results[_key(res["case"])][impl] = f"failed: {res['error']}"
                     log[-1].setdefault("failures", []).append(res)
                     continue
-                results[_key(res["case"])][impl] = (Timing(**res["timing"]), res["peak"], out["threads"],
-                                                      res["loadavg_1m"], res.get("finite", True))
+                rounds.setdefault((_key(res["case"]), impl), []).append(
+                    (Timing(**res["timing"]), res["peak"], out["threads"], res["loadavg_1m"], res.get("finite", True)))
             seen[impl] = out.get("threads")
+        for (key, impl), timed in rounds.items():         # the round with the median of the rounds' medians
+            results[key][impl] = sorted(timed, key=lambda t: t[0].median)[(len(timed) - 1) // 2]
         for c in group:
             got = results[_key(c)]
             timings = {i: (v if isinstance(v, str) else v[0]) for i, v in got.items()}
@@ -400,7 +404,9 @@ def readme_table(data):
     machine = machine.split(" (1-min")[0] + (machine.split(")", 1)[1] if ")" in machine else "")
     head = (f"Measured with {how} on {machine}. Each implementation is timed in its own process (ours, PyTorch and JAX "
             f"never share one), once with 1 thread and once with each library's default thread count (the "
-            f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each.")
+            f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each"
+            + (f", in {args['rounds']} rounds (each implementation timed round-robin in a fresh process each round; "
+               f"the row keeps the round with the median time)" if (args.get("rounds") or 1) > 1 else "") + ".")
     if env.get("rates"):
         head += f" Floors from the measured rates ({_rates_line(env)})."
     checks = data.get("checks", [])
@@ -472,6 +478,9 @@ def parse_args(argv=None):
     ap.add_argument("--readme", default=None, metavar="JSON",
                     help="regenerate README.md's performance table from a --json file (or several, comma-"
                          "separated, merged), and run nothing")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time every implementation this many times, round-robin, each in a fresh child, and "
+                         "keep the round with the median time (default 1; README's table: 3)")
     ap.add_argument("--merge", default=None, metavar="JSON,JSON",
                     help="with --json: write the merge of these --json files there, and run nothing")
     ap.add_argument("--gpu", action="store_true",
@@ -481,6 +490,8 @@ def parse_args(argv=None):
         args.repeats = 5
     if args.repeats < 1:
         ap.error("--repeats must be at least 1")
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if args.min_time is None:
         args.min_time = 0.05 if args.quick else 0.1
     if args.threads is None:
