@@ -145,19 +145,14 @@ def upsample_adjoint(g, mats):
     return _rows_times(Uh.T @ g, Uw)
 
 
-#: the smallest block height of :class:`BandedUpsampling` (output samples per block).  Measured (one
-#: thread, k = 64, float64, forward / adjoint ms): 37 → 64 dense 1.47 / 1.99, 6 rows 0.78 / 0.58, 8 rows
-#: 0.53 / 0.56, 16 rows 0.52 / 0.78, 32 rows 0.65 / 1.00; 64 → 128 dense 6.2 / 6.0, 8 rows 2.5 / 2.3,
-#: 16 rows 3.2 / 4.4
+#: the smallest block height of :class:`BandedUpsampling` (output samples per block); measured, one thread,
+#: k = 64, float64, 37 → 64 forward / adjoint ms: dense 1.47 / 1.99, 8 rows 0.53 / 0.56, 16 rows 0.52 / 0.78
 BAND_ROWS = 8
-#: the least multiply-adds ×2 per block product: below it a call costs more than its arithmetic, and
-#: the blocks are made taller.  Measured, 1-D, 256 → 512, ms: 64 rows of operand dense 0.58, 8-row blocks
-#: 0.43, 32 0.21, 64 0.20; 8 rows of operand dense 0.096, 8-row blocks 0.18, 64 0.052, 128 0.049
+#: the least flops of a block product (below it a call costs more than its arithmetic: taller blocks);
+#: 1-D 256 → 512 with 64 rows of operand, ms: dense 0.58, 8-row blocks 0.43, 32 rows 0.21
 MIN_BLOCK_FLOPS = 2**16
-#: the least inner width (input samples read) of a block along the last axis, a product x[:, c0:c1] @ Bᵀ
-#: whose operand strip is read from memory for ~2·width flops per element.  Measured, one thread, k = 64,
-#: ms, 37 → 64 along the last axis: float64 dense 0.60, 8-row blocks (width ≈ 7) 0.47, 16 (≈ 11) 0.40;
-#: float32 dense 0.27, 8 rows 0.28, 16 rows 0.23; 64 → 128 float32: 1.87, 1.38, 1.06
+#: the least input samples a last-axis block reads (thinner strips are memory-bound); 37 → 64 float32,
+#: ms: dense 0.27, 8-row blocks (≈ 7 wide) 0.28, 16 rows (≈ 11 wide) 0.23
 MIN_BLOCK_WIDTH = 10
 
 
@@ -193,12 +188,9 @@ def band_blocks(M, rows=BAND_ROWS):
 class BandedUpsampling:
     """The upsampling U_i of one layer (n_i → n_{i+1}) and its adjoint, through band blocks.
 
-    The same maps as :func:`upsample` and :func:`upsample_adjoint` with the matrices
-    ``interpolation_matrix(a, b)`` per axis, computed block by block (:func:`band_blocks`): each block
-    of output rows is one matrix product with the few input rows it reads, written into its slice of
-    the output (:func:`cstheory._backend.matmul_into`).  At 64² (37 → 64, k = 64) that is a third of
-    the dense products' flops and half their time; the deep decoder's forward and backward passes use
-    it, and a test pins it to the dense maps.
+    The maps of :func:`upsample` and :func:`upsample_adjoint`, block by block (:func:`band_blocks`): each
+    block of output rows is one product with the few input rows it reads, written into its slice of the
+    output (:func:`cstheory._backend.matmul_into`); at 37 → 64 about half the dense products' time.
 
     Parameters
     ----------
@@ -207,17 +199,15 @@ class BandedUpsampling:
     to : callable
         Moves a host array to the backend and dtype (e.g. ``DeepDecoder._to``).
     rows : int, optional
-        Output samples per block.  By default the height adapts to the operand: :data:`BAND_ROWS`,
-        doubled until each block product has :data:`MIN_BLOCK_FLOPS` of work (a 1-D single signal
-        gets taller blocks than 64 channels of a 2-D image).
+        Output samples per block; by default :data:`BAND_ROWS`, doubled until a block product has
+        :data:`MIN_BLOCK_FLOPS` of work (and :data:`MIN_BLOCK_WIDTH` along the last axis).
 
     Examples
     --------
     >>> import numpy as np
     >>> from cstheory.deep_decoder import BandedUpsampling, interpolation_matrix, upsample, upsample_adjoint
     >>> up = BandedUpsampling((37, 37), (64, 64), np.asarray)
-    >>> x, g = np.ones((64, 37, 37)), np.ones((64, 64, 64))
-    >>> mats = [interpolation_matrix(37, 64)] * 2
+    >>> x, g, mats = np.ones((64, 37, 37)), np.ones((64, 64, 64)), [interpolation_matrix(37, 64)] * 2
     >>> bool(np.allclose(up(x), upsample(x, mats)) and np.allclose(up.adjoint(g), upsample_adjoint(g, mats)))
     True
     """
@@ -289,15 +279,12 @@ class _BandedAxis:
         """The block height for an operand with ``work`` columns (rows, for the last axis): the fixed
         ``rows`` if given, else the least of BAND_ROWS·2^j whose block products reach MIN_BLOCK_FLOPS
         (and, along the last axis, read at least MIN_BLOCK_WIDTH input samples)."""
-        if self.rows is not None:
-            return self.rows
-        rows = BAND_ROWS
-
-        def width(rows):                       # input samples a block of ``rows`` outputs reads
-            return rows * self.n_in / self.n_out + 2
-        while rows < self.n_out and (2 * work * rows * width(rows) < MIN_BLOCK_FLOPS
-                                     or (self.transposed and width(rows) < MIN_BLOCK_WIDTH)):
+        rows = BAND_ROWS if self.rows is None else self.rows
+        width = rows * self.n_in / self.n_out + 2          # input samples a block of ``rows`` outputs reads
+        while self.rows is None and rows < self.n_out and (
+                2 * work * rows * width < MIN_BLOCK_FLOPS or (self.transposed and width < MIN_BLOCK_WIDTH)):
             rows *= 2
+            width = rows * self.n_in / self.n_out + 2
         return rows
 
     def blocks(self, work):

@@ -105,7 +105,8 @@ def run_draw(name, quick, seed, kwargs, figure=None):
 
 
 def _executor(workers):
-    return SerialExecutor() if workers == 1 else process_pool(workers)
+    # spawn: a fresh interpreter per worker, no thread pool of the parent copied by fork
+    return SerialExecutor() if workers == 1 else process_pool(workers, spawn=True)
 
 
 def run_ensemble(names, out_dir, quick=False, draws=None, first_seed=0, workers=1, kwargs_of=None,

@@ -84,9 +84,14 @@ def limit_threads(threads):
         os.environ[k] = str(threads)
 
 
-def process_pool(workers):
-    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` fresh interpreters (spawn: no thread
-    pool of the parent copied by fork), each with :func:`worker_threads` BLAS threads.
+def process_pool(workers, spawn=False):
+    """A :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes, each with
+    :func:`worker_threads` BLAS threads.
+
+    ``spawn=False`` (default) uses the platform's start method, so a script that calls a sweep at
+    module level (no ``if __name__ == "__main__":`` guard, as the tutorials do) still works on Linux;
+    ``spawn=True`` starts fresh interpreters (no thread pool of the parent copied by fork), which needs
+    that guard in the calling script (``cstheory reproduce`` uses it).
 
     Examples
     --------
@@ -96,11 +101,12 @@ def process_pool(workers):
     [1, 2]
     """
     workers = _checks.positive_int(workers, "workers")
+    context = get_context("spawn") if _checks.flag(spawn, "spawn") else None
     threads = worker_threads(workers)
     if threads is None:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                               initializer=limit_threads, initargs=(threads,))
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=limit_threads,
+                               initargs=(threads,))
 
 
 class SerialExecutor(Executor):
