@@ -140,9 +140,11 @@ def test_gd_from_zero_converges_to_min_norm(dims, seed, xp):
     steps = int(math.ceil(30 * kappa2)) + 20
     c_hat = cst.min_norm_coefficients(A, J, y)
     result = cst.fit(cst.LinearGenerator(J), A, y, steps=steps, record_every=steps)
-    # power iteration approaches ‖A J‖² from below; with close top singular values its 100 iterations
-    # leave up to 1.9e-6 (dims (2, 14, 26), seed 701, found by the random profile): the step is ≥ 1/σ₁²
-    assert 1.0 / s[0] ** 2 * (1 - 1e-12) <= result.step_size <= 1.0 / s[0] ** 2 * (1 + 1e-5)
+    # power iteration approaches ‖A J‖² from below, its deficit shrinking like (σ₂/σ₁)^{2t}: with close top
+    # singular values its 100 iterations leave up to 1.9e-6 (dims (2, 14, 26), seed 701) and 3.5e-5 (dims
+    # (5, 7, 11), seed 9338), both found by the random profile.  So the step is ≥ 1/σ₁² and within 1e-3 of it
+    # (a step off by a constant factor, e.g. 2/σ₁², fails), and the convergence below is the real test.
+    assert 1.0 / s[0] ** 2 * (1 - 1e-12) <= result.step_size <= 1.0 / s[0] ** 2 * (1 + 1e-3)
     scale = float(np.linalg.norm(cst.to_numpy(c_hat)))
     assert float(np.linalg.norm(cst.to_numpy(result.params - c_hat))) <= 1e-8 * scale
     assert_allclose(result.signal, J @ c_hat, rtol=1e-7)
