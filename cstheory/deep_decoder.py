@@ -254,13 +254,13 @@ class BandedUpsampling:
         return out
 
     def __call__(self, x):
-        """U x for x of shape (..., *n_in): 1-D along the last axis; 2-D along the width, then the height."""
+        """U x for x of shape ``(..., *n_in)``: 1-D along the last axis; 2-D along the width, then the height."""
         if len(self.n_in) == 1:
             return self._along_last(x, self._forward[0])
         return self._along_rows(self._along_last(x, self._forward[1]), self._forward[0])
 
     def adjoint(self, g):
-        """Uᵀ g for g of shape (..., *n_out): along the height first (the smaller product), then the width."""
+        """Uᵀ g for g of shape ``(..., *n_out)``: along the height first (the smaller product), then the width."""
         if len(self.n_in) == 1:
             return self._along_last(g, self._adjoint[0])
         return self._along_last(self._along_rows(g, self._adjoint[0]), self._adjoint[1])
