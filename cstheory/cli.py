@@ -34,7 +34,7 @@ from pathlib import Path
 from ._files import check_writable_directory
 from ._args import ParserExit, UsageError, nonnegative_int, parser_class, positive_int
 from .ensemble import DRAWS
-from .sweep import THREAD_ENV, worker_threads
+from .sweep import THREAD_ENV, default_workers, worker_threads
 from .experiments import EXPERIMENTS, reproducible
 
 __all__ = ["main", "run_experiments", "UsageError"]
@@ -55,11 +55,6 @@ def _backend_kwargs(experiment, backend, dtype):
 
 
 #: the environment variables that set the BLAS/OpenMP thread pools of a fresh process
-
-
-def default_workers():
-    """Worker processes of ``reproduce`` by default: two where there are two cores, else one."""
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
 def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True, runs=None,
@@ -161,6 +156,8 @@ def _check_backend(backend):
 def _cmd_reproduce(args):
     from .report import write_report
 
+    if args.workers is None:
+        args.workers = default_workers(args.threads or None)
     available = reproducible()
     names = _parse_only(args.only, available) if args.only is not None else list(available)
     if (args.backend not in (None, "numpy")) or (args.dtype not in (None, "float64")):
@@ -308,8 +305,9 @@ def build_parser():
                             f"--quick {DRAWS['quick']})")
         p.add_argument("--first-seed", type=nonnegative_int, default=0, metavar="S",
                        help="the draws use seeds S, S+1, ... (default 0)")
-        p.add_argument("--workers", type=positive_int, default=default_workers(), metavar="N",
-                       help=f"processes the draws run on (default {default_workers()})")
+        p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                       help=f"processes the draws run on (default {default_workers()} here: at most two, and "
+                            f"no more than the cores hold at the thread count set)")
 
     rep = sub.add_parser("reproduce", help="run every experiment, write the figures and report.md/json")
     common(rep)

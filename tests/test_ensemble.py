@@ -187,6 +187,41 @@ def test_worker_threads_share_the_cores_unless_the_user_set_a_thread_count():
         ensemble.worker_threads(0, environ={}, cpus=2)
 
 
+def test_default_workers_never_put_more_threads_than_cores_on_the_cores():
+    """reproduce's default worker count: two on two cores at one thread each, one where the environment (or
+    --threads) asks for two threads per process on two cores, never zero, never more than two."""
+    from cstheory.sweep import default_workers, env_threads
+
+    assert default_workers(environ={}, cpus=2) == 2
+    assert default_workers(environ={}, cpus=16) == 2
+    assert default_workers(environ={}, cpus=1) == 1
+    for var in ensemble.THREAD_ENV:
+        assert default_workers(environ={var: "2"}, cpus=2) == 1
+        assert default_workers(environ={var: "2"}, cpus=4) == 2
+        assert default_workers(environ={var: "3"}, cpus=2) == 1
+    assert default_workers(threads=2, environ={}, cpus=2) == 1
+    assert default_workers(threads=1, environ={"OMP_NUM_THREADS": "2"}, cpus=2) == 2   # --threads wins
+    assert env_threads({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "4"}) == 4
+    assert env_threads({"OMP_NUM_THREADS": "", "OPENBLAS_NUM_THREADS": "x"}) is None
+    assert env_threads({"OMP_NUM_THREADS": "0"}) is None
+
+
+def test_reproduce_resolves_its_default_workers_from_the_thread_count(monkeypatch, tmp_path):
+    """``cstheory reproduce --threads 2`` on two cores runs one worker (the report's meta says so)."""
+    import json
+
+    monkeypatch.setattr(cli, "default_workers", lambda threads=None: 1 if threads == 2 else 2)
+    seen = {}
+
+    def fake(names, out_dir, **kw):
+        seen.update(kw)
+        return []
+    monkeypatch.setattr(cli, "run_experiments", fake)
+    cli.main(["reproduce", "--quick", "--only", "fig3", "--threads", "2", "--out", str(tmp_path), "--no-progress"])
+    assert seen["workers"] == 1
+    assert json.loads((tmp_path / "report.json").read_text())["meta"]["workers"] == 1
+
+
 def test_a_worker_process_runs_with_its_share_of_the_threads(monkeypatch):
     """The pool's initializer sizes the BLAS pool of the worker process (threadpoolctl reports it)."""
     for var in ensemble.THREAD_ENV:
