@@ -72,6 +72,40 @@ def test_gd_step_is_eq9(xp):
     assert res.step_size == 0.05
 
 
+def test_an_error_function_is_recorded_on_the_signal_of_each_recorded_iterate(xp):
+    """``error=`` gets G(θ_t) in the output shape at exactly the recorded iterations; the squared distance
+    as ``error`` reproduces the ``x_true`` record bit for bit, and any other error (here the ℓ1 distance)
+    is that of the same iterates."""
+    A, gen, x, y = problem(xp)
+    ref = cst.fit(gen, A, y, steps=30, x_true=x, record_every=7)
+    shapes = []
+
+    def sq(z):
+        shapes.append(tuple(z.shape))
+        d = z - x
+        return xp.sum(d * d)
+    res = cst.fit(gen, A, y, steps=30, error=sq, record_every=7)
+    np.testing.assert_array_equal(res.error, ref.error)
+    assert shapes == [tuple(gen.output_shape)] * len(ref.iterations)
+    seen = []
+    l1 = cst.fit(gen, A, y, steps=30, error=lambda z: float(xp.sum(xp.abs(z - x))), record_every=7,
+                 callback=lambda t, p: seen.append(float(xp.sum(xp.abs(gen(p) - x)))))
+    np.testing.assert_allclose(l1.error, seen, rtol=1e-13)
+    assert l1.error[0] == pytest.approx(float(cst.to_numpy(xp.sum(xp.abs(x)))), rel=1e-13)   # G(0) = 0
+    np.testing.assert_array_equal(l1.loss, ref.loss)
+
+
+def test_an_error_function_is_checked_and_named():
+    A, gen, x, y = problem(np)
+    with pytest.raises(TypeError, match="error"):
+        cst.fit(gen, A, y, steps=2, error=3.0)
+    with pytest.raises(ValueError, match="x_true or error"):
+        cst.fit(gen, A, y, steps=2, x_true=x, error=lambda z: 0.0)
+    with pytest.raises(TypeError, match=r"error\(x\) must return a real number, got str at iteration 0"):
+        cst.fit(gen, A, y, steps=2, error=lambda z: "small")
+    assert cst.fit(gen, A, y, steps=2).error is None
+
+
 @pytest.mark.parametrize("steps, every, expected", [
     (10, 3, [0, 3, 6, 9, 10]), (9, 3, [0, 3, 6, 9]), (5, 100, [0, 5]), (0, 1, [0]), (1, 1, [0, 1]),
 ])

@@ -332,20 +332,19 @@ def fit_deep_decoder(P, channels=64, layers=5, steps=2500, step_size=0.01, settl
                           rng=seed, xp=xp, dtype=P.operator.dtype, device=P.operator.device)
         adam = (Adam(step_size, schedule=StepDecay([first], 0.1), restarts=[first]) if 0 < first < steps
                 else Adam(step_size))
-        errors = []
         if complex_image:
             truth = magnitude(P.image)
 
-            def record(t, params, gen=gen, truth=truth, errors=errors):
-                d = magnitude(gen.forward(params)) - truth
-                errors.append(float(xp.sum(d * d)))
+            def error(x, truth=truth):
+                d = magnitude(x) - truth
+                return xp.sum(d * d)
 
             res = fit(gen, P.operator, P.y, params=matched_start(gen, P.operator, P.y, rng=seed), steps=steps,
-                      optimizer=adam, record_every=1, rng=seed, progress=progress, callback=record)
+                      optimizer=adam, record_every=1, rng=seed, progress=progress, error=error)
         else:
             res = fit(gen, P.operator, P.y, params=gen.init(rng=seed), steps=steps, optimizer=adam, x_true=P.image,
                       record_every=1, rng=seed, progress=progress)
-            errors = res.error
+        errors = res.error
         finals.append(float(res.loss[-1]))
         if best is None or finals[-1] < finals[best[0]]:
             best = (start, res, gen.num_params, errors)
