@@ -35,6 +35,7 @@ from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
 from ..fit import fit
+from ..operators import Identity
 from ..plotting import figure, save
 
 __all__ = ["Fig4Result", "run", "plot", "checks", "piecewise_smooth_signal", "FULL", "QUICK", "CHANGE_CLAIMS"]
@@ -124,7 +125,7 @@ def run(quick=False, n=None, channels=None, layers=None, iterations=None, step_s
                       xp=xp, dtype=dtype, device=device)
     x_host = piecewise_smooth_signal(cfg["n"])
     x = asarray(x_host, xp=xp, dtype=dtype, device=device)
-    A = asarray(np.eye(cfg["n"]), xp=xp, dtype=dtype, device=device)
+    A = Identity(cfg["n"], xp=xp, dtype=gen.dtype, device=device)          # fit G to x* itself
     spectra = {}
 
     def snapshot(t, params):
