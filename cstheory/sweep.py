@@ -43,8 +43,8 @@ import numpy as np
 from . import _checks
 from ._files import check_writable_directory, temporary_name
 
-__all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor", "process_pool", "worker_threads", "limit_threads",
-           "THREAD_ENV"]
+__all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor", "process_pool", "worker_threads",
+           "default_workers", "env_threads", "limit_threads", "THREAD_ENV"]
 
 _META = ("seed", "status", "message", "seconds")
 
