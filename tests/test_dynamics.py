@@ -745,3 +745,39 @@ def test_closed_form_divergence_check_edge_cases():
             linear_residuals(np.array([[1.0]]), np.array([sign]), 3.0, [20])
     np.testing.assert_array_equal(linear_residuals(np.array([[2.0]]), np.array([3.0]), 0.25, [0, 1, 3]),
                                   [[3.0], [0.0], [0.0]])
+
+
+# ---------------------------------------------------------------------------
+# singular values through the short QR factor (Fig. 4's spectrum)
+# ---------------------------------------------------------------------------
+@given(m=st.integers(1, 24), N=st.integers(1, 60), rank=st.integers(1, 24), seed=seeds())
+def test_singular_values_are_those_of_the_svd_for_any_shape_and_rank(xp, m, N, rank, seed):
+    """Wide (QR of Jᵀ), tall (QR of J) and near-square J, of full rank or of a smaller rank: the values of
+    LAPACK's SVD to 1e-12 of σ₁, descending, as many as min(m, N), on the backend of J."""
+    rng = np.random.default_rng(seed)
+    rank = min(rank, m, N)
+    Jh = rng.standard_normal((m, rank)) @ (rng.standard_normal((rank, N)) * np.logspace(0, -6, N))
+    s = cst.dynamics.singular_values(on_backend(Jh, xp))
+    assert B.namespace(s) is xp
+    s = cst.to_numpy(s)
+    ref = np.linalg.svdvals(Jh)
+    assert s.shape == (min(m, N),)
+    np.testing.assert_allclose(s, ref, rtol=0, atol=1e-12 * ref[0])
+    assert np.all(np.diff(s) <= 0)
+
+
+def test_left_svd_of_a_wide_jacobian_gives_its_left_singular_vectors():
+    """For N ≥ 2m the route through R: W orthonormal, J Jᵀ W = W diag(s²), and s those of the SVD."""
+    from cstheory.dynamics import _left_svd
+    J = np.random.default_rng(3).standard_normal((6, 40))
+    W, s = _left_svd(np, J)
+    np.testing.assert_allclose(W.T @ W, np.eye(6), atol=1e-13)
+    np.testing.assert_allclose(J @ (J.T @ W), W * s**2, rtol=1e-12, atol=1e-12 * s[0] ** 2)
+    np.testing.assert_allclose(s, np.linalg.svdvals(J), rtol=1e-13)
+
+
+def test_singular_values_names_its_argument():
+    with pytest.raises(ValueError, match="J"):
+        cst.dynamics.singular_values(np.ones(3))
+    with pytest.raises(TypeError, match="J"):
+        cst.dynamics.singular_values([[1.0, 2.0]])

@@ -34,6 +34,7 @@ from .._repr import compact_repr
 from .. import _checks
 from .._backend import asarray, resolve_namespace, to_numpy
 from ..deep_decoder import DeepDecoder
+from ..dynamics import singular_values
 from ..fit import fit
 from ..operators import Identity
 from ..plotting import figure, save
@@ -131,7 +132,7 @@ def run(quick=False, n=None, channels=None, layers=None, iterations=None, step_s
     def snapshot(t, params):
         if t in its:
             J = gen.jacobian(params)
-            spectra[t] = np.asarray(to_numpy(xp.linalg.svdvals(J)), dtype=np.float64)
+            spectra[t] = np.asarray(to_numpy(singular_values(J)), dtype=np.float64)
 
     res = fit(gen, A, x, params=gen.init(rng=rng), steps=its[-1], step_size=step_size, optimizer="gd",
               record_every=1, rng=rng, callback=snapshot, progress=progress)
