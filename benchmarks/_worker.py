@@ -106,7 +106,8 @@ def run_legacy(spec):
     from benchmarks._timing import Report
     bench = {"mc": bench_spectrum.bench_mc, "sigma": bench_spectrum.bench_sigma,
              "reproduce": bench_reproduce.bench_reproduce}[spec["name"]]
-    _timing.set_threads(spec["args"]["threads"])
+    if spec["args"]["threads"] is not None:             # None: reproduce with the thread variables unset
+        _timing.set_threads(spec["args"]["threads"])
     report = Report()
     bench(report, SimpleNamespace(**spec["args"]))
     return {"rows": [asdict(r) for r in report.rows],

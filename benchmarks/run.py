@@ -254,9 +254,12 @@ def run_all(args, env):
         if name in args.only:
             threads = args.threads[-1]
             n = os.cpu_count() if threads == "default" else int(threads)
+            # reproduce at the default: the thread variables unset, as a user runs it (it sizes its own
+            # workers, sweep.default_workers); setting them to the core count would be the "=2" run
+            child_threads = None if (name == "reproduce" and threads == "default") else n
             out = spawn({"mode": "legacy", "name": name,
                          "args": {"repeats": args.repeats, "min_time": args.min_time, "quick": args.quick,
-                                  "threads": n}}, threads)
+                                  "threads": child_threads}}, threads)
             if "error" in out:
                 raise SystemExit(f"benchmark {name} failed: {out['error']}")
             for r in out["rows"]:

@@ -97,6 +97,33 @@ def test_thread_env_fixes_every_pool_or_none():
     assert default["XLA_FLAGS"] == "--other"
 
 
+def test_reproduce_at_the_default_runs_with_the_thread_variables_unset(run, monkeypatch):
+    """``--threads default`` times ``cstheory reproduce`` as a user runs it: its child gets no thread-count
+    variable (so reproduce sizes its own workers), while ``--threads 1`` sets every one to 1."""
+    from benchmarks import _timing, bench_reproduce
+    seen = {}
+
+    class Done:
+        returncode, stderr, stdout = 0, "", ""
+
+    def fake_run(cmd, **kw):
+        seen["env"] = kw["env"]
+        return Done()
+    monkeypatch.setattr(bench_reproduce.subprocess, "run", fake_run)
+    base = _timing.thread_env("default")
+    monkeypatch.setattr(bench_reproduce.os, "environ", base)
+    bench_reproduce.run_reproduce(True, threads=None)
+    assert not any(v in seen["env"] for v in _timing.THREAD_VARS)
+    bench_reproduce.run_reproduce(True, threads=1)
+    assert all(seen["env"][v] == "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
+    calls = []
+    monkeypatch.setattr(run, "spawn", lambda spec, threads: calls.append((spec, threads)) or {"rows": [], "checks": []})
+    args = type("A", (), {"only": ["reproduce"], "threads": ["default"], "repeats": 1, "min_time": 0.0,
+                          "quick": True, "rows": None, "skip_checks": True})()
+    run.run_all(args, {})
+    assert calls[0][0]["args"]["threads"] is None and calls[0][1] == "default"
+
+
 def _fake_result(ratio, over_floor, passed=True):
     """A result dict in --json's format with one deep-decoder comparison (no timing involved)."""
     T = pytest.importorskip("benchmarks._timing")
