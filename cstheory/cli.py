@@ -293,7 +293,7 @@ def build_parser():
 
     def common(p):
         p.add_argument("--quick", action="store_true",
-                       help="classroom sizes (reproduce --quick: about 15 s in all on two cores)")
+                       help="classroom sizes (reproduce --quick: about 20 s in all on two cores)")
         p.add_argument("--out", default="figures", help="output directory (default: ./figures)")
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
 

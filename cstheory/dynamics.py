@@ -125,7 +125,8 @@ def _short_factor(xp, J):
 
 
 def _left_svd(xp, J):
-    """(W, s): the left singular vectors (m, r) and the singular values (r,), descending, r = min(m, N), of J.
+    """(W, s): the left singular vectors w_i (m, r) and the singular values σ_i (r,) of eq. 39–40,
+    descending, r = min(m, N), of J.
 
     A wide J (N ≥ 2m, a Jacobian with many parameters) goes through the m × m factor R of Jᵀ = Q R:
     J = Rᵀ Qᵀ = W S (Q V)ᵀ with Rᵀ = W S Vᵀ, so no N-long right singular vector is computed.
@@ -139,12 +140,22 @@ def _left_svd(xp, J):
 
 
 def singular_values(J):
-    """The singular values of a matrix J (m, N), descending — the spectrum of Fig. 4.
+    """The singular values of a matrix J (m, N), descending — the spectrum of Fig. 4 (σ_i of eq. 39–40).
 
     ``linalg.svdvals`` of J, but with the long side reduced first where J is wide or tall (one side at
     least twice the other): the singular values of the short QR factor R (Jᵀ = Q R or J = Q R).  The
     same values to rounding (Householder QR is backward stable), and 2.5× faster than LAPACK's
     values-only SVD on Fig. 4's 512 × 20 992 Jacobian (one thread).
+
+    Parameters
+    ----------
+    J : array (m, N)
+        A real matrix of any backend, e.g. a Jacobian from ``gen.jacobian(θ)``.
+
+    Returns
+    -------
+    array (min(m, N),)
+        σ₁ ≥ σ₂ ≥ … ≥ 0, on J's backend and in its dtype.
 
     Examples
     --------

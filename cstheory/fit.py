@@ -146,7 +146,7 @@ class FitResult:
     loss : numpy.ndarray
         ½‖A G(θ_t) − y‖² at the recorded iterations.
     error : numpy.ndarray or None
-        ‖G(θ_t) − x*‖² at the same iterations (only with ``x_true``).
+        ‖G(θ_t) − x*‖² at the same iterations (only with ``x_true``), or ``error(G(θ_t))`` with ``error=``.
     iterations : numpy.ndarray
         The iteration numbers t of the records (0 = the initial point).
     step_size : float
@@ -261,11 +261,6 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
         (then ``step_size`` and ``schedule`` go into the object).
     x_true : array, optional
         The true signal x*; if given, ‖G(θ_t) − x*‖² is recorded.
-    error : callable, optional
-        ``error(x)`` ↦ float, recorded at every recorded iteration instead of ‖G(θ_t) − x*‖², with x =
-        G(θ_t) in the output shape (the signal the step computed anyway: no extra forward pass).  For
-        an error other than the squared distance, e.g. that of the magnitude of a complex image
-        stored as two channels.  Not together with ``x_true``.
     record_every : int
         Record loss (and error) every this many steps; step 0 and the last step are always recorded.
     rng : int or numpy.random.Generator
@@ -277,6 +272,11 @@ def fit(gen, A, y, params=None, steps=1000, step_size=None, optimizer="gd", x_tr
         Show a tqdm progress bar.
     schedule : callable, optional
         Step-size schedule t ↦ factor (:class:`cstheory.optim.StepDecay`), for a named optimizer.
+    error : callable, optional
+        ``error(x)`` ↦ float, recorded at every recorded iteration instead of ‖G(θ_t) − x*‖², with x =
+        G(θ_t) in the output shape (the signal the step computed anyway: no extra forward pass).  For
+        an error other than the squared distance, e.g. that of the magnitude of a complex image
+        stored as two channels.  Not together with ``x_true``.
 
     Returns
     -------

@@ -58,42 +58,80 @@ def _cpus():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def env_threads(environ=None):
-    """The thread count the user set in :data:`THREAD_ENV` (the largest positive integer among them), else
-    ``None``.
+def env_threads(environ=None, cpus=None):
+    """The thread count per process the environment sets through :data:`THREAD_ENV`, else ``None``.
 
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment (default ``os.environ``).  A variable set to the empty string counts as unset.
+    cpus : int, optional
+        Cores (default: those this process may run on), the count assumed for a value that is set but is
+        not a positive integer (``0``, ``auto``, ``-2``): the libraries then start one thread per core
+        (OpenBLAS reads 0 so).
+
+    Returns
+    -------
+    int or None
+        The largest count among the variables set (for ``OMP_NUM_THREADS``, the first field of a nested
+        list such as ``4,2``), or ``None`` when none is set.
+
+    Examples
+    --------
     >>> env_threads({}), env_threads({"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1"})
     (None, 2)
-    >>> env_threads({"OPENBLAS_NUM_THREADS": "auto"}) is None
-    True
+    >>> env_threads({"OPENBLAS_NUM_THREADS": "0"}, cpus=8), env_threads({"OMP_NUM_THREADS": "4,2"}, cpus=8)
+    (8, 4)
     """
     environ = os.environ if environ is None else environ
     counts = []
     for k in THREAD_ENV:
-        try:
-            counts.append(int(environ.get(k) or 0))
-        except ValueError:
+        text = (environ.get(k) or "").strip()
+        if not text:
             continue
-    return max(counts) if counts and max(counts) > 0 else None
+        try:
+            count = int(text.split(",")[0].strip())
+        except ValueError:
+            count = 0
+        if count <= 0:
+            count = _cpus() if cpus is None else _checks.positive_int(cpus, "cpus")
+        counts.append(count)
+    return max(counts) if counts else None
 
 
 def default_workers(threads=None, environ=None, cpus=None):
-    """Worker processes for a seed ensemble by default: at most two, and no more than the cores hold at
-    ``threads`` threads each (``threads`` ``None``: the count set in the environment, :func:`env_threads`,
-    else one).
+    """Worker processes for a seed ensemble by default: at most two, and no more than the cores hold at the
+    thread count per process.
 
     Workers × threads beyond the cores oversubscribe them, and spinning BLAS pools then slow every
     process several-fold (``OPENBLAS_NUM_THREADS=2`` with two workers on two cores took 5.4× as
-    long for ``cstheory reproduce``).
+    long for ``cstheory reproduce`` as two workers of one thread).
 
+    Parameters
+    ----------
+    threads : int, optional
+        Threads per process (``--threads``); ``None`` or 0: the count the environment sets
+        (:func:`env_threads`), else one.
+    environ : mapping, optional
+        The environment (default ``os.environ``).
+    cpus : int, optional
+        Cores (default: those this process may run on).
+
+    Returns
+    -------
+    int
+        ``max(1, min(2, cpus // threads))``.
+
+    Examples
+    --------
     >>> default_workers(environ={}, cpus=2), default_workers(environ={"OMP_NUM_THREADS": "2"}, cpus=2)
     (2, 1)
     >>> default_workers(threads=4, environ={}, cpus=16), default_workers(environ={}, cpus=1)
     (2, 1)
     """
-    per = threads or env_threads(environ) or 1
-    per = _checks.positive_int(per, "threads")
     cpus = _cpus() if cpus is None else _checks.positive_int(cpus, "cpus")
+    per = threads or env_threads(environ, cpus=cpus) or 1
+    per = _checks.positive_int(per, "threads")
     return max(1, min(2, cpus // per))
 
 

@@ -110,10 +110,12 @@ def test_reproduce_at_the_default_runs_with_the_thread_variables_unset(run, monk
         seen["env"] = kw["env"]
         return Done()
     monkeypatch.setattr(bench_reproduce.subprocess, "run", fake_run)
-    base = _timing.thread_env("default")
-    monkeypatch.setattr(bench_reproduce.os, "environ", base)
+    monkeypatch.setattr(bench_reproduce.os, "environ", _timing.thread_env("default"))
     bench_reproduce.run_reproduce(True, threads=None)
     assert not any(v in seen["env"] for v in _timing.THREAD_VARS)
+    monkeypatch.setattr(bench_reproduce.os, "environ", {"OMP_NUM_THREADS": "7"})
+    bench_reproduce.run_reproduce(True, threads=None)          # None: the environment as inherited
+    assert seen["env"]["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in seen["env"]
     bench_reproduce.run_reproduce(True, threads=1)
     assert all(seen["env"][v] == "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
     calls = []

@@ -202,8 +202,11 @@ def test_default_workers_never_put_more_threads_than_cores_on_the_cores():
     assert default_workers(threads=2, environ={}, cpus=2) == 1
     assert default_workers(threads=1, environ={"OMP_NUM_THREADS": "2"}, cpus=2) == 2   # --threads wins
     assert env_threads({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "4"}) == 4
-    assert env_threads({"OMP_NUM_THREADS": "", "OPENBLAS_NUM_THREADS": "x"}) is None
-    assert env_threads({"OMP_NUM_THREADS": "0"}) is None
+    assert env_threads({"OMP_NUM_THREADS": "", "MKL_NUM_THREADS": ""}) is None          # empty: unset
+    for unreadable in ("0", "auto", "-2", "x"):          # set, but the libraries then use every core
+        assert env_threads({"OPENBLAS_NUM_THREADS": unreadable}, cpus=6) == 6
+        assert default_workers(environ={"OMP_NUM_THREADS": unreadable}, cpus=2) == 1
+    assert env_threads({"OMP_NUM_THREADS": " 4,2 "}, cpus=8) == 4                     # OpenMP's nested list
 
 
 def test_reproduce_resolves_its_default_workers_from_the_thread_count(monkeypatch, tmp_path):
