@@ -34,7 +34,7 @@ __all__ = [
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
     "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
-    "perturbation", "PERTURB_ENV", "matmul_into",
+    "perturbation", "PERTURB_ENV", "matmul_into", "qr_r",
 ]
 
 #: Number of threads scipy.fft may use for NumPy arrays.
@@ -133,6 +133,18 @@ def matmul_into(a, b, out):
         return cupy.matmul(a, b, out=out)
     out[...] = a @ b
     return out
+
+
+def qr_r(a):
+    """R of the reduced QR factorisation a = Q R of a 2-D array (k × n, k = min of the two sides), without
+    forming Q where the namespace can skip it (NumPy and CuPy ``mode="r"``; any other namespace
+    gets ``linalg.qr(a)[1]``, the array API having no R-only mode)."""
+    if isinstance(a, np.ndarray):
+        return np.linalg.qr(a, mode="r")
+    if array_api_compat.is_cupy_array(a):
+        import cupy
+        return cupy.linalg.qr(a, mode="r")
+    return namespace(a).linalg.qr(a, mode="reduced")[1]
 
 
 def cupy_available() -> bool:

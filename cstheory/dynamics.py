@@ -31,7 +31,7 @@ from numbers import Integral
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, is_cupy, is_numpy, namespace, to_numpy
+from ._backend import as_generator, namespace, qr_r, to_numpy
 from ._repr import compact_repr
 from .fit import DIVERGENCE_FACTOR, DivergenceError, DivergenceMonitor, check_problem, fit, start_params
 from . import _numeric
@@ -114,14 +114,8 @@ def _decay_minus_one(x, t):
 
 def _short_factor(xp, J):
     """R of the QR factorisation Jᵀ = Q R (m × m) of a wide J (m, N): J = Rᵀ Qᵀ, so J and Rᵀ have the
-    same singular values and the same left singular vectors.  Q is not formed where the namespace can
-    skip it (NumPy and CuPy ``mode="r"``)."""
-    if is_numpy(xp):
-        return np.linalg.qr(J.T, mode="r")
-    if is_cupy(xp):
-        import cupy
-        return cupy.linalg.qr(J.T, mode="r")
-    return xp.linalg.qr(xp.matrix_transpose(J), mode="reduced")[1]
+    same singular values and the same left singular vectors (:func:`cstheory._backend.qr_r`)."""
+    return qr_r(xp.matrix_transpose(J))
 
 
 def _left_svd(xp, J):

@@ -251,3 +251,15 @@ def test_retain_freed_memory_stops_page_faults_on_reused_temporaries():
     for _ in range(20):
         step()
     assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 20 * 3072 / 20
+
+
+@given(m=st.integers(1, 30), n=st.integers(1, 30), seed=seeds())
+def test_qr_r_is_the_triangular_factor_of_a_qr(xp, m, n, seed):
+    """R (min(m, n) × n) upper triangular with Rᵀ R = aᵀ a (so ‖R x‖ = ‖a x‖ for every x), on a's backend."""
+    a = np.random.default_rng(seed).standard_normal((m, n))
+    R = B.qr_r(B.asarray(a, xp=xp))
+    assert B.namespace(R) is xp
+    R = B.to_numpy(R)
+    assert R.shape == (min(m, n), n)
+    np.testing.assert_array_equal(np.tril(R, -1), 0.0)
+    np.testing.assert_allclose(R.T @ R, a.T @ a, atol=1e-12 * max(1.0, float(np.sum(a * a))))
