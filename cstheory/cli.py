@@ -54,9 +54,6 @@ def _backend_kwargs(experiment, backend, dtype):
     return kwargs
 
 
-#: the environment variables that set the BLAS/OpenMP thread pools of a fresh process
-
-
 def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progress=True, runs=None,
                     threads=None, draws=None, first_seed=0, workers=1):
     """Run the named experiments of :data:`cstheory.experiments.EXPERIMENTS` over their draws

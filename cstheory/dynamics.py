@@ -112,12 +112,6 @@ def _decay_minus_one(x, t):
     return xp.where(t == 0.0, xp.zeros_like(out), out)  # 0 · log(0) would be NaN at x = 1, t = 0
 
 
-def _short_factor(xp, J):
-    """R of the QR factorisation Jᵀ = Q R (m × m) of a wide J (m, N): J = Rᵀ Qᵀ, so J and Rᵀ have the
-    same singular values and the same left singular vectors (:func:`cstheory._backend.qr_r`)."""
-    return qr_r(xp.matrix_transpose(J))
-
-
 def _left_svd(xp, J):
     """(W, s): the left singular vectors w_i (m, r) and the singular values σ_i (r,) of eq. 39–40,
     descending, r = min(m, N), of J.
@@ -127,7 +121,7 @@ def _left_svd(xp, J):
     Householder QR is backward stable as the SVD is, so both routes agree to rounding."""
     m, N = J.shape
     if N >= 2 * m:
-        W, s, _ = xp.linalg.svd(xp.matrix_transpose(_short_factor(xp, J)))
+        W, s, _ = xp.linalg.svd(xp.matrix_transpose(qr_r(xp.matrix_transpose(J))))   # Rᵀ = W S Vᵀ
         return W, s
     W, s, _ = xp.linalg.svd(J, full_matrices=False)
     return W, s
@@ -162,9 +156,9 @@ def singular_values(J):
     xp = namespace(J)
     m, N = J.shape
     if N >= 2 * m:
-        return xp.linalg.svdvals(_short_factor(xp, J))
+        return xp.linalg.svdvals(qr_r(xp.matrix_transpose(J)))        # Jᵀ = Q R: J = Rᵀ Qᵀ
     if m >= 2 * N:
-        return xp.linalg.svdvals(_short_factor(xp, xp.matrix_transpose(J)))
+        return xp.linalg.svdvals(qr_r(J))                             # J = Q R
     return xp.linalg.svdvals(J)
 
 

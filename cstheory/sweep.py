@@ -150,8 +150,7 @@ def worker_threads(workers, environ=None, cpus=None):
     True
     """
     workers = _checks.positive_int(workers, "workers")
-    environ = os.environ if environ is None else environ
-    if workers == 1 or any(environ.get(k) for k in THREAD_ENV):
+    if workers == 1 or env_threads(environ, cpus=cpus) is not None:
         return None
     if cpus is None:
         cpus = _cpus()
