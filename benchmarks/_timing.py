@@ -59,6 +59,25 @@ def thread_env(threads, base=None):
 _LIMITS = None
 
 
+def thread_cpus(threads, allowed=None):
+    """The CPUs that a child computing with ``threads`` threads may run on: the last ``threads`` of
+    ``allowed`` (by default the CPUs this process may run on), or None — no restriction — for
+    "default" or as many threads as CPUs.
+
+    A thread-count variable does not bound every pool: XLA's CPU client sizes its pool from the CPUs
+    the process may run on, and with ``--xla_cpu_multi_thread_eigen=false`` a "one-thread" JAX step
+    still kept two cores busy (64² "fixed" float64: 6.4 ms wall, 11.1 ms CPU per step).  ``run.py``
+    restricts every implementation's child to these CPUs (:func:`os.sched_setaffinity`), so a
+    one-thread row is one core for every side."""
+    if threads == "default" or not hasattr(os, "sched_getaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0) if allowed is None else allowed)
+    n = int(threads)
+    if n < 1:
+        raise ValueError(f"threads must be a positive number or 'default', got {threads!r}")
+    return None if n >= len(allowed) else set(allowed[-n:])
+
+
 # ---------------------------------------------------------------------------
 # threads
 # ---------------------------------------------------------------------------

@@ -43,6 +43,8 @@ def threads_report(impl):
         out["torch_threads"] = sys.modules["torch"].get_num_threads()
     if impl.startswith("jax"):
         out["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+    if hasattr(os, "sched_getaffinity"):
+        out["cpus"] = sorted(os.sched_getaffinity(0))
     return out
 
 
@@ -50,8 +52,8 @@ def thread_count(impl, report):
     """One number for the table: the threads the timed library computes with."""
     if impl.startswith("pytorch"):
         return report.get("torch_threads")
-    if impl.startswith("jax"):
-        return 1 if "intra_op_parallelism_threads=1" in report.get("xla_flags", "") else os.cpu_count()
+    if impl.startswith("jax"):                  # XLA's pool: a thread per CPU the process may run on
+        return len(report["cpus"]) if "cpus" in report else os.cpu_count()
     blas = [b["threads"] for b in report.get("blas", []) if isinstance(b, dict)]
     return max(blas + [report.get("fft_workers", 1)]) if blas else report.get("fft_workers")
 

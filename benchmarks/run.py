@@ -11,8 +11,9 @@ Each implementation is timed in its OWN child process (``benchmarks/_worker.py``
 (benchmark, size group, implementation, thread count), so no other library's thread pool (OpenBLAS
 spin-waiting after a call, PyTorch's OpenMP pool, XLA's Eigen pool) runs beside the one being timed.
 Every row is timed twice: with one thread (``OMP_NUM_THREADS=1`` and friends, XLA's Eigen pool off,
-set before the child imports anything) and with each library's default thread count (nothing set;
-the child reports what it got).  The correctness checks run in one more child, untimed.
+set before the child imports anything, and the child restricted to one CPU, since XLA's pool follows
+the CPUs a process may run on, not the variables) and with each library's default thread count
+(nothing set; the child reports what it got).  The correctness checks run in one more child, untimed.
 
     python benchmarks/run.py                       # everything but reproduce and the sweep, threads 1 and default
     python benchmarks/run.py --quick               # 32² and 64² only, default threads only
@@ -77,6 +78,7 @@ def environment():
         "machine": platform.machine(),
         "processor": platform.processor() or "",
         "cpu_count": os.cpu_count(),
+        "cpus_allowed": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "loadavg_1m": _loadavg(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
@@ -111,16 +113,19 @@ def environment():
 # ---------------------------------------------------------------------------
 def spawn(spec, threads, timeout=1800):
     """Run ``benchmarks/_worker.py`` with ``spec`` in a fresh process computing with ``threads``
-    threads ("default": each library's own count); return its JSON result (with the load averages
+    threads ("default": each library's own count) and, for a number of threads below the CPU count, on
+    that many CPUs only (:func:`_timing.thread_cpus`); return its JSON result (with the load averages
     before and after), or ``{"error": …}``."""
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_path.write_text(json.dumps(spec))
         env = _timing.thread_env(threads)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        cpus = _timing.thread_cpus(threads)
         load0 = _loadavg()
         proc = subprocess.run([sys.executable, "-m", "benchmarks._worker", str(spec_path), str(out_path)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=None if cpus is None else (lambda: os.sched_setaffinity(0, cpus)))
         if proc.returncode != 0 or not out_path.exists():
             tail = (proc.stderr.strip().splitlines() or ["?"])[-1][:200]
             return {"error": f"child exited {proc.returncode}: {tail}"}

@@ -7,6 +7,7 @@ README table is rendered from the JSON that ``run.py --json`` writes.
 """
 import importlib.util
 import json
+import os
 import pathlib
 import sys
 
@@ -95,6 +96,25 @@ def test_thread_env_fixes_every_pool_or_none():
     default = _timing.thread_env("default", base={"XLA_FLAGS": one["XLA_FLAGS"], "OMP_NUM_THREADS": "7"})
     assert not any(v in default for v in _timing.THREAD_VARS)
     assert default["XLA_FLAGS"] == "--other"
+
+
+def test_a_one_thread_child_runs_on_one_cpu(run):
+    """XLA's pool follows the CPUs a process may run on, not the thread variables: a one-thread row's
+    child is restricted to one CPU (every implementation alike), "default" to none."""
+    from benchmarks import _timing
+    assert _timing.thread_cpus(1, allowed={0, 1, 2, 3}) == {3}
+    assert _timing.thread_cpus(2, allowed={0, 5, 7}) == {5, 7}
+    assert _timing.thread_cpus(3, allowed={0, 5, 7}) is None            # all of them: no restriction
+    assert _timing.thread_cpus("default", allowed={0, 1}) is None
+    with pytest.raises(ValueError, match="threads"):
+        _timing.thread_cpus(0, allowed={0, 1})
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs a CPU affinity mask of at least two CPUs")
+    spec = {"mode": "time", "impl": "jax jit(grad)", "threads": 1, "repeats": 1, "min_time": 0.0, "cases": []}
+    out = run.spawn(spec, 1)
+    assert out["threads_report"]["cpus"] == [max(os.sched_getaffinity(0))]
+    assert out["threads"] == 1                     # JAX's thread count: the CPUs it may run on
+    assert len(run.spawn(spec, "default")["threads_report"]["cpus"]) == len(os.sched_getaffinity(0))
 
 
 def test_reproduce_at_the_default_runs_with_the_thread_variables_unset(run, monkeypatch):
