@@ -7,7 +7,9 @@ rates, or runs the correctness checks) and writes the result as JSON.
 no other library's thread pool (OpenBLAS threads spin-waiting after a call, PyTorch's OpenMP pool,
 XLA's Eigen pool) lives in the process being timed.  The thread count is fixed by the environment
 that ``run.py`` gives the child (``OMP_NUM_THREADS`` and friends, ``XLA_FLAGS``) before any library
-is imported; "default" sets nothing, so each library picks its own count, which the child reports.
+is imported, and for a thread count below the CPU count by the CPUs the child may run on (XLA's pool
+follows those, not the variables); "default" sets nothing, so each library picks its own count, which
+the child reports.
 
 Spec modes: ``{"mode": "time", "impl", "threads", "repeats", "min_time", "cases": [...]}``,
 ``{"mode": "rates", "threads"}``, ``{"mode": "checks", "cases": [...]}`` (all implementations in one
