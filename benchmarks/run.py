@@ -488,7 +488,7 @@ def parse_args(argv=None):
                          "separated, merged), and run nothing")
     ap.add_argument("--rounds", type=int, default=1,
                     help="time every implementation this many times, round-robin, each in a fresh child, and "
-                         "keep the round with the median time (default 1; README's table: 3)")
+                         "keep the round with the median time (default 1; README's table: 5)")
     ap.add_argument("--merge", default=None, metavar="JSON,JSON",
                     help="with --json: write the merge of these --json files there, and run nothing")
     ap.add_argument("--gpu", action="store_true",
