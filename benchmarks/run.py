@@ -473,8 +473,9 @@ def parse_args(argv=None):
                     help="comma-separated thread settings, each a number or 'default' (each library's own count); "
                          "default: 1,default (quick: default)")
     ap.add_argument("--rows", default=None, metavar="REGEX",
-                    help="time only the rows whose 'benchmark size dtype' matches this regular expression, e.g. "
-                         "'fixed.*64² .*float64' (to rerun one row by itself)")
+                    help="time only the two-layer and deep-decoder rows whose 'benchmark size dtype' matches this "
+                         "regular expression, e.g. 'fixed.*64² .*float64' (to rerun one row by itself; the other "
+                         "benchmarks run only when --only names them)")
     ap.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--skip-checks", action="store_true",
                     help="time only: leave out the correctness checks of the timed rows (e.g. when a run of the "
@@ -513,13 +514,27 @@ def parse_args(argv=None):
             ap.error("--threads must name at least one setting")
     if args.from_json and not args.check:
         ap.error("--from needs --check")
-    if args.only is None:
+    only_default = args.only is None
+    if only_default:
         args.only = list(DEFAULT_ONLY)
     else:
         args.only = [s.strip() for s in args.only.split(",") if s.strip()]
         bad = [s for s in args.only if s not in BENCHMARKS]
         if bad:
             ap.error(f"--only: unknown benchmark(s) {bad}; choose from {','.join(BENCHMARKS)}")
+    if args.rows is not None and not (args.check and args.from_json) and not args.readme and not args.merge:
+        try:
+            re.compile(args.rows)
+        except re.error as exc:
+            ap.error(f"--rows: not a regular expression ({exc}): {args.rows!r}")
+        named = [n for n in ("twolayer", "deep", "sweep") if n in args.only]
+        matched = [n for n in named if _cases(n, args.quick, args.rows)]
+        if not matched:
+            example = _row_name("deep", bench_deep_decoder.cases(args.quick)[0])
+            ap.error(f"--rows {args.rows!r} matches no row of {','.join(named) or 'the benchmarks named'}"
+                     f"{' (--quick sizes)' if args.quick else ''}; a row reads e.g. {example!r}")
+        if only_default:                    # --rows alone: the matching rows and nothing else
+            args.only = matched
     return args
 
 

@@ -242,6 +242,21 @@ def test_bad_arguments_are_refused(run):
     assert run.parse_args(["--threads", "1,default"]).threads == ["1", "default"]
 
 
+def test_rows_reruns_the_matching_rows_and_nothing_else(run, capsys):
+    """``--rows REGEX`` alone times the benchmarks that have a matching row (not the Monte-Carlo and
+    sigma_weights rows too); a regex that matches nothing, or is not one, is a usage error naming it."""
+    assert run.parse_args(["--rows", 'gd, "fixed".*64² .*float64']).only == ["deep"]
+    assert run.parse_args(["--rows", "two-layer.*n=1024"]).only == ["twolayer"]
+    assert run.parse_args(["--rows", "float32"]).only == ["twolayer", "deep"]
+    assert run.parse_args(["--rows", "two-layer", "--only", "twolayer,mc"]).only == ["twolayer", "mc"]
+    for bad in ("no such row", "("):
+        with pytest.raises(SystemExit):
+            run.parse_args(["--rows", bad])
+        assert "--rows" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run.parse_args(["--rows", "128²", "--quick"])          # --quick has no 128² rows
+
+
 def test_merged_runs_render_one_table(run, tmp_path):
     """A --threads 1 run and a --threads default run, merged: both rows in the README table, both loads."""
     paths = []
