@@ -56,6 +56,11 @@ def thread_env(threads, base=None):
     else:
         env.pop("XLA_FLAGS", None)
     return env
+
+
+# ---------------------------------------------------------------------------
+# threads
+# ---------------------------------------------------------------------------
 _LIMITS = None
 
 
@@ -78,9 +83,6 @@ def thread_cpus(threads, allowed=None):
     return None if n >= len(allowed) else set(allowed[-n:])
 
 
-# ---------------------------------------------------------------------------
-# threads
-# ---------------------------------------------------------------------------
 def set_threads(n):
     """Use ``n`` threads everywhere we can: our scipy.fft workers, BLAS (threadpoolctl), PyTorch
     intra-op (when the peers module loads it) and, for n = 1, XLA (flags read when JAX is imported)."""
