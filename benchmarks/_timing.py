@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cstheory._backend import usable_cpus
+
 #: threads for PyTorch, scipy.fft (ours), BLAS and XLA; set by :func:`set_threads`, or by ``run.py`` for
-#: a child process through ``CSTHEORY_BENCH_THREADS`` (unset: the libraries' own default, all cores here)
-THREADS = int(os.environ.get("CSTHEORY_BENCH_THREADS", 0)) or (os.cpu_count() or 1)
+#: a child process through ``CSTHEORY_BENCH_THREADS`` (unset: the libraries' own default, one per CPU this process may use)
+THREADS = int(os.environ.get("CSTHEORY_BENCH_THREADS", 0)) or usable_cpus()
 #: the environment variables that fix a child's thread count before any library is imported
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CSTHEORY_FFT_WORKERS",
                "CSTHEORY_BENCH_THREADS")

@@ -55,7 +55,8 @@ def thread_count(impl, report):
     if impl.startswith("pytorch"):
         return report.get("torch_threads")
     if impl.startswith("jax"):                  # XLA's pool: a thread per CPU the process may run on
-        return len(report["cpus"]) if "cpus" in report else os.cpu_count()
+        from cstheory._backend import usable_cpus
+        return len(report["cpus"]) if "cpus" in report else usable_cpus()
     blas = [b["threads"] for b in report.get("blas", []) if isinstance(b, dict)]
     return max(blas + [report.get("fft_workers", 1)]) if blas else report.get("fft_workers")
 
@@ -89,7 +90,8 @@ def run_time(spec):
 
 def run_rates(spec):
     from benchmarks import _timing
-    n = spec["threads"] if spec["threads"] != "default" else (os.cpu_count() or 1)
+    from cstheory._backend import usable_cpus
+    n = spec["threads"] if spec["threads"] != "default" else usable_cpus()
     r = _timing.machine_rates(n)
     return {"threads": n, "bandwidth": r.bandwidth, "gemm": r.gemm, "fft": r.fft,
             "threads_report": threads_report("ours")}

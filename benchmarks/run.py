@@ -52,6 +52,7 @@ if __package__ in (None, ""):                  # run as a script: import this ch
 
 from benchmarks import _timing, bench_deep_decoder, bench_spectrum, bench_two_layer, peers  # noqa: E402,F401
 from benchmarks._timing import Report, Row, Timing, fmt_bytes, fmt_time  # noqa: E402
+from cstheory._backend import usable_cpus  # noqa: E402
 
 BENCHMARKS = ("twolayer", "deep", "sweep", "mc", "sigma", "reproduce")
 #: what runs without --only (reproduce, minutes long, and the two-layer sweep are named to run them)
@@ -258,7 +259,7 @@ def run_all(args, env):
     for name in ("mc", "sigma", "reproduce"):
         if name in args.only:
             threads = args.threads[-1]
-            n = os.cpu_count() if threads == "default" else int(threads)
+            n = usable_cpus() if threads == "default" else int(threads)
             # reproduce at the default: the thread variables unset, as a user runs it (it sizes its own
             # workers, sweep.default_workers); setting them to the core count would be the "=2" run
             child_threads = None if (name == "reproduce" and threads == "default") else n

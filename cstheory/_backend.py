@@ -35,10 +35,128 @@ __all__ = [
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
     "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
     "perturbation", "PERTURB_ENV", "matmul_into", "qr_r",
+    "usable_cpus", "env_threads", "default_fft_workers", "THREAD_ENV", "FFT_ENV",
 ]
 
-#: Number of threads scipy.fft may use for NumPy arrays.
-FFT_WORKERS = int(os.environ.get("CSTHEORY_FFT_WORKERS", os.cpu_count() or 1))
+#: the environment variables that set BLAS/OpenMP thread pools (and, unless :data:`FFT_ENV` is set, the
+#: threads of scipy.fft: :func:`default_fft_workers`)
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: the environment variable that sets :data:`FFT_WORKERS` itself
+FFT_ENV = "CSTHEORY_FFT_WORKERS"
+
+
+def usable_cpus():
+    """The number of CPUs this process may run on: its affinity mask (a container's or a batch job's
+    cpuset, ``taskset``), not ``os.cpu_count()``, which counts the whole machine.
+
+    A container given 2 of a host's 64 cores that sized its thread pools by ``os.cpu_count()`` would put
+    64 threads on 2 cores.  (A CPU *quota* without a cpuset, ``docker --cpus=2``, is not visible here.)
+
+    Examples
+    --------
+    >>> import os
+    >>> from cstheory._backend import usable_cpus
+    >>> 1 <= usable_cpus() <= (os.cpu_count() or 1)
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def env_threads(environ=None, cpus=None):
+    """The thread count per process the environment sets through :data:`THREAD_ENV`, else ``None``.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment (default ``os.environ``).  A variable set to the empty string counts as unset.
+    cpus : int, optional
+        CPUs (default :func:`usable_cpus`), the count assumed for a value that is set but is not a
+        positive integer (``0``, ``auto``, ``-2``): the libraries then start one thread per core
+        (OpenBLAS reads 0 so).
+
+    Returns
+    -------
+    int or None
+        The largest count among the variables set (for ``OMP_NUM_THREADS``, the first field of a nested
+        list such as ``4,2``), or ``None`` when none is set.
+
+    Examples
+    --------
+    >>> from cstheory.sweep import env_threads
+    >>> env_threads({}), env_threads({"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1"})
+    (None, 2)
+    >>> env_threads({"OPENBLAS_NUM_THREADS": "0"}, cpus=8), env_threads({"OMP_NUM_THREADS": "4,2"}, cpus=8)
+    (8, 4)
+    """
+    environ = os.environ if environ is None else environ
+    counts = []
+    for k in THREAD_ENV:
+        text = (environ.get(k) or "").strip()
+        if not text:
+            continue
+        try:
+            count = int(text.split(",")[0].strip())
+        except ValueError:
+            count = 0
+        if count <= 0:
+            count = usable_cpus() if cpus is None else _positive_count(cpus, "cpus")
+        counts.append(count)
+    return max(counts) if counts else None
+
+
+def _positive_count(value, name):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def default_fft_workers(environ=None, cpus=None):
+    """The threads scipy.fft may use for NumPy arrays (:data:`FFT_WORKERS`, read once at import).
+
+    :data:`FFT_ENV` (``CSTHEORY_FFT_WORKERS``) if set; else the thread count the environment gives the
+    BLAS/OpenMP pools (:func:`env_threads`: ``OMP_NUM_THREADS=1`` makes a one-thread process one-thread
+    in its FFTs too); else the CPUs this process may run on (:func:`usable_cpus`).
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment (default ``os.environ``); an empty value counts as unset.
+    cpus : int, optional
+        CPUs (default :func:`usable_cpus`).
+
+    Raises
+    ------
+    ValueError
+        If ``CSTHEORY_FFT_WORKERS`` is set to anything but a positive integer.
+
+    Examples
+    --------
+    >>> from cstheory._backend import default_fft_workers
+    >>> default_fft_workers({}, cpus=4), default_fft_workers({"OMP_NUM_THREADS": "1"}, cpus=4)
+    (4, 1)
+    >>> default_fft_workers({"CSTHEORY_FFT_WORKERS": "3", "OMP_NUM_THREADS": "1"}, cpus=4)
+    3
+    """
+    environ = os.environ if environ is None else environ
+    text = (environ.get(FFT_ENV) or "").strip()
+    if text:
+        try:
+            count = int(text)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ValueError(f"{FFT_ENV} must be a positive integer (threads of scipy.fft), got {text!r}")
+        return count
+    threads = env_threads(environ, cpus=cpus)
+    if threads is not None:
+        return threads
+    return usable_cpus() if cpus is None else _positive_count(cpus, "cpus")
+
+
+#: Number of threads scipy.fft may use for NumPy arrays (:func:`default_fft_workers`).
+FFT_WORKERS = default_fft_workers()
 #: Transforms of fewer elements than this run on one thread: handing a few microseconds of work to a
 #: thread pool costs more than it saves (a 128 × 128 two-layer GD step: a third of its time).
 FFT_PARALLEL_MIN = 2**17

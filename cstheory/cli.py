@@ -31,6 +31,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import _backend
 from ._files import check_writable_directory
 from ._args import ParserExit, UsageError, nonnegative_int, parser_class, positive_int
 from .ensemble import DRAWS
@@ -76,11 +77,14 @@ def run_experiments(names, out_dir, quick=False, backend=None, dtype=None, progr
     from threadpoolctl import threadpool_limits
 
     saved = {k: os.environ.get(k) for k in THREAD_ENV}
+    saved_fft = _backend.FFT_WORKERS
     os.environ.update({k: str(threads) for k in THREAD_ENV})      # for the worker processes
+    _backend.FFT_WORKERS = _backend.default_fft_workers()          # and this one's FFTs
     try:
         with threadpool_limits(limits=threads):
             return run_ensemble(names, out_dir, **call)
     finally:
+        _backend.FFT_WORKERS = saved_fft
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -96,7 +100,7 @@ def _threads_meta(threads, workers):
     if per_worker is None:
         set_ = {k: os.environ[k] for k in THREAD_ENV if os.environ.get(k)}
         return ", ".join(f"{k}={v}" for k, v in set_.items()) if set_ else "library default"
-    return f"{per_worker} per worker process ({os.cpu_count()} cores shared by {workers} workers)"
+    return f"{per_worker} per worker process ({_backend.usable_cpus()} cores shared by {workers} workers)"
 
 
 def _parse_only(text, available):
@@ -210,8 +214,8 @@ def _sweep_executor(args):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        return None, lambda: None, f"local process pool ({args.workers or os.cpu_count()} workers)"
-    cluster = LocalCluster(n_workers=args.workers or os.cpu_count(), threads_per_worker=1,
+        return None, lambda: None, f"local process pool ({args.workers or _backend.usable_cpus()} workers)"
+    cluster = LocalCluster(n_workers=args.workers or _backend.usable_cpus(), threads_per_worker=1,
                            dashboard_address=None, processes=True)
     client = Client(cluster)
 
@@ -268,7 +272,7 @@ def _fig5_study(args, out, executor, close, where):
     try:
         phases = {"none": ("none",), "smooth": ("smooth",), "both": fig5_study.PHASES, None: None}[args.phase]
         table = fig5_study.run(quick=args.quick, executor=executor, out=csv_path, progress=not args.no_progress,
-                               phases=phases, workers=args.workers or os.cpu_count())
+                               phases=phases, workers=args.workers or _backend.usable_cpus())
     finally:
         close()
     summary = fig5_study.summarize(table)

@@ -40,63 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _checks
+from . import _backend, _checks
+from ._backend import THREAD_ENV, env_threads, usable_cpus
 from ._files import check_writable_directory, temporary_name
 
 __all__ = ["run_grid", "SweepTable", "grid_cells", "SerialExecutor", "process_pool", "worker_threads",
            "default_workers", "env_threads", "limit_threads", "THREAD_ENV"]
 
 _META = ("seed", "status", "message", "seconds")
-
-
-#: the environment variables that set BLAS/OpenMP thread pools
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _cpus():
-    """Cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def env_threads(environ=None, cpus=None):
-    """The thread count per process the environment sets through :data:`THREAD_ENV`, else ``None``.
-
-    Parameters
-    ----------
-    environ : mapping, optional
-        The environment (default ``os.environ``).  A variable set to the empty string counts as unset.
-    cpus : int, optional
-        Cores (default: those this process may run on), the count assumed for a value that is set but is
-        not a positive integer (``0``, ``auto``, ``-2``): the libraries then start one thread per core
-        (OpenBLAS reads 0 so).
-
-    Returns
-    -------
-    int or None
-        The largest count among the variables set (for ``OMP_NUM_THREADS``, the first field of a nested
-        list such as ``4,2``), or ``None`` when none is set.
-
-    Examples
-    --------
-    >>> env_threads({}), env_threads({"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "1"})
-    (None, 2)
-    >>> env_threads({"OPENBLAS_NUM_THREADS": "0"}, cpus=8), env_threads({"OMP_NUM_THREADS": "4,2"}, cpus=8)
-    (8, 4)
-    """
-    environ = os.environ if environ is None else environ
-    counts = []
-    for k in THREAD_ENV:
-        text = (environ.get(k) or "").strip()
-        if not text:
-            continue
-        try:
-            count = int(text.split(",")[0].strip())
-        except ValueError:
-            count = 0
-        if count <= 0:
-            count = _cpus() if cpus is None else _checks.positive_int(cpus, "cpus")
-        counts.append(count)
-    return max(counts) if counts else None
 
 
 def default_workers(threads=None, environ=None, cpus=None):
@@ -129,7 +80,7 @@ def default_workers(threads=None, environ=None, cpus=None):
     >>> default_workers(threads=4, environ={}, cpus=16), default_workers(environ={}, cpus=1)
     (2, 1)
     """
-    cpus = _cpus() if cpus is None else _checks.positive_int(cpus, "cpus")
+    cpus = usable_cpus() if cpus is None else _checks.positive_int(cpus, "cpus")
     per = threads or env_threads(environ, cpus=cpus) or 1
     per = _checks.positive_int(per, "threads")
     return max(1, min(2, cpus // per))
@@ -153,16 +104,22 @@ def worker_threads(workers, environ=None, cpus=None):
     if workers == 1 or env_threads(environ, cpus=cpus) is not None:
         return None
     if cpus is None:
-        cpus = _cpus()
+        cpus = usable_cpus()
     return max(1, cpus // workers)
 
 
 def limit_threads(threads):
-    """Worker initializer: size the thread pools of every BLAS/OpenMP library loaded (threadpoolctl)."""
+    """Worker initializer: size the thread pools of every BLAS/OpenMP library loaded (threadpoolctl), and
+    the threads of scipy.fft (:data:`cstheory._backend.FFT_WORKERS`) unless ``CSTHEORY_FFT_WORKERS`` is set.
+
+    A forked worker inherits its parent's FFT thread count (one per CPU by default), so without the
+    second part two workers on two cores would each run their large transforms on two threads."""
     from threadpoolctl import threadpool_limits
+    threads = _checks.positive_int(threads, "threads")
     threadpool_limits(limits=threads)
     for k in THREAD_ENV:                # libraries loaded later (and their children) size theirs the same
         os.environ[k] = str(threads)
+    _backend.FFT_WORKERS = _backend.default_fft_workers()
 
 
 def process_pool(workers, spawn=False):
@@ -465,7 +422,7 @@ def run_grid(experiment, grid, seeds, executor=None, out=None, progress=True, ma
     if todo and (own or isinstance(executor, ProcessPoolExecutor)):
         _check_picklable(experiment)
     if own:
-        executor = process_pool(max_workers or os.cpu_count() or 1)
+        executor = process_pool(max_workers or usable_cpus())
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm

@@ -170,6 +170,56 @@ def test_negative_seed_raises_value_error():
 
 
 # ---------------------------------------------------------------------------
+# CPUs and threads: what the process may use, not what the machine has
+# ---------------------------------------------------------------------------
+def test_usable_cpus_counts_the_affinity_mask_not_the_machine(monkeypatch):
+    """A process restricted to 3 CPUs (a container's cpuset, taskset) sees 3, whatever os.cpu_count() says;
+    where the platform has no affinity call, the machine's count."""
+    import os
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 5, 9}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert B.usable_cpus() == 3
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert B.usable_cpus() == 64
+
+
+def test_default_fft_workers_follow_the_fft_variable_then_the_thread_variables_then_the_cpus():
+    """CSTHEORY_FFT_WORKERS wins; else the BLAS/OpenMP count the environment sets (the largest); else the
+    CPUs; an empty value is unset; a value that is not a positive integer is refused, naming the variable."""
+    assert B.default_fft_workers({}, cpus=6) == 6
+    assert B.default_fft_workers({"OMP_NUM_THREADS": "1"}, cpus=6) == 1
+    assert B.default_fft_workers({"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "3"}, cpus=6) == 3
+    assert B.default_fft_workers({"OMP_NUM_THREADS": "0"}, cpus=6) == 6            # 0: one per core
+    assert B.default_fft_workers({B.FFT_ENV: "5", "OMP_NUM_THREADS": "1"}, cpus=6) == 5
+    assert B.default_fft_workers({B.FFT_ENV: " ", "OMP_NUM_THREADS": "2"}, cpus=6) == 2
+    for bad in ("0", "-1", "two", "1.5"):
+        with pytest.raises(ValueError, match="CSTHEORY_FFT_WORKERS must be a positive integer"):
+            B.default_fft_workers({B.FFT_ENV: bad}, cpus=6)
+    with pytest.raises(ValueError, match="cpus"):
+        B.default_fft_workers({}, cpus=0)
+
+
+def test_a_process_on_one_cpu_runs_its_ffts_on_one_thread():
+    """Imported in a child allowed on one CPU with no thread variable set, FFT_WORKERS is 1 (it was
+    os.cpu_count(): two threads on one core here); with every CPU, one per CPU."""
+    import os
+    import subprocess
+    import sys
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs an affinity mask of at least two CPUs")
+    env = {k: v for k, v in os.environ.items() if k not in (*B.THREAD_ENV, B.FFT_ENV)}
+    code = "from cstheory import _backend; print(_backend.FFT_WORKERS)"
+    one = min(os.sched_getaffinity(0))
+
+    def child(preexec=None):
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                             preexec_fn=preexec)
+        return int(out.stdout.strip())
+    assert child(lambda: os.sched_setaffinity(0, {one})) == 1
+    assert child() == len(os.sched_getaffinity(0))
+
+
+# ---------------------------------------------------------------------------
 # the FFT chokepoint
 # ---------------------------------------------------------------------------
 @given(n=sizes(1, 17), seed=seeds())

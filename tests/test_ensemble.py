@@ -238,6 +238,37 @@ def test_a_worker_process_runs_with_its_share_of_the_threads(monkeypatch):
     assert limits and all(n == 2 for n in limits), limits
 
 
+def test_a_forked_worker_runs_its_ffts_on_its_share_of_the_threads(monkeypatch):
+    """The initializer also sets scipy.fft's threads: a forked worker would otherwise keep its parent's
+    count (one per CPU), two workers each running large transforms on every core."""
+    for var in (*ensemble.THREAD_ENV, _backend.FFT_ENV):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(ensemble.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 7)             # the parent's, inherited by fork
+    executor = ensemble._executor(2)
+    try:
+        counts = {executor.submit(_fft_workers).result() for _ in range(4)}
+    finally:
+        executor.shutdown()
+    assert counts == {4}, counts
+
+
+def test_reproduce_threads_set_the_ffts_of_this_process_too(monkeypatch, tmp_path):
+    """``--threads N`` runs this process's FFTs on N threads during the run and restores the count after."""
+    for var in (*ensemble.THREAD_ENV, _backend.FFT_ENV):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(_backend, "FFT_WORKERS", 7)
+    seen = []
+    monkeypatch.setattr(ensemble, "run_ensemble", lambda *a, **kw: seen.append(_backend.FFT_WORKERS) or [])
+    cli.run_experiments(["fig3"], tmp_path, quick=True, threads=3)
+    assert seen == [3] and _backend.FFT_WORKERS == 7
+
+
+def _fft_workers():
+    from cstheory import _backend
+    return _backend.FFT_WORKERS
+
+
 def _blas_threads():
     from threadpoolctl import threadpool_info
     import numpy  # noqa: F401  (loads the BLAS)

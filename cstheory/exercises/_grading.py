@@ -50,6 +50,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import _backend
 from .._files import atomic_write, check_writable_directory
 from ._sandbox import DEFAULT_MEMORY, DEFAULT_TIMEOUT, check_limits
 
@@ -175,7 +176,7 @@ def _validate(name, directory, out, workers, timeout, seed, feedback, memory, ma
     if not entries:
         raise _usage(f"no *.py files in {str(directory)!r}: put one file per student there")
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = _backend.usable_cpus()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise _usage(f"--workers must be a positive integer, got {workers!r}")
     try:
