@@ -90,7 +90,7 @@ def env_threads(environ=None, cpus=None):
     >>> env_threads({"OPENBLAS_NUM_THREADS": "0"}, cpus=8), env_threads({"OMP_NUM_THREADS": "4,2"}, cpus=8)
     (8, 4)
     """
-    environ = os.environ if environ is None else environ
+    environ = _environ(environ)
     counts = []
     for k in THREAD_ENV:
         text = (environ.get(k) or "").strip()
@@ -101,15 +101,26 @@ def env_threads(environ=None, cpus=None):
         except ValueError:
             count = 0
         if count <= 0:
-            count = usable_cpus() if cpus is None else _positive_count(cpus, "cpus")
+            count = _cpus_or_usable(cpus)
         counts.append(count)
     return max(counts) if counts else None
 
 
-def _positive_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _cpus_or_usable(cpus):
+    """``cpus`` checked (a positive int), or :func:`usable_cpus` for None.  (``_checks`` imports this module,
+    so it is imported here, when a count is given, never while this module is being imported.)"""
+    if cpus is None:
+        return usable_cpus()
+    from . import _checks
+    return _checks.positive_int(cpus, "cpus")
+
+
+def _environ(environ):
+    if environ is None:
+        return os.environ
+    if not hasattr(environ, "get"):
+        raise TypeError(f"environ must be a mapping of environment variables, got {type(environ).__name__}")
+    return environ
 
 
 def default_fft_workers(environ=None, cpus=None):
@@ -139,7 +150,7 @@ def default_fft_workers(environ=None, cpus=None):
     >>> default_fft_workers({"CSTHEORY_FFT_WORKERS": "3", "OMP_NUM_THREADS": "1"}, cpus=4)
     3
     """
-    environ = os.environ if environ is None else environ
+    environ = _environ(environ)
     text = (environ.get(FFT_ENV) or "").strip()
     if text:
         try:
@@ -152,7 +163,7 @@ def default_fft_workers(environ=None, cpus=None):
     threads = env_threads(environ, cpus=cpus)
     if threads is not None:
         return threads
-    return usable_cpus() if cpus is None else _positive_count(cpus, "cpus")
+    return _cpus_or_usable(cpus)
 
 
 #: Number of threads scipy.fft may use for NumPy arrays (:func:`default_fft_workers`).

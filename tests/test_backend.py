@@ -197,6 +197,10 @@ def test_default_fft_workers_follow_the_fft_variable_then_the_thread_variables_t
             B.default_fft_workers({B.FFT_ENV: bad}, cpus=6)
     with pytest.raises(ValueError, match="cpus"):
         B.default_fft_workers({}, cpus=0)
+    with pytest.raises(TypeError, match="cpus"):
+        B.default_fft_workers({}, cpus=2.0)
+    with pytest.raises(TypeError, match="environ must be a mapping"):
+        B.default_fft_workers(["OMP_NUM_THREADS=1"], cpus=2)
 
 
 def test_a_process_on_one_cpu_runs_its_ffts_on_one_thread():
