@@ -35,7 +35,7 @@ __all__ = [
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
     "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
     "perturbation", "PERTURB_ENV", "matmul_into", "qr_r",
-    "usable_cpus", "env_threads", "default_fft_workers", "THREAD_ENV", "FFT_ENV",
+    "usable_cpus", "env_threads", "default_fft_workers", "THREAD_ENV", "FFT_ENV", "thread_map",
 ]
 
 #: the environment variables that set BLAS/OpenMP thread pools (and, unless :data:`FFT_ENV` is set, the
@@ -591,22 +591,56 @@ def _complex(xp, x):
     return xp.astype(x, xp.complex64 if x.dtype == xp.float32 else xp.complex128)
 
 
-def rfft(x, axis=-1):
-    """Real FFT of ``x`` along ``axis`` (unnormalised, numpy convention)."""
+def rfft(x, axis=-1, workers=None):
+    """Real FFT of ``x`` along ``axis`` (unnormalised, numpy convention).
+
+    ``workers``: scipy.fft's threads for a NumPy array (default :data:`FFT_WORKERS` for a large
+    transform, one for a small one); ignored for other namespaces."""
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=_workers(x)))
+        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=workers or _workers(x)))
     return mod.rfft(x, axis=axis)
 
 
-def irfft(x, n, axis=-1):
-    """Inverse of :func:`rfft` for a real signal of length ``n``."""
+def irfft(x, n, axis=-1, workers=None):
+    """Inverse of :func:`rfft` for a real signal of length ``n`` (``workers`` as in :func:`rfft`)."""
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=_workers(x)))
+        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=workers or _workers(x)))
     return mod.irfft(x, n=n, axis=axis)
+
+
+#: (process id, threads, executor) of :func:`thread_map`'s pool; a pool made before a fork has no threads
+#: in the child, so a process makes its own
+_POOL = None
+
+
+def thread_map(fn, items, workers):
+    """``[fn(item) for item in items]``, computed on up to ``workers`` threads, in the order of ``items``.
+
+    For NumPy work that releases the GIL (FFTs, ufuncs on large arrays, BLAS): independent blocks of one
+    step run side by side.  One thread or one item: a plain loop in this thread.  The threads come from
+    one pool per process (made on first use, and again after a fork or for another thread count).
+
+    Examples
+    --------
+    >>> from cstheory._backend import thread_map
+    >>> thread_map(lambda i: i * i, range(5), workers=2)
+    [0, 1, 4, 9, 16]
+    """
+    global _POOL
+    items = list(items)
+    workers = min(int(workers), len(items))
+    if workers <= 1:
+        return [fn(item) for item in items]
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != workers:
+        from concurrent.futures import ThreadPoolExecutor
+        if _POOL is not None and _POOL[0] == os.getpid():
+            _POOL[2].shutdown(wait=False)
+        _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="cstheory"))
+    return list(_POOL[2].map(fn, items))
 
 
 def fft(x, axis=-1, norm="backward"):

@@ -30,11 +30,12 @@ from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_n
 __all__ = ["TwoLayerGenerator", "FourierIterate", "DEFAULT_XI", "output_weights", "theorem3_scale",
            "theorem3_step_size"]
 
-#: Bytes of U c_l per channel block in the NumPy gradient-descent step (:class:`FourierIterate`) when
-#: the FFTs run on one thread, so that a block's convolutions, ReLU mask and spectra are reused from
-#: the cache instead of main memory (n = 1024, float64: 128 channels a block).  1 MiB, the L2 cache of
-#: the development machine, was the fastest of 2^17 … 2^21 there (n = 1024, k = 512: 3.9–4.1 ms of CPU
-#: a step against 4.3–4.5 ms at 2^19, 5.3–5.4 ms at 2^17, and about 5 ms unblocked).
+#: Bytes of U c_l per channel block in the NumPy gradient-descent step (:class:`FourierIterate`), so
+#: that a block's convolutions, ReLU mask and spectra are reused from the cache instead of main memory
+#: (n = 1024, float64: 128 channels a block).  1 MiB, the L2 cache of the development machine, was the
+#: fastest of 2^17 … 2^21 there (n = 1024, k = 512: 3.9–4.1 ms of CPU a step against 4.3–4.5 ms at 2^19,
+#: 5.3–5.4 ms at 2^17, and about 5 ms unblocked).  The blocks do not depend on the thread count, so
+#: the iterates are the same bits on any number of threads.
 CHANNEL_BLOCK_BYTES = 2**20
 
 #: Default error-tolerance parameter ξ of Theorem 3 used by :meth:`TwoLayerGenerator.init`
@@ -257,10 +258,13 @@ class FourierIterate(Iterate):
     Plain GD is the same iteration in any linear invertible coordinates, so the
     iterates equal those of C ← C − η Uᵀ[(r vᵀ) ∘ M] (a test pins them to that formula).
 
-    With NumPy the same step runs channel block by channel block when the FFTs
-    run on one thread (:data:`CHANNEL_BLOCK_BYTES`), with NumPy's in-place
-    ``out=`` operations: a block's U c_l, mask and spectra stay in the cache.
-    Other namespaces take the whole (k, n) arrays at once.
+    With NumPy the same step runs channel block by channel block
+    (:data:`CHANNEL_BLOCK_BYTES`), with NumPy's in-place ``out=`` operations: a
+    block's U c_l, mask and spectra stay in the cache.  The blocks are independent,
+    so with several FFT threads (``_backend.FFT_WORKERS``) and a large step they run
+    side by side on that many threads (:func:`cstheory._backend.thread_map`), each
+    block's FFTs on one; the sums are taken in block order, so the iterates do not
+    depend on the thread count.  Other namespaces take the whole (k, n) arrays at once.
     """
 
     def __init__(self, gen, params):
@@ -281,47 +285,60 @@ class FourierIterate(Iterate):
         return x, lambda r: self._v_conj_uhat * rfft(mask * r, axis=-1)
 
     def channel_blocks(self):
-        """Slices of channels the NumPy step takes at a time: all k at once unless the FFTs run on
-        one thread (``_backend.FFT_WORKERS`` when the iterate was made), then blocks of
-        :data:`CHANNEL_BLOCK_BYTES`."""
+        """Slices of channels the NumPy step takes at a time: blocks of :data:`CHANNEL_BLOCK_BYTES` of U c_l
+        (one block, all k channels, for other namespaces)."""
         return list(self._blocks)
 
     def _channel_blocks(self):
         gen = self.gen
         k, n = gen.k, gen.n
-        if not self._numpy or (_backend.FFT_WORKERS > 1 and k * n >= _backend.FFT_PARALLEL_MIN):
+        if not self._numpy:
             return [slice(0, k)]
         size = max(1, CHANNEL_BLOCK_BYTES // (n * np.dtype(gen.dtype).itemsize))
         return [slice(i, min(i + size, k)) for i in range(0, k, size)]
 
+    def threads(self):
+        """Threads the NumPy step's blocks run on: ``_backend.FFT_WORKERS`` (as read now) for a step of at
+        least ``_backend.FFT_PARALLEL_MIN`` entries of U C, else one (a thread hand-off costs more than a
+        small step's work)."""
+        gen = self.gen
+        if gen.k * gen.n < _backend.FFT_PARALLEL_MIN:
+            return 1
+        return max(1, min(_backend.FFT_WORKERS, len(self._blocks)))
+
     def _forward_vjp_blocks(self):
-        """:meth:`forward_vjp` for NumPy, by channel blocks: the same sums, in place."""
+        """:meth:`forward_vjp` for NumPy, by channel blocks (on :meth:`threads` threads): the same sums, in place."""
         gen = self.gen
         n, v, state = gen.n, gen.v, self.state
-        blocks = self._blocks
+        blocks, threads = self._blocks, self.threads()
         mask = np.empty((gen.k, n), dtype=bool)                  # M, channel-major
-        x = np.zeros(n, dtype=gen.dtype)
-        for sl in blocks:
-            Z = irfft(self._uhat_row * state[sl], n, axis=-1)    # rows: U c_l for the block's l
+
+        def forward(sl):
+            Z = irfft(self._uhat_row * state[sl], n, axis=-1, workers=1)    # rows: U c_l for the block's l
             np.greater(Z, 0, out=mask[sl])
             np.multiply(Z, mask[sl], out=Z)                      # ReLU(U c_l)
-            x += v[sl] @ Z
+            return v[sl] @ Z                                     # the block's share of Σ_l v_l ReLU(U c_l)
+
+        x = np.zeros(n, dtype=gen.dtype)
+        for part in _backend.thread_map(forward, blocks, threads):     # summed in block order
+            x += part
 
         def vjp(r):
             d = np.empty_like(state)
-            work = np.empty((blocks[0].stop - blocks[0].start, n), dtype=gen.dtype)
-            for sl in blocks:
-                Z = work[: sl.stop - sl.start]
-                np.multiply(mask[sl], r, out=Z)                  # m_l ∘ r
-                np.multiply(self._v_conj_uhat[sl], rfft(Z, axis=-1), out=d[sl])
+
+            def backward(sl):
+                Z = np.multiply(mask[sl], r)                     # m_l ∘ r
+                np.multiply(self._v_conj_uhat[sl], rfft(Z, axis=-1, workers=1), out=d[sl])
+            _backend.thread_map(backward, blocks, threads)
             return d
         return x, vjp
 
     def add(self, alpha, direction):
         """S ← S + α·direction, in place (by channel blocks with NumPy): the spectra are this
         iterate's own array (:attr:`params` returns a new C), so no caller can hold a reference to it."""
-        for sl in self._blocks:
+        def update(sl):
             self.state[sl, :] += alpha * direction[sl, :]
+        _backend.thread_map(update, self._blocks, self.threads() if self._numpy else 1)
 
     @property
     def params(self):

@@ -223,6 +223,38 @@ def test_a_process_on_one_cpu_runs_its_ffts_on_one_thread():
     assert child() == len(os.sched_getaffinity(0))
 
 
+def test_thread_map_keeps_the_order_uses_the_threads_and_raises_what_a_call_raises():
+    """Results in the order of the items (the slow first item finishes last); several items run on pool
+    threads at once, one thread runs them here; an exception of one call reaches the caller."""
+    import threading
+    import time
+
+    def slow_first(i):
+        time.sleep(0.05 if i == 0 else 0.0)
+        return i, threading.current_thread().name
+    out = B.thread_map(slow_first, range(4), workers=2)
+    assert [i for i, _ in out] == [0, 1, 2, 3]
+    assert all(name.startswith("cstheory") for _, name in out)
+    here = threading.current_thread().name
+    assert {name for _, name in B.thread_map(slow_first, range(3), workers=1)} == {here}
+    assert {name for _, name in B.thread_map(slow_first, [0], workers=4)} == {here}
+    with pytest.raises(ZeroDivisionError):
+        B.thread_map(lambda i: 1 / i, [1, 0, 2], workers=2)
+    barrier = threading.Barrier(3, timeout=10)          # three calls can only pass together: three threads
+    assert B.thread_map(lambda i: barrier.wait() * 0 + i, range(3), workers=3) == [0, 1, 2]
+
+
+def test_thread_map_works_in_a_forked_child_of_a_process_that_used_it():
+    """A forked child of a process whose pool has run maps with two threads too (the pool is made per
+    process id: threads do not survive a fork)."""
+    import multiprocessing
+    B.thread_map(abs, [-1, -2], workers=2)                # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        result = pool.apply_async(B.thread_map, (abs, [-3, -4, -5], 2))
+        assert result.get(timeout=30) == [3, 4, 5]
+
+
 # ---------------------------------------------------------------------------
 # the FFT chokepoint
 # ---------------------------------------------------------------------------

@@ -344,26 +344,60 @@ def test_gd_fast_path_by_channel_blocks_equals_the_plain_formula(monkeypatch, n,
     np.testing.assert_allclose(res.loss, loss_ref, rtol=tol)
 
 
-def test_channel_blocks_only_when_the_ffts_run_on_one_thread(monkeypatch):
-    """Several FFT threads on a large (k, n): one block (splitting would run each block's FFTs on one
-    thread); one thread or another namespace's arrays: blocks of CHANNEL_BLOCK_BYTES / one block."""
+def test_channel_blocks_do_not_depend_on_the_threads_and_large_steps_run_them_on_the_fft_threads(monkeypatch):
+    """NumPy: blocks of CHANNEL_BLOCK_BYTES at any FFT thread count; a step of k·n ≥ FFT_PARALLEL_MIN runs
+    them on FFT_WORKERS threads (at most one per block), a smaller one on one; another namespace: one block."""
     import array_api_strict as xs
     from cstheory import _backend, two_layer
     n, k = 1024, 512
     gen = cst.TwoLayerGenerator(cst.kernels.triangular(n, 8), k)
     C0 = gen.init(rng=0)
-    monkeypatch.setattr(_backend, "FFT_WORKERS", 2)
-    assert gen.gd_iterate(C0).channel_blocks() == [slice(0, k)]
-    monkeypatch.setattr(_backend, "FFT_WORKERS", 1)
     per = two_layer.CHANNEL_BLOCK_BYTES // (8 * n)
-    assert gen.gd_iterate(C0).channel_blocks() == [slice(i, i + per) for i in range(0, k, per)]
+    want = [slice(i, i + per) for i in range(0, k, per)]
+    for workers, threads in ((1, 1), (2, 2), (3, 3), (64, len(want))):
+        monkeypatch.setattr(_backend, "FFT_WORKERS", workers)
+        it = gen.gd_iterate(C0)
+        assert it.channel_blocks() == want and it.threads() == threads
     small = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4), 8)      # k·n below FFT_PARALLEL_MIN
     monkeypatch.setattr(_backend, "FFT_WORKERS", 2)
-    assert small.gd_iterate(small.init(rng=0)).channel_blocks() == [slice(0, 8)]
+    assert small.gd_iterate(small.init(rng=0)).threads() == 1
     strict = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4, xp=xs), 8)
-    monkeypatch.setattr(_backend, "FFT_WORKERS", 1)
     monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 8)
     assert strict.gd_iterate(strict.init(rng=0)).channel_blocks() == [slice(0, 8)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype):
+    """The blocks of the NumPy step on 1, 2 and 3 threads (k = 8 in blocks of 3, a ragged last block):
+    the iterates, signals and losses are the same bits, and those of the plain formula to the one-block
+    tolerance.  A scratch buffer shared by the blocks (raced by two threads) or a block skipped by the
+    pool fails here (both tried); the threads are really used (thread_map is asked for them)."""
+    from cstheory import _backend, two_layer
+    n, k, m, steps = 16, 8, 6, 5
+    itemsize = np.dtype(dtype).itemsize
+    monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 3 * n * itemsize)
+    monkeypatch.setattr(_backend, "FFT_PARALLEL_MIN", 1)
+    asked = []
+    real_map = _backend.thread_map
+    monkeypatch.setattr(_backend, "thread_map", lambda fn, items, workers: asked.append(workers) or
+                        real_map(fn, items, workers))
+    u, A, y, C0, U, v = _dense_setup(n, k, m, seed=31)
+    eta = float(0.5 / (np.linalg.norm(A, 2) ** 2 * np.linalg.norm(U, 2) ** 2))
+    C_ref, _, _ = _plain_gd(U, v, A, y, C0, eta, steps)
+    gen = cst.TwoLayerGenerator(u.astype(dtype), k)
+    runs = {}
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(_backend, "FFT_WORKERS", workers)
+        asked.clear()
+        res = cst.fit(gen, A.astype(dtype), y.astype(dtype), params=C0.astype(dtype), steps=steps, step_size=eta)
+        assert set(asked) == {workers}
+        runs[workers] = res
+    for workers in (2, 3):
+        assert np.array_equal(runs[workers].params, runs[1].params)
+        assert np.array_equal(runs[workers].signal, runs[1].signal)
+        assert np.array_equal(runs[workers].loss, runs[1].loss)
+    tol = 1.5e-15 if dtype == "float64" else 5e-7
+    np.testing.assert_allclose(runs[1].params, C_ref, rtol=tol, atol=tol * np.abs(C_ref).max())
 
 
 def test_fit_gd_fast_path_agrees_with_vjp_of_the_generator(xp):
@@ -598,16 +632,17 @@ def test_init_names_y_from_another_backend():
         gen.init(y=xs.ones(8, dtype=xs.float64))
 
 
-def test_one_block_from_exactly_fft_parallel_min_entries(monkeypatch):
-    """k·n = FFT_PARALLEL_MIN is the first size whose FFTs run on several threads: one block there, and
-    blocks one entry below it.
-
-    kills mutant: xǁFourierIterateǁchannel_blocks__mutmut_9."""
+def test_the_blocks_run_on_several_threads_from_exactly_fft_parallel_min_entries(monkeypatch):
+    """k·n = FFT_PARALLEL_MIN is the first size whose blocks run on several threads; one entry below it,
+    one thread; the blocks are the same either way."""
     from cstheory import _backend, two_layer
     gen = cst.TwoLayerGenerator(cst.kernels.triangular(64, 4), 8)
     monkeypatch.setattr(_backend, "FFT_WORKERS", 2)
     monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 64 * 8 * 2)
+    blocks = [slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 8)]
     monkeypatch.setattr(_backend, "FFT_PARALLEL_MIN", 64 * 8)
-    assert gen.gd_iterate(gen.init(rng=0)).channel_blocks() == [slice(0, 8)]
+    it = gen.gd_iterate(gen.init(rng=0))
+    assert it.threads() == 2 and it.channel_blocks() == blocks
     monkeypatch.setattr(_backend, "FFT_PARALLEL_MIN", 64 * 8 + 1)
-    assert gen.gd_iterate(gen.init(rng=0)).channel_blocks() == [slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 8)]
+    it = gen.gd_iterate(gen.init(rng=0))
+    assert it.threads() == 1 and it.channel_blocks() == blocks
