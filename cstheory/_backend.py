@@ -166,7 +166,8 @@ def default_fft_workers(environ=None, cpus=None):
     return _cpus_or_usable(cpus)
 
 
-#: Number of threads scipy.fft may use for NumPy arrays (:func:`default_fft_workers`).
+#: Number of threads scipy.fft may use for NumPy arrays (:func:`default_fft_workers`), and the threads the
+#: two-layer GD step runs its channel blocks on (:meth:`cstheory.two_layer.FourierIterate.threads`).
 FFT_WORKERS = default_fft_workers()
 #: Transforms of fewer elements than this run on one thread: handing a few microseconds of work to a
 #: thread pool costs more than it saves (a 128 × 128 two-layer GD step: a third of its time).
