@@ -646,3 +646,20 @@ def test_the_blocks_run_on_several_threads_from_exactly_fft_parallel_min_entries
     monkeypatch.setattr(_backend, "FFT_PARALLEL_MIN", 64 * 8 + 1)
     it = gen.gd_iterate(gen.init(rng=0))
     assert it.threads() == 1 and it.channel_blocks() == blocks
+
+
+def test_output_weights_and_the_generator_refuse_a_k_below_two_or_odd_naming_k():
+    """k < 2 is refused as "k must be an integer >= 2", an odd k as "k must be even", a float k as a
+    TypeError — by output_weights and by the generator's own check, each before any work.
+
+    kills mutant: x_output_weights__mutmut_3, 4, 7, 8, 9, 13; xǁTwoLayerGeneratorǁ__init____mutmut_5."""
+    from cstheory.two_layer import output_weights
+    u = cst.kernels.triangular(8, 2)
+    for make in (output_weights, lambda k: cst.TwoLayerGenerator(u, k)):
+        for bad in (0, 1):
+            with pytest.raises(ValueError, match=r"^k must be an integer >= 2, got "):
+                make(bad)
+        with pytest.raises(ValueError, match=r"^k must be even .*got 3$"):
+            make(3)
+        with pytest.raises(TypeError, match=r"^k must be an integer"):
+            make(2.0)
