@@ -107,12 +107,15 @@ def env_threads(environ=None, cpus=None):
 
 
 def _cpus_or_usable(cpus):
-    """``cpus`` checked (a positive int), or :func:`usable_cpus` for None.  (``_checks`` imports this module,
-    so it is imported here, when a count is given, never while this module is being imported.)"""
+    """``cpus`` checked (a positive int), or :func:`usable_cpus` for None.  (Checked here, in the words of
+    ``_checks.positive_int``: ``_checks`` imports this module, which must not import it back.)"""
     if cpus is None:
         return usable_cpus()
-    from . import _checks
-    return _checks.positive_int(cpus, "cpus")
+    if isinstance(cpus, bool) or not isinstance(cpus, Integral):
+        raise TypeError(f"cpus must be an integer, got {type(cpus).__name__} {cpus!r}"[:200])
+    if cpus < 1:
+        raise ValueError(f"cpus must be an integer >= 1, got {cpus}")
+    return int(cpus)
 
 
 def _environ(environ):
