@@ -625,8 +625,10 @@ def thread_map(fn, items, workers):
     """``[fn(item) for item in items]``, computed on up to ``workers`` threads, in the order of ``items``.
 
     For NumPy work that releases the GIL (FFTs, ufuncs on large arrays, BLAS): independent blocks of one
-    step run side by side.  One thread or one item: a plain loop in this thread.  The threads come from
-    one pool per process (made on first use, and again after a fork or for another thread count).
+    step run side by side.  One thread or one item: a plain loop in this thread.  Otherwise the items
+    are cut into ``workers`` contiguous runs, one task each, so at most ``workers`` threads compute at
+    once.  The threads come from one pool per process, made on first use, again after a fork, and
+    larger when more threads are asked for (a pool is never shut down while another caller may use it).
 
     Examples
     --------
@@ -639,12 +641,15 @@ def thread_map(fn, items, workers):
     workers = min(int(workers), len(items))
     if workers <= 1:
         return [fn(item) for item in items]
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1] != workers:
+    pool = _POOL
+    if pool is None or pool[0] != os.getpid() or pool[1] < workers:
         from concurrent.futures import ThreadPoolExecutor
-        if _POOL is not None and _POOL[0] == os.getpid():
-            _POOL[2].shutdown(wait=False)
-        _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="cstheory"))
-    return list(_POOL[2].map(fn, items))
+        pool = _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="cstheory"))
+    edges = [round(i * len(items) / workers) for i in range(workers + 1)]
+
+    def run(bounds):
+        return [fn(item) for item in items[bounds[0]:bounds[1]]]
+    return [out for part in pool[2].map(run, zip(edges[:-1], edges[1:])) for out in part]
 
 
 def fft(x, axis=-1, norm="backward"):

@@ -244,6 +244,40 @@ def test_thread_map_keeps_the_order_uses_the_threads_and_raises_what_a_call_rais
     assert B.thread_map(lambda i: barrier.wait() * 0 + i, range(3), workers=3) == [0, 1, 2]
 
 
+def test_thread_map_runs_at_most_workers_at_once_and_serves_concurrent_callers():
+    """After a larger pool was made (3 threads), a 2-thread map of 6 items never has more than 2 items in
+    flight; two user threads mapping with 2 and 3 threads at once, over and over, both get their results
+    (a pool shut down under the other caller would raise)."""
+    import threading
+    import time
+    B.thread_map(abs, [-1, -2, -3], workers=3)
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    def item(i):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.01)
+        with lock:
+            active[0] -= 1
+        return i
+    assert B.thread_map(item, range(6), workers=2) == list(range(6)) and peak[0] == 2
+    errors = []
+
+    def caller(workers):
+        try:
+            for _ in range(30):
+                assert B.thread_map(lambda i: i + 1, range(5), workers=workers) == [1, 2, 3, 4, 5]
+        except Exception as exc:           # noqa: BLE001 - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=caller, args=(w,)) for w in (2, 3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+
+
 def test_thread_map_works_in_a_forked_child_of_a_process_that_used_it():
     """A forked child of a process whose pool has run maps with two threads too (the pool is made per
     process id: threads do not survive a fork)."""
