@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from numbers import Integral
 
 import array_api_compat
@@ -131,7 +132,8 @@ def default_fft_workers(environ=None, cpus=None):
 
     :data:`FFT_ENV` (``CSTHEORY_FFT_WORKERS``) if set; else the thread count the environment gives the
     BLAS/OpenMP pools (:func:`env_threads`: ``OMP_NUM_THREADS=1`` makes a one-thread process one-thread
-    in its FFTs too); else the CPUs this process may run on (:func:`usable_cpus`).
+    in its FFTs too); else the CPUs this process may run on (:func:`usable_cpus`).  A count set in the
+    environment is taken as asked, even above the usable CPUs.
 
     Parameters
     ----------
@@ -169,9 +171,21 @@ def default_fft_workers(environ=None, cpus=None):
     return _cpus_or_usable(cpus)
 
 
+def _fft_workers_at_import():
+    """:func:`default_fft_workers`, but a bad ``CSTHEORY_FFT_WORKERS`` is a warning naming it and the count
+    without it, not an error: an exception here would break every ``import cstheory``, ``--help`` included."""
+    try:
+        return default_fft_workers()
+    except ValueError as exc:
+        import warnings
+        count = default_fft_workers({k: v for k, v in os.environ.items() if k != FFT_ENV})
+        warnings.warn(f"{exc}; using {count}", RuntimeWarning, stacklevel=2)
+        return count
+
+
 #: Number of threads scipy.fft may use for NumPy arrays (:func:`default_fft_workers`), and the threads the
 #: two-layer GD step runs its channel blocks on (:meth:`cstheory.two_layer.FourierIterate.threads`).
-FFT_WORKERS = default_fft_workers()
+FFT_WORKERS = _fft_workers_at_import()
 #: Transforms of fewer elements than this run on one thread: handing a few microseconds of work to a
 #: thread pool costs more than it saves (a 128 × 128 two-layer GD step: a third of its time).
 FFT_PARALLEL_MIN = 2**17
@@ -603,7 +617,7 @@ def rfft(x, axis=-1, workers=None):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=workers or _workers(x)))
+        return xp.asarray(scipy.fft.rfft(_np(x), axis=axis, workers=_workers(x) if workers is None else workers))
     return mod.rfft(x, axis=axis)
 
 
@@ -612,13 +626,15 @@ def irfft(x, n, axis=-1, workers=None):
     xp = namespace(x)
     mod = _fft_module(xp)
     if mod is None:
-        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=workers or _workers(x)))
+        return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=_workers(x) if workers is None else workers))
     return mod.irfft(x, n=n, axis=axis)
 
 
 #: (process id, threads, executor) of :func:`thread_map`'s pool; a pool made before a fork has no threads
 #: in the child, so a process makes its own
 _POOL = None
+#: set in the pool's threads: a :func:`thread_map` called from one of them runs its items in place
+_IN_POOL = threading.local()
 
 
 def thread_map(fn, items, workers):
@@ -627,8 +643,11 @@ def thread_map(fn, items, workers):
     For NumPy work that releases the GIL (FFTs, ufuncs on large arrays, BLAS): independent blocks of one
     step run side by side.  One thread or one item: a plain loop in this thread.  Otherwise the items
     are cut into ``workers`` contiguous runs, one task each, so at most ``workers`` threads compute at
-    once.  The threads come from one pool per process, made on first use, again after a fork, and
-    larger when more threads are asked for (a pool is never shut down while another caller may use it).
+    once.  The threads come from one pool per process of at least :func:`usable_cpus` threads, made on
+    first use, again after a fork, and larger when more threads are asked for (a replaced pool is left
+    idle, never shut down under another caller).  Called from inside a pool thread it runs in place, so a
+    nested call cannot wait on itself.  The idle threads stay for the life of the process; Python ≥ 3.12
+    warns (``DeprecationWarning``) when such a process forks, as any multi-threaded one does.
 
     Examples
     --------
@@ -639,17 +658,23 @@ def thread_map(fn, items, workers):
     global _POOL
     items = list(items)
     workers = min(int(workers), len(items))
-    if workers <= 1:
+    if workers <= 1 or getattr(_IN_POOL, "flag", False):       # nested in a pool thread: no waiting on the pool
         return [fn(item) for item in items]
     pool = _POOL
     if pool is None or pool[0] != os.getpid() or pool[1] < workers:
         from concurrent.futures import ThreadPoolExecutor
-        pool = _POOL = (os.getpid(), workers, ThreadPoolExecutor(workers, thread_name_prefix="cstheory"))
+        size = max(workers, usable_cpus())
+        pool = _POOL = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="cstheory",
+                                                              initializer=_mark_pool_thread))
     edges = [round(i * len(items) / workers) for i in range(workers + 1)]
 
     def run(bounds):
         return [fn(item) for item in items[bounds[0]:bounds[1]]]
     return [out for part in pool[2].map(run, zip(edges[:-1], edges[1:])) for out in part]
+
+
+def _mark_pool_thread():
+    _IN_POOL.flag = True
 
 
 def fft(x, axis=-1, norm="backward"):

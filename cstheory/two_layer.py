@@ -261,10 +261,10 @@ class FourierIterate(Iterate):
     With NumPy the same step runs channel block by channel block
     (:data:`CHANNEL_BLOCK_BYTES`), with NumPy's in-place ``out=`` operations: a
     block's U c_l, mask and spectra stay in the cache.  The blocks are independent,
-    so with several FFT threads (``_backend.FFT_WORKERS``) and a large step they run
-    side by side on that many threads (:func:`cstheory._backend.thread_map`), each
-    block's FFTs on one; the sums are taken in block order, so the iterates do not
-    depend on the thread count.  Other namespaces take the whole (k, n) arrays at once.
+    so with several FFT threads (``_backend.FFT_WORKERS``) and a large step they are
+    spread over that many threads in contiguous runs (:func:`cstheory._backend.thread_map`),
+    each block's FFTs on one; the sums are taken in block order, so the iterates do
+    not depend on the thread count.  Other namespaces take the whole (k, n) arrays at once.
     """
 
     def __init__(self, gen, params):

@@ -221,6 +221,12 @@ def test_a_process_on_one_cpu_runs_its_ffts_on_one_thread():
         return int(out.stdout.strip())
     assert child(lambda: os.sched_setaffinity(0, {one})) == 1
     assert child() == len(os.sched_getaffinity(0))
+    # a bad CSTHEORY_FFT_WORKERS: the import still works, warns naming the variable, uses the count without it
+    env.update({B.FFT_ENV: "two", "OMP_NUM_THREADS": "1"})
+    out = subprocess.run([sys.executable, "-W", "always", "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "1"
+    assert "CSTHEORY_FFT_WORKERS must be a positive integer" in out.stderr and "'two'; using 1" in out.stderr
 
 
 def test_thread_map_keeps_the_order_uses_the_threads_and_raises_what_a_call_raises():
@@ -276,6 +282,28 @@ def test_thread_map_runs_at_most_workers_at_once_and_serves_concurrent_callers()
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
+
+
+def test_thread_map_nested_in_a_pool_thread_runs_in_place():
+    """A thread_map inside a thread_map's function (the pool's threads all busy with the outer items) runs
+    its items in the calling thread instead of waiting on the pool behind itself."""
+    import threading
+    out = []
+    t = threading.Thread(target=lambda: out.append(
+        B.thread_map(lambda i: B.thread_map(abs, [-i, -2 * i], 2), [1, 2], 2)), daemon=True)
+    t.start()
+    t.join(timeout=30)
+    assert out == [[[1, 2], [2, 4]]], "the nested thread_map did not return (a deadlock)"
+
+
+def test_fft_workers_are_passed_as_given():
+    """``workers=`` reaches scipy.fft as given: 0 is refused there, not taken as "the default"."""
+    x = np.ones(8)
+    assert_allclose(B.irfft(B.rfft(x, workers=2), 8, workers=2), x)
+    with pytest.raises(ValueError):
+        B.rfft(x, workers=0)
+    with pytest.raises(ValueError):
+        B.irfft(B.rfft(x), 8, workers=0)
 
 
 def test_thread_map_works_in_a_forked_child_of_a_process_that_used_it():
