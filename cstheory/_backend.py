@@ -647,7 +647,7 @@ def thread_map(fn, items, workers):
     first use, again after a fork, and larger when more threads are asked for (a replaced pool is left
     idle, never shut down under another caller).  Called from inside a pool thread it runs in place, so a
     nested call cannot wait on itself.  The idle threads stay for the life of the process; Python ≥ 3.12
-    warns (``DeprecationWarning``) when such a process forks, as any multi-threaded one does.
+    warns when such a process forks, as it does for any multi-threaded process.
 
     Examples
     --------
