@@ -29,10 +29,11 @@ each written out below as a small named function with its own test:
 :func:`sigmoid_backward`.  The forward-mode derivatives (JVP) use the same
 pieces: the ReLU and the normalisation are self-adjoint in their input.
 :class:`DeepDecoder`'s forward and backward passes (the gradient-descent hot path) compute
-the same maps with two shortcuts — each channel normalisation, affine in every channel, is
-folded into the next 1×1 convolution (see :meth:`DeepDecoder._forward`), and the upsampling
-runs over bands of its sparse interpolation matrices (:class:`BandedUpsampling`) — and tests pin
-them to the plain composition of the functions above.
+the same maps with three shortcuts — the activations are held channels last, each channel
+normalisation, affine in every channel, is folded into the next 1×1 convolution (see
+:meth:`DeepDecoder._forward`), and the upsampling is one sparse product with the Kronecker
+product of its interpolation matrices (:class:`Upsampling`) — and tests pin them to the plain
+composition of the functions above.
 """
 from __future__ import annotations
 
@@ -42,13 +43,12 @@ import array_api_compat
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, asarray, backend_name, dtype_name, itemsize, matmul_into, namespace, resolve
+from ._backend import as_generator, asarray, backend_name, dtype_name, is_numpy, itemsize, namespace, resolve
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator
 
 __all__ = [
     "DeepDecoder", "OUTPUTS", "CN_EPS",
-    "hidden_sizes", "interpolation_matrix", "upsample", "upsample_adjoint", "band_blocks", "BandedUpsampling",
-    "BAND_ROWS", "MIN_BLOCK_FLOPS", "MIN_BLOCK_WIDTH",
+    "hidden_sizes", "interpolation_matrix", "upsample", "upsample_adjoint", "Upsampling",
     "mix", "mix_backward", "relu", "relu_mask", "relu_backward",
     "channel_norm", "channel_norm_jvp", "channel_norm_backward",
     "sigmoid", "sigmoid_backward",
@@ -145,165 +145,122 @@ def upsample_adjoint(g, mats):
     return _rows_times(Uh.T @ g, Uw)
 
 
-#: the smallest block height of :class:`BandedUpsampling` (output samples per block); measured, one thread,
-#: k = 64, float64, 37 → 64 forward / adjoint ms: dense 1.47 / 1.99, 8 rows 0.53 / 0.56, 16 rows 0.52 / 0.78
-BAND_ROWS = 8
-#: the least flops of a block product (below it a call costs more than its arithmetic: taller blocks);
-#: 1-D 256 → 512 with 64 rows of operand, ms: dense 0.58, 8-row blocks 0.43, 32 rows 0.21
-MIN_BLOCK_FLOPS = 2**16
-#: the least input samples a last-axis block reads (thinner strips are memory-bound); 37 → 64 float32,
-#: ms: dense 0.27, 8-row blocks (≈ 7 wide) 0.28, 16 rows (≈ 11 wide) 0.23
-MIN_BLOCK_WIDTH = 10
+class Upsampling:
+    """The upsampling U_i of one layer (n_i → n_{i+1}) and its adjoint on channels-last activations.
 
+    The map of :func:`upsample` with the channels on the last axis: ``y`` of shape ``(..., n_in, k)``
+    (space flattened, ``n_in = prod(shape_in)``) goes to ``U y`` of shape ``(..., n_out, k)``, U being the
+    Kronecker product ``U_h ⊗ U_w`` of the per-axis :func:`interpolation_matrix` (2-D) or the matrix
+    itself (1-D).  Every row of U has at most two non-zeros per axis, so:
 
-def band_blocks(M, rows=BAND_ROWS):
-    """Cut the host matrix M (n_out × n_in) into blocks of about ``rows`` consecutive rows, each
-    restricted to the columns it touches: ``[(r0, r1, c0, c1, M[r0:r1, c0:c1]), …]``.
-
-    An interpolation matrix has two non-zeros per row, near the diagonal (:func:`interpolation_matrix`),
-    so M x equals the row blocks ``M[r0:r1, c0:c1] x[c0:c1]`` stacked, at a fraction of the dense
-    product's flops.  Rows that touch no column get a block of zero width (they are zero).
-
-    Examples
-    --------
-    >>> from cstheory.deep_decoder import band_blocks, interpolation_matrix
-    >>> [(r0, r1, c0, c1) for r0, r1, c0, c1, _ in band_blocks(interpolation_matrix(8, 16), rows=4)]
-    [(0, 4, 0, 3), (4, 8, 1, 5), (8, 12, 3, 7), (12, 16, 5, 8)]
-    """
-    M = np.asarray(M)
-    if M.ndim != 2 or 0 in M.shape:
-        raise ValueError(f"M must be a non-empty 2-D matrix, got shape {M.shape}")
-    rows = _checks.positive_int(rows, "rows")
-    n_out = M.shape[0]
-    count = max(1, round(n_out / rows))
-    edges = [round(j * n_out / count) for j in range(count + 1)]
-    blocks = []
-    for r0, r1 in zip(edges[:-1], edges[1:]):
-        cols = np.flatnonzero(np.any(M[r0:r1] != 0, axis=0))
-        c0, c1 = (int(cols[0]), int(cols[-1]) + 1) if cols.size else (0, 0)
-        blocks.append((r0, r1, c0, c1, np.ascontiguousarray(M[r0:r1, c0:c1])))
-    return blocks
-
-
-class BandedUpsampling:
-    """The upsampling U_i of one layer (n_i → n_{i+1}) and its adjoint, through band blocks.
-
-    The maps of :func:`upsample` and :func:`upsample_adjoint`, block by block (:func:`band_blocks`): each
-    block of output rows is one product with the few input rows it reads, written into its slice of the
-    output (:func:`cstheory._backend.matmul_into`); at 37 → 64 about half the dense products' time.
+    * **NumPy**: U and Uᵀ are stored as ``scipy.sparse`` CSR matrices and ``U y`` is one sparse-times-dense
+      product — each output row is a sum of at most four input rows of k contiguous channels, about the
+      bytes of reading y and writing the result (37² → 64², k = 64, float64, one thread: 0.29 ms forward
+      and 0.25 ms adjoint, against 0.49 / 0.56 ms for products over band blocks of the per-axis matrices
+      in the channels-first layout);
+    * **any other namespace** (CuPy, array-API): the separable dense products with the per-axis
+      matrices, ``U_h (U_w y)`` for the reshaped y (plain ``matmul`` with broadcasting).
 
     Parameters
     ----------
     n_in, n_out : tuple of int
-        Spatial shapes before and after (1-D or 2-D).
-    to : callable
-        Moves a host array to the backend and dtype (e.g. ``DeepDecoder._to``).
-    rows : int, optional
-        Output samples per block; by default :data:`BAND_ROWS`, doubled until a block product has
-        :data:`MIN_BLOCK_FLOPS` of work (and :data:`MIN_BLOCK_WIDTH` along the last axis).
+        Spatial shapes before and after (1-D or 2-D, the same number of axes).
+    xp, dtype, device
+        Backend, real dtype and device of the activations (default NumPy, float64).
+    sparse : bool, optional
+        ``None`` (default): the sparse product on NumPy, the separable one elsewhere.  ``False`` forces
+        the separable dense products (also on NumPy); ``True`` needs NumPy.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from cstheory.deep_decoder import BandedUpsampling, interpolation_matrix, upsample, upsample_adjoint
-    >>> up = BandedUpsampling((37, 37), (64, 64), np.asarray)
-    >>> x, g, mats = np.ones((64, 37, 37)), np.ones((64, 64, 64)), [interpolation_matrix(37, 64)] * 2
-    >>> bool(np.allclose(up(x), upsample(x, mats)) and np.allclose(up.adjoint(g), upsample_adjoint(g, mats)))
-    True
+    >>> from cstheory.deep_decoder import Upsampling, interpolation_matrix, upsample
+    >>> up = Upsampling((3, 4), (5, 7))
+    >>> y = np.random.default_rng(0).standard_normal((12, 8))          # 8 channels, last
+    >>> mats = [interpolation_matrix(3, 5), interpolation_matrix(4, 7)]
+    >>> channels_first = upsample(y.T.reshape(8, 3, 4), mats).reshape(8, 35)
+    >>> bool(np.allclose(up(y), channels_first.T)), up(y).shape, up.adjoint(up(y)).shape
+    (True, (35, 8), (12, 8))
+    >>> up
+    Upsampling(n_in=(3, 4), n_out=(5, 7), sparse=True, dtype=float64, backend=numpy)
     """
 
-    def __init__(self, n_in, n_out, to, rows=None):
+    def __init__(self, n_in, n_out, xp=None, dtype=None, device=None, sparse=None):
         self.n_in = _checks.shape_tuple(n_in, "n_in", lengths=(1, 2))
         self.n_out = _checks.shape_tuple(n_out, "n_out", lengths=(len(self.n_in),))
-        if not callable(to):
-            raise TypeError(f"to must be callable (a host array → the backend), got {type(to).__name__}")
+        self.xp, self.dtype, self.device = resolve(xp, dtype, device)
+        self.size_in, self.size_out = math.prod(self.n_in), math.prod(self.n_out)
         mats = [interpolation_matrix(a, b) for a, b in zip(self.n_in, self.n_out)]
-        last = len(mats) - 1
-        rows = None if rows is None else _checks.positive_int(rows, "rows")
-        # per axis: U (forward) and Uᵀ (adjoint); the last axis multiplies from the right, so its blocks
-        # are stored transposed
-        self._forward = [_BandedAxis(M, to, axis == last, rows) for axis, M in enumerate(mats)]
-        self._adjoint = [_BandedAxis(M.T, to, axis == last, rows) for axis, M in enumerate(mats)]
-
-    @staticmethod
-    def _along_last(x, axis):
-        """x @ Mᵀ along the last axis (every leading axis and row in one product per block)."""
-        xp = namespace(x)
-        flat = xp.reshape(x, (-1, x.shape[-1]))
-        blocks = axis.blocks(flat.shape[0])
-        if len(blocks) == 1:
-            out = flat @ blocks[0][4]
+        if sparse is None:
+            sparse = is_numpy(self.xp)
+        elif _checks.flag(sparse, "sparse") and not is_numpy(self.xp):
+            raise ValueError(f"sparse=True needs the NumPy backend (SciPy sparse matrices), got {backend_name(self.xp)}")
+        self.sparse = sparse
+        if self.sparse:
+            import scipy.sparse
+            K = scipy.sparse.csr_array(mats[0])
+            for M in mats[1:]:
+                K = scipy.sparse.kron(K, scipy.sparse.csr_array(M), format="csr")
+            self._K = scipy.sparse.csr_array(K, dtype=self.dtype)
+            self._KT = scipy.sparse.csr_array(K.T, dtype=self.dtype)
         else:
-            out = _output(xp, blocks, (flat.shape[0], axis.n_out), x)
-            for r0, r1, c0, c1, Bt in blocks:
-                if c1 > c0:
-                    matmul_into(flat[:, c0:c1], Bt, out[:, r0:r1])
-        return xp.reshape(out, (*x.shape[:-1], axis.n_out))
+            to = lambda a: asarray(np.ascontiguousarray(a), xp=self.xp, dtype=self.dtype, device=self.device)  # noqa: E731
+            self._mats = [to(M) for M in mats]
+            self._mats_T = [to(M.T) for M in mats]
 
-    @staticmethod
-    def _along_rows(x, axis):
-        """M x along the second-to-last axis (batched over the leading axes)."""
-        blocks = axis.blocks(math.prod(x.shape) // x.shape[-2])
-        if len(blocks) == 1:
-            return blocks[0][4] @ x
-        xp = namespace(x)
-        out = _output(xp, blocks, (*x.shape[:-2], axis.n_out, x.shape[-1]), x)
-        for r0, r1, c0, c1, B in blocks:
-            if c1 > c0:
-                matmul_into(B, x[..., c0:c1, :], out[..., r0:r1, :])
-        return out
+    def __repr__(self):
+        return (f"Upsampling(n_in={self.n_in}, n_out={self.n_out}, sparse={self.sparse}, "
+                f"dtype={dtype_name(self.dtype)}, backend={backend_name(self.xp)})")
 
-    def __call__(self, x):
-        """U x for x of shape ``(..., *n_in)``: 1-D along the last axis; 2-D along the width, then the height."""
-        if len(self.n_in) == 1:
-            return self._along_last(x, self._forward[0])
-        return self._along_rows(self._along_last(x, self._forward[1]), self._forward[0])
+    def to_dense(self):
+        """U as a host NumPy array (``n_out × n_in`` flattened sizes; for small sizes and tests)."""
+        mats = [interpolation_matrix(a, b) for a, b in zip(self.n_in, self.n_out)]
+        return mats[0] if len(mats) == 1 else np.kron(mats[0], mats[1])
+
+    def _check(self, y, size, name):
+        if y.ndim < 2 or y.shape[-2] != size:
+            raise ValueError(f"{name} must have shape (..., {size}, channels), got {tuple(y.shape)}")
+
+    def __call__(self, y):
+        """U y for y of shape ``(..., n_in, k)`` (channels last); shape ``(..., n_out, k)``."""
+        self._check(y, self.size_in, "y")
+        if self.sparse:
+            return _sparse_rows(self._K, y)
+        return self._separable(y, self._mats, self.n_in, self.n_out, forward=True)
 
     def adjoint(self, g):
-        """Uᵀ g for g of shape ``(..., *n_out)``: along the height first (the smaller product), then the width."""
-        if len(self.n_in) == 1:
-            return self._along_last(g, self._adjoint[0])
-        return self._along_last(self._along_rows(g, self._adjoint[0]), self._adjoint[1])
+        """Uᵀ g for g of shape ``(..., n_out, k)``; shape ``(..., n_in, k)``."""
+        self._check(g, self.size_out, "g")
+        if self.sparse:
+            return _sparse_rows(self._KT, g)
+        return self._separable(g, self._mats_T, self.n_out, self.n_in, forward=False)
+
+    def _separable(self, y, mats, shape_from, shape_to, forward):
+        """The per-axis dense products on channels-last y: along the width first going up (the smaller
+        product), along the height first going down."""
+        xp = self.xp
+        lead, k = y.shape[:-2], y.shape[-1]
+        if len(mats) == 1:
+            return mats[0] @ y
+        (h0, w0), (h1, w1) = shape_from, shape_to
+        if forward:
+            t = mats[1] @ xp.reshape(y, (*lead, h0, w0, k))                   # (..., h_in, w_out, k)
+            t = mats[0] @ xp.reshape(t, (*lead, h0, w1 * k))                  # (..., h_out, w_out·k)
+        else:
+            t = mats[0] @ xp.reshape(y, (*lead, h0, w0 * k))                  # (..., h_in, w_out·k)
+            t = mats[1] @ xp.reshape(t, (*lead, h1, w0, k))                   # (..., h_in, w_in, k)
+        return xp.reshape(t, (*lead, h1 * w1, k))
 
 
-class _BandedAxis:
-    """One per-axis matrix M (n_out × n_in) of :class:`BandedUpsampling` and its band blocks, cut per
-    block height on first use (on the backend through ``to``; transposed for the last axis)."""
-
-    def __init__(self, M, to, transposed, rows):
-        self.M, self.to, self.transposed, self.rows = M, to, transposed, rows
-        self.n_out, self.n_in = M.shape
-        self._cut = {}
-
-    def height(self, work):
-        """The block height for an operand with ``work`` columns (rows, for the last axis): the fixed
-        ``rows`` if given, else the least of BAND_ROWS·2^j whose block products reach MIN_BLOCK_FLOPS
-        (and, along the last axis, read at least MIN_BLOCK_WIDTH input samples)."""
-        rows = BAND_ROWS if self.rows is None else self.rows
-        width = rows * self.n_in / self.n_out + 2          # input samples a block of ``rows`` outputs reads
-        while self.rows is None and rows < self.n_out and (
-                2 * work * rows * width < MIN_BLOCK_FLOPS or (self.transposed and width < MIN_BLOCK_WIDTH)):
-            rows *= 2
-            width = rows * self.n_in / self.n_out + 2
-        return rows
-
-    def blocks(self, work):
-        """``[(r0, r1, c0, c1, block), …]``; one block, the dense M, when fewer than 4 would be cut
-        (a few thin products are slower than the dense one)."""
-        rows = self.height(work)
-        if rows not in self._cut:
-            blocks = band_blocks(self.M, rows)
-            if len(blocks) < 4:
-                blocks = [(0, self.n_out, 0, self.n_in, self.M)]
-            self._cut[rows] = [(r0, r1, c0, c1, self.to(B.T if self.transposed else B)) for r0, r1, c0, c1, B in blocks]
-        return self._cut[rows]
-
-
-def _output(xp, blocks, shape, like):
-    """The output of a block product: uninitialised when the blocks cover every row with at least one
-    column, zeros otherwise (rows of zero width stay zero)."""
-    make = xp.empty if all(c1 > c0 for _, _, c0, c1, _ in blocks) else xp.zeros
-    return make(shape, dtype=like.dtype, device=array_api_compat.device(like))
+def _sparse_rows(K, y):
+    """K y for a SciPy sparse K and a NumPy y of shape (..., n, k): one product, leading axes moved behind
+    the rows (a copy) when there are any."""
+    if y.ndim == 2:
+        return K @ y
+    lead, n, k = y.shape[:-2], y.shape[-2], y.shape[-1]
+    flat = np.moveaxis(np.reshape(y, (-1, n, k)), 0, 1).reshape(n, -1)
+    out = np.reshape(K @ flat, (K.shape[0], -1, k))
+    return np.reshape(np.moveaxis(out, 1, 0), (*lead, K.shape[0], k))
 
 
 def _rows_times(x, M):
@@ -528,9 +485,13 @@ class DeepDecoder(Generator):
         host = host_rng.standard_normal((k, *self.sizes[0]))
         self.input = self._to(host)
         self._input_flat = self.xp.reshape(self.input, (k, -1))
+        self._input_last = self._to(np.ascontiguousarray(host.reshape(k, -1).T))     # B_0, channels last
         self._mats = [tuple(self._to(interpolation_matrix(a, b)) for a, b in zip(self.sizes[i], self.sizes[i + 1]))
                       for i in range(d)]
-        self._up = [BandedUpsampling(self.sizes[i], self.sizes[i + 1], self._to) for i in range(d)]
+        self._up = [Upsampling(self.sizes[i], self.sizes[i + 1], self.xp, self.dtype, self.device) for i in range(d)]
+        # ones over each grid: channel sums as one matrix-vector product (1ᵀ Z)
+        self._ones = {s: self.xp.ones(s, dtype=self.dtype, device=self.device)
+                      for s in {math.prod(sz) for sz in self.sizes[1:]}}
         if output == "fixed":
             self.v = self._to(np.concatenate([np.ones(k // 2), -np.ones(k // 2)]) / math.sqrt(k))
         else:
@@ -638,47 +599,53 @@ class DeepDecoder(Generator):
         """x = G(θ) and the cache of activations that the derivatives reuse.
 
         Layer i computes Y_i = C_iᵀ B_i (:func:`mix`), Z_i = U_i Y_i (:func:`upsample`),
-        A_i = ReLU(Z_i) and B_{i+1} = cn(A_i) (:func:`channel_norm`).  The channel
-        normalisation is affine in each channel, B_{i+1} = α_i ∘ c_i + β_i with the centred
-        c_i = A_i − mean(A_i) and α_i = γ_i / √(var(A_i) + ε), so B_{i+1} is never formed:
-        the next 1×1 convolution absorbs it,
+        A_i = ReLU(Z_i) and B_{i+1} = cn(A_i) (:func:`channel_norm`).  The activations are held
+        **channels last**, ``(n_i, k)`` (the transposes of the channels-first arrays of the named
+        steps), so that the upsampling is one sparse product over rows of k contiguous channels
+        (:class:`Upsampling`) and the 1×1 convolutions are plain matrix products ``X C_i``.  The
+        channel normalisation is affine in each channel, B_{i+1} = α_i ∘ c_i + β_i with the centred
+        c_i = A_i − mean(A_i) and α_i = γ_i / √(var(A_i) + ε), so B_{i+1} is never formed: the next
+        1×1 convolution absorbs it,
 
             C_{i+1}ᵀ B_{i+1} = (C_{i+1}ᵀ diag α_i) c_i + C_{i+1}ᵀ β_i,
 
-        a k × k rescaling of the weights instead of passes over the activations (the
-        backward pass uses the same identity).  The ReLU and the centring run in place on the
-        upsampled array (one buffer per layer, no temporaries the size of an activation), and
-        for ``"fixed"`` the output's ReLU mask is kept for the backward pass.  A test pins both
-        passes to the plain composition of the named steps.
+        a k × k rescaling of the weights instead of passes over the activations (the backward pass
+        uses the same identity).  The ReLU and the centring run in place on the upsampled array
+        (one buffer per layer), the channel sums are products with a vector of ones, and for
+        ``"fixed"`` the output's ReLU mask is kept for the backward pass.  A test pins both passes
+        to the plain composition of the named steps.
         """
         xp = self.xp
         Cts, scales, shifts = self._pieces(params)
-        X = self._input_flat                       # B_0; later c_{i-1}, with B_i = α c + β
+        X = self._input_last                       # B_0ᵀ; later c_{i-1}ᵀ, with B_i = α c + β
         W, bias = Cts[0], None                     # C_iᵀ with the previous normalisation folded in
         cache = []
         for i in range(self.layers):
-            Y = W @ X                                                   # Y_i = C_iᵀ B_i
+            Y = X @ xp.matrix_transpose(W)                              # Y_iᵀ = B_iᵀ C_i, (n_i, k)
             if bias is not None:
-                Y += bias[:, None]
-            Z = self._flat_space(self._up[i](self._spatial(Y, i)))
+                Y += bias
+            Z = self._up[i](Y)                                          # Z_iᵀ = (U_i Y_i)ᵀ, (n_{i+1}, k)
+            s = Z.shape[0]
+            ones = self._ones[s]
             mask = relu_mask(Z)
             Z *= mask                                                   # A_i = ReLU(Z_i), in place
-            Z -= xp.mean(Z, axis=-1, keepdims=True)                     # c_i = A_i − mean, in place
+            Z -= (ones @ Z) / s                                         # c_i = A_i − mean, in place
             c = Z
-            sd = xp.sqrt(xp.vecdot(c, c, axis=-1) / c.shape[-1] + self.eps)
+            sd = xp.sqrt((ones @ (c * c)) / s + self.eps)
             alpha = scales[i] / sd
             cache.append((mask, c, sd, alpha))
             W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]        # fold cn into C_{i+1}ᵀ
             X = c
-        Zout = W @ X                                                    # C_dᵀ B_d
-        Zout += bias[:, None]
+        Zout = X @ xp.matrix_transpose(W)                               # (C_dᵀ B_d)ᵀ, (n, k_out)
+        Zout += bias
         if self.output == "fixed":
             mask = relu_mask(Zout)                    # ReLU'(Z_d): kept for the backward pass
-            x = self.v @ (Zout * mask)                # (s,)
+            x = (Zout * mask) @ self.v                # (n,)
             cache.append((mask, x))
         else:
-            x = sigmoid(Zout) if self.sigmoid else Zout   # (k_out, s)
+            x = sigmoid(Zout) if self.sigmoid else Zout   # (n, k_out)
             cache.append((Zout, x))
+            x = x if self._k_out == 1 else xp.matrix_transpose(x)
         return xp.reshape(x, self.output_shape), (Cts, shifts, cache)
 
     def forward(self, params):
@@ -690,46 +657,47 @@ class DeepDecoder(Generator):
     def _backward(self, state, r):
         """J(θ)ᵀ r by backpropagation; r has shape (..., n) with any leading batch axes.
 
-        Returns the gradient with shape (..., N).  Going down from the output, g = ∂L/∂Y_{i+1}
-        for the convolution Y_{i+1} = C_{i+1}ᵀ B_{i+1} with B_{i+1} = α_i ∘ c_i + β_i (see
-        :meth:`_forward`); with g_B = C_{i+1} g the steps of :func:`mix_backward` and
-        :func:`channel_norm_backward` read
+        Returns the gradient with shape (..., N).  The cotangents are channels last like the
+        activations (:meth:`_forward`), g of shape (..., n_{i+1}, k).  Going down from the output,
+        g = ∂L/∂Y_{i+1} for the convolution Y_{i+1} = C_{i+1}ᵀ B_{i+1} with B_{i+1} = α_i ∘ c_i + β_i;
+        with g_B = C_{i+1} g the steps of :func:`mix_backward` and :func:`channel_norm_backward` read
 
             ∂C_{i+1}ᵀ = g B_{i+1}ᵀ = (g c_iᵀ) diag α_i + (g 1) β_iᵀ,
             ∂β_i = Σ_s g_B = C_{i+1} (g 1),    ∂γ_i = Σ_s g_B ∘ z_i = diag(C_{i+1} g c_iᵀ) / sd_i,
             ∂A_i = α_i ∘ (g_B − mean(g_B) − z_i mean(z_i g_B))
                  = (C_{i+1}ᵀ diag α_i)ᵀ g − α_i ∂γ_i / (s sd_i) ∘ c_i − α_i ∂β_i / s,
 
-        then :func:`relu_backward` (the cached mask) and :func:`upsample_adjoint` give ∂L/∂Y_i.
+        then :func:`relu_backward` (the cached mask) and the adjoint upsampling
+        (:meth:`Upsampling.adjoint`) give ∂L/∂Y_i.
         """
         xp = self.xp
         Cts, shifts, cache = state
         out, x = cache[-1]                            # "fixed": the output's ReLU mask; "conv": Z_d
         batch = r.shape[:-1]
         if self.output == "fixed":
-            g = out * xp.expand_dims(r, axis=-2)                        # (..., k, s): 1{Z_d > 0} ∘ r
-            g *= xp.expand_dims(self.v, axis=-1)                        # ∘ v, in place
+            g = out * xp.expand_dims(r, axis=-1)                        # (..., n, k): 1{Z_d > 0} ∘ r
+            g *= self.v                                                 # ∘ v, in place
         else:
-            g = xp.reshape(r, (*batch, self._k_out, -1))
+            g = xp.matrix_transpose(xp.reshape(r, (*batch, self._k_out, -1)))   # (..., n, k_out)
             if self.sigmoid:
                 g = sigmoid_backward(g, x)
         grads = []
         for i in range(self.layers - 1, -1, -1):
             mask, c, sd, alpha = cache[i]
-            Ct, s = Cts[i + 1], c.shape[-1]
-            gc = g @ xp.matrix_transpose(c)                            # (..., k_next, k)
-            gsum = xp.sum(g, axis=-1)                                  # (..., k_next)
+            Ct, s = Cts[i + 1], c.shape[0]
+            gc = xp.matrix_transpose(g) @ c                            # (..., k_next, k)
+            gsum = self._ones[s] @ g                                   # (..., k_next)
             dCt = gc * alpha + gsum[..., None] * shifts[i]             # ∂C_{i+1}ᵀ
             dshift = _vecmat(xp, gsum, Ct)                             # ∂β_i
             dscale = xp.sum(Ct * gc, axis=-2) / sd                     # ∂γ_i
-            Wt = xp.matrix_transpose(Ct * alpha)
-            dA = Wt * g if Ct.shape[0] == 1 else Wt @ g                # α ∘ C_{i+1} g (outer product for 1 channel)
-            dA -= (alpha * dscale / (s * sd))[..., None] * c           # − α ∂γ/(s sd) ∘ c, in place
-            dA -= (alpha * dshift / s)[..., None]                      # − α ∂β/s
+            W = Ct * alpha
+            dA = g * W if Ct.shape[0] == 1 else g @ W                  # α ∘ C_{i+1} g (outer product for 1 channel)
+            dA -= (alpha * dscale / (s * sd))[..., None, :] * c        # − α ∂γ/(s sd) ∘ c, in place
+            dA -= (alpha * dshift / s)[..., None, :]                   # − α ∂β/s
             dA *= mask                                                 # ReLU'(Z_i)
-            g = self._flat_space(self._up[i].adjoint(self._spatial(dA, i + 1)))
+            g = self._up[i].adjoint(dA)                                # (..., n_i, k)
             grads += [xp.reshape(dCt, (*batch, -1)), dshift, dscale]
-        grads.append(xp.reshape(g @ xp.matrix_transpose(self._input_flat), (*batch, -1)))   # ∂C_0ᵀ
+        grads.append(xp.reshape(xp.matrix_transpose(g) @ self._input_last, (*batch, -1)))   # ∂C_0ᵀ
         return xp.concat(grads[::-1], axis=-1)
 
     def _flat_cotangent(self, cotangent):

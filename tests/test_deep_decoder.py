@@ -33,8 +33,6 @@ CONFIGS = [
     ((10, 8), 3, 3, "conv", True),
     ((7, 6), 2, 1, "conv", False),
 ]
-# layers big enough that the upsampling runs through band blocks (forward and adjoint)
-BANDED = [((64,), 2, 1, "fixed", False, 32), ((40, 36), 2, 1, "conv", True, (30, 30))]
 IDS = [f"{'x'.join(map(str, s))}-k{k}-d{d}-{o}{'-sig' if g else ''}" for s, k, d, o, g in CONFIGS]
 
 
@@ -119,75 +117,80 @@ def test_upsample_equals_dense_matrix_and_its_adjoint(xp, shape_in, shape_out):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n_in=st.integers(1, 60), grow=st.integers(0, 70), rows=st.integers(1, 12))
-def test_band_blocks_cut_the_matrix_exactly(n_in, grow, rows):
-    """The blocks partition the rows in order, hold every non-zero of M, and re-assemble M."""
-    M = dd.interpolation_matrix(n_in, n_in + grow)
-    blocks = dd.band_blocks(M, rows)
-    rebuilt = np.zeros_like(M)
-    assert blocks[0][0] == 0 and blocks[-1][1] == M.shape[0]
-    for (r0, r1, c0, c1, B), nxt in zip(blocks, blocks[1:] + [None]):
-        assert r1 > r0 and (nxt is None or nxt[0] == r1)             # consecutive, non-empty row ranges
-        assert abs(r1 - r0 - rows) <= rows / 2 + 1 or len(blocks) == 1
-        rebuilt[r0:r1, c0:c1] = B
-    np.testing.assert_array_equal(rebuilt, M)
-    with pytest.raises(ValueError, match="rows"):
-        dd.band_blocks(M, 0)
-
-
-@settings(max_examples=25, deadline=None)
-@given(n_in=st.tuples(st.integers(2, 40), st.integers(2, 40)), grow=st.tuples(st.integers(0, 50), st.integers(0, 50)),
-       rows=st.integers(1, 9), two_d=st.booleans(), seed=st.integers(0, 2**16))
-def test_banded_upsampling_equals_the_dense_maps(n_in, grow, rows, two_d, seed):
-    """U x and Uᵀ g through the band blocks equal :func:`upsample` / :func:`upsample_adjoint` with the dense
-    matrices, for arbitrary sizes and block heights, with leading batch axes carried along."""
+@given(n_in=st.tuples(st.integers(1, 40), st.integers(1, 40)), grow=st.tuples(st.integers(0, 50), st.integers(0, 50)),
+       k=st.integers(1, 9), two_d=st.booleans(), batch=st.sampled_from([(), (2,), (2, 3)]),
+       sparse=st.booleans(), seed=st.integers(0, 2**16))
+def test_upsampling_is_the_kronecker_product_on_channels_last(n_in, grow, k, two_d, batch, sparse, seed):
+    """U y and Uᵀ g of :class:`Upsampling` (sparse product, or the separable dense one) equal the dense
+    (U_h ⊗ U_w) times y and its transpose times g, for arbitrary sizes (shrinking too), channel counts and
+    leading batch axes — and equal :func:`upsample` of the channels-first transposes."""
     n_in = n_in if two_d else n_in[:1]
-    n_out = tuple(a + b for a, b in zip(n_in, grow))
+    n_out = tuple(max(1, a + b - 10) for a, b in zip(n_in, grow))          # some outputs smaller than inputs
+    up = dd.Upsampling(n_in, n_out, sparse=sparse)
+    K = up.to_dense()
+    assert K.shape == (math.prod(n_out), math.prod(n_in)) and up.sparse is sparse
+    y, g = host(seed, *batch, K.shape[1], k), host(seed + 1, *batch, K.shape[0], k)
+    got, back = up(y), up.adjoint(g)
+    assert got.shape == (*batch, K.shape[0], k) and back.shape == (*batch, K.shape[1], k)
+    assert rel_err(got, K @ y) < 1e-14
+    assert rel_err(back, np.swapaxes(K, 0, 1) @ g) < 1e-14
+    assert abs(np.sum(got * g) - np.sum(y * back)) <= 1e-12 * np.sqrt(np.sum(got**2) * np.sum(g**2))
     mats = [dd.interpolation_matrix(a, b) for a, b in zip(n_in, n_out)]
-    up = dd.BandedUpsampling(n_in, n_out, lambda a: np.asarray(a, dtype=np.float64), rows=rows)
-    x, g = host(seed, 2, 3, *n_in), host(seed + 1, 2, 3, *n_out)
-    assert rel_err(up(x), dd.upsample(x, mats)) < 1e-14
-    assert rel_err(up.adjoint(g), dd.upsample_adjoint(g, mats)) < 1e-14
+    first = np.moveaxis(y, -1, -2).reshape(*batch, k, *n_in)                # channels first
+    want = dd.upsample(first, mats).reshape(*batch, k, -1)
+    assert rel_err(np.moveaxis(got, -1, -2), want) < 1e-14
 
 
-@pytest.mark.parametrize("n_in, n_out", [((100,), (400,)), ((40, 30), (90, 80))])
-def test_banded_upsampling_on_every_backend(xp, n_in, n_out):
-    """The block products (``out=`` on NumPy and CuPy, slice assignment elsewhere) on each backend, with
-    the default (adaptive) block height and 64 channels: forward and adjoint are cut into blocks here."""
-    up = dd.BandedUpsampling(n_in, n_out, lambda a: asarray(a, xp=xp))
-    x, g = asarray(host(3, 64, *n_in), xp=xp), asarray(host(4, 64, *n_out), xp=xp)
-    work = 64 * (n_out[-1] if len(n_in) == 2 else 1)
-    assert len(up._forward[0].blocks(work)) >= 4 and len(up._adjoint[0].blocks(work)) >= 4
+def test_upsampling_kronecker_order_is_height_then_width():
+    """Row j·w_out + l of U reads the input pixels around (j, l) in row-major order: a transposed Kronecker
+    product (U_w ⊗ U_h) would differ for a non-square grid."""
+    up = dd.Upsampling((2, 3), (4, 5))
+    Uh, Uw = dd.interpolation_matrix(2, 4), dd.interpolation_matrix(3, 5)
+    np.testing.assert_array_equal(up.to_dense(), np.kron(Uh, Uw))
+    y = np.arange(6.0).reshape(6, 1)
+    assert rel_err(up(y).reshape(4, 5), Uh @ y.reshape(2, 3) @ Uw.T) < 1e-15
+
+
+@pytest.mark.parametrize("n_in, n_out", [((100,), (400,)), ((40, 30), (90, 80)), ((7, 9), (7, 9))])
+def test_upsampling_on_every_backend(xp, n_in, n_out):
+    """On each backend (sparse on NumPy, the separable dense products elsewhere) with 64 channels and a batch:
+    U y and Uᵀ g equal the channels-first :func:`upsample` / :func:`upsample_adjoint` on the same backend;
+    the result stays on the backend and in its dtype."""
+    up = dd.Upsampling(n_in, n_out, xp=xp)
+    assert up.sparse == (backend_name(xp) == "numpy")
     mats = [asarray(dd.interpolation_matrix(a, b), xp=xp) for a, b in zip(n_in, n_out)]
-    assert rel_err(up(x), dd.upsample(x, mats)) < 1e-14
-    assert rel_err(up.adjoint(g), dd.upsample_adjoint(g, mats)) < 1e-14
+    y = asarray(host(3, 2, math.prod(n_in), 64), xp=xp)
+    g = asarray(host(4, math.prod(n_out), 64), xp=xp)
+    got, back = up(y), up.adjoint(g)
+    assert B_namespace(got) is B_namespace(y) and got.dtype == y.dtype
+    ns = B_namespace(y)
+    first = ns.reshape(ns.permute_dims(y, (0, 2, 1)), (2, 64, *n_in))
+    want = ns.permute_dims(ns.reshape(dd.upsample(first, mats), (2, 64, -1)), (0, 2, 1))
+    assert rel_err(got, want) < 1e-14
+    want_back = ns.matrix_transpose(ns.reshape(dd.upsample_adjoint(
+        ns.reshape(ns.matrix_transpose(g), (64, *n_out)), mats), (64, -1)))
+    assert rel_err(back, want_back) < 1e-14
+    up32 = dd.Upsampling(n_in, n_out, xp=xp, dtype="float32")
+    assert up32(asarray(host(5, math.prod(n_in), 3), xp=xp, dtype="float32")).dtype == ns.float32
 
 
-def test_band_height_adapts_to_the_operand():
-    """Tall blocks for a thin operand (few rows to multiply), BAND_ROWS for a wide one; a fixed
-    ``rows`` wins; and a block product never falls below MIN_BLOCK_FLOPS unless the height reached n_out."""
-    axis = dd.BandedUpsampling((256,), (512,), np.asarray)._forward[0]      # 1-D: the last axis
-    wide = axis.height(10**6)                                                 # enough work: only the width counts
-    assert wide / 2 + 2 >= dd.MIN_BLOCK_WIDTH and (wide == dd.BAND_ROWS or wide / 4 + 2 < dd.MIN_BLOCK_WIDTH)
-    thin = axis.height(8)
-    assert thin > wide
-    assert 2 * 8 * thin * (thin / 2 + 2) >= dd.MIN_BLOCK_FLOPS
-    assert 2 * 8 * (thin // 2) * (thin / 4 + 2) < dd.MIN_BLOCK_FLOPS       # the least such height
-    assert dd.BandedUpsampling((256,), (512,), np.asarray, rows=4)._forward[0].height(8) == 4
-    up = dd.BandedUpsampling((37, 37), (64, 64), np.asarray)
-    assert up._forward[0].height(10**6) == dd.BAND_ROWS                       # rows axis: short blocks
-    last = up._forward[1].height(10**6)                                       # last axis: wide enough strips
-    assert last * 37 / 64 + 2 >= dd.MIN_BLOCK_WIDTH > (last // 2) * 37 / 64 + 2
-    with pytest.raises(ValueError, match="rows"):
-        dd.BandedUpsampling((4,), (8,), np.asarray, rows=0)
+def test_upsampling_refuses_bad_arguments():
     with pytest.raises(ValueError, match="n_out"):
-        dd.BandedUpsampling((4, 4), (8,), np.asarray)              # one axis out for two in
+        dd.Upsampling((4, 4), (8,))                          # one axis out for two in
     with pytest.raises(ValueError, match="n_in"):
-        dd.BandedUpsampling((0,), (8,), np.asarray)
-    with pytest.raises(TypeError, match="to"):
-        dd.BandedUpsampling((4,), (8,), "numpy")
-    with pytest.raises(ValueError, match="M"):
-        dd.band_blocks(np.ones(5))
+        dd.Upsampling((0,), (8,))
+    with pytest.raises(ValueError, match="sparse=True needs the NumPy backend"):
+        dd.Upsampling((4,), (8,), xp="array_api_strict", sparse=True)
+    with pytest.raises(TypeError, match="sparse"):
+        dd.Upsampling((4,), (8,), sparse="yes")
+    up = dd.Upsampling((3, 4), (5, 6))
+    with pytest.raises(ValueError, match=r"y must have shape \(\.\.\., 12, channels\), got \(5, 12\)"):
+        up(np.ones((5, 12)))                                 # channels first by mistake
+    with pytest.raises(ValueError, match=r"g must have shape \(\.\.\., 30, channels\)"):
+        up.adjoint(np.ones(30))
+    assert repr(up) == "Upsampling(n_in=(3, 4), n_out=(5, 6), sparse=True, dtype=float64, backend=numpy)"
+
+
 
 
 def test_mix_backward_is_the_gradient(xp):
@@ -590,20 +593,22 @@ def test_fast_forward_and_backward_equal_the_plain_composition(xp, cfg):
         assert rel_err(batched[b, :], plain_forward_vjp(gen, theta, R[b, :])[1]) < 1e-12
 
 
-@pytest.mark.parametrize("cfg", BANDED, ids=["1d-64", "2d-40x36"])
-def test_fast_passes_with_band_blocks_equal_the_plain_composition(xp, cfg):
-    """As above, for layers whose upsampling and its adjoint run through band blocks."""
-    shape, k, d, output, sig, n0 = cfg
-    gen = dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, input_size=n0, xp=xp)
-    # two channels are too few for the adaptive height to cut blocks: fix the height at 4 rows
-    gen._up = [dd.BandedUpsampling(a, b, gen._to, rows=4) for a, b in zip(gen.sizes, gen.sizes[1:])]
-    assert len(gen._up[-1]._forward[-1].blocks(k)) >= 4 and len(gen._up[-1]._adjoint[-1].blocks(k)) >= 4
+@pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
+def test_fast_passes_with_the_separable_upsampling_equal_the_plain_composition(cfg):
+    """As above on NumPy with the upsampling forced onto the separable dense products (the path of every
+    backend but NumPy), a batch of cotangents included."""
+    gen = make(cfg, np)
+    gen._up = [dd.Upsampling(a, b, sparse=False) for a, b in zip(gen.sizes, gen.sizes[1:])]
     theta = random_params(gen, 5)
-    r = asarray(host(6, gen.n), xp=xp)
+    r = asarray(host(6, gen.n))
     x_plain, g_plain = plain_forward_vjp(gen, theta, r)
     x, vjp = gen.forward_vjp(theta)
     assert rel_err(x, x_plain) < 1e-13
     assert rel_err(vjp(r), g_plain) < 1e-12
+    _, state = gen._forward(theta)
+    R = asarray(host(7, 2, gen.n))
+    batched = gen._backward(state, R)
+    assert rel_err(batched[1], plain_forward_vjp(gen, theta, R[1])[1]) < 1e-12
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])

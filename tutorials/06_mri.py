@@ -239,7 +239,7 @@ fig5.plot_images(results[0], os.path.join(FIGURES, "06_fig5_images.png"), column
 # the noise too; an over-parameterized network eventually does so, and then the true error turns up
 # again. How much early stopping gains depends on the noise level and on how long one runs: at
 # 30 dB SNR and three times Fig. 5's steps it gained 0.0–0.2 dB at quick size on seeds 0–4 (no
-# stable effect), at **20 dB** 0.25–1.4 dB on every one of them. So we take 20 dB, three times the
+# stable effect), at **20 dB** 0.07–1.24 dB on every one of them (seeds 0–5, see below). So we take 20 dB, three times the
 # steps, the same masks, and compare with the baselines, whose λ now follows the **discrepancy
 # principle**: the largest λ whose residual $\|Ax_\lambda - y\|^2$ does not fall below the noise
 # level $m\,\sigma^2$ (σ known from the simulation; on a scanner it is measured).
@@ -284,9 +284,13 @@ fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 
 # %% [markdown]
 # The printed numbers say: with noise the true error reaches its minimum before the end on every mask
-# and then rises as the decoder starts fitting the noise, and stopping at the best iterate would gain a
-# few tenths of a dB to more than a dB (at full size, seeds 0–4: 0.8 to 3.0 dB, mean 2.0, 95 % CI
-# [0.9, 3.1]) — there early stopping *does* help, a caveat to Sec. 5's observation, which is about the
+# and then rises as the decoder starts fitting the noise, and stopping at the best iterate would gain
+# from a tenth of a dB to more than a dB (at full size, seeds 0–4: 0.8 to 3.0 dB, mean 2.0, 95 % CI
+# [0.9, 3.1]). How much on one mask is decided by rounding: Adam amplifies a change in the last bits
+# (here, of y by 1e-10) until, after a few hundred steps, it is another trajectory; at quick size over
+# seeds 0–5 and three such perturbations each, the gain ranged from 0.07 to 1.24 dB and the best
+# iterate from t = 389 to 1091, while the mean over three masks stayed above 0.35 dB. So early stopping
+# *does* help, a caveat to Sec. 5's observation, which is about the
 # noiseless fits above. The last iterate stays above zero filling on average (by about 1 dB at quick
 # size, 5.0–6.3 dB at full size), though not on every mask at quick size. The discrepancy principle, which
 # never sees $x^*$, picks λ close to the oracle's.
@@ -302,7 +306,7 @@ fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 #   the best baseline is the one the report claims (`fig5.CLAIMS`), and oracle early stopping gains
 #   less than 1 dB on average;
 # * with noise at 20 dB: on every mask the best iterate comes before the end and early stopping gains
-#   something (more than 0.1 dB on every mask, more than 0.4 dB on average), the last iterate beats zero
+#   something (more than 0 dB on every mask, more than 0.2 dB on average), the last iterate beats zero
 #   filling by more than 0.5 dB on average (not on every mask: on the hard mask of seed 4 it ends 0.5 dB
 #   below), and the discrepancy rule is within 1 dB of the oracle.
 
@@ -317,7 +321,7 @@ assert all(g > 1.5 for g in tv_over_zero) and np.mean(tv_over_zero) > 2
 assert np.mean(over_zero[4.0]) > 1.0
 assert all(c.passed for c in claims), [(c.name, c.values) for c in claims if not c.passed]
 assert all(r["t_best"] < noise_steps for r in noisy_rows)
-assert min(noisy_gains) > 0.1 and np.mean(noisy_gains) > 0.4
+assert min(noisy_gains) > 0 and np.mean(noisy_gains) > 0.2
 assert np.mean([r["last"] - r["zero_filled"] for r in noisy_rows]) > 0.5
 assert all(abs(r[m][0] - r[m][1]) < 1.0 for r in noisy_rows for m in ("l1-haar", "tv"))
 
