@@ -35,7 +35,7 @@ __all__ = [
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
     "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
     "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
-    "perturbation", "PERTURB_ENV", "matmul_into", "qr_r",
+    "perturbation", "PERTURB_ENV", "qr_r",
     "usable_cpus", "env_threads", "default_fft_workers", "THREAD_ENV", "FFT_ENV", "thread_map",
 ]
 
@@ -265,21 +265,6 @@ def is_numpy(xp) -> bool:
 def is_cupy(xp) -> bool:
     """True for CuPy (plain or array-API-compat wrapped)."""
     return array_api_compat.is_cupy_namespace(xp)
-
-
-def matmul_into(a, b, out):
-    """``out[...] = a @ b``, written straight into ``out`` (typically a slice view of a larger array).
-
-    NumPy and CuPy take ``out=`` and their BLAS writes the product in place (no temporary the size of
-    ``out``); any other namespace gets the product assigned through the slice.  Returns ``out``.
-    """
-    if isinstance(out, np.ndarray):
-        return np.matmul(a, b, out=out)
-    if array_api_compat.is_cupy_array(out):
-        import cupy
-        return cupy.matmul(a, b, out=out)
-    out[...] = a @ b
-    return out
 
 
 def qr_r(a):

@@ -218,6 +218,13 @@ class Upsampling:
         return mats[0] if len(mats) == 1 else np.kron(mats[0], mats[1])
 
     def _check(self, y, size, name):
+        if self.sparse:
+            if not isinstance(y, np.ndarray):
+                raise TypeError(f"{name} must be a NumPy array (this Upsampling is NumPy's sparse product), "
+                                f"got {type(y).__module__}.{type(y).__name__}")
+        elif backend_name(namespace(y)) != backend_name(self.xp):
+            raise TypeError(f"{name} must be an array of {backend_name(self.xp)} (this Upsampling's backend), "
+                            f"got one of {backend_name(namespace(y))}")
         if y.ndim < 2 or y.shape[-2] != size:
             raise ValueError(f"{name} must have shape (..., {size}, channels), got {tuple(y.shape)}")
 
