@@ -197,8 +197,9 @@ def test_upsampling_refuses_bad_arguments():
         dense.adjoint(np.ones((30, 2)))
     with pytest.raises(ValueError, match=r"y must have shape \(\.\.\., 12, channels\)"):
         dense(asarray(np.ones((2, 12)), xp="array_api_strict"))
-
-
+    with pytest.raises(TypeError, match="y must have this Upsampling's dtype float64, got float32"):
+        up(np.ones((12, 2), dtype=np.float32))
+    assert dd.Upsampling((3,), (5,), sparse=np.True_).sparse is True
 
 
 def test_mix_backward_is_the_gradient(xp):
@@ -617,6 +618,49 @@ def test_fast_passes_with_the_separable_upsampling_equal_the_plain_composition(c
     R = asarray(host(7, 2, gen.n))
     batched = gen._backward(state, R)
     assert rel_err(batched[1], plain_forward_vjp(gen, theta, R[1])[1]) < 1e-12
+
+
+@pytest.mark.parametrize("shape, out_channels, sig", [((20,), 2, True), ((9, 7), 3, False)])
+def test_fast_passes_with_several_output_channels_equal_the_plain_composition(xp, shape, out_channels, sig):
+    """The learned output layer with k_out > 1 (its channels-last result transposed into the
+    (out_channels, *spatial) output): values and VJP equal the plain composition."""
+    gen = dd.DeepDecoder(shape, channels=4, layers=2, output="conv", sigmoid=sig, out_channels=out_channels,
+                         rng=2, xp=xp)
+    theta = random_params(gen, 8)
+    r = asarray(host(9, gen.n), xp=xp)
+    x_plain, g_plain = plain_forward_vjp(gen, theta, r)
+    x, vjp = gen.forward_vjp(theta)
+    assert tuple(x.shape) == (out_channels, *shape)
+    assert rel_err(x, x_plain) < 1e-13
+    assert rel_err(vjp(r), g_plain) < 1e-12
+
+
+@pytest.mark.parametrize("output", ["conv", "fixed"])
+def test_float32_gradient_at_128_squared_agrees_with_float64(output):
+    """The channel sums over 128² pixels in float32 (forward mean and variance, backward 1ᵀg): added in one
+    long sequence they put 2e-3 into the gradient (the normalisation's backward step magnifies an error of
+    the variance); in blocks of rows (``_RowSum``) the float32 gradient is within 1e-5 of float64's."""
+    k, d = 16, 4
+    g64 = dd.DeepDecoder((128, 128), channels=k, layers=d, output=output, sigmoid=output == "conv", rng=0)
+    g32 = dd.DeepDecoder((128, 128), channels=k, layers=d, output=output, sigmoid=output == "conv", rng=0,
+                         dtype="float32")
+    theta = np.asarray(g64.init(rng=1))
+    r = np.random.default_rng(2).standard_normal(g64.n)
+    want = g64.vjp(theta, r)
+    got = g32.vjp(theta.astype(np.float32), r.astype(np.float32))
+    assert got.dtype == np.float32
+    assert rel_err(got.astype(np.float64), want) < 1e-5
+
+
+@pytest.mark.parametrize("s", [1, 127, 128, 129, 256, 300, 16384 + 5])
+def test_row_sum_in_blocks_is_the_sum(xp, s):
+    """``_RowSum`` over s rows (fewer than a block, whole blocks, blocks and a remainder) with leading batch
+    axes equals the plain sum over the rows, on every backend."""
+    rowsum = dd._RowSum(s, B_namespace(asarray(np.ones(1), xp=xp)), asarray(np.ones(1), xp=xp).dtype, None)
+    X = host(s, 2, s, 3)
+    got = rowsum(asarray(X, xp=xp))
+    assert tuple(got.shape) == (2, 3)
+    assert rel_err(got, X.sum(axis=-2)) < 1e-13
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])

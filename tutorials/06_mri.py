@@ -239,8 +239,9 @@ fig5.plot_images(results[0], os.path.join(FIGURES, "06_fig5_images.png"), column
 # the noise too; an over-parameterized network eventually does so, and then the true error turns up
 # again. How much early stopping gains depends on the noise level and on how long one runs: at
 # 30 dB SNR and three times Fig. 5's steps it gained 0.0–0.2 dB at quick size on seeds 0–4 (no
-# stable effect), at **20 dB** 0.07–1.24 dB on every one of them (seeds 0–5, see below). So we take 20 dB, three times the
-# steps, the same masks, and compare with the baselines, whose λ now follows the **discrepancy
+# stable effect), at **20 dB** something on every mask of seeds 0–5 under every rounding we tried
+# (0.07–1.37 dB, see below). So we take 20 dB, three times the steps, the same masks, and compare
+# with the baselines, whose λ now follows the **discrepancy
 # principle**: the largest λ whose residual $\|Ax_\lambda - y\|^2$ does not fall below the noise
 # level $m\,\sigma^2$ (σ known from the simulation; on a scanner it is measured).
 
@@ -288,8 +289,9 @@ fig.savefig(os.path.join(FIGURES, "06_noise.png"), dpi=100)
 # from a tenth of a dB to more than a dB (at full size, seeds 0–4: 0.8 to 3.0 dB, mean 2.0, 95 % CI
 # [0.9, 3.1]). How much on one mask is decided by rounding: Adam amplifies a change in the last bits
 # (here, of y by 1e-10) until, after a few hundred steps, it is another trajectory; at quick size over
-# seeds 0–5 and three such perturbations each, the gain ranged from 0.07 to 1.24 dB and the best
-# iterate from t = 389 to 1091, while the mean over three masks stayed above 0.35 dB. So early stopping
+# seeds 0–5 and three such perturbations each, the gain ranged from 0.25 to 1.37 dB and the best
+# iterate from t = 278 to 984 (a build with other rounding of the same arithmetic: 0.07 to 1.24 dB,
+# t = 389 to 1091), while the mean over three masks stayed above 0.35 dB. So early stopping
 # *does* help, a caveat to Sec. 5's observation, which is about the
 # noiseless fits above. The last iterate stays above zero filling on average (by about 1 dB at quick
 # size, 5.0–6.3 dB at full size), though not on every mask at quick size. The discrepancy principle, which
