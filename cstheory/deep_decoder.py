@@ -218,13 +218,9 @@ class Upsampling:
         return mats[0] if len(mats) == 1 else np.kron(mats[0], mats[1])
 
     def _check(self, y, size, name):
-        if self.sparse:
-            if not isinstance(y, np.ndarray):
-                raise TypeError(f"{name} must be a NumPy array (this Upsampling is NumPy's sparse product), "
-                                f"got {type(y).__module__}.{type(y).__name__}")
-        elif backend_name(namespace(y)) != backend_name(self.xp):
+        if not (isinstance(y, np.ndarray) if self.sparse else backend_name(namespace(y)) == backend_name(self.xp)):
             raise TypeError(f"{name} must be an array of {backend_name(self.xp)} (this Upsampling's backend), "
-                            f"got one of {backend_name(namespace(y))}")
+                            f"got {type(y).__module__}.{type(y).__name__}")
         if y.ndim < 2 or y.shape[-2] != size:
             raise ValueError(f"{name} must have shape (..., {size}, channels), got {tuple(y.shape)}")
         if y.dtype != self.dtype:
@@ -388,19 +384,18 @@ def channel_norm_backward(g, z, sd, scale):
     return da, dscale, dshift
 
 
-#: rows per block of :class:`_RowSum`: measured, float32, 16384 × 64 rows of values ≈ 3.5: one matrix-vector
-#: product 87 µs and 1.6e-6 relative error, blocks of 128 rows 108 µs and 1.8e-7 (float64: 211 / 185 µs)
+#: rows per block of :class:`_RowSum`; float32, 16384 × 64 values ≈ 3.5, one thread: a single product 87 µs
+#: and 1.6e-6 relative error, blocks of 128 rows 108 µs and 1.8e-7 (float64: 211 and 185 µs)
 SUM_BLOCK = 128
 
 
 class _RowSum:
     """1ᵀ X, the sum over the rows of X of shape (..., s, k) (a channel sum of channels-last activations).
 
-    A single matrix-vector product adds the s rows in about one long sequence, so its float32 rounding
-    grows with s (at 128² pixels the channel variances came out 6e-6 off, which the normalisation's
-    backward step magnified to 2e-3 in the gradient); here the rows are summed in blocks of
-    :data:`SUM_BLOCK` (one batched product), then the block sums, so the error grows with
-    SUM_BLOCK + s / SUM_BLOCK.  Only ``reshape`` and ``matmul``: any backend.
+    One matrix-vector product adds the s rows in about one sequence, its float32 rounding growing with s
+    (at 128² pixels the variances came out 6e-6 off, 2e-3 in the gradient after the normalisation's
+    backward step); summed in blocks of :data:`SUM_BLOCK` rows (one batched product), then the block sums,
+    the error grows with SUM_BLOCK + s / SUM_BLOCK.  Only ``reshape`` and ``matmul``: any backend.
     """
 
     def __init__(self, s, xp, dtype, device):
@@ -409,16 +404,10 @@ class _RowSum:
         self.xp, self.block, self.outer, self.rest = xp, ones(SUM_BLOCK if self.q else 0), ones(self.q), ones(self.r)
 
     def __call__(self, X):
-        xp, q, b = self.xp, self.q, SUM_BLOCK
-        lead, k = X.shape[:-2], X.shape[-1]
-        total = None
-        if q:
-            head = X[..., :q * b, :] if self.r else X
-            total = self.outer @ (self.block @ xp.reshape(head, (*lead, q, b, k)))        # (..., k)
-        if self.r:
-            rest = self.rest @ X[..., q * b:, :]
-            total = rest if total is None else total + rest
-        return total
+        q, b, lead, k = self.q, SUM_BLOCK, X.shape[:-2], X.shape[-1]
+        head = self.outer @ (self.block @ self.xp.reshape(X[..., :q * b, :], (*lead, q, b, k))) if q else None
+        rest = self.rest @ X[..., q * b:, :] if self.r else None
+        return rest if head is None else head if rest is None else head + rest
 
 
 def _vecmat(xp, v, M):

@@ -190,10 +190,10 @@ def test_upsampling_refuses_bad_arguments():
         up.adjoint(np.ones(30))
     assert repr(up) == "Upsampling(n_in=(3, 4), n_out=(5, 6), sparse=True, dtype=float64, backend=numpy)"
     strict = asarray(np.ones((12, 2)), xp="array_api_strict")
-    with pytest.raises(TypeError, match="y must be a NumPy array .*got array_api_strict"):
+    with pytest.raises(TypeError, match=r"y must be an array of numpy \(this Upsampling's backend\), got array_api_strict"):
         up(strict)
     dense = dd.Upsampling((3, 4), (5, 6), xp="array_api_strict")
-    with pytest.raises(TypeError, match="g must be an array of array_api_strict .*got one of numpy"):
+    with pytest.raises(TypeError, match="g must be an array of array_api_strict .*got numpy.ndarray"):
         dense.adjoint(np.ones((30, 2)))
     with pytest.raises(ValueError, match=r"y must have shape \(\.\.\., 12, channels\)"):
         dense(asarray(np.ones((2, 12)), xp="array_api_strict"))
