@@ -191,6 +191,7 @@ class Upsampling:
         self.n_out = _checks.shape_tuple(n_out, "n_out", lengths=(len(self.n_in),))
         self.xp, self.dtype, self.device = resolve(xp, dtype, device)
         self.size_in, self.size_out = math.prod(self.n_in), math.prod(self.n_out)
+        _checks.memory(_checks.nbytes(*zip(self.n_out, self.n_in)), f"Upsampling(n_in={self.n_in}, n_out={self.n_out})")
         mats = [interpolation_matrix(a, b) for a, b in zip(self.n_in, self.n_out)]
         sparse = is_numpy(self.xp) if sparse is None else _checks.flag(sparse, "sparse")
         if sparse and not is_numpy(self.xp):

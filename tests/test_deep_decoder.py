@@ -200,6 +200,10 @@ def test_upsampling_refuses_bad_arguments():
     with pytest.raises(TypeError, match="y must have this Upsampling's dtype float64, got float32"):
         up(np.ones((12, 2), dtype=np.float32))
     assert dd.Upsampling((3,), (5,), sparse=np.True_).sparse is True
+    with pytest.raises(ValueError, match=r"Upsampling\(n_in=\(100000000,\), n_out=\(400000000,\)\).*needs"):
+        dd.Upsampling((10**8,), (4 * 10**8,))                 # refused before the dense matrix is built
+    with pytest.raises(TypeError, match="y must have this Upsampling's dtype float64, got complex128"):
+        up(np.ones((12, 2), dtype=complex))
 
 
 def test_mix_backward_is_the_gradient(xp):
