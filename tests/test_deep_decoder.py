@@ -206,6 +206,27 @@ def test_upsampling_refuses_bad_arguments():
         up(np.ones((12, 2), dtype=complex))
 
 
+def test_upsampling_messages_name_the_argument_and_its_own_settings():
+    """Each refusal starts with the argument's name and reports this Upsampling's own backend and dtype
+    (a float32 one, not the float64 default); a non-array gets the Upsampling's message, not the
+    namespace lookup's.  kills mutants: xǁUpsamplingǁ__init____mutmut_8, 19, 57, 63,
+    xǁUpsamplingǁ__repr____mutmut_1, xǁUpsamplingǁ_check__mutmut_2, 22."""
+    with pytest.raises(ValueError, match=r"^n_in must have 1 entries or 2 entries"):
+        dd.Upsampling((4, 4, 4), (8, 8, 8))
+    with pytest.raises(ValueError, match=r"^n_out must have 2 entries, got \(8,\)"):
+        dd.Upsampling((4, 4), (8,))
+    with pytest.raises(TypeError, match=r"^sparse must be"):
+        dd.Upsampling((4,), (8,), sparse="yes")
+    with pytest.raises(ValueError, match=r"needs the NumPy backend \(SciPy sparse matrices\), got array_api_strict$"):
+        dd.Upsampling((4,), (8,), xp="array_api_strict", sparse=True)
+    up32 = dd.Upsampling((3, 4), (5, 6), dtype="float32")
+    assert repr(up32) == "Upsampling(n_in=(3, 4), n_out=(5, 6), sparse=True, dtype=float32, backend=numpy)"
+    with pytest.raises(TypeError, match="^y must have this Upsampling's dtype float32, got float64$"):
+        up32(np.ones((12, 2)))
+    with pytest.raises(TypeError, match=r"^y must be an array of numpy \(this Upsampling's backend\), got builtins.list"):
+        up32([[1.0, 2.0]] * 12)
+
+
 def test_mix_backward_is_the_gradient(xp):
     Ct = asarray(host(0, 3, 4), xp=xp)            # (k_out, k_in)
     x = asarray(host(1, 4, 10), xp=xp)
