@@ -325,14 +325,31 @@ class Row:
     threads: int | None = None         # the threads this implementation computed with (its child reports it)
     setting: str = ""                  # the thread setting of the run: "1", or "default" (the libraries' own)
     loadavg_1m: float | None = None    # the machine's 1-minute load average when this row's timing ended
+    round_medians_s: list | None = None  # with --rounds: this implementation's median in each round, in order
+    round_ratios: list | None = None   # ours ÷ this in each round (the two timed in the same round)
+    met_rounds: int | None = None      # rounds whose ratio meets the target
+    floor_met_rounds: int | None = None  # ours only: rounds whose time meets the floor target
+
+
+def _meets(spec, value):
+    _, op, bound = spec
+    return value <= bound if op == "≤" else value >= bound
 
 
 def target_text(spec, value):
     """``spec = (what, op, bound)`` with what ∈ {"ratio", "time"} → (text, met)."""
     what, op, bound = spec
-    met = None if value is None else (value <= bound if op == "≤" else value >= bound)
+    met = None if value is None else _meets(spec, value)
     text = f"{op} {bound:g}" if what == "ratio" else f"{op} {fmt_time(bound)}"
     return text + ("" if met is None else (" ✓" if met else " ✗")), met
+
+
+def rounds_text(met_rounds, ratios):
+    """", ✓ in 2 of 5 rounds" when the rounds' verdicts differ (the verdict is within the machine's noise),
+    else ""."""
+    if met_rounds is None or not ratios or met_rounds in (0, len(ratios)):
+        return ""
+    return f", ✓ in {met_rounds} of {len(ratios)} rounds"
 
 
 @dataclass
@@ -341,18 +358,22 @@ class Report:
     checks: list = field(default_factory=list)
 
     def add_group(self, bench, size, dtype, timings, ours="ours", targets=None, notes=None, work=None, peak=None,
-                  rates=None, threads=None, setting="", loads=None):
+                  rates=None, threads=None, setting="", loads=None, rounds=None):
         """Rows of one comparison; ``timings`` maps impl → :class:`Timing` (or a skip string).
 
         ``targets`` maps an implementation to ``(what, op, bound)`` on ours ÷ it (what = "ratio") or
         on its own time (what = "time"); the key ``"floor"`` puts a bound on ours ÷ floor, where the
         floor comes from ``work`` (:class:`Work`) and ``rates`` (default: measured in this process).
         ``threads`` and ``loads`` map an implementation to its thread count and the load average at
-        the end of its timing; ``setting`` is the run's thread setting."""
+        the end of its timing; ``setting`` is the run's thread setting.  ``rounds`` maps an
+        implementation to its median in each round (``--rounds``, in round order): ours and a peer
+        timed in the same round give that round's ratio, and the rows count the rounds that meet each
+        target (a verdict that differs between rounds is within the machine's noise)."""
         targets = dict(targets or {})
         notes = notes or {}
         threads = threads or {}
         loads = loads or {}
+        rounds = rounds or {}
         base = timings.get(ours)
         for impl, t in timings.items():
             if isinstance(t, str):
@@ -367,7 +388,12 @@ class Report:
                 text, met = target_text(targets[impl], ratio if what == "ratio" else t.median)
             row = Row(bench, size, dtype, impl, t.median, t.min, t.cpu_median, t.repeats, t.number, ratio, cpu_ratio,
                       text, met, note=notes.get(impl, ""), threads=threads.get(impl), setting=setting,
-                      loadavg_1m=loads.get(impl))
+                      loadavg_1m=loads.get(impl), round_medians_s=rounds.get(impl))
+            mine, base_rounds = rounds.get(impl), rounds.get(ours)
+            if ratio is not None and mine and base_rounds and len(mine) == len(base_rounds):
+                row.round_ratios = [o / m for o, m in zip(base_rounds, mine)]
+                if impl in targets and targets[impl][0] == "ratio":
+                    row.met_rounds = sum(_meets(targets[impl], r) for r in row.round_ratios)
             if impl == ours:
                 if work is not None:
                     row.floor_s = work.floor(dtype, rates)
@@ -376,6 +402,8 @@ class Report:
                     row.work = work.describe()
                     if "floor" in targets:
                         row.floor_target, row.floor_met = target_text(targets["floor"], row.over_floor)
+                        if mine:
+                            row.floor_met_rounds = sum(_meets(targets["floor"], m / row.floor_s) for m in mine)
                 row.peak_bytes = peak
             self.rows.append(row)
 

@@ -51,7 +51,7 @@ if __package__ in (None, ""):                  # run as a script: import this ch
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import _timing, bench_deep_decoder, bench_spectrum, bench_two_layer, peers  # noqa: E402,F401
-from benchmarks._timing import Report, Row, Timing, fmt_bytes, fmt_time  # noqa: E402
+from benchmarks._timing import Report, Row, Timing, fmt_bytes, fmt_time, rounds_text  # noqa: E402
 from cstheory._backend import usable_cpus  # noqa: E402
 
 BENCHMARKS = ("twolayer", "deep", "sweep", "mc", "sigma", "reproduce")
@@ -204,8 +204,11 @@ def time_rows(report, args, name, threads, rates, log):
                 rounds.setdefault((_key(res["case"]), impl), []).append(
                     (Timing(**res["timing"]), res["peak"], out["threads"], res["loadavg_1m"], res.get("finite", True)))
             seen[impl] = out.get("threads")
+        per_round = {}
         for (key, impl), timed in rounds.items():         # the round with the median of the rounds' medians
             results[key][impl] = sorted(timed, key=lambda t: t[0].median)[(len(timed) - 1) // 2]
+            if args.rounds > 1:
+                per_round.setdefault(key, {})[impl] = [t[0].median for t in timed]
         for c in group:
             got = results[_key(c)]
             timings = {i: (v if isinstance(v, str) else v[0]) for i, v in got.items()}
@@ -216,7 +219,7 @@ def time_rows(report, args, name, threads, rates, log):
             report.add_group(title, size, c["dtype"], timings, targets=mod.targets(c), work=mod.work(c), notes=notes,
                              peak=None if isinstance(ours, (str, type(None))) else ours[1], rates=rates,
                              threads={i: (None if isinstance(v, str) else v[2]) for i, v in got.items()},
-                             setting=str(threads),
+                             setting=str(threads), rounds=per_round.get(_key(c)),
                              loads={i: (None if isinstance(v, str) else v[3]) for i, v in got.items()})
 
 
@@ -342,10 +345,12 @@ def markdown(report, env):
     for r in report.rows:
         floor = "" if r.floor_s is None else fmt_time(r.floor_s)
         over = "" if r.over_floor is None else (f"{r.over_floor:.3g} (CPU {_ratio(r.over_floor_cpu)})"
-                                                + (f" {r.floor_target}" if r.floor_target else ""))
+                                                + (f" {r.floor_target}" if r.floor_target else "")
+                                                + rounds_text(r.floor_met_rounds, r.round_medians_s))
         peak = "" if r.peak_bytes is None else fmt_bytes(r.peak_bytes)
         lines.append(f"| {r.bench} | {r.size} | {r.dtype} | {r.impl} | {_threads(r)} | {fmt_time(r.median_s)} "
-                     f"| {fmt_time(r.cpu_s)} | {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} | {r.target} "
+                     f"| {fmt_time(r.cpu_s)} | {_ratio(r.ours_over)} | {_ratio(r.ours_over_cpu)} "
+                     f"| {r.target}{rounds_text(r.met_rounds, r.round_ratios)} "
                      f"| {floor} "
                      f"| {over} | {peak} | {'' if r.loadavg_1m is None else r.loadavg_1m} | {r.note} |")
     works = {(r.bench.split(" (")[0], r.size, r.dtype): r.work for r in report.rows if r.work}
@@ -390,6 +395,7 @@ def readme_table(data):
                 peers_text.append(f"{_short(r['impl'])}: {r['note'] or '—'}")
                 continue
             mark = " ✓" if r.get("met") is True else (" ✗" if r.get("met") is False else "")
+            mark += rounds_text(r.get("met_rounds"), r.get("round_ratios"))
             cpu = "" if r.get("ours_over_cpu") is None else f"; CPU {r['ours_over_cpu']:.2g}"
             peers_text.append(f"{_short(r['impl'])} {fmt_time(r['median_s'])} ({_ratio(r['ours_over'])}{mark}{cpu})")
         if o.get("target") and o["ours_over"] is None and o["impl"] not in ("ours",):
@@ -397,7 +403,8 @@ def readme_table(data):
         floor = "" if o.get("floor_s") is None else fmt_time(o["floor_s"])
         over = "" if o.get("over_floor") is None else f"{o['over_floor']:.3g}"
         if o.get("floor_target"):
-            over += " ✓" if o.get("floor_met") else " ✗"
+            over += (" ✓" if o.get("floor_met") else " ✗") + rounds_text(o.get("floor_met_rounds"),
+                                                                         o.get("round_medians_s"))
         ours_time = fmt_time(o.get("median_s")) if o.get("median_s") is not None else (o.get("note") or "—")
         lines.append(f"| {bench} | {size} | {dtype} | {_threads(o)} | {ours_time} | {'; '.join(peers_text)} | "
                      f"{floor} | {over} | {'' if o.get('loadavg_1m') is None else o['loadavg_1m']} |")
@@ -415,7 +422,9 @@ def readme_table(data):
             f"never share one), once with 1 thread and once with each library's default thread count (the "
             f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each"
             + (f", in {args['rounds']} rounds (each implementation timed round-robin in a fresh process each round; "
-               f"the row keeps the round with the median time)" if (args.get("rounds") or 1) > 1 else "") + ".")
+               f"the row keeps the round with the median time; where the rounds disagree on a target, the table "
+               f"says in how many rounds it was met, a round's ratio being ours over the peer timed in the same "
+               f"round)" if (args.get("rounds") or 1) > 1 else "") + ".")
     if env.get("rates"):
         head += f" Floors from the measured rates ({_rates_line(env)})."
     checks = data.get("checks", [])

@@ -230,6 +230,37 @@ def test_compare_table_json_and_readme(run, tmp_path):
     assert "1 of 1 pass" in table
 
 
+
+def test_rounds_pair_ours_with_the_peer_of_the_same_round(run):
+    """With --rounds, each round's ratio is ours ÷ the peer timed in that round, and a target whose
+    verdict differs between rounds says in how many it was met (the table's median verdict alone would
+    hide that the machine's noise decides it); when every round agrees, nothing is added."""
+    T = run._timing
+    t = T.Timing(median=1.0, min=1.0, times=[1.0], number=1, repeats=1, cpu_median=1.0)
+    peer = T.Timing(median=1.25, min=1.25, times=[1.25], number=1, repeats=1, cpu_median=1.25)
+    rounds = {"ours": [1.0, 1.0, 0.9, 1.1, 1.0], "jax": [1.1, 1.3, 1.25, 1.5, 1.3], "torch": [2.0, 3.0, 2.5, 2.4, 2.6]}
+    report = T.Report()
+    report.add_group("demo", "n=1", "float64", {"ours": t, "jax": peer, "torch": peer},
+                     targets={"jax": ("ratio", "≤", 0.8), "torch": ("ratio", "≤", 0.8)}, rounds=rounds)
+    ours_row, jax_row, torch_row = report.rows
+    assert jax_row.round_ratios == pytest.approx([1.0 / 1.1, 1.0 / 1.3, 0.9 / 1.25, 1.1 / 1.5, 1.0 / 1.3])
+    assert jax_row.met_rounds == 4 and torch_row.met_rounds == 5 and ours_row.round_ratios is None
+    assert T.rounds_text(jax_row.met_rounds, jax_row.round_ratios) == ", ✓ in 4 of 5 rounds"
+    assert T.rounds_text(torch_row.met_rounds, torch_row.round_ratios) == ""
+    assert T.rounds_text(0, [0.9, 0.95]) == "" and T.rounds_text(None, None) == ""
+    from dataclasses import asdict
+    table = run.readme_table({"env": {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1"},
+                              "args": {"repeats": 1, "rounds": 5}, "rows": [asdict(r) for r in report.rows]})
+    assert "jax 1.25 s (0.8 ✓, ✓ in 4 of 5 rounds; CPU 0.8)" in table and "torch 1.25 s (0.8 ✓; CPU" in table
+    assert "in how many rounds it was met" in table
+    # the floor target, round by round: ours ÷ floor = 2.5, 2.5, 2.25, 2.75, 2.5 against ≤ 2.5
+    rates = T.Rates(threads=1, bandwidth=1.0, gemm={"float64": 1.0}, fft={"float64": 1.0})
+    floored = T.Report()
+    floored.add_group("demo", "n=1", "float64", {"ours": t}, targets={"floor": ("ratio", "≤", 2.5)},
+                      work=T.Work(bytes=0.4), rates=rates, rounds={"ours": rounds["ours"]})
+    assert floored.rows[0].floor_met and floored.rows[0].floor_met_rounds == 4
+
+
 def test_bad_arguments_are_refused(run):
     with pytest.raises(SystemExit):
         run.parse_args(["--only", "nonsense"])
