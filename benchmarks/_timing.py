@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 import resource
 import statistics
 import time
@@ -326,7 +327,7 @@ class Row:
     setting: str = ""                  # the thread setting of the run: "1", or "default" (the libraries' own)
     loadavg_1m: float | None = None    # the machine's 1-minute load average when this row's timing ended
     round_medians_s: list | None = None  # with --rounds: this implementation's median in each round, in order
-    round_ratios: list | None = None   # ours ÷ this in each round (the two timed in the same round)
+    round_ratios: list | None = None   # ours ÷ this in each round both ran (the two timed in the same round)
     met_rounds: int | None = None      # rounds whose ratio meets the target
     floor_met_rounds: int | None = None  # ours only: rounds whose time meets the floor target
 
@@ -342,6 +343,33 @@ def target_text(spec, value):
     met = None if value is None else _meets(spec, value)
     text = f"{op} {bound:g}" if what == "ratio" else f"{op} {fmt_time(bound)}"
     return text + ("" if met is None else (" ✓" if met else " ✗")), met
+
+
+def paired_ratios(base_rounds, rounds):
+    """ours ÷ this, round by round: the two medians of each round both ran (``None`` marks a round that
+    failed); ``None`` unless at least two rounds pair."""
+    if not base_rounds or not rounds or len(base_rounds) != len(rounds):
+        return None
+    ratios = [o / m for o, m in zip(base_rounds, rounds) if o is not None and m is not None]
+    return ratios if len(ratios) >= 2 else None
+
+
+_RATIO_TARGET = re.compile(r"^(≤|≥) ([0-9.]+(?:e[-+]?[0-9]+)?)(?: [✓✗])?$")
+
+
+def rederive(row):
+    """A saved row (a dict of :class:`Row`'s fields) with its ratio and verdict derived from its rounds, as
+    :meth:`Report.add_group` derives them now (for JSON files written before; rows without rounds stay)."""
+    ratios = row.get("round_ratios")
+    if not ratios or len(ratios) < 2 or row.get("ours_over") is None:
+        return row
+    row = dict(row, ours_over=statistics.median(ratios))
+    match = _RATIO_TARGET.match(row.get("target") or "")
+    if match:
+        spec = ("ratio", match.group(1), float(match.group(2)))
+        row["target"], row["met"] = target_text(spec, row["ours_over"])
+        row["met_rounds"] = sum(_meets(spec, r) for r in ratios)
+    return row
 
 
 def rounds_text(met_rounds, ratios):
@@ -366,8 +394,9 @@ class Report:
         floor comes from ``work`` (:class:`Work`) and ``rates`` (default: measured in this process).
         ``threads`` and ``loads`` map an implementation to its thread count and the load average at
         the end of its timing; ``setting`` is the run's thread setting.  ``rounds`` maps an
-        implementation to its median in each round (``--rounds``, in round order): ours and a peer
-        timed in the same round give that round's ratio, and the rows count the rounds that meet each
+        implementation to its median in each round (``--rounds``, in round order, ``None`` for a round
+        that failed): ours and a peer timed in the same round give that round's ratio, the row's ratio
+        and verdict are then the median of those ratios, and the rows count the rounds that meet each
         target (a verdict that differs between rounds is within the machine's noise)."""
         targets = dict(targets or {})
         notes = notes or {}
@@ -382,6 +411,10 @@ class Report:
             ratio = base.median / t.median if isinstance(base, Timing) and impl != ours else None
             cpu_ratio = (base.cpu_median / t.cpu_median if ratio is not None and base.cpu_median and t.cpu_median
                          else None)
+            mine = rounds.get(impl)
+            ratios = paired_ratios(rounds.get(ours), mine) if ratio is not None else None
+            if ratios:
+                ratio = statistics.median(ratios)
             text, met = "", None
             if impl in targets:
                 what = targets[impl][0]
@@ -389,11 +422,10 @@ class Report:
             row = Row(bench, size, dtype, impl, t.median, t.min, t.cpu_median, t.repeats, t.number, ratio, cpu_ratio,
                       text, met, note=notes.get(impl, ""), threads=threads.get(impl), setting=setting,
                       loadavg_1m=loads.get(impl), round_medians_s=rounds.get(impl))
-            mine, base_rounds = rounds.get(impl), rounds.get(ours)
-            if ratio is not None and mine and base_rounds and len(mine) == len(base_rounds):
-                row.round_ratios = [o / m for o, m in zip(base_rounds, mine)]
+            if ratios:
+                row.round_ratios = ratios
                 if impl in targets and targets[impl][0] == "ratio":
-                    row.met_rounds = sum(_meets(targets[impl], r) for r in row.round_ratios)
+                    row.met_rounds = sum(_meets(targets[impl], r) for r in ratios)
             if impl == ours:
                 if work is not None:
                     row.floor_s = work.floor(dtype, rates)
@@ -402,8 +434,9 @@ class Report:
                     row.work = work.describe()
                     if "floor" in targets:
                         row.floor_target, row.floor_met = target_text(targets["floor"], row.over_floor)
-                        if mine:
-                            row.floor_met_rounds = sum(_meets(targets["floor"], m / row.floor_s) for m in mine)
+                        ran = [m for m in mine or [] if m is not None]
+                        if len(ran) >= 2:
+                            row.floor_met_rounds = sum(_meets(targets["floor"], m / row.floor_s) for m in ran)
                 row.peak_bytes = peak
             self.rows.append(row)
 

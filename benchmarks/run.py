@@ -176,10 +176,10 @@ def time_rows(report, args, name, threads, rates, log):
     """Time every implementation of benchmark ``name`` in its own children; add the rows to ``report``."""
     mod = _modules()[name]
     for group in _cases(name, args.quick, args.rows):
-        results, seen, rounds = {}, {}, {}
+        results, seen, rounds, medians = {}, {}, {}, {}
         # round-robin over the implementations, ``--rounds`` times, each time in fresh children: a burst of
         # load on a shared machine then hits one round of a row, not all of its repeats
-        for impl in [i for _ in range(args.rounds) for i in _impls(name, group[0])]:
+        for rnd, impl in [(r, i) for r in range(args.rounds) for i in _impls(name, group[0])]:
             why = mod.available(impl)
             if why is not None:
                 for c in group:
@@ -203,19 +203,23 @@ def time_rows(report, args, name, threads, rates, log):
                     continue
                 rounds.setdefault((_key(res["case"]), impl), []).append(
                     (Timing(**res["timing"]), res["peak"], out["threads"], res["loadavg_1m"], res.get("finite", True)))
+                medians[(_key(res["case"]), impl, rnd)] = res["timing"]["median"]
             seen[impl] = out.get("threads")
-        per_round = {}
+        per_round, failed = {}, {}
         for (key, impl), timed in rounds.items():         # the round with the median of the rounds' medians
             results[key][impl] = sorted(timed, key=lambda t: t[0].median)[(len(timed) - 1) // 2]
-            if args.rounds > 1:
-                per_round.setdefault(key, {})[impl] = [t[0].median for t in timed]
+            if args.rounds > 1:                            # by round, None where this implementation failed
+                per_round.setdefault(key, {})[impl] = [medians.get((key, impl, r)) for r in range(args.rounds)]
+            if len(timed) < args.rounds:
+                failed[(key, impl)] = f"failed in {args.rounds - len(timed)} of {args.rounds} rounds"
         for c in group:
             got = results[_key(c)]
             timings = {i: (v if isinstance(v, str) else v[0]) for i, v in got.items()}
             ours = got.get("ours")
             title, size = mod.label(c)
-            notes = {i: "iterate not finite after the timing" for i, v in got.items()
-                     if not isinstance(v, str) and not v[4]}
+            notes = {i: failed[(_key(c), i)] for i in got if (_key(c), i) in failed}
+            notes |= {i: "; ".join(filter(None, (notes.get(i), "iterate not finite after the timing")))
+                      for i, v in got.items() if not isinstance(v, str) and not v[4]}
             report.add_group(title, size, c["dtype"], timings, targets=mod.targets(c), work=mod.work(c), notes=notes,
                              peak=None if isinstance(ours, (str, type(None))) else ours[1], rates=rates,
                              threads={i: (None if isinstance(v, str) else v[2]) for i, v in got.items()},
@@ -422,9 +426,11 @@ def readme_table(data):
             f"never share one), once with 1 thread and once with each library's default thread count (the "
             f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each"
             + (f", in {args['rounds']} rounds (each implementation timed round-robin in a fresh process each round; "
-               f"the row keeps the round with the median time; where the rounds disagree on a target, the table "
-               f"says in how many rounds it was met, a round's ratio being ours over the peer timed in the same "
-               f"round)" if (args.get("rounds") or 1) > 1 else "") + ".")
+               f"the row keeps the round with the median time" if (args.get("rounds") or 1) > 1 else "")
+            + ("; ours ÷ peer is the median over the rounds of ours over the peer timed in the same round, and "
+               "where the rounds disagree on a target the table says in how many it was met)"
+               if any(r.get("round_ratios") for r in data["rows"]) else ")" if (args.get("rounds") or 1) > 1 else "")
+            + ".")
     if env.get("rates"):
         head += f" Floors from the measured rates ({_rates_line(env)})."
     checks = data.get("checks", [])
@@ -444,7 +450,7 @@ def merge_results(paths):
     out = {"env": dict(datas[0]["env"]), "args": dict(datas[0]["args"]), "rows": [], "checks": []}
     out["env"]["rates"], out["env"]["children"], out["env"]["runs"] = {}, [], []
     for d in datas:
-        out["rows"] += d["rows"]
+        out["rows"] += [_timing.rederive(r) for r in d["rows"]]     # ratios and verdicts by the current rule
         seen = {c["name"] for c in out["checks"]}
         out["checks"] += [c for c in d["checks"] if c["name"] not in seen]      # each run repeats the checks
         out["env"]["rates"].update(d["env"].get("rates") or {})

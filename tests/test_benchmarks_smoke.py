@@ -244,6 +244,7 @@ def test_rounds_pair_ours_with_the_peer_of_the_same_round(run):
                      targets={"jax": ("ratio", "≤", 0.8), "torch": ("ratio", "≤", 0.8)}, rounds=rounds)
     ours_row, jax_row, torch_row = report.rows
     assert jax_row.round_ratios == pytest.approx([1.0 / 1.1, 1.0 / 1.3, 0.9 / 1.25, 1.1 / 1.5, 1.0 / 1.3])
+    assert jax_row.ours_over == pytest.approx(1.0 / 1.3)          # the median of the rounds' ratios
     assert jax_row.met_rounds == 4 and torch_row.met_rounds == 5 and ours_row.round_ratios is None
     assert T.rounds_text(jax_row.met_rounds, jax_row.round_ratios) == ", ✓ in 4 of 5 rounds"
     assert T.rounds_text(torch_row.met_rounds, torch_row.round_ratios) == ""
@@ -251,14 +252,70 @@ def test_rounds_pair_ours_with_the_peer_of_the_same_round(run):
     from dataclasses import asdict
     table = run.readme_table({"env": {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1"},
                               "args": {"repeats": 1, "rounds": 5}, "rows": [asdict(r) for r in report.rows]})
-    assert "jax 1.25 s (0.8 ✓, ✓ in 4 of 5 rounds; CPU 0.8)" in table and "torch 1.25 s (0.8 ✓; CPU" in table
-    assert "in how many rounds it was met" in table
+    assert "jax 1.25 s (0.769 ✓, ✓ in 4 of 5 rounds; CPU 0.8)" in table and "torch 1.25 s (0.385 ✓; CPU" in table
+    assert "where the rounds disagree on a target the table says in how many it was met" in table
     # the floor target, round by round: ours ÷ floor = 2.5, 2.5, 2.25, 2.75, 2.5 against ≤ 2.5
     rates = T.Rates(threads=1, bandwidth=1.0, gemm={"float64": 1.0}, fft={"float64": 1.0})
     floored = T.Report()
     floored.add_group("demo", "n=1", "float64", {"ours": t}, targets={"floor": ("ratio", "≤", 2.5)},
                       work=T.Work(bytes=0.4), rates=rates, rounds={"ours": rounds["ours"]})
     assert floored.rows[0].floor_met and floored.rows[0].floor_met_rounds == 4
+
+
+
+def test_rounds_that_fail_are_left_out_of_the_pairs(run, monkeypatch):
+    """A round in which ours or the peer failed pairs with nothing (ours failing in round 2 and the peer in
+    round 4 leaves rounds 1, 3 and 5, not a shifted zip of the survivors); every case of a group keeps its
+    own rounds in order; the row says how many rounds failed."""
+    import types
+    cases = [{"dtype": "float64", "n": 1}, {"dtype": "float64", "n": 2}]
+    fake = types.SimpleNamespace(available=lambda impl: None, targets=lambda c: {"jax": ("ratio", "≤", 0.8)},
+                                 work=lambda c: None, label=lambda c: ("demo", f"n={c['n']}"))
+    monkeypatch.setattr(run, "_modules", lambda: {"x": fake})
+    monkeypatch.setattr(run, "_cases", lambda name, quick, rows: [cases])
+    monkeypatch.setattr(run, "_impls", lambda name, c: ["ours", "jax"])
+    fails = {("ours", 2), ("jax", 4)}
+    jax_times = {1: 2.0, 2: 2.0, 3: 2.5, 4: 2.0, 5: 1.0}           # ours: 1.0 (case 1) and 3.0 (case 2)
+    calls = {"ours": 0, "jax": 0}
+
+    def spawn(spec, threads):
+        impl = spec["impl"]
+        calls[impl] += 1
+        if (impl, calls[impl]) in fails:
+            return {"error": "child exited 1", "seconds": 0}
+        results = []
+        for c in spec["cases"]:
+            m = (1.0 if c["n"] == 1 else 3.0) if impl == "ours" else jax_times[calls[impl]] * c["n"]
+            results.append({"case": c, "timing": dict(median=m, min=m, times=[m], number=1, repeats=1, cpu_median=m),
+                            "peak": 0, "loadavg_1m": 0})
+        return {"threads": 1, "seconds": 0, "loadavg_1m": [0, 0], "results": results}
+    monkeypatch.setattr(run, "spawn", spawn)
+    args = types.SimpleNamespace(rounds=5, quick=True, rows=None, repeats=1, min_time=0.1)
+    report = run.Report()
+    run.time_rows(report, args, "x", 1, None, [])
+    by = {(r.size, r.impl): r for r in report.rows}
+    one, two = by[("n=1", "jax")], by[("n=2", "jax")]
+    assert one.round_medians_s == [2.0, 2.0, 2.5, None, 1.0] and by[("n=1", "ours")].round_medians_s[1] is None
+    assert one.round_ratios == pytest.approx([1 / 2.0, 1 / 2.5, 1 / 1.0])                  # rounds 1, 3, 5
+    assert two.round_ratios == pytest.approx([3 / 4.0, 3 / 5.0, 3 / 2.0])
+    assert one.ours_over == pytest.approx(0.5) and one.met and one.met_rounds == 2
+    assert two.ours_over == pytest.approx(0.75) and two.met and two.met_rounds == 2
+    assert one.note == "failed in 1 of 5 rounds" and by[("n=1", "ours")].note == "failed in 1 of 5 rounds"
+
+
+def test_saved_rows_are_rederived_from_their_rounds(run):
+    """``--merge`` re-derives a saved row's ratio and verdict from its rounds (the median of the round
+    ratios, the target's bound read back from its text); rows without rounds are left as they are."""
+    T = run._timing
+    row = {"ours_over": 0.82, "target": "≤ 0.8 ✗", "met": False, "round_ratios": [0.7, 0.75, 0.9], "met_rounds": 9}
+    new = T.rederive(row)
+    assert new["ours_over"] == pytest.approx(0.75) and new["met"] is True and new["target"] == "≤ 0.8 ✓"
+    assert new["met_rounds"] == 2 and row["ours_over"] == 0.82                               # a copy
+    assert T.rederive({"ours_over": 1.2, "target": "≥ 1.5 ✗", "met": False, "round_ratios": [1.4, 1.6, 1.7]})[
+        "met"] is True
+    plain = {"ours_over": 0.9, "target": "≤ 0.8 ✗", "met": False}
+    assert T.rederive(plain) is plain
+    assert T.rederive({"ours_over": None, "round_ratios": [1.0, 2.0], "target": ""})["ours_over"] is None
 
 
 def test_bad_arguments_are_refused(run):
