@@ -425,12 +425,7 @@ def readme_table(data):
     head = (f"Measured with {how} on {machine}. Each implementation is timed in its own process (ours, PyTorch and JAX "
             f"never share one), once with 1 thread and once with each library's default thread count (the "
             f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each"
-            + (f", in {args['rounds']} rounds (each implementation timed round-robin in a fresh process each round; "
-               f"the row keeps the round with the median time" if (args.get("rounds") or 1) > 1 else "")
-            + ("; ours ÷ peer is the median over the rounds of ours over the peer timed in the same round, and "
-               "where the rounds disagree on a target the table says in how many it was met)"
-               if any(r.get("round_ratios") for r in data["rows"]) else ")" if (args.get("rounds") or 1) > 1 else "")
-            + ".")
+            + _rounds_note(data) + ".")
     if env.get("rates"):
         head += f" Floors from the measured rates ({_rates_line(env)})."
     checks = data.get("checks", [])
@@ -440,6 +435,21 @@ def readme_table(data):
     src = env.get("checks_from")
     head += f" (run at commit {src.get('commit')})." if src else "."
     return head + "\n\n" + "\n".join(lines)
+
+
+def _rounds_note(data):
+    """How the rounds were used, for the table's header (a merged file's rows may come from runs with and
+    without per-round records)."""
+    rows = data["rows"]
+    n = max([len(r.get("round_medians_s") or []) for r in rows] + [data["args"].get("rounds") or 1])
+    if n <= 1:
+        return ""
+    paired = any(r.get("round_ratios") for r in rows)
+    return (f", in {n} rounds (each implementation timed round-robin in a fresh process each round; the row keeps "
+            f"the round with the median time"
+            + ("; ours ÷ peer is the median over the rounds of ours over the peer timed in the same round, and "
+               "where the rounds disagree on a target the table says in how many it was met" if paired else "")
+            + ")")
 
 
 def merge_results(paths):
