@@ -374,10 +374,11 @@ def rederive(row):
 
 def rounds_text(met_rounds, ratios):
     """", ✓ in 2 of 5 rounds" when the rounds' verdicts differ (the verdict is within the machine's noise),
-    else ""."""
-    if met_rounds is None or not ratios or met_rounds in (0, len(ratios)):
+    else ""; ``ratios`` (or the round medians) has one entry per round, ``None`` for a failed one."""
+    ran = len([r for r in ratios or [] if r is not None])
+    if met_rounds is None or not ran or met_rounds in (0, ran):
         return ""
-    return f", ✓ in {met_rounds} of {len(ratios)} rounds"
+    return f", ✓ in {met_rounds} of {ran} rounds"
 
 
 @dataclass

@@ -249,6 +249,7 @@ def test_rounds_pair_ours_with_the_peer_of_the_same_round(run):
     assert T.rounds_text(jax_row.met_rounds, jax_row.round_ratios) == ", ✓ in 4 of 5 rounds"
     assert T.rounds_text(torch_row.met_rounds, torch_row.round_ratios) == ""
     assert T.rounds_text(0, [0.9, 0.95]) == "" and T.rounds_text(None, None) == ""
+    assert T.rounds_text(2, [1.0, None, 2.0, 3.0]) == ", ✓ in 2 of 3 rounds"                   # a failed round
     from dataclasses import asdict
     table = run.readme_table({"env": {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1"},
                               "args": {"repeats": 1, "rounds": 5}, "rows": [asdict(r) for r in report.rows]})
