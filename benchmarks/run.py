@@ -176,7 +176,7 @@ def time_rows(report, args, name, threads, rates, log):
     """Time every implementation of benchmark ``name`` in its own children; add the rows to ``report``."""
     mod = _modules()[name]
     for group in _cases(name, args.quick, args.rows):
-        results, seen, rounds, medians = {}, {}, {}, {}
+        results, seen, rounds = {}, {}, {}
         # round-robin over the implementations, ``--rounds`` times, each time in fresh children: a burst of
         # load on a shared machine then hits one round of a row, not all of its repeats
         for rnd, impl in [(r, i) for r in range(args.rounds) for i in _impls(name, group[0])]:
@@ -202,14 +202,15 @@ def time_rows(report, args, name, threads, rates, log):
                     log[-1].setdefault("failures", []).append(res)
                     continue
                 rounds.setdefault((_key(res["case"]), impl), []).append(
-                    (Timing(**res["timing"]), res["peak"], out["threads"], res["loadavg_1m"], res.get("finite", True)))
-                medians[(_key(res["case"]), impl, rnd)] = res["timing"]["median"]
+                    (Timing(**res["timing"]), res["peak"], out["threads"], res["loadavg_1m"], res.get("finite", True),
+                     rnd))
             seen[impl] = out.get("threads")
         per_round, failed = {}, {}
         for (key, impl), timed in rounds.items():         # the round with the median of the rounds' medians
             results[key][impl] = sorted(timed, key=lambda t: t[0].median)[(len(timed) - 1) // 2]
             if args.rounds > 1:                            # by round, None where this implementation failed
-                per_round.setdefault(key, {})[impl] = [medians.get((key, impl, r)) for r in range(args.rounds)]
+                by_round = {t[5]: t[0].median for t in timed}
+                per_round.setdefault(key, {})[impl] = [by_round.get(r) for r in range(args.rounds)]
             if len(timed) < args.rounds:
                 failed[(key, impl)] = f"failed in {args.rounds - len(timed)} of {args.rounds} rounds"
         for c in group:

@@ -513,7 +513,7 @@ class DeepDecoder(Generator):
                                       (k, per_sample), (mats,), (k_out, n)),
                        what + ": parameters, the fixed input and upsampling, and the activations of one pass")
 
-        # fixed pieces, built on the host and moved once: B_0, the per-axis U_i, and v
+        # fixed pieces, moved once: B_0 and the U_i channels first (jvp's plain composition), last (fast passes), v
         host = host_rng.standard_normal((k, *self.sizes[0]))
         self.input = self._to(host)
         self._input_last = self._to(np.ascontiguousarray(host.reshape(k, -1).T))     # B_0 as (n_0, k)
