@@ -20,7 +20,8 @@ import cstheory as cst
 from cstheory import deep_decoder as dd
 from cstheory._backend import asarray
 from cstheory._backend import namespace as B_namespace
-from cstheory._backend import backend_name
+from cstheory._backend import backend_name, is_numpy
+from cstheory import _fused
 from cstheory.generator import Generator
 from cstheory.testing import assert_adjoint, assert_allclose, inner, seeds
 
@@ -319,9 +320,18 @@ def test_channel_norm_backward_batched(xp):
 # ---------------------------------------------------------------------------
 # the deep decoder
 # ---------------------------------------------------------------------------
-def make(cfg, xp, rng=0):
+def make(cfg, xp, rng=0, fused=None):
     shape, k, d, output, sig = cfg
-    return dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, rng=rng, xp=xp)
+    return dd.DeepDecoder(shape, channels=k, layers=d, output=output, sigmoid=sig, rng=rng, xp=xp, fused=fused)
+
+
+#: the decoder's two kinds of passes: the fused Numba loops (NumPy only) and the array-API passes
+PASSES = [True, False]
+
+
+def skip_unless_usable(xp, fused):
+    if fused and not (is_numpy(xp) and _fused.available()):
+        pytest.skip("the fused loops run on NumPy with Numba only")
 
 
 def random_params(gen, seed):
@@ -608,11 +618,15 @@ def plain_forward_vjp(gen, theta, r):
     return xp.reshape(x, gen.output_shape), gen.pack(dC, dscale, dshift)
 
 
+@pytest.mark.parametrize("fused", PASSES, ids=["fused", "array-api"])
 @pytest.mark.parametrize("cfg", CONFIGS, ids=IDS)
-def test_fast_forward_and_backward_equal_the_plain_composition(xp, cfg):
+def test_fast_forward_and_backward_equal_the_plain_composition(xp, cfg, fused):
     """The generator folds each channel normalisation into the next 1×1 convolution; its output and
-    its VJP (one cotangent and a batch of them) must equal the plain composition of the named steps."""
-    gen = make(cfg, xp)
+    its VJP (one cotangent and a batch of them) must equal the plain composition of the named steps,
+    with the fused loops (NumPy) and with the array-API passes."""
+    skip_unless_usable(xp, fused)
+    gen = make(cfg, xp, fused=fused)
+    assert gen.fused is fused
     for seed in (0, 1):
         theta = random_params(gen, seed)
         r = asarray(host(seed + 30, gen.n), xp=xp)
@@ -631,7 +645,7 @@ def test_fast_forward_and_backward_equal_the_plain_composition(xp, cfg):
 def test_fast_passes_with_the_separable_upsampling_equal_the_plain_composition(cfg):
     """As above on NumPy with the upsampling forced onto the separable dense products (the path of every
     backend but NumPy), a batch of cotangents included."""
-    gen = make(cfg, np)
+    gen = make(cfg, np, fused=False)
     gen._up = [dd.Upsampling(a, b, sparse=False) for a, b in zip(gen.sizes, gen.sizes[1:])]
     theta = random_params(gen, 5)
     r = asarray(host(6, gen.n))
@@ -660,15 +674,18 @@ def test_fast_passes_with_several_output_channels_equal_the_plain_composition(xp
     assert rel_err(vjp(r), g_plain) < 1e-12
 
 
+@pytest.mark.parametrize("fused", PASSES, ids=["fused", "array-api"])
 @pytest.mark.parametrize("output", ["conv", "fixed"])
-def test_float32_gradient_at_128_squared_agrees_with_float64(output):
+def test_float32_gradient_at_128_squared_agrees_with_float64(output, fused):
     """The channel sums over 128² pixels in float32 (forward mean and variance, backward 1ᵀg): added in one
     long sequence they put 2e-3 into the gradient (the normalisation's backward step magnifies an error of
-    the variance); in blocks of rows (``_RowSum``) the float32 gradient is within 1e-5 of float64's."""
+    the variance); in blocks of rows (``_RowSum``), or in float64 (the fused loops), the float32 gradient is
+    within 1e-5 of float64's."""
+    skip_unless_usable(np, fused)
     k, d = 16, 4
     g64 = dd.DeepDecoder((128, 128), channels=k, layers=d, output=output, sigmoid=output == "conv", rng=0)
     g32 = dd.DeepDecoder((128, 128), channels=k, layers=d, output=output, sigmoid=output == "conv", rng=0,
-                         dtype="float32")
+                         dtype="float32", fused=fused)
     theta = np.asarray(g64.init(rng=1))
     r = np.random.default_rng(2).standard_normal(g64.n)
     want = g64.vjp(theta, r)
@@ -688,11 +705,13 @@ def test_row_sum_in_blocks_is_the_sum(xp, s):
     assert rel_err(got, X.sum(axis=-2)) < 1e-13
 
 
+@pytest.mark.parametrize("fused", PASSES, ids=["fused", "array-api"])
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])
-def test_fit_iterates_equal_the_plain_composition(optimizer):
+def test_fit_iterates_equal_the_plain_composition(optimizer, fused):
     """The Fig.-1/Fig.-5 hot path (A = I, float64): θ after 15 steps of cst.fit equals 15 steps written
     out with the plain composition of the named steps, to 1e-12."""
-    gen = dd.DeepDecoder((12, 10), channels=6, layers=3, output="conv", sigmoid=True, rng=1)
+    skip_unless_usable(np, fused)
+    gen = dd.DeepDecoder((12, 10), channels=6, layers=3, output="conv", sigmoid=True, rng=1, fused=fused)
     y = asarray(np.random.default_rng(2).uniform(0, 1, gen.n))
     theta0 = gen.init(rng=3)
     eta, b1, b2, eps = (0.1, 0.9, 0.999, 1e-8)

@@ -1,0 +1,212 @@
+"""Fused NumPy loops of the deep decoder's elementwise passes, compiled by Numba (floor 1).
+
+:class:`~cstheory.deep_decoder.DeepDecoder`'s forward and backward passes (channels last, one row of k
+channels per pixel) spend most of their time outside the matrix products in elementwise passes: after
+each upsampling the ReLU, its mask, the channel sums, the centring and the sums of squares; before each
+adjoint upsampling the channel normalisation's backward step and the ReLU mask.  NumPy runs each of those
+as its own pass over an (n_i, k) array, reading and writing it again every time; at 64² pixels and
+k = 64 channels one such pass costs about as much as a sixth of a matrix product.  The loops below do
+the same arithmetic in one pass each, row by row, with the upsampling's sparse product inside the
+loop:
+
+* :func:`upsample_relu_centre` — c = ReLU(U y) − mean and Σ c² per channel (two passes over c);
+* :func:`backward_adjoint` — Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)] (one pass, the adjoint upsampling
+  scattering each row of the bracket into the ≤ 4 rows it came from);
+* :func:`relu_output` and :func:`output_cotangent` — the ``"fixed"`` output x = ReLU(Z + β) v and its
+  cotangent 1{Z + β > 0} ∘ (r vᵀ).
+
+Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
+factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught); the channel
+sums run in float64 for either dtype.  The loops are plain Python functions, compiled on first use with
+``numba.njit(cache=True)`` (the machine code is cached beside this file, or in Numba's user cache
+where that is not writable): :func:`available` says whether Numba imports, and the deep decoder falls
+back to its array-API passes where it does not, for other backends and for batched cotangents.  Tests
+pin every loop to the NumPy formula and the decoder's fused passes to its plain ones.
+
+Numba is the only compiler the library uses, and only this module imports it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from ._backend import backend_name, is_numpy
+
+try:
+    import numba
+except ImportError:          # not installed, or built for another NumPy: the decoder's array-API passes run
+    numba = None
+
+__all__ = ["available", "usable", "upsample_relu_centre", "backward_adjoint", "relu_output", "output_cotangent"]
+
+
+def available():
+    """Whether Numba imports (then the loops below compile on first call)."""
+    return numba is not None
+
+
+def usable(xp, fused=None):
+    """Whether a deep decoder on namespace ``xp`` runs the fused loops: ``fused=None`` where they can run
+    (NumPy, Numba importable), ``False`` never, ``True`` always (a ``ValueError`` where they cannot)."""
+    fused = None if fused is None else _checks.flag(fused, "fused")
+    can = is_numpy(xp) and available()
+    if fused and not can:
+        raise ValueError(f"fused=True needs the NumPy backend and Numba; backend {backend_name(xp)}, "
+                         f"Numba {'importable' if available() else 'not importable'}")
+    return can if fused is None else fused
+
+
+#: compiled on first call, one machine code per dtype and layout; nogil: threads may run them at once
+_jit = numba.njit(cache=True, nogil=True) if numba is not None else (lambda f: f)
+
+
+# ---------------------------------------------------------------------------
+# the loops: plain Python, compiled by Numba
+# ---------------------------------------------------------------------------
+@_jit
+def _upsample_relu(indptr, indices, data, y, z, mask):
+    """z = ReLU(U y) and mask = 1{U y > 0} row by row (U in CSR form); returns Σ_rows z (float64)."""
+    s, k = z.shape
+    sums = np.zeros(k)
+    row = np.empty(k, z.dtype)
+    for i in range(s):
+        row[:] = 0
+        for p in range(indptr[i], indptr[i + 1]):
+            w, r = data[p], indices[p]
+            for j in range(k):
+                row[j] += w * y[r, j]
+        for j in range(k):
+            m = row[j] > 0
+            mask[i, j] = m
+            v = row[j] * (1.0 if m else 0.0)
+            z[i, j] = v
+            sums[j] += v
+    return sums
+
+
+@_jit
+def _centre(z, mean):
+    """z ← z − mean in place; returns Σ_rows z² of the centred z (float64)."""
+    s, k = z.shape
+    sq = np.zeros(k)
+    for i in range(s):
+        for j in range(k):
+            v = z[i, j] - mean[j]
+            z[i, j] = v
+            sq[j] += v * v
+    return sq
+
+
+@_jit
+def _scatter_adjoint(indptr, indices, data, t, out, i):
+    """out += (row i of U)ᵀ t: the adjoint upsampling of one row t."""
+    for p in range(indptr[i], indptr[i + 1]):
+        w, r = data[p], indices[p]
+        for j in range(t.shape[0]):
+            out[r, j] += w * t[j]
+
+
+@_jit
+def _backward_adjoint(indptr, indices, data, G, c, mask, a, b, out):
+    """out = Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)], the bracket formed one row at a time."""
+    s, k = c.shape
+    out[:] = 0
+    t = np.empty(k, c.dtype)
+    for i in range(s):
+        for j in range(k):
+            t[j] = (G[i, j] - a[j] * c[i, j] - b[j]) * (1.0 if mask[i, j] else 0.0)
+        _scatter_adjoint(indptr, indices, data, t, out, i)
+
+
+@_jit
+def _backward_adjoint_outer(indptr, indices, data, g, w, c, mask, a, b, out):
+    """As :func:`_backward_adjoint` with the rank-one G = g wᵀ (one output channel above)."""
+    s, k = c.shape
+    out[:] = 0
+    t = np.empty(k, c.dtype)
+    for i in range(s):
+        for j in range(k):
+            t[j] = (g[i] * w[j] - a[j] * c[i, j] - b[j]) * (1.0 if mask[i, j] else 0.0)
+        _scatter_adjoint(indptr, indices, data, t, out, i)
+
+
+@_jit
+def _relu_output(Z, bias, v, mask, x):
+    """x = ReLU(Z + bias) v and mask = 1{Z + bias > 0}, row by row."""
+    s, k = Z.shape
+    for i in range(s):
+        acc = 0.0
+        for j in range(k):
+            z = Z[i, j] + bias[j]
+            m = z > 0
+            mask[i, j] = m
+            acc += (z * (1.0 if m else 0.0)) * v[j]
+        x[i] = acc
+
+
+@_jit
+def _output_cotangent(mask, r, v, g):
+    """g = 1{Z > 0} ∘ (r vᵀ), as NumPy's (mask · r) · v."""
+    s, k = g.shape
+    for i in range(s):
+        for j in range(k):
+            g[i, j] = ((1.0 if mask[i, j] else 0.0) * r[i]) * v[j]
+
+
+
+# ---------------------------------------------------------------------------
+# what the deep decoder calls (channels-last NumPy arrays of one dtype)
+# ---------------------------------------------------------------------------
+def upsample_relu_centre(csr, y):
+    """The layer's pass after its 1×1 convolution: c = A − mean(A) with A = ReLU(U y), per channel.
+
+    Parameters
+    ----------
+    csr : (indptr, indices, data)
+        U (n_out × n_in) in CSR form, of y's dtype (:attr:`Upsampling.csr`).
+    y : array (n_in, k)
+
+    Returns
+    -------
+    c : array (n_out, k)
+        The centred activations.
+    mask : bool array (n_out, k)
+        1{U y > 0}, the ReLU's derivative.
+    sq : array (k,)
+        Σ c² over the rows, in y's dtype (the sums themselves run in float64).
+    """
+    indptr, indices, data = csr
+    s, k = indptr.shape[0] - 1, y.shape[1]
+    c, mask = np.empty((s, k), y.dtype), np.empty((s, k), np.bool_)
+    sums = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), c, mask)
+    sq = _centre(c, (sums / s).astype(y.dtype))
+    return c, mask, sq.astype(y.dtype)
+
+
+def backward_adjoint(csr, n_in, g, W, c, mask, a, b):
+    """Uᵀ[1{Z > 0} ∘ (g W − a ∘ c − b)], shape (n_in, k): the channel normalisation's and the ReLU's
+    backward steps and the adjoint upsampling in one pass (``a``, ``b`` of shape (k,) broadcast over rows;
+    a W of one row makes g W the outer product g wᵀ, formed row by row)."""
+    indptr, indices, data = csr
+    out = np.empty((n_in, c.shape[1]), c.dtype)
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    if W.shape[0] == 1:
+        _backward_adjoint_outer(indptr, indices, data, np.ascontiguousarray(g[:, 0]), np.ascontiguousarray(W[0]),
+                                c, mask, a, b, out)
+    else:
+        _backward_adjoint(indptr, indices, data, g @ W, c, mask, a, b, out)
+    return out
+
+
+def relu_output(Z, bias, v):
+    """The ``"fixed"`` output x = ReLU(Z + bias) v, shape (n,), and its mask 1{Z + bias > 0} (bool, (n, k))."""
+    x, mask = np.empty(Z.shape[0], Z.dtype), np.empty(Z.shape, np.bool_)
+    _relu_output(np.ascontiguousarray(Z), np.ascontiguousarray(bias), v, mask, x)
+    return x, mask
+
+
+def output_cotangent(mask, r, v):
+    """1{Z > 0} ∘ (r vᵀ), shape (n, k): the cotangent of Z + bias for the ``"fixed"`` output."""
+    g = np.empty(mask.shape, v.dtype)
+    _output_cotangent(mask, r, v, g)
+    return g

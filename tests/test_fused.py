@@ -1,0 +1,142 @@
+"""The fused loops of ``cstheory._fused`` against the NumPy formulas they replace (hypothesis sizes,
+channels and dtypes), NaN propagation as in NumPy, and the choice between the fused and the array-API
+passes (``usable``, ``DeepDecoder(fused=…)``) with its errors."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cstheory as cst
+from cstheory import _fused
+from cstheory import deep_decoder as dd
+from cstheory._backend import resolve_namespace
+from cstheory.upsampling import Upsampling
+
+needs_numba = pytest.mark.skipif(not _fused.available(), reason="Numba does not import here")
+TOL = {"float64": 1e-13, "float32": 2e-6}
+
+
+@st.composite
+def upsamplings(draw):
+    """An Upsampling of arbitrary 1-D or 2-D sizes (up, down or equal per axis), a dtype, k channels, a seed."""
+    ndim = draw(st.integers(1, 2))
+    n_in = tuple(draw(st.integers(1, 9)) for _ in range(ndim))
+    n_out = tuple(draw(st.integers(1, 13)) for _ in range(ndim))
+    dtype = draw(st.sampled_from(["float64", "float32"]))
+    return Upsampling(n_in, n_out, dtype=dtype), dtype, draw(st.integers(1, 9)), draw(st.integers(0, 2**16))
+
+
+def rel(a, b):
+    return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / max(np.max(np.abs(b)), 1e-30))
+
+
+@needs_numba
+@given(upsamplings())
+def test_upsample_relu_centre_is_the_numpy_formula(case):
+    """c = ReLU(U y) − mean, its mask 1{U y > 0} (exactly: the loop forms U y in SciPy's order) and Σ c²."""
+    up, dtype, k, seed = case
+    y = np.random.default_rng(seed).standard_normal((up.size_in, k)).astype(dtype)
+    y[::2] = 0.0
+    y[:, 0] = 0.0                                      # exact zeros of U y: the kink, where the mask is 0
+    Z = up(y)
+    A = np.maximum(Z, 0).astype(np.float64)
+    c_want = A - A.mean(axis=0)
+    c, mask, sq = _fused.upsample_relu_centre(up.csr, y)
+    assert c.dtype == sq.dtype == np.dtype(dtype) and mask.dtype == np.bool_
+    np.testing.assert_array_equal(mask, Z > 0)
+    assert rel(c, c_want) < TOL[dtype]
+    assert rel(sq, (c_want**2).sum(axis=0)) < TOL[dtype]
+
+
+@needs_numba
+@given(upsamplings(), st.booleans())
+def test_backward_adjoint_is_the_numpy_formula(case, one_row):
+    """Uᵀ[mask ∘ (g W − a ∘ c − b)] with a general W and with a W of one row (the outer product g wᵀ)."""
+    up, dtype, k, seed = case
+    rng = np.random.default_rng(seed)
+    k_next = 1 if one_row else rng.integers(2, 6)
+    g, W = rng.standard_normal((up.size_out, k_next)), rng.standard_normal((k_next, k))
+    c, a, b = rng.standard_normal((up.size_out, k)), rng.standard_normal(k), rng.standard_normal(k)
+    mask = rng.random((up.size_out, k)) < 0.6
+    want = up.to_dense().T @ (mask * (g @ W - a * c - b))
+    cast = [x.astype(dtype) for x in (g, W, c, a, b)]
+    got = _fused.backward_adjoint(up.csr, up.size_in, cast[0], cast[1], cast[2], mask, cast[3], cast[4])
+    assert got.dtype == np.dtype(dtype) and got.shape == (up.size_in, k)
+    assert rel(got, want) < 10 * TOL[dtype]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fixed_output_and_its_cotangent_are_the_numpy_formulas(dtype):
+    """x = ReLU(Z + β) v with mask 1{Z + β > 0}, and 1{Z + β > 0} ∘ (r vᵀ); a zero of Z + β is not active."""
+    rng = np.random.default_rng(4)
+    Z, bias, v, r = (rng.standard_normal(s).astype(dtype) for s in ((37, 6), 6, 6, 37))
+    Z[3, 2] = -bias[2]                                   # exactly at the kink
+    x, mask = _fused.relu_output(Z, bias, v)
+    np.testing.assert_array_equal(mask, (Z + bias) > 0)
+    assert not mask[3, 2]
+    assert rel(x, np.maximum(Z.astype(np.float64) + bias, 0) @ v) < TOL[dtype]
+    g = _fused.output_cotangent(mask, r, v)
+    np.testing.assert_array_equal(g, (mask * r[:, None]) * v)          # the same products, the same bits
+
+
+@needs_numba
+def test_a_nan_propagates_as_in_numpy():
+    """ReLU as a 0/1 factor: a NaN entry stays NaN (NaN · 0), so it spreads through the channel's mean as
+    NumPy's passes spread it, and a diverging fit is caught rather than hidden by the ReLU."""
+    up = Upsampling((3, 3), (5, 5))
+    y = np.random.default_rng(0).standard_normal((9, 4))
+    y[4, 1] = np.nan
+    c, mask, sq = _fused.upsample_relu_centre(up.csr, y)
+    assert np.isnan(c[:, 1]).all() and np.isnan(sq[1]) and not np.isnan(np.delete(c, 1, axis=1)).any()
+    G = np.zeros((25, 4))
+    G[7, 2] = np.nan
+    out = _fused.backward_adjoint(up.csr, 9, G, np.eye(4), np.zeros((25, 4)), np.zeros((25, 4), bool),
+                                  np.zeros(4), np.zeros(4))
+    assert np.isnan(out[:, 2]).any()                                  # NaN · 0 is NaN: masked, still there
+    gen = dd.DeepDecoder((12, 12), channels=4, layers=2, rng=0)
+    theta = np.asarray(gen.init(rng=1))
+    theta[:4] = 1e308                            # C_0's first column: U Y overflows to ±inf, inf − inf is NaN
+    with np.errstate(all="ignore"):
+        fused, plain = gen(theta), dd.DeepDecoder((12, 12), channels=4, layers=2, rng=0, fused=False)(theta)
+    np.testing.assert_array_equal(np.isnan(fused), np.isnan(plain))
+    assert np.isnan(fused).all()
+
+
+@needs_numba
+@pytest.mark.parametrize("output", ["fixed", "conv"])
+def test_fused_decoder_equals_the_array_api_passes(output):
+    """The same decoder with fused=True and fused=False: outputs, VJPs (a strided and a read-only
+    cotangent too, which compile their own machine code) and Jacobians (the batched backward pass runs
+    the array-API steps on the fused forward pass's boolean masks) agree to 1e-12."""
+    kw = dict(output_shape=(10, 9), channels=6, layers=3, output=output, sigmoid=output == "conv", rng=2)
+    fused, plain = dd.DeepDecoder(**kw, fused=True), dd.DeepDecoder(**kw, fused=False)
+    assert fused.fused and not plain.fused
+    theta = np.asarray(fused.init(rng=3)) * 1.3
+    r = np.random.default_rng(5).standard_normal(2 * fused.n)[::2]          # strided
+    frozen = np.array(r)
+    frozen.setflags(write=False)
+    assert rel(fused(theta), plain(theta)) < 1e-12
+    for cot in (r, frozen):
+        assert rel(fused.vjp(theta, cot), plain.vjp(theta, cot)) < 1e-12
+    assert rel(fused.jacobian(theta), plain.jacobian(theta)) < 1e-12
+
+
+def test_the_choice_of_passes_and_its_errors(monkeypatch):
+    """fused=None runs the loops where they can run (NumPy with Numba), False never; True where they cannot,
+    or a non-bool, is refused naming the argument; without Numba the array-API passes run."""
+    strict = resolve_namespace("array_api_strict")
+    assert dd.DeepDecoder((8,), 2, 1, xp=strict).fused is False
+    assert dd.DeepDecoder((8,), 2, 1, fused=False).fused is False
+    assert dd.DeepDecoder((8,), 2, 1).fused is _fused.available()
+    with pytest.raises(ValueError, match="fused=True needs the NumPy backend and Numba; backend array_api_strict"):
+        dd.DeepDecoder((8,), 2, 1, xp=strict, fused=True)
+    with pytest.raises(TypeError, match="fused must be True or False, got int 1"):
+        dd.DeepDecoder((8,), 2, 1, fused=1)
+    monkeypatch.setattr(_fused, "numba", None)
+    assert not _fused.available() and _fused.usable(np) is False
+    assert dd.DeepDecoder((8,), 2, 1).fused is False
+    with pytest.raises(ValueError, match="Numba not importable"):
+        dd.DeepDecoder((8,), 2, 1, fused=True)
+    x = dd.DeepDecoder((8,), 2, 1, rng=0)
+    assert cst.to_numpy(x(x.init(rng=0))).shape == (8,)
