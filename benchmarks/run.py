@@ -84,8 +84,8 @@ def environment():
         "numpy": np.__version__,
         "scipy": scipy.__version__,
     }
-    for dist, key in (("cstheory", "cstheory"), ("torch", "torch"), ("jax", "jax"), ("jaxlib", "jaxlib"),
-                      ("threadpoolctl", "threadpoolctl")):
+    for dist, key in (("cstheory", "cstheory"), ("numba", "numba"), ("torch", "torch"), ("jax", "jax"),
+                      ("jaxlib", "jaxlib"), ("threadpoolctl", "threadpoolctl")):
         try:
             env[key] = md.version(dist)
         except md.PackageNotFoundError:
@@ -326,7 +326,8 @@ def _machine_line(env):
     return (f"{env.get('cpu', env.get('processor') or env.get('machine'))}, {env['cpu_count']} cores "
             f"(1-min load average {env.get('loadavg_1m')} at the start, "
             f"{env.get('loadavg_1m_end', '—')} at the end); "
-            f"Python {env['python']}, NumPy {env['numpy']}, SciPy {env['scipy']}, PyTorch {env.get('torch') or '—'}, "
+            f"Python {env['python']}, NumPy {env['numpy']}, SciPy {env['scipy']}, Numba {env.get('numba') or '—'}, "
+            f"PyTorch {env.get('torch') or '—'}, "
             f"JAX {env.get('jax') or '—'}")
 
 
