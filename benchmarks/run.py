@@ -422,8 +422,7 @@ def readme_table(data):
     how = "; ".join(f"`python benchmarks/run.py --threads {','.join(r.get('threads') or [])} --json …` at commit "
                     f"{r.get('commit') or '?'} ({r.get('seconds') or '?'} s, 1-minute load average "
                     f"{r.get('loadavg_1m')} at the start and {r.get('loadavg_1m_end')} at the end)" for r in runs)
-    machine = _machine_line(env)
-    machine = machine.split(" (1-min")[0] + (machine.split(")", 1)[1] if ")" in machine else "")
+    machine = re.sub(r" \(1-min load average [^)]*\)", "", _machine_line(env))    # each run's load is in `how`
     head = (f"Measured with {how} on {machine}. Each implementation is timed in its own process (ours, PyTorch and JAX "
             f"never share one), once with 1 thread and once with each library's default thread count (the "
             f"threads column); medians of {args.get('repeats')} repeats of at least {args.get('min_time')} s each"

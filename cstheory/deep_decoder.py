@@ -30,11 +30,13 @@ each written out below as a small named function with its own test:
 :func:`sigmoid_backward`.  The forward-mode derivatives (JVP) use the same
 pieces: the ReLU and the normalisation are self-adjoint in their input.
 :class:`DeepDecoder`'s forward and backward passes (the gradient-descent hot path) compute
-the same maps with three shortcuts — the activations are held channels last, each channel
+the same maps with four shortcuts — the activations are held channels last, each channel
 normalisation, affine in every channel, is folded into the next 1×1 convolution (see
-:meth:`DeepDecoder._forward`), and the upsampling is one sparse product with the Kronecker
-product of its interpolation matrices (:class:`Upsampling`) — and tests pin them to the plain
-composition of the functions above.
+:meth:`DeepDecoder._forward`), the upsampling is one sparse product with the Kronecker
+product of its interpolation matrices (:class:`Upsampling`, from :mod:`cstheory.upsampling`), and
+with NumPy each layer's elementwise steps run fused in compiled loops (:mod:`cstheory._fused`,
+Numba; ``fused=False`` turns them off) — and tests pin them to the plain composition of the
+functions above.
 """
 from __future__ import annotations
 

@@ -251,8 +251,10 @@ def test_rounds_pair_ours_with_the_peer_of_the_same_round(run):
     assert T.rounds_text(0, [0.9, 0.95]) == "" and T.rounds_text(None, None) == ""
     assert T.rounds_text(2, [1.0, None, 2.0, 3.0]) == ", ✓ in 2 of 3 rounds"                   # a failed round
     from dataclasses import asdict
-    table = run.readme_table({"env": {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1"},
+    table = run.readme_table({"env": {"cpu_count": 2, "python": "3", "numpy": "2", "scipy": "1", "loadavg_1m": 0.5,
+                                      "cpu": "Intel(R) Xeon(R) Processor"},
                               "args": {"repeats": 1, "rounds": 5}, "rows": [asdict(r) for r in report.rows]})
+    assert table.count("Xeon") == 1 and " on Intel(R) Xeon(R) Processor, 2 cores; Python 3" in table  # load: per run
     assert "jax 1.25 s (0.769 ✓, ✓ in 4 of 5 rounds; CPU 0.8)" in table and "torch 1.25 s (0.385 ✓; CPU" in table
     assert "where the rounds disagree on a target the table says in how many it was met" in table
     # the floor target, round by round: ours ÷ floor = 2.5, 2.5, 2.25, 2.75, 2.5 against ≤ 2.5

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from cstheory import _fused
+
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = sorted((ROOT / "tutorials").glob("*.py"))
 
@@ -97,6 +99,7 @@ def claims_05(d):
     smooth, rough = d["names"]
     e = d["ensemble"]                                           # Fig. 1 at the quick size, per draw
     assert d["adjoint_gap"] < 1e-10 and d["fd_gap"] < 1e-5
+    assert d["fused_gap"] < 1e-12 and d["fused"] is _fused.available()   # fused loops = array-API passes
     assert len(d["quarters"]["deep decoder d=4"]) >= 3 and len(e["psnr"][smooth]) >= 3
     # depth sharpens the decay, in every draw
     assert all(a < b for a, b in zip(d["quarters"]["deep decoder d=4"], d["quarters"]["deep decoder d=1"]))
