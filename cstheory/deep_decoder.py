@@ -486,18 +486,18 @@ class DeepDecoder(Generator):
             if bias is not None:
                 Y += bias
             s = self._up[i].size_out
-            if self._kernels is not None:                               # the fused loop: U_i, ReLU, centring
+            if self._kernels is not None:                               # the fused loops (same maths)
                 c, mask, sq = self._kernels.upsample_relu_centre(self._up[i].csr, Y)
+                sd, alpha, W, bias = self._kernels.fold(sq, s, self.eps, scales[i], Cts[i + 1], shifts[i])
             else:
                 c = self._up[i](Y)                                      # Z_iᵀ = U_i Y_iᵀ, (n_{i+1}, k)
                 mask = relu_mask(c)
                 c *= mask                                               # A_i = ReLU(Z_i), in place
                 c -= self._sum[s](c) / s                                # c_i = A_i − mean, in place
-                sq = self._sum[s](c * c)
-            sd = xp.sqrt(sq / s + self.eps)
-            alpha = scales[i] / sd
+                sd = xp.sqrt(self._sum[s](c * c) / s + self.eps)
+                alpha = scales[i] / sd
+                W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]    # fold cn into C_{i+1}ᵀ
             cache.append((mask, c, sd, alpha))
-            W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]        # fold cn into C_{i+1}ᵀ
             X = c
         Zout = X @ xp.matrix_transpose(W)                               # (C_dᵀ B_d)ᵀ without β, (n, k_out)
         if self.output == "fixed" and self._kernels is not None:
@@ -557,14 +557,15 @@ class DeepDecoder(Generator):
             mask, c, sd, alpha = cache[i]
             Ct, s = Cts[i + 1], c.shape[0]
             gc = xp.matrix_transpose(g) @ c                            # (..., k_next, k)
-            gsum = self._sum[s](g)                                     # (..., k_next)
-            dCt = gc * alpha + gsum[..., None] * shifts[i]             # ∂C_{i+1}ᵀ
-            dshift = _vecmat(xp, gsum, Ct)                             # ∂β_i
-            dscale = xp.sum(Ct * gc, axis=-2) / sd                     # ∂γ_i
-            W, a, b = Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s
-            if self._kernels is not None and g.ndim == 2:              # the fused loop: cn, ReLU, U_iᵀ
+            if self._kernels is not None and g.ndim == 2:              # the fused loops (same maths)
+                dCt, dshift, dscale, W, a, b = self._kernels.layer_grads(g, gc, alpha, shifts[i], Ct, sd)
                 g = self._kernels.backward_adjoint(self._up[i].csr, self._up[i].size_in, g, W, c, mask, a, b)
             else:
+                gsum = self._sum[s](g)                                 # (..., k_next)
+                dCt = gc * alpha + gsum[..., None] * shifts[i]         # ∂C_{i+1}ᵀ
+                dshift = _vecmat(xp, gsum, Ct)                         # ∂β_i
+                dscale = xp.sum(Ct * gc, axis=-2) / sd                 # ∂γ_i
+                W, a, b = Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s
                 dA = g * W if Ct.shape[0] == 1 else g @ W              # α ∘ C_{i+1} g (outer product for 1 channel)
                 dA -= a[..., None, :] * c                              # − α ∂γ/(s sd) ∘ c, in place
                 dA -= b[..., None, :]                                  # − α ∂β/s

@@ -72,10 +72,12 @@ def test_fixed_output_and_its_cotangent_are_the_numpy_formulas(dtype):
     rng = np.random.default_rng(4)
     Z, bias, v, r = (rng.standard_normal(s).astype(dtype) for s in ((37, 6), 6, 6, 37))
     Z[3, 2] = -bias[2]                                   # exactly at the kink
+    Z0 = Z.copy()
     x, mask = _fused.relu_output(Z, bias, v)
-    np.testing.assert_array_equal(mask, (Z + bias) > 0)
+    np.testing.assert_array_equal(mask, (Z0 + bias) > 0)
+    np.testing.assert_array_equal(Z, (Z0 + bias) * mask)                # overwritten with ReLU(Z + β)
     assert not mask[3, 2]
-    assert rel(x, np.maximum(Z.astype(np.float64) + bias, 0) @ v) < TOL[dtype]
+    assert rel(x, np.maximum(Z0.astype(np.float64) + bias, 0) @ v) < TOL[dtype]
     g = _fused.output_cotangent(mask, r, v)
     np.testing.assert_array_equal(g, (mask * r[:, None]) * v)          # the same products, the same bits
 
@@ -140,3 +142,28 @@ def test_the_choice_of_passes_and_its_errors(monkeypatch):
         dd.DeepDecoder((8,), 2, 1, fused=True)
     x = dd.DeepDecoder((8,), 2, 1, rng=0)
     assert cst.to_numpy(x(x.init(rng=0))).shape == (8,)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("k_next", [1, 5])
+def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
+    """The k-sized arithmetic between the passes: the normalisation folded into the next convolution
+    (sd, α, W = Cᵀ diag α, bias = Cᵀ β) and one backward step's ∂Cᵀ, ∂β, ∂γ, W, a, b, as the array-API
+    passes of DeepDecoder compute them (with a rectangular Cᵀ: one output channel, or five)."""
+    rng = np.random.default_rng(k_next)
+    k, s = 7, 300
+    sq, scale, shift, Ct = (rng.uniform(0.5, 2, k), rng.standard_normal(k), rng.standard_normal(k),
+                            rng.standard_normal((k_next, k)))
+    got = _fused.fold(*(x.astype(dtype) for x in (sq,)), s, 1e-5, *(x.astype(dtype) for x in (scale, Ct, shift)))
+    sd = np.sqrt(sq / s + 1e-5)
+    alpha = scale / sd
+    for g_, w_ in zip(got, (sd, alpha, Ct * alpha, Ct @ shift)):
+        assert g_.dtype == np.dtype(dtype) and rel(g_, w_) < TOL[dtype]
+    g, c = rng.standard_normal((s, k_next)), rng.standard_normal((s, k))
+    gc, gsum = g.T @ c, g.sum(axis=0)
+    dscale, dshift = np.sum(Ct * gc, axis=0) / sd, gsum @ Ct
+    want = (gc * alpha + gsum[:, None] * shift, dshift, dscale, Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s)
+    got = _fused.layer_grads(*(x.astype(dtype) for x in (g, gc, alpha, shift, Ct, sd)))
+    for g_, w_ in zip(got, want):
+        assert g_.dtype == np.dtype(dtype) and g_.shape == w_.shape and rel(g_, w_) < 20 * TOL[dtype]
