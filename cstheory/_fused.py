@@ -41,7 +41,8 @@ except ImportError:          # not installed, or built for another NumPy: the de
     numba = None
 
 __all__ = ["available", "usable", "upsample_relu_centre", "fold", "layer_grads", "backward_adjoint", "relu_output",
-           "output_cotangent"]
+           "output_cotangent", "relu_weighted_sum", "mask_rows", "multiply_rows",
+           "add_scaled"]
 
 
 def available():
@@ -198,6 +199,46 @@ def _output_cotangent(mask, r, v, g):
 
 
 
+@_jit
+def _relu_weighted_sum(Z, v, mask, part):
+    """part = Σ_l v_l ReLU(Z_l) over the rows l of Z (the ReLU a 0/1 factor) and mask = 1{Z > 0}."""
+    b, n = Z.shape
+    part[:] = 0
+    for l in range(b):
+        for j in range(n):
+            m = Z[l, j] > 0
+            mask[l, j] = m
+            part[j] += v[l] * (Z[l, j] * (1.0 if m else 0.0))
+
+
+@_jit
+def _mask_rows(mask, r, out):
+    """out[l] = m_l ∘ r for the rows m_l of the mask (as NumPy's ``mask * r``: a 0/1 factor)."""
+    b, n = out.shape
+    for l in range(b):
+        for j in range(n):
+            out[l, j] = (1.0 if mask[l, j] else 0.0) * r[j]
+
+
+@_jit
+def _multiply_rows(a, b, out):
+    """out = a ∘ b for b (m, n) and a of m rows or of one row (broadcast over the rows of b)."""
+    m, n = b.shape
+    for l in range(m):
+        la = 0 if a.shape[0] == 1 else l
+        for j in range(n):
+            out[l, j] = a[la, j] * b[l, j]
+
+
+@_jit
+def _add_scaled(y, alpha, x):
+    """y ← y + α x in place (α x rounded to y's dtype first, as NumPy's ``y += alpha * x``)."""
+    b, n = y.shape
+    for l in range(b):
+        for j in range(n):
+            y[l, j] += alpha * x[l, j]
+
+
 # ---------------------------------------------------------------------------
 # what the deep decoder calls (channels-last NumPy arrays of one dtype)
 # ---------------------------------------------------------------------------
@@ -279,3 +320,42 @@ def output_cotangent(mask, r, v):
     g = np.empty(mask.shape, v.dtype)
     _output_cotangent(mask, r, v, g)
     return g
+
+
+# ---------------------------------------------------------------------------
+# what the two-layer generator's Fourier GD iterate calls (one block of channels, NumPy)
+# ---------------------------------------------------------------------------
+def relu_weighted_sum(Z, v, mask):
+    """Σ_l v_l ReLU(Z_l) over the rows of Z (b, n), shape (n,), and the ReLU mask written into ``mask``
+    (bool, (b, n)): the two-layer output's share of a block of channels, one pass over Z instead of three
+    (mask, ReLU, matrix-vector product)."""
+    part = np.empty(Z.shape[1], Z.dtype)
+    _relu_weighted_sum(np.ascontiguousarray(Z), np.ascontiguousarray(v), mask, part)
+    return part
+
+
+def mask_rows(mask, r):
+    """m_l ∘ r for every row m_l of ``mask`` (bool, (b, n)) and r (n,), shape (b, n) in r's dtype: the input
+    of the two-layer VJP's FFT, without NumPy's conversion of the mask to floats on the way."""
+    out = np.empty(mask.shape, r.dtype)
+    _mask_rows(mask, np.ascontiguousarray(r), out)
+    return out
+
+
+def multiply_rows(a, b, out=None):
+    """a ∘ b for b of shape (m, n) and a of shape (m, n) or (1, n), of one (complex) dtype, into ``out``
+    (a new array by default): the spectra's products of the two-layer GD step (û · S before the inverse
+    FFT, v_l conj(û) · F after the forward one), without NumPy's broadcasting machinery."""
+    out = np.empty(b.shape, b.dtype) if out is None else out
+    _multiply_rows(a, b, out)
+    return out
+
+
+def add_scaled(y, alpha, x):
+    """y ← y + α x in place for C-contiguous y and x of one dtype, with α a Python or NumPy real whose product
+    with x keeps that dtype (else ``False``: the caller runs ``y += alpha * x``).  One pass instead of two."""
+    if not (y.flags.c_contiguous and x.flags.c_contiguous and x.dtype == y.dtype and y.ndim == 2
+            and np.result_type(alpha, x) == y.dtype):
+        return False
+    _add_scaled(y, y.real.dtype.type(alpha), x)
+    return True

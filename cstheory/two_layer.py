@@ -105,6 +105,10 @@ class TwoLayerGenerator(Generator):
         Its namespace, dtype and device are the generator's.
     k : int
         Number of channels; must be even (v has k/2 entries +1/√k and k/2 entries −1/√k).
+    fused : bool, optional
+        ``None`` (default): with NumPy, when Numba imports, the GD iterate's elementwise steps run as
+        compiled loops (:mod:`cstheory._fused`: the ReLU, its mask and the weighted channel sum in one
+        pass, the update in one); ``False`` forces the NumPy operations; ``True`` needs NumPy and Numba.
 
     Examples
     --------
@@ -123,7 +127,7 @@ class TwoLayerGenerator(Generator):
     TwoLayerGenerator(output_shape=(64,), param_shape=(64, 32), dtype=float64, backend=numpy)
     """
 
-    def __init__(self, u, k):
+    def __init__(self, u, k, fused=None):
         check_kernel(u)
         k = _checks.positive_int(k, "k", minimum=2)
         if k % 2:
@@ -144,6 +148,9 @@ class TwoLayerGenerator(Generator):
         self._v_col = self.xp.reshape(self.v, (k, 1))
         self._U_norm = None
         self._UUt = None
+        from . import _fused                       # here, not above: Numba is imported by the first generator
+        self.fused = _fused.usable(self.xp, fused)
+        self._kernels = _fused if self.fused else None
 
     # -- U and Uᵀ by FFT -----------------------------------------------
     def _U(self, X):
@@ -310,10 +317,13 @@ class FourierIterate(Iterate):
         """:meth:`forward_vjp` for NumPy, by channel blocks (on :meth:`threads` threads): the same sums, in place."""
         gen = self.gen
         n, v, state = gen.n, gen.v, self.state
-        blocks, threads = self._blocks, self.threads()
+        blocks, threads, kernels = self._blocks, self.threads(), gen._kernels
         mask = np.empty((gen.k, n), dtype=bool)                  # M, channel-major
 
         def forward(sl):
+            if kernels is not None:                              # the same steps in compiled loops
+                Z = irfft(kernels.multiply_rows(self._uhat_row, state[sl]), n, axis=-1, workers=1)
+                return kernels.relu_weighted_sum(Z, v[sl], mask[sl])
             Z = irfft(self._uhat_row * state[sl], n, axis=-1, workers=1)    # rows: U c_l for the block's l
             np.greater(Z, 0, out=mask[sl])
             np.multiply(Z, mask[sl], out=Z)                      # ReLU(U c_l)
@@ -327,8 +337,12 @@ class FourierIterate(Iterate):
             d = np.empty_like(state)
 
             def backward(sl):
-                Z = np.multiply(mask[sl], r)                     # m_l ∘ r
-                np.multiply(self._v_conj_uhat[sl], rfft(Z, axis=-1, workers=1), out=d[sl])
+                if kernels is not None:                          # the same steps in compiled loops
+                    F = rfft(kernels.mask_rows(mask[sl], r), axis=-1, workers=1)
+                    kernels.multiply_rows(self._v_conj_uhat[sl], F, out=d[sl])
+                    return
+                F = rfft(np.multiply(mask[sl], r), axis=-1, workers=1)   # spectra of m_l ∘ r
+                np.multiply(self._v_conj_uhat[sl], F, out=d[sl])         # v_l conj(û) · rfft(m_l ∘ r)
             _backend.thread_map(backward, blocks, threads)
             return d
         return x, vjp
@@ -336,8 +350,11 @@ class FourierIterate(Iterate):
     def add(self, alpha, direction):
         """S ← S + α·direction, in place (by channel blocks with NumPy): the spectra are this
         iterate's own array (:attr:`params` returns a new C), so no caller can hold a reference to it."""
+        kernels = self.gen._kernels if self._numpy else None
+
         def update(sl):
-            self.state[sl, :] += alpha * direction[sl, :]
+            if kernels is None or not kernels.add_scaled(self.state[sl, :], alpha, direction[sl, :]):
+                self.state[sl, :] += alpha * direction[sl, :]
         _backend.thread_map(update, self._blocks, self.threads() if self._numpy else 1)
 
     @property

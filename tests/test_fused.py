@@ -27,7 +27,9 @@ def upsamplings(draw):
 
 
 def rel(a, b):
-    return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / max(np.max(np.abs(b)), 1e-30))
+    """max |a − b| / max |b|, a (real or complex) taken in double precision."""
+    a = np.asarray(a)
+    return float(np.max(np.abs(a.astype(np.result_type(a, np.float64)) - b)) / max(np.max(np.abs(b)), 1e-30))
 
 
 @needs_numba
@@ -142,6 +144,15 @@ def test_the_choice_of_passes_and_its_errors(monkeypatch):
         dd.DeepDecoder((8,), 2, 1, fused=True)
     x = dd.DeepDecoder((8,), 2, 1, rng=0)
     assert cst.to_numpy(x(x.init(rng=0))).shape == (8,)
+    u = cst.kernels.triangular(8, 2)
+    assert cst.TwoLayerGenerator(u, 4).fused is False                       # Numba "not importable" here
+    with pytest.raises(ValueError, match="fused=True needs the NumPy backend and Numba"):
+        cst.TwoLayerGenerator(u, 4, fused=True)
+    monkeypatch.undo()
+    assert cst.TwoLayerGenerator(u, 4).fused is _fused.available()
+    assert cst.TwoLayerGenerator(cst.kernels.triangular(8, 2, xp=strict), 4).fused is False
+    with pytest.raises(TypeError, match="fused must be True or False"):
+        cst.TwoLayerGenerator(u, 4, fused="yes")
 
 
 @needs_numba
@@ -167,3 +178,33 @@ def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
     got = _fused.layer_grads(*(x.astype(dtype) for x in (g, gc, alpha, shift, Ct, sd)))
     for g_, w_ in zip(got, want):
         assert g_.dtype == np.dtype(dtype) and g_.shape == w_.shape and rel(g_, w_) < 20 * TOL[dtype]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_two_layer_loops_are_the_numpy_formulas(dtype):
+    """The Fourier GD iterate's loops against its NumPy operations: Σ_l v_l ReLU(Z_l) with the mask (a zero of
+    Z inactive), m_l ∘ r (the same bits), the spectra's products with a row broadcast and with whole rows
+    (complex), and y += α x in place — refused (False, y untouched) where NumPy would widen the dtype or an
+    array is not contiguous."""
+    rng = np.random.default_rng(7)
+    cdtype = np.result_type(dtype, np.complex64)
+    Z, v, r = rng.standard_normal((5, 12)).astype(dtype), rng.standard_normal(5).astype(dtype), rng.standard_normal(12)
+    Z[2, 3] = 0.0
+    mask = np.empty(Z.shape, bool)
+    part = _fused.relu_weighted_sum(Z, v, mask)
+    np.testing.assert_array_equal(mask, Z > 0)
+    assert part.dtype == np.dtype(dtype) and rel(part, v.astype(np.float64) @ np.maximum(Z, 0)) < TOL[dtype]
+    np.testing.assert_array_equal(_fused.mask_rows(mask, r.astype(dtype)), mask * r.astype(dtype))
+    S, row, M = (rng.standard_normal(s) + 1j * rng.standard_normal(s) for s in ((5, 7), (1, 7), (5, 7)))
+    S, row, M = S.astype(cdtype), row.astype(cdtype), M.astype(cdtype)
+    assert rel(_fused.multiply_rows(row, S), row * S) < TOL[dtype]
+    out = np.empty_like(S)
+    assert _fused.multiply_rows(M, S, out=out) is out and rel(out, M * S) < TOL[dtype]
+    y, x = S.copy(), M.copy()
+    assert _fused.add_scaled(y, -0.25, x) and rel(y, S - 0.25 * M) < TOL[dtype]
+    before = y.copy()
+    assert not _fused.add_scaled(y, -0.25, x[:, ::2].copy().repeat(2, axis=1)[:, :7][:, ::-1])   # not contiguous
+    if dtype == "float32":
+        assert not _fused.add_scaled(y, np.float64(0.5), x)          # NumPy would compute α x in complex128
+    np.testing.assert_array_equal(y, before)

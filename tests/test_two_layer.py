@@ -7,10 +7,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import cstheory as cst
+from cstheory import _fused
 from cstheory.testing import (
     assert_adjoint, assert_allclose, even_sizes, inner, kernels as kernel_strategy, on_backend, seeds, sizes,
 )
 from cstheory.two_layer import DEFAULT_XI, theorem3_scale, theorem3_step_size
+
+#: the NumPy GD iterate's two forms: compiled loops (Numba, where it imports) and NumPy operations
+FUSED = [pytest.param(True, marks=pytest.mark.skipif(not _fused.available(), reason="Numba does not import")), False]
 
 
 def _setup(xp, data, n_max=12, k_max=8):
@@ -317,10 +321,11 @@ def test_fit_gd_fast_path_equals_the_plain_formula(xp, n, dtype, steps):
     assert np.abs(C_ref - C0).max() > 100 * tol * np.abs(C0).max()
 
 
+@pytest.mark.parametrize("fused", FUSED, ids=["fused", "numpy"])
 @pytest.mark.parametrize("n", [7, 8])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("per_block", [1, 4])
-def test_gd_fast_path_by_channel_blocks_equals_the_plain_formula(monkeypatch, n, dtype, per_block):
+def test_gd_fast_path_by_channel_blocks_equals_the_plain_formula(monkeypatch, n, dtype, per_block, fused):
     """The NumPy step by channel blocks (FFTs on one thread): blocks of 1 and of 4 channels out of k = 6
     (a ragged last block) give the iterates of C ← C − η J_G(C)ᵀ Aᵀ(A G(C) − y) to the tolerance of the
     one-block step (measured ≤ 5e-16 / 2e-7 relative to the largest entry).  A block skipped, taken twice,
@@ -333,7 +338,7 @@ def test_gd_fast_path_by_channel_blocks_equals_the_plain_formula(monkeypatch, n,
     u, A, y, C0, U, v = _dense_setup(n, k, m, seed=n + 20)
     eta = float(0.5 / (np.linalg.norm(A, 2) ** 2 * np.linalg.norm(U, 2) ** 2))
     C_ref, x_ref, loss_ref = _plain_gd(U, v, A, y, C0, eta, steps)
-    gen = cst.TwoLayerGenerator(u.astype(dtype), k)
+    gen = cst.TwoLayerGenerator(u.astype(dtype), k, fused=fused)
     want = [slice(i, min(i + per_block, k)) for i in range(0, k, per_block)]
     assert gen.gd_iterate(C0.astype(dtype)).channel_blocks() == want
     res = cst.fit(gen, A.astype(dtype), y.astype(dtype), params=C0.astype(dtype), steps=steps, step_size=eta)
@@ -366,8 +371,9 @@ def test_channel_blocks_do_not_depend_on_the_threads_and_large_steps_run_them_on
     assert strict.gd_iterate(strict.init(rng=0)).channel_blocks() == [slice(0, 8)]
 
 
+@pytest.mark.parametrize("fused", FUSED, ids=["fused", "numpy"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype):
+def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype, fused):
     """The blocks of the NumPy step on 1, 2 and 3 threads (k = 8 in blocks of 3, a ragged last block):
     the iterates, signals and losses are the same bits, and those of the plain formula to the one-block
     tolerance.  A scratch buffer shared by the blocks (raced by two threads) or a block skipped by the
@@ -384,7 +390,7 @@ def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype)
     u, A, y, C0, U, v = _dense_setup(n, k, m, seed=31)
     eta = float(0.5 / (np.linalg.norm(A, 2) ** 2 * np.linalg.norm(U, 2) ** 2))
     C_ref, _, _ = _plain_gd(U, v, A, y, C0, eta, steps)
-    gen = cst.TwoLayerGenerator(u.astype(dtype), k)
+    gen = cst.TwoLayerGenerator(u.astype(dtype), k, fused=fused)
     runs = {}
     for workers in (1, 2, 3):
         monkeypatch.setattr(_backend, "FFT_WORKERS", workers)
