@@ -1,4 +1,4 @@
-"""Fused NumPy loops of the deep decoder's elementwise passes, compiled by Numba (floor 1).
+"""Fused NumPy loops of the generators' elementwise passes, compiled by Numba (floor 1).
 
 :class:`~cstheory.deep_decoder.DeepDecoder`'s forward and backward passes (channels last, one row of k
 channels per pixel) spend most of their time outside the matrix products in elementwise passes: after
@@ -17,6 +17,11 @@ loop:
 * :func:`fold` and :func:`layer_grads` — the k-sized arithmetic between the passes (the normalisation
   folded into the next 1×1 convolution; a backward step's ∂Cᵀ, ∂β, ∂γ), one call instead of a dozen
   NumPy calls on vectors of k entries, each of which costs microseconds of interpreter time.
+
+The two-layer generator's GD iterate (:class:`~cstheory.two_layer.FourierIterate`, C kept as spectra,
+one block of channels at a time) has its own: :func:`multiply_rows` (û · S and v_l conj(û) · F),
+:func:`relu_weighted_sum` (mask, ReLU and Σ_l v_l ReLU(U c_l) in one pass), :func:`mask_rows` (m_l ∘ r)
+and :func:`add_scaled` (the in-place update S ← S + α d).
 
 Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
 factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught); the channel

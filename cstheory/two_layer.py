@@ -267,7 +267,10 @@ class FourierIterate(Iterate):
 
     With NumPy the same step runs channel block by channel block
     (:data:`CHANNEL_BLOCK_BYTES`), with NumPy's in-place ``out=`` operations: a
-    block's U c_l, mask and spectra stay in the cache.  The blocks are independent,
+    block's U c_l, mask and spectra stay in the cache; where Numba imports
+    (``gen.fused``), each block's elementwise steps run as compiled loops
+    (:mod:`cstheory._fused`: the ReLU, its mask and the weighted channel sum in one
+    pass instead of three, the update in one instead of two).  The blocks are independent,
     so with several FFT threads (``_backend.FFT_WORKERS``) and a large step they are
     spread over that many threads in contiguous runs (:func:`cstheory._backend.thread_map`),
     each block's FFTs on one; the sums are taken in block order, so the iterates do
