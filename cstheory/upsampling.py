@@ -99,7 +99,7 @@ class Upsampling:
     Examples
     --------
     >>> import numpy as np
-    >>> from cstheory.deep_decoder import Upsampling, interpolation_matrix, upsample
+    >>> from cstheory.upsampling import Upsampling, interpolation_matrix, upsample
     >>> up = Upsampling((3, 4), (5, 7))
     >>> y = np.random.default_rng(0).standard_normal((12, 8))          # 8 channels, last
     >>> mats = [interpolation_matrix(3, 5), interpolation_matrix(4, 7)]
