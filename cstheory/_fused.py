@@ -74,21 +74,33 @@ _jit = numba.njit(cache=True, nogil=True) if numba is not None else (lambda f: f
 # the loops: plain Python, compiled by Numba
 # ---------------------------------------------------------------------------
 @_jit
-def _upsample_relu(indptr, indices, data, y, z, mask):
-    """z = ReLU(U y) and mask = 1{U y > 0} row by row (U in CSR form); returns Σ_rows z (float64)."""
+def _upsample_relu(indptr, indices, data, y, z, mask, one, zero):
+    """z = ReLU(U y) and mask = 1{U y > 0} row by row (U in CSR form); returns Σ_rows z (float64).
+
+    A row of U y sums at most four rows of y (bilinear interpolation: four taps inside, two on an edge,
+    one at a corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels.
+    Rows are indexed as ``y[r, j]``, never sliced: a slice is an array object, whose reference counting
+    cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so float32 stays float32)."""
     s, k = z.shape
     sums = np.zeros(k)
     row = np.empty(k, z.dtype)
     for i in range(s):
-        row[:] = 0
-        for p in range(indptr[i], indptr[i + 1]):
-            w, r = data[p], indices[p]
+        p, n = indptr[i], indptr[i + 1] - indptr[i]
+        if n == 4:
+            w0, w1, w2, w3 = data[p], data[p + 1], data[p + 2], data[p + 3]
+            r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
             for j in range(k):
-                row[j] += w * y[r, j]
+                row[j] = ((w0 * y[r0, j] + w1 * y[r1, j]) + w2 * y[r2, j]) + w3 * y[r3, j]
+        else:
+            row[:] = 0
+            for q in range(p, p + n):
+                w, r = data[q], indices[q]
+                for j in range(k):
+                    row[j] += w * y[r, j]
         for j in range(k):
             m = row[j] > 0
             mask[i, j] = m
-            v = row[j] * (1.0 if m else 0.0)
+            v = row[j] * (one if m else zero)
             z[i, j] = v
             sums[j] += v
     return sums
@@ -108,40 +120,39 @@ def _centre(z, mean):
 
 
 @_jit
-def _scatter_adjoint(indptr, indices, data, t, out, i):
-    """out += (row i of U)ᵀ t: the adjoint upsampling of one row t."""
-    for p in range(indptr[i], indptr[i + 1]):
-        w, r = data[p], indices[p]
-        for j in range(t.shape[0]):
-            out[r, j] += w * t[j]
-
-
-@_jit
-def _backward_adjoint(indptr, indices, data, G, c, mask, a, b, out):
-    """out = Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)], the bracket formed one row at a time."""
+def _backward_adjoint(indptr, indices, data, G, c, mask, a, b, out, one, zero):
+    """out = Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)], the bracket t formed one row at a time and scattered into the
+    ≤ 4 rows of out it came from (written out here rather than called: a call per row kept the scatter
+    from being vectorised, at twice the time)."""
     s, k = c.shape
     out[:] = 0
     t = np.empty(k, c.dtype)
     for i in range(s):
         for j in range(k):
-            t[j] = (G[i, j] - a[j] * c[i, j] - b[j]) * (1.0 if mask[i, j] else 0.0)
-        _scatter_adjoint(indptr, indices, data, t, out, i)
+            t[j] = (G[i, j] - a[j] * c[i, j] - b[j]) * (one if mask[i, j] else zero)
+        for q in range(indptr[i], indptr[i + 1]):
+            w, r = data[q], indices[q]
+            for j in range(k):
+                out[r, j] += w * t[j]
 
 
 @_jit
-def _backward_adjoint_outer(indptr, indices, data, g, w, c, mask, a, b, out):
+def _backward_adjoint_outer(indptr, indices, data, g, w, c, mask, a, b, out, one, zero):
     """As :func:`_backward_adjoint` with the rank-one G = g wᵀ (one output channel above)."""
     s, k = c.shape
     out[:] = 0
     t = np.empty(k, c.dtype)
     for i in range(s):
         for j in range(k):
-            t[j] = (g[i] * w[j] - a[j] * c[i, j] - b[j]) * (1.0 if mask[i, j] else 0.0)
-        _scatter_adjoint(indptr, indices, data, t, out, i)
+            t[j] = (g[i] * w[j] - a[j] * c[i, j] - b[j]) * (one if mask[i, j] else zero)
+        for q in range(indptr[i], indptr[i + 1]):
+            u, r = data[q], indices[q]
+            for j in range(k):
+                out[r, j] += u * t[j]
 
 
 @_jit
-def _bias_relu(Z, bias, mask):
+def _bias_relu(Z, bias, mask, one, zero):
     """Z ← ReLU(Z + bias) in place (a 0/1 factor) and mask = 1{Z + bias > 0}, row by row."""
     s, k = Z.shape
     for i in range(s):
@@ -149,7 +160,7 @@ def _bias_relu(Z, bias, mask):
             z = Z[i, j] + bias[j]
             m = z > 0
             mask[i, j] = m
-            Z[i, j] = z * (1.0 if m else 0.0)
+            Z[i, j] = z * (one if m else zero)
 
 
 @_jit
@@ -195,12 +206,12 @@ def _layer_grads(g, gc, alpha, shift, Ct, sd, dCt, dshift, dscale, W, a, b):
 
 
 @_jit
-def _output_cotangent(mask, r, v, g):
+def _output_cotangent(mask, r, v, g, one, zero):
     """g = 1{Z > 0} ∘ (r vᵀ), as NumPy's (mask · r) · v."""
     s, k = g.shape
     for i in range(s):
         for j in range(k):
-            g[i, j] = ((1.0 if mask[i, j] else 0.0) * r[i]) * v[j]
+            g[i, j] = ((one if mask[i, j] else zero) * r[i]) * v[j]
 
 
 
@@ -268,7 +279,8 @@ def upsample_relu_centre(csr, y):
     indptr, indices, data = csr
     s, k = indptr.shape[0] - 1, y.shape[1]
     c, mask = np.empty((s, k), y.dtype), np.empty((s, k), np.bool_)
-    sums = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), c, mask)
+    one, zero = y.dtype.type(1), y.dtype.type(0)
+    sums = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), c, mask, one, zero)
     sq = _centre(c, (sums / s).astype(y.dtype))
     return c, mask, sq.astype(y.dtype)
 
@@ -280,11 +292,12 @@ def backward_adjoint(csr, n_in, g, W, c, mask, a, b):
     indptr, indices, data = csr
     out = np.empty((n_in, c.shape[1]), c.dtype)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    one, zero = c.dtype.type(1), c.dtype.type(0)
     if W.shape[0] == 1:
         _backward_adjoint_outer(indptr, indices, data, np.ascontiguousarray(g[:, 0]), np.ascontiguousarray(W[0]),
-                                c, mask, a, b, out)
+                                c, mask, a, b, out, one, zero)
     else:
-        _backward_adjoint(indptr, indices, data, g @ W, c, mask, a, b, out)
+        _backward_adjoint(indptr, indices, data, g @ W, c, mask, a, b, out, one, zero)
     return out
 
 
@@ -296,7 +309,7 @@ def relu_output(Z, bias, v):
     if not Z.flags.c_contiguous:
         Z = np.ascontiguousarray(Z)
     mask = np.empty(Z.shape, np.bool_)
-    _bias_relu(Z, np.ascontiguousarray(bias), mask)
+    _bias_relu(Z, np.ascontiguousarray(bias), mask, Z.dtype.type(1), Z.dtype.type(0))
     return Z @ v, mask
 
 
@@ -323,7 +336,7 @@ def layer_grads(g, gc, alpha, shift, Ct, sd):
 def output_cotangent(mask, r, v):
     """1{Z > 0} ∘ (r vᵀ), shape (n, k): the cotangent of Z + bias for the ``"fixed"`` output."""
     g = np.empty(mask.shape, v.dtype)
-    _output_cotangent(mask, r, v, g)
+    _output_cotangent(mask, r, v, g, g.dtype.type(1), g.dtype.type(0))
     return g
 
 
