@@ -183,6 +183,10 @@ def _dtype_error(name, kind, dtype, allowed):
     return TypeError(f"{name} must be a real floating array (float32 or float64), got dtype {text}")
 
 
+#: float32 and float64 NumPy dtypes, which :func:`array` accepts without asking the namespace
+_NUMPY_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def array(x, name: str, ndim: int | tuple[int, ...] | None = None, finite: bool = True,
           dtype: str = "real", allow_empty: bool = False):
     """Check that ``x`` is an array of an accepted dtype and rank, non-empty, with finite entries; return it.
@@ -205,11 +209,14 @@ def array(x, name: str, ndim: int | tuple[int, ...] | None = None, finite: bool 
     if x is None or isinstance(x, (bool, int, float, complex, list, tuple, str, bytes, dict, set, np.generic)):
         hint = f"; convert with numpy.asarray({name})" if isinstance(x, (list, tuple, int, float)) else ""
         raise TypeError(f"{name} must be an array, got {type(x).__name__}{hint}")
-    try:
-        xp = array_api_compat.array_namespace(x)
-    except TypeError as exc:
-        raise TypeError(f"{name} must be an array (NumPy, CuPy or array-API), got {type(x).__name__}") from exc
-    if dtype != "any":
+    if type(x) is np.ndarray and x.dtype in _NUMPY_FLOATS:
+        xp = np                  # the common case, accepted by every dtype rule: no namespace lookup, no dtype queries
+    else:
+        try:
+            xp = array_api_compat.array_namespace(x)
+        except TypeError as exc:
+            raise TypeError(f"{name} must be an array (NumPy, CuPy or array-API), got {type(x).__name__}") from exc
+    if dtype != "any" and xp is not np:
         kind = _dtype_kind(xp, x.dtype)
         ok = {"real": ("real",), "real or complex": ("real", "complex"), "mask": ("real", "int", "bool")}[dtype]
         if kind not in ok:

@@ -24,8 +24,9 @@ one block of channels at a time) has its own: :func:`multiply_rows` (û · S and
 and :func:`add_scaled` (the in-place update S ← S + α d).
 
 Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
-factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught); the channel
-sums run in float64 for either dtype.  The loops are plain Python functions, compiled on first use with
+factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught), except the
+sum over the channels of :func:`relu_output`, which the compiler may reorder as a matrix-vector product
+does; the channel sums of the normalisation run in float64 for either dtype.  The loops are plain Python functions, compiled on first use with
 ``numba.njit(cache=True)`` (the machine code is cached beside this file, or in Numba's user cache
 where that is not writable): :func:`available` says whether Numba imports, and the deep decoder falls
 back to its array-API passes where it does not, for other backends and for batched cotangents.  Tests
@@ -68,6 +69,8 @@ def usable(xp, fused=None):
 
 #: compiled on first call, one machine code per dtype and layout; nogil: threads may run them at once
 _jit = numba.njit(cache=True, nogil=True) if numba is not None else (lambda f: f)
+#: the same, with sums that may be reordered (fast-math ``reassoc`` alone: no assumption of finite values)
+_jit_reassoc = numba.njit(cache=True, nogil=True, fastmath={"reassoc"}) if numba is not None else (lambda f: f)
 
 
 # ---------------------------------------------------------------------------
@@ -151,16 +154,22 @@ def _backward_adjoint_outer(indptr, indices, data, g, w, c, mask, a, b, out, one
                 out[r, j] += u * t[j]
 
 
-@_jit
-def _bias_relu(Z, bias, mask, one, zero):
-    """Z ← ReLU(Z + bias) in place (a 0/1 factor) and mask = 1{Z + bias > 0}, row by row."""
+@_jit_reassoc
+def _relu_output(Z, bias, v, mask, x, one, zero):
+    """x = ReLU(Z + bias) v and mask = 1{Z + bias > 0}, row by row (the ReLU a 0/1 factor); Z is only read.
+
+    Compiled with the one fast-math flag ``reassoc``: the sum over the channels may be reordered (as BLAS's
+    matrix-vector product reorders it) and so runs in vector lanes; a running sum in the written order waits
+    on each addition in turn.  No flag assumes finite values, so a NaN or inf still reaches x."""
     s, k = Z.shape
     for i in range(s):
+        acc = zero
         for j in range(k):
             z = Z[i, j] + bias[j]
             m = z > 0
             mask[i, j] = m
-            Z[i, j] = z * (one if m else zero)
+            acc += (z * (one if m else zero)) * v[j]
+        x[i] = acc
 
 
 @_jit
@@ -302,15 +311,12 @@ def backward_adjoint(csr, n_in, g, W, c, mask, a, b):
 
 
 def relu_output(Z, bias, v):
-    """The ``"fixed"`` output x = ReLU(Z + bias) v, shape (n,), and its mask 1{Z + bias > 0} (bool, (n, k)).
-
-    Z (n, k) is overwritten with ReLU(Z + bias); the sum over the channels is then one matrix-vector product
-    (a loop's running sum would wait on each addition in turn: 4× the time at 64² pixels)."""
-    if not Z.flags.c_contiguous:
-        Z = np.ascontiguousarray(Z)
-    mask = np.empty(Z.shape, np.bool_)
-    _bias_relu(Z, np.ascontiguousarray(bias), mask, Z.dtype.type(1), Z.dtype.type(0))
-    return Z @ v, mask
+    """The ``"fixed"`` output x = ReLU(Z + bias) v, shape (n,), and its mask 1{Z + bias > 0} (bool, (n, k)), in
+    one pass over Z (n, k), which is left as it is (the channel sum in an order of the compiler's choosing)."""
+    Z = np.ascontiguousarray(Z)
+    mask, x = np.empty(Z.shape, np.bool_), np.empty(Z.shape[0], Z.dtype)
+    _relu_output(Z, np.ascontiguousarray(bias), np.ascontiguousarray(v), mask, x, Z.dtype.type(1), Z.dtype.type(0))
+    return x, mask
 
 
 def fold(sq, s, eps, scale, Ct, shift):

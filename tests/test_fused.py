@@ -77,8 +77,9 @@ def test_fixed_output_and_its_cotangent_are_the_numpy_formulas(dtype):
     Z0 = Z.copy()
     x, mask = _fused.relu_output(Z, bias, v)
     np.testing.assert_array_equal(mask, (Z0 + bias) > 0)
-    np.testing.assert_array_equal(Z, (Z0 + bias) * mask)                # overwritten with ReLU(Z + β)
+    np.testing.assert_array_equal(Z, Z0)                                # read, not written
     assert not mask[3, 2]
+    assert x.dtype == np.dtype(dtype) and x.shape == (37,)
     assert rel(x, np.maximum(Z0.astype(np.float64) + bias, 0) @ v) < TOL[dtype]
     g = _fused.output_cotangent(mask, r, v)
     np.testing.assert_array_equal(g, (mask * r[:, None]) * v)          # the same products, the same bits
@@ -98,6 +99,10 @@ def test_a_nan_propagates_as_in_numpy():
     out = _fused.backward_adjoint(up.csr, 9, G, np.eye(4), np.zeros((25, 4)), np.zeros((25, 4), bool),
                                   np.zeros(4), np.zeros(4))
     assert np.isnan(out[:, 2]).any()                                  # NaN · 0 is NaN: masked, still there
+    Z = np.ones((3, 4))
+    Z[1, 2] = np.nan
+    x, mask = _fused.relu_output(Z, np.zeros(4), np.ones(4))          # the reordered channel sum keeps it too
+    assert np.isnan(x[1]) and not np.isnan(x[[0, 2]]).any() and not mask[1, 2]
     gen = dd.DeepDecoder((12, 12), channels=4, layers=2, rng=0)
     theta = np.asarray(gen.init(rng=1))
     theta[:4] = 1e308                            # C_0's first column: U Y overflows to ±inf, inf − inf is NaN
