@@ -189,17 +189,24 @@ def _fold(sq, s, eps, scale, Ct, shift, sd, alpha, W, bias):
 
 
 @_jit
-def _layer_grads(g, gc, alpha, shift, Ct, sd, dCt, dshift, dscale, W, a, b):
-    """The k-sized arithmetic of one backward step, as :meth:`DeepDecoder._backward` writes it: with
-    gsum = 1ᵀ g (summed in float64), ∂Cᵀ = gc diag α + gsum βᵀ, ∂β = gsumᵀ Cᵀ, ∂γ = diag(C gc)/sd; and
-    W = Cᵀ diag α, a = α ∂γ/(s sd), b = α ∂β/s for :func:`_backward_adjoint` (Ct = Cᵀ, gc = gᵀ c)."""
+def _column_sums(g):
+    """1ᵀ g, summed in float64 row by row."""
     s, kn = g.shape
-    k = alpha.shape[0]
-    gsum64 = np.zeros(kn)
+    sums = np.zeros(kn)
     for i in range(s):
         for p in range(kn):
-            gsum64[p] += g[i, p]
-    gsum = gsum64.astype(g.dtype)
+            sums[p] += g[i, p]
+    return sums
+
+
+@_jit
+def _layer_grads(gsum64, s, gc, alpha, shift, Ct, sd, dCt, dshift, dscale, W, a, b):
+    """The k-sized arithmetic of one backward step, as :meth:`DeepDecoder._backward` writes it: with
+    gsum = 1ᵀ g (given summed in float64, over s rows), ∂Cᵀ = gc diag α + gsum βᵀ, ∂β = gsumᵀ Cᵀ,
+    ∂γ = diag(C gc)/sd; and W = Cᵀ diag α, a = α ∂γ/(s sd), b = α ∂β/s for :func:`_backward_adjoint`
+    (Ct = Cᵀ, gc = gᵀ c)."""
+    kn, k = Ct.shape
+    gsum = gsum64.astype(gc.dtype)
     ds, dm = np.zeros(k), np.zeros(k)              # Σ_p Cᵀ[p, j] gc[p, j] and Σ_p gsum[p] Cᵀ[p, j], row by row
     for p in range(kn):
         for j in range(k):
@@ -216,11 +223,14 @@ def _layer_grads(g, gc, alpha, shift, Ct, sd, dCt, dshift, dscale, W, a, b):
 
 @_jit
 def _output_cotangent(mask, r, v, g, one, zero):
-    """g = 1{Z > 0} ∘ (r vᵀ), as NumPy's (mask · r) · v."""
+    """g = 1{Z > 0} ∘ (r vᵀ), as NumPy's (mask · r) · v; returns 1ᵀ g as :func:`_column_sums` sums it."""
     s, k = g.shape
+    sums = np.zeros(k)
     for i in range(s):
         for j in range(k):
             g[i, j] = ((one if mask[i, j] else zero) * r[i]) * v[j]
+            sums[j] += g[i, j]
+    return sums
 
 
 
@@ -328,22 +338,23 @@ def fold(sq, s, eps, scale, Ct, shift):
     return sd, alpha, W, bias
 
 
-def layer_grads(g, gc, alpha, shift, Ct, sd):
+def layer_grads(g, gc, alpha, shift, Ct, sd, gsum=None):
     """``(∂Cᵀ, ∂β, ∂γ, W, a, b)`` of one backward step from its cotangent g (s, k_next) and gc = gᵀ c
-    (:meth:`DeepDecoder._backward`'s formulas; the channel sums 1ᵀ g in float64), and W, a, b for
-    :func:`backward_adjoint`."""
+    (:meth:`DeepDecoder._backward`'s formulas; the channel sums 1ᵀ g in float64, or ``gsum`` where the pass
+    that wrote g summed them already: :func:`output_cotangent`), and W, a, b for :func:`backward_adjoint`."""
     kn, k = Ct.shape
     dCt, W = np.empty((kn, k), g.dtype), np.empty((kn, k), g.dtype)
     dshift, dscale, a, b = (np.empty(k, g.dtype) for _ in range(4))
-    _layer_grads(np.ascontiguousarray(g), gc, alpha, shift, np.ascontiguousarray(Ct), sd, dCt, dshift, dscale, W, a, b)
+    gsum = _column_sums(np.ascontiguousarray(g)) if gsum is None else gsum
+    _layer_grads(gsum, g.shape[0], gc, alpha, shift, np.ascontiguousarray(Ct), sd, dCt, dshift, dscale, W, a, b)
     return dCt, dshift, dscale, W, a, b
 
 
 def output_cotangent(mask, r, v):
-    """1{Z > 0} ∘ (r vᵀ), shape (n, k): the cotangent of Z + bias for the ``"fixed"`` output."""
+    """``(g, 1ᵀ g)``: g = 1{Z > 0} ∘ (r vᵀ), shape (n, k), the cotangent of Z + bias for the ``"fixed"``
+    output, and its channel sums (float64, for :func:`layer_grads`), taken while g is written."""
     g = np.empty(mask.shape, v.dtype)
-    _output_cotangent(mask, r, v, g, g.dtype.type(1), g.dtype.type(0))
-    return g
+    return g, _output_cotangent(mask, r, v, g, g.dtype.type(1), g.dtype.type(0))
 
 
 # ---------------------------------------------------------------------------

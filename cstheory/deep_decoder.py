@@ -543,8 +543,9 @@ class DeepDecoder(Generator):
         Cts, shifts, cache = state
         out, x = cache[-1]                            # "fixed": the output's ReLU mask; "conv": Z_d
         batch = r.shape[:-1]
+        gsum = None                                   # 1ᵀ g, where the fused output step sums it on the way
         if self.output == "fixed" and self._kernels is not None and r.ndim == 1:
-            g = self._kernels.output_cotangent(out, r, self.v)
+            g, gsum = self._kernels.output_cotangent(out, r, self.v)
         elif self.output == "fixed":
             g = out * xp.expand_dims(r, axis=-1)                        # (..., n, k): 1{Z_d > 0} ∘ r
             g *= self.v                                                 # ∘ v, in place
@@ -558,7 +559,8 @@ class DeepDecoder(Generator):
             Ct, s = Cts[i + 1], c.shape[0]
             gc = xp.matrix_transpose(g) @ c                            # (..., k_next, k)
             if self._kernels is not None and g.ndim == 2:              # the fused loops (same maths)
-                dCt, dshift, dscale, W, a, b = self._kernels.layer_grads(g, gc, alpha, shifts[i], Ct, sd)
+                dCt, dshift, dscale, W, a, b = self._kernels.layer_grads(g, gc, alpha, shifts[i], Ct, sd, gsum)
+                gsum = None
                 g = self._kernels.backward_adjoint(self._up[i].csr, self._up[i].size_in, g, W, c, mask, a, b)
             else:
                 gsum = self._sum[s](g)                                 # (..., k_next)

@@ -81,7 +81,8 @@ def test_fixed_output_and_its_cotangent_are_the_numpy_formulas(dtype):
     assert not mask[3, 2]
     assert x.dtype == np.dtype(dtype) and x.shape == (37,)
     assert rel(x, np.maximum(Z0.astype(np.float64) + bias, 0) @ v) < TOL[dtype]
-    g = _fused.output_cotangent(mask, r, v)
+    g, gsum = _fused.output_cotangent(mask, r, v)
+    assert gsum.dtype == np.float64 and rel(gsum, g.astype(np.float64).sum(axis=0)) < 1e-14   # 1ᵀ g, in float64
     np.testing.assert_array_equal(g, (mask * r[:, None]) * v)          # the same products, the same bits
 
 
@@ -180,9 +181,13 @@ def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
     gc, gsum = g.T @ c, g.sum(axis=0)
     dscale, dshift = np.sum(Ct * gc, axis=0) / sd, gsum @ Ct
     want = (gc * alpha + gsum[:, None] * shift, dshift, dscale, Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s)
-    got = _fused.layer_grads(*(x.astype(dtype) for x in (g, gc, alpha, shift, Ct, sd)))
+    args = [x.astype(dtype) for x in (g, gc, alpha, shift, Ct, sd)]
+    got = _fused.layer_grads(*args)
     for g_, w_ in zip(got, want):
         assert g_.dtype == np.dtype(dtype) and g_.shape == w_.shape and rel(g_, w_) < 20 * TOL[dtype]
+    given = _fused.layer_grads(*args, gsum=args[0].astype(np.float64).sum(axis=0))   # 1ᵀ g summed by the caller
+    for g_, w_ in zip(given, want):
+        assert rel(g_, w_) < 20 * TOL[dtype]
 
 
 @needs_numba
