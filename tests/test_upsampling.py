@@ -187,3 +187,35 @@ def test_upsampling_messages_name_the_argument_and_its_own_settings():
         up32(np.ones((12, 2)))
     with pytest.raises(TypeError, match=r"^y must be an array of numpy \(this Upsampling's backend\), got builtins.list"):
         up32([[1.0, 2.0]] * 12)
+
+
+def test_upsampling_keeps_dtype_device_and_its_csr_arrays():
+    """What the products hand on besides their values: a float32 Upsampling's U y and Uᵀ g are float32 on
+    its sparse path (U and Uᵀ stored in its dtype), its ``csr`` arrays rebuild U exactly (the fused loops read
+    U from them; ``None`` on the separable path), an array_api_strict Upsampling on a second device computes
+    on that device, and ``upsample`` refuses matrices of another backend than its input, naming both.
+    kills mutants: x_interpolation_matrix__mutmut_3, 6, 7, 10, 13, 14, x__rows_times__mutmut_2–5,
+    xǁUpsamplingǁ__init____mutmut_24, 27, 86, 88, 89, 95, 99, 105."""
+    with pytest.raises(ValueError, match="^n_in must be an integer >= 1, got 0"):
+        us.interpolation_matrix(0, 3)
+    with pytest.raises(ValueError, match="^n_out must be an integer >= 1, got 0"):
+        us.interpolation_matrix(3, 0)
+    up32 = us.Upsampling((3, 4), (5, 7), dtype="float32")
+    y, g = np.ones((12, 2), np.float32), np.ones((35, 2), np.float32)
+    assert up32(y).dtype == up32.adjoint(g).dtype == np.float32
+    indptr, indices, data = up32.csr
+    assert data.dtype == np.float32
+    rebuilt = np.zeros((35, 12))
+    for i in range(35):
+        rebuilt[i, indices[indptr[i]:indptr[i + 1]]] = data[indptr[i]:indptr[i + 1]]
+    np.testing.assert_array_equal(rebuilt, up32.to_dense().astype(np.float32))
+    assert us.Upsampling((3, 4), (5, 7), sparse=False).csr is None
+    xs = pytest.importorskip("array_api_strict")
+    other = xs.Device("device1")
+    up = us.Upsampling((3, 4), (5, 7), xp=xs, device=other)
+    z = up(xs.asarray(np.ones((12, 2)), device=other))
+    assert z.device == other and up.adjoint(z).device == other
+    strict_mats = [asarray(us.interpolation_matrix(3, 5), xp=xs)]
+    for bad in (lambda: us.upsample(np.ones((2, 3)), strict_mats), lambda: us.upsample_adjoint(np.ones((2, 5)), strict_mats)):
+        with pytest.raises(TypeError, match="different backends in one call: numpy and array_api_strict"):
+            bad()

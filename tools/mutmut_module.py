@@ -19,9 +19,8 @@ Usage (from the repository root, with the ``dev`` extra installed)::
     python tools/mutmut_module.py kernels --results            # list the survivors
     python tools/mutmut_module.py kernels --fresh              # forget earlier results first
 
-Then ``mutmut show <name>`` prints the diff of one mutant and
-``mutmut run <name> ...`` (through this script: pass the names after the
-module) reruns chosen mutants after a new test was written.
+Then ``mutmut show <name>`` prints the diff of one mutant, and ``--mutants NAME ...`` (the
+names as ``--results`` lists them) reruns chosen mutants after a new test was written.
 The hypothesis profile is forced to ``ci`` (derandomized) so that a rerun
 sees the same examples.  Results are kept in ``mutants/`` (git-ignored).
 """
