@@ -28,7 +28,7 @@ def test_complex_soft_threshold_is_the_prox_of_the_modulus_sum(c, t):
     out = shrink(c, t)
     z = c[0] + 1j * c[1]
     mod = np.abs(z)
-    want = np.where(mod > t, z * (1 - t / np.where(mod > 0, mod, 1.0)), 0.0)
+    want = np.where(mod > t, z * (1 - t / np.where(mod > t, mod, 1.0)), 0.0)   # divides only where |z| > t
     np.testing.assert_allclose(out[0] + 1j * out[1], want, atol=1e-12)
 
     def objective(u):                     # the definition: argmin ½‖u − c‖² + t Σ |u_ij|
