@@ -26,11 +26,12 @@ and :func:`add_scaled` (the in-place update S ← S + α d).
 Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
 factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught), except the
 sum over the channels of :func:`relu_output`, which the compiler may reorder as a matrix-vector product
-does; the channel sums of the normalisation run in float64 for either dtype.  The loops are plain Python functions, compiled on first use with
-``numba.njit(cache=True)`` (the machine code is cached beside this file, or in Numba's user cache
-where that is not writable): :func:`available` says whether Numba imports, and the deep decoder falls
-back to its array-API passes where it does not, for other backends and for batched cotangents.  Tests
-pin every loop to the NumPy formula and the decoder's fused passes to its plain ones.
+does; the channel sums of the normalisation run in float64 for either dtype.  The loops are plain
+Python functions, compiled on first use with ``numba.njit(cache=True)`` (the machine code is cached
+beside this file, or in Numba's user cache where that is not writable): :func:`available` says whether
+Numba imports, and the deep decoder falls back to its array-API passes where it does not, for other
+backends and for batched cotangents.  Tests pin every loop to the NumPy formula and the decoder's fused
+passes to its plain ones.
 
 Numba is the only compiler the library uses, and only this module imports it.
 """

@@ -216,6 +216,7 @@ def test_upsampling_keeps_dtype_device_and_its_csr_arrays():
     z = up(xs.asarray(np.ones((12, 2)), device=other))
     assert z.device == other and up.adjoint(z).device == other
     strict_mats = [asarray(us.interpolation_matrix(3, 5), xp=xs)]
-    for bad in (lambda: us.upsample(np.ones((2, 3)), strict_mats), lambda: us.upsample_adjoint(np.ones((2, 5)), strict_mats)):
-        with pytest.raises(TypeError, match="different backends in one call: numpy and array_api_strict"):
-            bad()
+    with pytest.raises(TypeError, match="different backends in one call: numpy and array_api_strict"):
+        us.upsample(np.ones((2, 3)), strict_mats)
+    with pytest.raises(TypeError, match="different backends in one call: numpy and array_api_strict"):
+        us.upsample_adjoint(np.ones((2, 5)), strict_mats)
