@@ -18,7 +18,8 @@ the CPUs a process may run on, not the variables) and with each library's defaul
     python benchmarks/run.py                       # everything but reproduce and the sweep, threads 1 and default
     python benchmarks/run.py --quick               # 32² and 64² only, default threads only
     python benchmarks/run.py --only deep --threads 1 --json bench.json
-    python benchmarks/run.py --only deep --threads 1 --rows 'gd, .fixed.. 64² .*float64'   # one row, alone
+    python benchmarks/run.py --rows 'gd, "fixed"\\) 64² .*float64' --list      # the rows a pattern matches
+    python benchmarks/run.py --threads 1 --rounds 5 --skip-checks --rows 'gd, "fixed"\\) 64² .*float64'  # rerun it
     python benchmarks/run.py --check               # run, then exit 1 if a row misses its target
     python benchmarks/run.py --check --from bench.json   # the same verdict for a saved run
     python benchmarks/run.py --readme bench.json   # regenerate README's "Performance (measured)" table
@@ -503,6 +504,9 @@ def parse_args(argv=None):
                     help="time only the two-layer and deep-decoder rows whose 'benchmark size dtype' matches this "
                          "regular expression, e.g. 'fixed.*64² .*float64' (to rerun one row by itself; the other "
                          "benchmarks run only when --only names them)")
+    ap.add_argument("--list", action="store_true",
+                    help="print the names of the two-layer and deep-decoder rows that would be timed (with --rows: "
+                         "those it matches), one per line, and run nothing")
     ap.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     ap.add_argument("--skip-checks", action="store_true",
                     help="time only: leave out the correctness checks of the timed rows (e.g. when a run of the "
@@ -580,6 +584,11 @@ def run_gpu(args, env):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.list:
+        for name in (n for n in ("twolayer", "deep", "sweep") if n in args.only):
+            for group in _cases(name, args.quick, args.rows):
+                print("\n".join(_row_name(name, c) for c in group))
+        return 0
     if args.readme:
         print(update_readme(args.readme))
         return 0

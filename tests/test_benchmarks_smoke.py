@@ -348,6 +348,19 @@ def test_rows_reruns_the_matching_rows_and_nothing_else(run, capsys):
         run.parse_args(["--rows", "128²", "--quick"])          # --quick has no 128² rows
 
 
+def test_list_prints_the_rows_a_pattern_matches_and_runs_nothing(run, capsys, monkeypatch):
+    """``--list``: one "benchmark size dtype" per line, the rows ``--rows`` would time (every two-layer and
+    deep-decoder row without it), and no child started."""
+    monkeypatch.setattr(run, "spawn", lambda *a: pytest.fail("--list started a child"))
+    assert run.main(["--list", "--rows", r'adam, "fixed"\) 64² .*float32']) == 0
+    assert capsys.readouterr().out.splitlines() == ['deep-decoder step (adam, "fixed") 64² k=64 d=5 float32']
+    assert run.main(["--list", "--rows", r'"fixed"\) 64² .*float32']) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2                      # GD and Adam: a pattern for both
+    assert run.main(["--list"]) == 0
+    names = capsys.readouterr().out.splitlines()
+    assert len(names) == len(set(names)) == 27 and names[0].startswith("two-layer GD step n=1024")
+
+
 def test_merged_runs_render_one_table(run, tmp_path):
     """A --threads 1 run and a --threads default run, merged: both rows in the README table, both loads."""
     paths = []
