@@ -81,10 +81,11 @@ _jit_reassoc = numba.njit(cache=True, nogil=True, fastmath={"reassoc"}) if numba
 def _upsample_relu(indptr, indices, data, y, z, mask, one, zero):
     """z = ReLU(U y) and mask = 1{U y > 0} row by row (U in CSR form); returns Σ_rows z (float64).
 
-    A row of U y sums at most four rows of y (bilinear interpolation: four taps inside, two on an edge,
-    one at a corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels.
-    Rows are indexed as ``y[r, j]``, never sliced: a slice is an array object, whose reference counting
-    cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so float32 stays float32)."""
+    A row of U y sums a few rows of y (bilinear interpolation: four taps inside, two on an edge, one at a
+    corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels, any other
+    count the general loop.  Rows are indexed as ``y[r, j]``, never sliced: a slice is an array object,
+    whose reference counting cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so a
+    float32 loop is not widened to float64: the same values, faster)."""
     s, k = z.shape
     sums = np.zeros(k)
     row = np.empty(k, z.dtype)
@@ -161,7 +162,8 @@ def _relu_output(Z, bias, v, mask, x, one, zero):
 
     Compiled with the one fast-math flag ``reassoc``: the sum over the channels may be reordered (as BLAS's
     matrix-vector product reorders it) and so runs in vector lanes; a running sum in the written order waits
-    on each addition in turn.  No flag assumes finite values, so a NaN or inf still reaches x."""
+    on each addition in turn.  No flag assumes finite values, so a NaN or inf still reaches x (near overflow
+    a reordered sum can be inf where another order is finite, as between two BLAS builds)."""
     s, k = Z.shape
     for i in range(s):
         acc = zero

@@ -306,6 +306,9 @@ class DeepDecoder(Generator):
     DeepDecoder(output_shape=(16, 16), channels=8, layers=3, output='conv', sigmoid=True, N=248, dtype=float64, backend=numpy)
     """
 
+    #: the upsampling and the fixed weights hold one dtype: θ, tangents and cotangents must have it
+    strict_dtype = True
+
     def __init__(self, output_shape, channels, layers, output="fixed", sigmoid=False, out_channels=1,
                  input_size=None, rng=0, eps=CN_EPS, xp=None, dtype=None, device=None, fused=None):
         spatial = _checks.shape_tuple(output_shape, "output_shape", lengths=(1, 2))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from ._backend import as_generator, backend_name, namespace, same_backend
+from ._backend import as_generator, backend_name, dtype_name, namespace, same_backend
 from .generator import check_generator
 from .operators import as_operator
 from .optim import ADAM_DEFAULTS, OPTIMIZERS, as_optimizer, default_step_size
@@ -213,6 +213,12 @@ def check_problem(gen, A, y):
     if gen.xp is not None and not same_backend(gen.xp, xp):
         raise TypeError(f"the generator and y come from different backends: the generator works on "
                         f"{backend_name(gen.xp)} arrays but y is a {backend_name(xp)} array")
+    if gen.strict_dtype:                  # its cotangent Aᵀ(A x − y) must come out in the generator's dtype
+        gen._check_dtype(y, "y")
+        if A.dtype is not None and A.dtype != gen.dtype:
+            raise TypeError(f"A has dtype {dtype_name(A.dtype)} but the generator computes in "
+                            f"{dtype_name(gen.dtype)}; build A with dtype={dtype_name(gen.dtype)!r} (or the generator "
+                            f"with dtype={dtype_name(A.dtype)!r})")
     return A, xp
 
 

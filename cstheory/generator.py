@@ -98,6 +98,9 @@ class Generator:
     xp = None
     dtype = None
     device = None
+    #: refuse θ, tangents and cotangents of another dtype than ``dtype`` (a generator whose fixed operators
+    #: hold one dtype and cannot mix); False: NumPy's promotion rules apply
+    strict_dtype = False
 
     # -- sizes ---------------------------------------------------------
     @property
@@ -207,20 +210,30 @@ class Generator:
 
     # -- checks --------------------------------------------------------
     def check_params(self, params, name="params"):
-        """Check type, shape, finiteness and backend of θ (or of a tangent); return it."""
+        """Check type, shape, finiteness and backend of θ (or of a tangent), and its dtype where
+        :attr:`strict_dtype`; return it."""
         _checks.array(params, name)
         _checks.shape(params, self.param_shape, name)
         self._check_backend(params, name)
+        self._check_dtype(params, name)
         return params
 
     def check_cotangent(self, cotangent, name="cotangent"):
         """Check a cotangent r (shape ``output_shape`` or flat (n,)) and return it in ``output_shape``."""
         _checks.array(cotangent, name)
         self._check_backend(cotangent, name)
+        self._check_dtype(cotangent, name)
         if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
             flat = "" if tuple(self.output_shape) == (self.n,) else f" (or ({self.n},))"
             raise ValueError(f"{name} must have shape {tuple(self.output_shape)}{flat}, got {tuple(cotangent.shape)}")
         return namespace(cotangent).reshape(cotangent, self.output_shape)
+
+    def _check_dtype(self, x, name):
+        if self.strict_dtype and x.dtype != self.dtype:
+            want = dtype_name(self.dtype)
+            got = dtype_name(x.dtype)
+            raise TypeError(f"{name} must have the generator's dtype {want}, got {got}; convert it (e.g. "
+                            f"{name}.astype(numpy.{want}) with NumPy) or build the generator with dtype={got!r}")
 
     def _check_backend(self, x, name):
         if self.xp is not None:

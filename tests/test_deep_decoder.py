@@ -330,6 +330,29 @@ def test_float32_keeps_dtype(xp, cfg):
         assert res.params.dtype == f32 and res.signal.dtype == f32
 
 
+@pytest.mark.parametrize("fused", [False, None])
+def test_another_dtype_is_refused_by_name(xp, fused):
+    """A float32 decoder refuses float64 θ, tangents, cotangents, y and A up front, naming the argument and both
+    dtypes (its upsampling and weights hold one dtype: the plain passes would fail deep inside, the fused loops
+    would mix the two silently); a generator without that rule (two-layer) still follows NumPy's promotion."""
+    gen = dd.DeepDecoder((8, 8), channels=4, layers=2, xp=xp, dtype="float32", fused=fused)
+    theta = gen.init()
+    t64, r64 = asarray(host(1, gen.num_params), xp=xp), asarray(host(2, gen.n), xp=xp)
+    message = r"^{} must have the generator's dtype float32, got float64; convert it .*dtype='float64'$"
+    for call, name in ((lambda: gen(asarray(cst.to_numpy(theta), xp=xp)), "params"),
+                       (lambda: gen.jvp(theta, t64), "tangent"), (lambda: gen.vjp(theta, r64), "cotangent"),
+                       (lambda: gen.forward_vjp(theta)[1](r64), "cotangent")):
+        with pytest.raises(TypeError, match=message.format(name)):
+            call()
+    A32 = asarray(host(3, 5, gen.n), xp=xp, dtype="float32")
+    with pytest.raises(TypeError, match=message.format("y")):
+        cst.fit(gen, A32, asarray(host(4, 5), xp=xp), steps=1)
+    with pytest.raises(TypeError, match="^A has dtype float64 but the generator computes in float32"):
+        cst.fit(gen, asarray(host(3, 5, gen.n), xp=xp), asarray(host(4, 5), xp=xp, dtype="float32"), steps=1)
+    two = cst.TwoLayerGenerator(asarray(host(5, 16), xp=xp, dtype="float32"), 4)
+    assert not two.strict_dtype and two.vjp(two.init(), asarray(host(6, 16), xp=xp)).dtype == xp.float64
+
+
 def test_relu_derivative_is_zero_at_the_kink(xp):
     """ReLU'(0) = 0 in float32 and float64, for +0 and −0; and in the network: with C_d = 0 the fixed
     output ReLU(B_d C_d) v sits exactly at the kink, so J(θ) = 0 (jvp, vjp and gram vanish) although

@@ -100,10 +100,11 @@ def test_a_nan_propagates_as_in_numpy():
     out = _fused.backward_adjoint(up.csr, 9, G, np.eye(4), np.zeros((25, 4)), np.zeros((25, 4), bool),
                                   np.zeros(4), np.zeros(4))
     assert np.isnan(out[:, 2]).any()                                  # NaN · 0 is NaN: masked, still there
-    Z = np.ones((3, 4))
-    Z[1, 2] = np.nan
-    x, mask = _fused.relu_output(Z, np.zeros(4), np.ones(4))          # the reordered channel sum keeps it too
-    assert np.isnan(x[1]) and not np.isnan(x[[0, 2]]).any() and not mask[1, 2]
+    for k in (4, 67):                                                 # k = 67: the vector lanes and the rest
+        Z = np.ones((3, k))
+        Z[1, k - 2] = np.nan
+        x, mask = _fused.relu_output(Z, np.zeros(k), np.ones(k))      # the reordered channel sum keeps it too
+        assert np.isnan(x[1]) and not np.isnan(x[[0, 2]]).any() and not mask[1, k - 2]
     gen = dd.DeepDecoder((12, 12), channels=4, layers=2, rng=0)
     theta = np.asarray(gen.init(rng=1))
     theta[:4] = 1e308                            # C_0's first column: U Y overflows to ±inf, inf − inf is NaN
@@ -188,6 +189,8 @@ def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
     given = _fused.layer_grads(*args, gsum=args[0].astype(np.float64).sum(axis=0))   # 1ᵀ g summed by the caller
     for g_, w_ in zip(given, want):
         assert rel(g_, w_) < 20 * TOL[dtype]
+    doubled = _fused.layer_grads(*args, gsum=2 * args[0].astype(np.float64).sum(axis=0))   # and used, not redone
+    assert rel(doubled[1], 2 * dshift) < 20 * TOL[dtype]                                   # ∂β = gsumᵀ Cᵀ
 
 
 @needs_numba
