@@ -214,7 +214,7 @@ def check_problem(gen, A, y):
         raise TypeError(f"the generator and y come from different backends: the generator works on "
                         f"{backend_name(gen.xp)} arrays but y is a {backend_name(xp)} array")
     if gen.strict_dtype:                  # its cotangent Aᵀ(A x − y) must come out in the generator's dtype
-        gen.check_dtype(y, "y")
+        gen._check_dtype(y, "y")
         if A.dtype is not None and A.dtype != gen.dtype:
             raise TypeError(f"A has dtype {dtype_name(A.dtype)} but the generator computes in "
                             f"{dtype_name(gen.dtype)}; build A with dtype={dtype_name(gen.dtype)!r} (or the generator "

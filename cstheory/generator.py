@@ -215,21 +215,20 @@ class Generator:
         _checks.array(params, name)
         _checks.shape(params, self.param_shape, name)
         self._check_backend(params, name)
-        self.check_dtype(params, name)
+        self._check_dtype(params, name)
         return params
 
     def check_cotangent(self, cotangent, name="cotangent"):
         """Check a cotangent r (shape ``output_shape`` or flat (n,)) and return it in ``output_shape``."""
         _checks.array(cotangent, name)
         self._check_backend(cotangent, name)
-        self.check_dtype(cotangent, name)
+        self._check_dtype(cotangent, name)
         if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
             flat = "" if tuple(self.output_shape) == (self.n,) else f" (or ({self.n},))"
             raise ValueError(f"{name} must have shape {tuple(self.output_shape)}{flat}, got {tuple(cotangent.shape)}")
         return namespace(cotangent).reshape(cotangent, self.output_shape)
 
-    def check_dtype(self, x, name):
-        """``TypeError`` naming ``name`` when x's dtype is not the generator's and :attr:`strict_dtype` is set."""
+    def _check_dtype(self, x, name):
         if self.strict_dtype and x.dtype != self.dtype:
             want = dtype_name(self.dtype)
             got = dtype_name(x.dtype)
