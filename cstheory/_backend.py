@@ -33,7 +33,7 @@ import scipy.fft
 __all__ = [
     "namespace", "resolve", "as_generator", "normal", "to_numpy", "asarray",
     "cupy_available", "available_backends", "resolve_namespace", "is_numpy", "is_cupy",
-    "rfft", "irfft", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
+    "rfft", "irfft", "rfft_rows", "irfft_rows", "fft", "ifft", "fft2", "ifft2", "dct", "idct",
     "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
     "perturbation", "PERTURB_ENV", "qr_r",
     "usable_cpus", "env_threads", "default_fft_workers", "THREAD_ENV", "FFT_ENV", "thread_map",
@@ -613,6 +613,37 @@ def irfft(x, n, axis=-1, workers=None):
     if mod is None:
         return xp.asarray(scipy.fft.irfft(_np(x), n=n, axis=axis, workers=_workers(x) if workers is None else workers))
     return mod.irfft(x, n=n, axis=axis)
+
+
+def irfft_rows(x, n, out):
+    """Inverse real FFT of each row of the NumPy array ``x`` (complex, (b, n//2 + 1)) into ``out`` (real, (b, n),
+    of x's precision), on the calling thread; returns ``out``.
+
+    For a blocked loop that reuses one buffer (:class:`cstheory.two_layer.FourierIterate`): ``numpy.fft`` (NumPy
+    ≥ 2) writes into the caller's array, so the result lands in memory that is already in the cache, where
+    ``scipy.fft`` returns a new array.  The two libraries' transforms agree to rounding (≤ 3e-16 relative in
+    float64); a given call always uses the same one, so results do not depend on the threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cstheory._backend import irfft_rows, rfft_rows
+    >>> x = np.arange(8.0).reshape(2, 4)
+    >>> out = np.empty((2, 4))
+    >>> bool(np.allclose(irfft_rows(rfft_rows(x, np.empty((2, 3), complex)), 4, out), x))
+    True
+    """
+    return np.fft.irfft(x, n, axis=-1, out=out)
+
+
+def rfft_rows(x, out):
+    """Real FFT of each row of the NumPy array ``x`` (real, (b, n)) on the calling thread: into ``out`` (complex,
+    (b, n//2 + 1)) and returned, for float64; for float32 a new array from ``scipy.fft`` (NumPy's single-precision
+    real FFT took 2.3× SciPy's on the development machine: 308 µs against 133 µs for 128 rows of n = 1024, while
+    in float64 NumPy's was 0.9× SciPy's).  The choice depends on the dtype only, never on the threads."""
+    if x.dtype == np.float32:
+        return scipy.fft.rfft(x, axis=-1, workers=1)
+    return np.fft.rfft(x, axis=-1, out=out)
 
 
 #: (process id, threads, executor) of :func:`thread_map`'s pool; a pool made before a fork has no threads

@@ -20,8 +20,9 @@ loop:
 
 The two-layer generator's GD iterate (:class:`~cstheory.two_layer.FourierIterate`, C kept as spectra,
 one block of channels at a time) has its own: :func:`multiply_rows` (û · S and v_l conj(û) · F),
-:func:`relu_weighted_sum` (mask, ReLU and Σ_l v_l ReLU(U c_l) in one pass), :func:`mask_rows` (m_l ∘ r)
-and :func:`add_scaled` (the in-place update S ← S + α d).
+:func:`relu_weighted_sum` (mask, ReLU and Σ_l v_l ReLU(U c_l) in one pass), :func:`mask_rows` (m_l ∘ r),
+:func:`add_scaled` (the in-place update S ← S + α d) and :func:`add_multiply_rows` (that update, deferred to
+the next step, fused with its product û · S).
 
 Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
 factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught), except the
@@ -49,7 +50,7 @@ except ImportError:          # not installed, or built for another NumPy: the de
 
 __all__ = ["available", "usable", "upsample_relu_centre", "fold", "layer_grads", "backward_adjoint", "relu_output",
            "output_cotangent", "relu_weighted_sum", "mask_rows", "multiply_rows",
-           "add_scaled"]
+           "add_scaled", "add_multiply_rows"]
 
 
 def available():
@@ -269,6 +270,18 @@ def _multiply_rows(a, b, out):
 
 
 @_jit
+def _add_multiply_rows(s, alpha, d, a, out):
+    """s ← s + α d in place and out = a ∘ s (a of one row), in one pass; each sum rounded to s's dtype before
+    the product, as NumPy's ``s += alpha * d`` followed by ``a * s``."""
+    m, n = s.shape
+    for l in range(m):
+        for j in range(n):
+            t = s[l, j] + alpha * d[l, j]
+            s[l, j] = t
+            out[l, j] = a[0, j] * t
+
+
+@_jit
 def _add_scaled(y, alpha, x):
     """y ← y + α x in place (α x rounded to y's dtype first, as NumPy's ``y += alpha * x``)."""
     b, n = y.shape
@@ -372,10 +385,11 @@ def relu_weighted_sum(Z, v, mask):
     return part
 
 
-def mask_rows(mask, r):
-    """m_l ∘ r for every row m_l of ``mask`` (bool, (b, n)) and r (n,), shape (b, n) in r's dtype: the input
-    of the two-layer VJP's FFT, without NumPy's conversion of the mask to floats on the way."""
-    out = np.empty(mask.shape, r.dtype)
+def mask_rows(mask, r, out=None):
+    """m_l ∘ r for every row m_l of ``mask`` (bool, (b, n)) and r (n,), shape (b, n) in r's dtype, into ``out``
+    (a new array by default): the input of the two-layer VJP's FFT, without NumPy's conversion of the mask to
+    floats on the way."""
+    out = np.empty(mask.shape, r.dtype) if out is None else out
     _mask_rows(mask, np.ascontiguousarray(r), out)
     return out
 
@@ -387,6 +401,19 @@ def multiply_rows(a, b, out=None):
     out = np.empty(b.shape, b.dtype) if out is None else out
     _multiply_rows(a, b, out)
     return out
+
+
+def add_multiply_rows(s, alpha, d, a, out):
+    """s ← s + α d in place, then out = a ∘ s for ``a`` of shape (1, n), in one pass over s (the two-layer GD
+    update the iterate deferred, applied where the next step reads S for û · S).  The conditions of
+    :func:`add_scaled`, with ``out`` C-contiguous of s's shape and dtype; else ``False`` (the caller runs the
+    two steps)."""
+    if not (s.flags.c_contiguous and d.flags.c_contiguous and out.flags.c_contiguous and d.dtype == s.dtype
+            and out.dtype == s.dtype and a.dtype == s.dtype and s.ndim == 2 and d.shape == s.shape
+            and out.shape == s.shape and np.result_type(alpha, d) == s.dtype):
+        return False
+    _add_multiply_rows(s, s.real.dtype.type(alpha), d, a, out)
+    return True
 
 
 def add_scaled(y, alpha, x):

@@ -22,7 +22,7 @@ import array_api_compat
 import numpy as np
 
 from . import _backend, _checks
-from ._backend import as_generator, irfft, is_numpy, namespace, normal, rfft
+from ._backend import as_generator, irfft, irfft_rows, is_numpy, namespace, normal, rfft, rfft_rows
 from . import _numeric
 from .generator import DEFAULT_MAX_JACOBIAN_BYTES, Generator, Iterate
 from .kernels import autocorrelation, check_kernel, circulant_matrix, spectral_norm
@@ -32,10 +32,13 @@ __all__ = ["TwoLayerGenerator", "FourierIterate", "DEFAULT_XI", "output_weights"
 
 #: Bytes of U c_l per channel block in the NumPy gradient-descent step (:class:`FourierIterate`), so
 #: that a block's convolutions, ReLU mask and spectra are reused from the cache instead of main memory
-#: (n = 1024, float64: 128 channels a block).  1 MiB, the L2 cache of the development machine, was the
+#: (n = 1024, float64: 128 channels a block).  1 MiB, the L2 cache of the first development machine, was the
 #: fastest of 2^17 … 2^21 there (n = 1024, k = 512: 3.9–4.1 ms of CPU a step against 4.3–4.5 ms at 2^19,
-#: 5.3–5.4 ms at 2^17, and about 5 ms unblocked).  The blocks do not depend on the thread count, so
-#: the iterates are the same bits on any number of threads.
+#: 5.3–5.4 ms at 2^17, and about 5 ms unblocked).  On the second (Intel Xeon, 2 MiB L2), with the buffers
+#: reused across a thread's blocks, one thread prefers 2^18 (float64 3.2–3.4 ms against 3.6 ms) but two
+#: threads 2^20 (2.44–2.49 ms against 2.73–2.77 at 2^18: a block's Python calls contend for the GIL), and
+#: the blocks must not depend on the thread count: 2^20 is kept.  The iterates are then the same bits on
+#: any number of threads.
 CHANNEL_BLOCK_BYTES = 2**20
 
 #: Default error-tolerance parameter ξ of Theorem 3 used by :meth:`TwoLayerGenerator.init`
@@ -266,16 +269,25 @@ class FourierIterate(Iterate):
     iterates equal those of C ← C − η Uᵀ[(r vᵀ) ∘ M] (a test pins them to that formula).
 
     With NumPy the same step runs channel block by channel block
-    (:data:`CHANNEL_BLOCK_BYTES`), with NumPy's in-place ``out=`` operations: a
-    block's U c_l, mask and spectra stay in the cache; where Numba imports
-    (``gen.fused``), each block's elementwise steps run as compiled loops
-    (:mod:`cstheory._fused`: the ReLU, its mask and the weighted channel sum in one
-    pass instead of three, the update in one instead of two).  The blocks are independent,
-    so with several FFT threads (``_backend.FFT_WORKERS``) and a large step they are
-    spread over that many threads in contiguous runs (:func:`cstheory._backend.thread_map`),
-    each block's FFTs on one; the sums are taken in block order, so the iterates do
-    not depend on the thread count.  Other namespaces take the whole (k, n) arrays at once.
+    (:data:`CHANNEL_BLOCK_BYTES`): a block's U c_l, mask and spectra stay in the cache, and each
+    thread reuses one pair of buffers for all its blocks (the FFTs write into them:
+    :func:`cstheory._backend.irfft_rows`, :func:`~cstheory._backend.rfft_rows`).  Where Numba imports
+    (``gen.fused``), each block's elementwise steps run as compiled loops (:mod:`cstheory._fused`: the
+    ReLU, its mask and the weighted channel sum in one pass instead of three).  The update
+    S ← S + α d that :meth:`add` is given with the direction this iterate's own VJP returned is not a
+    pass of its own: it is kept, and applied block by block in the next forward pass, which reads S
+    anyway (fused with û · S); that direction is read-only meanwhile, and reading :attr:`state` or
+    :attr:`params` applies the update first.  The blocks are independent, so with several FFT threads
+    (``_backend.FFT_WORKERS``) and a large step they are spread over that many threads in contiguous
+    runs (:func:`cstheory._backend.thread_map`), each block's FFTs on one; the sums are taken in block
+    order, so the iterates do not depend on the thread count.  Other namespaces take the whole (k, n)
+    arrays at once.
     """
+
+    #: (α, d): the update :meth:`add` left to the next forward pass (NumPy only)
+    _pending = None
+    #: the direction the last VJP returned (the only one :meth:`add` defers)
+    _direction = None
 
     def __init__(self, gen, params):
         xp = gen.xp
@@ -284,6 +296,17 @@ class FourierIterate(Iterate):
         self._v_conj_uhat = gen._v_col * xp.conj(self._uhat_row)     # v_l conj(û_f), (k, n//2+1)
         self._numpy = is_numpy(xp)
         self._blocks = self._channel_blocks()
+
+    @property
+    def state(self):
+        """S, the (k, n//2+1) spectra of the columns of C, with a deferred update applied first."""
+        self._apply_pending()
+        return self._state
+
+    @state.setter
+    def state(self, value):
+        self._pending = None
+        self._state = value
 
     def forward_vjp(self):
         if self._numpy:
@@ -316,49 +339,106 @@ class FourierIterate(Iterate):
             return 1
         return max(1, min(_backend.FFT_WORKERS, len(self._blocks)))
 
-    def _forward_vjp_blocks(self):
-        """:meth:`forward_vjp` for NumPy, by channel blocks (on :meth:`threads` threads): the same sums, in place."""
-        gen = self.gen
-        n, v, state = gen.n, gen.v, self.state
-        blocks, threads, kernels = self._blocks, self.threads(), gen._kernels
-        mask = np.empty((gen.k, n), dtype=bool)                  # M, channel-major
+    def _runs(self, threads):
+        """The blocks cut into ``threads`` contiguous runs, one per thread."""
+        blocks = self._blocks
+        edges = [round(i * len(blocks) / threads) for i in range(threads + 1)]
+        return [blocks[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
-        def forward(sl):
-            if kernels is not None:                              # the same steps in compiled loops
-                Z = irfft(kernels.multiply_rows(self._uhat_row, state[sl]), n, axis=-1, workers=1)
-                return kernels.relu_weighted_sum(Z, v[sl], mask[sl])
-            Z = irfft(self._uhat_row * state[sl], n, axis=-1, workers=1)    # rows: U c_l for the block's l
-            np.greater(Z, 0, out=mask[sl])
-            np.multiply(Z, mask[sl], out=Z)                      # ReLU(U c_l)
-            return v[sl] @ Z                                     # the block's share of Σ_l v_l ReLU(U c_l)
+    def _buffers(self, run):
+        """A run's scratch, reused by its blocks: spectra (b, n//2+1) and signals (b, n), b its largest block."""
+        S = self._state
+        rows = max(sl.stop - sl.start for sl in run)
+        return np.empty((rows, S.shape[1]), S.dtype), np.empty((rows, self.gen.n), self.gen.dtype)
+
+    def _forward_vjp_blocks(self):
+        """:meth:`forward_vjp` for NumPy, by channel blocks (on :meth:`threads` threads): the same sums, in place,
+        each block of S first moved by the update :meth:`add` deferred."""
+        gen = self.gen
+        n, v, state = gen.n, gen.v, self._state
+        threads, kernels, uhat = self.threads(), gen._kernels, self._uhat_row
+        runs = self._runs(threads)
+        mask = np.empty((gen.k, n), dtype=bool)                  # M, channel-major
+        pending, self._pending = self._pending, None
+
+        def spectra(sl, P):                                      # P = û · S of the block, S updated first
+            if pending is not None:
+                alpha, d = pending
+                if kernels is not None and kernels.add_multiply_rows(state[sl], alpha, d[sl], uhat, P):
+                    return P
+                state[sl] += alpha * d[sl]
+            if kernels is not None:
+                return kernels.multiply_rows(uhat, state[sl], out=P)
+            return np.multiply(uhat, state[sl], out=P)
+
+        def forward(run):
+            P, Z = self._buffers(run)
+            parts = []
+            for sl in run:
+                b = sl.stop - sl.start
+                Zb = irfft_rows(spectra(sl, P[:b]), n, Z[:b])   # rows: U c_l for the block's l
+                if kernels is not None:                          # mask, ReLU and weighted sum in one loop
+                    parts.append(kernels.relu_weighted_sum(Zb, v[sl], mask[sl]))
+                    continue
+                np.greater(Zb, 0, out=mask[sl])
+                np.multiply(Zb, mask[sl], out=Zb)                # ReLU(U c_l)
+                parts.append(v[sl] @ Zb)                         # the block's share of Σ_l v_l ReLU(U c_l)
+            return parts
 
         x = np.zeros(n, dtype=gen.dtype)
-        for part in _backend.thread_map(forward, blocks, threads):     # summed in block order
-            x += part
+        for parts in _backend.thread_map(forward, runs, threads):
+            for part in parts:                                   # summed in block order
+                x += part
 
         def vjp(r):
             d = np.empty_like(state)
 
-            def backward(sl):
-                if kernels is not None:                          # the same steps in compiled loops
-                    F = rfft(kernels.mask_rows(mask[sl], r), axis=-1, workers=1)
-                    kernels.multiply_rows(self._v_conj_uhat[sl], F, out=d[sl])
-                    return
-                F = rfft(np.multiply(mask[sl], r), axis=-1, workers=1)   # spectra of m_l ∘ r
-                np.multiply(self._v_conj_uhat[sl], F, out=d[sl])         # v_l conj(û) · rfft(m_l ∘ r)
-            _backend.thread_map(backward, blocks, threads)
+            def backward(run):
+                F, R = self._buffers(run)
+                for sl in run:
+                    b = sl.stop - sl.start
+                    if kernels is not None:
+                        Rb = kernels.mask_rows(mask[sl], r, out=R[:b])
+                    else:
+                        Rb = np.multiply(mask[sl], r, out=R[:b])            # m_l ∘ r
+                    Fb = rfft_rows(Rb, F[:b])                                # their spectra
+                    if kernels is not None:
+                        kernels.multiply_rows(self._v_conj_uhat[sl], Fb, out=d[sl])
+                    else:
+                        np.multiply(self._v_conj_uhat[sl], Fb, out=d[sl])  # v_l conj(û) · rfft(m_l ∘ r)
+            _backend.thread_map(backward, runs, threads)
+            self._direction = d
             return d
         return x, vjp
 
-    def add(self, alpha, direction):
-        """S ← S + α·direction, in place (by channel blocks with NumPy): the spectra are this
-        iterate's own array (:attr:`params` returns a new C), so no caller can hold a reference to it."""
+    def _apply_pending(self):
+        """Apply the update :meth:`add` deferred, if there is one."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._update(*pending)
+
+    def _update(self, alpha, direction):
+        """S ← S + α·direction now, in place (by channel blocks with NumPy)."""
         kernels = self.gen._kernels if self._numpy else None
+        state = self._state
 
         def update(sl):
-            if kernels is None or not kernels.add_scaled(self.state[sl, :], alpha, direction[sl, :]):
-                self.state[sl, :] += alpha * direction[sl, :]
+            if kernels is None or not kernels.add_scaled(state[sl, :], alpha, direction[sl, :]):
+                state[sl, :] += alpha * direction[sl, :]
         _backend.thread_map(update, self._blocks, self.threads() if self._numpy else 1)
+
+    def add(self, alpha, direction):
+        """S ← S + α·direction, in place.  With NumPy, a direction that is the array this iterate's last VJP
+        returned is not applied now but in the next forward pass (fused with its product û · S), and is
+        read-only until then; any other direction is applied now.  The spectra are this iterate's own array
+        (:attr:`params` returns a new C), so no caller can hold a reference to it."""
+        self._apply_pending()
+        if self._numpy and direction is self._direction and direction.flags.writeable:
+            direction.flags.writeable = False
+            self._pending = (alpha, direction)
+            self._direction = None
+            return
+        self._update(alpha, direction)
 
     @property
     def params(self):

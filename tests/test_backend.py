@@ -333,6 +333,26 @@ def test_rfft_irfft_round_trip(n, seed):
         assert_allclose(B.irfft(B.rfft(x, axis=0), 3, axis=0), host)
 
 
+@given(n=sizes(1, 17), rows=st.integers(1, 4), seed=seeds())
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_row_ffts_into_buffers_are_the_real_ffts_of_each_row(dtype, n, rows, seed):
+    """rfft_rows / irfft_rows (the Fourier GD iterate's block FFTs): the real FFT of each row and its inverse,
+    of the input's precision, to the dtype's rounding of numpy.fft in float64, for odd and even n; the
+    inverse written into the given buffer, the forward one too in float64 (float32 takes scipy.fft's)."""
+    host = _host((rows, n), seed)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    cdtype = np.complex128 if dtype == "float64" else np.complex64
+    out = np.empty((rows, n // 2 + 1), cdtype)
+    X = B.rfft_rows(host.astype(dtype), out)
+    assert X.dtype == cdtype and X.shape == (rows, n // 2 + 1)
+    assert (X is out) == (dtype == "float64")
+    want = np.fft.rfft(host, axis=-1)
+    assert_allclose(X, want, rtol=0, atol=tol * max(1.0, np.abs(want).max()))
+    back = np.empty((rows, n), dtype)
+    assert B.irfft_rows(X, n, back) is back
+    assert_allclose(back, host, rtol=0, atol=tol * max(1.0, np.abs(host).max()))
+
+
 def test_fft_ifft_round_trip(xp):
     host = _host(9, 1)
     x = B.asarray(host, xp=xp)

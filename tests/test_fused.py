@@ -221,3 +221,31 @@ def test_the_two_layer_loops_are_the_numpy_formulas(dtype):
     if dtype == "float32":
         assert not _fused.add_scaled(y, np.float64(0.5), x)          # NumPy would compute α x in complex128
     np.testing.assert_array_equal(y, before)
+    into = _fused.mask_rows(mask, r.astype(dtype), out=np.empty(Z.shape, dtype))
+    np.testing.assert_array_equal(into, mask * r.astype(dtype))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_deferred_update_fused_with_the_spectra_product_is_the_numpy_formula(dtype):
+    """add_multiply_rows: S ← S + α d in place and out = û ∘ S (the new S, a row broadcast), the same bits as
+    NumPy's ``S += alpha * d; û * S``; refused (False, S untouched) where NumPy would widen the dtype, an
+    array is not contiguous, or out/d have another shape or dtype."""
+    rng = np.random.default_rng(8)
+    cdtype = np.result_type(dtype, np.complex64)
+    S, d, row = (rng.standard_normal(s) + 1j * rng.standard_normal(s) for s in ((6, 9), (6, 9), (1, 9)))
+    S, d, row = S.astype(cdtype), d.astype(cdtype), row.astype(cdtype)
+    want_S = S.copy()
+    want_S += -0.3 * d
+    s, out = S.copy(), np.empty_like(S)
+    assert _fused.add_multiply_rows(s, -0.3, d, row, out)
+    np.testing.assert_array_equal(s, want_S)
+    assert rel(out, row * want_S) < TOL[dtype]
+    before = s.copy()
+    assert not _fused.add_multiply_rows(s, -0.3, d[:, ::-1], row, out)                  # d not contiguous
+    assert not _fused.add_multiply_rows(s, -0.3, d, row, np.empty((6, 9), np.complex64 if dtype == "float64"
+                                                                  else np.complex128))  # out of another dtype
+    assert not _fused.add_multiply_rows(s, -0.3, d[:5], row, out[:5])                    # another shape
+    if dtype == "float32":
+        assert not _fused.add_multiply_rows(s, np.float64(0.5), d, row, out)            # α d in complex128
+    np.testing.assert_array_equal(s, before)

@@ -406,6 +406,71 @@ def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype,
     np.testing.assert_allclose(runs[1].params, C_ref, rtol=tol, atol=tol * np.abs(C_ref).max())
 
 
+@pytest.mark.parametrize("fused", FUSED, ids=["fused", "numpy"])
+def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_frozen(monkeypatch, fused):
+    """NumPy: add(α, d) with the d the iterate's own VJP returned is applied in the next forward pass (fused
+    with û · S).  Reading params/state first applies it, once (read twice: the same C); the next forward
+    pass starts from the moved point; d is read-only meanwhile (an in-place change raises instead of moving
+    the iterate); a direction of the caller's (a copy) is applied at once and left writeable; two updates in
+    a row both count (also two deferred ones).  Checked against the dense formula C ← C − η Uᵀ[(r vᵀ) ∘ M], blocks of 2 channels."""
+    from cstheory import two_layer
+    n, k, m = 8, 6, 5
+    monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 2 * n * 8)
+    u, A, y, C0, U, v = _dense_setup(n, k, m, seed=41)
+    gen = cst.TwoLayerGenerator(u, k, fused=fused)
+    eta = 0.05
+
+    def dense_grad(C):
+        Z = U @ C
+        return U.T @ (np.outer(A.T @ (A @ (np.maximum(Z, 0) @ v) - y), v) * (Z > 0))
+
+    def spectra_of(C):
+        return np.fft.rfft(C.T, axis=-1)
+
+    it = gen.gd_iterate(C0)
+    x, vjp = it.forward_vjp()
+    d = vjp(A.T @ (A @ x - y))
+    it.add(-eta, d)
+    assert not d.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        d *= 2
+    C1 = C0 - eta * dense_grad(C0)
+    np.testing.assert_allclose(it.params, C1, atol=1e-13)
+    np.testing.assert_allclose(it.params, C1, atol=1e-13)              # not applied a second time
+    np.testing.assert_allclose(it.state, spectra_of(C1), atol=1e-12)
+
+    it = gen.gd_iterate(C0)                                            # deferred, then read by the next pass
+    x, vjp = it.forward_vjp()
+    it.add(-eta, vjp(A.T @ (A @ x - y)))
+    x1, vjp = it.forward_vjp()
+    np.testing.assert_allclose(x1, np.maximum(U @ C1, 0) @ v, atol=1e-13)
+    d1 = vjp(A.T @ (A @ x1 - y))
+    it.add(-eta, d1)
+    C2 = C1 - eta * dense_grad(C1)
+    np.testing.assert_allclose(it.params, C2, atol=1e-13)
+
+    it = gen.gd_iterate(C0)                                            # the caller's own array: now
+    x, vjp = it.forward_vjp()
+    mine = vjp(A.T @ (A @ x - y)).copy()
+    it.add(-eta, mine)
+    assert mine.flags.writeable and it._pending is None
+    np.testing.assert_allclose(it.params, C1, atol=1e-13)
+
+    it = gen.gd_iterate(C0)                                            # deferred, then another update
+    x, vjp = it.forward_vjp()
+    d = vjp(A.T @ (A @ x - y))
+    it.add(-eta, d)
+    it.add(-eta, d)                                                    # d is no longer the VJP's: applied now
+    np.testing.assert_allclose(it.params, C0 - 2 * eta * dense_grad(C0), atol=1e-13)
+
+    it = gen.gd_iterate(C0)                                            # two VJPs of one pass, both added
+    x, vjp = it.forward_vjp()
+    g = A.T @ (A @ x - y)
+    it.add(-eta, vjp(g))
+    it.add(-eta, vjp(g))                                               # deferred too: the first applied first
+    np.testing.assert_allclose(it.params, C0 - 2 * eta * dense_grad(C0), atol=1e-13)
+
+
 def test_fit_gd_fast_path_agrees_with_vjp_of_the_generator(xp):
     """Several fast-path steps equal the same loop written with the generator's public vjp
     (C ← C − η vjp(C, Aᵀ(A G(C) − y))), on an odd n with an asymmetric kernel."""
