@@ -19,7 +19,7 @@ loop:
   NumPy calls on vectors of k entries, each of which costs microseconds of interpreter time.
 
 The two-layer generator's GD iterate (:class:`~cstheory.two_layer.FourierIterate`, C kept as spectra,
-one block of channels at a time) has its own: :func:`multiply_rows` (û · S and v_l conj(û) · F),
+one block of channels at a time) has its own: :func:`multiply_rows` (û · S), :func:`gradient_rows` (v_l conj(û) · F),
 :func:`relu_weighted_sum` (mask, ReLU and Σ_l v_l ReLU(U c_l) in one pass), :func:`mask_rows` (m_l ∘ r),
 :func:`add_scaled` (the in-place update S ← S + α d) and :func:`add_multiply_rows` (that update, deferred to
 the next step, fused with its product û · S).
@@ -50,7 +50,7 @@ except ImportError:          # not installed, or built for another NumPy: the de
 
 __all__ = ["available", "usable", "upsample_relu_centre", "fold", "layer_grads", "backward_adjoint", "relu_output",
            "output_cotangent", "relu_weighted_sum", "mask_rows", "multiply_rows",
-           "add_scaled", "add_multiply_rows"]
+           "add_scaled", "add_multiply_rows", "gradient_rows"]
 
 
 def available():
@@ -270,6 +270,16 @@ def _multiply_rows(a, b, out):
 
 
 @_jit
+def _gradient_rows(v, a, F, out):
+    """out[l] = (v_l conj(a)) ∘ F[l] for the one row a: the weights v_l conj(a_j) formed in the loop, as NumPy's
+    ``(v[:, None] * conj(a)) * F`` forms them, instead of read from a (b, n) array."""
+    m, n = F.shape
+    for l in range(m):
+        for j in range(n):
+            out[l, j] = (v[l] * a[0, j].conjugate()) * F[l, j]
+
+
+@_jit
 def _add_multiply_rows(s, alpha, d, a, out):
     """s ← s + α d in place and out = a ∘ s (a of one row), in one pass; each sum rounded to s's dtype before
     the product, as NumPy's ``s += alpha * d`` followed by ``a * s``."""
@@ -400,6 +410,14 @@ def multiply_rows(a, b, out=None):
     FFT, v_l conj(û) · F after the forward one), without NumPy's broadcasting machinery."""
     out = np.empty(b.shape, b.dtype) if out is None else out
     _multiply_rows(a, b, out)
+    return out
+
+
+def gradient_rows(v, a, F, out):
+    """out = (v conj(a)) ∘ F row by row, for v (b,) real, a (1, n) and F (b, n) complex of one precision: the
+    two-layer gradient's rows v_l conj(û) · rfft(m_l ∘ r) in the Fourier GD iterate, without reading a (b, n)
+    array of the weights v_l conj(û) (one pass over memory less per step).  Returns ``out``."""
+    _gradient_rows(np.ascontiguousarray(v), a, F, out)
     return out
 
 

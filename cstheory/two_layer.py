@@ -402,8 +402,8 @@ class FourierIterate(Iterate):
                     else:
                         Rb = np.multiply(mask[sl], r, out=R[:b])            # m_l ∘ r
                     Fb = rfft_rows(Rb, F[:b])                                # their spectra
-                    if kernels is not None:
-                        kernels.multiply_rows(self._v_conj_uhat[sl], Fb, out=d[sl])
+                    if kernels is not None:                 # the weights v_l conj(û) formed in the loop
+                        kernels.gradient_rows(v[sl], uhat, Fb, d[sl])
                     else:
                         np.multiply(self._v_conj_uhat[sl], Fb, out=d[sl])  # v_l conj(û) · rfft(m_l ∘ r)
             _backend.thread_map(backward, runs, threads)

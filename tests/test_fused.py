@@ -198,7 +198,7 @@ def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
 def test_the_two_layer_loops_are_the_numpy_formulas(dtype):
     """The Fourier GD iterate's loops against its NumPy operations: Σ_l v_l ReLU(Z_l) with the mask (a zero of
     Z inactive), m_l ∘ r (the same bits), the spectra's products with a row broadcast and with whole rows
-    (complex), and y += α x in place — refused (False, y untouched) where NumPy would widen the dtype or an
+    (complex), the gradient's rows (v_l conj(û)) · F, and y += α x in place — refused (False, y untouched) where NumPy would widen the dtype or an
     array is not contiguous."""
     rng = np.random.default_rng(7)
     cdtype = np.result_type(dtype, np.complex64)
@@ -223,6 +223,10 @@ def test_the_two_layer_loops_are_the_numpy_formulas(dtype):
     np.testing.assert_array_equal(y, before)
     into = _fused.mask_rows(mask, r.astype(dtype), out=np.empty(Z.shape, dtype))
     np.testing.assert_array_equal(into, mask * r.astype(dtype))
+    vv = v.astype(dtype)
+    out = np.empty_like(M)
+    assert _fused.gradient_rows(vv, row, M, out) is out and out.dtype == cdtype      # (v_l conj(û)) · F
+    assert rel(out, (vv[:, None] * np.conj(row)) * M) < TOL[dtype]
 
 
 @needs_numba
