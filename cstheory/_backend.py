@@ -658,11 +658,14 @@ def thread_map(fn, items, workers):
 
     For NumPy work that releases the GIL (FFTs, ufuncs on large arrays, BLAS): independent blocks of one
     step run side by side.  One thread or one item: a plain loop in this thread.  Otherwise the items
-    are cut into ``workers`` contiguous runs, one task each, so at most ``workers`` threads compute at
-    once.  The threads come from one pool per process of at least :func:`usable_cpus` threads, made on
+    are cut into ``workers`` contiguous runs: the calling thread computes the first and the pool the
+    others, one task each, so at most ``workers`` threads compute at once (the caller does not sleep
+    while the pool works: on the 2-vCPU development machine a sleeping thread took about 0.1 ms to
+    wake, and the two-layer GD step ran 4 % faster this way).  The call returns when every run has.
+    The threads come from one pool per process of at least :func:`usable_cpus` threads, made on
     first use, again after a fork, and larger when more threads are asked for (a replaced pool is left
-    idle, never shut down under another caller).  Called from inside a pool thread it runs in place, so a
-    nested call cannot wait on itself.  The idle threads stay for the life of the process; Python ≥ 3.12
+    idle, never shut down under another caller).  Called from inside a pool thread, or from ``fn`` in
+    the calling thread, it runs in place, so a nested call cannot wait on itself.  The idle threads stay for the life of the process; Python ≥ 3.12
     warns when such a process forks, as it does for any multi-threaded process.
 
     Examples
@@ -686,7 +689,15 @@ def thread_map(fn, items, workers):
 
     def run(bounds):
         return [fn(item) for item in items[bounds[0]:bounds[1]]]
-    return [out for part in pool[2].map(run, zip(edges[:-1], edges[1:])) for out in part]
+    from concurrent.futures import wait
+    futures = [pool[2].submit(run, bounds) for bounds in zip(edges[1:-1], edges[2:])]
+    _IN_POOL.flag = True                  # the caller computes the first run; a nested call there runs in place
+    try:
+        first = run((edges[0], edges[1]))
+    finally:
+        _IN_POOL.flag = False
+        wait(futures)                     # every run has ended, also when the caller's raised
+    return first + [out for future in futures for out in future.result()]
 
 
 def _mark_pool_thread():

@@ -302,7 +302,9 @@ class Iterate:
         return self.gen.forward_vjp(self.state)
 
     def add(self, alpha, direction):
-        """θ ← θ + α · direction."""
+        """θ ← θ + α · direction.  A subclass may apply it later (in the next :meth:`forward_vjp`, where the
+        pass reads θ anyway), as long as :attr:`params` and every later pass see the moved point
+        (:class:`cstheory.two_layer.FourierIterate` does, for the direction its own VJP returned)."""
         self.state = self.state + alpha * direction
 
     @property

@@ -230,22 +230,34 @@ def test_a_process_on_one_cpu_runs_its_ffts_on_one_thread():
 
 
 def test_thread_map_keeps_the_order_uses_the_threads_and_raises_what_a_call_raises():
-    """Results in the order of the items (the slow first item finishes last); several items run on pool
-    threads at once, one thread runs them here; an exception of one call reaches the caller."""
+    """Results in the order of the items (the slow first item finishes last); the first run of items in the
+    calling thread, the others on pool threads at the same time; one thread runs them all here; an
+    exception of one call reaches the caller, and only once every run has ended."""
     import threading
     import time
 
     def slow_first(i):
         time.sleep(0.05 if i == 0 else 0.0)
         return i, threading.current_thread().name
+    here = threading.current_thread().name
     out = B.thread_map(slow_first, range(4), workers=2)
     assert [i for i, _ in out] == [0, 1, 2, 3]
-    assert all(name.startswith("cstheory") for _, name in out)
-    here = threading.current_thread().name
+    assert [name == here for _, name in out] == [True, True, False, False]
+    assert all(name.startswith("cstheory") for _, name in out[2:])
     assert {name for _, name in B.thread_map(slow_first, range(3), workers=1)} == {here}
     assert {name for _, name in B.thread_map(slow_first, [0], workers=4)} == {here}
     with pytest.raises(ZeroDivisionError):
         B.thread_map(lambda i: 1 / i, [1, 0, 2], workers=2)
+    done = []
+
+    def fail_first(i):
+        if i == 0:
+            raise ZeroDivisionError
+        time.sleep(0.05)
+        done.append(i)
+    with pytest.raises(ZeroDivisionError):
+        B.thread_map(fail_first, [0, 1], workers=2)
+    assert done == [1]                                  # the pool's run had ended when the error came
     barrier = threading.Barrier(3, timeout=10)          # three calls can only pass together: three threads
     assert B.thread_map(lambda i: barrier.wait() * 0 + i, range(3), workers=3) == [0, 1, 2]
 
@@ -286,14 +298,21 @@ def test_thread_map_runs_at_most_workers_at_once_and_serves_concurrent_callers()
 
 def test_thread_map_nested_in_a_pool_thread_runs_in_place():
     """A thread_map inside a thread_map's function (the pool's threads all busy with the outer items) runs
-    its items in the calling thread instead of waiting on the pool behind itself."""
+    its items in the calling thread instead of waiting on the pool behind itself — in a pool thread and in
+    the caller's thread, which computes the first run; afterwards the caller maps on the pool again."""
     import threading
-    out = []
-    t = threading.Thread(target=lambda: out.append(
-        B.thread_map(lambda i: B.thread_map(abs, [-i, -2 * i], 2), [1, 2], 2)), daemon=True)
+    out, names = [], []
+
+    def inner(i):
+        return B.thread_map(lambda j: names.append((i, threading.current_thread().name)) or abs(j), [-i, -2 * i], 2)
+    t = threading.Thread(target=lambda: out.append(B.thread_map(inner, [1, 2], 2)), daemon=True, name="outer")
     t.start()
     t.join(timeout=30)
     assert out == [[[1, 2], [2, 4]]], "the nested thread_map did not return (a deadlock)"
+    assert {name for i, name in names if i == 1} == {"outer"}                 # nested in the caller: in place
+    assert len({name for i, name in names if i == 2}) == 1                     # nested in a pool thread: in place
+    again = B.thread_map(lambda i: threading.current_thread().name, [0, 1], 2)
+    assert again[0] == threading.current_thread().name and again[1].startswith("cstheory")
 
 
 def test_fft_workers_are_passed_as_given():
