@@ -471,6 +471,23 @@ def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_
     np.testing.assert_allclose(it.params, C0 - 2 * eta * dense_grad(C0), atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_threads_scratch_buffers_have_the_generators_dtypes_and_its_largest_block(monkeypatch, dtype):
+    """The buffers a thread's blocks reuse: spectra of the state's complex dtype and signals of the generator's
+    real dtype (a float64 buffer would run a float32 step's inverse FFT and ReLU in float64), with as many rows
+    as the run's largest block (k = 8 in blocks of 3: the run of the last two, 3 and 2 channels, needs 3 rows)."""
+    from cstheory import two_layer
+    n, k = 8, 8
+    monkeypatch.setattr(two_layer, "CHANNEL_BLOCK_BYTES", 3 * n * np.dtype(dtype).itemsize)
+    gen = cst.TwoLayerGenerator(cst.kernels.triangular(n, 2).astype(dtype), k)
+    it = gen.gd_iterate(gen.init(rng=0))
+    run = it.channel_blocks()[1:]
+    assert run == [slice(3, 6), slice(6, 8)]
+    spectra, signals = it._buffers(run)
+    assert spectra.shape == (3, n // 2 + 1) and spectra.dtype == np.result_type(dtype, np.complex64)
+    assert signals.shape == (3, n) and signals.dtype == np.dtype(dtype)
+
+
 def test_fit_gd_fast_path_agrees_with_vjp_of_the_generator(xp):
     """Several fast-path steps equal the same loop written with the generator's public vjp
     (C ← C − η vjp(C, Aᵀ(A G(C) − y))), on an odd n with an asymmetric kernel."""
