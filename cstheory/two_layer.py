@@ -276,17 +276,18 @@ class FourierIterate(Iterate):
     ReLU, its mask and the weighted channel sum in one pass instead of three).  The update
     S ← S + α d that :meth:`add` is given with the direction this iterate's own VJP returned is not a
     pass of its own: it is kept, and applied block by block in the next forward pass, which reads S
-    anyway (fused with û · S); that direction is read-only meanwhile, and reading :attr:`state` or
-    :attr:`params` applies the update first.  The blocks are independent, so with several FFT threads
-    (``_backend.FFT_WORKERS``) and a large step they are spread over that many threads in contiguous
-    runs (:func:`cstheory._backend.thread_map`), each block's FFTs on one; the sums are taken in block
-    order, so the iterates do not depend on the thread count.  Other namespaces take the whole (k, n)
+    anyway (fused with û · S); the VJP's direction is a read-only array (so neither it nor a view of
+    it can change before then), and reading :attr:`state` or :attr:`params` applies the update first.
+    The blocks are independent, so with several FFT threads (``_backend.FFT_WORKERS``) and a large step
+    they are spread over that many threads in contiguous runs (:func:`cstheory._backend.thread_map`),
+    each block's FFTs on one; the sums are taken in block order, so the iterates do not depend on the
+    thread count.  Other namespaces take the whole (k, n)
     arrays at once.
     """
 
     #: (α, d): the update :meth:`add` left to the next forward pass (NumPy only)
     _pending = None
-    #: the direction the last VJP returned (the only one :meth:`add` defers)
+    #: (the read-only direction the last VJP returned, its array): the only direction :meth:`add` defers
     _direction = None
 
     def __init__(self, gen, params):
@@ -299,7 +300,9 @@ class FourierIterate(Iterate):
 
     @property
     def state(self):
-        """S, the (k, n//2+1) spectra of the columns of C, with a deferred update applied first."""
+        """S, the (k, n//2+1) spectra of the columns of C, with a deferred update applied first.  It is the
+        iterate's own array, moved in place: a reference held across :meth:`add` sees a deferred update only
+        once the next forward pass or another read of ``state``/``params`` has applied it."""
         self._apply_pending()
         return self._state
 
@@ -407,8 +410,10 @@ class FourierIterate(Iterate):
                     else:
                         np.multiply(self._v_conj_uhat[sl], Fb, out=d[sl])  # v_l conj(û) · rfft(m_l ∘ r)
             _backend.thread_map(backward, runs, threads)
-            self._direction = d
-            return d
+            grad = d.view()                # read-only from the start, and so is every view of it: nothing the
+            grad.flags.writeable = False   # caller holds can change d while add() defers the update
+            self._direction = (grad, d)
+            return grad
         return x, vjp
 
     def _apply_pending(self):
@@ -428,14 +433,13 @@ class FourierIterate(Iterate):
         _backend.thread_map(update, self._blocks, self.threads() if self._numpy else 1)
 
     def add(self, alpha, direction):
-        """S ← S + α·direction, in place.  With NumPy, a direction that is the array this iterate's last VJP
-        returned is not applied now but in the next forward pass (fused with its product û · S), and is
-        read-only until then; any other direction is applied now.  The spectra are this iterate's own array
-        (:attr:`params` returns a new C), so no caller can hold a reference to it."""
+        """S ← S + α·direction, in place.  With NumPy, a direction that is the (read-only) array this iterate's
+        last VJP returned is not applied now but in the next forward pass (fused with its product û · S), or
+        when :attr:`state` or :attr:`params` is read; any other direction is applied now."""
         self._apply_pending()
-        if self._numpy and direction is self._direction and direction.flags.writeable:
-            direction.flags.writeable = False
-            self._pending = (alpha, direction)
+        given = self._direction
+        if self._numpy and given is not None and direction is given[0]:
+            self._pending = (alpha, given[1])
             self._direction = None
             return
         self._update(alpha, direction)

@@ -409,9 +409,10 @@ def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype,
 @pytest.mark.parametrize("fused", FUSED, ids=["fused", "numpy"])
 def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_frozen(monkeypatch, fused):
     """NumPy: add(α, d) with the d the iterate's own VJP returned is applied in the next forward pass (fused
-    with û · S).  Reading params/state first applies it, once (read twice: the same C); the next forward
-    pass starts from the moved point; d is read-only meanwhile (an in-place change raises instead of moving
-    the iterate); a direction of the caller's (a copy) is applied at once and left writeable; two updates in
+    with û · S).  Reading params/state first applies it, once (read twice: the same C), to the array a caller
+    held; the next forward pass starts from the moved point; d is read-only, and so is a view of it taken
+    before the step (an in-place change raises instead of moving the iterate); a direction of the caller's
+    (a copy) is applied at once; two updates in
     a row both count (also two deferred ones).  Checked against the dense formula C ← C − η Uᵀ[(r vᵀ) ∘ M], blocks of 2 channels."""
     from cstheory import two_layer
     n, k, m = 8, 6, 5
@@ -428,16 +429,20 @@ def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_
         return np.fft.rfft(C.T, axis=-1)
 
     it = gen.gd_iterate(C0)
+    held = it.state                                                    # the live array, moved in place
     x, vjp = it.forward_vjp()
     d = vjp(A.T @ (A @ x - y))
+    flat = d.reshape(-1)                                               # a view taken before the step
+    assert not d.flags.writeable and not flat.flags.writeable
     it.add(-eta, d)
-    assert not d.flags.writeable
-    with pytest.raises(ValueError, match="read-only"):
-        d *= 2
+    for view in (d, flat):                                             # neither can change the deferred step
+        with pytest.raises(ValueError, match="read-only"):
+            view *= 0
     C1 = C0 - eta * dense_grad(C0)
     np.testing.assert_allclose(it.params, C1, atol=1e-13)
     np.testing.assert_allclose(it.params, C1, atol=1e-13)              # not applied a second time
     np.testing.assert_allclose(it.state, spectra_of(C1), atol=1e-12)
+    assert held is it.state                                            # and the held array has it now
 
     it = gen.gd_iterate(C0)                                            # deferred, then read by the next pass
     x, vjp = it.forward_vjp()
@@ -453,7 +458,7 @@ def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_
     x, vjp = it.forward_vjp()
     mine = vjp(A.T @ (A @ x - y)).copy()
     it.add(-eta, mine)
-    assert mine.flags.writeable and it._pending is None
+    assert it._pending is None
     np.testing.assert_allclose(it.params, C1, atol=1e-13)
 
     it = gen.gd_iterate(C0)                                            # deferred, then another update
