@@ -37,6 +37,7 @@ __all__ = [
     "itemsize", "real_dtype", "tolerance", "dtype_name", "backend_name", "same_backend", "REAL_DTYPES",
     "perturbation", "PERTURB_ENV", "qr_r",
     "usable_cpus", "env_threads", "default_fft_workers", "THREAD_ENV", "FFT_ENV", "thread_map",
+    "contiguous_runs",
 ]
 
 #: the environment variables that set BLAS/OpenMP thread pools (and, unless :data:`FFT_ENV` is set, the
@@ -665,7 +666,8 @@ def thread_map(fn, items, workers):
     The threads come from one pool per process of at least :func:`usable_cpus` threads, made on
     first use, again after a fork, and larger when more threads are asked for (a replaced pool is left
     idle, never shut down under another caller).  Called from inside a pool thread, or from ``fn`` in
-    the calling thread, it runs in place, so a nested call cannot wait on itself.  The idle threads stay for the life of the process; Python ≥ 3.12
+    the calling thread, it runs in place, so a nested call cannot wait on itself.  The idle threads stay
+    for the life of the process; Python ≥ 3.12
     warns when such a process forks, as it does for any multi-threaded process.
 
     Examples
@@ -685,19 +687,33 @@ def thread_map(fn, items, workers):
         size = max(workers, usable_cpus())
         pool = _POOL = (os.getpid(), size, ThreadPoolExecutor(size, thread_name_prefix="cstheory",
                                                               initializer=_mark_pool_thread))
-    edges = [round(i * len(items) / workers) for i in range(workers + 1)]
+    first_run, *other_runs = contiguous_runs(items, workers)
 
-    def run(bounds):
-        return [fn(item) for item in items[bounds[0]:bounds[1]]]
+    def run(part):
+        return [fn(item) for item in part]
     from concurrent.futures import wait
-    futures = [pool[2].submit(run, bounds) for bounds in zip(edges[1:-1], edges[2:])]
+    futures = [pool[2].submit(run, part) for part in other_runs]
     _IN_POOL.flag = True                  # the caller computes the first run; a nested call there runs in place
     try:
-        first = run((edges[0], edges[1]))
+        first = run(first_run)
     finally:
         _IN_POOL.flag = False
         wait(futures)                     # every run has ended, also when the caller's raised
     return first + [out for future in futures for out in future.result()]
+
+
+def contiguous_runs(items, workers):
+    """``items`` (a list) cut into ``workers`` contiguous runs of sizes differing by at most one, in order: how
+    :func:`thread_map` shares items among its threads.
+
+    Examples
+    --------
+    >>> from cstheory._backend import contiguous_runs
+    >>> contiguous_runs([0, 1, 2, 3, 4], 2)
+    [[0, 1], [2, 3, 4]]
+    """
+    edges = [round(i * len(items) / workers) for i in range(workers + 1)]
+    return [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
 
 def _mark_pool_thread():

@@ -343,10 +343,8 @@ class FourierIterate(Iterate):
         return max(1, min(_backend.FFT_WORKERS, len(self._blocks)))
 
     def _runs(self, threads):
-        """The blocks cut into ``threads`` contiguous runs, one per thread."""
-        blocks = self._blocks
-        edges = [round(i * len(blocks) / threads) for i in range(threads + 1)]
-        return [blocks[a:b] for a, b in zip(edges[:-1], edges[1:])]
+        """The blocks cut into ``threads`` contiguous runs, one per thread (as :func:`thread_map` would cut them)."""
+        return _backend.contiguous_runs(self._blocks, threads)
 
     def _buffers(self, run):
         """A run's scratch, reused by its blocks: spectra (b, n//2+1) and signals (b, n), b its largest block."""
