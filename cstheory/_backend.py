@@ -622,8 +622,7 @@ def irfft_rows(x, n, out):
 
     For a blocked loop that reuses one buffer (:class:`cstheory.two_layer.FourierIterate`): ``numpy.fft`` (NumPy
     ≥ 2) writes into the caller's array, so the result lands in memory that is already in the cache, where
-    ``scipy.fft`` returns a new array.  The two libraries' transforms agree to rounding (≤ 3e-16 relative in
-    float64); a given call always uses the same one, so results do not depend on the threads.
+    ``scipy.fft`` returns a new array (the two agree to ≤ 3e-16 relative in float64).
 
     Examples
     --------
@@ -703,15 +702,9 @@ def thread_map(fn, items, workers):
 
 
 def contiguous_runs(items, workers):
-    """``items`` (a list) cut into ``workers`` contiguous runs of sizes differing by at most one, in order: how
-    :func:`thread_map` shares items among its threads.
-
-    Examples
-    --------
-    >>> from cstheory._backend import contiguous_runs
-    >>> contiguous_runs([0, 1, 2, 3, 4], 2)
-    [[0, 1], [2, 3, 4]]
-    """
+    """``items`` (a list) cut into ``workers`` contiguous runs, in order, sizes within one of each other (how
+    :func:`thread_map` shares items among its threads): ``contiguous_runs([0, 1, 2, 3, 4], 2)`` is
+    ``[[0, 1], [2, 3, 4]]``."""
     edges = [round(i * len(items) / workers) for i in range(workers + 1)]
     return [items[a:b] for a, b in zip(edges[:-1], edges[1:])]
 
