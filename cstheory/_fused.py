@@ -2,14 +2,15 @@
 
 :class:`~cstheory.deep_decoder.DeepDecoder`'s forward and backward passes (channels last, one row of k
 channels per pixel) spend most of their time outside the matrix products in elementwise passes: after
-each upsampling the ReLU, its mask, the channel sums, the centring and the sums of squares; before each
+each upsampling the ReLU, its mask, the channel sums and the sums of squares; before each
 adjoint upsampling the channel normalisation's backward step and the ReLU mask.  NumPy runs each of those
 as its own pass over an (n_i, k) array, reading and writing it again every time; at 64² pixels and
 k = 64 channels one such pass costs about as much as a sixth of a matrix product.  The loops below do
 the same arithmetic in one pass each, row by row, with the upsampling's sparse product inside the
 loop:
 
-* :func:`upsample_relu_centre` — c = ReLU(U y) − mean and Σ c² per channel (two passes over c);
+* :func:`upsample_relu_moments` — A = ReLU(U y), its mask, and per channel the mean and Σ (A − mean)²
+  (one pass; A is not centred: :func:`fold` puts the mean into the next convolution's bias);
 * :func:`backward_adjoint` — Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)] (one pass, the adjoint upsampling
   scattering each row of the bracket into the ≤ 4 rows it came from);
 * :func:`relu_output` and :func:`output_cotangent` — the ``"fixed"`` output x = ReLU(Z + β) v and its
@@ -48,7 +49,7 @@ try:
 except ImportError:          # not installed, or built for another NumPy: the decoder's array-API passes run
     numba = None
 
-__all__ = ["available", "usable", "upsample_relu_centre", "fold", "layer_grads", "backward_adjoint", "relu_output",
+__all__ = ["available", "usable", "upsample_relu_moments", "fold", "layer_grads", "backward_adjoint", "relu_output",
            "output_cotangent", "relu_weighted_sum", "mask_rows", "multiply_rows",
            "add_scaled", "add_multiply_rows", "gradient_rows"]
 
@@ -79,8 +80,11 @@ _jit_reassoc = numba.njit(cache=True, nogil=True, fastmath={"reassoc"}) if numba
 # the loops: plain Python, compiled by Numba
 # ---------------------------------------------------------------------------
 @_jit
-def _upsample_relu(indptr, indices, data, y, z, mask, one, zero):
-    """z = ReLU(U y) and mask = 1{U y > 0} row by row (U in CSR form); returns Σ_rows z (float64).
+def _upsample_relu(indptr, indices, data, y, z, one, zero):
+    """z = ReLU(U y) row by row (U in CSR form; z > 0 exactly where U y > 0, the ReLU's mask, which is therefore
+    not stored); returns the channels' means and centred
+    sums of squares Σ_rows (z − mean)², summed in float64 about a shift K, the first row's z (the shifted-data
+    algorithm: Σ (z − K) and Σ (z − K)², then Σ (z − K)² − (Σ (z − K))²/s).
 
     A row of U y sums a few rows of y (bilinear interpolation: four taps inside, two on an edge, one at a
     corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels, any other
@@ -88,7 +92,13 @@ def _upsample_relu(indptr, indices, data, y, z, mask, one, zero):
     whose reference counting cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so a
     float32 loop is not widened to float64: the same values, faster)."""
     s, k = z.shape
-    sums = np.zeros(k)
+    shift, sums, squares = np.zeros(k), np.zeros(k), np.zeros(k)
+    for q in range(indptr[0], indptr[1]):
+        for j in range(k):
+            shift[j] += data[q] * y[indices[q], j]
+    for j in range(k):
+        if not shift[j] > 0:                          # ReLU; a NaN row reaches the sums anyway
+            shift[j] = 0.0
     row = np.empty(k, z.dtype)
     for i in range(s):
         p, n = indptr[i], indptr[i + 1] - indptr[i]
@@ -104,38 +114,29 @@ def _upsample_relu(indptr, indices, data, y, z, mask, one, zero):
                 for j in range(k):
                     row[j] += w * y[r, j]
         for j in range(k):
-            m = row[j] > 0
-            mask[i, j] = m
-            v = row[j] * (one if m else zero)
+            v = row[j] * (one if row[j] > 0 else zero)
             z[i, j] = v
-            sums[j] += v
-    return sums
+            e = v - shift[j]
+            sums[j] += e
+            squares[j] += e * e
+    for j in range(k):
+        q = squares[j] - sums[j] * sums[j] / s
+        squares[j] = 0.0 if q < 0 else q              # rounding below 0 only; a NaN stays NaN
+        sums[j] = shift[j] + sums[j] / s
+    return sums, squares
 
 
 @_jit
-def _centre(z, mean):
-    """z ← z − mean in place; returns Σ_rows z² of the centred z (float64)."""
-    s, k = z.shape
-    sq = np.zeros(k)
-    for i in range(s):
-        for j in range(k):
-            v = z[i, j] - mean[j]
-            z[i, j] = v
-            sq[j] += v * v
-    return sq
-
-
-@_jit
-def _backward_adjoint(indptr, indices, data, G, c, mask, a, b, out, one, zero):
-    """out = Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)], the bracket t formed one row at a time and scattered into the
-    ≤ 4 rows of out it came from (written out here rather than called: a call per row kept the scatter
-    from being vectorised, at twice the time)."""
-    s, k = c.shape
+def _backward_adjoint(indptr, indices, data, G, A, a, b, out, one, zero):
+    """out = Uᵀ[1{A > 0} ∘ (G − a ∘ A − b)] (A = ReLU(Z): A > 0 where Z > 0), the bracket t formed one row
+    at a time and scattered into the ≤ 4 rows of out it came from (written out here rather than called: a
+    call per row kept the scatter from being vectorised, at twice the time)."""
+    s, k = A.shape
     out[:] = 0
-    t = np.empty(k, c.dtype)
+    t = np.empty(k, A.dtype)
     for i in range(s):
         for j in range(k):
-            t[j] = (G[i, j] - a[j] * c[i, j] - b[j]) * (one if mask[i, j] else zero)
+            t[j] = (G[i, j] - a[j] * A[i, j] - b[j]) * (one if A[i, j] > 0 else zero)
         for q in range(indptr[i], indptr[i + 1]):
             w, r = data[q], indices[q]
             for j in range(k):
@@ -143,14 +144,14 @@ def _backward_adjoint(indptr, indices, data, G, c, mask, a, b, out, one, zero):
 
 
 @_jit
-def _backward_adjoint_outer(indptr, indices, data, g, w, c, mask, a, b, out, one, zero):
+def _backward_adjoint_outer(indptr, indices, data, g, w, A, a, b, out, one, zero):
     """As :func:`_backward_adjoint` with the rank-one G = g wᵀ (one output channel above)."""
-    s, k = c.shape
+    s, k = A.shape
     out[:] = 0
-    t = np.empty(k, c.dtype)
+    t = np.empty(k, A.dtype)
     for i in range(s):
         for j in range(k):
-            t[j] = (g[i] * w[j] - a[j] * c[i, j] - b[j]) * (one if mask[i, j] else zero)
+            t[j] = (g[i] * w[j] - a[j] * A[i, j] - b[j]) * (one if A[i, j] > 0 else zero)
         for q in range(indptr[i], indptr[i + 1]):
             u, r = data[q], indices[q]
             for j in range(k):
@@ -177,10 +178,13 @@ def _relu_output(Z, bias, v, mask, x, one, zero):
 
 
 @_jit
-def _fold(sq, s, eps, scale, Ct, shift, sd, alpha, W, bias):
-    """The channel normalisation folded into the next 1×1 convolution: sd = √(Σc²/s + ε), α = γ/sd,
-    W = Cᵀ diag α and bias = Cᵀ β (the k-sized arithmetic between two layers, in one call)."""
-    k = sq.shape[0]
+def _fold(mean, sq, s, eps, scale, Ct, shift):
+    """The channel normalisation folded into the next 1×1 convolution of the uncentred A: sd = √(Σc²/s + ε),
+    α = γ/sd, W = Cᵀ diag α and bias = Cᵀ (β − α ∘ mean) (the k-sized arithmetic between two layers, in one
+    call; mean and Σc² in float64, the sums in float64); returns (sd, α, W, bias) in scale's dtype."""
+    k, kn = sq.shape[0], Ct.shape[0]
+    sd, alpha, W, bias = np.empty(k, scale.dtype), np.empty(k, scale.dtype), np.empty((kn, k), scale.dtype), \
+        np.empty(kn, scale.dtype)
     for j in range(k):
         sd[j] = np.sqrt(sq[j] / s + eps)
         alpha[j] = scale[j] / sd[j]
@@ -188,8 +192,9 @@ def _fold(sq, s, eps, scale, Ct, shift, sd, alpha, W, bias):
         acc = 0.0
         for j in range(k):
             W[p, j] = Ct[p, j] * alpha[j]
-            acc += Ct[p, j] * shift[j]
+            acc += Ct[p, j] * (shift[j] - alpha[j] * mean[j])
         bias[p] = acc
+    return sd, alpha, W, bias
 
 
 @_jit
@@ -204,25 +209,31 @@ def _column_sums(g):
 
 
 @_jit
-def _layer_grads(gsum64, s, gc, alpha, shift, Ct, sd, dCt, dshift, dscale, W, a, b):
+def _layer_grads(gsum64, s, gA, mean, alpha, shift, Ct, sd):
     """The k-sized arithmetic of one backward step, as :meth:`DeepDecoder._backward` writes it: with
-    gsum = 1ᵀ g (given summed in float64, over s rows), ∂Cᵀ = gc diag α + gsum βᵀ, ∂β = gsumᵀ Cᵀ,
-    ∂γ = diag(C gc)/sd; and W = Cᵀ diag α, a = α ∂γ/(s sd), b = α ∂β/s for :func:`_backward_adjoint`
-    (Ct = Cᵀ, gc = gᵀ c)."""
+    gsum = 1ᵀ g (given summed in float64, over s rows) and gc = gᵀ c = gᵀ A − gsum meanᵀ (from gA = gᵀ A of
+    the uncentred A), ∂Cᵀ = gc diag α + gsum βᵀ, ∂β = gsumᵀ Cᵀ, ∂γ = diag(C gc)/sd; and W = Cᵀ diag α,
+    a = α ∂γ/(s sd) and b = α ∂β/s − a ∘ mean for :func:`_backward_adjoint` on A, whose a ∘ A + b is the
+    a ∘ c + α ∂β/s of the centred c (Ct = Cᵀ; the corrections in float64); returns (∂Cᵀ, ∂β, ∂γ, W, a, b)
+    in gA's dtype."""
     kn, k = Ct.shape
-    gsum = gsum64.astype(gc.dtype)
+    dCt, W = np.empty((kn, k), gA.dtype), np.empty((kn, k), gA.dtype)
+    dshift, dscale, a, b = np.empty(k, gA.dtype), np.empty(k, gA.dtype), np.empty(k, gA.dtype), np.empty(k, gA.dtype)
+    gsum = gsum64.astype(gA.dtype)
     ds, dm = np.zeros(k), np.zeros(k)              # Σ_p Cᵀ[p, j] gc[p, j] and Σ_p gsum[p] Cᵀ[p, j], row by row
     for p in range(kn):
         for j in range(k):
-            dCt[p, j] = gc[p, j] * alpha[j] + gsum[p] * shift[j]
+            gc = gA[p, j] - gsum64[p] * mean[j]
+            dCt[p, j] = gc * alpha[j] + gsum[p] * shift[j]
             W[p, j] = Ct[p, j] * alpha[j]
-            ds[j] += Ct[p, j] * gc[p, j]
+            ds[j] += Ct[p, j] * gc
             dm[j] += gsum[p] * Ct[p, j]
     for j in range(k):
         dshift[j] = dm[j]
         dscale[j] = ds[j] / sd[j]
         a[j] = alpha[j] * dscale[j] / (s * sd[j])
-        b[j] = alpha[j] * dshift[j] / s
+        b[j] = alpha[j] * dshift[j] / s - a[j] * mean[j]
+    return dCt, dshift, dscale, W, a, b
 
 
 @_jit
@@ -303,8 +314,14 @@ def _add_scaled(y, alpha, x):
 # ---------------------------------------------------------------------------
 # what the deep decoder calls (channels-last NumPy arrays of one dtype)
 # ---------------------------------------------------------------------------
-def upsample_relu_centre(csr, y):
-    """The layer's pass after its 1×1 convolution: c = A − mean(A) with A = ReLU(U y), per channel.
+def upsample_relu_moments(csr, y):
+    """The layer's pass after its 1×1 convolution: A = ReLU(U y) and its channels' mean and
+    centred sum of squares — what the channel normalisation needs, without the pass that would centre A
+    (the decoder folds the mean into the next convolution's bias instead, :meth:`DeepDecoder._forward`).
+
+    The moments are summed in float64 about a shift, the channel's value in the first row (the shifted-data
+    algorithm: Σ (A − K)² − (Σ (A − K))²/s does not lose the variance of a nearly constant channel to
+    cancellation, as Σ A² − s mean² would).
 
     Parameters
     ----------
@@ -314,35 +331,34 @@ def upsample_relu_centre(csr, y):
 
     Returns
     -------
-    c : array (n_out, k)
-        The centred activations.
-    mask : bool array (n_out, k)
-        1{U y > 0}, the ReLU's derivative.
-    sq : array (k,)
-        Σ c² over the rows, in y's dtype (the sums themselves run in float64).
+    A : array (n_out, k)
+        ReLU(U y), in y's dtype; 1{A > 0} = 1{U y > 0} is the ReLU's derivative.
+    mean : float64 array (k,)
+        The channels' means over the rows.
+    sq : float64 array (k,)
+        Σ (A − mean)² over the rows.
     """
     indptr, indices, data = csr
     s, k = indptr.shape[0] - 1, y.shape[1]
-    c, mask = np.empty((s, k), y.dtype), np.empty((s, k), np.bool_)
-    one, zero = y.dtype.type(1), y.dtype.type(0)
-    sums = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), c, mask, one, zero)
-    sq = _centre(c, (sums / s).astype(y.dtype))
-    return c, mask, sq.astype(y.dtype)
+    A = np.empty((s, k), y.dtype)
+    mean, sq = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), A, y.dtype.type(1), y.dtype.type(0))
+    return A, mean, sq
 
 
-def backward_adjoint(csr, n_in, g, W, c, mask, a, b):
-    """Uᵀ[1{Z > 0} ∘ (g W − a ∘ c − b)], shape (n_in, k): the channel normalisation's and the ReLU's
-    backward steps and the adjoint upsampling in one pass (``a``, ``b`` of shape (k,) broadcast over rows;
-    a W of one row makes g W the outer product g wᵀ, formed row by row)."""
+def backward_adjoint(csr, n_in, g, W, A, a, b):
+    """Uᵀ[1{A > 0} ∘ (g W − a ∘ A − b)], shape (n_in, k), for the activations A = ReLU(Z) of
+    :func:`upsample_relu_moments` (1{A > 0} = 1{Z > 0}, the ReLU's mask): the channel normalisation's and the
+    ReLU's backward steps and the adjoint upsampling in one pass (``a``, ``b`` of shape (k,) broadcast over
+    rows; a W of one row makes g W the outer product g wᵀ, formed row by row)."""
     indptr, indices, data = csr
-    out = np.empty((n_in, c.shape[1]), c.dtype)
+    out = np.empty((n_in, A.shape[1]), A.dtype)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    one, zero = c.dtype.type(1), c.dtype.type(0)
+    one, zero = A.dtype.type(1), A.dtype.type(0)
     if W.shape[0] == 1:
         _backward_adjoint_outer(indptr, indices, data, np.ascontiguousarray(g[:, 0]), np.ascontiguousarray(W[0]),
-                                c, mask, a, b, out, one, zero)
+                                A, a, b, out, one, zero)
     else:
-        _backward_adjoint(indptr, indices, data, g @ W, c, mask, a, b, out, one, zero)
+        _backward_adjoint(indptr, indices, data, g @ W, A, a, b, out, one, zero)
     return out
 
 
@@ -355,25 +371,21 @@ def relu_output(Z, bias, v):
     return x, mask
 
 
-def fold(sq, s, eps, scale, Ct, shift):
-    """``(sd, α, W, bias)`` for the next layer: sd = √(Σc²/s + ε), α = γ/sd, W = Cᵀ diag α, bias = Cᵀ β
-    (Ct of shape (k_next, k); every result in sq's dtype)."""
-    k, kn = sq.shape[0], Ct.shape[0]
-    sd, alpha, W, bias = (np.empty(shape, sq.dtype) for shape in ((k,), (k,), (kn, k), (kn,)))
-    _fold(sq, s, eps, scale, np.ascontiguousarray(Ct), shift, sd, alpha, W, bias)
-    return sd, alpha, W, bias
+def fold(mean, sq, s, eps, scale, Ct, shift):
+    """``(sd, α, W, bias)`` for the next layer, which reads the uncentred A: sd = √(Σc²/s + ε), α = γ/sd,
+    W = Cᵀ diag α, bias = Cᵀ (β − α ∘ mean), so that A W ᵀ + bias = c (Cᵀ diag α)ᵀ + Cᵀ β for c = A − mean
+    (Ct of shape (k_next, k); mean and Σc² as :func:`upsample_relu_moments` returns them; every result in
+    scale's dtype)."""
+    return _fold(mean, sq, s, eps, scale, np.ascontiguousarray(Ct), shift)
 
 
-def layer_grads(g, gc, alpha, shift, Ct, sd, gsum=None):
-    """``(∂Cᵀ, ∂β, ∂γ, W, a, b)`` of one backward step from its cotangent g (s, k_next) and gc = gᵀ c
-    (:meth:`DeepDecoder._backward`'s formulas; the channel sums 1ᵀ g in float64, or ``gsum`` where the pass
-    that wrote g summed them already: :func:`output_cotangent`), and W, a, b for :func:`backward_adjoint`."""
-    kn, k = Ct.shape
-    dCt, W = np.empty((kn, k), g.dtype), np.empty((kn, k), g.dtype)
-    dshift, dscale, a, b = (np.empty(k, g.dtype) for _ in range(4))
+def layer_grads(g, gA, mean, alpha, shift, Ct, sd, gsum=None):
+    """``(∂Cᵀ, ∂β, ∂γ, W, a, b)`` of one backward step from its cotangent g (s, k_next), gA = gᵀ A of the
+    uncentred activations and their channel means (float64) (:meth:`DeepDecoder._backward`'s formulas with
+    c = A − mean; the channel sums 1ᵀ g in float64, or ``gsum`` where the pass that wrote g summed them
+    already: :func:`output_cotangent`), and W, a, b for :func:`backward_adjoint` on A."""
     gsum = _column_sums(np.ascontiguousarray(g)) if gsum is None else gsum
-    _layer_grads(gsum, g.shape[0], gc, alpha, shift, np.ascontiguousarray(Ct), sd, dCt, dshift, dscale, W, a, b)
-    return dCt, dshift, dscale, W, a, b
+    return _layer_grads(gsum, g.shape[0], gA, mean, alpha, shift, np.ascontiguousarray(Ct), sd)
 
 
 def output_cotangent(mask, r, v):

@@ -476,7 +476,10 @@ class DeepDecoder(Generator):
         a k × k rescaling of the weights instead of passes over the activations (the backward pass
         uses the same identity).  The ReLU and the centring run in place on the upsampled array
         (one buffer per layer), the channel sums are products with vectors of ones (:class:`_RowSum`), and for
-        ``"fixed"`` the output's ReLU mask is kept for the backward pass.  A test pins both passes
+        ``"fixed"`` the output's ReLU mask is kept for the backward pass.  The fused loops
+        (:mod:`cstheory._fused`) do not centre either: they keep A_i and its mean μ_i and fold the mean
+        into the bias, (C_{i+1}ᵀ diag α_i) A_i + C_{i+1}ᵀ (β_i − α_i ∘ μ_i), one pass over the activations
+        less (the backward pass corrects gᵀ A_i by (1ᵀ g) μ_iᵀ in the same way).  A test pins both passes
         to the plain composition of the named steps.
         """
         xp = self.xp
@@ -485,13 +488,15 @@ class DeepDecoder(Generator):
         W, bias = Cts[0], None                     # C_iᵀ with the previous normalisation folded in
         cache = []
         for i in range(self.layers):
-            Y = X @ xp.matrix_transpose(W)                              # Y_iᵀ = B_iᵀ C_i, (n_i, k)
+            Y = X @ W.T                                                 # Y_iᵀ = B_iᵀ C_i, (n_i, k)
             if bias is not None:
                 Y += bias
             s = self._up[i].size_out
+            mean = None                                                 # c centred (None), or c = A and its mean
             if self._kernels is not None:                               # the fused loops (same maths)
-                c, mask, sq = self._kernels.upsample_relu_centre(self._up[i].csr, Y)
-                sd, alpha, W, bias = self._kernels.fold(sq, s, self.eps, scales[i], Cts[i + 1], shifts[i])
+                c, mean, sq = self._kernels.upsample_relu_moments(self._up[i].csr, Y)   # c = A, mask A > 0
+                mask = None
+                sd, alpha, W, bias = self._kernels.fold(mean, sq, s, self.eps, scales[i], Cts[i + 1], shifts[i])
             else:
                 c = self._up[i](Y)                                      # Z_iᵀ = U_i Y_iᵀ, (n_{i+1}, k)
                 mask = relu_mask(c)
@@ -500,9 +505,9 @@ class DeepDecoder(Generator):
                 sd = xp.sqrt(self._sum[s](c * c) / s + self.eps)
                 alpha = scales[i] / sd
                 W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]    # fold cn into C_{i+1}ᵀ
-            cache.append((mask, c, sd, alpha))
+            cache.append((mask, c, sd, alpha, mean))
             X = c
-        Zout = X @ xp.matrix_transpose(W)                               # (C_dᵀ B_d)ᵀ without β, (n, k_out)
+        Zout = X @ W.T                                                  # (C_dᵀ B_d)ᵀ without β, (n, k_out)
         if self.output == "fixed" and self._kernels is not None:
             x, mask = self._kernels.relu_output(Zout, bias, self.v)
             cache.append((mask, x))
@@ -558,13 +563,16 @@ class DeepDecoder(Generator):
                 g = sigmoid_backward(g, x)
         grads = []
         for i in range(self.layers - 1, -1, -1):
-            mask, c, sd, alpha = cache[i]
+            mask, c, sd, alpha, mean = cache[i]
             Ct, s = Cts[i + 1], c.shape[0]
-            gc = xp.matrix_transpose(g) @ c                            # (..., k_next, k)
-            if self._kernels is not None and g.ndim == 2:              # the fused loops (same maths)
-                dCt, dshift, dscale, W, a, b = self._kernels.layer_grads(g, gc, alpha, shifts[i], Ct, sd, gsum)
+            fused = self._kernels is not None and g.ndim == 2
+            if mean is not None and not fused:                         # a batch on the fused forward pass's A
+                c, mask = c - mean.astype(c.dtype), c > 0
+            gc = (g.T if fused else xp.matrix_transpose(g)) @ c        # (..., k_next, k); gᵀ A when fused
+            if fused:                                                  # the fused loops (same maths, c = A − mean)
+                dCt, dshift, dscale, W, a, b = self._kernels.layer_grads(g, gc, mean, alpha, shifts[i], Ct, sd, gsum)
                 gsum = None
-                g = self._kernels.backward_adjoint(self._up[i].csr, self._up[i].size_in, g, W, c, mask, a, b)
+                g = self._kernels.backward_adjoint(self._up[i].csr, self._up[i].size_in, g, W, c, a, b)
             else:
                 gsum = self._sum[s](g)                                 # (..., k_next)
                 dCt = gc * alpha + gsum[..., None] * shifts[i]         # ∂C_{i+1}ᵀ

@@ -34,20 +34,38 @@ def rel(a, b):
 
 @needs_numba
 @given(upsamplings())
-def test_upsample_relu_centre_is_the_numpy_formula(case):
-    """c = ReLU(U y) − mean, its mask 1{U y > 0} (exactly: the loop forms U y in SciPy's order) and Σ c²."""
+def test_upsample_relu_moments_is_the_numpy_formula(case):
+    """A = ReLU(U y), with A > 0 exactly where U y > 0 (the mask the backward pass takes from A: the loop
+    forms U y in SciPy's order), and the channels' mean and Σ (A − mean)² (float64)."""
     up, dtype, k, seed = case
-    y = np.random.default_rng(seed).standard_normal((up.size_in, k)).astype(dtype)
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal((up.size_in, k)).astype(dtype)
     y[::2] = 0.0
     y[:, 0] = 0.0                                      # exact zeros of U y: the kink, where the mask is 0
+    if k > 1:
+        y[:, 1] = 3.0 + rng.standard_normal(up.size_in) * 1e-3     # positive, its mean ≫ its spread
     Z = up(y)
-    A = np.maximum(Z, 0).astype(np.float64)
-    c_want = A - A.mean(axis=0)
-    c, mask, sq = _fused.upsample_relu_centre(up.csr, y)
-    assert c.dtype == sq.dtype == np.dtype(dtype) and mask.dtype == np.bool_
-    np.testing.assert_array_equal(mask, Z > 0)
-    assert rel(c, c_want) < TOL[dtype]
-    assert rel(sq, (c_want**2).sum(axis=0)) < TOL[dtype]
+    A_want = np.maximum(Z, 0).astype(np.float64)
+    A, mean, sq = _fused.upsample_relu_moments(up.csr, y)
+    assert A.dtype == np.dtype(dtype) and mean.dtype == sq.dtype == np.float64
+    np.testing.assert_array_equal(A > 0, Z > 0)
+    assert rel(A, A_want) < TOL[dtype]
+    A64 = A.astype(np.float64)                          # the moments of the A returned, to float64 accuracy
+    assert rel(mean, A64.mean(axis=0)) < 1e-14
+    want = ((A64 - A64.mean(axis=0))**2).sum(axis=0)
+    np.testing.assert_allclose(sq, want, rtol=1e-12, atol=1e-14 * (A64**2).sum(axis=0).max())   # rounding of 0
+
+
+@needs_numba
+def test_the_moments_of_a_nearly_constant_channel_keep_its_variance():
+    """Summed about a shift (the first row), Σ (A − mean)² of a channel whose mean is 10⁸ times its spread is
+    exact to float64's rounding; Σ A² − s mean² would lose it to cancellation (here, entirely)."""
+    up = Upsampling((9, 9), (17, 17))
+    y = 1e4 + np.random.default_rng(0).standard_normal((81, 2)) * 1e-4
+    A, mean, sq = _fused.upsample_relu_moments(up.csr, y)
+    want = ((A - A.mean(axis=0))**2).sum(axis=0)
+    assert np.all(want > 0) and rel(sq, want) < 1e-6
+    assert rel(mean, A.mean(axis=0)) < 1e-15
 
 
 @needs_numba
@@ -58,11 +76,11 @@ def test_backward_adjoint_is_the_numpy_formula(case, one_row):
     rng = np.random.default_rng(seed)
     k_next = 1 if one_row else rng.integers(2, 6)
     g, W = rng.standard_normal((up.size_out, k_next)), rng.standard_normal((k_next, k))
-    c, a, b = rng.standard_normal((up.size_out, k)), rng.standard_normal(k), rng.standard_normal(k)
-    mask = rng.random((up.size_out, k)) < 0.6
-    want = up.to_dense().T @ (mask * (g @ W - a * c - b))
-    cast = [x.astype(dtype) for x in (g, W, c, a, b)]
-    got = _fused.backward_adjoint(up.csr, up.size_in, cast[0], cast[1], cast[2], mask, cast[3], cast[4])
+    A, a, b = np.maximum(rng.standard_normal((up.size_out, k)), 0), rng.standard_normal(k), rng.standard_normal(k)
+    A[rng.random(A.shape) < 0.2] = -0.0                # ReLU of a negative: not active either
+    want = up.to_dense().T @ ((A > 0) * (g @ W - a * A - b))
+    cast = [x.astype(dtype) for x in (g, W, A, a, b)]
+    got = _fused.backward_adjoint(up.csr, up.size_in, *cast)
     assert got.dtype == np.dtype(dtype) and got.shape == (up.size_in, k)
     assert rel(got, want) < 10 * TOL[dtype]
 
@@ -93,12 +111,12 @@ def test_a_nan_propagates_as_in_numpy():
     up = Upsampling((3, 3), (5, 5))
     y = np.random.default_rng(0).standard_normal((9, 4))
     y[4, 1] = np.nan
-    c, mask, sq = _fused.upsample_relu_centre(up.csr, y)
-    assert np.isnan(c[:, 1]).all() and np.isnan(sq[1]) and not np.isnan(np.delete(c, 1, axis=1)).any()
+    A, mean, sq = _fused.upsample_relu_moments(up.csr, y)
+    assert np.isnan(A[:, 1]).any() and np.isnan(mean[1]) and np.isnan(sq[1])      # the next layer's bias
+    assert not np.isnan(np.delete(A, 1, axis=1)).any() and not np.isnan(np.delete(sq, 1)).any()
     G = np.zeros((25, 4))
     G[7, 2] = np.nan
-    out = _fused.backward_adjoint(up.csr, 9, G, np.eye(4), np.zeros((25, 4)), np.zeros((25, 4), bool),
-                                  np.zeros(4), np.zeros(4))
+    out = _fused.backward_adjoint(up.csr, 9, G, np.eye(4), np.zeros((25, 4)), np.zeros(4), np.zeros(4))
     assert np.isnan(out[:, 2]).any()                                  # NaN · 0 is NaN: masked, still there
     for k in (4, 67):                                                 # k = 67: the vector lanes and the rest
         Z = np.ones((3, k))
@@ -166,26 +184,35 @@ def test_the_choice_of_passes_and_its_errors(monkeypatch):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("k_next", [1, 5])
 def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
-    """The k-sized arithmetic between the passes: the normalisation folded into the next convolution
-    (sd, α, W = Cᵀ diag α, bias = Cᵀ β) and one backward step's ∂Cᵀ, ∂β, ∂γ, W, a, b, as the array-API
-    passes of DeepDecoder compute them (with a rectangular Cᵀ: one output channel, or five)."""
+    """The k-sized arithmetic between the passes, on the uncentred A = c + mean that the fused passes keep:
+    the normalisation folded into the next convolution (sd, α, W = Cᵀ diag α, bias = Cᵀ (β − α ∘ mean), so
+    that A Wᵀ + bias is the c (Cᵀ diag α)ᵀ + Cᵀ β of the array-API passes) and one backward step's ∂Cᵀ, ∂β,
+    ∂γ, W, a, b from gᵀ A, as those passes compute them from gᵀ c (b shifted so that a ∘ A + b = a ∘ c +
+    α ∂β/s), with a rectangular Cᵀ: one output channel, or five."""
     rng = np.random.default_rng(k_next)
     k, s = 7, 300
-    sq, scale, shift, Ct = (rng.uniform(0.5, 2, k), rng.standard_normal(k), rng.standard_normal(k),
-                            rng.standard_normal((k_next, k)))
-    got = _fused.fold(*(x.astype(dtype) for x in (sq,)), s, 1e-5, *(x.astype(dtype) for x in (scale, Ct, shift)))
+    A = np.maximum(rng.standard_normal((s, k)) + rng.uniform(-1, 2, k), 0)
+    mean = A.mean(axis=0)
+    c = A - mean
+    sq = (c**2).sum(axis=0)
+    scale, shift, Ct = rng.standard_normal(k), rng.standard_normal(k), rng.standard_normal((k_next, k))
+    got = _fused.fold(mean, sq, s, 1e-5, *(x.astype(dtype) for x in (scale, Ct, shift)))
     sd = np.sqrt(sq / s + 1e-5)
     alpha = scale / sd
-    for g_, w_ in zip(got, (sd, alpha, Ct * alpha, Ct @ shift)):
+    for g_, w_ in zip(got, (sd, alpha, Ct * alpha, Ct @ (shift - alpha * mean))):
         assert g_.dtype == np.dtype(dtype) and rel(g_, w_) < TOL[dtype]
-    g, c = rng.standard_normal((s, k_next)), rng.standard_normal((s, k))
+    _, _, W, bias = got
+    assert rel(A @ W.T.astype(np.float64) + bias, c @ (Ct * alpha).T + Ct @ shift) < 10 * TOL[dtype]
+    g = rng.standard_normal((s, k_next))
     gc, gsum = g.T @ c, g.sum(axis=0)
     dscale, dshift = np.sum(Ct * gc, axis=0) / sd, gsum @ Ct
-    want = (gc * alpha + gsum[:, None] * shift, dshift, dscale, Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s)
-    args = [x.astype(dtype) for x in (g, gc, alpha, shift, Ct, sd)]
+    a = alpha * dscale / (s * sd)
+    want = (gc * alpha + gsum[:, None] * shift, dshift, dscale, Ct * alpha, a, alpha * dshift / s - a * mean)
+    args = [x.astype(dtype) for x in (g, g.T @ A)] + [mean] + [x.astype(dtype) for x in (alpha, shift, Ct, sd)]
     got = _fused.layer_grads(*args)
     for g_, w_ in zip(got, want):
         assert g_.dtype == np.dtype(dtype) and g_.shape == w_.shape and rel(g_, w_) < 20 * TOL[dtype]
+    assert rel(a * A + got[5], a * c + alpha * dshift / s) < 20 * TOL[dtype]          # the bracket of the adjoint
     given = _fused.layer_grads(*args, gsum=args[0].astype(np.float64).sum(axis=0))   # 1ᵀ g summed by the caller
     for g_, w_ in zip(given, want):
         assert rel(g_, w_) < 20 * TOL[dtype]
