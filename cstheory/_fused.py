@@ -88,9 +88,10 @@ def _upsample_relu(indptr, indices, data, y, z, one, zero):
 
     A row of U y sums a few rows of y (bilinear interpolation: four taps inside, two on an edge, one at a
     corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels, any other
-    count the general loop.  Rows are indexed as ``y[r, j]``, never sliced: a slice is an array object,
-    whose reference counting cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so a
-    float32 loop is not widened to float64: the same values, faster)."""
+    count the general loop, each writing the row of z, which a second loop sums (0.9× the time of one loop
+    doing both through a row buffer).  Rows are indexed as ``y[r, j]``, never sliced: a slice is an array
+    object, whose reference counting cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so
+    a float32 loop is not widened to float64: the same values, faster)."""
     s, k = z.shape
     shift, sums, squares = np.zeros(k), np.zeros(k), np.zeros(k)
     for q in range(indptr[0], indptr[1]):
@@ -99,24 +100,26 @@ def _upsample_relu(indptr, indices, data, y, z, one, zero):
     for j in range(k):
         if not shift[j] > 0:                          # ReLU; a NaN row reaches the sums anyway
             shift[j] = 0.0
-    row = np.empty(k, z.dtype)
     for i in range(s):
         p, n = indptr[i], indptr[i + 1] - indptr[i]
         if n == 4:
             w0, w1, w2, w3 = data[p], data[p + 1], data[p + 2], data[p + 3]
             r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
             for j in range(k):
-                row[j] = ((w0 * y[r0, j] + w1 * y[r1, j]) + w2 * y[r2, j]) + w3 * y[r3, j]
+                v = ((w0 * y[r0, j] + w1 * y[r1, j]) + w2 * y[r2, j]) + w3 * y[r3, j]
+                z[i, j] = v * (one if v > 0 else zero)
         else:
-            row[:] = 0
+            for j in range(k):
+                z[i, j] = zero
             for q in range(p, p + n):
                 w, r = data[q], indices[q]
                 for j in range(k):
-                    row[j] += w * y[r, j]
-        for j in range(k):
-            v = row[j] * (one if row[j] > 0 else zero)
-            z[i, j] = v
-            e = v - shift[j]
+                    z[i, j] += w * y[r, j]
+            for j in range(k):
+                v = z[i, j]
+                z[i, j] = v * (one if v > 0 else zero)
+        for j in range(k):                            # the row just written, from L1
+            e = z[i, j] - shift[j]
             sums[j] += e
             squares[j] += e * e
     for j in range(k):
@@ -130,32 +133,47 @@ def _upsample_relu(indptr, indices, data, y, z, one, zero):
 def _backward_adjoint(indptr, indices, data, G, A, a, b, out, one, zero):
     """out = Uᵀ[1{A > 0} ∘ (G − a ∘ A − b)] (A = ReLU(Z): A > 0 where Z > 0), the bracket t formed one row
     at a time and scattered into the ≤ 4 rows of out it came from (written out here rather than called: a
-    call per row kept the scatter from being vectorised, at twice the time)."""
+    call per row kept the scatter from being vectorised, at twice the time).  Each row of out is zeroed when
+    a tap first reaches it (the rows zeroed so far are always a prefix), not in a pass of its own before."""
     s, k = A.shape
-    out[:] = 0
     t = np.empty(k, A.dtype)
+    hi = -1                                           # rows 0 … hi of out are zeroed (on first use)
     for i in range(s):
         for j in range(k):
             t[j] = (G[i, j] - a[j] * A[i, j] - b[j]) * (one if A[i, j] > 0 else zero)
         for q in range(indptr[i], indptr[i + 1]):
             w, r = data[q], indices[q]
+            while hi < r:
+                hi += 1
+                for j in range(k):
+                    out[hi, j] = zero
             for j in range(k):
                 out[r, j] += w * t[j]
+    for r in range(hi + 1, out.shape[0]):             # rows no tap reaches
+        for j in range(k):
+            out[r, j] = zero
 
 
 @_jit
 def _backward_adjoint_outer(indptr, indices, data, g, w, A, a, b, out, one, zero):
     """As :func:`_backward_adjoint` with the rank-one G = g wᵀ (one output channel above)."""
     s, k = A.shape
-    out[:] = 0
     t = np.empty(k, A.dtype)
+    hi = -1                                           # rows 0 … hi of out are zeroed (on first use)
     for i in range(s):
         for j in range(k):
             t[j] = (g[i] * w[j] - a[j] * A[i, j] - b[j]) * (one if A[i, j] > 0 else zero)
         for q in range(indptr[i], indptr[i + 1]):
             u, r = data[q], indices[q]
+            while hi < r:
+                hi += 1
+                for j in range(k):
+                    out[hi, j] = zero
             for j in range(k):
                 out[r, j] += u * t[j]
+    for r in range(hi + 1, out.shape[0]):             # rows no tap reaches
+        for j in range(k):
+            out[r, j] = zero
 
 
 @_jit_reassoc
@@ -177,22 +195,26 @@ def _relu_output(Z, bias, v, mask, x, one, zero):
         x[i] = acc
 
 
-@_jit
+@_jit_reassoc
 def _fold(mean, sq, s, eps, scale, Ct, shift):
     """The channel normalisation folded into the next 1×1 convolution of the uncentred A: sd = √(Σc²/s + ε),
     α = γ/sd, W = Cᵀ diag α and bias = Cᵀ (β − α ∘ mean) (the k-sized arithmetic between two layers, in one
-    call; mean and Σc² in float64, the sums in float64); returns (sd, α, W, bias) in scale's dtype."""
+    call; mean and Σc² in float64, the sums in float64, the one over the channels reordered as a matrix-vector
+    product may reorder it: compiled with ``reassoc``, as :func:`_relu_output`); returns (sd, α, W, bias) in
+    scale's dtype."""
     k, kn = sq.shape[0], Ct.shape[0]
     sd, alpha, W, bias = np.empty(k, scale.dtype), np.empty(k, scale.dtype), np.empty((kn, k), scale.dtype), \
         np.empty(kn, scale.dtype)
+    u = np.empty(k)                                   # β − α ∘ mean, in float64
     for j in range(k):
         sd[j] = np.sqrt(sq[j] / s + eps)
         alpha[j] = scale[j] / sd[j]
-    for p in range(Ct.shape[0]):
+        u[j] = shift[j] - alpha[j] * mean[j]
+    for p in range(kn):
         acc = 0.0
         for j in range(k):
             W[p, j] = Ct[p, j] * alpha[j]
-            acc += Ct[p, j] * (shift[j] - alpha[j] * mean[j])
+            acc += Ct[p, j] * u[j]
         bias[p] = acc
     return sd, alpha, W, bias
 
