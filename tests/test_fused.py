@@ -86,6 +86,29 @@ def test_backward_adjoint_is_the_numpy_formula(case, one_row):
 
 
 @needs_numba
+@given(upsamplings())
+def test_the_adjoint_loops_write_every_row_of_their_output(case):
+    """The adjoint loops zero each row of ``out`` when a tap first reaches it and the rows no tap reaches at
+    the end: an ``out`` full of NaN (what an uninitialised array may hold) comes back as Uᵀ t, every row
+    (sizes up and down, so taps skip rows and leave some unreached)."""
+    up, dtype, k, seed = case
+    rng = np.random.default_rng(seed)
+    indptr, indices, data = up.csr
+    A = np.maximum(rng.standard_normal((up.size_out, k)), 0).astype(dtype)
+    g, a, b = (rng.standard_normal(sh).astype(dtype) for sh in ((up.size_out, 1), k, k))
+    W = rng.standard_normal((1, k)).astype(dtype)
+    want = up.to_dense().T @ ((A > 0) * (g @ W - a * A - b))
+    one, zero = np.dtype(dtype).type(1), np.dtype(dtype).type(0)
+    for outer in (False, True):
+        out = np.full((up.size_in, k), np.nan, dtype)
+        if outer:
+            _fused._backward_adjoint_outer(indptr, indices, data, g[:, 0].copy(), W[0].copy(), A, a, b, out, one, zero)
+        else:
+            _fused._backward_adjoint(indptr, indices, data, g @ W, A, a, b, out, one, zero)
+        assert not np.isnan(out).any() and rel(out, want) < 10 * TOL[dtype]
+
+
+@needs_numba
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_fixed_output_and_its_cotangent_are_the_numpy_formulas(dtype):
     """x = ReLU(Z + β) v with mask 1{Z + β > 0}, and 1{Z + β > 0} ∘ (r vᵀ); a zero of Z + β is not active."""
