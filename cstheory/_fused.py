@@ -79,54 +79,68 @@ _jit_reassoc = numba.njit(cache=True, nogil=True, fastmath={"reassoc"}) if numba
 # ---------------------------------------------------------------------------
 # the loops: plain Python, compiled by Numba
 # ---------------------------------------------------------------------------
+#: rows per block of the channel moments (each block summed about its first row, then the blocks merged)
+MOMENT_BLOCK = 64
+
+
 @_jit
-def _upsample_relu(indptr, indices, data, y, z, one, zero):
+def _upsample_relu(indptr, indices, data, y, z, one, zero, block):
     """z = ReLU(U y) row by row (U in CSR form; z > 0 exactly where U y > 0, the ReLU's mask, which is therefore
-    not stored); returns the channels' means and centred
-    sums of squares Σ_rows (z − mean)², summed in float64 about a shift K, the first row's z (the shifted-data
-    algorithm: Σ (z − K) and Σ (z − K)², then Σ (z − K)² − (Σ (z − K))²/s).
+    not stored); returns the channels' means and centred sums of squares Σ_rows (z − mean)², in float64.
+
+    The moments are taken block by block (``block`` rows): Σ (z − K) and Σ (z − K)² about the block's first row
+    K (so a nearly constant channel keeps its variance: no Σ z² − s mean² cancellation), and the blocks merged
+    by Chan et al.'s pairwise update of (count, mean, M2) — short running sums, accurate to a few roundings
+    where one running sum over s rows about one shift lost digits (a corner row's value, far from the mean,
+    cost 10⁻¹² of the mean at 64² pixels).
 
     A row of U y sums a few rows of y (bilinear interpolation: four taps inside, two on an edge, one at a
     corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels, any other
-    count the general loop, each writing the row of z, which a second loop sums (0.9× the time of one loop
-    doing both through a row buffer).  Rows are indexed as ``y[r, j]``, never sliced: a slice is an array
+    count the general loop, each writing the row of z, which a second loop sums from L1 (0.9× the time of one
+    loop doing both through a row buffer).  Rows are indexed as ``y[r, j]``, never sliced: a slice is an array
     object, whose reference counting cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so
     a float32 loop is not widened to float64: the same values, faster)."""
     s, k = z.shape
-    shift, sums, squares = np.zeros(k), np.zeros(k), np.zeros(k)
-    for q in range(indptr[0], indptr[1]):
-        for j in range(k):
-            shift[j] += data[q] * y[indices[q], j]
-    for j in range(k):
-        if not shift[j] > 0:                          # ReLU; a NaN row reaches the sums anyway
-            shift[j] = 0.0
-    for i in range(s):
-        p, n = indptr[i], indptr[i + 1] - indptr[i]
-        if n == 4:
-            w0, w1, w2, w3 = data[p], data[p + 1], data[p + 2], data[p + 3]
-            r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
-            for j in range(k):
-                v = ((w0 * y[r0, j] + w1 * y[r1, j]) + w2 * y[r2, j]) + w3 * y[r3, j]
-                z[i, j] = v * (one if v > 0 else zero)
-        else:
-            for j in range(k):
-                z[i, j] = zero
-            for q in range(p, p + n):
-                w, r = data[q], indices[q]
+    mean, m2 = np.zeros(k), np.zeros(k)
+    shift, sums, squares = np.empty(k), np.empty(k), np.empty(k)
+    for b0 in range(0, s, block):
+        b1 = min(b0 + block, s)
+        for i in range(b0, b1):
+            p, n = indptr[i], indptr[i + 1] - indptr[i]
+            if n == 4:
+                w0, w1, w2, w3 = data[p], data[p + 1], data[p + 2], data[p + 3]
+                r0, r1, r2, r3 = indices[p], indices[p + 1], indices[p + 2], indices[p + 3]
                 for j in range(k):
-                    z[i, j] += w * y[r, j]
-            for j in range(k):
-                v = z[i, j]
-                z[i, j] = v * (one if v > 0 else zero)
-        for j in range(k):                            # the row just written, from L1
-            e = z[i, j] - shift[j]
-            sums[j] += e
-            squares[j] += e * e
-    for j in range(k):
-        q = squares[j] - sums[j] * sums[j] / s
-        squares[j] = 0.0 if q < 0 else q              # rounding below 0 only; a NaN stays NaN
-        sums[j] = shift[j] + sums[j] / s
-    return sums, squares
+                    v = ((w0 * y[r0, j] + w1 * y[r1, j]) + w2 * y[r2, j]) + w3 * y[r3, j]
+                    z[i, j] = v * (one if v > 0 else zero)
+            else:
+                for j in range(k):
+                    z[i, j] = zero
+                for q in range(p, p + n):
+                    w, r = data[q], indices[q]
+                    for j in range(k):
+                        z[i, j] += w * y[r, j]
+                for j in range(k):
+                    v = z[i, j]
+                    z[i, j] = v * (one if v > 0 else zero)
+            if i == b0:
+                for j in range(k):
+                    shift[j] = z[i, j]
+                    sums[j] = 0.0
+                    squares[j] = 0.0
+            for j in range(k):                        # the row just written, from L1
+                e = z[i, j] - shift[j]
+                sums[j] += e
+                squares[j] += e * e
+        nb, na = b1 - b0, b0                          # this block's rows, and the rows merged so far
+        inv, f, h = 1.0 / nb, nb / (na + nb), na * nb / (na + nb)
+        for j in range(k):
+            q = squares[j] - sums[j] * sums[j] * inv
+            q = 0.0 if q < 0 else q                   # rounding below 0 only; a NaN stays NaN
+            d = shift[j] + sums[j] * inv - mean[j]    # the block's mean − the mean so far
+            mean[j] += d * f
+            m2[j] += q + d * d * h
+    return mean, m2
 
 
 @_jit
@@ -341,9 +355,9 @@ def upsample_relu_moments(csr, y):
     centred sum of squares — what the channel normalisation needs, without the pass that would centre A
     (the decoder folds the mean into the next convolution's bias instead, :meth:`DeepDecoder._forward`).
 
-    The moments are summed in float64 about a shift, the channel's value in the first row (the shifted-data
-    algorithm: Σ (A − K)² − (Σ (A − K))²/s does not lose the variance of a nearly constant channel to
-    cancellation, as Σ A² − s mean² would).
+    The moments are summed in float64 in blocks of :data:`MOMENT_BLOCK` rows, each about its first row (the
+    shifted-data algorithm: Σ (A − K)² − (Σ (A − K))²/n does not lose the variance of a nearly constant channel
+    to cancellation, as Σ A² − n mean² would), and the blocks merged by the pairwise update of Chan et al.
 
     Parameters
     ----------
@@ -363,7 +377,8 @@ def upsample_relu_moments(csr, y):
     indptr, indices, data = csr
     s, k = indptr.shape[0] - 1, y.shape[1]
     A = np.empty((s, k), y.dtype)
-    mean, sq = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), A, y.dtype.type(1), y.dtype.type(0))
+    mean, sq = _upsample_relu(indptr, indices, data, np.ascontiguousarray(y), A, y.dtype.type(1), y.dtype.type(0),
+                              MOMENT_BLOCK)
     return A, mean, sq
 
 

@@ -1,6 +1,8 @@
 """The fused loops of ``cstheory._fused`` against the NumPy formulas they replace (hypothesis sizes,
 channels and dtypes), NaN propagation as in NumPy, and the choice between the fused and the array-API
 passes (``usable``, ``DeepDecoder(fused=…)``) with its errors."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -54,6 +56,24 @@ def test_upsample_relu_moments_is_the_numpy_formula(case):
     assert rel(mean, A64.mean(axis=0)) < 1e-14
     want = ((A64 - A64.mean(axis=0))**2).sum(axis=0)
     np.testing.assert_allclose(sq, want, rtol=1e-12, atol=1e-14 * (A64**2).sum(axis=0).max())   # rounding of 0
+
+
+@needs_numba
+@pytest.mark.parametrize("block", [_fused.MOMENT_BLOCK, 7])
+def test_the_moments_are_exact_to_a_few_roundings(block):
+    """The mean and Σ (A − mean)² of 4096 rows against exactly rounded sums (math.fsum), to 1e-14: the first
+    row twelve times the mean, as a corner of an upsampled image can be — summed about that one row in one
+    running sum, the mean was off by 1e-12 and a deep decoder's Adam iterates drifted from PyTorch's past
+    1e-12 (blocks of any length, a last block shorter than the others)."""
+    rng = np.random.default_rng(1)
+    up = Upsampling((32, 32), (64, 64))
+    y = rng.standard_normal((up.size_in, 8))
+    y[0] = 12.0                                              # the corner row: far above the mean
+    A = np.empty((up.size_out, 8))
+    mean, sq = _fused._upsample_relu(*up.csr, y, A, 1.0, 0.0, block)
+    exact_mean = np.array([math.fsum(a) / len(a) for a in A.T])
+    exact_sq = np.array([math.fsum((a - m)**2) for a, m in zip(A.T, exact_mean)])   # (a − m)² rounded once each
+    assert rel(mean, exact_mean) < 1e-14 and np.max(np.abs(sq - exact_sq) / exact_sq) < 1e-13
 
 
 @needs_numba
