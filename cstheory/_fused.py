@@ -27,8 +27,11 @@ the next step, fused with its product û · S).
 
 Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
 factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught), except the
-sum over the channels of :func:`relu_output`, which the compiler may reorder as a matrix-vector product
-does; the channel sums of the normalisation run in float64 for either dtype.  The loops are plain
+sums over the channels of :func:`relu_output` and :func:`fold`, which the compiler may reorder as a
+matrix-vector product does, and the channel moments of the normalisation, which run in float64 for either
+dtype, blockwise (:func:`upsample_relu_moments`); the decoder's fused passes keep the activations uncentred
+and fold the mean into the next layer's bias, the same maths in another order (tests pin them to the plain
+passes to 1e-12).  The loops are plain
 Python functions, compiled on first use with ``numba.njit(cache=True)`` (the machine code is cached
 beside this file, or in Numba's user cache where that is not writable): :func:`available` says whether
 Numba imports, and the deep decoder falls back to its array-API passes where it does not, for other
