@@ -9,9 +9,9 @@ k = 64 channels one such pass costs about as much as a sixth of a matrix product
 the same arithmetic in one pass each, row by row, with the upsampling's sparse product inside the
 loop:
 
-* :func:`upsample_relu_moments` — A = ReLU(U y), its mask, and per channel the mean and Σ (A − mean)²
-  (one pass; A is not centred: :func:`fold` puts the mean into the next convolution's bias);
-* :func:`backward_adjoint` — Uᵀ[1{Z > 0} ∘ (G − a ∘ c − b)] (one pass, the adjoint upsampling
+* :func:`upsample_relu_moments` — A = ReLU(U y) and per channel the mean and Σ (A − mean)² (one pass; A is
+  not centred — :func:`fold` puts the mean into the next convolution's bias — and its mask is A > 0);
+* :func:`backward_adjoint` — Uᵀ[1{A > 0} ∘ (G − a ∘ A − b)] (one pass, the adjoint upsampling
   scattering each row of the bracket into the ≤ 4 rows it came from);
 * :func:`relu_output` and :func:`output_cotangent` — the ``"fixed"`` output x = ReLU(Z + β) v and its
   cotangent 1{Z + β > 0} ∘ (r vᵀ);
