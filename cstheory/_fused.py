@@ -92,10 +92,12 @@ def _upsample_relu(indptr, indices, data, y, z, one, zero, block):
     not stored); returns the channels' means and centred sums of squares Σ_rows (z − mean)², in float64.
 
     The moments are taken block by block (``block`` rows): Σ (z − K) and Σ (z − K)² about the block's first row
-    K (so a nearly constant channel keeps its variance: no Σ z² − s mean² cancellation), and the blocks merged
-    by Chan et al.'s pairwise update of (count, mean, M2) — short running sums, accurate to a few roundings
-    where one running sum over s rows about one shift lost digits (a corner row's value, far from the mean,
-    cost 10⁻¹² of the mean at 64² pixels).
+    K (so a nearly constant channel keeps its variance: no Σ z² − s mean² cancellation; (Σ (z − K))²/n formed as
+    Σ (z − K) · (Σ (z − K)/n), which overflows only where Σ (z − K)² does), and the blocks merged by Chan et
+    al.'s pairwise update of (count, mean, M2), the running mean kept as an offset from the first block's mean
+    (an offset the size of the spread, not of the mean, so the merges round nothing of a nearly constant
+    channel away).  Short running sums: where one running sum over s rows about one shift lost digits (a
+    corner row's value, far from the mean, cost 10⁻¹² of the mean at 64² pixels).
 
     A row of U y sums a few rows of y (bilinear interpolation: four taps inside, two on an edge, one at a
     corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels, any other
@@ -104,8 +106,8 @@ def _upsample_relu(indptr, indices, data, y, z, one, zero, block):
     object, whose reference counting cost more than the arithmetic (``one`` and ``zero`` are of z's dtype, so
     a float32 loop is not widened to float64: the same values, faster)."""
     s, k = z.shape
-    mean, m2 = np.zeros(k), np.zeros(k)
-    shift, sums, squares = np.empty(k), np.empty(k), np.empty(k)
+    mean, m2 = np.zeros(k), np.zeros(k)               # mean: the running mean − the first block's mean, base
+    shift, sums, squares, base = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     for b0 in range(0, s, block):
         b1 = min(b0 + block, s)
         for i in range(b0, b1):
@@ -138,11 +140,15 @@ def _upsample_relu(indptr, indices, data, y, z, one, zero, block):
         nb, na = b1 - b0, b0                          # this block's rows, and the rows merged so far
         inv, f, h = 1.0 / nb, nb / (na + nb), na * nb / (na + nb)
         for j in range(k):
-            q = squares[j] - sums[j] * sums[j] * inv
-            q = 0.0 if q < 0 else q                   # rounding below 0 only; a NaN stays NaN
-            d = shift[j] + sums[j] * inv - mean[j]    # the block's mean − the mean so far
+            q = squares[j] - sums[j] * (sums[j] * inv)   # no overflow of sums² before Σ (z − K)² overflows
+            q = 0.0 if q < 0 else q                   # rounding below 0 only (Cauchy–Schwarz); NaN stays
+            if b0 == 0:
+                base[j] = shift[j] + sums[j] * inv
+            d = ((shift[j] - base[j]) + sums[j] * inv) - mean[j]   # the block's mean − the mean so far
             mean[j] += d * f
             m2[j] += q + d * d * h
+    for j in range(k):
+        mean[j] += base[j]
     return mean, m2
 
 
@@ -215,22 +221,28 @@ def _relu_output(Z, bias, v, mask, x, one, zero):
 @_jit_reassoc
 def _fold(mean, sq, s, eps, scale, Ct, shift):
     """The channel normalisation folded into the next 1×1 convolution of the uncentred A: sd = √(Σc²/s + ε),
-    α = γ/sd, W = Cᵀ diag α and bias = Cᵀ (β − α ∘ mean) (the k-sized arithmetic between two layers, in one
-    call; mean and Σc² in float64, the sums in float64, the one over the channels reordered as a matrix-vector
-    product may reorder it: compiled with ``reassoc``, as :func:`_relu_output`); returns (sd, α, W, bias) in
-    scale's dtype."""
+    α = γ/sd, W = Cᵀ diag α and bias = Cᵀ (β − α ∘ mean), the k-sized arithmetic between two layers in one
+    call; returns (sd, α, W, bias) in scale's dtype.
+
+    mean and Σc² come in float64, and the bias is summed in float64; compiled with ``reassoc``, as
+    :func:`_relu_output`, so that sum over the channels may be reordered (as a matrix-vector product reorders
+    it).  A constant channel (Σc² = 0: c = A − mean is exactly 0, as the centred passes make it) gets a zero
+    column in W and β alone in the bias, instead of α ∘ A − α ∘ mean, two roundings of a large α = γ/√ε."""
     k, kn = sq.shape[0], Ct.shape[0]
     sd, alpha, W, bias = np.empty(k, scale.dtype), np.empty(k, scale.dtype), np.empty((kn, k), scale.dtype), \
         np.empty(kn, scale.dtype)
-    u = np.empty(k)                                   # β − α ∘ mean, in float64
+    u, a = np.empty(k), np.empty(k, scale.dtype)      # β − α ∘ mean (float64), and α where the channel varies
     for j in range(k):
         sd[j] = np.sqrt(sq[j] / s + eps)
         alpha[j] = scale[j] / sd[j]
-        u[j] = shift[j] - alpha[j] * mean[j]
+        if sq[j] == 0:                                # a constant channel: c = A − mean = 0 exactly, as centred
+            a[j], u[j] = 0, shift[j]
+        else:
+            a[j], u[j] = alpha[j], shift[j] - alpha[j] * mean[j]
     for p in range(kn):
         acc = 0.0
         for j in range(k):
-            W[p, j] = Ct[p, j] * alpha[j]
+            W[p, j] = Ct[p, j] * a[j]
             acc += Ct[p, j] * u[j]
         bias[p] = acc
     return sd, alpha, W, bias

@@ -277,7 +277,7 @@ class DeepDecoder(Generator):
     fused : bool, optional
         ``None`` (default): with NumPy, when Numba imports, the forward and backward passes run the
         elementwise steps of each layer fused into single loops (:mod:`cstheory._fused`: the same
-        arithmetic, about 0.4–0.7× the time of the separate NumPy passes); otherwise the array-API
+        maths, equal to the last digits, about 0.4–0.7× the time of the separate NumPy passes); otherwise the array-API
         passes.  ``False`` forces the array-API passes; ``True`` needs NumPy and Numba.
 
     Notes
@@ -477,7 +477,7 @@ class DeepDecoder(Generator):
         uses the same identity).  The ReLU and the centring run in place on the upsampled array
         (one buffer per layer), the channel sums are products with vectors of ones (:class:`_RowSum`), and for
         ``"fixed"`` the output's ReLU mask is kept for the backward pass.  The fused loops
-        (:mod:`cstheory._fused`) do not centre either: they keep A_i and its mean μ_i and fold the mean
+        (:mod:`cstheory._fused`) do not centre at all: they keep A_i and its mean μ_i and fold the mean
         into the bias, (C_{i+1}ᵀ diag α_i) A_i + C_{i+1}ᵀ (β_i − α_i ∘ μ_i), one pass over the activations
         less (the backward pass corrects gᵀ A_i by (1ᵀ g) μ_iᵀ in the same way).  A test pins both passes
         to the plain composition of the named steps.
@@ -542,7 +542,7 @@ class DeepDecoder(Generator):
             ∂A_i = α_i ∘ (g_B − mean(g_B) − z_i mean(z_i g_B))
                  = (C_{i+1}ᵀ diag α_i)ᵀ g − α_i ∂γ_i / (s sd_i) ∘ c_i − α_i ∂β_i / s,
 
-        then :func:`relu_backward` (the cached mask) and the adjoint upsampling
+        then :func:`relu_backward` (the cached mask; the fused loops take it as A_i > 0) and the adjoint upsampling
         (:meth:`Upsampling.adjoint`) give ∂L/∂Y_i.  The code holds the transposes, channels last like
         the activations (:meth:`_forward`): g of shape (..., n_{i+1}, k_{i+1}) (k_out channels at the top),
         so ``g cᵀ`` is computed as ``gᵀ c``, ``g 1`` as ``1ᵀ g`` (:class:`_RowSum`) and ``C g`` as ``g C``.

@@ -2,6 +2,7 @@
 channels and dtypes), NaN propagation as in NumPy, and the choice between the fused and the array-API
 passes (``usable``, ``DeepDecoder(fused=…)``) with its errors."""
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -76,16 +77,54 @@ def test_the_moments_are_exact_to_a_few_roundings(block):
     assert rel(mean, exact_mean) < 1e-14 and np.max(np.abs(sq - exact_sq) / exact_sq) < 1e-13
 
 
+def exact_moments(A):
+    """The mean and Σ (a − mean)² of each column of A in exact rational arithmetic, rounded once at the end."""
+    out = []
+    for a in A.T:
+        q = [Fraction(float(x)) for x in a]
+        m = sum(q) / len(q)
+        out.append((float(m), float(sum((x - m)**2 for x in q))))
+    return np.array(out).T
+
+
 @needs_numba
-def test_the_moments_of_a_nearly_constant_channel_keep_its_variance():
-    """Summed about a shift (the first row), Σ (A − mean)² of a channel whose mean is 10⁸ times its spread is
-    exact to float64's rounding; Σ A² − s mean² would lose it to cancellation (here, entirely)."""
+@pytest.mark.parametrize("ratio", [1e4, 1e8])
+def test_the_moments_of_a_nearly_constant_channel_keep_its_variance(ratio):
+    """Σ (A − mean)² of a channel whose mean is 10⁴ or 10⁸ times its spread, against exact rational sums, to
+    1e-13: each block is summed about its first row and the merged mean kept as an offset from the first
+    block's, so nothing is lost to cancellation (Σ A² − s mean² would lose it entirely at 10⁸, and a merged
+    mean rounded at each merge lost 2e-9 of it)."""
     up = Upsampling((9, 9), (17, 17))
-    y = 1e4 + np.random.default_rng(0).standard_normal((81, 2)) * 1e-4
+    y = 1e4 + np.random.default_rng(0).standard_normal((81, 2)) * (1e4 / ratio)
     A, mean, sq = _fused.upsample_relu_moments(up.csr, y)
-    want = ((A - A.mean(axis=0))**2).sum(axis=0)
-    assert np.all(want > 0) and rel(sq, want) < 1e-6
-    assert rel(mean, A.mean(axis=0)) < 1e-15
+    want_mean, want_sq = exact_moments(A)
+    assert np.all(want_sq > 0) and rel(sq, want_sq) < 1e-13 and rel(mean, want_mean) < 1e-15
+
+
+@needs_numba
+def test_the_moments_of_huge_activations_do_not_overflow_to_a_zero_variance():
+    """Rows of 3e152 after a zero: the block's (Σ (A − K))² would overflow where Σ (A − K)² does not; the
+    variance comes back right (it came back 0, a silent error, when the square was formed first)."""
+    up = Upsampling((64,), (64,))
+    y = np.full((64, 1), 3e152)
+    y[0] = 0.0
+    A, mean, sq = _fused.upsample_relu_moments(up.csr, y)
+    want_mean, want_sq = exact_moments(A)
+    assert np.isfinite(sq).all() and rel(sq, want_sq) < 1e-13 and rel(mean, want_mean) < 1e-15
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_constant_channel_is_centred_exactly(dtype):
+    """A one-pixel decoder has only constant channels (variance 0, α = γ/√ε): the plain passes centre them
+    to exactly 0, and the fused passes, which fold the mean into the bias, drop the channel from W instead
+    of cancelling α ∘ A against α ∘ mean (1.6e-3 in float32 before)."""
+    kw = dict(channels=16, layers=3, output="conv", rng=1, dtype=dtype)
+    fused, plain = dd.DeepDecoder((1, 1), fused=True, **kw), dd.DeepDecoder((1, 1), fused=False, **kw)
+    for seed in range(3):
+        theta = (np.asarray(fused.init(rng=seed)) + 0.3 * np.random.default_rng(seed).standard_normal(
+            fused.num_params)).astype(dtype)
+        assert rel(fused(theta), plain(theta).astype(np.float64)) < TOL[dtype]
 
 
 @needs_numba

@@ -110,7 +110,7 @@ print(f"max |J t - central difference| / max |J t| = {fd_gap:.2e}")
 # **Fused loops.** With NumPy (and Numba, which cstheory installs) the decoder runs the elementwise
 # steps of each layer — the ReLU and the channel moments after the upsampling; on the way
 # back the normalisation's and the ReLU's backward steps and the adjoint upsampling — as one compiled
-# loop each instead of separate NumPy passes over the activations: the same arithmetic, fewer trips
+# loop each instead of separate NumPy passes over the activations: the same maths, fewer trips
 # through memory. `fused=False` runs the plain array-API passes (what CuPy and every other backend
 # run); the two gradients agree to rounding. The times below are one forward pass and VJP at this
 # size; the benchmark table in the README has the paper's sizes.
