@@ -409,7 +409,7 @@ def test_gd_on_several_threads_gives_the_same_bits_as_on_one(monkeypatch, dtype,
 @pytest.mark.parametrize("fused", FUSED, ids=["fused", "numpy"])
 def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_frozen(monkeypatch, fused):
     """NumPy: add(α, d) with the d the iterate's own VJP returned is applied in the next forward pass (fused
-    with û · S).  Reading params/state first applies it, once (read twice: the same C), to the array a caller
+    with û · S), not at once (the held state has not moved yet).  Reading params/state first applies it, once (read twice: the same C), to the array a caller
     held; the next forward pass starts from the moved point; d is read-only, and so is a view of it taken
     before the step (an in-place change raises instead of moving the iterate); a direction of the caller's
     (a copy) is applied at once; two updates in
@@ -434,7 +434,9 @@ def test_the_update_deferred_to_the_next_step_is_applied_once_and_its_direction_
     d = vjp(A.T @ (A @ x - y))
     flat = d.reshape(-1)                                               # a view taken before the step
     assert not d.flags.writeable and not flat.flags.writeable
+    before = held.copy()
     it.add(-eta, d)
+    np.testing.assert_array_equal(held, before)                        # deferred: S not yet moved
     for view in (d, flat):                                             # neither can change the deferred step
         with pytest.raises(ValueError, match="read-only"):
             view *= 0
