@@ -23,7 +23,8 @@ The two-layer generator's GD iterate (:class:`~cstheory.two_layer.FourierIterate
 one block of channels at a time) has its own: :func:`multiply_rows` (û · S), :func:`gradient_rows` (v_l conj(û) · F),
 :func:`relu_weighted_sum` (mask, ReLU and Σ_l v_l ReLU(U c_l) in one pass), :func:`mask_rows` (m_l ∘ r),
 :func:`add_scaled` (the in-place update S ← S + α d) and :func:`add_multiply_rows` (that update, deferred to
-the next step, fused with its product û · S).
+the next step, fused with its product û · S).  Adam (:class:`~cstheory.optim.AdamState`) has
+:func:`adam_direction`: its two moments and its direction in one pass over the parameters instead of nine.
 
 Each computes its NumPy formula in the same order of operations (the products of a mask as a 0/1
 factor, so a NaN propagates as it does in NumPy, and a fit that diverges is still caught), except the
@@ -54,7 +55,7 @@ except ImportError:          # not installed, or built for another NumPy: the de
 
 __all__ = ["available", "usable", "upsample_relu_moments", "fold", "layer_grads", "backward_adjoint", "relu_output",
            "output_cotangent", "relu_weighted_sum", "mask_rows", "multiply_rows",
-           "add_scaled", "add_multiply_rows", "gradient_rows"]
+           "add_scaled", "add_multiply_rows", "gradient_rows", "adam_direction"]
 
 
 def available():
@@ -77,6 +78,9 @@ def usable(xp, fused=None):
 _jit = numba.njit(cache=True, nogil=True) if numba is not None else (lambda f: f)
 #: the same, with sums that may be reordered (fast-math ``reassoc`` alone: no assumption of finite values)
 _jit_reassoc = numba.njit(cache=True, nogil=True, fastmath={"reassoc"}) if numba is not None else (lambda f: f)
+#: the same as :data:`_jit`, with NumPy's division (x / 0 is ±inf or NaN, as in NumPy, where Numba's default
+#: raises ZeroDivisionError): without that check per division, a loop of divisions runs in vector lanes
+_jit_divide = numba.njit(cache=True, nogil=True, error_model="numpy") if numba is not None else (lambda f: f)
 
 
 # ---------------------------------------------------------------------------
@@ -362,6 +366,20 @@ def _add_scaled(y, alpha, x):
             y[l, j] += alpha * x[l, j]
 
 
+@_jit_divide
+def _adam_direction(m1, m2, g, b1, c1, b2, c2, d1, d2, eps, out):
+    """Adam's moments updated in place, m₁ ← b1 m₁ + c1 g and m₂ ← b2 m₂ + c2 (g g), and its direction
+    out = (m₁ / d1) / (√(m₂ / d2) + eps), entry by entry (1-D arrays; the scalars of the arrays' dtype).  Compiled
+    with NumPy's division (:data:`_jit_divide`): with Numba's default check of each divisor for zero the loop
+    ran one entry at a time (a call of :func:`adam_direction` on 21,000 float32 entries: 88 against 21 µs)."""
+    for i in range(g.shape[0]):
+        gi = g[i]
+        u = b1 * m1[i] + c1 * gi
+        w = b2 * m2[i] + c2 * (gi * gi)
+        m1[i], m2[i] = u, w
+        out[i] = (u / d1) / (np.sqrt(w / d2) + eps)
+
+
 # ---------------------------------------------------------------------------
 # what the deep decoder calls (channels-last NumPy arrays of one dtype)
 # ---------------------------------------------------------------------------
@@ -506,3 +524,30 @@ def add_scaled(y, alpha, x):
         return False
     _add_scaled(y, y.real.dtype.type(alpha), x)
     return True
+
+
+# ---------------------------------------------------------------------------
+# what the optimizers call (NumPy arrays of one dtype)
+# ---------------------------------------------------------------------------
+def adam_direction(m1, m2, grad, beta1, beta2, k, eps):
+    """Adam's step k (:meth:`cstheory.optim.AdamState.step`) in one pass: m₁ ← β₁ m₁ + (1 − β₁) g and
+    m₂ ← β₂ m₂ + (1 − β₂) g², **in place**, and the direction (m₁ / (1 − β₁^k)) / (√(m₂ / (1 − β₂^k)) + ε),
+    returned as a new array — the NumPy formulas' operations in their order, each scalar rounded to the arrays'
+    dtype first as NumPy rounds a Python float against a float32 array, so the same bits (one pass for the
+    formulas' nine: for the 21,000 parameters of a k = 64, d = 5 deep decoder 21 µs against 40 µs in float32,
+    64 against 110 µs in float64, on the 2-vCPU development machine).
+
+    Returns ``None`` (nothing changed; the caller runs the NumPy formulas) unless m₁, m₂ and g are NumPy arrays
+    of one shape and one dtype, float32 or float64, C-contiguous, with m₁ and m₂ writeable and not overlapping g.
+    """
+    arrays = (m1, m2, grad)
+    if not (all(type(x) is np.ndarray for x in arrays) and m1.dtype in (np.float32, np.float64)
+            and all(x.dtype == m1.dtype and x.shape == m1.shape and x.flags.c_contiguous for x in arrays)
+            and m1.flags.writeable and m2.flags.writeable and not np.may_share_memory(m1, m2)
+            and not np.may_share_memory(m1, grad) and not np.may_share_memory(m2, grad)):
+        return None
+    t = m1.dtype.type
+    out = np.empty_like(m1)
+    _adam_direction(m1.reshape(-1), m2.reshape(-1), grad.reshape(-1), t(beta1), t(1.0 - beta1), t(beta2),
+                    t(1.0 - beta2), t(1.0 - beta1**k), t(1.0 - beta2**k), t(eps), out.reshape(-1))
+    return out

@@ -22,7 +22,7 @@ import math
 from bisect import bisect_right
 
 from . import _checks
-from ._backend import as_generator, backend_name, namespace, same_backend
+from ._backend import as_generator, backend_name, is_numpy, namespace, same_backend
 from .generator import Iterate, check_generator
 from .operators import as_operator, operator_norm, power_iteration
 
@@ -446,6 +446,10 @@ class AdamState(OptimizerState):
         self.m2 = xp.zeros_like(iterate.params)
         self.xp = xp
         self.start_t = 0
+        self._fused = None                                       # NumPy: one compiled pass (_fused.adam_direction)
+        if is_numpy(xp):
+            from . import _fused                                 # here, not above: Numba is imported when first used
+            self._fused = _fused if _fused.available() else None
 
     def step(self, t, grad):
         """Adam with bias correction, step k = t − t₀ + 1 (t₀ the last restart, 0 without):
@@ -453,7 +457,9 @@ class AdamState(OptimizerState):
         m₁ ← β₁ m₁ + (1 − β₁) g,  m₂ ← β₂ m₂ + (1 − β₂) g²,
         θ ← θ − η_t (m₁ / (1 − β₁^k)) / (√(m₂ / (1 − β₂^k)) + ε),
 
-        with m₁ = m₂ = 0 again at a restart t₀ (before its update).
+        with m₁ = m₂ = 0 again at a restart t₀ (before its update).  With NumPy (and Numba) the moments are
+        updated in place and the direction formed in one compiled pass (:func:`cstheory._fused.adam_direction`:
+        the same operations in the same order, the same bits).
         """
         if t in self.restarts:
             self.m1 = self.xp.zeros_like(self.m1)
@@ -461,11 +467,15 @@ class AdamState(OptimizerState):
             self.start_t = t
         k = t - self.start_t + 1
         b1, b2 = self.beta1, self.beta2
-        self.m1 = b1 * self.m1 + (1.0 - b1) * grad
-        self.m2 = b2 * self.m2 + (1.0 - b2) * (grad * grad)
-        m_hat = self.m1 / (1.0 - b1**k)
-        v_hat = self.m2 / (1.0 - b2**k)
-        self.iterate.add(-self.step_size * self.schedule(t), m_hat / (self.xp.sqrt(v_hat) + self.eps))
+        direction = None if self._fused is None else self._fused.adam_direction(self.m1, self.m2, grad, b1, b2, k,
+                                                                                  self.eps)
+        if direction is None:                                    # the formulas (the fused pass: NumPy, same bits)
+            self.m1 = b1 * self.m1 + (1.0 - b1) * grad
+            self.m2 = b2 * self.m2 + (1.0 - b2) * (grad * grad)
+            m_hat = self.m1 / (1.0 - b1**k)
+            v_hat = self.m2 / (1.0 - b2**k)
+            direction = m_hat / (self.xp.sqrt(v_hat) + self.eps)
+        self.iterate.add(-self.step_size * self.schedule(t), direction)
 
 
 class Adam(Optimizer):
