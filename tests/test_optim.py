@@ -398,3 +398,21 @@ def test_default_step_size_runs_its_power_iteration_in_the_dtype_of_params():
         eta = default_step_size(gen, A.astype(dtype), gen.init())
         assert gen.tangent_dtypes == {np.dtype(dtype)}
         assert eta == pytest.approx(want, rel=rtol)
+
+
+@pytest.mark.skipif(not __import__("cstheory._fused", fromlist=["available"]).available(),
+                    reason="Numba does not import here")
+def test_adam_moves_its_moments_in_place_with_numpy_and_makes_new_ones_elsewhere():
+    """With NumPy (and Numba) Adam takes the one-pass update, which moves m₁ and m₂ in place (an array held from
+    ``state.m1`` sees the step, as documented); on array_api_strict the formulas make new arrays. Both give the
+    written-out update (``test_adam_is_the_written_out_update``), so only the arrays' identity tells the paths apart.
+
+    kills mutants: xǁAdamStateǁ__init____mutmut_21, 22; xǁAdamStateǁstep__mutmut_12, 14, 16, 17, 18."""
+    for name, in_place in (("numpy", True), ("array_api_strict", False)):
+        gen, A, y = _problem(B.resolve_namespace(name), seed=6)
+        state = cst.Adam(0.05).start(gen, A, gen.init(rng=1))
+        m1, m2 = state.m1, state.m2
+        x, vjp = state.forward_vjp()
+        state.step(0, vjp(A.T @ (A @ x - y)))
+        assert (state.m1 is m1 and state.m2 is m2) == in_place
+        assert float(B.to_numpy(state.m2).max()) > 0.0 and (float(B.to_numpy(m2).max()) > 0.0) == in_place
