@@ -402,17 +402,34 @@ def test_default_step_size_runs_its_power_iteration_in_the_dtype_of_params():
 
 @pytest.mark.skipif(not __import__("cstheory._fused", fromlist=["available"]).available(),
                     reason="Numba does not import here")
-def test_adam_moves_its_moments_in_place_with_numpy_and_makes_new_ones_elsewhere():
-    """With NumPy (and Numba) Adam takes the one-pass update, which moves m₁ and m₂ in place (an array held from
-    ``state.m1`` sees the step, as documented); on array_api_strict the formulas make new arrays. Both give the
-    written-out update (``test_adam_is_the_written_out_update``), so only the arrays' identity tells the paths apart.
+def test_adam_takes_its_one_pass_update_where_it_should(monkeypatch):
+    """The one-pass update (``_fused.adam_direction``) runs — and returns the step — with NumPy for θ of at least
+    ``ADAM_FUSED_MIN`` entries; not for a smaller θ, not on array_api_strict, not for a generator built with
+    ``fused=False``. Both paths give the written-out update (``test_adam_is_the_written_out_update``), so a spy
+    on the call is what tells them apart.
 
     kills mutants: xǁAdamStateǁ__init____mutmut_21, 22; xǁAdamStateǁstep__mutmut_12, 14, 16, 17, 18."""
-    for name, in_place in (("numpy", True), ("array_api_strict", False)):
-        gen, A, y = _problem(B.resolve_namespace(name), seed=6)
+    from cstheory import _fused
+    returned = []
+    real = _fused.adam_direction
+    monkeypatch.setattr(_fused, "adam_direction", lambda *a: returned.append(real(*a)) or returned[-1])
+
+    def steps(gen, A, y):
+        returned.clear()
         state = cst.Adam(0.05).start(gen, A, gen.init(rng=1))
-        m1, m2 = state.m1, state.m2
-        x, vjp = state.forward_vjp()
-        state.step(0, vjp(A.T @ (A @ x - y)))
-        assert (state.m1 is m1 and state.m2 is m2) == in_place
-        assert float(B.to_numpy(state.m2).max()) > 0.0 and (float(B.to_numpy(m2).max()) > 0.0) == in_place
+        for t in range(2):
+            x, vjp = state.forward_vjp()
+            xp = B.namespace(x)
+            r = A.T @ (A @ xp.reshape(x, (-1,)) - y)
+            state.step(t, vjp(xp.reshape(r, gen.output_shape)))
+        return [r is not None for r in returned]
+
+    numpy = B.resolve_namespace("numpy")
+    large = _problem(numpy, n=7, N=cst.optim.ADAM_FUSED_MIN, m=5, seed=6)
+    assert steps(*large) == [True, True]
+    assert steps(*_problem(numpy, N=cst.optim.ADAM_FUSED_MIN - 1, seed=6)) == []
+    assert steps(*_problem(B.resolve_namespace("array_api_strict"), N=cst.optim.ADAM_FUSED_MIN, seed=6)) == []
+    decoder = cst.DeepDecoder((16, 16), channels=40, layers=2, rng=0, fused=False)
+    assert decoder.num_params >= cst.optim.ADAM_FUSED_MIN
+    y = np.random.default_rng(0).random(decoder.n)
+    assert steps(decoder, cst.operators.Identity(decoder.n), y) == []
