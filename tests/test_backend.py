@@ -315,6 +315,35 @@ def test_thread_map_nested_in_a_pool_thread_runs_in_place():
     assert again[0] == threading.current_thread().name and again[1].startswith("cstheory")
 
 
+def test_thread_map_makes_one_pool_per_process_and_marks_its_threads(monkeypatch):
+    """From a fresh start: one thread needs no pool; the first map on two threads makes the pool, whose threads
+    are marked so that a map nested in one runs in place; later maps reuse that pool (a pool per call would
+    leave threads behind); a thread that never mapped before uses the pool too.
+
+    kills mutants: x__mark_pool_thread__mutmut_1, 2; x_thread_map__mutmut_10, 20, 22, 25, 26."""
+    import threading
+    monkeypatch.setattr(B, "_POOL", None)
+    assert B.thread_map(abs, [-1, -2, -3], workers=1) == [1, 2, 3] and B._POOL is None
+    names = []
+
+    def nested(i):
+        return B.thread_map(lambda j: names.append((i, threading.current_thread().name)) or j, [0, 1], 2)
+    assert B.thread_map(nested, [0, 1], workers=2) == [[0, 1], [0, 1]]
+    pool = B._POOL
+    assert pool is not None and pool[1] >= 2
+    in_pool = {name for i, name in names if i == 1}
+    assert len(in_pool) == 1 and next(iter(in_pool)).startswith("cstheory")     # nested in a pool thread: in place
+    for _ in range(3):
+        B.thread_map(abs, [-1, -2], workers=2)
+        assert B._POOL is pool
+    seen = []
+    fresh = threading.Thread(target=lambda: seen.append(B.thread_map(
+        lambda i: threading.current_thread().name, [0, 1], 2)), name="fresh")
+    fresh.start()
+    fresh.join(timeout=30)
+    assert seen[0][0] == "fresh" and seen[0][1].startswith("cstheory") and B._POOL is pool
+
+
 def test_fft_workers_are_passed_as_given():
     """``workers=`` reaches scipy.fft as given: 0 is refused there, not taken as "the default"."""
     x = np.ones(8)
