@@ -101,6 +101,21 @@ def test_sigmoid_and_its_backward(xp):
     assert rel_err(central_difference(dd.sigmoid, zz, t), dd.sigmoid_backward(t, dd.sigmoid(zz))) < 1e-8
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sigmoid_is_within_a_few_ulp_of_the_exact_value(xp, dtype):
+    """σ(z) in z's dtype, relative error ≤ 4 ε against the value in extended precision, from z = −80 (σ ≈ 2e−35)
+    to z = 80 (σ rounds to 1), whichever way the backend evaluates it (NumPy: SciPy's expit; others: the
+    formula on e^{−|z|})."""
+    z64 = np.concatenate([np.linspace(-80, 80, 4001), np.random.default_rng(0).standard_normal(2000) * 20])
+    z = asarray(z64, xp=xp, dtype=dtype)
+    s = dd.sigmoid(z)
+    assert str(s.dtype).endswith(dtype)
+    zl = cst.to_numpy(z).astype(np.longdouble)
+    exact = 1 / (1 + np.exp(-zl))
+    err = np.abs(cst.to_numpy(s).astype(np.longdouble) - exact) / exact
+    assert float(err.max()) <= 4 * np.finfo(dtype).eps
+
+
 def test_channel_norm_forward_properties(xp):
     a = asarray(3.0 + 2.0 * host(0, 4, 50), xp=xp)
     scale = asarray(np.ones(4), xp=xp)

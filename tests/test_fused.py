@@ -71,7 +71,7 @@ def test_the_moments_are_exact_to_a_few_roundings(block):
     y = rng.standard_normal((up.size_in, 8))
     y[0] = 12.0                                              # the corner row: far above the mean
     A = np.empty((up.size_out, 8))
-    mean, sq = _fused._upsample_relu(*up.csr, y, A, 1.0, 0.0, block)
+    mean, sq = _fused._upsample_relu(*up.csr, y, np.empty(0), A, 1.0, 0.0, block)
     exact_mean = np.array([math.fsum(a) / len(a) for a in A.T])
     exact_sq = np.array([math.fsum((a - m)**2) for a, m in zip(A.T, exact_mean)])   # (a − m)² rounded once each
     assert rel(mean, exact_mean) < 1e-14 and np.max(np.abs(sq - exact_sq) / exact_sq) < 1e-13
@@ -125,6 +125,101 @@ def test_a_constant_channel_is_centred_exactly(dtype):
         theta = (np.asarray(fused.init(rng=seed)) + 0.3 * np.random.default_rng(seed).standard_normal(
             fused.num_params)).astype(dtype)
         assert rel(fused(theta), plain(theta).astype(np.float64)) < TOL[dtype]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_constant_channel_over_many_pixels_passes_its_gradient_on(dtype):
+    """A channel constant over 120 pixels and positive (layer 1's channels 0–2 read only layer 0's channel 0,
+    which is constant: its weights are zero, so its normalised value is its shift β = 1) has variance 0, and
+    the forward pass drops it from the next product (W); its cotangent is still α (g_B − mean g_B) ≠ 0, so
+    the backward step must use Wa = Cᵀ diag α with every column, as the plain passes do: value and VJP of
+    the fused decoder equal the plain one's."""
+    kw = dict(output_shape=(12, 10), channels=8, layers=3, output="conv", rng=1, dtype=dtype)
+    fused, plain = dd.DeepDecoder(**kw, fused=True), dd.DeepDecoder(**kw, fused=False)
+    for seed in range(3):
+        theta = np.asarray(fused.init(rng=seed)).astype(dtype)
+        Cts, _, shifts = fused._pieces(theta)          # views of θ
+        Cts[0][0] = 0                                   # layer 0's channel 0: constant 0, normalised to β = 1
+        shifts[0][:] = 1.0
+        Cts[1][:3] = 0
+        Cts[1][:3, 0] = 1.0                             # layer 1's channels 0–2: that channel alone, 1 > 0
+        _, (_, _, cache) = fused._forward(theta)
+        A = cache[1][1]
+        assert np.all(A[:, :3] == A[0, :3]) and np.all(A[0, :3] > 0) and np.all(cache[1][2][:3] == np.sqrt(
+            np.asarray(fused.eps, dtype)))
+        r = np.random.default_rng(seed).standard_normal(fused.output_shape).astype(dtype)
+        assert rel(fused(theta), plain(theta).astype(np.float64)) < 10 * TOL[dtype]
+        assert rel(fused.vjp(theta, r), plain.vjp(theta, r).astype(np.float64)) < 10 * TOL[dtype]
+
+
+@needs_numba
+@given(st.integers(1, 41), st.integers(1, 3), st.sampled_from(["float64", "float32"]), st.integers(0, 2**16))
+def test_column_sums_are_float64_sums_of_every_row(s, kn, dtype, seed):
+    """1ᵀ g summed in float64, any number of rows (one column: four running sums over every fourth row, then
+    the s mod 4 rows left), within the rounding of s float64 additions of the exact sum."""
+    rng = np.random.default_rng(seed)
+    g = (rng.standard_normal((s, kn)) * 10.0 ** rng.uniform(-3, 3, kn) + rng.uniform(-5, 5, kn)).astype(dtype)
+    got = _fused._column_sums(g)
+    g64 = g.astype(np.float64)
+    exact = np.array([math.fsum(col) for col in g64.T])
+    assert got.dtype == np.float64 and got.shape == (kn,)
+    assert np.all(np.abs(got - exact) <= s * 2.0**-52 * np.abs(g64).sum(axis=0))
+
+
+@needs_numba
+@given(upsamplings(), st.booleans(), st.integers(1, 3))
+def test_layer_forward_is_the_upsampling_pass_then_the_fold(case, with_bias, k_next):
+    """One call: y + bias in place in y (NumPy's y += bias, the same bits), then the upsampling pass (A and the
+    moments, the same bits) and the fold of the normalisation (sd, α, W, Wa, the next bias: as :func:`fold`);
+    y that cannot take the bias in place is refused."""
+    up, dtype, k, seed = case
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal((up.size_in, k)).astype(dtype)
+    bias = rng.standard_normal(k).astype(dtype) if with_bias else None
+    scale, shift = (rng.standard_normal(k).astype(dtype) for _ in range(2))
+    Ct = rng.standard_normal((k_next, k)).astype(dtype)
+    y_b = y + bias if with_bias else y.copy()
+    A, mean, sq = _fused.upsample_relu_moments(up.csr, y_b)
+    want = (A, mean, *_fused.fold(mean, sq, up.size_out, 1e-5, scale, Ct, shift))
+    y_in = y.copy()
+    got = _fused.layer_forward(up.csr, y_in, bias, 1e-5, scale, Ct, shift)
+    np.testing.assert_array_equal(y_in, y_b)
+    assert len(got) == 7
+    for g_, w_ in zip(got[:6], want[:6]):
+        assert g_.dtype == w_.dtype
+        np.testing.assert_array_equal(g_, w_)
+    assert rel(got[6], want[6]) < TOL[dtype]              # the next bias: a channel sum in any order
+    if with_bias and k > 1:
+        with pytest.raises(ValueError, match="y must be C-contiguous and writable"):
+            _fused.layer_forward(up.csr, np.asfortranarray(np.tile(y, (1, 2)))[:, ::2], bias, 1e-5, scale, Ct, shift)
+
+
+@needs_numba
+@given(upsamplings(), st.integers(1, 4), st.booleans())
+def test_layer_backward_is_the_gradient_step_then_the_adjoint_pass(case, k_next, sum_given):
+    """One call: gᵀ A and g Wa, then :func:`layer_grads` (∂Cᵀ, ∂β, ∂γ, a, b; 1ᵀ g summed here or given) and
+    :func:`backward_adjoint` with those a, b (the cotangent of the layer below), the same bits as the two
+    called in turn; ∂Cᵀ, ∂β, ∂γ written into ``out`` where given (views of one buffer, as the decoder's ∂θ)."""
+    up, dtype, k, seed = case
+    rng = np.random.default_rng(seed)
+    A = np.maximum(rng.standard_normal((up.size_out, k)), 0).astype(dtype)
+    mean = A.astype(np.float64).mean(axis=0)
+    alpha, shift, Ct, g = (rng.standard_normal(sh).astype(dtype) for sh in (k, k, (k_next, k), (up.size_out, k_next)))
+    sd = rng.uniform(0.5, 2, k).astype(dtype)
+    Wa = Ct * alpha
+    gsum = g.astype(np.float64).sum(axis=0) * 1.5 if sum_given else None      # used as given, not redone
+    *grads, a, b = _fused.layer_grads(g, g.T @ A, mean, alpha, shift, Ct, sd, gsum)
+    want = (_fused.backward_adjoint(up.csr, up.size_in, g, Wa, A, a, b), *grads)
+    buf = np.full(k_next * k + 2 * k + 3, np.nan, dtype)
+    out = buf[:k_next * k].reshape(k_next, k), buf[k_next * k + 1:k_next * k + 1 + k], buf[-k - 1:-1]
+    for o in (None, out):
+        got = _fused.layer_backward(up.csr, up.size_in, g, A, Wa, mean, alpha, shift, Ct, sd, gsum, o)
+        for g_, w_ in zip(got, want):
+            assert g_.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(g_, w_)
+    assert all(x is y for x, y in zip(got[1:], out))
+    assert np.isnan(buf[[k_next * k, -1]]).all()          # nothing written outside the views
 
 
 @needs_numba
@@ -281,20 +376,20 @@ def test_fold_and_layer_grads_are_the_decoders_formulas(dtype, k_next):
     got = _fused.fold(mean, sq, s, 1e-5, *(x.astype(dtype) for x in (scale, Ct, shift)))
     sd = np.sqrt(sq / s + 1e-5)
     alpha = scale / sd
-    for g_, w_ in zip(got, (sd, alpha, Ct * alpha, Ct @ (shift - alpha * mean))):
+    for g_, w_ in zip(got, (sd, alpha, Ct * alpha, Ct * alpha, Ct @ (shift - alpha * mean))):
         assert g_.dtype == np.dtype(dtype) and rel(g_, w_) < TOL[dtype]
-    _, _, W, bias = got
+    _, _, W, _, bias = got
     assert rel(A @ W.T.astype(np.float64) + bias, c @ (Ct * alpha).T + Ct @ shift) < 10 * TOL[dtype]
     g = rng.standard_normal((s, k_next))
     gc, gsum = g.T @ c, g.sum(axis=0)
     dscale, dshift = np.sum(Ct * gc, axis=0) / sd, gsum @ Ct
     a = alpha * dscale / (s * sd)
-    want = (gc * alpha + gsum[:, None] * shift, dshift, dscale, Ct * alpha, a, alpha * dshift / s - a * mean)
+    want = (gc * alpha + gsum[:, None] * shift, dshift, dscale, a, alpha * dshift / s - a * mean)
     args = [x.astype(dtype) for x in (g, g.T @ A)] + [mean] + [x.astype(dtype) for x in (alpha, shift, Ct, sd)]
     got = _fused.layer_grads(*args)
     for g_, w_ in zip(got, want):
         assert g_.dtype == np.dtype(dtype) and g_.shape == w_.shape and rel(g_, w_) < 20 * TOL[dtype]
-    assert rel(a * A + got[5], a * c + alpha * dshift / s) < 20 * TOL[dtype]          # the bracket of the adjoint
+    assert rel(a * A + got[4], a * c + alpha * dshift / s) < 20 * TOL[dtype]          # the bracket of the adjoint
     given = _fused.layer_grads(*args, gsum=args[0].astype(np.float64).sum(axis=0))   # 1ᵀ g summed by the caller
     for g_, w_ in zip(given, want):
         assert rel(g_, w_) < 20 * TOL[dtype]
