@@ -442,8 +442,7 @@ def _constants(dtype):
     hot path calls these wrappers a few times per layer, and each NumPy call between two passes costs µs)."""
     c = _CONSTANTS.get(dtype)
     if c is None:
-        none = np.empty(0, dtype)
-        none.flags.writeable = False
+        none = np.empty(0, dtype)            # writable, as the arrays it stands in for: one compiled signature
         c = _CONSTANTS[dtype] = (dtype.type(1), dtype.type(0), none)
     return c
 

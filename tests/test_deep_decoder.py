@@ -124,6 +124,19 @@ def test_sigmoid_is_within_a_few_ulp_of_the_exact_value(xp, dtype):
     assert np.all(np.abs(got - exact)[~normal] <= tiny) and (~normal).sum() > 100
 
 
+@pytest.mark.parametrize("fused", [False, None])
+def test_one_channel_into_two_outputs_has_the_adjoint_of_its_jvp(fused):
+    """k = 1 channel and a 1×1 output convolution to two channels (Cᵀ of shape 2 × 1): the backward step's
+    α ∘ C g is a product, not the outer product of the one-output-channel case (kills mutant:
+    `_backward__mutmut_157`, the outer product taken for Cᵀ of one column); ⟨J t, r⟩ = ⟨t, Jᵀ r⟩ on the plain
+    and the fused passes."""
+    gen = dd.DeepDecoder((6, 5), channels=1, layers=2, output="conv", out_channels=2, rng=0, fused=fused)
+    theta = gen.init(rng=1) * 1.5
+    rng = np.random.default_rng(2)
+    t, r = rng.standard_normal(gen.num_params), rng.standard_normal(gen.output_shape)
+    assert_adjoint(lambda u: gen.jvp(theta, u), lambda c: gen.vjp(theta, c), t, r, rtol=1e-12)
+
+
 def test_channel_norm_forward_properties(xp):
     a = asarray(3.0 + 2.0 * host(0, 4, 50), xp=xp)
     scale = asarray(np.ones(4), xp=xp)
