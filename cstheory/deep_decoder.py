@@ -605,8 +605,8 @@ class DeepDecoder(Generator):
         grads.append(xp.reshape(xp.matrix_transpose(g) @ self._input_last, (*batch, -1)))   # ∂C_0ᵀ
         return xp.concat(grads[::-1], axis=-1)
 
-    def _flat_cotangent(self, cotangent):
-        return self.xp.reshape(self.check_cotangent(cotangent), (self.n,))
+    def _flat_cotangent(self, cotangent, finite=True):
+        return self.xp.reshape(self.check_cotangent(cotangent, finite=finite), (self.n,))
 
     def vjp(self, params, cotangent):
         """J(θ)ᵀ r (hand-derived backpropagation); r of shape ``output_shape`` (or flat (n,)); returns (N,)."""
@@ -617,6 +617,12 @@ class DeepDecoder(Generator):
         """``(G(θ), r ↦ J(θ)ᵀ r)`` from one forward pass whose activations are cached (the GD hot path)."""
         x, state = self._forward(self.check_params(params))
         return x, lambda r: self._backward(state, self._flat_cotangent(r))
+
+    def _forward_vjp(self, params):
+        """:meth:`forward_vjp` for an optimizer's iterate: θ not checked again, r's finiteness not checked
+        (:meth:`Generator._forward_vjp`)."""
+        x, state = self._forward(params)
+        return x, lambda r: self._backward(state, self._flat_cotangent(r, finite=False))
 
     def jvp(self, params, tangent):
         """J(θ) t by forward-mode differentiation alongside the forward pass; shape ``output_shape``."""

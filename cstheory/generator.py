@@ -155,6 +155,14 @@ class Generator:
         """``(G(θ), vjp_fn)`` with ``vjp_fn(r) = J(θ)ᵀ r``; subclasses share the forward pass."""
         return self.forward(params), lambda r: self.vjp(params, r)
 
+    def _forward_vjp(self, params):
+        """:meth:`forward_vjp` at a θ that needs no checking again: an optimizer's iterate (:class:`Iterate`),
+        checked when the run started and moved since only by the run's own updates.  The built-in generators
+        skip there the one check whose answer can change, θ's finiteness, and the cotangent's (two reductions:
+        2–5 % of a deep-decoder step at 32² and 64²); a θ gone non-finite is the divergence that
+        :class:`cstheory.fit.DivergenceMonitor` reports.  This default checks as :meth:`forward_vjp` does."""
+        return self.forward_vjp(params)
+
     def smoothness_bound(self):
         """An upper bound b on ‖J(θ)‖² valid for *all* θ, or ``None`` if the generator has none.
 
@@ -218,9 +226,10 @@ class Generator:
         self._check_dtype(params, name)
         return params
 
-    def check_cotangent(self, cotangent, name="cotangent"):
-        """Check a cotangent r (shape ``output_shape`` or flat (n,)) and return it in ``output_shape``."""
-        _checks.array(cotangent, name)
+    def check_cotangent(self, cotangent, name="cotangent", finite=True):
+        """Check a cotangent r (shape ``output_shape`` or flat (n,); finite unless ``finite=False``) and return it
+        in ``output_shape``."""
+        _checks.array(cotangent, name, finite=finite)
         self._check_backend(cotangent, name)
         self._check_dtype(cotangent, name)
         if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):
@@ -298,8 +307,9 @@ class Iterate:
         self.state = params
 
     def forward_vjp(self):
-        """``(G(θ), r ↦ J(θ)ᵀ r)`` at the current point."""
-        return self.gen.forward_vjp(self.state)
+        """``(G(θ), r ↦ J(θ)ᵀ r)`` at the current point (:meth:`Generator._forward_vjp`: θ is not checked again
+        at every step)."""
+        return self.gen._forward_vjp(self.state)
 
     def add(self, alpha, direction):
         """θ ← θ + α · direction.  A subclass may apply it later (in the next :meth:`forward_vjp`, where the

@@ -81,7 +81,11 @@ class LinearGenerator(Generator):
 
     def forward_vjp(self, params):
         """``(J c, r ↦ Jᵀ r)``."""
-        return self.forward(params), lambda r: self.J.T @ r
+        return self._forward_vjp(self.check_params(params))
+
+    def _forward_vjp(self, params):
+        """:meth:`forward_vjp` without checking c again (:meth:`Generator._forward_vjp`)."""
+        return self.J @ params, lambda r: self.J.T @ r
 
     def jacobian(self, params=None, max_bytes=None):
         """J itself (``params`` is ignored: the Jacobian does not depend on c)."""

@@ -217,7 +217,11 @@ class TwoLayerGenerator(Generator):
 
     def forward_vjp(self, params):
         """(G(C), r ↦ J_G(C)ᵀ r) from one convolution U C (the gradient-descent hot path)."""
-        Z = self._U(self.check_params(params))
+        return self._forward_vjp(self.check_params(params))
+
+    def _forward_vjp(self, params):
+        """:meth:`forward_vjp` without checking C again (:meth:`Generator._forward_vjp`)."""
+        Z = self._U(params)
         M = self._mask(Z)
         return (Z * M) @ self.v, lambda r: self._vjp_masked(M, r)
 

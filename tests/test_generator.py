@@ -81,6 +81,30 @@ def test_the_plain_iterate_moves_theta():
     assert_allclose(vjp(np.array([1.0, 2.0, 3.0])), [1.0, 2.0, 3.0], rtol=0, atol=0)
 
 
+def test_an_iterate_takes_the_same_pass_without_checking_theta_again(xp):
+    """An optimizer's iterate calls ``gen._forward_vjp``: the same G(θ) and J(θ)ᵀ r, bit for bit, as the checked
+    ``forward_vjp``, for every generator; θ is not reduced over again (a NaN θ there gives a NaN output, where
+    ``forward_vjp`` names it), and neither is the cotangent (a NaN r gives a NaN gradient)."""
+    for name, gen, theta in _generators(xp):
+        r = B.normal(gen.output_shape, rng=6, xp=xp)
+        x, vjp = gen.forward_vjp(theta)
+        it = Iterate(gen, theta)
+        x_it, vjp_it = it.forward_vjp()
+        np.testing.assert_array_equal(cst.to_numpy(x_it), cst.to_numpy(x), err_msg=name)
+        np.testing.assert_array_equal(cst.to_numpy(vjp_it(r)), cst.to_numpy(vjp(r)), err_msg=name)
+        np.testing.assert_array_equal(cst.to_numpy(vjp_it(xp.reshape(r, (-1,)))), cst.to_numpy(vjp(r)), err_msg=name)
+        bad = B.asarray(np.where(np.arange(gen.num_params).reshape(cst.to_numpy(theta).shape) == 0, np.nan,
+                                 cst.to_numpy(theta)), xp=xp)
+        with pytest.raises(ValueError, match="params contains non-finite"):
+            gen.forward_vjp(bad)
+        assert np.isnan(cst.to_numpy(Iterate(gen, bad).forward_vjp()[0])).any(), name
+        nan_r = B.asarray(np.full(tuple(gen.output_shape), np.nan), xp=xp)
+        assert np.isnan(cst.to_numpy(vjp_it(nan_r))).all(), name
+        if name.startswith("dd"):                            # the deep decoder's vjp still checks r's shape
+            with pytest.raises(ValueError, match=r"^cotangent must have shape"):
+                vjp_it(xp.zeros((gen.n + 1,)))
+
+
 def test_repr_names_shapes_dtype_and_backend(xp):
     gen = cst.TwoLayerGenerator(B.asarray(np.ones(4), xp=xp, dtype="float32"), 2)
     text = repr(gen)
