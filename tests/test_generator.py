@@ -264,7 +264,7 @@ def test_jacobian_size_limit_counts_four_or_eight_bytes_per_entry(monkeypatch):
 
 
 def test_check_params_and_cotangent_name_what_is_wrong():
-    """kills mutants: xǁGeneratorǁcheck_cotangent__mutmut_1, 2, 4, 8, 14 … 22; xǁGeneratorǁcheck_params__mutmut_14;
+    """kills mutants: xǁGeneratorǁcheck_cotangent__mutmut_1, 2, 3, 4, 6, 8, 14 … 22; xǁGeneratorǁcheck_params__mutmut_14;
     xǁGeneratorǁunflatten__mutmut_3, 6."""
     import array_api_strict as xs
     flat = _Square((4,), xp=B.resolve_namespace("numpy"), dtype=np.float64)
@@ -282,6 +282,13 @@ def test_check_params_and_cotangent_name_what_is_wrong():
         square.check_params(xs.zeros((2, 3), dtype=xs.float64))
     with pytest.raises(ValueError, match=r"^vec must be 1-D"):
         square.unflatten(np.zeros((6, 1)))
+    nan = np.full(6, np.nan)
+    with pytest.raises(ValueError, match=r"^cotangent contains non-finite values"):
+        square.check_cotangent(nan)                       # finite=True by default
+    assert np.isnan(square.check_cotangent(nan, finite=False)).all()
+    dd = cst.DeepDecoder(6, channels=2, layers=1, dtype=np.float32)       # strict dtype
+    with pytest.raises(TypeError, match=r"^cotangent must have the generator's dtype float32, got float64"):
+        dd.check_cotangent(np.zeros(6))
 
 
 def test_repr_of_a_generator_without_backend_and_of_numpy():
