@@ -615,14 +615,13 @@ class DeepDecoder(Generator):
 
     def forward_vjp(self, params):
         """``(G(θ), r ↦ J(θ)ᵀ r)`` from one forward pass whose activations are cached (the GD hot path)."""
-        x, state = self._forward(self.check_params(params))
-        return x, lambda r: self._backward(state, self._flat_cotangent(r))
+        return self._forward_vjp(self.check_params(params), finite=True)
 
-    def _forward_vjp(self, params):
-        """:meth:`forward_vjp` for an optimizer's iterate: θ not checked again, r's finiteness not checked
-        (:meth:`Generator._forward_vjp`)."""
+    def _forward_vjp(self, params, finite=False):
+        """:meth:`forward_vjp` for an optimizer's iterate: θ not checked again, r's finiteness only where
+        ``finite`` (:meth:`Generator._forward_vjp`)."""
         x, state = self._forward(params)
-        return x, lambda r: self._backward(state, self._flat_cotangent(r, finite=False))
+        return x, lambda r: self._backward(state, self._flat_cotangent(r, finite=finite))
 
     def jvp(self, params, tangent):
         """J(θ) t by forward-mode differentiation alongside the forward pass; shape ``output_shape``."""

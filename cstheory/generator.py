@@ -155,11 +155,13 @@ class Generator:
         """``(G(θ), vjp_fn)`` with ``vjp_fn(r) = J(θ)ᵀ r``; subclasses share the forward pass."""
         return self.forward(params), lambda r: self.vjp(params, r)
 
-    def _forward_vjp(self, params):
+    def _forward_vjp(self, params, finite=False):
         """:meth:`forward_vjp` at a θ that needs no checking again: an optimizer's iterate (:class:`Iterate`),
         checked when the run started and moved since only by the run's own updates.  The built-in generators
-        skip there the one check whose answer can change, θ's finiteness, and the cotangent's (two reductions:
-        2–5 % of a deep-decoder step at 32² and 64²); a θ gone non-finite is the divergence that
+        skip there the one check whose answer can change, θ's finiteness, and the cotangent's unless
+        ``finite=True`` (two reductions: 2–5 % of a deep-decoder step at 32² and 64²); the cotangent's shape,
+        dtype and backend are checked either way (the linear generator's Jᵀ r, a few µs, refuses another shape
+        itself and checks r only where ``finite``).  A θ gone non-finite is the divergence that
         :class:`cstheory.fit.DivergenceMonitor` reports.  This default checks as :meth:`forward_vjp` does."""
         return self.forward_vjp(params)
 

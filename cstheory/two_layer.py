@@ -217,13 +217,14 @@ class TwoLayerGenerator(Generator):
 
     def forward_vjp(self, params):
         """(G(C), r ↦ J_G(C)ᵀ r) from one convolution U C (the gradient-descent hot path)."""
-        return self._forward_vjp(self.check_params(params))
+        return self._forward_vjp(self.check_params(params), finite=True)
 
-    def _forward_vjp(self, params):
-        """:meth:`forward_vjp` without checking C again (:meth:`Generator._forward_vjp`)."""
+    def _forward_vjp(self, params, finite=False):
+        """:meth:`forward_vjp` without checking C again, r's finiteness only where ``finite``
+        (:meth:`Generator._forward_vjp`)."""
         Z = self._U(params)
         M = self._mask(Z)
-        return (Z * M) @ self.v, lambda r: self._vjp_masked(M, r)
+        return (Z * M) @ self.v, lambda r: self._vjp_masked(M, self.check_cotangent(r, finite=finite))
 
     # -- fast GD path: C kept as the spectrum of its columns ----------------
     def gd_iterate(self, params):
@@ -322,7 +323,14 @@ class FourierIterate(Iterate):
         Zt = irfft(self._uhat_row * self.state, gen.n, axis=-1)   # (k, n): row l is U c_l
         mask = gen._mask(Zt)                                      # the ReLU mask M (0/1), channel-major
         x = gen.v @ (Zt * mask)                                   # Σ_l v_l ReLU(U c_l)
-        return x, lambda r: self._v_conj_uhat * rfft(mask * r, axis=-1)
+        return x, lambda r: self._v_conj_uhat * rfft(mask * self._cotangent(r), axis=-1)
+
+    def _cotangent(self, r):
+        """r, refused by name where its shape is not (n,) (a (1,) r would broadcast over the rows): the GD hot
+        path's one check of r, a shape comparison (the whole ``check_cotangent`` was 6 % of an n = 256 step)."""
+        if tuple(r.shape) != (self.gen.n,):
+            self.gen.check_cotangent(r)
+        return r
 
     def channel_blocks(self):
         """Slices of channels the NumPy step takes at a time: blocks of :data:`CHANNEL_BLOCK_BYTES` of U c_l
@@ -396,6 +404,7 @@ class FourierIterate(Iterate):
                 x += part
 
         def vjp(r):
+            r = self._cotangent(r)
             d = np.empty_like(state)
 
             def backward(run):

@@ -84,7 +84,9 @@ def test_the_plain_iterate_moves_theta():
 def test_an_iterate_takes_the_same_pass_without_checking_theta_again(xp):
     """An optimizer's iterate calls ``gen._forward_vjp``: the same G(θ) and J(θ)ᵀ r, bit for bit, as the checked
     ``forward_vjp``, for every generator; θ is not reduced over again (a NaN θ there gives a NaN output, where
-    ``forward_vjp`` names it), and neither is the cotangent (a NaN r gives a NaN gradient)."""
+    ``forward_vjp`` names it), and neither is the cotangent (a NaN r gives a NaN gradient, where ``forward_vjp``'s
+    VJP names it).  Every VJP, the two-layer GD iterate's too, refuses a cotangent of another shape (a (1,) r
+    once broadcast silently)."""
     for name, gen, theta in _generators(xp):
         r = B.normal(gen.output_shape, rng=6, xp=xp)
         x, vjp = gen.forward_vjp(theta)
@@ -100,9 +102,17 @@ def test_an_iterate_takes_the_same_pass_without_checking_theta_again(xp):
         assert np.isnan(cst.to_numpy(Iterate(gen, bad).forward_vjp()[0])).any(), name
         nan_r = B.asarray(np.full(tuple(gen.output_shape), np.nan), xp=xp)
         assert np.isnan(cst.to_numpy(vjp_it(nan_r))).all(), name
-        if name.startswith("dd"):                            # the deep decoder's vjp still checks r's shape
-            with pytest.raises(ValueError, match=r"^cotangent must have shape"):
-                vjp_it(xp.zeros((gen.n + 1,)))
+        with pytest.raises(ValueError, match=r"^cotangent contains non-finite"):
+            vjp(nan_r)                                       # forward_vjp's VJP checks r as vjp() does
+        vjps = [vjp, vjp_it] + ([gen.gd_iterate(theta).forward_vjp()[1]] if name == "two-layer" else [])
+        for f in vjps:                                       # r's shape is checked on every path: no broadcasting
+            for shape in ((1,), (gen.n + 1,)):
+                if name == "linear" and f is vjp_it:         # Jᵀ r refuses it itself (the iterate does not check r)
+                    with pytest.raises((ValueError, TypeError)):
+                        f(xp.ones(shape, dtype=theta.dtype))
+                    continue
+                with pytest.raises(ValueError, match=r"^cotangent must have shape"):
+                    f(xp.ones(shape, dtype=theta.dtype))
 
 
 def test_repr_names_shapes_dtype_and_backend(xp):
