@@ -231,7 +231,7 @@ class Generator:
     def check_cotangent(self, cotangent, name="cotangent", finite=True):
         """Check a cotangent r (shape ``output_shape`` or flat (n,); finite unless ``finite=False``) and return it
         in ``output_shape``."""
-        _checks.array(cotangent, name, finite=finite)
+        _checks.array(cotangent, name, finite=_checks.flag(finite, "finite"))
         self._check_backend(cotangent, name)
         self._check_dtype(cotangent, name)
         if tuple(cotangent.shape) not in ((self.n,), tuple(self.output_shape)):

@@ -296,6 +296,8 @@ def test_check_params_and_cotangent_name_what_is_wrong():
     with pytest.raises(ValueError, match=r"^cotangent contains non-finite values"):
         square.check_cotangent(nan)                       # finite=True by default
     assert np.isnan(square.check_cotangent(nan, finite=False)).all()
+    with pytest.raises(TypeError, match=r"^finite must be True or False, got int 0$"):
+        square.check_cotangent(nan, finite=0)
     dd = cst.DeepDecoder(6, channels=2, layers=1, dtype=np.float32)       # strict dtype
     with pytest.raises(TypeError, match=r"^cotangent must have the generator's dtype float32, got float64"):
         dd.check_cotangent(np.zeros(6))
