@@ -557,8 +557,8 @@ def layer_grads(g, gA, mean, alpha, shift, Ct, sd, gsum=None):
     already: :func:`output_cotangent`), and a, b for the adjoint pass on A (:func:`backward_adjoint`)."""
     kn, k = Ct.shape
     out = np.empty((kn, k), gA.dtype), np.empty(k, gA.dtype), np.empty(k, gA.dtype)
-    a, b = _layer_grads(np.ascontiguousarray(g), np.empty(0) if gsum is None else gsum, gA, mean, alpha, shift,
-                        np.ascontiguousarray(Ct), sd, *out)
+    gsum = _constants(_F64)[2] if gsum is None else gsum
+    a, b = _layer_grads(np.ascontiguousarray(g), gsum, gA, mean, alpha, shift, np.ascontiguousarray(Ct), sd, *out)
     return (*out, a, b)
 
 
@@ -570,7 +570,7 @@ def backward_adjoint(csr, n_in, g, W, A, a, b):
     indptr, indices, data = csr
     out = np.empty((n_in, A.shape[1]), A.dtype)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
-    one, zero = A.dtype.type(1), A.dtype.type(0)
+    one, zero, _ = _constants(A.dtype)
     if W.shape[0] == 1:
         _backward_adjoint_outer(indptr, indices, data, np.ascontiguousarray(g[:, 0]), np.ascontiguousarray(W[0]),
                                 A, a, b, out, one, zero)
