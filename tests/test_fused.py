@@ -144,9 +144,9 @@ def test_a_constant_channel_over_many_pixels_passes_its_gradient_on(dtype):
         shifts[0][:] = 1.0
         Cts[1][:3] = 0
         Cts[1][:3, 0] = 1.0                             # layer 1's channels 0–2: that channel alone, 1 > 0
-        _, (_, _, cache) = fused._forward(theta)
-        A = cache[1][1]
-        assert np.all(A[:, :3] == A[0, :3]) and np.all(A[0, :3] > 0) and np.all(cache[1][2][:3] == np.sqrt(
+        _, (_, (As, _, _, sds, _), _) = fused._forward(theta)
+        A = As[1]
+        assert np.all(A[:, :3] == A[0, :3]) and np.all(A[0, :3] > 0) and np.all(sds[1, :3] == np.sqrt(
             np.asarray(fused.eps, dtype)))
         r = np.random.default_rng(seed).standard_normal(fused.output_shape).astype(dtype)
         assert rel(fused(theta), plain(theta).astype(np.float64)) < 10 * TOL[dtype]
