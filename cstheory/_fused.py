@@ -147,15 +147,22 @@ def _upsample_relu(indptr, indices, data, y, bias, z, one, zero, block):
                 for j in range(k):
                     v = z[i, j]
                     z[i, j] = v * (one if v > 0 else zero)
-            if i == b0:
+            if i == b0:                               # the block's first row: K, and z − K = 0 to add
                 for j in range(k):
                     shift[j] = z[i, j]
                     sums[j] = 0.0
                     squares[j] = 0.0
-            for j in range(k):                        # the row just written, from L1
-                e = z[i, j] - shift[j]
-                sums[j] += e
-                squares[j] += e * e
+            elif (i - b0) % 2 == 0:                   # rows i − 1 and i, just written, from L1: two at a time
+                for j in range(k):
+                    e0 = z[i - 1, j] - shift[j]
+                    e1 = z[i, j] - shift[j]
+                    sums[j] += e0 + e1
+                    squares[j] += e0 * e0 + e1 * e1
+            elif i == b1 - 1:                         # the block's last row, left without a pair
+                for j in range(k):
+                    e = z[i, j] - shift[j]
+                    sums[j] += e
+                    squares[j] += e * e
         nb, na = b1 - b0, b0                          # this block's rows, and the rows merged so far
         inv, f, h = 1.0 / nb, nb / (na + nb), na * nb / (na + nb)
         for j in range(k):
