@@ -489,8 +489,12 @@ class DeepDecoder(Generator):
         ``"fixed"`` the output's ReLU mask is kept for the backward pass.  The fused loops
         (:mod:`cstheory._fused`) do not centre at all: they keep A_i and its mean μ_i and fold the mean
         into the bias, (C_{i+1}ᵀ diag α_i) A_i + C_{i+1}ᵀ (β_i − α_i ∘ μ_i), one pass over the activations
-        less (the backward pass corrects gᵀ A_i by (1ᵀ g) μ_iᵀ in the same way).  A test pins both passes
-        to the plain composition of the named steps.
+        less (the backward pass corrects gᵀ A_i by (1ᵀ g) μ_iᵀ in the same way), and run every layer of a pass
+        in one compiled call (:func:`cstheory._fused.forward_pass`, :func:`~cstheory._fused.backward_pass`).
+        A test pins both passes to the plain composition of the named steps.
+
+        The state kept for :meth:`_backward` is (θ, the layers' cache, (the output's mask or Z_d, x)); the
+        layers' cache is ``_fused.forward_pass``'s activations, or each layer's (mask, c, sd, α).
         """
         xp = self.xp
         if self._kernels is not None:                  # the fused loops, every layer in one call (same maths)
