@@ -18,16 +18,13 @@ loop:
 * :func:`fold` and :func:`layer_grads` — the k-sized arithmetic between the passes (the normalisation
   folded into the next 1×1 convolution; a backward step's ∂Cᵀ, ∂β, ∂γ), one call instead of a dozen
   NumPy calls on vectors of k entries, each of which costs microseconds of interpreter time;
-* :func:`layer_forward` and :func:`layer_backward` — one layer and direction: the upsampling pass (with the
-  convolution's bias added to y first) and the fold in one call; the two products gᵀ A and g Wa, then the
-  backward step's arithmetic and the adjoint pass in one call, writing ∂Cᵀ, ∂β, ∂γ into the gradient's own
-  array;
-* :func:`forward_pass` and :func:`backward_pass` — what the decoder calls: every layer of one direction in a
-  single compiled call, the 1×1 convolutions' matrix products included (BLAS, through Numba's ``np.dot``).
-  Between two large passes every interpreter operation runs with cold caches (two NumPy scalars made in 3 µs
-  instead of 0.5 µs), so fewer returns to the interpreter are faster: per-layer calls instead of a dozen
-  NumPy calls per layer made a 64² ``"conv"`` float32 step 0.93–0.95× as long, and one call per direction
-  instead of one per layer 0.88–0.89× again (1.51–1.56 → 1.35–1.37 ms, one thread).
+* :func:`layer_forward` and :func:`layer_backward` — what the decoder calls, once per layer and direction:
+  the upsampling pass (with the convolution's bias added to y first) and the fold in one call; the two
+  products gᵀ A and g Wa, then the backward step's arithmetic and the adjoint pass in one call, writing
+  ∂Cᵀ, ∂β, ∂γ into the gradient's own array.  Between two large passes every interpreter operation runs
+  with cold caches (two NumPy scalars made in 3 µs instead of 0.5 µs), so fewer calls are faster (with the
+  bias pass, the one-column channel sum and SciPy's ``expit`` for the sigmoid, a 64² ``"conv"`` float32 step
+  took 0.93–0.95× the time of separate calls).
 
 The two-layer generator's GD iterate (:class:`~cstheory.two_layer.FourierIterate`, C kept as spectra,
 one block of channels at a time) has its own: :func:`multiply_rows` (û · S), :func:`gradient_rows` (v_l conj(û) · F),
@@ -65,7 +62,7 @@ except ImportError:          # not installed, or built for another NumPy: the de
     numba = None
 
 __all__ = ["available", "usable", "upsample_relu_moments", "fold", "layer_grads", "backward_adjoint", "layer_forward",
-           "layer_backward", "forward_pass", "backward_pass", "relu_output",
+           "layer_backward", "relu_output",
            "output_cotangent", "relu_weighted_sum", "mask_rows", "multiply_rows",
            "add_scaled", "add_multiply_rows", "gradient_rows", "adam_direction"]
 
@@ -354,61 +351,6 @@ def _layer_backward(indptr, indices, data, g, gW, gsum, gA, A, mean, alpha, shif
 
 
 @_jit
-def _forward_pass(theta, k, csrs, x0, eps, As, Was, means, sds, alphas, one, zero, block):
-    """Every layer of the decoder's fused forward pass in one call: Y_0 = B_0 C_0, then per layer i
-    :func:`_layer_forward` on Y_i (A_i into ``As[i]``, its moments and the fold into the next convolution) and the
-    next product Y_{i+1} = A_i Wᵀ (BLAS through ``np.dot``); returns (Z_out, bias) with Z_out = A_{d−1} Wᵀ of the
-    output convolution, the bias not added.  θ in its flat layout (per layer C_iᵀ, γ_i, β_i; then C_outᵀ); Wa,
-    the means, sd and α of layer i into ``Was[i]``, row i of ``means``, ``sds``, ``alphas``."""
-    d, stride = len(csrs), k * k + 2 * k
-    Ct = theta[0:k * k].reshape(k, k)
-    y = np.dot(x0, Ct.T)                              # Y_0 = B_0 C_0 (channels last)
-    bias = theta[0:0]                                 # none before the first upsampling
-    W = Ct
-    A = x0
-    for i in range(d):
-        indptr, indices, data = csrs[i]
-        at = i * stride + k * k                       # γ_i at [at, at + k), β_i at [at + k, at + 2k)
-        nxt = (i + 1) * stride
-        Ct = theta[nxt:nxt + k * k].reshape(k, k) if i + 1 < d else theta[nxt:].reshape(-1, k)
-        A = As[i]
-        mean, sd, alpha, W, Wa, bias = _layer_forward(indptr, indices, data, y, bias, A, one, zero, block, eps,
-                                                      theta[at:at + k], Ct, theta[at + k:at + 2 * k])
-        Was[i][:, :] = Wa
-        means[i, :] = mean
-        sds[i, :] = sd
-        alphas[i, :] = alpha
-        if i + 1 < d:
-            y = np.dot(A, W.T)                        # Y_{i+1}ᵀ = B_{i+1}ᵀ C_{i+1} less its bias, (n_{i+1}, k)
-    return np.dot(A, W.T), bias
-
-
-@_jit
-def _backward_pass(theta, k, csrs, g, gsum, As, Was, means, sds, alphas, x0, grad, one, zero):
-    """Every layer of the decoder's fused backward pass in one call, from the cotangent g (n, k_out) of the output
-    convolution (``gsum`` its channel sums in float64 where the output step took them, else of length 0): per layer
-    i, top down, gᵀ A_i and g Wa_i (BLAS; none for a Wa of one row) and :func:`_layer_backward`, writing ∂C_{i+1}ᵀ,
-    ∂β_i, ∂γ_i into ``grad`` (θ's layout) and giving the next g; last ∂C_0ᵀ = gᵀ B_0."""
-    d, stride = len(csrs), k * k + 2 * k
-    for i in range(d - 1, -1, -1):
-        indptr, indices, data = csrs[i]
-        at = i * stride + k * k
-        nxt = (i + 1) * stride
-        A, Wa = As[i], Was[i]
-        kn = Wa.shape[0]
-        Ct = theta[nxt:nxt + kn * k].reshape(kn, k)
-        dCt = grad[nxt:nxt + kn * k].reshape(kn, k)
-        gA = np.dot(g.T, A)
-        gW = np.dot(g, Wa) if kn > 1 else np.empty((0, k), A.dtype)   # one row: g waᵀ is formed in the pass
-        g_in = np.empty((As[i - 1].shape[0] if i > 0 else x0.shape[0], k), A.dtype)
-        _layer_backward(indptr, indices, data, g, gW, gsum, gA, A, means[i], alphas[i], theta[at + k:at + 2 * k],
-                        Ct, sds[i], Wa, dCt, grad[at + k:at + 2 * k], grad[at:at + k], g_in, one, zero)
-        gsum = gsum[0:0]
-        g = g_in
-    grad[0:k * k].reshape(k, k)[:, :] = np.dot(g.T, x0)   # ∂C_0ᵀ
-
-
-@_jit
 def _output_cotangent(mask, r, v, g, one, zero):
     """g = 1{Z > 0} ∘ (r vᵀ), as NumPy's (mask · r) · v; returns 1ᵀ g as :func:`_column_sums` sums it."""
     s, k = g.shape
@@ -597,55 +539,6 @@ def layer_backward(csr, n_in, g, A, Wa, mean, alpha, shift, Ct, sd, gsum=None, o
     _layer_backward(indptr, indices, data, g, gW, gsum, g.T @ A, A, mean, alpha, shift, Ct, sd, Wa, *out, g_in,
                     one, zero)
     return (g_in, *out)
-
-
-def forward_pass(theta, channels, csrs, x0, eps, k_out):
-    """The decoder's fused forward pass, every layer in one compiled call (:func:`layer_forward`'s steps and the
-    1×1 convolutions between them; between two large passes each return to the interpreter cost µs with cold
-    caches, a 64² "conv" float32 forward pass 0.62 → 0.52 ms).
-
-    Parameters
-    ----------
-    theta : array (N,)
-        θ in :class:`~cstheory.deep_decoder.DeepDecoder`'s layout (per layer C_iᵀ, γ_i, β_i; then C_outᵀ).
-    channels : int
-        k.
-    csrs : tuple of (indptr, indices, data)
-        Each layer's upsampling U_i in CSR form (:attr:`Upsampling.csr`), of θ's dtype.
-    x0 : array (n_0, k)
-        The fixed input B_0, channels last.
-    eps : float
-        The channel normalisation's ε.
-    k_out : int
-        The output convolution's channels.
-
-    Returns
-    -------
-    Z, bias, activations
-        Z (n, k_out) = A_{d−1} Wᵀ, the output convolution without its bias; that bias (k_out,); and
-        ``(As, Was, means, sds, alphas)`` for :func:`backward_pass`: each layer's A_i (n_{i+1}, k), Wa_i = C_{i+1}ᵀ
-        diag α_i (k_next, k), and the rows (d, k) of the means (float64), sd and α.
-    """
-    d, dtype = len(csrs), theta.dtype
-    one, zero, _ = _constants(dtype)
-    As = tuple(np.empty((indptr.shape[0] - 1, channels), dtype) for indptr, _, _ in csrs)
-    Was = tuple(np.empty((channels if i + 1 < d else k_out, channels), dtype) for i in range(d))
-    means, sds, alphas = np.empty((d, channels)), np.empty((d, channels), dtype), np.empty((d, channels), dtype)
-    Z, bias = _forward_pass(np.ascontiguousarray(theta), channels, csrs, x0, eps, As, Was, means, sds, alphas,
-                            one, zero, MOMENT_BLOCK)
-    return Z, bias, (As, Was, means, sds, alphas)
-
-
-def backward_pass(theta, channels, csrs, g, activations, x0, gsum=None):
-    """The decoder's fused backward pass, every layer in one compiled call (:func:`layer_backward`'s steps), from
-    the cotangent g (n, k_out) of the output convolution Z + bias (``gsum``: its channel sums in float64 where the
-    output step took them, :func:`output_cotangent`) and the ``activations`` of :func:`forward_pass`; returns ∂θ
-    (N,) in θ's layout."""
-    one, zero, none = _constants(theta.dtype)
-    grad = np.empty(theta.shape[0], theta.dtype)
-    _backward_pass(np.ascontiguousarray(theta), channels, csrs, np.ascontiguousarray(g),
-                   _constants(_F64)[2] if gsum is None else gsum, *activations, x0, grad, one, zero)
-    return grad
 
 
 def relu_output(Z, bias, v):

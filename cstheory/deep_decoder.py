@@ -363,7 +363,6 @@ class DeepDecoder(Generator):
         from . import _fused                       # here, not above: Numba is imported by the first decoder
         self.fused = _fused.usable(self.xp, fused)
         self._kernels = _fused if self.fused else None
-        self._csrs = tuple(tuple(up.csr) for up in self._up) if self.fused else None   # U_i for the fused passes
         # channel sums over each grid, 1ᵀ Z, in blocks of rows (float32 accuracy)
         self._sum = {s: _RowSum(s, self.xp, self.dtype, self.device) for s in {math.prod(sz) for sz in self.sizes[1:]}}
         if output == "fixed":
@@ -489,56 +488,49 @@ class DeepDecoder(Generator):
         ``"fixed"`` the output's ReLU mask is kept for the backward pass.  The fused loops
         (:mod:`cstheory._fused`) do not centre at all: they keep A_i and its mean μ_i and fold the mean
         into the bias, (C_{i+1}ᵀ diag α_i) A_i + C_{i+1}ᵀ (β_i − α_i ∘ μ_i), one pass over the activations
-        less (the backward pass corrects gᵀ A_i by (1ᵀ g) μ_iᵀ in the same way), and run every layer of a pass
-        in one compiled call (:func:`cstheory._fused.forward_pass`, :func:`~cstheory._fused.backward_pass`).
-        A test pins both passes to the plain composition of the named steps.
-
-        The state kept for :meth:`_backward` is (θ, the layers' cache, (the output's mask or Z_d, x)); the
-        layers' cache is ``_fused.forward_pass``'s activations, or each layer's (mask, c, sd, α).
+        less (the backward pass corrects gᵀ A_i by (1ᵀ g) μ_iᵀ in the same way).  A test pins both passes
+        to the plain composition of the named steps.
         """
         xp = self.xp
-        if self._kernels is not None:                  # the fused loops, every layer in one call (same maths)
-            Zout, bias, layers = self._kernels.forward_pass(params, self.channels, self._csrs, self._input_last,
-                                                            self.eps, self._k_out)
-        else:
-            Zout, bias, layers = self._forward_layers(params)
-        if self.output == "fixed" and self._kernels is not None:
-            x, top = self._kernels.relu_output(Zout, bias, self.v)
-        elif self.output == "fixed":
-            Zout += bias
-            top = relu_mask(Zout)                     # ReLU'(Z_d): kept for the backward pass
-            x = (Zout * top) @ self.v                 # (n,)
-        else:
-            Zout += bias
-            top = Zout
-            x = sigmoid(Zout) if self.sigmoid else Zout   # (n, k_out)
-        state = (params, layers, (top, x))
-        if self.output == "conv" and self._k_out > 1:
-            x = xp.matrix_transpose(x)
-        return xp.reshape(x, self.output_shape), state
-
-    def _forward_layers(self, params):
-        """The hidden layers of :meth:`_forward` in array-API operations: (Z_out less its bias, that bias, each
-        layer's (mask, c, sd, α))."""
         Cts, scales, shifts = self._pieces(params)
         X = self._input_last                       # B_0 as (n_0, k); later c_{i-1}, with B_i = α c + β
         W, bias = Cts[0], None                     # C_iᵀ with the previous normalisation folded in
-        layers = []
+        cache = []
         for i in range(self.layers):
             Y = X @ W.T                                                 # Y_iᵀ = B_iᵀ C_i, (n_i, k)
-            if bias is not None:
-                Y += bias
             s = self._up[i].size_out
-            c = self._up[i](Y)                                          # Z_iᵀ = U_i Y_iᵀ, (n_{i+1}, k)
-            mask = relu_mask(c)
-            c *= mask                                                   # A_i = ReLU(Z_i), in place
-            c -= self._sum[s](c) / s                                    # c_i = A_i − mean, in place
-            sd = self.xp.sqrt(self._sum[s](c * c) / s + self.eps)
-            alpha = scales[i] / sd
-            W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]        # fold cn into C_{i+1}ᵀ
-            layers.append((mask, c, sd, alpha))
+            mean = Wa = None                                            # c centred (None), or c = A and its mean
+            if self._kernels is not None:                               # the fused loops (same maths; Y += bias there)
+                c, mean, sd, alpha, W, Wa, bias = self._kernels.layer_forward(    # c = A, mask A > 0, Wa = Cᵀ diag α
+                    self._up[i].csr, Y, bias, self.eps, scales[i], Cts[i + 1], shifts[i])
+                mask = None
+            else:
+                if bias is not None:
+                    Y += bias
+                c = self._up[i](Y)                                      # Z_iᵀ = U_i Y_iᵀ, (n_{i+1}, k)
+                mask = relu_mask(c)
+                c *= mask                                               # A_i = ReLU(Z_i), in place
+                c -= self._sum[s](c) / s                                # c_i = A_i − mean, in place
+                sd = xp.sqrt(self._sum[s](c * c) / s + self.eps)
+                alpha = scales[i] / sd
+                W, bias = Cts[i + 1] * alpha, Cts[i + 1] @ shifts[i]    # fold cn into C_{i+1}ᵀ
+            cache.append((mask, c, sd, alpha, mean, Wa))
             X = c
-        return X @ W.T, bias, layers
+        Zout = X @ W.T                                                  # (C_dᵀ B_d)ᵀ without β, (n, k_out)
+        if self.output == "fixed" and self._kernels is not None:
+            x, mask = self._kernels.relu_output(Zout, bias, self.v)
+            cache.append((mask, x))
+        elif self.output == "fixed":
+            Zout += bias
+            mask = relu_mask(Zout)                    # ReLU'(Z_d): kept for the backward pass
+            x = (Zout * mask) @ self.v                # (n,)
+            cache.append((mask, x))
+        else:
+            Zout += bias
+            x = sigmoid(Zout) if self.sigmoid else Zout   # (n, k_out)
+            cache.append((Zout, x))
+            x = x if self._k_out == 1 else xp.matrix_transpose(x)
+        return xp.reshape(x, self.output_shape), (Cts, shifts, cache)
 
     def forward(self, params):
         """G(θ), shape ``output_shape``."""
@@ -565,7 +557,8 @@ class DeepDecoder(Generator):
         so ``g cᵀ`` is computed as ``gᵀ c``, ``g 1`` as ``1ᵀ g`` (:class:`_RowSum`) and ``C g`` as ``g C``.
         """
         xp = self.xp
-        params, layers, (out, x) = state              # out: "fixed": the output's ReLU mask; "conv": Z_d
+        Cts, shifts, cache = state
+        out, x = cache[-1]                            # "fixed": the output's ReLU mask; "conv": Z_d
         batch = r.shape[:-1]
         gsum = None                                   # 1ᵀ g, where the fused output step sums it on the way
         if self.output == "fixed" and self._kernels is not None and r.ndim == 1:
@@ -577,30 +570,38 @@ class DeepDecoder(Generator):
             g = xp.matrix_transpose(xp.reshape(r, (*batch, self._k_out, -1)))   # (..., n, k_out)
             if self.sigmoid:
                 g = sigmoid_backward(g, x)
-        if self._kernels is not None:
-            if g.ndim == 2:                           # the fused loops, every layer in one call (same maths)
-                return self._kernels.backward_pass(params, self.channels, self._csrs, g, layers, self._input_last,
-                                                   gsum)
-            As, _, means, sds, alphas = layers        # a batch of cotangents on the fused pass's A: centre it here
-            layers = [(As[i] > 0, As[i] - means[i].astype(As[i].dtype), sds[i], alphas[i])
-                      for i in range(self.layers)]
-        Cts, _, shifts = self._pieces(params)
         grads = []
+        fused = self._kernels is not None and g.ndim == 2
+        if fused:                                     # the fused loops write ∂θ's pieces into it in place
+            grad, parts = np.empty(self.num_params, g.dtype), self._slices + [self._out_slice]
         for i in range(self.layers - 1, -1, -1):
-            mask, c, sd, alpha = layers[i]
+            mask, c, sd, alpha, mean, Wa = cache[i]
             Ct, s = Cts[i + 1], c.shape[0]
-            gc = xp.matrix_transpose(g) @ c                            # (..., k_next, k)
-            gsum = self._sum[s](g)                                     # (..., k_next)
-            dCt = gc * alpha + gsum[..., None] * shifts[i]             # ∂C_{i+1}ᵀ
-            dshift = _vecmat(xp, gsum, Ct)                             # ∂β_i
-            dscale = xp.sum(Ct * gc, axis=-2) / sd                     # ∂γ_i
-            W, a, b = Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s
-            dA = g * W if Ct.shape[0] == 1 else g @ W                  # α ∘ C_{i+1} g (outer product for 1 channel)
-            dA -= a[..., None, :] * c                                  # − α ∂γ/(s sd) ∘ c, in place
-            dA -= b[..., None, :]                                      # − α ∂β/s
-            dA *= mask                                                 # ReLU'(Z_i)
-            g = self._up[i].adjoint(dA)                                # (..., n_i, k)
-            grads += [xp.reshape(dCt, (*batch, -1)), dshift, dscale]
+            if mean is not None and not fused:                         # a batch on the fused forward pass's A
+                c, mask = c - mean.astype(c.dtype), c > 0
+            if fused:                                                  # the fused loops (same maths, c = A − mean)
+                at_C, at_scale, at_shift, end = parts[i + 1][0], *parts[i][1:]   # ∂C_{i+1}ᵀ, ∂γ_i, ∂β_i in ∂θ
+                out = grad[at_C:at_C + Ct.size].reshape(Ct.shape), grad[at_shift:end], grad[at_scale:at_shift]
+                g, *_ = self._kernels.layer_backward(self._up[i].csr, self._up[i].size_in, g, c, Wa, mean, alpha,
+                                                     shifts[i], Ct, sd, gsum, out)
+                gsum = None
+            else:
+                gc = xp.matrix_transpose(g) @ c                        # (..., k_next, k)
+                gsum = self._sum[s](g)                                 # (..., k_next)
+                dCt = gc * alpha + gsum[..., None] * shifts[i]         # ∂C_{i+1}ᵀ
+                dshift = _vecmat(xp, gsum, Ct)                         # ∂β_i
+                dscale = xp.sum(Ct * gc, axis=-2) / sd                 # ∂γ_i
+                W, a, b = Ct * alpha, alpha * dscale / (s * sd), alpha * dshift / s
+                dA = g * W if Ct.shape[0] == 1 else g @ W              # α ∘ C_{i+1} g (outer product for 1 channel)
+                dA -= a[..., None, :] * c                              # − α ∂γ/(s sd) ∘ c, in place
+                dA -= b[..., None, :]                                  # − α ∂β/s
+                dA *= mask                                             # ReLU'(Z_i)
+                g = self._up[i].adjoint(dA)                            # (..., n_i, k)
+                grads += [xp.reshape(dCt, (*batch, -1)), dshift, dscale]
+        if fused:
+            k = self.channels
+            np.matmul(g.T, self._input_last, out=grad[parts[0][0]:parts[0][0] + k * k].reshape(k, k))   # ∂C_0ᵀ
+            return grad
         grads.append(xp.reshape(xp.matrix_transpose(g) @ self._input_last, (*batch, -1)))   # ∂C_0ᵀ
         return xp.concat(grads[::-1], axis=-1)
 
