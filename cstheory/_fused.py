@@ -112,9 +112,7 @@ def _upsample_relu(indptr, indices, data, y, bias, z, one, zero, block):
     al.'s pairwise update of (count, mean, M2), the running mean kept as an offset from the first block's mean
     (an offset the size of the spread, not of the mean, so the merges round nothing of a nearly constant
     channel away).  Short running sums: where one running sum over s rows about one shift lost digits (a
-    corner row's value, far from the mean, cost 10⁻¹² of the mean at 64² pixels).  Within a block the rows are
-    added two at a time, (z_{i−1} − K) + (z_i − K), each running sum stored once a pair (the loop was bound by
-    those stores: 0.88× the pass's time in float32).
+    corner row's value, far from the mean, cost 10⁻¹² of the mean at 64² pixels).
 
     A row of U y sums a few rows of y (bilinear interpolation: four taps inside, two on an edge, one at a
     corner), in the CSR order as SciPy does; a row of four taps is one loop over the channels, any other
@@ -149,22 +147,15 @@ def _upsample_relu(indptr, indices, data, y, bias, z, one, zero, block):
                 for j in range(k):
                     v = z[i, j]
                     z[i, j] = v * (one if v > 0 else zero)
-            if i == b0:                               # the block's first row: K, and z − K = 0 to add
+            if i == b0:
                 for j in range(k):
                     shift[j] = z[i, j]
                     sums[j] = 0.0
                     squares[j] = 0.0
-            elif (i - b0) % 2 == 0:                   # rows i − 1 and i, just written, from L1: two at a time
-                for j in range(k):
-                    e0 = z[i - 1, j] - shift[j]
-                    e1 = z[i, j] - shift[j]
-                    sums[j] += e0 + e1
-                    squares[j] += e0 * e0 + e1 * e1
-            elif i == b1 - 1:                         # the block's last row, left without a pair
-                for j in range(k):
-                    e = z[i, j] - shift[j]
-                    sums[j] += e
-                    squares[j] += e * e
+            for j in range(k):                        # the row just written, from L1
+                e = z[i, j] - shift[j]
+                sums[j] += e
+                squares[j] += e * e
         nb, na = b1 - b0, b0                          # this block's rows, and the rows merged so far
         inv, f, h = 1.0 / nb, nb / (na + nb), na * nb / (na + nb)
         for j in range(k):
