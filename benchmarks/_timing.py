@@ -125,6 +125,21 @@ class Timing:
                       None if self.cpu_median is None else self.cpu_median / factor)
 
 
+class Parts(tuple):
+    """Pieces of one step, ``((fn, sync), …)``, each timed alone (all of its repeats before the next
+    piece's) and the step's time their sum (:func:`sum_timings`): what the step would cost if its
+    pieces did not slow each other down."""
+
+
+def sum_timings(timings):
+    """One :class:`Timing` for a step made of the pieces timed in ``timings`` (medians, minima, CPU
+    medians and the repeats' times added; the repeats are paired in order)."""
+    cpu = [t.cpu_median for t in timings]
+    return Timing(sum(t.median for t in timings), sum(t.min for t in timings), min(t.repeats for t in timings),
+                  min(t.number for t in timings), [sum(ts) for ts in zip(*(t.times for t in timings))],
+                  None if None in cpu else sum(cpu))
+
+
 def _once(fn, sync, number):
     w0, c0 = time.perf_counter(), time.process_time()
     for _ in range(number):

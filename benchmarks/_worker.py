@@ -72,7 +72,11 @@ def run_time(spec):
         mod = modules[case["bench"]]
         try:
             fn, sync, scale, get = mod.stepper(case, impl)
-            t = _timing.compare({impl: (fn, sync)}, spec["repeats"], spec["min_time"])[impl]
+            if isinstance(fn, _timing.Parts):      # pieces timed one after the other, the step their sum
+                t = _timing.sum_timings([_timing.compare({impl: p}, spec["repeats"], spec["min_time"])[impl]
+                                         for p in fn])
+            else:
+                t = _timing.compare({impl: (fn, sync)}, spec["repeats"], spec["min_time"])[impl]
             if scale != 1:
                 t = t.scaled(scale)
             peak = _timing.peak_traced_bytes(fn) // scale if impl == "ours" else None

@@ -2,8 +2,12 @@
 ours against PyTorch autograd and JAX ``jit(grad)``, each timed in its own process (``run.py``).
 
 The step is the hot path of Fig. 1, Fig. 4 and Fig. 5: ``DeepDecoder.forward_vjp`` (forward, cached
-activations, backpropagation) and the optimizer's update, with A = I (the measurement operator is
-another benchmark's business).  Rows: both output layers — ``"fixed"``, x = ReLU(B_d C_d) v (eq. 4,
+activations, backpropagation) and the optimizer's update, with A = I in the "step" rows.  The "CS
+step" rows put a dense Gaussian A (m = n/2, ``cst.gaussian_matrix``) in the loss, as a compressive
+sensing fit does: there A x and Aᵀ r run on NumPy's BLAS between the decoder's passes, and the row
+compares the step with the sum of its pieces timed alone (:data:`PARTS`): a decoder whose
+compiled code starts a thread pool of its own that fights NumPy's (as Numba's ``np.dot`` does,
+SciPy's OpenBLAS) is 4–6× slower in a real fit and looks fast with A = I.  Rows: both output layers — ``"fixed"``, x = ReLU(B_d C_d) v (eq. 4,
 the theory's form, Fig. 4) and ``"conv"`` + sigmoid (the original deep decoder, Fig. 1 / Fig. 5) —
 float64 and float32, plain GD and Adam, at 32², 64² and 128² with k = 64 channels and d = 5 layers
 (how the cost grows with the image).
@@ -53,13 +57,35 @@ TORCH_FORMS = {"pytorch autograd": False, "pytorch autograd (channels-last)": Tr
 #: ``jax.image.resize``): the faster one on this CPU, both giving the same iterates.  One thread, 64²,
 #: CPU ms per step: "fixed" float64 11.9 against 12.9, float32 5.5 / 6.2; "conv" 9.7 / 14.6, 4.6 / 5.2.
 JAX_UPSAMPLE = "matrix"
-IMPLS = ("ours", "pytorch autograd", "pytorch autograd (channels-last)", "jax jit(grad)")
+PEERS = ("pytorch autograd", "pytorch autograd (channels-last)", "jax jit(grad)")
+IMPLS = ("ours",) + PEERS
+#: the CS rows' composition reference: our decoder's step (A = I) and the operator's products A x, Aᵀ r,
+#: each timed alone (all its repeats, then the other's: :class:`_timing.Parts`), the time their sum; the
+#: fit step (the two interleaved, as in ``cst.fit``) should cost no more than CS_TARGET × that
+PARTS = "ours, parts apart"
+#: the CS rows: a dense Gaussian A with m = n/2 rows, the "conv" output with Adam (the fit of Fig. 5)
+CS_SIDES = (64,)
+#: The bound on the CS step ÷ its pieces timed alone.  Interleaved, A (32 MB in float32, 64 MB in
+#: float64 at 64²) streams through the caches between the decoder's passes, which then read their
+#: activations back from memory: 1.00–1.20 measured on the 2-vCPU machine of the README; the pool fight
+#: this row is there to catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried in session 44) measured
+#: 4.0 (float64) and 6.1 (float32) on two threads.
+CS_TARGET = 1.5
+
+
+def impls(case):
+    """The implementations timed for one case (ours first)."""
+    return ("ours", PARTS) + PEERS if case["A"] == "gaussian" else IMPLS
 
 
 def cases(quick=False):
     """The rows' cases, one dict each (what a child process needs to rebuild the step)."""
-    return [{"bench": "deep", "side": n, "k": CHANNELS, "d": LAYERS, "output": out, "dtype": dt, "opt": opt}
-            for n in (QUICK_SIDES if quick else SIDES) for out in OUTPUTS for dt in DTYPES for opt in OPTIMIZERS]
+    steps = [{"bench": "deep", "side": n, "k": CHANNELS, "d": LAYERS, "output": out, "dtype": dt, "opt": opt,
+              "A": "identity"}
+             for n in (QUICK_SIDES if quick else SIDES) for out in OUTPUTS for dt in DTYPES for opt in OPTIMIZERS]
+    cs = [{"bench": "deep", "side": n, "k": CHANNELS, "d": LAYERS, "output": "conv", "dtype": dt, "opt": "adam",
+           "A": "gaussian"} for n in CS_SIDES for dt in DTYPES]
+    return steps + cs
 
 
 def checked(case):
@@ -70,7 +96,14 @@ def checked(case):
 
 def label(case):
     out = '"fixed"' if case["output"] == "fixed" else '"conv"+sigmoid'
-    return f"deep-decoder step ({case['opt']}, {out})", f"{case['side']}² k={case['k']} d={case['d']}"
+    size = f"{case['side']}² k={case['k']} d={case['d']}"
+    if case["A"] == "gaussian":
+        return f"deep-decoder CS step ({case['opt']}, {out}, Gaussian A)", f"{size} m={_measurements(case)}"
+    return f"deep-decoder step ({case['opt']}, {out})", size
+
+
+def _measurements(case):
+    return case["side"] ** 2 // 2
 
 
 def deep_work(gen, dtype):
@@ -86,13 +119,21 @@ def deep_work(gen, dtype):
 
 
 def work(case):
+    """The floor's work (None for the CS rows: their A, 2048 × 4096 at 64², sits in this machine's L3
+    cache, so a floor from the memory bandwidth would not bound them)."""
+    if case["A"] == "gaussian":
+        return None
     return deep_work(_decoder(case["side"], case["k"], case["d"], case["output"], case["dtype"]), case["dtype"])
 
 
 def targets(case):
+    """Steps at 64² and 128²: ≤ 0.8 × each peer and ≤ 3 × the floor.  CS steps: ≤ 0.8 × each peer and
+    ≤ CS_TARGET × the sum of the step's pieces timed alone (no floor, see :func:`work`)."""
+    if case["A"] == "gaussian":
+        return {impl: ("ratio", "≤", 0.8) for impl in PEERS} | {PARTS: ("ratio", "≤", CS_TARGET)}
     if case["side"] not in TARGET_SIDES:
         return {}
-    return {impl: ("ratio", "≤", 0.8) for impl in IMPLS[1:]} | {"floor": ("ratio", "≤", 3.0)}
+    return {impl: ("ratio", "≤", 0.8) for impl in PEERS} | {"floor": ("ratio", "≤", 3.0)}
 
 
 def _decoder(side, k, d, output, dtype):
@@ -127,23 +168,50 @@ def _optimizer(name, eta):
     return cst.GradientDescent(eta) if name == "gd" else cst.Adam(ADAM_STEP)
 
 
+def cs_operator(case, dtype=None):
+    """The CS rows' A: Gaussian, m = n/2 rows, entries N(0, 1/m) (``cst.gaussian_matrix``, seed 1)."""
+    n = case["side"] ** 2
+    return cst.gaussian_matrix(_measurements(case), n, rng=1, dtype=dtype or case["dtype"])
+
+
 def _make(case, impl):
     """(step function, sync or None, params getter) of one implementation for one case."""
     gen, theta0, y, eta = deep_problem((case["side"],) * 2, case["k"], case["d"], case["dtype"], case["output"])
     opt, dtype = case["opt"], case["dtype"]
+    if case["A"] == "gaussian" and opt != "adam":
+        raise ValueError("the CS rows run Adam: the GD step size 1/‖J‖² is computed for A = I")
     step = eta if opt == "gd" else ADAM_STEP
+    A = cs_operator(case) if case["A"] == "gaussian" else None
+    if A is not None:
+        image, y = y, A @ y                   # the measurements of the camera image
     if impl == "ours":
-        s = OursStepper(gen, None, y, theta0, _optimizer(opt, eta))
+        s = OursStepper(gen, A, y, theta0, _optimizer(opt, eta))
         return s.step, None, s.params
+    if impl == PARTS:
+        return _parts_apart(gen, theta0, image, A, y, _optimizer(opt, eta))
+    A_host = None if A is None else cst.to_numpy(A)
     if impl in TORCH_FORMS:
-        tt = peers.TorchDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, dtype, optimizer=opt,
+        tt = peers.TorchDeepDecoder(gen, theta0, A_host, cst.to_numpy(y), step, dtype, optimizer=opt,
                                     channels_last=TORCH_FORMS[impl])
         return tt.step, None, tt.params
     if impl == "jax jit(grad)":
-        jj = peers.JaxDeepDecoder(gen, theta0, None, cst.to_numpy(y), step, dtype, optimizer=opt,
+        jj = peers.JaxDeepDecoder(gen, theta0, A_host, cst.to_numpy(y), step, dtype, optimizer=opt,
                                   upsample=JAX_UPSAMPLE)
         return jj.step, jj.sync, jj.params
     raise ValueError(impl)
+
+
+def _parts_apart(gen, theta0, image, A, y, optimizer):
+    """The CS step's pieces, each to be timed alone: the decoder's step with A = I (fitting ``image``),
+    and the operator's products r = A x − y, g = Aᵀ r on a fixed x (1 − image: r ≠ 0).  (parts, None,
+    params getter)."""
+    dec = OursStepper(gen, None, image, theta0, optimizer)
+    AT, x = A.T, 1 - image
+
+    def products():
+        return AT @ (A @ x - y)
+
+    return _timing.Parts(((dec.step, None), (products, None))), None, dec.params
 
 
 def available(impl):
@@ -170,7 +238,7 @@ def agreement_checks(case, report):
         fn()
     ref = get()
     title, size = label(case)
-    for impl in IMPLS[1:]:
+    for impl in PEERS:
         if available(impl) is not None:
             continue
         pfn, psync, pget = _make(case, impl)

@@ -158,7 +158,7 @@ def _case_groups(name, quick):
     if name == "deep":
         groups = {}
         for c in bench_deep_decoder.cases(quick):      # one child per side: the peers timed minutes apart at most
-            groups.setdefault(c["side"], []).append(c)
+            groups.setdefault((c["side"], c["A"]), []).append(c)   # (the CS rows: other implementations)
         return list(groups.values())
     if name == "twolayer":
         return [bench_two_layer.cases(quick)]
@@ -166,7 +166,7 @@ def _case_groups(name, quick):
 
 
 def _impls(name, case):
-    return bench_two_layer.impls(case) if name in ("twolayer", "sweep") else bench_deep_decoder.IMPLS
+    return bench_two_layer.impls(case) if name in ("twolayer", "sweep") else bench_deep_decoder.impls(case)
 
 
 def _key(case):

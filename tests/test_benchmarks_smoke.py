@@ -57,6 +57,80 @@ def test_timed_deep_decoder_step_is_the_step_of_fit_with_identity(run, optimizer
     assert run._timing.rel_diff(ours.params(), cst.to_numpy(got)) < 1e-12
 
 
+def _cs_case(dtype="float64"):
+    return {"bench": "deep", "side": 8, "k": 4, "d": 2, "output": "conv", "dtype": dtype, "opt": "adam",
+            "A": "gaussian"}
+
+
+def test_timed_cs_step_is_the_step_of_fit_with_the_gaussian_operator(run):
+    """The CS rows' step is ``cst.fit``'s Adam step on ½‖A G(θ) − A x‖² with A Gaussian, m = n/2 (A ≠ I:
+    a step that dropped A, or Aᵀ, would differ), and every installed peer takes the same steps."""
+    dd = run.bench_deep_decoder
+    case = _cs_case()
+    A = cst.to_numpy(dd.cs_operator(case))
+    assert A.shape == (32, 64)
+    gen, theta0, image, _ = dd.deep_problem((8, 8), 4, 2, "float64", "conv")
+    step, sync, scale, get = dd.stepper(case, "ours")
+    assert sync is None and scale == 1
+    for _ in range(3):
+        step()
+    got = cst.fit(gen, A, A @ cst.to_numpy(image), params=theta0, steps=3, optimizer=cst.Adam(dd.ADAM_STEP),
+                  record_every=3).params
+    assert run._timing.rel_diff(get(), cst.to_numpy(got)) < 1e-12
+    plain = cst.fit(gen, np.eye(gen.n), image, params=theta0, steps=3, optimizer=cst.Adam(dd.ADAM_STEP),
+                    record_every=3).params
+    assert run._timing.rel_diff(get(), cst.to_numpy(plain)) > 1e-6
+    for impl in dd.PEERS:
+        if dd.available(impl) is not None:
+            continue
+        pstep, psync, _, pget = dd.stepper(case, impl)
+        for _ in range(3):
+            pstep()
+        assert run._timing.rel_diff(pget(), get()) < 1e-12, impl
+
+
+def test_cs_reference_times_the_decoder_step_and_the_products_apart(run, monkeypatch):
+    """"ours, parts apart": two pieces — the decoder's step with A = I (the same θ as ``cst.fit`` with the
+    identity) and Aᵀ(A x − y) — and the timing child reports the sum of the pieces' own timings."""
+    dd, T = run.bench_deep_decoder, run._timing
+    case = _cs_case()
+    parts, sync, scale, get = dd.stepper(case, dd.PARTS)
+    assert isinstance(parts, T.Parts) and len(parts) == 2 and scale == 1
+    (dec, _), (products, _) = parts
+    gen, theta0, image, _ = dd.deep_problem((8, 8), 4, 2, "float64", "conv")
+    A, x = cst.to_numpy(dd.cs_operator(case)), cst.to_numpy(image)
+    want = A.T @ (A @ (1 - x) - A @ x)                     # the gradient of ½‖A z − A x‖² at z = 1 − x
+    assert np.linalg.norm(want) > 1
+    for _ in range(2):
+        dec()
+        np.testing.assert_allclose(cst.to_numpy(products()), want, rtol=1e-12, atol=1e-12)
+    alone = cst.fit(gen, np.eye(gen.n), image, params=theta0, steps=2, optimizer=cst.Adam(dd.ADAM_STEP),
+                    record_every=2).params
+    assert run._timing.rel_diff(get(), cst.to_numpy(alone)) < 1e-12
+    worker = pytest.importorskip("benchmarks._worker")
+    pieces = iter([T.Timing(2e-3, 1e-3, 3, 10, [2e-3, 3e-3, 1e-3], 4e-3),
+                   T.Timing(5e-3, 4e-3, 3, 4, [5e-3, 6e-3, 4e-3], 6e-3)])
+    monkeypatch.setattr(T, "compare", lambda impls, *a: {name: next(pieces) for name in impls})
+    out = worker.run_time({"impl": dd.PARTS, "repeats": 3, "min_time": 0.0, "cases": [case]})
+    t = out["results"][0]["timing"]
+    assert (t["median"], t["min"], t["cpu_median"]) == pytest.approx((7e-3, 5e-3, 1e-2))
+    assert t["times"] == pytest.approx([7e-3, 9e-3, 5e-3]) and "error" not in out["results"][0]
+
+
+def test_cs_rows_target_the_peers_and_the_pieces_not_a_floor(run):
+    dd = run.bench_deep_decoder
+    cs = [c for c in dd.cases() if c["A"] == "gaussian"]
+    assert [(c["side"], c["dtype"]) for c in cs] == [(64, "float64"), (64, "float32")]
+    assert dd.impls(cs[0]) == ("ours", dd.PARTS) + dd.PEERS
+    t = dd.targets(cs[0])
+    assert t[dd.PARTS] == ("ratio", "≤", 1.5) and all(t[p] == ("ratio", "≤", 0.8) for p in dd.PEERS)
+    assert "floor" not in t and dd.work(cs[0]) is None
+    title, size = dd.label(cs[0])
+    assert "CS step" in title and size.endswith("m=2048")
+    with pytest.raises(ValueError, match="Adam"):
+        dd.stepper(_cs_case() | {"opt": "gd"}, "ours")
+
+
 def test_torch_deep_decoder_packs_theta_and_takes_the_same_step(run):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
@@ -358,7 +432,8 @@ def test_list_prints_the_rows_a_pattern_matches_and_runs_nothing(run, capsys, mo
     assert len(capsys.readouterr().out.splitlines()) == 2                      # GD and Adam: a pattern for both
     assert run.main(["--list"]) == 0
     names = capsys.readouterr().out.splitlines()
-    assert len(names) == len(set(names)) == 27 and names[0].startswith("two-layer GD step n=1024")
+    assert len(names) == len(set(names)) == 29 and names[0].startswith("two-layer GD step n=1024")
+    assert sum("CS step" in n for n in names) == 2
 
 
 def test_merged_runs_render_one_table(run, tmp_path):
