@@ -454,3 +454,16 @@ def test_merged_runs_render_one_table(run, tmp_path):
     table = run.readme_table(merged)
     assert "| 1 | 1 ms |" in table and "| 1 (default) | 1 ms |" in table
     assert "load average 0.5 at the start" in table and "load average 3.5 at the start" in table
+
+
+def test_every_rows_pattern_in_the_readme_names_rows_of_the_table(run):
+    """The README's rerun commands are what an outsider types: each ``--rows`` pattern there must match a
+    row (a renamed row would leave the command timing nothing, and the parser refuses it)."""
+    import re
+    text = (ROOT / "README.md").read_text()
+    patterns = re.findall(r"benchmarks/run\.py[^\n`]*?--rows '([^']+)'", text)
+    assert len(patterns) >= 4
+    for pattern in patterns:
+        assert run.parse_args(["--rows", pattern]).only, pattern
+        names = [run._row_name(b, c) for b in ("twolayer", "deep") for g in run._cases(b, False, pattern) for c in g]
+        assert names, pattern
