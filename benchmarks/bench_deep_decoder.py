@@ -68,7 +68,7 @@ CS_SIDES = (64,)
 #: The bound on the CS step ÷ its pieces timed alone.  Interleaved, A (32 MB in float32, 64 MB in
 #: float64 at 64²) streams through the caches between the decoder's passes, which then read their
 #: activations back from memory: 1.00–1.20 measured on the 2-vCPU machine of the README; the pool fight
-#: this row is there to catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried in session 44) measured
+#: this row is there to catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried at a0dc6fc) measured
 #: 4.0 (float64) and 6.1 (float32) on two threads.
 CS_TARGET = 1.5
 
