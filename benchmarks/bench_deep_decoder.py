@@ -5,12 +5,13 @@ The step is the hot path of Fig. 1, Fig. 4 and Fig. 5: ``DeepDecoder.forward_vjp
 activations, backpropagation) and the optimizer's update, with A = I in the "step" rows.  The "CS
 step" rows put a dense Gaussian A (m = n/2, ``cst.gaussian_matrix``) in the loss, as a compressive
 sensing fit does: there A x and Aᵀ r run on NumPy's BLAS between the decoder's passes, and the row
-compares the step with the sum of its pieces timed alone (:data:`PARTS`): a decoder whose
-compiled code starts a thread pool of its own that fights NumPy's (as Numba's ``np.dot`` does,
-SciPy's OpenBLAS) is 4–6× slower in a real fit and looks fast with A = I.  Rows: both output layers — ``"fixed"``, x = ReLU(B_d C_d) v (eq. 4,
-the theory's form, Fig. 4) and ``"conv"`` + sigmoid (the original deep decoder, Fig. 1 / Fig. 5) —
-float64 and float32, plain GD and Adam, at 32², 64² and 128² with k = 64 channels and d = 5 layers
-(how the cost grows with the image).
+compares the step with the sum of its pieces timed alone (:data:`PARTS`).  A decoder whose compiled
+code brings a thread pool that fights NumPy's (Numba's ``np.dot`` runs SciPy's OpenBLAS) looks fast
+with A = I and takes 4.0–6.1× its pieces' time there.  Step rows: both output layers — ``"fixed"``,
+x = ReLU(B_d C_d) v (eq. 4, the theory's form, Fig. 4) and ``"conv"`` + sigmoid (the original deep
+decoder, Fig. 1 / Fig. 5) — float64 and float32, plain GD and Adam, at 32², 64² and 128² with k = 64
+channels and d = 5 layers (how the cost grows with the image); CS rows: ``"conv"`` + sigmoid, Adam,
+64², both dtypes.
 
 The peers (:mod:`peers`): PyTorch with ``F.conv2d`` 1×1 convolutions, ``F.interpolate(mode="bilinear",
 align_corners=False)`` and ``F.batch_norm``, NCHW and channels-last (:data:`TORCH_FORMS`); JAX with the
@@ -18,7 +19,7 @@ whole step (``jax.grad`` and the update) under one ``jax.jit`` (:data:`JAX_UPSAM
 implementation's θ after :data:`AGREE_STEPS` steps from the same θ₀ with ours (float64: 1e-12 relative).
 
 Targets (issue 27): at 64² and 128², ours ≤ 0.8 × the fastest peer (a ratio ≤ 0.8 to each of
-them) and ≤ 3 × the floor.  Floor: every hidden activation written once in the forward pass and read
+them) and ≤ 3 × the floor; the CS rows ≤ 0.8 × each peer and ≤ :data:`CS_TARGET` × their pieces.  Floor: every hidden activation written once in the forward pass and read
 back, and its cotangent written and read once in the backward pass; the 1×1 convolutions' matrix
 products (forward, and the two products of each backward step).
 """
@@ -63,7 +64,7 @@ IMPLS = ("ours",) + PEERS
 #: each timed alone (all its repeats, then the other's: :class:`_timing.Parts`), the time their sum; the
 #: fit step (the two interleaved, as in ``cst.fit``) should cost no more than CS_TARGET × that
 PARTS = "ours, parts apart"
-#: the CS rows: a dense Gaussian A with m = n/2 rows, the "conv" output with Adam (the fit of Fig. 5)
+#: the CS rows: a dense Gaussian A with m = n/2 rows; the "conv" output and Adam, as in Fig. 5's fits
 CS_SIDES = (64,)
 #: The bound on the CS step ÷ its pieces timed alone.  Interleaved, A (32 MB in float32, 64 MB in
 #: float64 at 64²) streams through the caches between the decoder's passes, which then read their
@@ -168,10 +169,9 @@ def _optimizer(name, eta):
     return cst.GradientDescent(eta) if name == "gd" else cst.Adam(ADAM_STEP)
 
 
-def cs_operator(case, dtype=None):
+def cs_operator(case):
     """The CS rows' A: Gaussian, m = n/2 rows, entries N(0, 1/m) (``cst.gaussian_matrix``, seed 1)."""
-    n = case["side"] ** 2
-    return cst.gaussian_matrix(_measurements(case), n, rng=1, dtype=dtype or case["dtype"])
+    return cst.gaussian_matrix(_measurements(case), case["side"] ** 2, rng=1, dtype=case["dtype"])
 
 
 def _make(case, impl):
