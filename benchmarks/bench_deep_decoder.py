@@ -19,9 +19,10 @@ whole step (``jax.grad`` and the update) under one ``jax.jit`` (:data:`JAX_UPSAM
 implementation's θ after :data:`AGREE_STEPS` steps from the same θ₀ with ours (float64: 1e-12 relative).
 
 Targets (issue 27): at 64² and 128², ours ≤ 0.8 × the fastest peer (a ratio ≤ 0.8 to each of
-them) and ≤ 3 × the floor; the CS rows ≤ 0.8 × each peer and ≤ :data:`CS_TARGET` × their pieces.  Floor: every hidden activation written once in the forward pass and read
-back, and its cotangent written and read once in the backward pass; the 1×1 convolutions' matrix
-products (forward, and the two products of each backward step).
+them) and ≤ 3 × the floor; the CS rows ≤ 0.8 × each peer and ≤ :data:`CS_TARGET` × their pieces.
+Floor: every hidden activation written once in the forward pass and read back, and its cotangent
+written and read once in the backward pass; the 1×1 convolutions' matrix products (forward, and the
+two products of each backward step).
 """
 from __future__ import annotations
 
@@ -66,11 +67,12 @@ IMPLS = ("ours",) + PEERS
 PARTS = "ours, parts apart"
 #: the CS rows: a dense Gaussian A with m = n/2 rows; the "conv" output and Adam, as in Fig. 5's fits
 CS_SIDES = (64,)
-#: The bound on the CS step ÷ its pieces timed alone.  Interleaved, A (32 MB in float32, 64 MB in
-#: float64 at 64²) streams through the caches between the decoder's passes, which then read their
-#: activations back from memory: 1.00–1.20 measured on the 2-vCPU machine of the README; the pool fight
-#: this row is there to catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried at a0dc6fc) measured
-#: 4.0 (float64) and 6.1 (float32) on two threads.
+#: The bound on the CS step ÷ its pieces timed alone: medians 1.03–1.09 in float32 and 1.15–1.20 in
+#: float64 (A is 32 and 64 MB at 64²; where the float64 excess goes is not traced), single rounds up to
+#: 1.29, over a full run, a three-round run and a rerun from a fresh clone, one and two threads, on the
+#: 2-vCPU machine of the README.  The pool fight this row is there to
+#: catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried at a0dc6fc) measured 4.0 (float64) and 6.1
+#: (float32) on two threads.
 CS_TARGET = 1.5
 
 
@@ -120,8 +122,9 @@ def deep_work(gen, dtype):
 
 
 def work(case):
-    """The floor's work (None for the CS rows: their A, 2048 × 4096 at 64², sits in this machine's L3
-    cache, so a floor from the memory bandwidth would not bound them)."""
+    """The floor's work (None for the CS rows: A's products alone read A at about twice the measured
+    memory bandwidth, from the cache, so a floor charging A's bytes at that bandwidth would lie above
+    the whole step)."""
     if case["A"] == "gaussian":
         return None
     return deep_work(_decoder(case["side"], case["k"], case["d"], case["output"], case["dtype"]), case["dtype"])
