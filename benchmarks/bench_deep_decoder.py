@@ -67,11 +67,12 @@ IMPLS = ("ours",) + PEERS
 PARTS = "ours, parts apart"
 #: the CS rows: a dense Gaussian A with m = n/2 rows; the "conv" output and Adam, as in Fig. 5's fits
 CS_SIDES = (64,)
-#: The bound on the CS step ÷ its pieces timed alone: medians 1.03–1.09 in float32 and 1.15–1.20 in
-#: float64 (A is 32 and 64 MB at 64²; where the float64 excess goes is not traced), single rounds up to
-#: 1.29, over a full run, a three-round run and a rerun from a fresh clone, one and two threads, on the
-#: 2-vCPU machine of the README.  The pool fight this row is there to
-#: catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried at a0dc6fc) measured 4.0 (float64) and 6.1
+#: The bound on the CS step ÷ its pieces timed alone.  Measured on the 2-vCPU machine of the README
+#: (a full run, a three-round run and a rerun from a fresh clone, one and two threads): medians 1.03–1.09
+#: in float32 and 1.15–1.20 in float64, single rounds up to 1.29.  A is 32 and 64 MB at 64², and
+#: interleaved the decoder's step and A's products evict each other's data from the cache, both slower
+#: (float64, one thread: decoder 2.5 → 3.2 ms, products 5.3 → 6.0 ms).  The pool fight this row is there
+#: to catch (Numba's ``np.dot`` on SciPy's OpenBLAS, tried at a0dc6fc) measured 4.0 (float64) and 6.1
 #: (float32) on two threads.
 CS_TARGET = 1.5
 
