@@ -22,6 +22,7 @@ the CPUs a process may run on, not the variables) and with each library's defaul
     python benchmarks/run.py --threads 1 --rounds 5 --skip-checks --rows 'gd, "fixed"\\) 64² .*float64'  # rerun it
     python benchmarks/run.py --check               # run, then exit 1 if a row misses its target
     python benchmarks/run.py --check --from bench.json   # the same verdict for a saved run
+    python benchmarks/run.py --check --baseline base.json  # exit 1 only on what got worse than base.json
     python benchmarks/run.py --readme bench.json   # regenerate README's "Performance (measured)" table
                                                    # (benchmarks/results.json: the run behind README's table)
     python benchmarks/run.py --gpu                 # CuPy vs PyTorch CUDA (needs a CUDA device)
@@ -31,7 +32,8 @@ The benchmarks live one topic per file: ``bench_two_layer.py`` (``twolayer``, ``
 (``reproduce``, not run unless named in ``--only``); the peers are in ``peers.py``, the timing, floors
 and result rows in ``_timing.py``, the child process in ``_worker.py``.  Nothing here is a test: no
 timing is ever asserted in the test suite.  A failed correctness check makes this script exit with
-status 1 (and, with ``--check``, a missed target).
+status 1 (and, with ``--check``, a missed target; with ``--check --baseline``, only what got worse than the
+baseline run: :func:`compare_to_baseline`).
 """
 from __future__ import annotations
 
@@ -308,6 +310,117 @@ def missed_targets(data):
     return missed
 
 
+#: ``--check --baseline``: how much worse than the baseline a row's ours ÷ peer may be (a fraction: 0.1 = 10 %)
+#: before the row counts as a regression.  The peer is timed in the same round as ours, so the ratio
+#: cancels the hour's speed; reruns of a row on the development machine moved it by at most 5 %.
+DEFAULT_TOLERANCE = 0.10
+
+
+def _row_key(r):
+    return (r["bench"], r["size"], r["dtype"], r["impl"], str(r.get("setting")))
+
+
+def _where(r):
+    return f"{r['bench']} {r['size']} {r['dtype']} {r['impl']} (threads {r.get('setting')})"
+
+
+def _verdicts(r):
+    """A saved row's targets as (name, met, met in how many rounds, of how many, value): the target
+    against the peer (or a time target) and the floor target, where the row has them."""
+    out = []
+    if r.get("met") is not None:
+        ran = len([x for x in (r.get("round_ratios") or []) if x is not None])
+        out.append(("target " + r["target"].rstrip(" ✓✗"), r["met"], r.get("met_rounds"), ran, r.get("ours_over")))
+    if r.get("floor_met") is not None:
+        ran = len([x for x in (r.get("round_medians_s") or []) if x is not None])
+        out.append(("floor " + r["floor_target"].rstrip(" ✓✗"), r["floor_met"], r.get("floor_met_rounds"), ran,
+                    r.get("over_floor")))
+    return out
+
+
+def _num(x):
+    return f"{x:.3g}" if isinstance(x, (int, float)) else str(x)
+
+
+def _solid(met, met_rounds, ran):
+    """Whether a verdict held in every round (a verdict without rounds counts as held)."""
+    if met_rounds is None or not ran:
+        return True
+    return met_rounds == (ran if met else 0)
+
+
+def compare_to_baseline(data, baseline, tolerance=DEFAULT_TOLERANCE):
+    """``--check --baseline``: what changed from a saved run of the same rows on the same machine, for
+    whoever changes a hot path.  Returns (failures, notes), lists of lines.
+
+    A failure is a failed correctness check or timing; a target the baseline met in every round and this
+    run misses (REGRESSED); a row of ours ÷ peer more than ``tolerance`` above the baseline's (SLOWER, even
+    where the target still holds); a missed target the baseline does not have (MISSED).  A note is a target
+    missed here that the baseline missed too (KNOWN) or met in only some rounds (ON THE LINE), and a target
+    the baseline missed that this run meets (NOW MET).  Floors are compared through their verdicts only:
+    ours ÷ floor follows the hour's measured rates, ours ÷ peer does not (the two are timed in the same
+    round).  Rows of the baseline that this run did not time are left out.
+    """
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 10):
+        raise ValueError(f"tolerance must be a fraction in [0, 10), got {tolerance!r}")
+    base = {_row_key(r): r for r in baseline.get("rows", [])}
+    failures, notes = [], []
+    for r in data.get("rows", []):
+        where = _where(r)
+        note = str(r.get("note", ""))
+        if note.startswith("failed") or "not finite" in note:
+            failures.append(f"FAILED {where}: {note}")
+        b = base.get(_row_key(r))
+        old = {name: (met, mr, ran) for name, met, mr, ran, _ in _verdicts(b)} if b else {}
+        for name, met, _, _, value in _verdicts(r):
+            was = old.get(name)
+            if met and was is not None and not was[0]:
+                notes.append(f"NOW MET {where}: {name} ({_num(value)}; the baseline missed it)")
+            if met:
+                continue
+            if was is None:
+                failures.append(f"MISSED {where}: {name} ({_num(value)}; not in the baseline)")
+            elif was[0] and _solid(*was):
+                failures.append(f"REGRESSED {where}: {name} ({_num(value)}; the baseline met it in every round)")
+            elif was[0] or (was[1] or 0) > 0:
+                notes.append(f"ON THE LINE {where}: {name} ({_num(value)}; the baseline met it in {was[1]} of "
+                             f"{was[2]} rounds)")
+            else:
+                notes.append(f"KNOWN {where}: {name} ({_num(value)}; missed in the baseline too)")
+        now, then = r.get("ours_over"), (b or {}).get("ours_over")
+        if r.get("impl") != "ours" and now is not None and then is not None and now > then * (1 + tolerance):
+            failures.append(f"SLOWER {where}: ours ÷ this {now:.3g}, baseline {then:.3g} "
+                            f"(+{now / then - 1:.0%}, tolerance {tolerance:.0%})")
+    for c in data.get("checks", []):
+        if not c.get("passed"):
+            failures.append(f"FAILED check {c['name']}: {c['value']} (tolerance {c['tolerance']})")
+    return failures, notes
+
+
+def _judge(data, baseline_path, tolerance, stream):
+    """``--check``'s verdict on a result dict, printed to ``stream``: the exit status (0 or 1)."""
+    if baseline_path is None:
+        missed = missed_targets(data)
+        for m in missed:
+            print(f"MISSED {m}", file=stream)
+        print(f"{len(missed)} target(s) or check(s) missed" if missed else "every target met, every check passed",
+              file=stream)
+        return 1 if missed else 0
+    failures, notes = compare_to_baseline(data, _load_json(baseline_path, "--baseline"), tolerance)
+    for line in notes + failures:
+        print(line, file=stream)
+    print(f"{len(failures)} regression(s) against {baseline_path}" if failures
+          else f"no regression against {baseline_path} ({len(notes)} note(s))", file=stream)
+    return 1 if failures else 0
+
+
+def _load_json(path, option):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{option}: cannot read a --json result from {path!r}: {exc}") from None
+
+
 # ---------------------------------------------------------------------------
 # output
 # ---------------------------------------------------------------------------
@@ -515,6 +628,12 @@ def parse_args(argv=None):
                     help="exit 1 when a row misses its target (or a check fails); with --from, judge a saved run")
     ap.add_argument("--from", dest="from_json", default=None, metavar="JSON",
                     help="with --check: judge this --json file instead of running")
+    ap.add_argument("--baseline", default=None, metavar="JSON",
+                    help="with --check: fail only on what got worse than this --json run of the same rows on "
+                         "this machine (a target it met in every round now missed, ours ÷ a peer more than "
+                         "--tolerance above it, a failed check); targets it missed too are listed, not failed")
+    ap.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="FRACTION",
+                    help=f"with --baseline: how much ours ÷ a peer may grow (default {DEFAULT_TOLERANCE}: 10 %%)")
     ap.add_argument("--readme", default=None, metavar="JSON",
                     help="regenerate README.md's performance table from a --json file (or several, comma-"
                          "separated, merged), and run nothing")
@@ -545,6 +664,10 @@ def parse_args(argv=None):
             ap.error("--threads must name at least one setting")
     if args.from_json and not args.check:
         ap.error("--from needs --check")
+    if args.baseline and not args.check:
+        ap.error("--baseline needs --check")
+    if not 0 <= args.tolerance < 10:
+        ap.error(f"--tolerance must be a fraction in [0, 10), got {args.tolerance}")
     only_default = args.only is None
     if only_default:
         args.only = list(DEFAULT_ONLY)
@@ -598,11 +721,7 @@ def main(argv=None):
         Path(args.json).write_text(json.dumps(merge_results(args.merge.split(",")), indent=2))
         return 0
     if args.from_json:
-        missed = missed_targets(json.loads(Path(args.from_json).read_text()))
-        for m in missed:
-            print(f"MISSED {m}")
-        print(f"{len(missed)} target(s) or check(s) missed" if missed else "every target met, every check passed")
-        return 1 if missed else 0
+        return _judge(_load_json(args.from_json, "--from"), args.baseline, args.tolerance, sys.stdout)
     env = environment()
     if args.gpu:
         report = run_gpu(args, env)
@@ -627,10 +746,7 @@ def main(argv=None):
         print(f"\n{len(failed)} check(s) FAILED", file=sys.stderr)
         return 1
     if args.check:
-        missed = missed_targets(data)
-        for m in missed:
-            print(f"MISSED {m}", file=sys.stderr)
-        return 1 if missed else 0
+        return _judge(data, args.baseline, args.tolerance, sys.stderr)
     return 0
 
 

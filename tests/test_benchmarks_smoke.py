@@ -249,6 +249,75 @@ def test_check_exits_1_exactly_when_a_row_misses_its_target(run, tmp_path, ratio
     assert run.main(["--check", "--from", str(path)]) == (1 if missed else 0)
 
 
+def _with_rounds(data, ratios, floors, setting="1"):
+    """``data`` (one jax comparison, :func:`_fake_result`) given round-by-round ratios ours ÷ jax and ours ÷ floor,
+    with the verdicts and counts that ``run.py --rounds`` derives from them, under thread setting ``setting``."""
+    T = pytest.importorskip("benchmarks._timing")
+    ours, jax = (dict(r) for r in data["rows"])
+    jax["round_ratios"], jax["met_rounds"] = ratios, sum(x <= 0.8 for x in ratios)
+    ours["round_medians_s"] = [f * 1e-3 for f in floors]
+    ours["floor_s"], ours["floor_met_rounds"] = 1e-3, sum(f <= 3.0 for f in floors)
+    jax["ours_over"], ours["over_floor"] = float(np.median(ratios)), float(np.median(floors))
+    jax["target"], jax["met"] = T.target_text(("ratio", "≤", 0.8), jax["ours_over"])
+    ours["floor_target"], ours["floor_met"] = T.target_text(("ratio", "≤", 3.0), ours["over_floor"])
+    for r in (ours, jax):
+        r["setting"] = setting
+    return {**data, "rows": [ours, jax]}
+
+
+@pytest.mark.parametrize("base, now, failures, notes", [
+    # (ours ÷ jax and ours ÷ floor by round) in the baseline and now → what fails and what is noted
+    (([0.6] * 3, [2.0] * 3), ([0.62] * 3, [2.1] * 3), [], []),                      # the same within noise
+    (([0.6] * 3, [2.0] * 3), ([0.7] * 3, [2.0] * 3), ["SLOWER"], []),               # +17 % against jax
+    (([0.7] * 3, [2.0] * 3), ([0.85] * 3, [2.0] * 3), ["REGRESSED", "SLOWER"], []),  # met in every round, missed
+    (([0.6] * 3, [2.9] * 3), ([0.6] * 3, [3.1] * 3), ["REGRESSED"], []),            # the floor, met in every round
+    (([0.6] * 3, [2.9, 3.1, 2.95]), ([0.6] * 3, [3.1] * 3), [], ["ON THE LINE"]),   # met in 2 of 3 rounds
+    (([0.6] * 3, [3.1, 2.9, 3.2]), ([0.6] * 3, [3.1] * 3), [], ["ON THE LINE"]),    # missed, met in 1 of 3
+    (([0.6] * 3, [3.4] * 3), ([0.6] * 3, [3.3] * 3), [], ["KNOWN"]),                # missed in every round
+    (([0.6] * 3, [3.4] * 3), ([0.6] * 3, [2.8] * 3), [], ["NOW MET"]),
+])
+def test_check_against_a_baseline_fails_only_on_what_got_worse(run, tmp_path, base, now, failures, notes):
+    """``--check --baseline``: a target the baseline met in every round and now missed, or ours ÷ a peer more
+    than the tolerance (10 %) above the baseline's, fails; a target the baseline missed or met only in some
+    rounds is noted; a target the baseline missed that now holds is noted as met."""
+    b = _with_rounds(_fake_result(0.7, 2.0), *base)
+    d = _with_rounds(_fake_result(0.7, 2.0), *now)
+    got_failures, got_notes = run.compare_to_baseline(d, b)
+    assert sorted(line.split(" deep-decoder")[0] for line in got_failures) == sorted(failures)
+    assert [line.split(" deep-decoder")[0] for line in got_notes] == notes
+    (tmp_path / "base.json").write_text(json.dumps(b))
+    (tmp_path / "now.json").write_text(json.dumps(d))
+    status = run.main(["--check", "--from", str(tmp_path / "now.json"), "--baseline", str(tmp_path / "base.json")])
+    assert status == (1 if failures else 0)
+
+
+def test_check_against_a_baseline_matches_rows_by_thread_setting_and_keeps_hard_failures(run):
+    """Rows are matched by benchmark, size, dtype, implementation and thread setting: a one-thread baseline
+    row that met its floor does not excuse the two-thread row missing it; a target the baseline does not
+    have fails as plain ``--check`` would; a failed correctness check fails whatever the baseline says; the
+    tolerance is the caller's."""
+    base = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.4] * 3, setting="default")
+    base["rows"] += _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [2.0] * 3, setting="1")["rows"]
+    now = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="default")
+    failures, notes = run.compare_to_baseline(now, base)
+    assert failures == [] and [n.split()[0] for n in notes] == ["KNOWN"]
+    one = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="1")
+    assert [f.split()[0] for f in run.compare_to_baseline(one, base)[0]] == ["REGRESSED"]
+    new_row = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="4")
+    assert [f.split()[0] for f in run.compare_to_baseline(new_row, base)[0]] == ["MISSED"]
+    broken = {**now, "checks": [{"name": "θ after 10 steps", "value": 1e-3, "tolerance": 1e-12, "passed": False}]}
+    assert [f.split()[0] for f in run.compare_to_baseline(broken, base)[0]] == ["FAILED"]
+    slower = _with_rounds(_fake_result(0.6, 2.0), [0.64] * 3, [3.3] * 3, setting="default")   # +6.7 %
+    assert run.compare_to_baseline(slower, base)[0] == []
+    assert [f.split()[0] for f in run.compare_to_baseline(slower, base, tolerance=0.05)[0]] == ["SLOWER"]
+    with pytest.raises(ValueError, match="tolerance"):
+        run.compare_to_baseline(now, base, tolerance=-0.1)
+    with pytest.raises(SystemExit):
+        run.parse_args(["--baseline", "x.json"])                      # --baseline needs --check
+    with pytest.raises(SystemExit):
+        run.parse_args(["--check", "--tolerance", "-1"])
+
+
 def test_explicit_jacobian_loop_equals_sigma_matrix_mc(run):
     u = cst.kernels.triangular(16, 3)
     fast = cst.sigma_matrix_mc(cst.circulant_matrix(u), 5, 4, rng=3)
