@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -310,18 +311,29 @@ def missed_targets(data):
     return missed
 
 
-#: ``--check --baseline``: how much worse than the baseline a row's ours ÷ peer may be (a fraction: 0.1 = 10 %)
-#: before the row counts as a regression.  The peer is timed in the same round as ours, so the ratio
-#: cancels the hour's speed; reruns of a row on the development machine moved it by at most 5 %.
+#: ``--check --baseline``: how much ours ÷ the peers of a row (their geometric mean) may grow over the
+#: baseline's (a fraction: 0.1 = 10 %) before the row counts as slower.  Each peer is timed in the same
+#: round as ours, so the ratio cancels the hour's speed (ours' own median moved 7 % between two unchanged
+#: runs here, with the peers'); the mean over the peers cancels part of their own noise (one peer's ratio
+#: moved up to 7 % between unchanged runs, the mean 1.8 % and 3.4 %; a change that made ours 10 % slower
+#: moved it 11 %).
 DEFAULT_TOLERANCE = 0.10
 
 
-def _row_key(r):
-    return (r["bench"], r["size"], r["dtype"], r["impl"], str(r.get("setting")))
+def _group_key(r):
+    """The comparison a saved row belongs to: benchmark, size, dtype, thread setting."""
+    return (r["bench"], r["size"], r["dtype"], str(r.get("setting")))
 
 
-def _where(r):
-    return f"{r['bench']} {r['size']} {r['dtype']} {r['impl']} (threads {r.get('setting')})"
+def _group_name(key):
+    bench, size, dtype, setting = key
+    return f"{bench} {size} {dtype} (threads {setting})"
+
+
+def _is_peer(r):
+    """A row of another library (PyTorch, JAX, a reference loop), not of ours: only those rows' ratios
+    cancel the hour's speed, since ours' variants ("ours (cst.fit)", "ours, parts apart") slow down with ours."""
+    return not str(r["impl"]).startswith("ours") and isinstance(r.get("ours_over"), (int, float))
 
 
 def _verdicts(r):
@@ -349,68 +361,120 @@ def _solid(met, met_rounds, ran):
     return met_rounds == (ran if met else 0)
 
 
+def _run_settings(data):
+    args = data.get("args") or {}
+    return {k: args.get(k) for k in ("rounds", "repeats", "min_time", "quick")}
+
+
 def compare_to_baseline(data, baseline, tolerance=DEFAULT_TOLERANCE):
     """``--check --baseline``: what changed from a saved run of the same rows on the same machine, for
-    whoever changes a hot path.  Returns (failures, notes), lists of lines.
+    whoever changes a hot path.  Returns (failures, notes), lists of lines; ``len(failures)`` is the number
+    of comparisons (benchmark, size, dtype, thread setting) that failed, plus failed checks.
 
-    A failure is a failed correctness check or timing; a target the baseline met in every round and this
-    run misses (REGRESSED); a row of ours ÷ peer more than ``tolerance`` above the baseline's (SLOWER, even
-    where the target still holds); a missed target the baseline does not have (MISSED).  A note is a target
-    missed here that the baseline missed too (KNOWN) or met in only some rounds (ON THE LINE), and a target
-    the baseline missed that this run meets (NOW MET).  Floors are compared through their verdicts only:
-    ours ÷ floor follows the hour's measured rates, ours ÷ peer does not (the two are timed in the same
-    round).  Rows of the baseline that this run did not time are left out.
+    A comparison fails when a correctness check or a timing failed; when a target the baseline met in every
+    round is missed (REGRESSED); when ours ÷ the peers (the geometric mean, over the peers both runs timed,
+    of each ratio over the baseline's) grew by more than ``tolerance`` (SLOWER, even where every target still
+    holds); when a target is missed that the baseline does not have (MISSED); and when the baseline has no
+    such comparison at all (NOT IN THE BASELINE: a mismatched ``--rows``, dtype or thread setting must not pass
+    unseen).  Nothing to compare at all fails too.  Noted, not failed: a target missed here that the baseline
+    missed too (KNOWN) or met in only some rounds (ON THE LINE), a target the baseline missed that now holds
+    (NOW MET), a peer one of the runs lacks, the baseline's comparisons this run did not time, and run settings
+    (rounds, repeats, minimum time) that differ.  Floors are compared through their verdicts only: ours ÷
+    floor follows the hour's measured rates, ours ÷ peer does not.
     """
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 10):
         raise ValueError(f"tolerance must be a fraction in [0, 10), got {tolerance!r}")
-    base = {_row_key(r): r for r in baseline.get("rows", [])}
-    failures, notes = [], []
+    groups, base = {}, {}
     for r in data.get("rows", []):
-        where = _where(r)
-        note = str(r.get("note", ""))
-        if note.startswith("failed") or "not finite" in note:
-            failures.append(f"FAILED {where}: {note}")
-        b = base.get(_row_key(r))
-        old = {name: (met, mr, ran) for name, met, mr, ran, _ in _verdicts(b)} if b else {}
-        for name, met, _, _, value in _verdicts(r):
-            was = old.get(name)
-            if met and was is not None and not was[0]:
-                notes.append(f"NOW MET {where}: {name} ({_num(value)}; the baseline missed it)")
-            if met:
-                continue
-            if was is None:
-                failures.append(f"MISSED {where}: {name} ({_num(value)}; not in the baseline)")
-            elif was[0] and _solid(*was):
-                failures.append(f"REGRESSED {where}: {name} ({_num(value)}; the baseline met it in every round)")
-            elif was[0] or (was[1] or 0) > 0:
-                notes.append(f"ON THE LINE {where}: {name} ({_num(value)}; the baseline met it in {was[1]} of "
-                             f"{was[2]} rounds)")
+        groups.setdefault(_group_key(r), {})[r["impl"]] = r
+    for r in baseline.get("rows", []):
+        base.setdefault(_group_key(r), {})[r["impl"]] = r
+    failures, notes = [], []
+    if _run_settings(data) != _run_settings(baseline):
+        notes.append(f"NOTE run settings differ: baseline {_run_settings(baseline)}, this run {_run_settings(data)}"
+                     " (a baseline of one round counts every target it met as met in every round)")
+    if not groups:
+        failures.append("NOTHING TO COMPARE: no timed rows in this run (or none that --rows matches)")
+    for key, rows in groups.items():
+        name, old = _group_name(key), base.get(key)
+        found = []
+        for impl, r in rows.items():
+            note = str(r.get("note", ""))
+            if note.startswith("failed") or "not finite" in note:
+                found.append(f"{impl}: {note}")
+        if old is None:
+            failures.append(f"NOT IN THE BASELINE {name}" + (f" — {'; '.join(found)}" if found else ""))
+            continue
+        changes = []
+        for impl, r in rows.items():
+            b = old.get(impl)
+            was = {v[0]: v[1:4] for v in _verdicts(b)} if b else {}
+            for target, met, _, _, value in _verdicts(r):
+                w = was.get(target)
+                what = f"{impl}: {target} ({_num(value)}"
+                if met:
+                    if w is not None and not w[0]:
+                        notes.append(f"NOW MET {name} {what}; the baseline missed it)")
+                elif w is None:
+                    found.append(f"MISSED {what}; not in the baseline)")
+                elif w[0] and _solid(*w):
+                    found.append(f"REGRESSED {what}; the baseline met it in every round)")
+                elif w[0] or (w[1] or 0) > 0:
+                    notes.append(f"ON THE LINE {name} {what}; the baseline met it in {w[1]} of {w[2]} rounds)")
+                else:
+                    notes.append(f"KNOWN {name} {what}; missed in the baseline too)")
+            if _is_peer(r):
+                if b is not None and _is_peer(b):
+                    changes.append((impl, r["ours_over"] / b["ours_over"]))
+                else:
+                    notes.append(f"NOTE {name}: {impl} is not in the baseline")
+        notes += [f"NOTE {name}: {impl} is in the baseline, not in this run"
+                  for impl, b in old.items() if impl not in rows and _is_peer(b)]
+        if changes:
+            mean = math.exp(sum(math.log(c) for _, c in changes) / len(changes))
+            each = ", ".join(f"{impl} {c - 1:+.0%}" for impl, c in changes)
+            ours_old, ours_new = (old.get("ours") or {}).get("median_s"), (rows.get("ours") or {}).get("median_s")
+            own = (f"; ours' own time {ours_new / ours_old - 1:+.0%}" if ours_old and ours_new else "")
+            line = f"ours ÷ peers {mean - 1:+.0%} ({each}){own}"
+            if mean > 1 + tolerance:
+                found.append(f"SLOWER: {line}, tolerance {tolerance:.0%}")
             else:
-                notes.append(f"KNOWN {where}: {name} ({_num(value)}; missed in the baseline too)")
-        now, then = r.get("ours_over"), (b or {}).get("ours_over")
-        if r.get("impl") != "ours" and now is not None and then is not None and now > then * (1 + tolerance):
-            failures.append(f"SLOWER {where}: ours ÷ this {now:.3g}, baseline {then:.3g} "
-                            f"(+{now / then - 1:.0%}, tolerance {tolerance:.0%})")
+                notes.append(f"SAME {name}: {line}")
+        if found:
+            failures.append(f"FAILED {name}: " + "; ".join(found))
+    left = [k for k in base if k not in groups]
+    if left and groups:
+        notes.append(f"NOTE {len(left)} comparison(s) of the baseline not in this run")
     for c in data.get("checks", []):
         if not c.get("passed"):
             failures.append(f"FAILED check {c['name']}: {c['value']} (tolerance {c['tolerance']})")
     return failures, notes
 
 
-def _judge(data, baseline_path, tolerance, stream):
-    """``--check``'s verdict on a result dict, printed to ``stream``: the exit status (0 or 1)."""
+def _select(data, rows):
+    """``data`` with only the rows whose "benchmark size dtype" matches the regular expression ``rows``."""
+    if rows is None:
+        return data
+    keep = [r for r in data.get("rows", []) if re.search(rows, f"{r['bench']} {r['size']} {r['dtype']}")]
+    return {**data, "rows": keep}
+
+
+def _judge(data, baseline_path, tolerance, rows=None):
+    """``--check``'s verdict on a result dict (its rows matching ``rows``, where given), printed: the exit
+    status (0 or 1)."""
+    data = _select(data, rows)
     if baseline_path is None:
         missed = missed_targets(data)
         for m in missed:
-            print(f"MISSED {m}", file=stream)
-        print(f"{len(missed)} target(s) or check(s) missed" if missed else "every target met, every check passed",
-              file=stream)
+            print(f"MISSED {m}")
+        print(f"{len(missed)} target(s) or check(s) missed" if missed else "every target met, every check passed")
         return 1 if missed else 0
-    failures, notes = compare_to_baseline(data, _load_json(baseline_path, "--baseline"), tolerance)
+    baseline = _select(_load_json(baseline_path, "--baseline"), rows)
+    failures, notes = compare_to_baseline(data, baseline, tolerance)
     for line in notes + failures:
-        print(line, file=stream)
-    print(f"{len(failures)} regression(s) against {baseline_path}" if failures
-          else f"no regression against {baseline_path} ({len(notes)} note(s))", file=stream)
+        print(line)
+    print(f"{len(failures)} failure(s) against {baseline_path}" if failures
+          else f"no regression against {baseline_path} ({len(notes)} note(s))")
     return 1 if failures else 0
 
 
@@ -616,7 +680,8 @@ def parse_args(argv=None):
     ap.add_argument("--rows", default=None, metavar="REGEX",
                     help="time only the two-layer and deep-decoder rows whose 'benchmark size dtype' matches this "
                          "regular expression, e.g. 'fixed.*64² .*float64' (to rerun one row by itself; the other "
-                         "benchmarks run only when --only names them)")
+                         "benchmarks run only when --only names them); with --check --from, judge only the saved "
+                         "rows it matches")
     ap.add_argument("--list", action="store_true",
                     help="print the names of the two-layer and deep-decoder rows that would be timed (with --rows: "
                          "those it matches), one per line, and run nothing")
@@ -630,10 +695,12 @@ def parse_args(argv=None):
                     help="with --check: judge this --json file instead of running")
     ap.add_argument("--baseline", default=None, metavar="JSON",
                     help="with --check: fail only on what got worse than this --json run of the same rows on "
-                         "this machine (a target it met in every round now missed, ours ÷ a peer more than "
-                         "--tolerance above it, a failed check); targets it missed too are listed, not failed")
+                         "this machine (a target it met in every round now missed, ours ÷ the peers more than "
+                         "--tolerance above it, a comparison it lacks, a failed check); targets it missed too "
+                         "are listed, not failed")
     ap.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="FRACTION",
-                    help=f"with --baseline: how much ours ÷ a peer may grow (default {DEFAULT_TOLERANCE}: 10 %%)")
+                    help=f"with --baseline: how much ours ÷ the peers (their geometric mean) may grow (default "
+                         f"{DEFAULT_TOLERANCE}: 10 %%)")
     ap.add_argument("--readme", default=None, metavar="JSON",
                     help="regenerate README.md's performance table from a --json file (or several, comma-"
                          "separated, merged), and run nothing")
@@ -676,6 +743,11 @@ def parse_args(argv=None):
         bad = [s for s in args.only if s not in BENCHMARKS]
         if bad:
             ap.error(f"--only: unknown benchmark(s) {bad}; choose from {','.join(BENCHMARKS)}")
+    if args.rows is not None and args.from_json:        # a reading: judge the saved rows that match
+        try:
+            re.compile(args.rows)
+        except re.error as exc:
+            ap.error(f"--rows: not a regular expression ({exc}): {args.rows!r}")
     if args.rows is not None and not (args.from_json or args.readme or args.merge):   # a run, not a reading
         try:
             re.compile(args.rows)
@@ -721,7 +793,7 @@ def main(argv=None):
         Path(args.json).write_text(json.dumps(merge_results(args.merge.split(",")), indent=2))
         return 0
     if args.from_json:
-        return _judge(_load_json(args.from_json, "--from"), args.baseline, args.tolerance, sys.stdout)
+        return _judge(_load_json(args.from_json, "--from"), args.baseline, args.tolerance, args.rows)
     env = environment()
     if args.gpu:
         report = run_gpu(args, env)
@@ -746,7 +818,7 @@ def main(argv=None):
         print(f"\n{len(failed)} check(s) FAILED", file=sys.stderr)
         return 1
     if args.check:
-        return _judge(data, args.baseline, args.tolerance, sys.stderr)
+        return _judge(data, args.baseline, args.tolerance)
     return 0
 
 

@@ -265,57 +265,101 @@ def _with_rounds(data, ratios, floors, setting="1"):
     return {**data, "rows": [ours, jax]}
 
 
+_FINDINGS = ("REGRESSED", "SLOWER", "MISSED", "NOT IN THE BASELINE", "NOTHING TO COMPARE", "FAILED check",
+             "ON THE LINE", "KNOWN", "NOW MET", "SAME", "NOTE")
+
+
+def _findings(lines):
+    """The kinds of finding (REGRESSED, SLOWER, KNOWN, …) in ``compare_to_baseline``'s lines, in order."""
+    import re
+    pattern = "|".join(re.escape(f) for f in _FINDINGS)
+    return [m for line in lines for m in re.findall(rf"(?:^|; |: )({pattern})\b", line)]
+
+
 @pytest.mark.parametrize("base, now, failures, notes", [
     # (ours ÷ jax and ours ÷ floor by round) in the baseline and now → what fails and what is noted
-    (([0.6] * 3, [2.0] * 3), ([0.62] * 3, [2.1] * 3), [], []),                      # the same within noise
+    (([0.6] * 3, [2.0] * 3), ([0.62] * 3, [2.1] * 3), [], ["SAME"]),                # the same within noise
     (([0.6] * 3, [2.0] * 3), ([0.7] * 3, [2.0] * 3), ["SLOWER"], []),               # +17 % against jax
     (([0.7] * 3, [2.0] * 3), ([0.85] * 3, [2.0] * 3), ["REGRESSED", "SLOWER"], []),  # met in every round, missed
-    (([0.6] * 3, [2.9] * 3), ([0.6] * 3, [3.1] * 3), ["REGRESSED"], []),            # the floor, met in every round
-    (([0.6] * 3, [2.9, 3.1, 2.95]), ([0.6] * 3, [3.1] * 3), [], ["ON THE LINE"]),   # met in 2 of 3 rounds
-    (([0.6] * 3, [3.1, 2.9, 3.2]), ([0.6] * 3, [3.1] * 3), [], ["ON THE LINE"]),    # missed, met in 1 of 3
-    (([0.6] * 3, [3.4] * 3), ([0.6] * 3, [3.3] * 3), [], ["KNOWN"]),                # missed in every round
-    (([0.6] * 3, [3.4] * 3), ([0.6] * 3, [2.8] * 3), [], ["NOW MET"]),
+    (([0.6] * 3, [2.9] * 3), ([0.6] * 3, [3.1] * 3), ["REGRESSED"], ["SAME"]),      # the floor, met in every round
+    (([0.6] * 3, [2.9, 3.1, 2.95]), ([0.6] * 3, [3.1] * 3), [], ["ON THE LINE", "SAME"]),   # met in 2 of 3 rounds
+    (([0.6] * 3, [3.1, 2.9, 3.2]), ([0.6] * 3, [3.1] * 3), [], ["ON THE LINE", "SAME"]),    # missed, met in 1 of 3
+    (([0.6] * 3, [3.4] * 3), ([0.6] * 3, [3.3] * 3), [], ["KNOWN", "SAME"]),        # missed in every round
+    (([0.6] * 3, [3.4] * 3), ([0.6] * 3, [2.8] * 3), [], ["NOW MET", "SAME"]),
 ])
 def test_check_against_a_baseline_fails_only_on_what_got_worse(run, tmp_path, base, now, failures, notes):
-    """``--check --baseline``: a target the baseline met in every round and now missed, or ours ÷ a peer more
+    """``--check --baseline``: a target the baseline met in every round and now missed, or ours ÷ the peers more
     than the tolerance (10 %) above the baseline's, fails; a target the baseline missed or met only in some
     rounds is noted; a target the baseline missed that now holds is noted as met."""
     b = _with_rounds(_fake_result(0.7, 2.0), *base)
     d = _with_rounds(_fake_result(0.7, 2.0), *now)
     got_failures, got_notes = run.compare_to_baseline(d, b)
-    assert sorted(line.split(" deep-decoder")[0] for line in got_failures) == sorted(failures)
-    assert [line.split(" deep-decoder")[0] for line in got_notes] == notes
+    assert _findings(got_failures) == failures and len(got_failures) == (1 if failures else 0)   # one comparison
+    assert _findings(got_notes) == notes
     (tmp_path / "base.json").write_text(json.dumps(b))
     (tmp_path / "now.json").write_text(json.dumps(d))
     status = run.main(["--check", "--from", str(tmp_path / "now.json"), "--baseline", str(tmp_path / "base.json")])
     assert status == (1 if failures else 0)
+    other = str(tmp_path / "now.json"), "--baseline", str(tmp_path / "base.json"), "--rows", "float32"
+    assert run.main(["--check", "--from", *other]) == 1          # --rows leaves nothing to compare
+
+
+def _peers(changes, setting="1"):
+    """A deep-decoder comparison with one row of ours and one per peer, ours ÷ peer = 0.5 × ``changes[peer]``."""
+    rows = [{"bench": "deep-decoder step (gd, \"fixed\")", "size": "64² k=64 d=5", "dtype": "float32", "impl": impl,
+             "setting": setting, "median_s": 1e-3 * (c if impl == "ours" else 2.0),
+             "ours_over": None if impl == "ours" else 0.5 * c} for impl, c in changes.items()]
+    return {"env": {}, "args": {"rounds": 3}, "rows": rows, "checks": []}
+
+
+def test_check_against_a_baseline_averages_the_peers_and_skips_ours_variants(run):
+    """SLOWER is the geometric mean over the peers of (ours ÷ peer) ÷ the baseline's: one noisy peer does not
+    decide, the peers together do; rows of ours' own variants ("ours (cst.fit)", "ours, parts apart") slow down
+    with ours and are left out of the mean; a peer only one run has is noted and left out."""
+    base = _peers({"ours": 1.0, "pytorch autograd": 1.0, "jax jit(grad)": 1.0, "ours, parts apart": 1.0})
+    one_noisy = _peers({"ours": 1.0, "pytorch autograd": 1.2, "jax jit(grad)": 0.95, "ours, parts apart": 1.0})
+    assert run.compare_to_baseline(one_noisy, base)[0] == []                 # √(1.2 · 0.95) = 1.068
+    both = _peers({"ours": 1.15, "pytorch autograd": 1.2, "jax jit(grad)": 1.05, "ours, parts apart": 1.0})
+    failures, _ = run.compare_to_baseline(both, base)                       # √(1.2 · 1.05) = 1.122
+    assert _findings(failures) == ["SLOWER"] and "+12%" in failures[0] and "ours' own time +15%" in failures[0]
+    parts_only = _peers({"ours": 1.0, "pytorch autograd": 1.0, "jax jit(grad)": 1.0, "ours, parts apart": 3.0})
+    assert run.compare_to_baseline(parts_only, base)[0] == []
+    new_peer = _peers({"ours": 1.0, "pytorch autograd": 1.0, "jax jit(grad)": 1.0, "torch.compile": 3.0})
+    failures, notes = run.compare_to_baseline(new_peer, base)
+    assert failures == [] and _findings(notes) == ["NOTE", "SAME"] and "torch.compile" in notes[0]
 
 
 def test_check_against_a_baseline_matches_rows_by_thread_setting_and_keeps_hard_failures(run):
-    """Rows are matched by benchmark, size, dtype, implementation and thread setting: a one-thread baseline
-    row that met its floor does not excuse the two-thread row missing it; a target the baseline does not
-    have fails as plain ``--check`` would; a failed correctness check fails whatever the baseline says; the
-    tolerance is the caller's."""
+    """Comparisons are matched by benchmark, size, dtype and thread setting: a one-thread baseline that met
+    its floor does not excuse the two-thread row missing it; a comparison the baseline lacks fails (a
+    mismatched --rows, dtype or setting must not pass unseen), and so does a run with no rows; a target
+    the baseline does not have fails as plain ``--check`` would; a failed correctness check fails whatever
+    the baseline says; the tolerance is the caller's."""
     base = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.4] * 3, setting="default")
     base["rows"] += _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [2.0] * 3, setting="1")["rows"]
     now = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="default")
     failures, notes = run.compare_to_baseline(now, base)
-    assert failures == [] and [n.split()[0] for n in notes] == ["KNOWN"]
+    assert failures == [] and _findings(notes) == ["KNOWN", "SAME", "NOTE"]   # NOTE: the "1" comparison not run
     one = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="1")
-    assert [f.split()[0] for f in run.compare_to_baseline(one, base)[0]] == ["REGRESSED"]
-    new_row = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="4")
-    assert [f.split()[0] for f in run.compare_to_baseline(new_row, base)[0]] == ["MISSED"]
+    assert _findings(run.compare_to_baseline(one, base)[0]) == ["REGRESSED"]
+    four = _with_rounds(_fake_result(0.6, 2.0), [0.6] * 3, [3.3] * 3, setting="4")
+    assert _findings(run.compare_to_baseline(four, base)[0]) == ["NOT IN THE BASELINE"]
+    assert _findings(run.compare_to_baseline({**now, "rows": []}, base)[0]) == ["NOTHING TO COMPARE"]
+    no_floor = {**base, "rows": [{**r, "floor_met": None} for r in base["rows"]]}
+    assert _findings(run.compare_to_baseline(now, no_floor)[0]) == ["MISSED"]
     broken = {**now, "checks": [{"name": "θ after 10 steps", "value": 1e-3, "tolerance": 1e-12, "passed": False}]}
-    assert [f.split()[0] for f in run.compare_to_baseline(broken, base)[0]] == ["FAILED"]
+    assert _findings(run.compare_to_baseline(broken, base)[0]) == ["FAILED check"]
     slower = _with_rounds(_fake_result(0.6, 2.0), [0.64] * 3, [3.3] * 3, setting="default")   # +6.7 %
     assert run.compare_to_baseline(slower, base)[0] == []
-    assert [f.split()[0] for f in run.compare_to_baseline(slower, base, tolerance=0.05)[0]] == ["SLOWER"]
+    assert _findings(run.compare_to_baseline(slower, base, tolerance=0.05)[0]) == ["SLOWER"]
     with pytest.raises(ValueError, match="tolerance"):
         run.compare_to_baseline(now, base, tolerance=-0.1)
     with pytest.raises(SystemExit):
         run.parse_args(["--baseline", "x.json"])                      # --baseline needs --check
     with pytest.raises(SystemExit):
         run.parse_args(["--check", "--tolerance", "-1"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--check", "--from", "x.json", "--rows", "("])
 
 
 def test_explicit_jacobian_loop_equals_sigma_matrix_mc(run):
