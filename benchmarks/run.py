@@ -293,6 +293,12 @@ def _check(d):
     return Check(d["name"], d["value"], d["tolerance"], relation=d.get("relation", "<="), note=d.get("note", ""))
 
 
+def _row_failed(r):
+    """Whether a saved row's timing failed (its child's error, or a step that went non-finite)."""
+    note = str(r.get("note", ""))
+    return note.startswith("failed") or "not finite" in note
+
+
 def missed_targets(data):
     """What ``--check`` fails on, from a result dict (``--json``'s format): every row whose target or
     floor target is missed, and every failed correctness check; an empty list when all are met."""
@@ -303,7 +309,7 @@ def missed_targets(data):
             missed.append(f"{where}: {r['target']} (ours ÷ this = {r.get('ours_over')})")
         if r.get("floor_met") is False:
             missed.append(f"{where}: floor {r['floor_target']} (ours ÷ floor = {r.get('over_floor')})")
-        if str(r.get("note", "")).startswith("failed") or "not finite" in str(r.get("note", "")):
+        if _row_failed(r):
             missed.append(f"{where}: {r['note']}")
     for c in data.get("checks", []):
         if not c.get("passed"):
@@ -397,11 +403,7 @@ def compare_to_baseline(data, baseline, tolerance=DEFAULT_TOLERANCE):
         failures.append("NOTHING TO COMPARE: no timed rows in this run (or none that --rows matches)")
     for key, rows in groups.items():
         name, old = _group_name(key), base.get(key)
-        found = []
-        for impl, r in rows.items():
-            note = str(r.get("note", ""))
-            if note.startswith("failed") or "not finite" in note:
-                found.append(f"{impl}: {note}")
+        found = [f"{impl}: {r['note']}" for impl, r in rows.items() if _row_failed(r)]
         if old is None:
             failures.append(f"NOT IN THE BASELINE {name}" + (f" — {'; '.join(found)}" if found else ""))
             continue
@@ -479,10 +481,18 @@ def _judge(data, baseline_path, tolerance, rows=None):
 
 
 def _load_json(path, option):
+    """A result that ``--json`` wrote: a dict whose "rows" each name their benchmark, size, dtype and
+    implementation; anything else is refused by ``option`` (a ``SystemExit`` with the reason)."""
     try:
-        return json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise SystemExit(f"{option}: cannot read a --json result from {path!r}: {exc}") from None
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and all(k in r for k in ("bench", "size", "dtype", "impl")) for r in rows):
+        raise SystemExit(f"{option}: {path!r} is not a --json result of benchmarks/run.py (a dict whose 'rows' "
+                         "each have 'bench', 'size', 'dtype' and 'impl')")
+    return data
 
 
 # ---------------------------------------------------------------------------
@@ -743,16 +753,12 @@ def parse_args(argv=None):
         bad = [s for s in args.only if s not in BENCHMARKS]
         if bad:
             ap.error(f"--only: unknown benchmark(s) {bad}; choose from {','.join(BENCHMARKS)}")
-    if args.rows is not None and args.from_json:        # a reading: judge the saved rows that match
+    if args.rows is not None and (args.from_json or not (args.readme or args.merge)):   # a run, or --check --from
         try:
             re.compile(args.rows)
         except re.error as exc:
             ap.error(f"--rows: not a regular expression ({exc}): {args.rows!r}")
     if args.rows is not None and not (args.from_json or args.readme or args.merge):   # a run, not a reading
-        try:
-            re.compile(args.rows)
-        except re.error as exc:
-            ap.error(f"--rows: not a regular expression ({exc}): {args.rows!r}")
         named = [n for n in ("twolayer", "deep", "sweep") if n in args.only]
         matched = [n for n in named if _cases(n, args.quick, args.rows)]
         if not matched:

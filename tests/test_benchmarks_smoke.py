@@ -347,6 +347,9 @@ def test_check_against_a_baseline_matches_rows_by_thread_setting_and_keeps_hard_
     assert _findings(run.compare_to_baseline({**now, "rows": []}, base)[0]) == ["NOTHING TO COMPARE"]
     no_floor = {**base, "rows": [{**r, "floor_met": None} for r in base["rows"]]}
     assert _findings(run.compare_to_baseline(now, no_floor)[0]) == ["MISSED"]
+    crashed = {**now, "rows": [now["rows"][0], {**now["rows"][1], "note": "failed: boom"}]}
+    failures = run.compare_to_baseline(crashed, base)[0]
+    assert len(failures) == 1 and "jax jit(grad): failed: boom" in failures[0]
     broken = {**now, "checks": [{"name": "θ after 10 steps", "value": 1e-3, "tolerance": 1e-12, "passed": False}]}
     assert _findings(run.compare_to_baseline(broken, base)[0]) == ["FAILED check"]
     slower = _with_rounds(_fake_result(0.6, 2.0), [0.64] * 3, [3.3] * 3, setting="default")   # +6.7 %
@@ -360,6 +363,20 @@ def test_check_against_a_baseline_matches_rows_by_thread_setting_and_keeps_hard_
         run.parse_args(["--check", "--tolerance", "-1"])
     with pytest.raises(SystemExit):
         run.parse_args(["--check", "--from", "x.json", "--rows", "("])
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"rows": {}}', '{"rows": [{"bench": "b"}]}'])
+def test_check_refuses_a_file_that_is_not_a_saved_run(run, tmp_path, text):
+    """``--from`` and ``--baseline`` name the option and what a saved run holds, before judging anything."""
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(_fake_result(0.7, 2.0)))
+    bad.write_text(text)
+    with pytest.raises(SystemExit, match="--baseline"):
+        run.main(["--check", "--from", str(good), "--baseline", str(bad)])
+    with pytest.raises(SystemExit, match="--from"):
+        run.main(["--check", "--from", str(bad)])
+    with pytest.raises(SystemExit, match="cannot read"):
+        run.main(["--check", "--from", str(good), "--baseline", str(tmp_path / "missing.json")])
 
 
 def test_explicit_jacobian_loop_equals_sigma_matrix_mc(run):
